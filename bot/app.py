@@ -1,0 +1,124 @@
+"""The Application factory: transport, handlers, jobs and the outbox dispatcher."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.clock import Clock
+from bot.i18n import Translator
+from bot.rendering import bot_commands, outbox_call
+from bot.settings import Settings
+from bot.updates import TrackedUpdateProcessor, admit_update, on_error
+from domain.permissions import Menu
+from handlers import callbacks, onboarding
+from handlers.common import STATE_KEY, AppState, ChiboContext
+from handlers.menus import GROUP_COMMANDS
+from scheduler import jobs
+from scheduler.dispatcher import OutboxDispatcher
+from services.onboarding import Settings as OnboardingSettings
+from storage.db import Database
+
+PRIVATE_COMMANDS = {
+    "newcell": onboarding.new_cell,
+    "cells": onboarding.list_cells,
+    "invite": onboarding.invite,
+    "members": onboarding.members,
+    "lang": onboarding.lang,
+}
+
+ChiboApplication = Application[Any, ChiboContext, Any, Any, Any, Any]
+
+
+def build_application(settings: Settings, database: Database, clock: Clock) -> ChiboApplication:
+    if settings.bot_token is None:
+        raise ValueError("CHIBO_BOT_TOKEN is not set")
+    translator = Translator(settings.zone, settings.default_language.value)
+    application: ChiboApplication = (
+        ApplicationBuilder()
+        .token(settings.bot_token.get_secret_value())
+        .base_url(settings.bot_api_url)
+        .base_file_url(settings.file_url)
+        .rate_limiter(AIORateLimiter(max_retries=2))
+        .context_types(ContextTypes(context=ChiboContext))
+        .concurrent_updates(TrackedUpdateProcessor(settings.concurrent_updates))
+        .post_init(_on_start)
+        .build()
+    )
+    dispatcher = OutboxDispatcher(
+        database,
+        application.bot,
+        lambda method, chat_id, payload: outbox_call(method, chat_id, payload, translator),
+        clock,
+    )
+    job_queue = application.job_queue
+    assert job_queue is not None, "python-telegram-bot[job-queue] is a dependency"
+    application.bot_data[STATE_KEY] = AppState(
+        database=database,
+        clock=clock,
+        translator=translator,
+        onboarding=OnboardingSettings(
+            default_language=settings.default_language.value,
+            member_invite_days=settings.member_invite_days,
+        ),
+        wake_outbox=lambda: jobs.wake_dispatcher(job_queue, dispatcher),
+    )
+    application.bot_data["dispatcher"] = dispatcher
+    jobs.install(job_queue, dispatcher, database, clock, settings.outbox_poll_seconds)
+    _add_handlers(application)
+    return application
+
+
+def _add_handlers(application: ChiboApplication) -> None:
+    private = filters.ChatType.PRIVATE
+    groups = filters.ChatType.GROUPS
+    application.add_handler(TypeHandler(Update, admit_update), group=-1)
+    application.add_handler(CommandHandler("start", onboarding.start, filters=private))
+    application.add_handler(CommandHandler("help", onboarding.help_command))
+    for name, callback in PRIVATE_COMMANDS.items():
+        application.add_handler(CommandHandler(name, callback, filters=private))
+    application.add_handler(CommandHandler("linkgroup", onboarding.link_group, filters=groups))
+    application.add_handler(
+        CommandHandler([*PRIVATE_COMMANDS, "start"], onboarding.private_only, filters=groups)
+    )
+    application.add_handler(
+        CommandHandler("linkgroup", onboarding.link_group_in_private, filters=private)
+    )
+    application.add_handler(CallbackQueryHandler(callbacks.on_button))
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, onboarding.group_migrated))
+    application.add_handler(
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND, onboarding.text)
+    )
+    application.add_handler(MessageHandler(private & filters.COMMAND, onboarding.unknown_command))
+    application.add_error_handler(on_error)
+
+
+async def _on_start(application: ChiboApplication) -> None:
+    """Menus for everyone; a person's own menu (by role) is set when their roles change."""
+    state: AppState = application.bot_data[STATE_KEY]
+    translator = state.translator
+    bot = application.bot
+    for lang in (None, "vi", "en"):
+        rendered = translator.language(lang)
+        await bot.set_my_commands(
+            bot_commands([Menu.MEMBER], rendered, translator),
+            scope=BotCommandScopeAllPrivateChats(),
+            language_code=lang,
+        )
+        await bot.set_my_commands(
+            [(name, translator.text(rendered, key)) for name, key in GROUP_COMMANDS],
+            scope=BotCommandScopeAllGroupChats(),
+            language_code=lang,
+        )

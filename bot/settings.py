@@ -1,0 +1,55 @@
+"""Deployment settings, from the environment (prefix CHIBO_) and an optional .env file."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.roles import Language
+
+TELEGRAM_API_URL = "https://api.telegram.org/bot"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CHIBO_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    bot_token: SecretStr | None = Field(default=None, description="Bot token from @BotFather")
+    database_url: str = "sqlite+aiosqlite:///chibo.db"
+    bot_api_url: str = TELEGRAM_API_URL
+    bot_api_file_url: str | None = None
+    bot_username: str | None = None
+    timezone: str = "Asia/Ho_Chi_Minh"
+    default_language: Language = Language.VI
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: SecretStr | None = None
+    member_invite_days: int = Field(default=14, ge=1, le=365)
+    outbox_poll_seconds: float = Field(default=2.0, gt=0)
+    concurrent_updates: int = Field(default=1, ge=1, le=256)
+    log_level: str = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def file_url(self) -> str:
+        """Files download from /file/bot<token>/ beside /bot<token>/ on every Bot API server."""
+        if self.bot_api_file_url:
+            return self.bot_api_file_url
+        base = self.bot_api_url
+        return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base

@@ -1,0 +1,1 @@
+"""Pure rules of chibo: no I/O, time passed in as ``now``."""

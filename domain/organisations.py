@@ -1,0 +1,12 @@
+"""Organisation settings that rules depend on."""
+
+from __future__ import annotations
+
+# Every month has a 28th, so a cutoff day up to 28 exists in each month.
+MIN_CUTOFF_DAY = 1
+MAX_CUTOFF_DAY = 28
+DEFAULT_CUTOFF_DAY = 10
+
+
+def valid_cutoff_day(day: int) -> bool:
+    return MIN_CUTOFF_DAY <= day <= MAX_CUTOFF_DAY

@@ -1,0 +1,153 @@
+"""Inline buttons: the token is looked up, the presser re-checked, the service called."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+
+from domain.messages import Reply
+from handlers.common import ChiboContext, caller_of, handler
+from services import actions, cells, onboarding, people
+from services.actions import Action
+from services.errors import refused
+from services.people import Caller
+
+Route = Callable[[Action, Caller, ChiboContext], Awaitable[Reply]]
+
+
+def _int(action: Action, name: str) -> int:
+    return int(action.payload[name])
+
+
+async def _set_language(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await people.set_language(
+        context.state.database,
+        caller,
+        str(action.payload["lang"]),
+        context.now(),
+        context.state.onboarding.default_language,
+    )
+
+
+async def _join_with_name(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await onboarding.confirm_name(
+        context.state.database,
+        caller,
+        _int(action, "invite_id"),
+        str(action.payload["name"]),
+        context.now(),
+        context.state.onboarding,
+    )
+
+
+async def _new_cell_in(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await cells.new_cell(
+        context.state.database,
+        caller,
+        "",
+        context.now(),
+        context.state.onboarding,
+        context.bot_username,
+        organisation_id=_int(action, "organisation_id"),
+    )
+
+
+async def _secretary_link(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await cells.secretary_link(
+        context.state.database,
+        caller,
+        _int(action, "cell_id"),
+        context.now(),
+        context.state.onboarding,
+        context.bot_username,
+    )
+
+
+async def _invite(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await cells.member_invite(
+        context.state.database,
+        caller,
+        context.now(),
+        context.state.onboarding,
+        context.bot_username,
+        cell_id=_int(action, "cell_id"),
+        renew=action.kind == "invite.renew",
+    )
+
+
+async def _revoke(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await cells.revoke_invite(
+        context.state.database, caller, _int(action, "invite_id"), context.now()
+    )
+
+
+async def _members(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await cells.members_page(
+        context.state.database,
+        caller,
+        context.now(),
+        cell_id=_int(action, "cell_id"),
+        page=int(action.payload.get("page", 0)),
+    )
+
+
+async def _member_card(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await cells.member_card(
+        context.state.database, caller, _int(action, "membership_id"), context.now()
+    )
+
+
+async def _ask_remove(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await cells.ask_remove_member(
+        context.state.database, caller, _int(action, "membership_id"), context.now()
+    )
+
+
+async def _change_member(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    status = action.payload.get("status")
+    return await cells.change_member(
+        context.state.database,
+        caller,
+        _int(action, "membership_id"),
+        str(action.payload["change"]),
+        context.now(),
+        context.state.onboarding,
+        status=None if status is None else str(status),
+    )
+
+
+async def _link_group(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await cells.link_group(
+        context.state.database, caller, context.now(), cell_id=_int(action, "cell_id")
+    )
+
+
+ROUTES: dict[str, Route] = {
+    "lang.set": _set_language,
+    "join.name": _join_with_name,
+    "newcell.org": _new_cell_in,
+    "cell.secretary_link": _secretary_link,
+    "invite.cell": _invite,
+    "invite.renew": _invite,
+    "invite.revoke": _revoke,
+    "members.cell": _members,
+    "member.card": _member_card,
+    "member.remove.ask": _ask_remove,
+    "member.change": _change_member,
+    "linkgroup.cell": _link_group,
+}
+
+
+@handler("button")
+async def on_button(update: Update, context: ChiboContext) -> Reply:
+    query = update.callback_query
+    assert query is not None
+    caller = caller_of(update)
+    action = await actions.resolve(
+        context.state.database, query.data or "", caller.telegram_user_id, context.now()
+    )
+    route = ROUTES.get(action.kind)
+    if route is None:
+        raise refused("error.stale_button")
+    return await route(action, caller, context)

@@ -1,0 +1,138 @@
+"""What every handler shares: the typed context, the caller, replies and refusals."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from telegram import Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.clock import Clock
+from bot.i18n import Translator
+from bot.logging import handler_var
+from bot.rendering import keyboard, message_text
+from domain.messages import Reply, Text
+from services.errors import Refused
+from services.onboarding import Settings as OnboardingSettings
+from services.people import Caller
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+STATE_KEY = "chibo"
+
+
+@dataclass
+class AppState:
+    """Everything handlers need, built once by the application factory."""
+
+    database: Database
+    clock: Clock
+    translator: Translator
+    onboarding: OnboardingSettings
+    # Sends what a handler just queued in the outbox now, rather than at the next poll.
+    wake_outbox: Callable[[], None]
+
+
+class ChiboContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """PTB's context plus the caller's language, set once per update by the pre-handler."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application, chat_id, user_id)
+        self.lang: str | None = None
+
+    @property
+    def state(self) -> AppState:
+        state: AppState = self.application.bot_data[STATE_KEY]
+        return state
+
+    @property
+    def language(self) -> str:
+        return self.state.translator.language(self.lang)
+
+    def now(self) -> datetime:
+        return self.state.clock.now()
+
+    @property
+    def bot_username(self) -> str:
+        return self.bot.username
+
+
+def caller_of(update: Update) -> Caller:
+    user = update.effective_user
+    chat = update.effective_chat
+    assert user is not None and chat is not None
+    return Caller(
+        telegram_user_id=user.id,
+        chat_id=chat.id,
+        telegram_name=user.full_name,
+        private_chat=chat.type == chat.PRIVATE,
+        chat_title=chat.title or "",
+    )
+
+
+async def send_reply(update: Update, context: ChiboContext, reply: Reply) -> None:
+    """Answer a command with a new message, and a button press by editing its message."""
+    translator = context.state.translator
+    lang = translator.language(reply.lang or context.lang)
+    text = message_text(reply.text, lang, translator)
+    markup = keyboard(reply.buttons, lang, translator)
+    query = update.callback_query
+    if query is not None:
+        notice = translator.render(reply.notice, lang) if reply.notice else None
+        await query.answer(notice)
+        try:
+            await query.edit_message_text(text, reply_markup=markup)
+        except BadRequest as error:
+            # Pressing a button that leads to the same screen is no error for the user.
+            if "not modified" not in error.message.lower():
+                raise
+        return
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+async def send_refusal(update: Update, context: ChiboContext, text: Text) -> None:
+    """A refused command gets a message; a refused button gets an alert and stays as it was."""
+    rendered = context.state.translator.render(text, context.language)
+    if update.callback_query is not None:
+        await update.callback_query.answer(rendered, show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(rendered)
+
+
+Handler = Callable[[Update, "ChiboContext"], Coroutine[Any, Any, None]]
+UseCase = Callable[[Update, "ChiboContext"], Awaitable[Reply | None]]
+
+
+def handler(name: str) -> Callable[[UseCase], Handler]:
+    """Names the handler in logs, renders its reply or refusal, and sends what it queued."""
+
+    def wrap(function: UseCase) -> Handler:
+        @functools.wraps(function)
+        async def run(update: Update, context: ChiboContext) -> None:
+            handler_var.set(name)
+            try:
+                reply = await function(update, context)
+            except Refused as refusal:
+                log.info("request refused", extra={"reason": refusal.text.key})
+                await send_refusal(update, context, refusal.text)
+                return
+            if reply is not None:
+                await send_reply(update, context, reply)
+            context.state.wake_outbox()
+
+        return run
+
+    return wrap

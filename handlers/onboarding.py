@@ -1,0 +1,134 @@
+"""Commands for joining, cells, members, the group link, language and help."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from domain.messages import Reply, Text
+from domain.permissions import Menu
+from handlers.common import ChiboContext, caller_of, handler
+from handlers.menus import GROUP_COMMANDS, MENU_COMMANDS, MENU_TITLES
+from services import cells, dialogue, onboarding, people
+
+
+@handler("start")
+async def start(update: Update, context: ChiboContext) -> Reply:
+    token = context.args[0] if context.args else ""
+    if token:
+        return await onboarding.start_with_token(
+            context.state.database,
+            caller_of(update),
+            token,
+            context.now(),
+            context.state.onboarding,
+        )
+    menus = await people.help_menus(context.state.database, caller_of(update))
+    if menus == (Menu.MEMBER,) and context.lang is None:
+        return Reply(Text("start.stranger"))
+    return _help(menus)
+
+
+@handler("help")
+async def help_command(update: Update, context: ChiboContext) -> Reply:
+    if not caller_of(update).private_chat:
+        return Reply(Text("help.group", {"commands": _command_lines(GROUP_COMMANDS)}))
+    return _help(await people.help_menus(context.state.database, caller_of(update)))
+
+
+def _help(menus: tuple[Menu, ...]) -> Reply:
+    sections = [
+        Text(
+            "help.section",
+            {"title": Text(MENU_TITLES[m]), "commands": _command_lines(MENU_COMMANDS[m])},
+        )
+        for m in menus
+    ]
+    return Reply(Text("help.text", {"sections": sections}))
+
+
+def _command_lines(commands: tuple[tuple[str, str], ...]) -> list[Text]:
+    return [
+        Text("help.command", {"command": name, "description": Text(key)}) for name, key in commands
+    ]
+
+
+@handler("lang")
+async def lang(update: Update, context: ChiboContext) -> Reply:
+    return await people.language_choice(
+        context.state.database, caller_of(update), context.now(), context.language
+    )
+
+
+@handler("newcell")
+async def new_cell(update: Update, context: ChiboContext) -> Reply:
+    return await cells.new_cell(
+        context.state.database,
+        caller_of(update),
+        " ".join(context.args or []),
+        context.now(),
+        context.state.onboarding,
+        context.bot_username,
+    )
+
+
+@handler("cells")
+async def list_cells(update: Update, context: ChiboContext) -> Reply:
+    return await cells.cells_overview(context.state.database, caller_of(update), context.now())
+
+
+@handler("invite")
+async def invite(update: Update, context: ChiboContext) -> Reply:
+    return await cells.member_invite(
+        context.state.database,
+        caller_of(update),
+        context.now(),
+        context.state.onboarding,
+        context.bot_username,
+    )
+
+
+@handler("members")
+async def members(update: Update, context: ChiboContext) -> Reply:
+    return await cells.members_page(context.state.database, caller_of(update), context.now())
+
+
+@handler("linkgroup")
+async def link_group(update: Update, context: ChiboContext) -> Reply:
+    return await cells.link_group(context.state.database, caller_of(update), context.now())
+
+
+@handler("private_only")
+async def private_only(update: Update, context: ChiboContext) -> Reply:
+    return Reply(Text("error.private_only"))
+
+
+@handler("text")
+async def text(update: Update, context: ChiboContext) -> Reply:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    return await dialogue.answer(
+        context.state.database,
+        caller_of(update),
+        message.text,
+        context.now(),
+        context.state.onboarding,
+        context.bot_username,
+    )
+
+
+@handler("unknown_command")
+async def unknown_command(update: Update, context: ChiboContext) -> Reply:
+    return Reply(Text("fallback.unknown_command"))
+
+
+async def group_migrated(update: Update, context: ChiboContext) -> None:
+    message = update.effective_message
+    if message is not None and message.migrate_to_chat_id:
+        await cells.group_migrated(
+            context.state.database, message.chat_id, message.migrate_to_chat_id
+        )
+
+
+@handler("linkgroup_private")
+async def link_group_in_private(update: Update, context: ChiboContext) -> Reply:
+    return Reply(Text("linkgroup.not_in_group"))

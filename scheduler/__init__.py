@@ -1,0 +1,1 @@
+"""Jobs woken by the clock (PTB's JobQueue); the database decides what is due."""

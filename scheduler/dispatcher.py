@@ -1,0 +1,101 @@
+"""Sends due outbox rows through the rate-limited bot, once each, across restarts and replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from domain.delivery import gives_up, retry_delay
+from services import outbox
+from storage.db import Database
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+Renderer = Callable[[str, int, dict[str, Any]], dict[str, Any]]
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class OutboxDispatcher:
+    def __init__(
+        self,
+        database: Database,
+        bot: Bot,
+        render: Renderer,
+        clock: Clock,
+        *,
+        batch_size: int = 20,
+        parallel: int = 8,
+        lease: timedelta = timedelta(minutes=2),
+    ) -> None:
+        self._database = database
+        self._bot = bot
+        self._render = render
+        self._clock = clock
+        self._batch_size = batch_size
+        self._parallel = asyncio.Semaphore(parallel)
+        self._lease = lease
+        self._running = asyncio.Lock()
+
+    async def run_once(self) -> int:
+        """Deliver everything due now; returns how many rows were attempted.
+
+        A second wake-up while a run is under way returns at once: the running loop claims
+        again until nothing is due, so it picks up whatever the wake-up was for.
+        """
+        if self._running.locked():
+            return 0
+        async with self._running:
+            attempted = 0
+            while rows := await outbox.claim_due(
+                self._database, now=self._clock.now(), limit=self._batch_size, lease=self._lease
+            ):
+                await asyncio.gather(*(self._deliver(row) for row in rows))
+                attempted += len(rows)
+            return attempted
+
+    async def _deliver(self, row: OutboxMessage) -> None:
+        async with self._parallel:
+            try:
+                params = self._render(row.method, row.chat_id, row.payload)
+            except (KeyError, ValueError, TypeError) as error:
+                log.error("outbox row cannot be rendered", extra={"outbox_id": row.id})
+                await outbox.mark_failed(self._database, row.id, f"render: {type(error).__name__}")
+                return
+            try:
+                await self._bot.do_api_request(row.method, api_kwargs=params)
+            except RetryAfter as error:
+                wait = error.retry_after
+                seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+                await outbox.retry_later(
+                    self._database,
+                    row.id,
+                    self._clock.now() + timedelta(seconds=seconds),
+                    "retry_after",
+                )
+            except (Forbidden, BadRequest) as error:
+                log.warning(
+                    "outbox message refused", extra={"outbox_id": row.id, "reason": error.message}
+                )
+                await outbox.mark_failed(self._database, row.id, error.message)
+            except (NetworkError, TelegramError) as error:
+                if gives_up(row.attempts):
+                    await outbox.mark_failed(self._database, row.id, error.message)
+                else:
+                    await outbox.retry_later(
+                        self._database,
+                        row.id,
+                        self._clock.now() + retry_delay(row.attempts),
+                        error.message,
+                    )
+            else:
+                await outbox.mark_sent(self._database, row.id, self._clock.now())

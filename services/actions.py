@@ -1,0 +1,74 @@
+"""Inline-button actions: the button carries an opaque token; the row says what it does."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.errors import refused
+from storage.db import Database
+from storage.models import CallbackAction
+
+ACTION_LIFETIME = timedelta(days=30)
+TOKEN_BYTES = 12  # 16 URL-safe characters: unguessable, and well under Telegram's 64-byte limit
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str
+    payload: dict[str, Any]
+    telegram_user_id: int | None
+
+
+async def issue(
+    session: AsyncSession,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    telegram_user_id: int | None,
+    now: datetime,
+    lifetime: timedelta = ACTION_LIFETIME,
+) -> str:
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    session.add(
+        CallbackAction(
+            token=token,
+            kind=kind,
+            payload=payload,
+            telegram_user_id=telegram_user_id,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    return token
+
+
+async def load(session: AsyncSession, token: str, now: datetime) -> Action | None:
+    """The action behind a button, or None for a forged, unknown or expired token."""
+    if len(token) > 64:
+        return None
+    row = await session.get(CallbackAction, token)
+    if row is None or row.expires_at <= now:
+        return None
+    return Action(row.kind, dict(row.payload), row.telegram_user_id)
+
+
+async def forget_expired(database: Database, now: datetime) -> None:
+    async with database.transaction() as session:
+        await session.execute(delete(CallbackAction).where(CallbackAction.expires_at <= now))
+
+
+async def resolve(database: Database, token: str, telegram_user_id: int, now: datetime) -> Action:
+    """The action behind a pressed button, refused when forged, stale or someone else's."""
+    async with database.transaction() as session:
+        action = await load(session, token, now)
+    if action is None:
+        raise refused("error.stale_button")
+    if action.telegram_user_id is not None and action.telegram_user_id != telegram_user_id:
+        raise refused("error.not_your_button")
+    return action

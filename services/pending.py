@@ -1,0 +1,68 @@
+"""Questions awaiting typed answers, stored so that any replica can take the answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import PendingInput
+from storage.upsert import insert_if_absent
+
+QUESTION_LIFETIME = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Pending:
+    kind: str
+    payload: dict[str, Any]
+
+
+async def ask(
+    session: AsyncSession,
+    *,
+    telegram_user_id: int,
+    chat_id: int,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Await the person's next text in this chat; a new question replaces an older one."""
+    await forget(session, telegram_user_id=telegram_user_id, chat_id=chat_id)
+    await insert_if_absent(
+        session,
+        PendingInput,
+        {
+            "telegram_user_id": telegram_user_id,
+            "chat_id": chat_id,
+            "kind": kind,
+            "payload": payload,
+            "expires_at": now + QUESTION_LIFETIME,
+            "created_at": now,
+        },
+        ["telegram_user_id", "chat_id"],
+    )
+
+
+async def current(
+    session: AsyncSession, *, telegram_user_id: int, chat_id: int, now: datetime
+) -> Pending | None:
+    row = await session.scalar(
+        select(PendingInput).where(
+            PendingInput.telegram_user_id == telegram_user_id, PendingInput.chat_id == chat_id
+        )
+    )
+    if row is None or row.expires_at <= now:
+        return None
+    return Pending(row.kind, dict(row.payload))
+
+
+async def forget(session: AsyncSession, *, telegram_user_id: int, chat_id: int) -> None:
+    await session.execute(
+        delete(PendingInput).where(
+            PendingInput.telegram_user_id == telegram_user_id, PendingInput.chat_id == chat_id
+        )
+    )

@@ -1,0 +1,121 @@
+"""People: who is asking, in which language, with which command menus."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.messages import N_, Button, Reply, Text
+from domain.permissions import Actor, Menu, menus_for
+from domain.roles import Language
+from services import actions, outbox
+from services.errors import Refused
+from storage.db import Database
+from storage.models import Person
+from storage.repositories import load_actor, person_by_telegram_id
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sent an update, as Telegram says; nothing here is trusted for permissions."""
+
+    telegram_user_id: int
+    chat_id: int
+    telegram_name: str
+    private_chat: bool = True
+    chat_title: str = ""
+
+
+@dataclass(frozen=True)
+class Profile:
+    person_id: int
+    language: str | None
+    menus: tuple[Menu, ...]
+
+
+async def profile(database: Database, telegram_user_id: int) -> Profile | None:
+    async with database.transaction() as session:
+        person = await person_by_telegram_id(session, telegram_user_id)
+        if person is None:
+            return None
+        actor = await load_actor(session, person)
+        return Profile(person.id, person.language, menus_for(actor))
+
+
+async def require_person(session: AsyncSession, caller: Caller) -> tuple[Person, Actor]:
+    person = await person_by_telegram_id(session, caller.telegram_user_id)
+    if person is None:
+        raise Refused(Text("error.not_registered"))
+    return person, await load_actor(session, person)
+
+
+async def ensure_person(session: AsyncSession, caller: Caller, now: datetime) -> Person:
+    """The caller's person row, created from their Telegram name on first contact."""
+    person = await person_by_telegram_id(session, caller.telegram_user_id)
+    if person is None:
+        person = Person(
+            telegram_user_id=caller.telegram_user_id,
+            full_name=caller.telegram_name[:200] or str(caller.telegram_user_id),
+            created_at=now,
+        )
+        session.add(person)
+        await session.flush()
+    return person
+
+
+async def refresh_menu(
+    session: AsyncSession, person: Person, now: datetime, default_language: str
+) -> None:
+    """Queue the person's command menu for their private chat, matching their roles now."""
+    actor = await load_actor(session, person)
+    await outbox.enqueue(
+        session,
+        key=f"menu:{person.telegram_user_id}:{secrets.token_hex(6)}",
+        chat_id=person.telegram_user_id,
+        method="setMyCommands",
+        payload={
+            "menus": [m.value for m in menus_for(actor)],
+            "lang": person.language or default_language,
+        },
+        due_at=now,
+        now=now,
+    )
+
+
+async def language_choice(database: Database, caller: Caller, now: datetime, current: str) -> Reply:
+    async with database.transaction() as session:
+        buttons = []
+        for language, label in (
+            (Language.VI, N_("lang.name.vi")),
+            (Language.EN, N_("lang.name.en")),
+        ):
+            token = await actions.issue(
+                session,
+                "lang.set",
+                {"lang": language.value},
+                telegram_user_id=caller.telegram_user_id,
+                now=now,
+            )
+            mark = "✓ " if language.value == current else ""
+            buttons.append(Button(Text("lang.option", {"mark": mark, "label": Text(label)}), token))
+    return Reply(Text("lang.choose"), (tuple(buttons),))
+
+
+async def set_language(
+    database: Database, caller: Caller, language: str, now: datetime, default_language: str
+) -> Reply:
+    lang = Language(language)
+    async with database.transaction() as session:
+        person = await ensure_person(session, caller, now)
+        person.language = lang.value
+        await refresh_menu(session, person, now, default_language)
+    return Reply(Text("lang.changed"), lang=lang.value)
+
+
+async def help_menus(database: Database, caller: Caller) -> tuple[Menu, ...]:
+    async with database.transaction() as session:
+        person = await person_by_telegram_id(session, caller.telegram_user_id)
+        return menus_for(None if person is None else await load_actor(session, person))

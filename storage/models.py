@@ -1,0 +1,198 @@
+"""ORM models. Rows are never deleted where history matters (memberships, invites)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from domain.roles import InvitePurpose, MemberStatus, Role
+from storage.types import StrEnumType, UTCDateTime
+
+# Explicit constraint names keep migrations identical on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+DEFAULT_REMINDER_OFFSETS_MINUTES = [3 * 24 * 60, 24 * 60, 120]
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    cutoff_day: Mapped[int] = mapped_column(SmallInteger, default=10)
+    reminder_offsets_minutes: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: list(DEFAULT_REMINDER_OFFSETS_MINUTES)
+    )
+    created_at: Mapped[datetime]
+
+    cells: Mapped[list[Cell]] = relationship(back_populates="organisation")
+
+
+class Cell(Base):
+    __tablename__ = "cell"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    group_chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    created_at: Mapped[datetime]
+
+    organisation: Mapped[Organisation] = relationship(back_populates="cells")
+
+
+class Person(Base):
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime]
+
+
+class Membership(Base):
+    """A person's membership of a cell; leaving sets ``left_at``, rejoining adds a row."""
+
+    __tablename__ = "membership"
+    __table_args__ = (Index("ix_membership_cell_active", "cell_id", "left_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("cell.id"))
+    role: Mapped[Role] = mapped_column(StrEnumType(Role))
+    status: Mapped[MemberStatus] = mapped_column(StrEnumType(MemberStatus))
+    invite_id: Mapped[int | None] = mapped_column(ForeignKey("invite.id"))
+    joined_at: Mapped[datetime]
+    left_at: Mapped[datetime | None]
+
+    person: Mapped[Person] = relationship()
+    cell: Mapped[Cell] = relationship()
+
+
+class MembershipChange(Base):
+    """Audit trail of role and status changes, for the secretary's records and inspections."""
+
+    __tablename__ = "membership_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id"), index=True)
+    field: Mapped[str] = mapped_column(String(20))
+    old_value: Mapped[str | None] = mapped_column(String(20))
+    new_value: Mapped[str | None] = mapped_column(String(20))
+    changed_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    changed_at: Mapped[datetime]
+
+
+class SupervisorScope(Base):
+    """A supervisor's reach: a whole organisation (``cell_id`` null) or one of its cells."""
+
+    __tablename__ = "supervisor_scope"
+    __table_args__ = (UniqueConstraint("person_id", "organisation_id", "cell_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    cell_id: Mapped[int | None] = mapped_column(ForeignKey("cell.id"))
+    created_at: Mapped[datetime]
+
+
+class Invite(Base):
+    __tablename__ = "invite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[InvitePurpose] = mapped_column(StrEnumType(InvitePurpose))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    cell_id: Mapped[int | None] = mapped_column(ForeignKey("cell.id"), index=True)
+    max_uses: Mapped[int | None] = mapped_column(Integer)
+    use_count: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    created_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime]
+
+
+class ProcessedUpdate(Base):
+    """Telegram update ids already handled, so a replayed update changes nothing."""
+
+    __tablename__ = "processed_update"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class OutboxMessage(Base):
+    """A message the bot sends on its own, written in the transaction of its cause."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    due_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class CallbackAction(Base):
+    """What an inline button does; the button carries only this row's opaque token."""
+
+    __tablename__ = "callback_action"
+
+    token: Mapped[str] = mapped_column(String(24), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]]
+    # Who the button was shown to; the handler still re-checks that person's rights.
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class PendingInput(Base):
+    """A question the bot asked in a chat and awaits typed text for (kept across replicas)."""
+
+    __tablename__ = "pending_input"
+    __table_args__ = (UniqueConstraint("telegram_user_id", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]]
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime]
