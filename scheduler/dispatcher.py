@@ -54,6 +54,10 @@ class OutboxDispatcher:
         """
         if self._running.locked():
             return 0
+        return await self.drain()
+
+    async def drain(self) -> int:
+        """Like run_once, but waits for a run under way instead of leaving the work to it."""
         async with self._running:
             attempted = 0
             while rows := await outbox.claim_due(

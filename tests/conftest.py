@@ -1,0 +1,92 @@
+"""Fixtures: a migrated database per test (SQLite always, PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bot.clock import FakeClock
+from storage import migrate
+from storage.db import Database
+from storage.models import Base
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+POSTGRES_SKIP_REASON = (
+    "PostgreSQL tests need TEST_DATABASE_URL, e.g. "
+    "postgresql+asyncpg://postgres@127.0.0.1:5432/test (.ci/run sets it)"
+)
+
+
+def postgres_url() -> str | None:
+    raw = os.environ.get("TEST_DATABASE_URL")
+    if not raw:
+        return None
+    url = make_url(raw)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+asyncpg")
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrated once; each test gets a copy, which is much faster than migrating again."""
+    import asyncio
+
+    path = tmp_path_factory.mktemp("template") / "template.db"
+
+    async def build() -> None:
+        database = Database(f"sqlite+aiosqlite:///{path}")
+        await migrate.upgrade(database)
+        await database.dispose()
+
+    asyncio.run(build())
+    return path
+
+
+_postgres_migrated = False
+
+
+async def _fresh_postgres(url: str) -> Database:
+    global _postgres_migrated
+    database = Database(url)
+    if not _postgres_migrated:
+        await migrate.downgrade(database, "base")
+        async with database.engine.begin() as connection:
+            await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        await migrate.upgrade(database)
+        _postgres_migrated = True
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with database.engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    return database
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def database(
+    request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path
+) -> AsyncIterator[Database]:
+    if request.param == "sqlite":
+        path = tmp_path / "chibo.db"
+        shutil.copy(sqlite_template, path)
+        db = Database(f"sqlite+aiosqlite:///{path}")
+    else:
+        url = postgres_url()
+        if url is None:
+            pytest.skip(POSTGRES_SKIP_REASON)
+        db = await _fresh_postgres(url)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    # A Tuesday morning in Hanoi, at the start of a month.
+    return FakeClock(datetime(2026, 12, 1, 9, 0, tzinfo=VIETNAM))

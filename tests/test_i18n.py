@@ -1,0 +1,91 @@
+"""Every message the code can say exists in Vietnamese and English, with the same blanks."""
+
+from __future__ import annotations
+
+import string
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from bot.i18n import LANGUAGES, LOCALE_DIR, Translator
+from domain.messages import Text
+from tests.conftest import VIETNAM
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE_PACKAGES = ("bot", "handlers", "services", "domain", "scheduler", "storage", "reports")
+# How the code marks catalogue keys: Text("key", ...), refused("key", ...) and N_("key").
+KEYWORDS = {"Text": (1,), "refused": (1,), "N_": None}
+
+
+def used_keys() -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for package in SOURCE_PACKAGES:
+        for filename, line, message, _comments, _context in extract_from_dir(
+            ROOT / package, method_map=[("**.py", "python")], keywords=KEYWORDS,
+            comment_tags=(),
+        ):
+            key = message[0] if isinstance(message, tuple) else message
+            keys.setdefault(key, f"{package}/{filename}:{line}")
+    return keys
+
+
+def catalogue(language: str) -> Catalog:
+    with (LOCALE_DIR / language / "LC_MESSAGES" / "chibo.po").open("rb") as handle:
+        return read_po(handle)
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_extraction_finds_the_code_s_messages() -> None:
+    keys = used_keys()
+    assert "error.generic" in keys and "join.done.member" in keys
+    assert len(keys) > 50
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_used_message_is_translated(language: str) -> None:
+    messages = {m.id: m for m in catalogue(language) if m.id}
+    missing = {key: where for key, where in used_keys().items() if key not in messages}
+    untranslated = [m.id for m in messages.values() if not m.string or m.fuzzy]
+    assert missing == {}, f"keys used in code but absent from the {language} catalogue"
+    assert untranslated == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_dead_messages(language: str) -> None:
+    used = used_keys()
+    dead = [m.id for m in catalogue(language) if m.id and m.id not in used]
+    assert dead == []
+
+
+def test_languages_share_the_same_placeholders() -> None:
+    vietnamese = {m.id: m.string for m in catalogue("vi") if m.id}
+    english = {m.id: m.string for m in catalogue("en") if m.id}
+    assert set(vietnamese) == set(english)
+    mismatched = {
+        key: (placeholders(vietnamese[key]), placeholders(english[key]))
+        for key in vietnamese
+        if placeholders(str(vietnamese[key])) != placeholders(str(english[key]))
+    }
+    assert mismatched == {}
+
+
+def test_dates_in_vietnamese_style() -> None:
+    translator = Translator(VIETNAM, "vi")
+    meeting = datetime(2026, 12, 15, 19, 30, tzinfo=VIETNAM)
+    assert translator.format_datetime(meeting, "vi") == "Thứ Ba, 15/12/2026 19:30"
+    assert translator.format_datetime(meeting, "en") == "Tue 15 Dec 2026, 19:30"
+
+
+def test_rendering_nests_texts_and_falls_back_to_default_language() -> None:
+    translator = Translator(VIETNAM, "vi")
+    text = Text("members.status_changed", {"status": Text("status.probationary")})
+    assert translator.render(text, "vi") == "Trạng thái mới: Dự bị"
+    assert translator.render(text, "en") == "New status: Probationary"
+    assert translator.render(text, "fr") == "Trạng thái mới: Dự bị"
