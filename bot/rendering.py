@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+)
 
 from bot.i18n import Translator
 from domain.messages import Button, Text
@@ -44,26 +50,23 @@ def bot_commands(menus: Sequence[Menu], lang: str, translator: Translator) -> li
     return [BotCommand(name, translator.text(lang, key)) for name, key in commands_for(menus)]
 
 
+OutboxSend = Callable[[Bot], Awaitable[object]]
+
+
 def outbox_call(
     method: str, chat_id: int, payload: dict[str, Any], translator: Translator
-) -> dict[str, Any]:
-    """The Bot API parameters for an outbox row, rendered in its recipient's language now."""
+) -> OutboxSend:
+    """The Bot API call for an outbox row, rendered in its recipient's language now."""
     lang = payload.get("lang") or translator.default_language
     if method == "sendMessage":
+        text = message_text(Text.from_json(payload["text"]), lang, translator)
         markup = keyboard(
             [[Button.from_json(b) for b in row] for row in payload.get("buttons", [])],
             lang,
             translator,
         )
-        return {
-            "chat_id": chat_id,
-            "text": message_text(Text.from_json(payload["text"]), lang, translator),
-            **({"reply_markup": markup.to_dict()} if markup else {}),
-        }
+        return lambda bot: bot.send_message(chat_id, text, reply_markup=markup)
     if method == "setMyCommands":
-        menus = [Menu(m) for m in payload["menus"]]
-        return {
-            "commands": [c.to_dict() for c in bot_commands(menus, lang, translator)],
-            "scope": BotCommandScopeChat(chat_id).to_dict(),
-        }
+        commands = bot_commands([Menu(m) for m in payload["menus"]], lang, translator)
+        return lambda bot: bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
     raise ValueError(f"no renderer for outbox method {method}")

@@ -56,17 +56,24 @@ async def admit_update(update: Update, context: ChiboContext) -> None:
     if not await updates.claim_update(state.database, update.update_id, state.clock.now()):
         log.info("replayed update ignored")
         raise ApplicationHandlerStop
+    await _load_language(update, context)
+
+
+async def _load_language(update: Update, context: ChiboContext) -> None:
     user = update.effective_user
     if user is not None:
-        profile = await people.profile(state.database, user.id)
+        profile = await people.profile(context.state.database, user.id)
         context.lang = profile.language if profile else None
 
 
 async def on_error(update: object, context: ChiboContext) -> None:
     """Log without personal data, and tell the user in their language to try again."""
     log.error("handler failed", exc_info=context.error)
-    if isinstance(update, Update):
-        try:
-            await send_refusal(update, context, Text("error.generic"))
-        except Exception:
-            log.warning("could not report the failure to the user")
+    if not isinstance(update, Update):
+        return
+    try:
+        # Error handlers get a fresh context, without the language the pre-handler loaded.
+        await _load_language(update, context)
+        await send_refusal(update, context, Text("error.generic"))
+    except Exception:  # noqa: BLE001 - the user can't be told; the log above says why
+        log.warning("could not report the failure to the user")

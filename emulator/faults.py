@@ -93,9 +93,7 @@ class RateLimiter:
         if self.global_per_second:
             windows.append(self._global)
         if chat_key is not None and self.per_chat_per_second:
-            windows.append(
-                self._chats.setdefault(chat_key, _Window(self.per_chat_per_second, 1.0))
-            )
+            windows.append(self._chats.setdefault(chat_key, _Window(self.per_chat_per_second, 1.0)))
         if chat_key is not None and is_group and self.per_group_per_minute:
             windows.append(
                 self._groups.setdefault(chat_key, _Window(self.per_group_per_minute, 60.0))

@@ -25,9 +25,10 @@ def parse_formatted(
     text: str, parse_mode: str | None, entities: Any = None
 ) -> tuple[str, list[JSONDict]]:
     """Plain text and entities for ``text`` sent with ``parse_mode`` or explicit ``entities``."""
+    # Explicit entities win over parse_mode, as on Telegram.
+    if isinstance(entities, list):
+        return text, [e for e in entities if isinstance(e, dict)]
     if not parse_mode:
-        if isinstance(entities, list):
-            return text, [e for e in entities if isinstance(e, dict)]
         return text, []
     mode = parse_mode.lower()
     if mode == "html":
@@ -184,9 +185,7 @@ class _HtmlParser(_Parser):
                 continue
             i = self._open_tag(begin, stack)
         if stack:
-            raise self.error(
-                f'Can\'t find end tag corresponding to start tag "{stack[-1].kind}"'
-            )
+            raise self.error(f'Can\'t find end tag corresponding to start tag "{stack[-1].kind}"')
 
     def _open_tag(self, begin: int, stack: list[_Open]) -> int:
         text = self.src
@@ -234,9 +233,7 @@ class _HtmlParser(_Parser):
                 quote = text[k]
                 end = text.find(quote, k + 1)
                 if end == -1:
-                    raise self.error(
-                        f"Unclosed start tag at byte offset {self.byte_offset(begin)}"
-                    )
+                    raise self.error(f"Unclosed start tag at byte offset {self.byte_offset(begin)}")
                 value = text[k + 1 : end]
                 k = end + 1
             else:
@@ -352,8 +349,7 @@ class _MarkdownV2Parser(_Parser):
         if stack:
             top = stack[-1]
             raise self.error(
-                f"Can't find end of {_MDV2_NAMES[top.kind]} entity at byte offset "
-                f"{top.byte_offset}"
+                f"Can't find end of {_MDV2_NAMES[top.kind]} entity at byte offset {top.byte_offset}"
             )
         if quote_start is not None:
             self.add_entity("blockquote", quote_start)
@@ -406,7 +402,9 @@ class _MarkdownV2Parser(_Parser):
                     j = newline + 1
             end, body = self._scan_code(j, "```")
             if end == -1:
-                raise self.error(f"Can't find end of Pre entity at byte offset {self.byte_offset(i)}")
+                raise self.error(
+                    f"Can't find end of Pre entity at byte offset {self.byte_offset(i)}"
+                )
             start = self.pos
             self.emit(body)
             self.add_entity("pre", start, language=language)

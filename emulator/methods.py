@@ -16,7 +16,7 @@ from .errors import NOT_MODIFIED, QUERY_INVALID, ApiError, bad_request
 from .formatting import parse_formatted, utf16_len
 from .models import EmuChat, JSONDict, SentMessage, StoredFile, Upload
 from .params import Params
-from .state import PollRecord, WebhookConfig, World
+from .state import PRESENT_STATUSES, Notifier, PollRecord, WebhookConfig, World
 
 Handler = Callable[[Params, dict[str, Upload]], Any]
 
@@ -153,6 +153,8 @@ class BotApi:
     def __init__(self, world: World) -> None:
         self.world = world
         self.closing = False
+        self.polls_waiting = 0
+        self.poll_parked = Notifier()
         self._poll_generation = 0
         self._handlers: dict[str, tuple[str, Handler]] = {}
         for name, handler in self._table().items():
@@ -252,7 +254,8 @@ class BotApi:
         entities_key = "entities" if key == "text" else f"{key}_entities"
         text, entities = parse_formatted(raw, p.opt_str("parse_mode"), p.json_value(entities_key))
         if utf16_len(text) > limit:
-            raise bad_request("message is too long" if key == "text" else "message caption is too long")
+            too_long = "message is too long" if key == "text" else "message caption is too long"
+            raise bad_request(too_long)
         return text, entities
 
     def _message_text(self, p: Params) -> tuple[str, list[JSONDict]]:
@@ -395,7 +398,12 @@ class BotApi:
             remaining = deadline - loop.time()
             if remaining <= 0 or self.closing:
                 return []
-            await queue.changed.wait(remaining)
+            self.polls_waiting += 1
+            self.poll_parked.notify()
+            try:
+                await queue.changed.wait(remaining)
+            finally:
+                self.polls_waiting -= 1
             if generation != self._poll_generation:
                 raise ApiError(409, _POLL_CONFLICT)
             if world.webhook is not None:
@@ -800,9 +808,9 @@ class BotApi:
         chat = self.world.resolve_chat(p.chat_ref())
         if chat.is_private:
             return 2
-        present = ("creator", "administrator", "member", "restricted")
-        count = sum(1 for s in self.world.members.get(chat.id, {}).values() if s in present)
-        return count + (1 if self.world.bot_status.get(chat.id) in present else 0)
+        members = self.world.members.get(chat.id, {}).values()
+        count = sum(1 for status in members if status in PRESENT_STATUSES)
+        return count + (1 if self.world.bot_status.get(chat.id) in PRESENT_STATUSES else 0)
 
     def leave_chat(self, p: Params, files: dict[str, Upload]) -> bool:
         chat = self.world.resolve_chat(p.chat_ref())

@@ -26,6 +26,17 @@ class EmuUser:
     language_code: str | None = None
     is_bot: bool = False
 
+    @classmethod
+    def from_api(cls, data: JSONDict) -> EmuUser:
+        return cls(
+            id=int(data["id"]),
+            first_name=str(data.get("first_name") or ""),
+            last_name=data.get("last_name"),
+            username=data.get("username"),
+            language_code=data.get("language_code"),
+            is_bot=bool(data.get("is_bot", False)),
+        )
+
     def to_api(self) -> JSONDict:
         data: JSONDict = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
         if self.last_name:
@@ -134,7 +145,8 @@ class SentMessage:
                     out.append((button, None))
                 elif isinstance(button, dict):
                     data = button.get("callback_data")
-                    out.append((str(button.get("text", "")), data if isinstance(data, str) else None))
+                    text = str(button.get("text", ""))
+                    out.append((text, data if isinstance(data, str) else None))
             rows.append(out)
         return rows
 

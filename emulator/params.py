@@ -189,4 +189,3 @@ class Params:
         if _INT_RE.fullmatch(text):
             return int(text)
         return text
-

@@ -12,7 +12,7 @@ import mimetypes
 import secrets
 import struct
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +31,7 @@ from .models import (
 OPT_IN_UPDATE_TYPES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
 MEMBER_STATUSES = frozenset({"creator", "administrator", "member", "restricted", "left", "kicked"})
-_PRESENT_STATUSES = frozenset({"creator", "administrator", "member", "restricted"})
+PRESENT_STATUSES = frozenset({"creator", "administrator", "member", "restricted"})
 
 
 class Notifier:
@@ -50,12 +50,12 @@ class Notifier:
                 waiter.set_result(None)
         self._waiters.clear()
 
-    async def wait(self, timeout: float | None) -> bool:
-        """Wait for the next notify(); False when ``timeout`` elapsed first."""
+    async def wait(self, max_wait: float | None) -> bool:
+        """Wait for the next notify(); False when ``max_wait`` seconds elapsed first."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.add(waiter)
         try:
-            await asyncio.wait_for(waiter, timeout)
+            await asyncio.wait_for(waiter, max_wait)
             return True
         except TimeoutError:
             return False
@@ -94,7 +94,9 @@ class UpdateQueue:
         self.delivered: set[int] = set()
         self.dropped: set[int] = set()
         self.allowed: list[str] | None = None
+        # "changed" wakes consumers (pollers, the webhook); "settled" wakes delivery waiters.
         self.changed = Notifier()
+        self.settled = Notifier()
 
     def push(self, payload: JSONDict, *, withheld: bool = False) -> int:
         given = payload.get("update_id")
@@ -131,6 +133,7 @@ class UpdateQueue:
             self.dropped.discard(entry.update_id)
         elif entry.update_id not in self.delivered:
             self.dropped.add(entry.update_id)
+        self.settled.notify()
 
     def confirm(self, offset: int) -> None:
         keep: list[QueuedUpdate] = []
@@ -499,9 +502,13 @@ class World:
 
     def _sync_text(self, message: SentMessage) -> None:
         raw = message.raw
-        key, entities_key = ("text", "entities") if message.kind == "text" else (
-            "caption",
-            "caption_entities",
+        key, entities_key = (
+            ("text", "entities")
+            if message.kind == "text"
+            else (
+                "caption",
+                "caption_entities",
+            )
         )
         if message.kind == "poll":
             return
@@ -624,9 +631,6 @@ class World:
     def chat_instance(self, chat_id: int) -> str:
         # Stable per chat, like Telegram's, so handlers can use it as a cache key.
         return str(7_000_000_000_000_000 + abs(chat_id))
-
-    def polls_of(self, chat_id: int) -> Iterable[PollRecord]:
-        return (p for p in self.polls.values() if p.chat_id == chat_id)
 
 
 def _message_kind(raw: JSONDict) -> str:

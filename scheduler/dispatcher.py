@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -18,7 +18,8 @@ from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
-Renderer = Callable[[str, int, dict[str, Any]], dict[str, Any]]
+# Turns a stored row (method, chat, payload) into the call that sends it with a given bot.
+Renderer = Callable[[str, int, dict[str, Any]], Callable[[Bot], Awaitable[object]]]
 
 
 class Clock(Protocol):
@@ -70,13 +71,13 @@ class OutboxDispatcher:
     async def _deliver(self, row: OutboxMessage) -> None:
         async with self._parallel:
             try:
-                params = self._render(row.method, row.chat_id, row.payload)
+                send = self._render(row.method, row.chat_id, row.payload)
             except (KeyError, ValueError, TypeError) as error:
                 log.error("outbox row cannot be rendered", extra={"outbox_id": row.id})
                 await outbox.mark_failed(self._database, row.id, f"render: {type(error).__name__}")
                 return
             try:
-                await self._bot.do_api_request(row.method, api_kwargs=params)
+                await send(self._bot)
             except RetryAfter as error:
                 wait = error.retry_after
                 seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)

@@ -214,7 +214,7 @@ async def cells_overview(database: Database, caller: Caller, now: datetime) -> R
         ).all()
         if not cells:
             return Reply(Text("cells.none"))
-        sizes = dict(
+        sizes: dict[int, int] = dict(
             (
                 await session.execute(
                     select(Membership.cell_id, func.count(Membership.id))
@@ -223,11 +223,9 @@ async def cells_overview(database: Database, caller: Caller, now: datetime) -> R
                     )
                     .group_by(Membership.cell_id)
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
-        secretaries = dict(
+        secretaries: dict[int, str] = dict(
             (
                 await session.execute(
                     select(Membership.cell_id, Person.full_name)
@@ -238,9 +236,7 @@ async def cells_overview(database: Database, caller: Caller, now: datetime) -> R
                         Membership.role == Role.SECRETARY,
                     )
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         lines = [
             Text(

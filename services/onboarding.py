@@ -167,7 +167,7 @@ async def start_with_token(
             session, await session.scalar(select(Invite).where(Invite.token == token[:64])), now
         )
         person = await person_by_telegram_id(session, caller.telegram_user_id)
-        if person is not None:
+        if person is not None and person.name_confirmed_at is not None:
             await _refuse_if_pointless(session, invite, person)
             return await _redeem(session, invite, person, now, settings)
         suggested = clean_name(caller.telegram_name)
@@ -213,9 +213,20 @@ async def confirm_name(
     if name is None:
         raise refused("join.bad_name")
     async with database.transaction() as session:
+        invite = await session.get(Invite, invite_id)
+        problem = invite_problem(_state(invite), now)
+        if problem is not None:
+            # The question is moot once its link is dead: forget it, then say why.
+            await pending.forget(
+                session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
+            )
+    if problem is not None or invite is None:
+        raise Refused(Text(INVITE_PROBLEM_TEXT[problem or InviteProblem.UNKNOWN]))
+    async with database.transaction() as session:
         invite = await _usable_invite(session, await session.get(Invite, invite_id), now)
         person = await ensure_person(session, caller, now)
         person.full_name = name
+        person.name_confirmed_at = now
         await _refuse_if_pointless(session, invite, person)
         await pending.forget(
             session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import PendingInput
 from storage.upsert import insert_if_absent
 
-QUESTION_LIFETIME = timedelta(hours=24)
+# Long enough to open an invite on Friday and type one's name on Monday.
+QUESTION_LIFETIME = timedelta(days=7)
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,8 @@ class Person(Base):
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
     language: Mapped[str | None] = mapped_column(String(8))
+    # Set once the person confirmed their full name; until then it is only Telegram's.
+    name_confirmed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
 

@@ -7,6 +7,7 @@ import shutil
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -90,3 +91,24 @@ async def database(
 def clock() -> FakeClock:
     # A Tuesday morning in Hanoi, at the start of a month.
     return FakeClock(datetime(2026, 12, 1, 9, 0, tzinfo=VIETNAM))
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Any]:
+    from emulator import BotApiEmulator
+    from tests.harness import BOT_USERNAME, TOKEN
+
+    emu = BotApiEmulator(token=TOKEN, bot_username=BOT_USERNAME, bot_first_name="Chibo")
+    await emu.start(host="127.0.0.1", port=0)
+    try:
+        yield emu
+    finally:
+        await emu.stop()
+
+
+@pytest.fixture
+async def bot(database: Database, clock: FakeClock, emulator: Any) -> AsyncIterator[Any]:
+    from tests.harness import running_bot
+
+    async with running_bot(database, clock, emulator) as running:
+        yield running

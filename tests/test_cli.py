@@ -12,8 +12,13 @@ from pathlib import Path
 def chibo(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CHIBO_")}
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], cwd=tmp_path, env={**clean, **env},
-        capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=tmp_path,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -58,7 +63,8 @@ def test_org_create_prints_a_setup_link(tmp_path: Path) -> None:
 
 
 def test_org_create_refuses_an_impossible_cutoff_day(tmp_path: Path) -> None:
-    result = chibo(tmp_path, "org", "create", "X", "--cutoff-day", "31",
-                   CHIBO_BOT_USERNAME="chibo_test_bot")
+    result = chibo(
+        tmp_path, "org", "create", "X", "--cutoff-day", "31", CHIBO_BOT_USERNAME="chibo_test_bot"
+    )
     assert result.returncode == 2
     assert "Cutoff day 31 is not valid: choose 1 to 28." in result.stderr

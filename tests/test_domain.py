@@ -14,8 +14,8 @@ from domain.permissions import (
     Actor,
     CellRole,
     ChangeRefusal,
-    Menu,
     MemberChange,
+    Menu,
     can_create_cell,
     can_manage_cell,
     member_change_refusal,
@@ -28,8 +28,11 @@ NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 
 def invite(**changes: object) -> InviteState:
     values: dict[str, object] = {
-        "purpose": InvitePurpose.CELL_MEMBER, "expires_at": NOW + timedelta(days=1),
-        "max_uses": None, "use_count": 0, "revoked_at": None,
+        "purpose": InvitePurpose.CELL_MEMBER,
+        "expires_at": NOW + timedelta(days=1),
+        "max_uses": None,
+        "use_count": 0,
+        "revoked_at": None,
     }
     values.update(changes)
     return InviteState(**values)  # type: ignore[arg-type]

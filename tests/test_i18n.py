@@ -25,7 +25,9 @@ def used_keys() -> dict[str, str]:
     keys: dict[str, str] = {}
     for package in SOURCE_PACKAGES:
         for filename, line, message, _comments, _context in extract_from_dir(
-            ROOT / package, method_map=[("**.py", "python")], keywords=KEYWORDS,
+            ROOT / package,
+            method_map=[("**.py", "python")],
+            keywords=KEYWORDS,
             comment_tags=(),
         ):
             key = message[0] if isinstance(message, tuple) else message

@@ -82,6 +82,7 @@ def upgrade() -> None:
         sa.Column("telegram_user_id", sa.BigInteger(), nullable=False),
         sa.Column("full_name", sa.String(length=200), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=True),
+        sa.Column("name_confirmed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_person")),
         sa.UniqueConstraint("telegram_user_id", name=op.f("uq_person_telegram_user_id")),

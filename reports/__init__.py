@@ -1,0 +1,1 @@
+"""Rendering of files: chart PNG, XLSX workbook, minutes document, .ics calendar."""

@@ -1,0 +1,126 @@
+"""Use cases without Telegram: who may manage which cell, and races on one-time links."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import FakeClock
+from domain.messages import Reply
+from services import cells, onboarding, pending
+from services.errors import Refused
+from services.onboarding import Settings
+from services.people import Caller
+from storage.db import Database
+from storage.models import Membership, Person
+
+SETTINGS = Settings(default_language="vi", member_invite_days=14)
+BOT = "chibo_test_bot"
+
+
+def caller(user_id: int, name: str = "Người Dùng", chat_id: int | None = None) -> Caller:
+    return Caller(user_id, chat_id or user_id, name, private_chat=chat_id is None)
+
+
+def token_in(reply: Reply) -> str:
+    return str(reply.text.args["link"]).split("start=")[1]
+
+
+async def join(database: Database, clock: FakeClock, who: Caller, token: str) -> Reply:
+    """Open a link as a newcomer, then confirm the name the bot asked for."""
+    await onboarding.start_with_token(database, who, token, clock.now(), SETTINGS)
+    async with database.transaction() as session:
+        question = await pending.current(
+            session, telegram_user_id=who.telegram_user_id, chat_id=who.chat_id, now=clock.now()
+        )
+    assert question is not None and question.kind == onboarding.ASK_NAME
+    return await onboarding.confirm_name(
+        database,
+        who,
+        int(question.payload["invite_id"]),
+        who.telegram_name,
+        clock.now(),
+        SETTINGS,
+    )
+
+
+async def two_cells(database: Database, clock: FakeClock) -> dict[str, object]:
+    created = await onboarding.create_organisation(database, "Đảng bộ Xã", clock.now())
+    supervisor = caller(1, "Trần Văn Hùng")
+    await join(database, clock, supervisor, created.setup_token)
+    secretaries = {}
+    for number, name in ((2, "Chi bộ A"), (3, "Chi bộ B")):
+        reply = await cells.new_cell(database, supervisor, name, clock.now(), SETTINGS, BOT)
+        secretary = caller(number, f"Bí Thư {name[-1]}")
+        await join(database, clock, secretary, token_in(reply))
+        secretaries[name] = secretary
+    member = caller(4, "Lê Văn Minh")
+    invite = await cells.member_invite(
+        database, secretaries["Chi bộ A"], clock.now(), SETTINGS, BOT
+    )
+    await join(database, clock, member, token_in(invite))
+    return {"supervisor": supervisor, **secretaries, "member": member}
+
+
+async def membership_of(database: Database, person_telegram_id: int) -> Membership:
+    async with database.transaction() as session:
+        membership = await session.scalar(
+            select(Membership)
+            .join(Person, Person.id == Membership.person_id)
+            .where(Person.telegram_user_id == person_telegram_id)
+        )
+    assert membership is not None
+    return membership
+
+
+async def test_a_secretary_cannot_manage_another_cell(database: Database, clock: FakeClock) -> None:
+    people = await two_cells(database, clock)
+    other = people["Chi bộ B"]
+    assert isinstance(other, Caller)
+    minh = await membership_of(database, 4)
+    for attempt in (
+        cells.member_card(database, other, minh.id, clock.now()),
+        cells.change_member(database, other, minh.id, "remove", clock.now(), SETTINGS),
+        cells.change_member(
+            database, other, minh.id, "set_status", clock.now(), SETTINGS, status="exempted"
+        ),
+        cells.members_page(database, other, clock.now(), cell_id=minh.cell_id),
+        cells.member_invite(database, other, clock.now(), SETTINGS, BOT, cell_id=minh.cell_id),
+    ):
+        with pytest.raises(Refused) as refusal:
+            await attempt
+        assert refusal.value.text.key == "error.not_manager"
+    unchanged = await membership_of(database, 4)
+    assert (unchanged.status, unchanged.left_at) == (minh.status, None)
+
+
+async def test_one_time_link_has_one_winner(database: Database, clock: FakeClock) -> None:
+    created = await onboarding.create_organisation(database, "Đảng bộ Xã", clock.now())
+    racers = [caller(10 + i, f"Người Thứ {i}") for i in range(2)]
+
+    async def race(who: Caller) -> str:
+        try:
+            await join(database, clock, who, created.setup_token)
+        except Refused as refusal:
+            return refusal.text.key
+        return "won"
+
+    results = sorted(await asyncio.gather(*(race(who) for who in racers)))
+    assert results == ["invite.problem.used_up", "won"]
+
+
+async def test_a_group_links_to_one_cell_only(database: Database, clock: FakeClock) -> None:
+    people = await two_cells(database, clock)
+    a, b = people["Chi bộ A"], people["Chi bộ B"]
+    assert isinstance(a, Caller) and isinstance(b, Caller)
+    a_group = Caller(a.telegram_user_id, -100500, a.telegram_name, False, "Nhóm")
+    b_group = Caller(b.telegram_user_id, -100500, b.telegram_name, False, "Nhóm")
+    assert (await cells.link_group(database, a_group, clock.now())).text.key == "linkgroup.done"
+    assert (await cells.link_group(database, a_group, clock.now())).text.key == "linkgroup.already"
+    with pytest.raises(Refused) as refusal:
+        await cells.link_group(database, b_group, clock.now())
+    assert refusal.value.text.key == "linkgroup.taken"
+    await cells.group_migrated(database, -100500, -100999)
+    assert (await cells.link_group(database, a_group, clock.now())).text.key == "linkgroup.done"
