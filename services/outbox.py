@@ -101,9 +101,12 @@ async def claim_due(
     )
     if database.is_postgresql:
         candidates = candidates.with_for_update(skip_locked=True)
+    # MATERIALIZED: PostgreSQL may otherwise re-run a LIMIT ... SKIP LOCKED subquery per row
+    # and claim more rows than asked, starving the other replicas.
+    claimed_ids = candidates.cte("claimed_ids").prefix_with("MATERIALIZED")
     statement = (
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), due)
+        .where(OutboxMessage.id.in_(select(claimed_ids.c.id)), due)
         .values(status=SENDING, claimed_until=now + lease, attempts=OutboxMessage.attempts + 1)
         .returning(OutboxMessage)
         .execution_options(synchronize_session=False)

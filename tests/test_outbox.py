@@ -1,0 +1,154 @@
+"""The outbox dispatcher: exactly once, across faults, restarts and concurrent dispatchers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from emulator import BotApiEmulator, EmuUser
+from telegram import Bot
+
+from bot.clock import FakeClock
+from bot.i18n import Translator
+from bot.rendering import outbox_call
+from domain.messages import Text
+from scheduler.dispatcher import OutboxDispatcher
+from services import outbox
+from storage.db import Database
+from storage.models import OutboxMessage
+from tests.conftest import VIETNAM
+from tests.harness import TOKEN
+
+
+@pytest.fixture
+async def telegram_bot(emulator: BotApiEmulator) -> AsyncIterator[Bot]:
+    async with Bot(TOKEN, base_url=emulator.base_url, base_file_url=emulator.base_file_url) as bot:
+        yield bot
+
+
+def dispatcher(database: Database, bot: Bot, clock: FakeClock, **options: Any) -> OutboxDispatcher:
+    translator = Translator(VIETNAM, "vi")
+    return OutboxDispatcher(
+        database, bot, lambda m, c, p: outbox_call(m, c, p, translator), clock, **options
+    )
+
+
+async def queue_for(database: Database, clock: FakeClock, users: list[EmuUser]) -> None:
+    async with database.transaction() as session:
+        for user in users:
+            await outbox.enqueue_message(
+                session, key=f"test:{user.id}", chat_id=user.id,
+                text=Text("status.full"), lang="vi", now=clock.now(),
+            )
+
+
+def members(emulator: BotApiEmulator, count: int, start: int = 9000) -> list[EmuUser]:
+    users = [emulator.user(start + i, f"Member {i}") for i in range(count)]
+    for user in users:
+        emulator.open_private_chat(user)
+    return users
+
+
+async def statuses(database: Database) -> dict[str, int]:
+    rows = await _rows(database)
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.status] = counts.get(row.status, 0) + 1
+    return counts
+
+
+async def _rows(database: Database) -> list[OutboxMessage]:
+    from sqlalchemy import select
+
+    async with database.transaction() as session:
+        return list((await session.scalars(select(OutboxMessage))).all())
+
+
+async def test_the_same_key_is_queued_once(database: Database, clock: FakeClock) -> None:
+    async with database.transaction() as session:
+        first = await outbox.enqueue_message(
+            session, key="k", chat_id=1, text=Text("status.full"), lang="vi", now=clock.now()
+        )
+        second = await outbox.enqueue_message(
+            session, key="k", chat_id=1, text=Text("status.full"), lang="vi", now=clock.now()
+        )
+    assert (first, second) == (True, False)
+    assert len(await _rows(database)) == 1
+
+
+async def test_each_member_gets_the_message_once(
+    database: Database, clock: FakeClock, emulator: BotApiEmulator, telegram_bot: Bot
+) -> None:
+    users = members(emulator, 45)
+    await queue_for(database, clock, users)
+    assert await dispatcher(database, telegram_bot, clock).drain() == 45
+    assert [len(emulator.messages(u.id)) for u in users] == [1] * 45
+    assert emulator.last_message(users[0].id).text == "Chính thức"  # type: ignore[union-attr]
+    # Nothing is due any more: a second run sends nothing.
+    assert await dispatcher(database, telegram_bot, clock).drain() == 0
+    assert await statuses(database) == {"sent": 45}
+
+
+async def test_two_dispatchers_never_send_twice(
+    database: Database, clock: FakeClock, emulator: BotApiEmulator, telegram_bot: Bot
+) -> None:
+    users = members(emulator, 80)
+    await queue_for(database, clock, users)
+    emulator.latency = 0.005
+    first, second = (dispatcher(database, telegram_bot, clock, batch_size=7) for _ in range(2))
+    attempted = await asyncio.gather(first.drain(), second.drain())
+    assert sum(attempted) == 80
+    assert all(attempted), "both dispatchers should have taken a share"
+    assert [len(emulator.messages(u.id)) for u in users] == [1] * 80
+    assert len(emulator.calls("sendMessage")) == 80
+
+
+async def test_flood_limit_and_server_errors_delay_but_lose_nothing(
+    database: Database, clock: FakeClock, emulator: BotApiEmulator, telegram_bot: Bot
+) -> None:
+    users = members(emulator, 3)
+    await queue_for(database, clock, users)
+    emulator.fail_next("sendMessage", "429", retry_after=7)
+    emulator.fail_next("sendMessage", "502")
+    sender = dispatcher(database, telegram_bot, clock, parallel=1)
+    await sender.drain()
+    assert await statuses(database) == {"sent": 1, "pending": 2}
+    # Telegram's retry_after (7 s) is honoured; the 502 waits for the first backoff (5 s).
+    clock.advance(timedelta(seconds=5))
+    await sender.drain()
+    assert await statuses(database) == {"sent": 2, "pending": 1}
+    clock.advance(timedelta(seconds=2))
+    await sender.drain()
+    assert await statuses(database) == {"sent": 3}
+    assert [len(emulator.messages(u.id)) for u in users] == [1, 1, 1]
+
+
+async def test_a_member_who_never_opened_the_chat_is_recorded(
+    database: Database, clock: FakeClock, emulator: BotApiEmulator, telegram_bot: Bot
+) -> None:
+    silent = emulator.user(9500, "Chưa Mở Chat")
+    await queue_for(database, clock, [silent])
+    await dispatcher(database, telegram_bot, clock).drain()
+    [row] = await _rows(database)
+    assert row.status == "failed"
+    assert row.last_error == "Forbidden: bot can't initiate conversation with a user"
+
+
+async def test_a_dispatcher_that_died_mid_send_is_taken_over(
+    database: Database, clock: FakeClock, emulator: BotApiEmulator, telegram_bot: Bot
+) -> None:
+    users = members(emulator, 2)
+    await queue_for(database, clock, users)
+    # A dispatcher claims rows, then its process dies before sending anything.
+    claimed = await outbox.claim_due(
+        database, now=clock.now(), limit=10, lease=timedelta(minutes=2)
+    )
+    assert len(claimed) == 2
+    survivor = dispatcher(database, telegram_bot, clock)
+    assert await survivor.drain() == 0  # the lease still holds
+    clock.advance(timedelta(minutes=2, seconds=1))
+    assert await survivor.drain() == 2
+    assert [len(emulator.messages(u.id)) for u in users] == [1, 1]
