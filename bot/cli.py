@@ -86,6 +86,9 @@ async def _db_command(settings: Settings, action: str, revision: str) -> str:
     try:
         if action == "upgrade":
             await migrate.upgrade(database, revision)
+        elif action == "revision":
+            await migrate.new_revision(database, revision)
+            return "migration written to storage/migrations/versions/"
         else:
             await migrate.downgrade(database, revision)
     finally:
@@ -138,6 +141,8 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("revision", nargs="?", default="head")
     down = db_actions.add_parser("downgrade", help="revert migrations")
     down.add_argument("revision", nargs="?", default="-1")
+    new = db_actions.add_parser("revision", help="write a migration for the models' changes")
+    new.add_argument("revision", metavar="MESSAGE")
     org = commands.add_parser("org", help="organisations")
     org_actions = org.add_subparsers(dest="org_action", required=True)
     create = org_actions.add_parser("create", help="create one and print its setup link")

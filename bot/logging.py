@@ -60,6 +60,17 @@ def configure_logging(level: str, secrets: list[str], stream: Any = None) -> Non
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # httpx logs every request URL at INFO, and the URL holds the bot token.
-    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "asyncio"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # httpx logs every request URL at INFO, and the URL holds the bot token; PTB logs whole
+    # updates and API results (names, usernames, texts) at DEBUG. Neither goes below these
+    # levels, whatever CHIBO_LOG_LEVEL says.
+    floor = {
+        "httpx": logging.WARNING,
+        "httpcore": logging.WARNING,
+        "telegram": logging.INFO,
+        "apscheduler": logging.WARNING,
+        "aiosqlite": logging.WARNING,
+        "sqlalchemy": logging.WARNING,
+        "tornado": logging.INFO,
+    }
+    for name, level_floor in floor.items():
+        logging.getLogger(name).setLevel(max(root.level, level_floor))

@@ -75,5 +75,5 @@ async def on_error(update: object, context: ChiboContext) -> None:
         # Error handlers get a fresh context, without the language the pre-handler loaded.
         await _load_language(update, context)
         await send_refusal(update, context, Text("error.generic"))
-    except Exception:  # noqa: BLE001 - the user can't be told; the log above says why
+    except Exception:
         log.warning("could not report the failure to the user")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
@@ -123,15 +124,19 @@ def handler(name: str) -> Callable[[UseCase], Handler]:
         @functools.wraps(function)
         async def run(update: Update, context: ChiboContext) -> None:
             handler_var.set(name)
+            started = time.perf_counter()
             try:
                 reply = await function(update, context)
             except Refused as refusal:
-                log.info("request refused", extra={"reason": refusal.text.key})
                 await send_refusal(update, context, refusal.text)
-                return
-            if reply is not None:
-                await send_reply(update, context, reply)
-            context.state.wake_outbox()
+                outcome = refusal.text.key
+            else:
+                if reply is not None:
+                    await send_reply(update, context, reply)
+                context.state.wake_outbox()
+                outcome = "ok"
+            elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+            log.info("update handled", extra={"outcome": outcome, "ms": elapsed_ms})
 
         return run
 

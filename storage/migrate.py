@@ -33,6 +33,15 @@ async def downgrade(database: Database, revision: str = "base") -> None:
         await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), revision))
 
 
+async def new_revision(database: Database, message: str) -> None:
+    """Autogenerate a migration from the difference between the models and a database at head."""
+    await upgrade(database)
+    async with database.engine.begin() as connection:
+        await connection.run_sync(
+            lambda sync: command.revision(alembic_config(sync), message=message, autogenerate=True)
+        )
+
+
 async def is_empty(database: Database) -> bool:
     async with database.engine.connect() as connection:
         tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())

@@ -8,13 +8,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from emulator import BotApiEmulator, EmuUser
 from telegram import Bot
 
 from bot.clock import FakeClock
 from bot.i18n import Translator
 from bot.rendering import outbox_call
 from domain.messages import Text
+from emulator import BotApiEmulator, EmuUser
 from scheduler.dispatcher import OutboxDispatcher
 from services import outbox
 from storage.db import Database
@@ -40,8 +40,12 @@ async def queue_for(database: Database, clock: FakeClock, users: list[EmuUser]) 
     async with database.transaction() as session:
         for user in users:
             await outbox.enqueue_message(
-                session, key=f"test:{user.id}", chat_id=user.id,
-                text=Text("status.full"), lang="vi", now=clock.now(),
+                session,
+                key=f"test:{user.id}",
+                chat_id=user.id,
+                text=Text("status.full"),
+                lang="vi",
+                now=clock.now(),
             )
 
 

@@ -1,0 +1,79 @@
+"""`chibo run` as a real process against the emulator: polling and webhook modes, clean logs."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from emulator import BotApiEmulator
+from tests.harness import TOKEN
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_chibo_run_answers_and_logs_no_secrets(
+    emulator: BotApiEmulator, tmp_path: Path, mode: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHIBO_")}
+    env.update(
+        CHIBO_BOT_TOKEN=TOKEN,
+        CHIBO_BOT_API_URL=emulator.base_url,
+        CHIBO_BOT_API_FILE_URL=emulator.base_file_url,
+        CHIBO_LOG_LEVEL="DEBUG",
+    )
+    if mode == "webhook":
+        port = free_port()
+        env.update(
+            CHIBO_WEBHOOK_URL=f"http://127.0.0.1:{port}",
+            CHIBO_WEBHOOK_LISTEN="127.0.0.1",
+            CHIBO_WEBHOOK_PORT=str(port),
+            CHIBO_WEBHOOK_SECRET="s3cret-header-value",
+        )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        if mode == "webhook":
+            await emulator.wait_for_call("setWebhook", timeout=30)
+        member = emulator.user(8101, "Nguyễn Văn Bí Mật", username="bimat_0912345678")
+        emulator.send_text(member, "/start")
+        reply = await emulator.wait_for_message(member.id, timeout=30)
+        assert reply.text is not None and reply.text.startswith("Xin chào! Tôi là chibo")
+        # The SQLite file was created and migrated by `chibo run` itself.
+        assert (tmp_path / "chibo.db").exists()
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    logs = stderr.decode()
+    assert process.returncode == 0, logs
+    assert '"event": "starting' in logs and '"update_id"' in logs
+    for secret in (
+        TOKEN,
+        TOKEN.split(":")[1],
+        "Bí Mật",
+        "bimat_0912345678",
+        "0912345678",
+        "s3cret-header-value",
+    ):
+        assert secret not in logs
+    if mode == "webhook":
+        [hook] = emulator.calls("setWebhook")
+        assert hook.params["secret_token"] == "s3cret-header-value"
