@@ -23,15 +23,17 @@ from bot.rendering import bot_commands, outbox_call
 from bot.settings import Settings
 from bot.updates import TrackedUpdateProcessor, admit_update, on_error
 from domain.permissions import Menu
-from handlers import callbacks, onboarding
+from handlers import callbacks, meetings, onboarding
 from handlers.common import STATE_KEY, AppState, ChiboContext
 from handlers.menus import GROUP_COMMANDS
 from scheduler import jobs
 from scheduler.dispatcher import OutboxDispatcher
-from services.onboarding import Settings as OnboardingSettings
+from services.config import ServiceSettings
 from storage.db import Database
 
 PRIVATE_COMMANDS = {
+    "schedule": meetings.schedule,
+    "meetings": meetings.plan,
     "newcell": onboarding.new_cell,
     "cells": onboarding.list_cells,
     "invite": onboarding.invite,
@@ -51,7 +53,9 @@ def build_application(settings: Settings, database: Database, clock: Clock) -> C
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.bot_api_url)
         .base_file_url(settings.file_url)
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        # The limiter paces requests; it must not also sleep out flood waits inside an outbox
+        # claim (a long sleep could outlast the claim's lease), so the dispatcher retries.
+        .rate_limiter(AIORateLimiter(max_retries=0))
         .context_types(ContextTypes(context=ChiboContext))
         .concurrent_updates(TrackedUpdateProcessor(settings.concurrent_updates))
         .post_init(_on_start)
@@ -65,18 +69,28 @@ def build_application(settings: Settings, database: Database, clock: Clock) -> C
     )
     job_queue = application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is a dependency"
+    service_settings = ServiceSettings(
+        default_language=settings.default_language.value,
+        member_invite_days=settings.member_invite_days,
+        zone=settings.zone,
+    )
+
+    def wake_outbox() -> None:
+        jobs.wake_dispatcher(job_queue, dispatcher)
+
     application.bot_data[STATE_KEY] = AppState(
         database=database,
         clock=clock,
         translator=translator,
-        onboarding=OnboardingSettings(
-            default_language=settings.default_language.value,
-            member_invite_days=settings.member_invite_days,
-        ),
-        wake_outbox=lambda: jobs.wake_dispatcher(job_queue, dispatcher),
+        settings=service_settings,
+        wake_outbox=wake_outbox,
     )
     application.bot_data["dispatcher"] = dispatcher
-    jobs.install(job_queue, dispatcher, database, clock, settings.outbox_poll_seconds)
+    planner = jobs.Planner(database, clock, service_settings, wake_outbox)
+    application.bot_data["planner"] = planner
+    jobs.install(
+        job_queue, dispatcher, planner, settings.outbox_poll_seconds, settings.planner_seconds
+    )
     _add_handlers(application)
     return application
 

@@ -20,7 +20,7 @@ from bot.settings import Settings
 from domain.invites import deep_link
 from domain.organisations import DEFAULT_CUTOFF_DAY
 from services.errors import Refused
-from services.onboarding import create_organisation
+from services.onboarding import create_organisation, supervisor_link
 from storage import migrate
 from storage.db import Database
 
@@ -59,9 +59,16 @@ async def _prepare_database(database: Database) -> None:
         raise CommandError("the database schema is outdated: run `chibo db upgrade` first")
 
 
+def _secrets(settings: Settings) -> list[str]:
+    return [
+        secret.get_secret_value()
+        for secret in (settings.bot_token, settings.webhook_secret)
+        if secret is not None
+    ]
+
+
 def run(settings: Settings) -> None:
-    token = _token(settings)
-    configure_logging(settings.log_level, [token])
+    _token(settings)
     database = Database(settings.database_url)
     asyncio.run(_prepare_database(database))
     application = build_application(settings, database, SystemClock())
@@ -110,23 +117,31 @@ async def _bot_username(settings: Settings) -> str:
         ) from error
 
 
-async def _create_org(settings: Settings, name: str, cutoff_day: int) -> str:
+async def _setup_link(settings: Settings, name: str, cutoff_day: int | None) -> str:
+    """`org create` (cutoff day given) or `org link`: the setup link of an organisation."""
     username = await _bot_username(settings)
     database = Database(settings.database_url)
     try:
         await _prepare_database(database)
-        created = await create_organisation(
-            database, name, SystemClock().now(), cutoff_day=cutoff_day
-        )
+        now = SystemClock().now()
+        if cutoff_day is None:
+            created = await supervisor_link(database, name, now)
+        else:
+            created = await create_organisation(database, name, now, cutoff_day=cutoff_day)
     except Refused as refusal:
         english = Translator(settings.zone, "en").render(refusal.text, "en")
         raise CommandError(f"organisation not created: {english}") from None
     finally:
         await database.dispose()
+    headline = (
+        f"organisation #{created.organisation_id} created."
+        if cutoff_day is not None
+        else f"new supervisor link for organisation #{created.organisation_id}."
+    )
     return (
-        f"organisation #{created.organisation_id} created.\n"
+        f"{headline}\n"
         f"Setup link (one use, valid until {created.expires_at:%Y-%m-%d %H:%M} UTC); "
-        f"the person who opens it becomes the first supervisor:\n"
+        f"the person who opens it becomes a supervisor of the organisation:\n"
         f"{deep_link(username, created.setup_token)}"
     )
 
@@ -160,12 +175,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
     try:
         settings = _settings()
+        configure_logging(settings.log_level, _secrets(settings))
         if arguments.command == "run":
             run(settings)
         elif arguments.command == "db":
             print(asyncio.run(_db_command(settings, arguments.db_action, arguments.revision)))
         elif arguments.command == "org":
-            print(asyncio.run(_create_org(settings, arguments.name, arguments.cutoff_day)))
+            cutoff_day = arguments.cutoff_day if arguments.org_action == "create" else None
+            print(asyncio.run(_setup_link(settings, arguments.name, cutoff_day)))
     except CommandError as error:
         print(f"chibo: error: {error}", file=sys.stderr)
         return 2

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.support import Translations
 
 from domain.messages import N_, ArgValue, Text
@@ -58,6 +58,10 @@ class Translator:
         pattern = self._catalogues[self.language(lang)].gettext(N_("format.datetime"))
         return format_datetime(moment.astimezone(self.zone), pattern, locale=self.language(lang))
 
+    def format_day(self, day: date, lang: str) -> str:
+        pattern = self._catalogues[self.language(lang)].gettext(N_("format.day"))
+        return format_date(day, pattern, locale=self.language(lang))
+
     def _value(self, value: ArgValue, lang: str) -> str:
         if isinstance(value, Text):
             return self.render(value, lang)
@@ -65,4 +69,6 @@ class Translator:
             return "\n".join(self.render(line, lang) for line in value)
         if isinstance(value, datetime):
             return self.format_datetime(value, lang)
+        if isinstance(value, date):
+            return self.format_day(value, lang)
         return str(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from telegram import (
@@ -11,12 +12,14 @@ from telegram import (
     BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
 )
 
 from bot.i18n import Translator
 from domain.messages import Button, Text
 from domain.permissions import Menu
 from handlers.menus import commands_for
+from reports.ical import CalendarEntry, meeting_ics
 
 TELEGRAM_TEXT_LIMIT = 4096
 
@@ -69,4 +72,25 @@ def outbox_call(
     if method == "setMyCommands":
         commands = bot_commands([Menu(m) for m in payload["menus"]], lang, translator)
         return lambda bot: bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
+    if method == "sendDocument" and "calendar" in payload:
+        document = InputFile(calendar_file(payload, lang, translator), filename=payload["filename"])
+        caption = translator.render(Text.from_json(payload["caption"]), lang)
+        return lambda bot: bot.send_document(chat_id, document, caption=caption)
     raise ValueError(f"no renderer for outbox method {method}")
+
+
+def calendar_file(payload: dict[str, Any], lang: str, translator: Translator) -> bytes:
+    event = payload["calendar"]
+    return meeting_ics(
+        CalendarEntry(
+            uid=event["uid"],
+            sequence=event["sequence"],
+            starts_at=datetime.fromisoformat(event["starts_at"]),
+            ends_at=datetime.fromisoformat(event["ends_at"]),
+            summary=translator.render(Text.from_json(payload["summary"]), lang),
+            location=event["location"],
+            description=translator.render(Text.from_json(payload["description"]), lang),
+            stamp=datetime.fromisoformat(event["stamp"]),
+            cancelled=event["cancelled"],
+        )
+    )

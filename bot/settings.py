@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     member_invite_days: int = Field(default=14, ge=1, le=365)
     outbox_poll_seconds: float = Field(default=2.0, gt=0)
+    planner_seconds: float = Field(default=60.0, gt=0)
     concurrent_updates: int = Field(default=1, ge=1, le=256)
     log_level: str = "INFO"
 

@@ -50,5 +50,10 @@ def invite_max_uses(purpose: InvitePurpose) -> int | None:
     return None if purpose is InvitePurpose.CELL_MEMBER else 1
 
 
+def bot_link(bot_username: str) -> str:
+    """Opens the private chat with the bot, where the person presses Start."""
+    return f"https://t.me/{bot_username}"
+
+
 def deep_link(bot_username: str, token: str) -> str:
     return f"https://t.me/{bot_username}?start={token}"

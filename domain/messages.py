@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Union
 
-ArgValue = Union[str, int, datetime, "Text", list["Text"]]
+# A datetime renders as date and time, a date as a short day ("Th 3 15/12").
+ArgValue = Union[str, int, datetime, date, "Text", list["Text"]]
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class Text:
 def _arg_to_json(value: ArgValue) -> Any:
     if isinstance(value, datetime):
         return {"datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"date": value.isoformat()}
     if isinstance(value, Text):
         return {"text": value.to_json()}
     if isinstance(value, list):
@@ -40,6 +43,8 @@ def _arg_to_json(value: ArgValue) -> Any:
 def _arg_from_json(value: Any) -> ArgValue:
     if isinstance(value, dict) and "datetime" in value:
         return datetime.fromisoformat(value["datetime"])
+    if isinstance(value, dict) and "date" in value:
+        return date.fromisoformat(value["date"])
     if isinstance(value, dict) and "text" in value:
         return Text.from_json(value["text"])
     if isinstance(value, dict) and "lines" in value:
@@ -73,6 +78,8 @@ class Reply:
     notice: Text | None = None
     # Set when the answer must be in a language other than the asker's stored one (e.g. /lang).
     lang: str | None = None
+    # A button pressed in a group answers the presser alone and leaves the group's message.
+    keep_message: bool = False
 
 
 def N_(key: str) -> str:

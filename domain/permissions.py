@@ -69,26 +69,23 @@ class ChangeRefusal(StrEnum):
 
 
 def member_change_refusal(
-    actor: Actor,
-    cell_id: int,
-    actor_person_id: int,
-    target_person_id: int,
-    target_role: Role,
-    change: MemberChange,
+    actor: Actor, cell_id: int, target_person_id: int, target_role: Role, change: MemberChange
 ) -> ChangeRefusal | None:
     """Why a manager may not make this change to a member, or None when allowed.
 
-    The secretary's own role only changes through a secretary link from a supervisor, and no
-    manager removes or demotes themselves, so a cell is never left without its manager by a
-    slip of the finger.
+    The secretary's role only changes through a secretary link from a supervisor, and only
+    the secretary sets their own status; no manager removes or demotes themselves, so a cell
+    is never left without its manager by a slip of the finger.
     """
     if not can_manage_cell(actor, cell_id):
         return ChangeRefusal.NOT_MANAGER
+    if target_role is Role.SECRETARY and target_person_id != actor.person_id:
+        return ChangeRefusal.TARGET_IS_SECRETARY
     if change is MemberChange.SET_STATUS:
         return None
     if target_role is Role.SECRETARY:
         return ChangeRefusal.TARGET_IS_SECRETARY
-    if target_person_id == actor_person_id:
+    if target_person_id == actor.person_id:
         return ChangeRefusal.SELF
     if change is MemberChange.MAKE_DEPUTY and target_role is not Role.MEMBER:
         return ChangeRefusal.NOT_APPLICABLE

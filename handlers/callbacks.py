@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 
 from domain.messages import Reply
+from handlers import meetings as meeting_routes
 from handlers.common import ChiboContext, caller_of, handler
 from services import actions, cells, onboarding, people
 from services.actions import Action
@@ -26,7 +27,7 @@ async def _set_language(action: Action, caller: Caller, context: ChiboContext) -
         caller,
         str(action.payload["lang"]),
         context.now(),
-        context.state.onboarding.default_language,
+        context.state.settings.default_language,
     )
 
 
@@ -37,7 +38,7 @@ async def _join_with_name(action: Action, caller: Caller, context: ChiboContext)
         _int(action, "invite_id"),
         str(action.payload["name"]),
         context.now(),
-        context.state.onboarding,
+        context.state.settings,
     )
 
 
@@ -47,7 +48,7 @@ async def _new_cell_in(action: Action, caller: Caller, context: ChiboContext) ->
         caller,
         "",
         context.now(),
-        context.state.onboarding,
+        context.state.settings,
         context.bot_username,
         organisation_id=_int(action, "organisation_id"),
     )
@@ -59,7 +60,7 @@ async def _secretary_link(action: Action, caller: Caller, context: ChiboContext)
         caller,
         _int(action, "cell_id"),
         context.now(),
-        context.state.onboarding,
+        context.state.settings,
         context.bot_username,
     )
 
@@ -69,7 +70,7 @@ async def _invite(action: Action, caller: Caller, context: ChiboContext) -> Repl
         context.state.database,
         caller,
         context.now(),
-        context.state.onboarding,
+        context.state.settings,
         context.bot_username,
         cell_id=_int(action, "cell_id"),
         renew=action.kind == "invite.renew",
@@ -112,7 +113,7 @@ async def _change_member(action: Action, caller: Caller, context: ChiboContext) 
         _int(action, "membership_id"),
         str(action.payload["change"]),
         context.now(),
-        context.state.onboarding,
+        context.state.settings,
         status=None if status is None else str(status),
     )
 
@@ -124,6 +125,7 @@ async def _link_group(action: Action, caller: Caller, context: ChiboContext) -> 
 
 
 ROUTES: dict[str, Route] = {
+    **meeting_routes.ROUTES,
     "lang.set": _set_language,
     "join.name": _join_with_name,
     "newcell.org": _new_cell_in,

@@ -19,8 +19,8 @@ from bot.i18n import Translator
 from bot.logging import handler_var
 from bot.rendering import keyboard, message_text
 from domain.messages import Reply, Text
+from services.config import ServiceSettings
 from services.errors import Refused
-from services.onboarding import Settings as OnboardingSettings
 from services.people import Caller
 from storage.db import Database
 
@@ -36,7 +36,7 @@ class AppState:
     database: Database
     clock: Clock
     translator: Translator
-    onboarding: OnboardingSettings
+    settings: ServiceSettings
     # Sends what a handler just queued in the outbox now, rather than at the next poll.
     wake_outbox: Callable[[], None]
 
@@ -93,6 +93,8 @@ async def send_reply(update: Update, context: ChiboContext, reply: Reply) -> Non
     if query is not None:
         notice = translator.render(reply.notice, lang) if reply.notice else None
         await query.answer(notice)
+        if reply.keep_message:
+            return
         try:
             await query.edit_message_text(text, reply_markup=markup)
         except BadRequest as error:

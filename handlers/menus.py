@@ -14,6 +14,8 @@ MENU_COMMANDS: dict[Menu, tuple[tuple[str, str], ...]] = {
         ("lang", N_("cmd.lang")),
     ),
     Menu.MANAGER: (
+        ("schedule", N_("cmd.schedule")),
+        ("meetings", N_("cmd.meetings")),
         ("invite", N_("cmd.invite")),
         ("members", N_("cmd.members")),
     ),

@@ -20,19 +20,18 @@ async def start(update: Update, context: ChiboContext) -> Reply:
             caller_of(update),
             token,
             context.now(),
-            context.state.onboarding,
+            context.state.settings,
         )
-    menus = await people.help_menus(context.state.database, caller_of(update))
-    if menus == (Menu.MEMBER,) and context.lang is None:
-        return Reply(Text("start.stranger"))
-    return _help(menus)
+    registered, menus = await people.help_menus(context.state.database, caller_of(update))
+    return _help(menus) if registered else Reply(Text("start.stranger"))
 
 
 @handler("help")
 async def help_command(update: Update, context: ChiboContext) -> Reply:
     if not caller_of(update).private_chat:
         return Reply(Text("help.group", {"commands": _command_lines(GROUP_COMMANDS)}))
-    return _help(await people.help_menus(context.state.database, caller_of(update)))
+    _, menus = await people.help_menus(context.state.database, caller_of(update))
+    return _help(menus)
 
 
 def _help(menus: tuple[Menu, ...]) -> Reply:
@@ -66,7 +65,7 @@ async def new_cell(update: Update, context: ChiboContext) -> Reply:
         caller_of(update),
         " ".join(context.args or []),
         context.now(),
-        context.state.onboarding,
+        context.state.settings,
         context.bot_username,
     )
 
@@ -82,7 +81,7 @@ async def invite(update: Update, context: ChiboContext) -> Reply:
         context.state.database,
         caller_of(update),
         context.now(),
-        context.state.onboarding,
+        context.state.settings,
         context.bot_username,
     )
 
@@ -111,7 +110,7 @@ async def text(update: Update, context: ChiboContext) -> Reply:
         caller_of(update),
         message.text,
         context.now(),
-        context.state.onboarding,
+        context.state.settings,
         context.bot_username,
     )
 

@@ -64,9 +64,18 @@ class OutboxDispatcher:
             while rows := await outbox.claim_due(
                 self._database, now=self._clock.now(), limit=self._batch_size, lease=self._lease
             ):
-                await asyncio.gather(*(self._deliver(row) for row in rows))
+                by_chat: dict[int, list[OutboxMessage]] = {}
+                for row in rows:
+                    by_chat.setdefault(row.chat_id, []).append(row)
+                await asyncio.gather(*(self._deliver_in_order(chat) for chat in by_chat.values()))
                 attempted += len(rows)
             return attempted
+
+    async def _deliver_in_order(self, rows: list[OutboxMessage]) -> None:
+        """One chat's messages go one after another (an invitation before its calendar file);
+        different chats go in parallel."""
+        for row in rows:
+            await self._deliver(row)
 
     async def _deliver(self, row: OutboxMessage) -> None:
         async with self._parallel:
@@ -74,7 +83,7 @@ class OutboxDispatcher:
                 send = self._render(row.method, row.chat_id, row.payload)
             except (KeyError, ValueError, TypeError) as error:
                 log.error("outbox row cannot be rendered", extra={"outbox_id": row.id})
-                await outbox.mark_failed(self._database, row.id, f"render: {type(error).__name__}")
+                await outbox.mark_failed(self._database, row, f"render: {type(error).__name__}")
                 return
             try:
                 await send(self._bot)
@@ -83,7 +92,7 @@ class OutboxDispatcher:
                 seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
                 await outbox.retry_later(
                     self._database,
-                    row.id,
+                    row,
                     self._clock.now() + timedelta(seconds=seconds),
                     "retry_after",
                 )
@@ -91,16 +100,16 @@ class OutboxDispatcher:
                 log.warning(
                     "outbox message refused", extra={"outbox_id": row.id, "reason": error.message}
                 )
-                await outbox.mark_failed(self._database, row.id, error.message)
+                await outbox.mark_failed(self._database, row, error.message)
             except (NetworkError, TelegramError) as error:
                 if gives_up(row.attempts):
-                    await outbox.mark_failed(self._database, row.id, error.message)
+                    await outbox.mark_failed(self._database, row, error.message)
                 else:
                     await outbox.retry_later(
                         self._database,
-                        row.id,
+                        row,
                         self._clock.now() + retry_delay(row.attempts),
                         error.message,
                     )
             else:
-                await outbox.mark_sent(self._database, row.id, self._clock.now())
+                await outbox.mark_sent(self._database, row, self._clock.now())

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
 from telegram.ext import CallbackContext, JobQueue
 
 from scheduler.dispatcher import Clock, OutboxDispatcher
-from services import actions, updates
-
-log = logging.getLogger(__name__)
+from services import actions, pending, planner, updates
+from services.config import ServiceSettings
+from storage.db import Database
 
 DISPATCH_JOB = "outbox-dispatch"
 UPDATE_IDS_KEPT = timedelta(days=2)
@@ -22,19 +23,39 @@ async def _dispatch(context: CallbackContext[Any, Any, Any, Any]) -> None:
     await dispatcher.run_once()
 
 
+async def _plan(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    plans = cast(Planner, context.job.data)  # type: ignore[union-attr]
+    if await plans.run(context.bot.username):
+        plans.wake()
+
+
 async def _housekeeping(context: CallbackContext[Any, Any, Any, Any]) -> None:
     database, clock = context.job.data  # type: ignore[union-attr,misc]
     now = clock.now()
     await updates.forget_old_updates(database, now, UPDATE_IDS_KEPT)
     await actions.forget_expired(database, now)
+    await pending.forget_expired(database, now)
+
+
+@dataclass(frozen=True)
+class Planner:
+    """What the planner job needs: it asks the service what is due and wakes the sender."""
+
+    database: Database
+    clock: Clock
+    settings: ServiceSettings
+    wake: Callable[[], None]
+
+    async def run(self, bot_username: str) -> int:
+        return await planner.plan(self.database, self.clock.now(), self.settings, bot_username)
 
 
 def install(
     job_queue: JobQueue[Any],
     dispatcher: OutboxDispatcher,
-    database: Any,
-    clock: Clock,
+    plans: Planner,
     poll_seconds: float,
+    planner_seconds: float,
 ) -> None:
     job_queue.run_repeating(
         _dispatch,
@@ -45,10 +66,18 @@ def install(
         job_kwargs={"max_instances": 1, "coalesce": True},
     )
     job_queue.run_repeating(
+        _plan,
+        interval=planner_seconds,
+        first=1,
+        data=plans,
+        name="planner",
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
+    job_queue.run_repeating(
         _housekeeping,
         interval=timedelta(hours=6),
         first=timedelta(minutes=1),
-        data=(database, clock),
+        data=(plans.database, plans.clock),
         name="housekeeping",
     )
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.messages import Button, Text
 from services.errors import refused
 from storage.db import Database
 from storage.models import CallbackAction
@@ -46,6 +47,20 @@ async def issue(
         )
     )
     return token
+
+
+async def button(
+    session: AsyncSession,
+    label: Text,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    telegram_user_id: int | None,
+    now: datetime,
+) -> Button:
+    """A button whose press performs ``kind`` with ``payload`` (for that person only)."""
+    token = await issue(session, kind, payload, telegram_user_id=telegram_user_id, now=now)
+    return Button(label, token)
 
 
 async def load(session: AsyncSession, token: str, now: datetime) -> Action | None:

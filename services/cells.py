@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.invites import deep_link
@@ -21,8 +21,9 @@ from domain.permissions import (
 )
 from domain.roles import InvitePurpose, MemberStatus, Role
 from services import actions, pending
+from services.config import ServiceSettings
 from services.errors import Refused, refused
-from services.onboarding import Settings, create_invite
+from services.onboarding import create_invite
 from services.people import Caller, refresh_menu, require_person
 from storage.db import Database
 from storage.models import Cell, Invite, Membership, MembershipChange, Organisation, Person
@@ -89,7 +90,7 @@ async def new_cell(
     caller: Caller,
     name: str,
     now: datetime,
-    settings: Settings,
+    settings: ServiceSettings,
     bot_username: str,
     organisation_id: int | None = None,
 ) -> Reply:
@@ -171,10 +172,22 @@ async def _secretary_link(
     person: Person,
     cell: Cell,
     now: datetime,
-    settings: Settings,
+    settings: ServiceSettings,
     bot_username: str,
     key: str,
 ) -> Reply:
+    """A new one-time secretary link; earlier unused ones die, so a stray link can't later
+    take the cell over."""
+    await session.execute(
+        update(Invite)
+        .where(
+            Invite.cell_id == cell.id,
+            Invite.purpose == InvitePurpose.CELL_SECRETARY,
+            Invite.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
     invite = await create_invite(
         session,
         purpose=InvitePurpose.CELL_SECRETARY,
@@ -273,7 +286,7 @@ async def secretary_link(
     caller: Caller,
     cell_id: int,
     now: datetime,
-    settings: Settings,
+    settings: ServiceSettings,
     bot_username: str,
 ) -> Reply:
     async with database.transaction() as session:
@@ -289,7 +302,7 @@ async def secretary_link(
 # --- secretaries: member invite link --------------------------------------------------------
 
 
-async def _managed_cell(
+async def managed_cell(
     session: AsyncSession,
     caller: Caller,
     actor: Actor,
@@ -315,7 +328,7 @@ async def member_invite(
     database: Database,
     caller: Caller,
     now: datetime,
-    settings: Settings,
+    settings: ServiceSettings,
     bot_username: str,
     cell_id: int | None = None,
     renew: bool = False,
@@ -323,7 +336,7 @@ async def member_invite(
     """/invite: the cell's current member link (made when there is none), to revoke or renew."""
     async with database.transaction() as session:
         person, actor = await require_person(session, caller)
-        cell = await _managed_cell(session, caller, actor, cell_id, "invite.cell", now)
+        cell = await managed_cell(session, caller, actor, cell_id, "invite.cell", now)
         if isinstance(cell, Reply):
             return cell
         invite = await session.scalar(
@@ -402,7 +415,7 @@ async def members_page(
     """/members: the cell's members with role and status, a button each to manage them."""
     async with database.transaction() as session:
         _, actor = await require_person(session, caller)
-        cell = await _managed_cell(session, caller, actor, cell_id, "members.cell", now)
+        cell = await managed_cell(session, caller, actor, cell_id, "members.cell", now)
         if isinstance(cell, Reply):
             return cell
         return await _members_page(session, caller, cell, page, now)
@@ -534,9 +547,7 @@ async def _member_card(
 
     def allowed(change: MemberChange) -> bool:
         return (
-            member_change_refusal(
-                actor, membership.cell_id, person.id, member.id, membership.role, change
-            )
+            member_change_refusal(actor, membership.cell_id, member.id, membership.role, change)
             is None
         )
 
@@ -608,11 +619,11 @@ async def ask_remove_member(
     database: Database, caller: Caller, membership_id: int, now: datetime
 ) -> Reply:
     async with database.transaction() as session:
-        person, actor, membership = await _managed_membership(session, caller, membership_id)
+        _, actor, membership = await _managed_membership(session, caller, membership_id)
         member = await session.get(Person, membership.person_id)
         assert member is not None
         refusal = member_change_refusal(
-            actor, membership.cell_id, person.id, member.id, membership.role, MemberChange.REMOVE
+            actor, membership.cell_id, member.id, membership.role, MemberChange.REMOVE
         )
         if refusal is not None:
             raise Refused(Text(REFUSAL_TEXT[refusal]))
@@ -642,7 +653,7 @@ async def change_member(
     membership_id: int,
     change: str,
     now: datetime,
-    settings: Settings,
+    settings: ServiceSettings,
     status: str | None = None,
 ) -> Reply:
     """Set a member's status, promote or demote a deputy, or remove them (history kept)."""
@@ -655,9 +666,7 @@ async def change_member(
         person, actor, membership = await _managed_membership(session, caller, membership_id)
         member = await session.get(Person, membership.person_id)
         assert member is not None
-        refusal = member_change_refusal(
-            actor, membership.cell_id, person.id, member.id, membership.role, what
-        )
+        refusal = member_change_refusal(actor, membership.cell_id, member.id, membership.role, what)
         if refusal is not None:
             raise Refused(Text(REFUSAL_TEXT[refusal]))
 
@@ -711,7 +720,7 @@ async def link_group(
         raise refused("linkgroup.not_in_group")
     async with database.transaction() as session:
         _, actor = await require_person(session, caller)
-        cell = await _managed_cell(session, caller, actor, cell_id, "linkgroup.cell", now)
+        cell = await managed_cell(session, caller, actor, cell_id, "linkgroup.cell", now)
         if isinstance(cell, Reply):
             return cell
         holder = await session.scalar(select(Cell).where(Cell.group_chat_id == caller.chat_id))

@@ -2,13 +2,159 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from typing import Any
 
 from domain.messages import Reply, Text
-from services import cells, onboarding, pending
-from services.onboarding import Settings
+from services import cells, meetings, onboarding, pending, rsvp
+from services.config import ServiceSettings
+from services.meetings import Draft
 from services.people import Caller
 from storage.db import Database
+
+Answer = Callable[
+    [Database, Caller, str, dict[str, Any], datetime, ServiceSettings, str], Awaitable[Reply]
+]
+
+
+async def _name(
+    database: Database,
+    caller: Caller,
+    text: str,
+    payload: dict[str, Any],
+    now: datetime,
+    settings: ServiceSettings,
+    bot_username: str,
+) -> Reply:
+    return await onboarding.confirm_name(
+        database, caller, int(payload["invite_id"]), text, now, settings
+    )
+
+
+async def _cell_name(
+    database: Database,
+    caller: Caller,
+    text: str,
+    payload: dict[str, Any],
+    now: datetime,
+    settings: ServiceSettings,
+    bot_username: str,
+) -> Reply:
+    return await cells.new_cell(
+        database,
+        caller,
+        text,
+        now,
+        settings,
+        bot_username,
+        organisation_id=int(payload["organisation_id"]),
+    )
+
+
+def _draft_step(step: str) -> Answer:
+    async def answer(
+        database: Database,
+        caller: Caller,
+        text: str,
+        payload: dict[str, Any],
+        now: datetime,
+        settings: ServiceSettings,
+        bot_username: str,
+    ) -> Reply:
+        return await meetings.continue_draft(
+            database, caller, Draft.from_json(payload["draft"]), step, now, settings, answer=text
+        )
+
+    return answer
+
+
+async def _time(
+    database: Database,
+    caller: Caller,
+    text: str,
+    payload: dict[str, Any],
+    now: datetime,
+    settings: ServiceSettings,
+    bot_username: str,
+) -> Reply:
+    return await meetings.at_time_of_day(
+        database,
+        caller,
+        Draft.from_json(payload["draft"]),
+        date.fromisoformat(payload["day"]),
+        text,
+        now,
+        settings,
+    )
+
+
+async def _agenda_add(
+    database: Database,
+    caller: Caller,
+    text: str,
+    payload: dict[str, Any],
+    now: datetime,
+    settings: ServiceSettings,
+    bot_username: str,
+) -> Reply:
+    return await meetings.write_agenda_text(
+        database, caller, text, now, meeting_id=int(payload["meeting_id"])
+    )
+
+
+async def _agenda_edit(
+    database: Database,
+    caller: Caller,
+    text: str,
+    payload: dict[str, Any],
+    now: datetime,
+    settings: ServiceSettings,
+    bot_username: str,
+) -> Reply:
+    return await meetings.write_agenda_text(
+        database, caller, text, now, item_id=int(payload["item_id"])
+    )
+
+
+async def _pattern(
+    database: Database,
+    caller: Caller,
+    text: str,
+    payload: dict[str, Any],
+    now: datetime,
+    settings: ServiceSettings,
+    bot_username: str,
+) -> Reply:
+    return await meetings.set_pattern(
+        database, caller, int(payload["cell_id"]), text, now, settings
+    )
+
+
+async def _absence_note(
+    database: Database,
+    caller: Caller,
+    text: str,
+    payload: dict[str, Any],
+    now: datetime,
+    settings: ServiceSettings,
+    bot_username: str,
+) -> Reply:
+    return await rsvp.give_note(database, caller, int(payload["meeting_id"]), text, now)
+
+
+ANSWERS: dict[str, Answer] = {
+    onboarding.ASK_NAME: _name,
+    cells.ASK_CELL_NAME: _cell_name,
+    meetings.ASK_WHEN: _draft_step("when"),
+    meetings.ASK_PLACE: _draft_step("place"),
+    meetings.ASK_THEME: _draft_step("theme"),
+    meetings.ASK_TIME: _time,
+    meetings.ASK_AGENDA_ADD: _agenda_add,
+    meetings.ASK_AGENDA_EDIT: _agenda_edit,
+    meetings.ASK_PATTERN: _pattern,
+    rsvp.ASK_NOTE: _absence_note,
+}
 
 
 async def answer(
@@ -16,27 +162,14 @@ async def answer(
     caller: Caller,
     text: str,
     now: datetime,
-    settings: Settings,
+    settings: ServiceSettings,
     bot_username: str,
 ) -> Reply:
     async with database.transaction() as session:
         question = await pending.current(
             session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id, now=now
         )
-    if question is None:
+    respond = None if question is None else ANSWERS.get(question.kind)
+    if question is None or respond is None:
         return Reply(Text("fallback.unknown_text"))
-    if question.kind == onboarding.ASK_NAME:
-        return await onboarding.confirm_name(
-            database, caller, int(question.payload["invite_id"]), text, now, settings
-        )
-    if question.kind == cells.ASK_CELL_NAME:
-        return await cells.new_cell(
-            database,
-            caller,
-            text,
-            now,
-            settings,
-            bot_username,
-            organisation_id=int(question.payload["organisation_id"]),
-        )
-    return Reply(Text("fallback.unknown_text"))
+    return await respond(database, caller, text, question.payload, now, settings, bot_username)

@@ -21,6 +21,7 @@ from domain.names import clean_name
 from domain.organisations import DEFAULT_CUTOFF_DAY, valid_cutoff_day
 from domain.roles import InvitePurpose, MemberStatus, Role
 from services import actions, outbox, pending
+from services.config import ServiceSettings
 from services.errors import Refused, refused
 from services.people import Caller, ensure_person, refresh_menu
 from storage.db import Database
@@ -42,14 +43,6 @@ INVITE_PROBLEM_TEXT = {
     InviteProblem.REVOKED: N_("invite.problem.revoked"),
 }
 ASK_NAME = "join.name"
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The few deployment settings onboarding needs, passed in by the bot layer."""
-
-    default_language: str
-    member_invite_days: int
 
 
 @dataclass(frozen=True)
@@ -98,9 +91,33 @@ async def create_organisation(
     if not valid_cutoff_day(cutoff_day):
         raise refused("org.bad_cutoff_day", day=cutoff_day)
     async with database.transaction() as session:
+        taken = await session.scalar(select(Organisation.id).where(Organisation.name == clean))
+        if taken is not None:
+            raise refused("org.duplicate", organisation=clean)
         organisation = Organisation(name=clean, cutoff_day=cutoff_day, created_at=now)
         session.add(organisation)
         await session.flush()
+        invite = await create_invite(
+            session,
+            purpose=InvitePurpose.ORG_SETUP,
+            organisation_id=organisation.id,
+            cell_id=None,
+            created_by=None,
+            now=now,
+            member_invite_days=0,
+        )
+    return NewOrganisation(organisation.id, invite.token, invite.expires_at)
+
+
+async def supervisor_link(database: Database, name: str, now: datetime) -> NewOrganisation:
+    """A new one-time setup link for an existing organisation: it makes one more supervisor
+    (or replaces a setup link that expired unused)."""
+    async with database.transaction() as session:
+        organisation = await session.scalar(
+            select(Organisation).where(Organisation.name == (clean_name(name) or name))
+        )
+        if organisation is None:
+            raise refused("org.unknown", organisation=name)
         invite = await create_invite(
             session,
             purpose=InvitePurpose.ORG_SETUP,
@@ -153,13 +170,34 @@ async def _refuse_if_pointless(session: AsyncSession, invite: Invite, person: Pe
     assert invite.cell_id is not None
     membership = await active_membership(session, person.id, invite.cell_id)
     if membership is None:
+        if invite.purpose is InvitePurpose.CELL_MEMBER and await _removed_since(
+            session, person.id, invite.cell_id, invite.created_at
+        ):
+            raise refused("invite.removed", cell=names["cell"])
         return
     if invite.purpose is InvitePurpose.CELL_MEMBER or membership.role is Role.SECRETARY:
         raise refused("invite.already_member", cell=names["cell"])
 
 
+async def _removed_since(
+    session: AsyncSession, person_id: int, cell_id: int, since: datetime
+) -> bool:
+    """A member removed after the link was made can't walk back in with the same link."""
+    return (
+        await session.scalar(
+            select(Membership.id)
+            .where(
+                Membership.person_id == person_id,
+                Membership.cell_id == cell_id,
+                Membership.left_at >= since,
+            )
+            .limit(1)
+        )
+    ) is not None
+
+
 async def start_with_token(
-    database: Database, caller: Caller, token: str, now: datetime, settings: Settings
+    database: Database, caller: Caller, token: str, now: datetime, settings: ServiceSettings
 ) -> Reply:
     """A deep link was opened: redeem it, or first ask a newcomer to confirm their name."""
     async with database.transaction() as session:
@@ -207,7 +245,7 @@ async def confirm_name(
     invite_id: int,
     typed_name: str,
     now: datetime,
-    settings: Settings,
+    settings: ServiceSettings,
 ) -> Reply:
     name = clean_name(typed_name)
     if name is None:
@@ -252,7 +290,7 @@ async def _take_one_use(session: AsyncSession, invite: Invite, now: datetime) ->
 
 
 async def _redeem(
-    session: AsyncSession, invite: Invite, person: Person, now: datetime, settings: Settings
+    session: AsyncSession, invite: Invite, person: Person, now: datetime, settings: ServiceSettings
 ) -> Reply:
     await _take_one_use(session, invite, now)
     names = await _place_names(session, invite)
@@ -300,11 +338,14 @@ async def _appoint_secretary(
     invite: Invite,
     person: Person,
     now: datetime,
-    settings: Settings,
+    settings: ServiceSettings,
     names: dict[str, str],
 ) -> None:
     """The secretary link hands the cell over: a former secretary stays on as a member."""
     assert invite.cell_id is not None
+    # Two secretary links redeemed at once must not leave two secretaries (PostgreSQL locks
+    # the cell's row; SQLite has a single writer anyway).
+    await session.execute(select(Cell.id).where(Cell.id == invite.cell_id).with_for_update())
     for former in await session.scalars(
         select(Membership).where(
             Membership.cell_id == invite.cell_id,

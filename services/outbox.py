@@ -12,12 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.messages import Button, Text
 from storage.db import Database
 from storage.models import OutboxMessage
-from storage.upsert import insert_if_absent
+from storage.upsert import insert_if_absent, upsert
 
 PENDING = "pending"
 SENDING = "sending"
 SENT = "sent"
 FAILED = "failed"
+WITHDRAWN = "withdrawn"
 
 
 def message_payload(
@@ -58,6 +59,37 @@ async def enqueue(
     )
 
 
+async def enqueue_latest(
+    session: AsyncSession,
+    *,
+    key: str,
+    chat_id: int,
+    method: str,
+    payload: dict[str, Any],
+    due_at: datetime,
+    now: datetime,
+) -> None:
+    """Queue a message under ``key``, replacing whatever that key held, sent or not."""
+    await upsert(
+        session,
+        OutboxMessage,
+        {
+            "key": key,
+            "chat_id": chat_id,
+            "method": method,
+            "payload": payload,
+            "status": PENDING,
+            "due_at": due_at,
+            "attempts": 0,
+            "claimed_until": None,
+            "last_error": None,
+            "sent_at": None,
+            "created_at": now,
+        },
+        ["key"],
+    )
+
+
 async def enqueue_message(
     session: AsyncSession,
     *,
@@ -77,6 +109,19 @@ async def enqueue_message(
         payload=message_payload(text, lang, buttons),
         due_at=due_at or now,
         now=now,
+    )
+
+
+async def withdraw(session: AsyncSession, *, prefix: str) -> None:
+    """Stop messages not yet sent whose key starts with ``prefix`` (a moved meeting's
+    reminders); ones already sent stay as they were."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.key.startswith(prefix, autoescape=True), OutboxMessage.status == PENDING
+        )
+        .values(status=WITHDRAWN)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -117,28 +162,38 @@ async def claim_due(
     return rows
 
 
-async def mark_sent(database: Database, message_id: int, now: datetime) -> None:
+def _still_mine(row: OutboxMessage) -> Any:
+    """A dispatcher only settles rows it still holds: if its lease ran out and another took
+    the row over, the other one's outcome stands."""
+    return (
+        (OutboxMessage.id == row.id)
+        & (OutboxMessage.status == SENDING)
+        & (OutboxMessage.claimed_until == row.claimed_until)
+    )
+
+
+async def mark_sent(database: Database, row: OutboxMessage, now: datetime) -> None:
     async with database.transaction() as session:
         await session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message_id)
+            .where(_still_mine(row))
             .values(status=SENT, sent_at=now, claimed_until=None, last_error=None)
         )
 
 
-async def retry_later(database: Database, message_id: int, due_at: datetime, error: str) -> None:
+async def retry_later(database: Database, row: OutboxMessage, due_at: datetime, error: str) -> None:
     async with database.transaction() as session:
         await session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message_id)
+            .where(_still_mine(row))
             .values(status=PENDING, due_at=due_at, claimed_until=None, last_error=error[:300])
         )
 
 
-async def mark_failed(database: Database, message_id: int, error: str) -> None:
+async def mark_failed(database: Database, row: OutboxMessage, error: str) -> None:
     async with database.transaction() as session:
         await session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message_id)
+            .where(_still_mine(row))
             .values(status=FAILED, claimed_until=None, last_error=error[:300])
         )

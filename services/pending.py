@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import Database
 from storage.models import PendingInput
 from storage.upsert import insert_if_absent
 
@@ -59,6 +60,11 @@ async def current(
     if row is None or row.expires_at <= now:
         return None
     return Pending(row.kind, dict(row.payload))
+
+
+async def forget_expired(database: Database, now: datetime) -> None:
+    async with database.transaction() as session:
+        await session.execute(delete(PendingInput).where(PendingInput.expires_at <= now))
 
 
 async def forget(session: AsyncSession, *, telegram_user_id: int, chat_id: int) -> None:

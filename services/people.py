@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,7 +24,7 @@ class Caller:
     telegram_user_id: int
     chat_id: int
     telegram_name: str
-    private_chat: bool = True
+    private_chat: bool
     chat_title: str = ""
 
 
@@ -71,9 +70,11 @@ async def refresh_menu(
 ) -> None:
     """Queue the person's command menu for their private chat, matching their roles now."""
     actor = await load_actor(session, person)
-    await outbox.enqueue(
+    # One row per person, replaced by the newest menu: an older menu retried after a newer
+    # one was sent would otherwise bring back commands of a role already lost.
+    await outbox.enqueue_latest(
         session,
-        key=f"menu:{person.telegram_user_id}:{secrets.token_hex(6)}",
+        key=f"menu:{person.telegram_user_id}",
         chat_id=person.telegram_user_id,
         method="setMyCommands",
         payload={
@@ -115,7 +116,10 @@ async def set_language(
     return Reply(Text("lang.changed"), lang=lang.value)
 
 
-async def help_menus(database: Database, caller: Caller) -> tuple[Menu, ...]:
+async def help_menus(database: Database, caller: Caller) -> tuple[bool, tuple[Menu, ...]]:
+    """Whether the caller belongs anywhere yet (a cell or a supervision), and their menus."""
     async with database.transaction() as session:
         person = await person_by_telegram_id(session, caller.telegram_user_id)
-        return menus_for(None if person is None else await load_actor(session, person))
+        actor = None if person is None else await load_actor(session, person)
+        registered = actor is not None and (actor.is_member or actor.is_supervisor)
+        return registered, menus_for(actor)

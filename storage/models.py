@@ -15,9 +15,11 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from domain.meetings import MeetingKind, MeetingStatus, Response
 from domain.roles import InvitePurpose, MemberStatus, Role
 from storage.types import StrEnumType, UTCDateTime
 
@@ -45,7 +47,7 @@ class Organisation(Base):
     __tablename__ = "organisation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), unique=True)
     cutoff_day: Mapped[int] = mapped_column(SmallInteger, default=10)
     reminder_offsets_minutes: Mapped[list[int]] = mapped_column(
         JSON, default=lambda: list(DEFAULT_REMINDER_OFFSETS_MINUTES)
@@ -63,6 +65,10 @@ class Cell(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     group_chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    # The usual regular meeting: day of month, "HH:MM" local time, place; proposed in one tap.
+    pattern_day: Mapped[int | None] = mapped_column(SmallInteger)
+    pattern_time: Mapped[str | None] = mapped_column(String(5))
+    pattern_place: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime]
 
     organisation: Mapped[Organisation] = relationship(back_populates="cells")
@@ -84,7 +90,26 @@ class Membership(Base):
     """A person's membership of a cell; leaving sets ``left_at``, rejoining adds a row."""
 
     __tablename__ = "membership"
-    __table_args__ = (Index("ix_membership_cell_active", "cell_id", "left_at"),)
+    __table_args__ = (
+        Index("ix_membership_cell_active", "cell_id", "left_at"),
+        # The database itself refuses a second active membership of one person in one cell,
+        # and a second secretary, whatever race the application loses.
+        Index(
+            "uq_membership_active_person",
+            "person_id",
+            "cell_id",
+            unique=True,
+            sqlite_where=text("left_at IS NULL"),
+            postgresql_where=text("left_at IS NULL"),
+        ),
+        Index(
+            "uq_membership_one_secretary",
+            "cell_id",
+            unique=True,
+            sqlite_where=text("role = 'secretary' AND left_at IS NULL"),
+            postgresql_where=text("role = 'secretary' AND left_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
@@ -140,6 +165,61 @@ class Invite(Base):
     revoked_at: Mapped[datetime | None]
     created_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime]
+
+
+class Meeting(Base):
+    """A scheduled meeting. ``version`` grows with each reschedule, so nothing planned for an
+    older time is ever sent."""
+
+    __tablename__ = "meeting"
+    __table_args__ = (Index("ix_meeting_cell_start", "cell_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("cell.id"))
+    kind: Mapped[MeetingKind] = mapped_column(StrEnumType(MeetingKind))
+    status: Mapped[MeetingStatus] = mapped_column(StrEnumType(MeetingStatus))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    place: Mapped[str] = mapped_column(String(300))
+    theme: Mapped[str | None] = mapped_column(String(300))
+    late: Mapped[bool] = mapped_column(default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime]
+    broadcast_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    roll_closed_at: Mapped[datetime | None]
+    minutes_recorded_at: Mapped[datetime | None]
+
+    cell: Mapped[Cell] = relationship()
+
+
+class AgendaItem(Base):
+    """One agenda line: a standard catalogue item (``title_key``) or the secretary's text."""
+
+    __tablename__ = "agenda_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title_key: Mapped[str | None] = mapped_column(String(60))
+    title: Mapped[str | None] = mapped_column(String(300))
+
+
+class Invitation(Base):
+    """A member invited to a meeting, and their answer."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (UniqueConstraint("meeting_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    invited_at: Mapped[datetime]
+    response: Mapped[Response | None] = mapped_column(StrEnumType(Response))
+    reason: Mapped[str | None] = mapped_column(String(20))
+    reason_note: Mapped[str | None] = mapped_column(String(300))
+    responded_at: Mapped[datetime | None]
 
 
 class ProcessedUpdate(Base):

@@ -59,9 +59,10 @@ async def _fresh_postgres(url: str) -> Database:
     global _postgres_migrated
     database = Database(url)
     if not _postgres_migrated:
-        await migrate.downgrade(database, "base")
+        # Whatever an earlier run left (even from a migration since rewritten) goes.
         async with database.engine.begin() as connection:
-            await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
         await migrate.upgrade(database)
         _postgres_migrated = True
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)

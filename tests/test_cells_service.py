@@ -10,13 +10,14 @@ from sqlalchemy import select
 from bot.clock import FakeClock
 from domain.messages import Reply
 from services import cells, onboarding, pending
+from services.config import ServiceSettings
 from services.errors import Refused
-from services.onboarding import Settings
 from services.people import Caller
 from storage.db import Database
 from storage.models import Membership, Person
+from tests.conftest import VIETNAM
 
-SETTINGS = Settings(default_language="vi", member_invite_days=14)
+SETTINGS = ServiceSettings(default_language="vi", member_invite_days=14, zone=VIETNAM)
 BOT = "chibo_test_bot"
 
 

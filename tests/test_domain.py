@@ -87,22 +87,24 @@ def test_only_whole_organisation_supervisors_create_cells() -> None:
         (2, Role.MEMBER, MemberChange.REVOKE_DEPUTY, ChangeRefusal.NOT_APPLICABLE),
         (2, Role.DEPUTY, MemberChange.REMOVE, None),
         (3, Role.SECRETARY, MemberChange.REMOVE, ChangeRefusal.TARGET_IS_SECRETARY),
+        # Only the secretary sets the secretary's status.
+        (3, Role.SECRETARY, MemberChange.SET_STATUS, ChangeRefusal.TARGET_IS_SECRETARY),
         (1, Role.SECRETARY, MemberChange.REMOVE, ChangeRefusal.TARGET_IS_SECRETARY),
     ],
 )
 def test_member_changes(
     target: int, role: Role, change: MemberChange, refusal: ChangeRefusal | None
 ) -> None:
-    assert member_change_refusal(SECRETARY_OF_1, 1, 1, target, role, change) == refusal
+    assert member_change_refusal(SECRETARY_OF_1, 1, target, role, change) == refusal
 
 
 def test_deputy_cannot_remove_themselves_and_outsiders_change_nothing() -> None:
     deputy = Actor(5, (CellRole(1, 10, Role.DEPUTY),))
-    assert member_change_refusal(deputy, 1, 5, 5, Role.DEPUTY, MemberChange.REMOVE) == (
+    assert member_change_refusal(deputy, 1, 5, Role.DEPUTY, MemberChange.REMOVE) == (
         ChangeRefusal.SELF
     )
     outsider = Actor(9, (CellRole(2, 10, Role.SECRETARY),))
-    assert member_change_refusal(outsider, 1, 9, 2, Role.MEMBER, MemberChange.SET_STATUS) == (
+    assert member_change_refusal(outsider, 1, 2, Role.MEMBER, MemberChange.SET_STATUS) == (
         ChangeRefusal.NOT_MANAGER
     )
 

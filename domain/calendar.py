@@ -1,0 +1,177 @@
+"""Months, quarters, the cutoff day, and when reminders and warnings fall due.
+
+Every rule here reads times in the organisation's zone (DOMAIN.md: a month and a quarter
+are calendar months and quarters in Asia/Ho_Chi_Minh) and takes ``now`` as a parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+# Warnings to secretaries arrive at the start of a working day, never at night.
+MORNING = time(8, 0)
+CUTOFF_WARNING_DAYS = (5, 1)
+QUARTER_WARNING_DAYS = (30, 14)
+# The morning-after follow-up is worth sending for a week; later it is noise.
+FOLLOW_UP_VALIDITY = timedelta(days=7)
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    year: int
+    month: int
+
+    @classmethod
+    def of(cls, moment: datetime, zone: ZoneInfo) -> Month:
+        local = moment.astimezone(zone)
+        return cls(local.year, local.month)
+
+    def next(self) -> Month:
+        return Month(self.year + self.month // 12, self.month % 12 + 1)
+
+    def first_day(self) -> date:
+        return date(self.year, self.month, 1)
+
+    def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        return _local_midnight(self.first_day(), zone), _local_midnight(
+            self.next().first_day(), zone
+        )
+
+    @property
+    def key(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+@dataclass(frozen=True, order=True)
+class Quarter:
+    year: int
+    number: int
+
+    @classmethod
+    def of(cls, moment: datetime, zone: ZoneInfo) -> Quarter:
+        local = moment.astimezone(zone)
+        return cls(local.year, (local.month - 1) // 3 + 1)
+
+    def first_day(self) -> date:
+        return date(self.year, 3 * self.number - 2, 1)
+
+    def next(self) -> Quarter:
+        return Quarter(self.year + self.number // 4, self.number % 4 + 1)
+
+    def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        return _local_midnight(self.first_day(), zone), _local_midnight(
+            self.next().first_day(), zone
+        )
+
+    @property
+    def key(self) -> str:
+        return f"{self.year:04d}-Q{self.number}"
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=zone)
+
+
+def _morning(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, MORNING, tzinfo=zone)
+
+
+def cutoff_date(month: Month, cutoff_day: int) -> date:
+    return date(month.year, month.month, cutoff_day)
+
+
+def is_after_cutoff(start: datetime, cutoff_day: int, zone: ZoneInfo) -> bool:
+    """A regular meeting on a day past the cutoff is late for its month."""
+    return start.astimezone(zone).day > cutoff_day
+
+
+@dataclass(frozen=True)
+class DueWarning:
+    """A warning that is due now: for which period, and how many days ahead it was planned."""
+
+    period: str
+    days_before: int
+
+
+def _latest_due(
+    candidates: Iterable[tuple[str, int, datetime, datetime]], now: datetime
+) -> DueWarning | None:
+    """Of warnings (period, days, due, valid until), the one due most recently, if any.
+
+    Sending only the latest means a bot that was down for a while sends one warning on
+    return, not a burst of stale ones.
+    """
+    due = [(at, period, days) for period, days, at, until in candidates if at <= now < until]
+    if not due:
+        return None
+    _, period, days = max(due)
+    return DueWarning(period, days)
+
+
+def cutoff_warning(
+    now: datetime,
+    cutoff_day: int,
+    zone: ZoneInfo,
+    days_before: Sequence[int] = CUTOFF_WARNING_DAYS,
+) -> tuple[Month, DueWarning] | None:
+    """The cutoff warning due now, for the month whose cutoff comes next."""
+    this_month = Month.of(now, zone)
+    found: list[tuple[Month, DueWarning]] = []
+    for month in (this_month, this_month.next()):
+        cutoff = cutoff_date(month, cutoff_day)
+        until = _local_midnight(cutoff + timedelta(days=1), zone)
+        warning = _latest_due(
+            (
+                (month.key, days, _morning(cutoff - timedelta(days=days), zone), until)
+                for days in days_before
+            ),
+            now,
+        )
+        if warning is not None:
+            found.append((month, warning))
+    return found[0] if found else None
+
+
+def quarter_warning(
+    now: datetime, zone: ZoneInfo, days_left: Sequence[int] = QUARTER_WARNING_DAYS
+) -> tuple[Quarter, DueWarning] | None:
+    quarter = Quarter.of(now, zone)
+    end = quarter.next().first_day()
+    warning = _latest_due(
+        (
+            (
+                quarter.key,
+                days,
+                _morning(end - timedelta(days=days), zone),
+                _local_midnight(end, zone),
+            )
+            for days in days_left
+        ),
+        now,
+    )
+    return None if warning is None else (quarter, warning)
+
+
+def due_reminder(
+    start: datetime, broadcast_at: datetime, offsets_minutes: Sequence[int], now: datetime
+) -> int | None:
+    """The member reminder (its offset in minutes) to send now, or None.
+
+    A reminder whose time fell before the invitation went out is skipped (the invitation
+    itself said it all); of several due ones only the latest is sent.
+    """
+    due = [
+        offset
+        for offset in offsets_minutes
+        if broadcast_at <= start - timedelta(minutes=offset) <= now < start
+    ]
+    return min(due) if due else None
+
+
+def follow_up_due(start: datetime, now: datetime, zone: ZoneInfo) -> bool:
+    """Whether it is the morning after the meeting (or the following week)."""
+    morning_after = _morning(start.astimezone(zone).date() + timedelta(days=1), zone)
+    return morning_after <= now < morning_after + FOLLOW_UP_VALIDITY

@@ -1,0 +1,103 @@
+"""Dates and times typed the way Vietnamese users type them: `15/12 19:30`, `19h30 15/12`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+
+class DateProblem(StrEnum):
+    MALFORMED = "malformed"
+    IMPOSSIBLE = "impossible"
+    MISSING_TIME = "missing_time"
+    PAST = "past"
+    TOO_FAR = "too_far"
+
+
+@dataclass(frozen=True)
+class ParsedDateTime:
+    value: datetime | None
+    problem: DateProblem | None
+
+
+MAX_TEXT = 60
+# A meeting more than this far ahead is almost surely a typo (a wrong year).
+FARTHEST = timedelta(days=400)
+
+_DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[/.\-]\s*(\d{1,2})(?:\s*[/.\-]\s*(\d{2}|\d{4}))?(?!\d)")
+_TIME = re.compile(
+    r"(?<![\d/.\-])(\d{1,2})\s*(?:[:hg]|giờ)\s*(\d{2})?\s*(?:p|phút|')?(?![\d/.\-])", re.IGNORECASE
+)
+_FILLER = re.compile(
+    r"\b(ngày|ngay|lúc|luc|at|on|thứ\s*\w+|chủ\s*nhật|t[2-7]|cn|sáng|trưa)\b|[,;]", re.IGNORECASE
+)
+_AFTERNOON = re.compile(r"\b(chiều|tối|pm)\b", re.IGNORECASE)
+# A date without a year this recently past is a mistake, not next year's date.
+RECENT_PAST = timedelta(days=31)
+
+
+def parse_local_datetime(text: str, now: datetime, zone: ZoneInfo) -> ParsedDateTime:
+    """A future moment from typed text, read in ``zone``; or why the text isn't one.
+
+    Without a year, the next such date from today is meant: `05/01` typed in December is
+    next January.
+    """
+    if len(text) > MAX_TEXT:
+        return ParsedDateTime(None, DateProblem.MALFORMED)
+    cleaned = text.strip().lower()
+    date_match = _DATE.search(cleaned)
+    if date_match is None:
+        return ParsedDateTime(None, DateProblem.MALFORMED)
+    rest = cleaned[: date_match.start()] + " " + cleaned[date_match.end() :]
+    time_match = _TIME.search(rest)
+    afternoon = _AFTERNOON.search(rest) is not None
+    leftover = _FILLER.sub(" ", _TIME.sub(" ", rest, count=1) if time_match else rest)
+    if _AFTERNOON.sub(" ", leftover).strip():
+        return ParsedDateTime(None, DateProblem.MALFORMED)
+    if time_match is None:
+        return ParsedDateTime(None, DateProblem.MISSING_TIME)
+    day, month = int(date_match.group(1)), int(date_match.group(2))
+    year_text = date_match.group(3)
+    hour, minute = int(time_match.group(1)), int(time_match.group(2) or 0)
+    if hour > 23 or minute > 59:
+        return ParsedDateTime(None, DateProblem.IMPOSSIBLE)
+    if afternoon and hour < 12:
+        hour += 12  # "7h tối" is 19:00
+    today = now.astimezone(zone).date()
+    if year_text is None:
+        year = today.year
+        candidate = _date_or_none(year, month, day)
+        if candidate is not None and candidate < today - RECENT_PAST:
+            year += 1
+    else:
+        year = int(year_text) + (2000 if len(year_text) == 2 else 0)
+    moment_date = _date_or_none(year, month, day)
+    if moment_date is None:
+        return ParsedDateTime(None, DateProblem.IMPOSSIBLE)
+    moment = datetime.combine(moment_date, time(hour, minute), tzinfo=zone)
+    if moment <= now:
+        return ParsedDateTime(None, DateProblem.PAST)
+    if moment - now > FARTHEST:
+        return ParsedDateTime(None, DateProblem.TOO_FAR)
+    return ParsedDateTime(moment, None)
+
+
+def parse_time_of_day(text: str) -> time | None:
+    """`19:30`, `19h30`, `19h`, `7g30`: a time of day, or None."""
+    match = _TIME.fullmatch(text.strip().lower())
+    if match is None:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+def _date_or_none(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None

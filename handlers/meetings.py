@@ -1,0 +1,238 @@
+"""Commands and buttons for meetings: /schedule, /meetings, the agenda, invitations, RSVP."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+
+from telegram import Update
+
+from domain.messages import Reply
+from handlers.common import ChiboContext, caller_of, handler
+from services import meetings, rsvp
+from services.actions import Action
+from services.meetings import Draft
+from services.people import Caller
+
+Route = Callable[[Action, Caller, ChiboContext], Awaitable[Reply]]
+
+
+@handler("schedule")
+async def schedule(update: Update, context: ChiboContext) -> Reply:
+    return await meetings.start_scheduling(context.state.database, caller_of(update), context.now())
+
+
+@handler("meetings")
+async def plan(update: Update, context: ChiboContext) -> Reply:
+    return await meetings.plan(
+        context.state.database, caller_of(update), context.now(), context.state.settings
+    )
+
+
+def _int(action: Action, name: str) -> int:
+    return int(action.payload[name])
+
+
+def _draft(action: Action) -> Draft:
+    return Draft.from_json(action.payload["draft"])
+
+
+async def _schedule_cell(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await meetings.start_scheduling(
+        context.state.database, caller, context.now(), cell_id=_int(action, "cell_id")
+    )
+
+
+async def _draft_step(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    step = str(action.payload["step"])
+    if step == "time":
+        return await meetings.ask_time_of_day(
+            context.state.database,
+            caller,
+            _draft(action),
+            date.fromisoformat(str(action.payload["day"])),
+            context.now(),
+        )
+    answer = action.payload.get("answer")
+    return await meetings.continue_draft(
+        context.state.database,
+        caller,
+        _draft(action),
+        step,
+        context.now(),
+        context.state.settings,
+        answer=None if answer is None else str(answer),
+    )
+
+
+async def _at_time(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await meetings.at_time_of_day(
+        context.state.database,
+        caller,
+        _draft(action),
+        date.fromisoformat(str(action.payload["day"])),
+        str(action.payload["time"]),
+        context.now(),
+        context.state.settings,
+    )
+
+
+async def _create(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await meetings.create(
+        context.state.database, caller, _draft(action), context.now(), context.state.settings
+    )
+
+
+async def _abandon(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await meetings.abandon(context.state.database, caller)
+
+
+async def _card(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await meetings.meeting_card(
+        context.state.database, caller, _int(action, "meeting_id"), context.now()
+    )
+
+
+async def _plan(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await meetings.plan(
+        context.state.database,
+        caller,
+        context.now(),
+        context.state.settings,
+        cell_id=_int(action, "cell_id"),
+    )
+
+
+async def _agenda(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await meetings.agenda_editor(
+        context.state.database, caller, _int(action, "meeting_id"), context.now()
+    )
+
+
+async def _agenda_item(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await meetings.agenda_item_menu(
+        context.state.database, caller, _int(action, "item_id"), context.now()
+    )
+
+
+async def _agenda_move(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await meetings.move_agenda_item(
+        context.state.database, caller, _int(action, "item_id"), _int(action, "step"), context.now()
+    )
+
+
+async def _agenda_remove(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await meetings.remove_agenda_item(
+        context.state.database, caller, _int(action, "item_id"), context.now()
+    )
+
+
+async def _agenda_edit(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await meetings.ask_agenda_text(
+        context.state.database, caller, context.now(), item_id=_int(action, "item_id")
+    )
+
+
+async def _agenda_add(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await meetings.ask_agenda_text(
+        context.state.database, caller, context.now(), meeting_id=_int(action, "meeting_id")
+    )
+
+
+async def _broadcast(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await meetings.broadcast(
+        context.state.database,
+        caller,
+        _int(action, "meeting_id"),
+        context.now(),
+        context.state.settings.default_language,
+    )
+
+
+async def _reschedule(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await meetings.ask_new_time(
+        context.state.database,
+        caller,
+        _int(action, "meeting_id"),
+        context.now(),
+        context.state.settings,
+    )
+
+
+async def _move(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await meetings.reschedule(
+        context.state.database,
+        caller,
+        _draft(action),
+        context.now(),
+        context.state.settings,
+        context.state.settings.default_language,
+    )
+
+
+async def _ask_cancel(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await meetings.ask_cancel(
+        context.state.database, caller, _int(action, "meeting_id"), context.now()
+    )
+
+
+async def _cancel(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await meetings.cancel(
+        context.state.database,
+        caller,
+        _int(action, "meeting_id"),
+        context.now(),
+        context.state.settings.default_language,
+    )
+
+
+async def _ask_pattern(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await meetings.ask_pattern(
+        context.state.database, caller, _int(action, "cell_id"), context.now()
+    )
+
+
+async def _rsvp(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await rsvp.respond(
+        context.state.database,
+        caller,
+        _int(action, "meeting_id"),
+        str(action.payload["response"]),
+        context.now(),
+        context.state.settings,
+    )
+
+
+async def _rsvp_reason(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await rsvp.give_reason(
+        context.state.database,
+        caller,
+        _int(action, "meeting_id"),
+        str(action.payload["reason"]),
+        context.now(),
+    )
+
+
+ROUTES: dict[str, Route] = {
+    "schedule.cell": _schedule_cell,
+    "schedule.draft": _draft_step,
+    "schedule.at": _at_time,
+    "schedule.create": _create,
+    "schedule.abandon": _abandon,
+    "meeting.card": _card,
+    "meetings.cell": _plan,
+    "agenda.open": _agenda,
+    "agenda.item": _agenda_item,
+    "agenda.move": _agenda_move,
+    "agenda.remove": _agenda_remove,
+    "agenda.edit": _agenda_edit,
+    "agenda.add": _agenda_add,
+    "meeting.broadcast": _broadcast,
+    "meeting.reschedule": _reschedule,
+    "meeting.move": _move,
+    "meeting.cancel.ask": _ask_cancel,
+    "meeting.cancel": _cancel,
+    "pattern.ask": _ask_pattern,
+    "rsvp": _rsvp,
+    "rsvp.reason": _rsvp_reason,
+}

@@ -1,0 +1,41 @@
+"""Calendar files (.ics) for meeting invitations, so a meeting lands in members' calendars."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from icalendar import Calendar, Event
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    uid: str
+    sequence: int
+    starts_at: datetime
+    ends_at: datetime
+    summary: str
+    location: str
+    description: str
+    stamp: datetime
+    cancelled: bool = False
+
+
+def meeting_ics(entry: CalendarEntry) -> bytes:
+    """An iCalendar file; a later ``sequence`` with the same uid updates the earlier event."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//chibo//meetings//VI")
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if entry.cancelled else "REQUEST")
+    event = Event()
+    event.add("uid", entry.uid)
+    event.add("sequence", entry.sequence)
+    event.add("dtstamp", entry.stamp)
+    event.add("dtstart", entry.starts_at)
+    event.add("dtend", entry.ends_at)
+    event.add("summary", entry.summary)
+    event.add("location", entry.location)
+    event.add("description", entry.description)
+    event.add("status", "CANCELLED" if entry.cancelled else "CONFIRMED")
+    calendar.add_component(event)
+    return calendar.to_ical()

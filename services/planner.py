@@ -1,0 +1,356 @@
+"""What is due now: reminders, nudges, warnings to secretaries, follow-ups, delivery reports.
+
+The planner runs on every replica, as often as it likes: each message it queues has a unique
+outbox key, so running it twice (or on two machines at once) queues nothing twice, and a
+bot that was down catches up on return. A bounded number of queries per run, whatever the
+number of cells.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.calendar import (
+    FOLLOW_UP_VALIDITY,
+    Month,
+    Quarter,
+    cutoff_date,
+    cutoff_warning,
+    due_reminder,
+    follow_up_due,
+    quarter_warning,
+)
+from domain.invites import bot_link
+from domain.meetings import MeetingKind, MeetingStatus, Response
+from domain.messages import Text
+from domain.roles import Role
+from services import outbox
+from services.config import ServiceSettings
+from services.meetings import KIND_TEXT, rsvp_buttons, summary
+from storage.db import Database
+from storage.models import Cell, Invitation, Meeting, Membership, Organisation, Person
+from storage.models import OutboxMessage as Row
+
+# How far back the delivery of invitations is checked for a report to the secretary.
+DELIVERY_LOOKBACK = timedelta(days=3)
+
+
+async def plan(
+    database: Database, now: datetime, settings: ServiceSettings, bot_username: str
+) -> int:
+    """Queue everything due at ``now``; returns how many messages were newly queued."""
+    async with database.transaction() as session:
+        planner = _Planner(session, now, settings, bot_username)
+        await planner.member_reminders()
+        await planner.cutoff_warnings()
+        await planner.quarter_warnings()
+        await planner.follow_ups()
+        await planner.delivery_reports()
+        return planner.queued
+
+
+class _Planner:
+    def __init__(
+        self, session: AsyncSession, now: datetime, settings: ServiceSettings, bot_username: str
+    ) -> None:
+        self.session = session
+        self.now = now
+        self.settings = settings
+        self.bot_username = bot_username
+        self.queued = 0
+
+    def _lang(self, person: Person) -> str:
+        return person.language or self.settings.default_language
+
+    async def _tell(self, key: str, person: Person, text: Text, **options: object) -> None:
+        if await outbox.enqueue_message(
+            self.session,
+            key=key,
+            chat_id=person.telegram_user_id,
+            text=text,
+            lang=self._lang(person),
+            now=self.now,
+            **options,  # type: ignore[arg-type]
+        ):
+            self.queued += 1
+
+    async def _managers(self, cell_ids: Iterable[int]) -> dict[int, list[Person]]:
+        ids = list(set(cell_ids))
+        if not ids:
+            return {}
+        rows = await self.session.execute(
+            select(Membership.cell_id, Person)
+            .join(Person, Person.id == Membership.person_id)
+            .where(
+                Membership.cell_id.in_(ids),
+                Membership.left_at.is_(None),
+                Membership.role.in_([Role.SECRETARY, Role.DEPUTY]),
+            )
+        )
+        managers: dict[int, list[Person]] = defaultdict(list)
+        for cell_id, person in rows:
+            managers[cell_id].append(person)
+        return managers
+
+    # --- members ---------------------------------------------------------------------------
+
+    async def member_reminders(self) -> None:
+        """Before each meeting at the organisation's offsets; not to those who said they will
+        be absent. Whoever has not answered gets the answer buttons with it (the nudge)."""
+        longest = max(
+            (
+                max(offsets, default=0)
+                for offsets in await self.session.scalars(
+                    select(Organisation.reminder_offsets_minutes)
+                )
+            ),
+            default=0,
+        )
+        if longest <= 0:
+            return
+        rows = await self.session.execute(
+            select(Meeting, Cell.name, Organisation.reminder_offsets_minutes)
+            .join(Cell, Cell.id == Meeting.cell_id)
+            .join(Organisation, Organisation.id == Cell.organisation_id)
+            .where(
+                Meeting.status == MeetingStatus.SCHEDULED,
+                Meeting.broadcast_at.is_not(None),
+                Meeting.starts_at > self.now,
+                Meeting.starts_at <= self.now + timedelta(minutes=longest),
+            )
+        )
+        due: dict[int, tuple[Meeting, str, int]] = {}
+        for meeting, cell_name, offsets in rows:
+            assert meeting.broadcast_at is not None
+            offset = due_reminder(meeting.starts_at, meeting.broadcast_at, offsets, self.now)
+            if offset is not None:
+                due[meeting.id] = (meeting, cell_name, offset)
+        if not due:
+            return
+        invitees = await self.session.execute(
+            select(Invitation, Person)
+            .join(Person, Person.id == Invitation.person_id)
+            .where(Invitation.meeting_id.in_(list(due)))
+        )
+        for invitation, person in invitees:
+            if invitation.response is Response.ABSENT:
+                continue
+            meeting, cell_name, offset = due[invitation.meeting_id]
+            key = f"reminder:{meeting.id}:{meeting.version}:{person.id}:{offset}"
+            if invitation.response is None:
+                buttons = await rsvp_buttons(
+                    self.session, meeting.id, person.telegram_user_id, self.now
+                )
+                await self._tell(
+                    key,
+                    person,
+                    Text(
+                        "reminder.unanswered",
+                        {
+                            "summary": summary(meeting, cell_name),
+                        },
+                    ),
+                    buttons=buttons,
+                )
+            else:
+                await self._tell(
+                    key,
+                    person,
+                    Text(
+                        "reminder.member",
+                        {
+                            "summary": summary(meeting, cell_name),
+                        },
+                    ),
+                )
+
+    # --- secretaries -----------------------------------------------------------------------
+
+    async def _cells_by_organisation(self, organisation_ids: Iterable[int]) -> list[Cell]:
+        ids = list(organisation_ids)
+        if not ids:
+            return []
+        return list(
+            (await self.session.scalars(select(Cell).where(Cell.organisation_id.in_(ids)))).all()
+        )
+
+    async def _covered(
+        self, kind: MeetingKind, start: datetime, end: datetime
+    ) -> list[tuple[int, datetime]]:
+        rows = await self.session.execute(
+            select(Meeting.cell_id, Meeting.starts_at).where(
+                Meeting.kind == kind,
+                Meeting.status == MeetingStatus.SCHEDULED,
+                Meeting.starts_at >= start,
+                Meeting.starts_at < end,
+            )
+        )
+        return [(cell_id, starts_at) for cell_id, starts_at in rows]
+
+    async def cutoff_warnings(self) -> None:
+        """No regular meeting planned for the month, five days and one day before the
+        cutoff."""
+        zone = self.settings.zone
+        organisations = (
+            await self.session.execute(select(Organisation.id, Organisation.cutoff_day))
+        ).all()
+        due = {
+            organisation_id: found
+            for organisation_id, cutoff_day in organisations
+            if (found := cutoff_warning(self.now, cutoff_day, zone)) is not None
+        }
+        if not due:
+            return
+        cutoff_days = dict(organisations)
+        months = {month for month, _ in due.values()}
+        start = min(month.bounds(zone)[0] for month in months)
+        end = max(month.bounds(zone)[1] for month in months)
+        covered = {
+            (cell_id, Month.of(starts_at, zone))
+            for cell_id, starts_at in await self._covered(MeetingKind.REGULAR, start, end)
+        }
+        cells = [
+            cell
+            for cell in await self._cells_by_organisation(due)
+            if (cell.id, due[cell.organisation_id][0]) not in covered
+        ]
+        managers = await self._managers(cell.id for cell in cells)
+        for cell in cells:
+            month, warning = due[cell.organisation_id]
+            for person in managers.get(cell.id, []):
+                await self._tell(
+                    f"warn-cutoff:{cell.id}:{month.key}:{warning.days_before}:{person.id}",
+                    person,
+                    Text(
+                        "warn.cutoff",
+                        {
+                            "cell": cell.name,
+                            "month": f"{month.month:02d}/{month.year}",
+                            "cutoff": cutoff_date(month, cutoff_days[cell.organisation_id]),
+                        },
+                    ),
+                )
+
+    async def quarter_warnings(self) -> None:
+        """No thematic meeting planned in the quarter, with 30 and 14 days left."""
+        zone = self.settings.zone
+        found = quarter_warning(self.now, zone)
+        if found is None:
+            return
+        quarter, warning = found
+        start, end = quarter.bounds(zone)
+        covered = {cell_id for cell_id, _ in await self._covered(MeetingKind.THEMATIC, start, end)}
+        all_cells = (await self.session.scalars(select(Cell))).all()
+        cells = [cell for cell in all_cells if cell.id not in covered]
+        managers = await self._managers(cell.id for cell in cells)
+        for cell in cells:
+            for person in managers.get(cell.id, []):
+                await self._tell(
+                    f"warn-quarter:{cell.id}:{quarter.key}:{warning.days_before}:{person.id}",
+                    person,
+                    Text(
+                        "warn.quarter",
+                        {
+                            "cell": cell.name,
+                            "quarter": _quarter_label(quarter),
+                            "days": warning.days_before,
+                        },
+                    ),
+                )
+
+    async def follow_ups(self) -> None:
+        """The morning after a meeting whose roll or minutes are still open."""
+        rows = (
+            await self.session.execute(
+                select(Meeting, Cell.name)
+                .join(Cell, Cell.id == Meeting.cell_id)
+                .where(
+                    Meeting.status == MeetingStatus.SCHEDULED,
+                    Meeting.starts_at < self.now,
+                    Meeting.starts_at >= self.now - FOLLOW_UP_VALIDITY - timedelta(days=1),
+                    (Meeting.roll_closed_at.is_(None)) | (Meeting.minutes_recorded_at.is_(None)),
+                )
+            )
+        ).all()
+        open_meetings = [
+            (meeting, cell_name)
+            for meeting, cell_name in rows
+            if follow_up_due(meeting.starts_at, self.now, self.settings.zone)
+        ]
+        managers = await self._managers(meeting.cell_id for meeting, _ in open_meetings)
+        for meeting, cell_name in open_meetings:
+            missing = []
+            if meeting.roll_closed_at is None:
+                missing.append(Text("followup.roll"))
+            if meeting.minutes_recorded_at is None:
+                missing.append(Text("followup.minutes"))
+            for person in managers.get(meeting.cell_id, []):
+                await self._tell(
+                    f"followup:{meeting.id}:{person.id}",
+                    person,
+                    Text("followup", {"summary": summary(meeting, cell_name), "missing": missing}),
+                )
+
+    async def delivery_reports(self) -> None:
+        """Members the invitation could not reach (most often: they never opened a chat with
+        the bot) are listed to the secretaries once all invitations are settled."""
+        rows = (
+            await self.session.execute(
+                select(Row.key, Row.status).where(
+                    Row.key.startswith("invite:"), Row.created_at >= self.now - DELIVERY_LOOKBACK
+                )
+            )
+        ).all()
+        broadcasts: dict[tuple[int, int], list[tuple[int, str]]] = defaultdict(list)
+        for key, status in rows:
+            _, meeting_part, version_part, person_part = key.split(":")
+            broadcasts[(int(meeting_part), int(version_part))].append((int(person_part), status))
+        failed = {
+            broadcast: [person for person, status in outcomes if status == outbox.FAILED]
+            for broadcast, outcomes in broadcasts.items()
+            if all(status in (outbox.SENT, outbox.FAILED) for _, status in outcomes)
+        }
+        failed = {broadcast: people for broadcast, people in failed.items() if people}
+        if not failed:
+            return
+        meetings = {
+            meeting.id: meeting
+            for meeting in await self.session.scalars(
+                select(Meeting).where(Meeting.id.in_([meeting_id for meeting_id, _ in failed]))
+            )
+        }
+        names = dict(
+            (
+                await self.session.execute(
+                    select(Person.id, Person.full_name).where(
+                        Person.id.in_([p for people in failed.values() for p in people])
+                    )
+                )
+            ).all()
+        )
+        managers = await self._managers(meeting.cell_id for meeting in meetings.values())
+        for (meeting_id, version), people in failed.items():
+            meeting = meetings[meeting_id]
+            for person in managers.get(meeting.cell_id, []):
+                await self._tell(
+                    f"undeliverable:{meeting_id}:{version}:{person.id}",
+                    person,
+                    Text(
+                        "undeliverable",
+                        {
+                            "kind": Text(KIND_TEXT[meeting.kind]),
+                            "when": meeting.starts_at,
+                            "names": ", ".join(sorted(names[p] for p in people)),
+                            "link": bot_link(self.bot_username),
+                        },
+                    ),
+                )
+
+
+def _quarter_label(quarter: Quarter) -> str:
+    return f"{quarter.number}/{quarter.year}"

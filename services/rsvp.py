@@ -1,0 +1,221 @@
+"""Members answer an invitation: attend, or absent with a reason. They may change their
+answer until the meeting starts; the invitation message shows the current answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.meetings import (
+    MAX_REASON_NOTE,
+    REASON_TEXT,
+    AbsenceReason,
+    MeetingStatus,
+    Response,
+)
+from domain.messages import Button, Reply, Text
+from services import actions, outbox, pending
+from services.config import ServiceSettings
+from services.errors import refused
+from services.meetings import agenda_lines, invitation_text, rsvp_buttons
+from services.people import Caller, require_person
+from storage.db import Database
+from storage.models import Cell, Invitation, Meeting, Person
+from storage.repositories import active_membership
+
+ASK_NOTE = "rsvp.other"
+
+
+async def _invitation(
+    session: AsyncSession, caller: Caller, meeting_id: int, now: datetime
+) -> tuple[Person, Meeting, Cell, Invitation]:
+    """The caller's invitation, checked afresh: member of the cell, meeting still ahead."""
+    person, _ = await require_person(session, caller)
+    meeting = await session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise refused("error.stale_button")
+    invitation = await _find(session, meeting.id, person.id)
+    if invitation is None:
+        # Someone who joined after the invitations went out answers from the group's message.
+        if await active_membership(session, person.id, meeting.cell_id) is None:
+            raise refused("rsvp.not_invited")
+        invitation = Invitation(meeting_id=meeting.id, person_id=person.id, invited_at=now)
+        session.add(invitation)
+    if meeting.status is MeetingStatus.CANCELLED:
+        raise refused("rsvp.cancelled")
+    if now >= meeting.starts_at:
+        raise refused("rsvp.closed")
+    cell = await session.get(Cell, meeting.cell_id)
+    assert cell is not None
+    return person, meeting, cell, invitation
+
+
+async def _find(session: AsyncSession, meeting_id: int, person_id: int) -> Invitation | None:
+    return await session.scalar(
+        select(Invitation).where(
+            Invitation.meeting_id == meeting_id, Invitation.person_id == person_id
+        )
+    )
+
+
+def answer_text(invitation: Invitation) -> Text:
+    if invitation.response is Response.ATTEND:
+        return Text("rsvp.answer.attend")
+    reason = AbsenceReason(invitation.reason or AbsenceReason.OTHER)
+    if reason is AbsenceReason.OTHER and invitation.reason_note:
+        return Text("rsvp.answer.absent", {"reason": invitation.reason_note})
+    return Text("rsvp.answer.absent", {"reason": Text(REASON_TEXT[reason])})
+
+
+async def _answered(
+    session: AsyncSession,
+    caller: Caller,
+    meeting: Meeting,
+    cell: Cell,
+    invitation: Invitation,
+    now: datetime,
+) -> Reply:
+    """The invitation as the member sees it now: with their answer, and buttons to change it."""
+    text = Text(
+        "invitation.answered",
+        {
+            "invitation": invitation_text(
+                meeting, cell.name, await agenda_lines(session, meeting.id)
+            ),
+            "answer": answer_text(invitation),
+        },
+    )
+    buttons = await rsvp_buttons(session, meeting.id, caller.telegram_user_id, now)
+    return Reply(text, buttons, notice=Text("rsvp.recorded"))
+
+
+async def respond(
+    database: Database,
+    caller: Caller,
+    meeting_id: int,
+    response: str,
+    now: datetime,
+    settings: ServiceSettings,
+) -> Reply:
+    try:
+        choice = Response(response)
+    except ValueError as error:
+        raise refused("error.stale_button") from error
+    async with database.transaction() as session:
+        person, meeting, cell, invitation = await _invitation(session, caller, meeting_id, now)
+        if choice is Response.ATTEND:
+            _record(invitation, Response.ATTEND, None, None, now)
+            await session.flush()
+            if not caller.private_chat:
+                return Reply(
+                    Text("rsvp.answer.attend"), notice=Text("rsvp.answer.attend"), keep_message=True
+                )
+            return await _answered(session, caller, meeting, cell, invitation, now)
+        buttons = await _reason_buttons(session, person, meeting, now)
+        if not caller.private_chat:
+            # Reasons are personal: ask for them in the member's private chat.
+            await outbox.enqueue_message(
+                session,
+                key=f"rsvp-reason:{meeting.id}:{person.id}:{now.timestamp()}",
+                chat_id=person.telegram_user_id,
+                lang=person.language or settings.default_language,
+                text=Text(
+                    "rsvp.ask_reason_private",
+                    {
+                        "invitation": invitation_text(
+                            meeting, cell.name, await agenda_lines(session, meeting.id)
+                        )
+                    },
+                ),
+                buttons=buttons,
+                now=now,
+            )
+            return Reply(
+                Text("rsvp.see_private"), notice=Text("rsvp.see_private"), keep_message=True
+            )
+        return Reply(
+            Text(
+                "rsvp.ask_reason",
+                {
+                    "invitation": invitation_text(
+                        meeting, cell.name, await agenda_lines(session, meeting.id)
+                    )
+                },
+            ),
+            buttons,
+        )
+
+
+async def _reason_buttons(
+    session: AsyncSession, person: Person, meeting: Meeting, now: datetime
+) -> tuple[tuple[Button, ...], ...]:
+    rows = []
+    for reason in AbsenceReason:
+        rows.append(
+            (
+                await actions.button(
+                    session,
+                    Text(REASON_TEXT[reason]),
+                    "rsvp.reason",
+                    {"meeting_id": meeting.id, "reason": reason.value},
+                    telegram_user_id=person.telegram_user_id,
+                    now=now,
+                ),
+            )
+        )
+    return tuple(rows)
+
+
+def _record(
+    invitation: Invitation,
+    response: Response,
+    reason: AbsenceReason | None,
+    note: str | None,
+    now: datetime,
+) -> None:
+    invitation.response = response
+    invitation.reason = reason.value if reason else None
+    invitation.reason_note = note
+    invitation.responded_at = now
+
+
+async def give_reason(
+    database: Database, caller: Caller, meeting_id: int, reason: str, now: datetime
+) -> Reply:
+    try:
+        why = AbsenceReason(reason)
+    except ValueError as error:
+        raise refused("error.stale_button") from error
+    async with database.transaction() as session:
+        _, meeting, cell, invitation = await _invitation(session, caller, meeting_id, now)
+        if why is AbsenceReason.OTHER:
+            await pending.ask(
+                session,
+                telegram_user_id=caller.telegram_user_id,
+                chat_id=caller.chat_id,
+                kind=ASK_NOTE,
+                payload={"meeting_id": meeting.id},
+                now=now,
+            )
+            return Reply(Text("rsvp.ask_note"))
+        _record(invitation, Response.ABSENT, why, None, now)
+        await session.flush()
+        return await _answered(session, caller, meeting, cell, invitation, now)
+
+
+async def give_note(
+    database: Database, caller: Caller, meeting_id: int, typed: str, now: datetime
+) -> Reply:
+    note = " ".join(typed.split())
+    if not note or len(note) > MAX_REASON_NOTE:
+        raise refused("rsvp.bad_note", max=MAX_REASON_NOTE)
+    async with database.transaction() as session:
+        _, meeting, cell, invitation = await _invitation(session, caller, meeting_id, now)
+        _record(invitation, Response.ABSENT, AbsenceReason.OTHER, note, now)
+        await pending.forget(
+            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
+        )
+        await session.flush()
+        return await _answered(session, caller, meeting, cell, invitation, now)
