@@ -7,11 +7,12 @@ from datetime import timedelta
 
 import pytest
 
+from bot.logging import JsonFormatter
 from domain.roles import MemberStatus, Role
 from emulator import EmuUser, SentMessage
 from services.onboarding import create_organisation
 from storage.models import Cell, Membership, MembershipChange, Person, SupervisorScope
-from tests.harness import BOT_USERNAME, RunningBot
+from tests.harness import BOT_USERNAME, TOKEN, RunningBot
 
 LINK = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=(\S+)")
 
@@ -338,7 +339,7 @@ async def test_a_replayed_update_changes_nothing(bot: RunningBot) -> None:
 
 
 async def test_a_failing_handler_apologises_in_the_user_s_language(
-    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     from services import cells
 
@@ -352,3 +353,73 @@ async def test_a_failing_handler_apologises_in_the_user_s_language(
     await choose_language(bot, lan, "en")
     reply = await bot.send(lan, "/members")
     assert reply.text == "Something went wrong. Please try again in a moment."
+    # The failure is logged, with where it happened but without the member's name.
+    formatter = JsonFormatter([TOKEN])
+    lines = [formatter.format(record) for record in caplog.records]
+    failures = [line for line in lines if '"handler failed"' in line]
+    assert len(failures) == 2
+    assert all('"error": "RuntimeError"' in line and "Nguyễn" not in line for line in failures)
+    assert all("Nguyễn Thị Lan" not in line and TOKEN not in line for line in lines)
+
+
+async def test_a_member_who_never_chose_a_language_is_greeted_as_a_member(
+    bot: RunningBot,
+) -> None:
+    emu, t = bot.emulator, bot.t
+    hung, lan, minh = (
+        emu.user(8001, "Trần Văn Hùng"),
+        emu.user(8002, "Nguyễn Thị Lan"),
+        emu.user(8003, "Lê Văn Minh"),
+    )
+    await join(bot, hung, await setup_link(bot), "vi")
+    await join(bot, lan, link_in(await bot.send(hung, "/newcell Chi bộ A")), "vi")
+    await join(bot, minh, link_in(await bot.send(lan, "/invite")), "vi")
+    greeting = await bot.send(minh, "/start")
+    assert greeting.text is not None
+    assert greeting.text.startswith(t("vi", "help.text", sections=[])[:10])
+    assert "/lang" in greeting.text and "/members" not in greeting.text
+
+
+async def test_only_the_newest_secretary_link_works(bot: RunningBot) -> None:
+    emu, t = bot.emulator, bot.t
+    hung, lan, stray = (
+        emu.user(8101, "Trần Văn Hùng"),
+        emu.user(8102, "Nguyễn Thị Lan"),
+        emu.user(8103, "Người Nhặt Được"),
+    )
+    await join(bot, hung, await setup_link(bot), "vi")
+    first_link = link_in(await bot.send(hung, "/newcell Chi bộ A"))
+    overview = await bot.send(hung, "/cells")
+    second_link = link_in(await bot.press(hung, overview, "🔗 Link bí thư: Chi bộ A"))
+    await join(bot, lan, second_link, "vi")
+    taken_over = await bot.send(stray, f"/start {token_of(first_link)}")
+    assert taken_over.text == t("vi", "invite.problem.revoked")
+    [secretary] = await bot.rows(Membership, Membership.role == Role.SECRETARY)
+    [lan_person] = await bot.rows(Person, Person.telegram_user_id == lan.id)
+    assert secretary.person_id == lan_person.id
+
+
+async def test_a_removed_member_cannot_rejoin_with_the_same_link(bot: RunningBot) -> None:
+    emu, t = bot.emulator, bot.t
+    hung, lan, minh = (
+        emu.user(8201, "Trần Văn Hùng"),
+        emu.user(8202, "Nguyễn Thị Lan"),
+        emu.user(8203, "Lê Văn Minh"),
+    )
+    await join(bot, hung, await setup_link(bot), "vi")
+    await join(bot, lan, link_in(await bot.send(hung, "/newcell Chi bộ A")), "vi")
+    member_link = link_in(await bot.send(lan, "/invite"))
+    await join(bot, minh, member_link, "vi")
+    card = await bot.press(lan, await bot.send(lan, "/members"), "2. Lê Văn Minh")
+    confirm = await bot.press(lan, card, t("vi", "members.remove"))
+    await bot.press(lan, confirm, t("vi", "members.remove_yes"))
+    again = await bot.send(minh, f"/start {token_of(member_link)}")
+    assert again.text == t("vi", "invite.removed", cell="Chi bộ A")
+    # A new link made afterwards lets him back: the removal was not a ban.
+    bot.clock.advance(timedelta(minutes=5))
+    renewed = await bot.press(lan, await bot.send(lan, "/invite"), t("vi", "invite.renew_button"))
+    assert link_in(renewed) != member_link
+    welcome = await bot.send(minh, f"/start {token_of(link_in(renewed))}")
+    assert welcome.text == t(
+        "vi", "join.done.member", cell="Chi bộ A", organisation="Đảng bộ Văn phòng UBND tỉnh"
+    )
