@@ -57,13 +57,20 @@ class OutboxDispatcher:
             return 0
         return await self.drain()
 
-    async def drain(self) -> int:
-        """Like run_once, but waits for a run under way instead of leaving the work to it."""
+    async def drain(self, max_batches: int | None = None) -> int:
+        """Like run_once, but waits for a run under way instead of leaving the work to it;
+        ``max_batches`` bounds the run (a benchmark's step, a test's stop half-way)."""
         async with self._running:
-            attempted = 0
-            while rows := await outbox.claim_due(
-                self._database, now=self._clock.now(), limit=self._batch_size, lease=self._lease
+            attempted = batches = 0
+            while (max_batches is None or batches < max_batches) and (
+                rows := await outbox.claim_due(
+                    self._database,
+                    now=self._clock.now(),
+                    limit=self._batch_size,
+                    lease=self._lease,
+                )
             ):
+                batches += 1
                 by_chat: dict[int, list[OutboxMessage]] = {}
                 for row in rows:
                     by_chat.setdefault(row.chat_id, []).append(row)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from bot.updates import TrackedUpdateProcessor
 from domain.messages import ArgValue
 from emulator import BotApiEmulator, EmuChat, EmuUser, SentMessage
 from scheduler.dispatcher import OutboxDispatcher
+from services.onboarding import create_organisation
 from storage.db import Database
 from storage.models import Base
 
@@ -33,6 +35,7 @@ class RunningBot:
     database: Database
     clock: FakeClock
     settings: Settings
+    dispatching: bool = True
 
     @property
     def translator(self) -> Translator:
@@ -54,7 +57,8 @@ class RunningBot:
         assert isinstance(processor, TrackedUpdateProcessor)
         async with asyncio.timeout(SETTLE_TIMEOUT):
             await processor.wait_finished(update_id)
-        await self.dispatcher.drain()
+        if self.dispatching:
+            await self.dispatcher.drain()
 
     async def send(self, user: EmuUser, text: str, chat: EmuChat | None = None) -> SentMessage:
         """The user sends text; returns the bot's latest message in that chat."""
@@ -63,10 +67,28 @@ class RunningBot:
         return self.last(chat.id if chat else user.id)
 
     async def press(self, user: EmuUser, message: SentMessage, button: str) -> SentMessage:
-        """The user presses the button labelled ``button``; returns the (edited) message."""
+        """The user presses the button labelled ``button``; returns that message as it is now
+        (buttons edit their message in place)."""
         update_id = self.emulator.press_button(user, message, text=button)
         await self.settle(update_id)
-        return self.last(message.chat_id)
+        pressed = self.emulator.message(message.chat_id, message.message_id)
+        assert pressed is not None
+        return pressed
+
+    @contextmanager
+    def dispatcher_down(self) -> Iterator[None]:
+        """Nothing queued is sent meanwhile, as if every dispatcher were stopped."""
+        state = self.application.bot_data["chibo"]
+        job_queue = self.application.job_queue
+        assert job_queue is not None
+        [job] = job_queue.get_jobs_by_name("outbox-dispatch")
+        wake, state.wake_outbox = state.wake_outbox, lambda: None
+        job.enabled = self.dispatching = False
+        try:
+            yield
+        finally:
+            job.enabled = self.dispatching = True
+            state.wake_outbox = wake
 
     def last(self, chat_id: int) -> SentMessage:
         message = self.emulator.last_message(chat_id)
@@ -108,3 +130,78 @@ async def running_bot(
         await application.updater.stop()
         await application.stop()
         await application.shutdown()
+
+
+# --- scenario steps shared by the end-to-end tests --------------------------------------
+
+LINK = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=(\S+)")
+
+
+def link_in(message: SentMessage) -> str:
+    found = LINK.search(message.text or "")
+    assert found, f"no invite link in {message.text!r}"
+    return found.group(0)
+
+
+def token_of(link: str) -> str:
+    return link.split("start=")[1]
+
+
+async def choose_language(bot: RunningBot, user: EmuUser, lang: str) -> None:
+    if lang == "vi":
+        return  # the default: nothing to choose
+    menu = await bot.send(user, "/lang")
+    changed = await bot.press(user, menu, "English")
+    assert changed.text == "Language set to English."
+
+
+async def setup_link(bot: RunningBot, name: str = "Đảng bộ Văn phòng UBND tỉnh") -> str:
+    created = await create_organisation(bot.database, name, bot.clock.now())
+    return f"https://t.me/{BOT_USERNAME}?start={created.setup_token}"
+
+
+async def join(
+    bot: RunningBot, user: EmuUser, link: str, lang: str, typed_name: str | None = None
+) -> SentMessage:
+    """Open an invite link as a newcomer and confirm the name (typed, or the suggested one)."""
+    await choose_language(bot, user, lang)
+    question = await bot.send(user, f"/start {token_of(link)}")
+    if typed_name is None:
+        return await bot.press(user, question, f"✅ {user.first_name}")
+    return await bot.send(user, typed_name)
+
+
+@dataclass
+class Cell:
+    supervisor: EmuUser
+    secretary: EmuUser
+    members: list[EmuUser]
+
+
+async def cell_with_members(
+    bot: RunningBot,
+    names: list[str],
+    lang: str = "vi",
+    first_id: int = 20_000,
+    cell_name: str = "Chi bộ Phòng Tổng hợp",
+) -> Cell:
+    """A supervisor, a cell, its secretary and members, all joined through their links."""
+    emu = bot.emulator
+    supervisor = emu.user(first_id, "Trần Văn Hùng")
+    secretary = emu.user(first_id + 1, "Nguyễn Thị Lan")
+    await join(bot, supervisor, await setup_link(bot), lang)
+    await join(bot, secretary, link_in(await bot.send(supervisor, f"/newcell {cell_name}")), lang)
+    member_link = link_in(await bot.send(secretary, "/invite"))
+    members = []
+    for offset, name in enumerate(names, start=2):
+        member = emu.user(first_id + offset, name)
+        await join(bot, member, member_link, lang)
+        members.append(member)
+    return Cell(supervisor, secretary, members)
+
+
+async def plan_and_send(bot: RunningBot) -> int:
+    """What the planner job does on its tick, then everything it queued is sent."""
+    queued = await bot.application.bot_data["planner"].run(BOT_USERNAME)
+    await bot.dispatcher.drain()
+    return int(queued)

@@ -2,53 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
 
 from bot.logging import JsonFormatter
 from domain.roles import MemberStatus, Role
-from emulator import EmuUser, SentMessage
-from services.onboarding import create_organisation
 from storage.models import Cell, Membership, MembershipChange, Person, SupervisorScope
-from tests.harness import BOT_USERNAME, TOKEN, RunningBot
-
-LINK = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=(\S+)")
-
-
-def link_in(message: SentMessage) -> str:
-    found = LINK.search(message.text or "")
-    assert found, f"no invite link in {message.text!r}"
-    return found.group(0)
-
-
-def token_of(link: str) -> str:
-    return link.split("start=")[1]
-
-
-async def choose_language(bot: RunningBot, user: EmuUser, lang: str) -> None:
-    if lang == "vi":
-        return  # the default: nothing to choose
-    menu = await bot.send(user, "/lang")
-    changed = await bot.press(user, menu, "English")
-    assert changed.text == "Language set to English."
-
-
-async def setup_link(bot: RunningBot, name: str = "Đảng bộ Văn phòng UBND tỉnh") -> str:
-    created = await create_organisation(bot.database, name, bot.clock.now())
-    return f"https://t.me/{BOT_USERNAME}?start={created.setup_token}"
-
-
-async def join(
-    bot: RunningBot, user: EmuUser, link: str, lang: str, typed_name: str | None = None
-) -> SentMessage:
-    """Open an invite link as a newcomer and confirm the name (typed, or the suggested one)."""
-    await choose_language(bot, user, lang)
-    question = await bot.send(user, f"/start {token_of(link)}")
-    if typed_name is None:
-        return await bot.press(user, question, f"✅ {user.first_name}")
-    return await bot.send(user, typed_name)
+from tests.harness import (
+    TOKEN,
+    RunningBot,
+    choose_language,
+    join,
+    link_in,
+    setup_link,
+    token_of,
+)
 
 
 @pytest.fixture(params=["vi", "en"])

@@ -1,0 +1,328 @@
+"""Meetings end to end: a secretary schedules, edits the agenda and invites; members answer
+and are reminded at the right local times; changes reach everyone once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from domain.meetings import MeetingKind, Response
+from emulator import EmuUser, SentMessage
+from storage.models import AgendaItem, Invitation, Meeting, OutboxMessage
+from tests.conftest import VIETNAM
+from tests.harness import RunningBot, cell_with_members, plan_and_send
+
+MEMBERS = ["Lê Văn Minh", "Phạm Thị Hoa", "Đỗ Văn Tư"]
+
+
+@pytest.fixture(params=["vi", "en"])
+def lang(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=VIETNAM)
+
+
+def invitations_to(bot: RunningBot, user: EmuUser) -> list[SentMessage]:
+    marker = bot.t("vi", "rsvp.attend"), bot.t("en", "rsvp.attend")
+    return [
+        m
+        for m in bot.emulator.messages(user.id)
+        if any(label in m.button_texts() for label in marker)
+    ]
+
+
+async def schedule_regular(
+    bot: RunningBot, secretary: EmuUser, lang: str, when: str, place: str = "Hội trường tầng 2"
+) -> SentMessage:
+    t = bot.t
+    kinds = await bot.send(secretary, "/schedule")
+    asked = await bot.press(secretary, kinds, t(lang, "meeting.kind.regular"))
+    assert asked.text == t(lang, "schedule.ask_when", kind=t(lang, "meeting.kind.regular"))
+    assert len(asked.button_texts()) == 7  # the next seven days
+    await bot.send(secretary, when)
+    confirm = await bot.send(secretary, place)
+    return await bot.press(secretary, confirm, t(lang, "schedule.create"))
+
+
+async def test_schedule_edit_broadcast_answer_and_remind(bot: RunningBot, lang: str) -> None:
+    emu, t = bot.emulator, bot.t
+    cell = await cell_with_members(bot, MEMBERS, lang)
+    lan = cell.secretary
+    minh, hoa, tu = cell.members
+
+    # Scheduling: a malformed date is explained, the question stays open.
+    kinds = await bot.send(lan, "/schedule")
+    await bot.press(lan, kinds, t(lang, "meeting.kind.regular"))
+    assert (await bot.send(lan, "31/11 19:30")).text == t(lang, "date.impossible")
+    assert (await bot.send(lan, "hôm nào cũng được")).text == t(lang, "date.malformed")
+    assert (await bot.send(lan, "05/12 19:30")).text == t(lang, "schedule.ask_place")
+    confirm = await bot.send(lan, "Hội trường tầng 2")
+    assert await bot.rows(Meeting) == []  # nothing stored before the confirmation
+    card = await bot.press(lan, confirm, t(lang, "schedule.create"))
+    [meeting] = await bot.rows(Meeting)
+    assert meeting.starts_at == local(2026, 12, 5, 19, 30)
+    assert (meeting.kind, meeting.late, meeting.place) == (
+        MeetingKind.REGULAR,
+        False,
+        "Hội trường tầng 2",
+    )
+    assert t(lang, "agenda.regular.news") in (card.text or "")
+    assert (
+        "Thứ Bảy, 05/12/2026 19:30" in (card.text or "")
+        if lang == "vi"
+        else ("Sat 5 Dec 2026, 19:30" in (card.text or ""))
+    )
+
+    # The agenda: move item 3 up, add one, edit the first, remove the second.
+    editor = await bot.press(lan, card, t(lang, "meeting.edit_agenda"))
+    item = await bot.press(lan, editor, f"3. {t(lang, 'agenda.regular.conduct')}")
+    editor = await bot.press(lan, item, t(lang, "agenda.up"))
+    asked = await bot.press(lan, editor, t(lang, "agenda.add"))
+    assert asked.text == t(lang, "agenda.ask_add")
+    editor = await bot.send(lan, "Góp ý dự thảo văn kiện Đại hội")
+    item = await bot.press(lan, editor, f"1. {t(lang, 'agenda.regular.news')}")
+    await bot.press(lan, item, t(lang, "agenda.edit"))
+    editor = await bot.send(lan, "Thông tin thời sự tháng 12")
+    item = await bot.press(lan, editor, f"2. {t(lang, 'agenda.regular.conduct')}")
+    editor = await bot.press(lan, item, t(lang, "agenda.remove"))
+    items = sorted(await bot.rows(AgendaItem), key=lambda i: i.position)
+    assert [(i.title_key, i.title) for i in items] == [
+        (None, "Thông tin thời sự tháng 12"),
+        ("agenda.regular.review", None),
+        ("agenda.regular.party_work", None),
+        ("agenda.regular.next_month", None),
+        ("agenda.regular.resolution", None),
+        (None, "Góp ý dự thảo văn kiện Đại hội"),
+    ]
+
+    # Broadcast: everyone (the secretary too) gets the invitation, its buttons and a calendar.
+    card = await bot.press(lan, editor, t(lang, "agenda.done"))
+    sent = await bot.press(lan, card, t(lang, "meeting.broadcast"))
+    assert (sent.text or "").startswith(t(lang, "broadcast.done", count=4, group="", card="")[:20])
+    for person in (lan, minh, hoa, tu):
+        [invitation] = invitations_to(bot, person)
+        assert "Góp ý dự thảo văn kiện Đại hội" in (invitation.text or "")
+        assert invitation.button_texts() == [t(lang, "rsvp.attend"), t(lang, "rsvp.absent")]
+        calendar = bot.last(person.id)
+        assert calendar.document is not None
+        assert calendar.document["file_name"].endswith(".ics")
+        ics = (calendar.content or b"").decode()
+        assert "DTSTART:20261205T123000Z" in ics and "SEQUENCE:1" in ics
+        assert "Hội trường tầng 2" in ics
+
+    # Answers: attend; absent with a reason; none.
+    [minh_invite] = invitations_to(bot, minh)
+    answered = await bot.press(minh, minh_invite, t(lang, "rsvp.attend"))
+    assert (answered.text or "").endswith(t(lang, "rsvp.answer.attend"))
+    [hoa_invite] = invitations_to(bot, hoa)
+    reasons = await bot.press(hoa, hoa_invite, t(lang, "rsvp.absent"))
+    assert t(lang, "rsvp.reason.illness") in reasons.button_texts()
+    answered = await bot.press(hoa, reasons, t(lang, "rsvp.reason.illness"))
+    assert (answered.text or "").endswith(
+        t(lang, "rsvp.answer.absent", reason=t(lang, "rsvp.reason.illness"))
+    )
+    answers = {i.person_id: (i.response, i.reason) for i in await bot.rows(Invitation)}
+    assert sorted(answers.values(), key=str) == sorted(
+        [
+            (Response.ATTEND, None),
+            (Response.ABSENT, "illness"),
+            (None, None),
+            (None, None),
+        ],
+        key=str,
+    )
+
+    # Reminders at 3 days, 1 day and 2 hours, local time; not to Hoa, who is absent.
+    before = {u.id: len(emu.messages(u.id)) for u in (lan, minh, hoa, tu)}
+    for moment in (
+        local(2026, 12, 2, 19, 29),
+        local(2026, 12, 2, 19, 30),
+        local(2026, 12, 4, 19, 30),
+        local(2026, 12, 5, 17, 30),
+    ):
+        bot.clock.set(moment)
+        await plan_and_send(bot)
+        await plan_and_send(bot)  # a second tick (or replica) at the same moment adds nothing
+    new = {
+        u.id: [m for m in emu.messages(u.id)[before[u.id] :] if (m.text or "").startswith("⏰")]
+        for u in (lan, minh, hoa, tu)
+    }
+    assert [len(new[u.id]) for u in (lan, minh, hoa, tu)] == [3, 3, 0, 3]
+    assert new[minh.id][0].button_texts() == []
+    # Those who haven't answered are nudged: their reminders carry the answer buttons.
+    assert new[tu.id][0].button_texts() == [t(lang, "rsvp.attend"), t(lang, "rsvp.absent")]
+    reminder_times = sorted(
+        row.due_at.astimezone(VIETNAM).strftime("%d %H:%M")
+        for row in await bot.rows(
+            OutboxMessage,
+            OutboxMessage.key.startswith("reminder:"),
+            OutboxMessage.chat_id == minh.id,
+        )
+    )
+    assert reminder_times == ["02 19:30", "04 19:30", "05 17:30"]
+
+
+async def test_cutoff_second_meeting_and_late_confirmation(bot: RunningBot) -> None:
+    t = bot.t
+    cell = await cell_with_members(bot, MEMBERS[:1])
+    lan = cell.secretary
+    # After the cutoff (the 10th) the secretary must confirm, and the meeting is late.
+    kinds = await bot.send(lan, "/schedule")
+    await bot.press(lan, kinds, t("vi", "meeting.kind.regular"))
+    warning = await bot.send(lan, "15/12 19:30")
+    assert warning.text == t(
+        "vi", "schedule.late_confirm", when=local(2026, 12, 15, 19, 30), cutoff_day=10
+    )
+    again = await bot.press(lan, warning, t("vi", "schedule.late_no"))
+    assert again.text == t("vi", "schedule.ask_when", kind=t("vi", "meeting.kind.regular"))
+    warning = await bot.send(lan, "16/12 19:30")
+    await bot.press(lan, warning, t("vi", "schedule.late_yes"))
+    confirm = await bot.send(lan, "Phòng họp")
+    assert t("vi", "meeting.late_line") in (confirm.text or "")
+    await bot.press(lan, confirm, t("vi", "schedule.create"))
+    [meeting] = await bot.rows(Meeting)
+    assert meeting.late and meeting.starts_at == local(2026, 12, 16, 19, 30)
+    # A second regular meeting in December is refused, the existing one shown.
+    kinds = await bot.send(lan, "/schedule")
+    await bot.press(lan, kinds, t("vi", "meeting.kind.regular"))
+    refused = await bot.send(lan, "05/12 08:00")
+    assert refused.text == t(
+        "vi", "schedule.duplicate_regular", month="12/2026", when=meeting.starts_at
+    )
+    assert len(await bot.rows(Meeting)) == 1
+    # A thematic meeting the same month is fine, with its theme first on the agenda.
+    kinds = await bot.send(lan, "/schedule")
+    await bot.press(lan, kinds, t("vi", "meeting.kind.thematic"))
+    await bot.send(lan, "20/12 08:00")
+    await bot.send(lan, "Hội trường")
+    confirm = await bot.send(lan, "Học tập và làm theo tư tưởng Hồ Chí Minh")
+    card = await bot.press(lan, confirm, t("vi", "schedule.create"))
+    assert "1. Học tập và làm theo tư tưởng Hồ Chí Minh" in (card.text or "")
+
+
+async def test_reschedule_and_cancel_tell_everyone_and_silence_old_reminders(
+    bot: RunningBot,
+) -> None:
+    emu, t = bot.emulator, bot.t
+    cell = await cell_with_members(bot, MEMBERS[:2])
+    lan, (minh, hoa) = cell.secretary, cell.members
+    card = await schedule_regular(bot, lan, "vi", "05/12 19:30")
+    card = await bot.press(lan, card, t("vi", "meeting.broadcast"))
+    # The 3-day reminders are queued, then the meeting moves before they go out.
+    with bot.dispatcher_down():
+        bot.clock.set(local(2026, 12, 2, 19, 30))
+        await bot.application.bot_data["planner"].run("chibo_test_bot")
+        queued = await bot.rows(OutboxMessage, OutboxMessage.key.startswith("reminder:"))
+        assert len(queued) == 3 and {row.status for row in queued} == {"pending"}
+        asked = await bot.press(lan, card, t("vi", "meeting.reschedule"))
+        assert asked.text == t("vi", "reschedule.ask_when", kind=t("vi", "meeting.kind.regular"))
+        confirm = await bot.send(lan, "07/12 19:30")
+        before = {u.id: len(emu.messages(u.id)) for u in (minh, hoa)}
+        card = await bot.press(lan, confirm, t("vi", "reschedule.confirm_button"))
+    await bot.dispatcher.drain()
+    for member in (minh, hoa):
+        moved, calendar = emu.messages(member.id)[before[member.id] :]
+        assert moved.text == t(
+            "vi",
+            "meeting.moved",
+            kind=t("vi", "meeting.kind.regular"),
+            cell="Chi bộ Phòng Tổng hợp",
+            old=local(2026, 12, 5, 19, 30),
+            new=local(2026, 12, 7, 19, 30),
+            place="Hội trường tầng 2",
+        )
+        assert b"SEQUENCE:2" in (calendar.content or b"")
+    withdrawn = await bot.rows(OutboxMessage, OutboxMessage.key.startswith("reminder:"))
+    assert {row.status for row in withdrawn} == {"withdrawn"}
+    # At the old meeting's reminder times nothing more is sent; at the new ones, once.
+    bot.clock.set(local(2026, 12, 4, 19, 30))
+    assert await plan_and_send(bot) == 3  # the new meeting's 3-day reminder
+    bot.clock.set(local(2026, 12, 5, 17, 30))
+    assert await plan_and_send(bot) == 0
+    # Cancelling tells everyone, once.
+    ask = await bot.press(lan, card, t("vi", "meeting.cancel"))
+    await bot.press(lan, ask, t("vi", "meeting.cancel_confirm_button"))
+    for member in (minh, hoa):
+        notices = [m for m in emu.messages(member.id) if (m.text or "").startswith("🚫")]
+        assert len(notices) == 1
+    # No reminder for a cancelled meeting; the secretary is now warned that December has none.
+    counts = [len(emu.messages(member.id)) for member in (minh, hoa)]
+    bot.clock.set(local(2026, 12, 6, 19, 30))
+    await plan_and_send(bot)
+    assert [len(emu.messages(member.id)) for member in (minh, hoa)] == counts
+    assert (bot.last(lan.id).text or "").startswith("⚠️")
+
+
+async def test_secretaries_are_warned_before_the_cutoff_and_the_quarter_end(
+    bot: RunningBot,
+) -> None:
+    emu, t = bot.emulator, bot.t
+    cell = await cell_with_members(bot, MEMBERS[:1])
+    lan = cell.secretary
+    cutoff_warning = t(
+        "vi",
+        "warn.cutoff",
+        cell="Chi bộ Phòng Tổng hợp",
+        month="12/2026",
+        cutoff=local(2026, 12, 10).date(),
+    )
+
+    def quarter_warning(days: int) -> str:
+        return t("vi", "warn.quarter", cell="Chi bộ Phòng Tổng hợp", quarter="4/2026", days=days)
+
+    def warnings() -> list[str]:
+        return [m.text or "" for m in emu.messages(lan.id) if (m.text or "").startswith("⚠️")]
+
+    # 1 December, 09:00: nothing is due yet.
+    await plan_and_send(bot)
+    assert warnings() == []
+    # 2 December 08:00: 30 days left in the quarter and no thematic meeting.
+    bot.clock.set(local(2026, 12, 2, 8, 0))
+    await plan_and_send(bot)
+    assert warnings() == [quarter_warning(30)]
+    # 5 December 08:00, five days before the cutoff (the 10th): warned once, whatever the ticks.
+    bot.clock.set(local(2026, 12, 5, 7, 59))
+    await plan_and_send(bot)
+    assert warnings() == [quarter_warning(30)]
+    bot.clock.set(local(2026, 12, 5, 8, 0))
+    await plan_and_send(bot)
+    await plan_and_send(bot)
+    assert warnings() == [quarter_warning(30), cutoff_warning]
+    # Scheduling the meeting silences the one-day warning.
+    await schedule_regular(bot, lan, "vi", "09/12 19:30")
+    bot.clock.set(local(2026, 12, 9, 8, 0))
+    await plan_and_send(bot)
+    assert warnings() == [quarter_warning(30), cutoff_warning]
+    # 14 days left in the quarter: warned again; a thematic meeting would have prevented it.
+    bot.clock.set(local(2026, 12, 18, 8, 0))
+    await plan_and_send(bot)
+    await plan_and_send(bot)
+    assert warnings() == [quarter_warning(30), cutoff_warning, quarter_warning(14)]
+
+
+async def test_members_who_cannot_be_reached_are_listed_to_the_secretary(
+    bot: RunningBot,
+) -> None:
+    emu, t = bot.emulator, bot.t
+    cell = await cell_with_members(bot, MEMBERS[:2])
+    lan, (minh, hoa) = cell.secretary, cell.members
+    emu.block(hoa)
+    card = await schedule_regular(bot, lan, "vi", "05/12 19:30")
+    await bot.press(lan, card, t("vi", "meeting.broadcast"))
+    assert invitations_to(bot, minh) and not invitations_to(bot, hoa)
+    await plan_and_send(bot)
+    await plan_and_send(bot)
+    reports = [m.text or "" for m in emu.messages(lan.id) if (m.text or "").startswith("⚠️ Chưa")]
+    assert reports == [
+        t(
+            "vi",
+            "undeliverable",
+            kind=t("vi", "meeting.kind.regular"),
+            when=local(2026, 12, 5, 19, 30),
+            names="Phạm Thị Hoa",
+            link="https://t.me/chibo_test_bot",
+        )
+    ]
