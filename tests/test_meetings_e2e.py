@@ -3,12 +3,17 @@ and are reminded at the right local times; changes reach everyone once."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
+from bot.rendering import OutboxSend, outbox_call
 from domain.meetings import MeetingKind, Response
+from domain.messages import Text
 from emulator import EmuUser, SentMessage
+from scheduler.dispatcher import OutboxDispatcher
+from services.meetings import summary
 from storage.models import AgendaItem, Invitation, Meeting, OutboxMessage
 from tests.conftest import VIETNAM
 from tests.harness import RunningBot, cell_with_members, plan_and_send
@@ -326,3 +331,125 @@ async def test_members_who_cannot_be_reached_are_listed_to_the_secretary(
             link="https://t.me/chibo_test_bot",
         )
     ]
+
+
+async def test_day_buttons_usual_pattern_and_the_plan(bot: RunningBot) -> None:
+    t = bot.t
+    cell = await cell_with_members(bot, MEMBERS[:1])
+    lan = cell.secretary
+    plan = await bot.send(lan, "/meetings")
+    assert t("vi", "meetings.regular.none") in (plan.text or "")
+    # The usual time and place, then next month's meeting in one tap.
+    asked = await bot.press(lan, plan, t("vi", "meetings.set_pattern"))
+    assert asked.text == t("vi", "pattern.ask")
+    assert (await bot.send(lan, "31 19:30 Hội trường")).text == t("vi", "pattern.bad")
+    plan = await bot.send(lan, "5 19:30 Hội trường tầng 2")
+    proposal = t(
+        "vi", "meetings.propose", when=local(2026, 12, 5, 19, 30), place="Hội trường tầng 2"
+    )
+    assert proposal in plan.button_texts()
+    confirm = await bot.press(lan, plan, proposal)
+    await bot.press(lan, confirm, t("vi", "schedule.create"))
+    plan = await bot.send(lan, "/meetings")
+    assert t("vi", "meetings.regular.on_time", when=local(2026, 12, 5, 19, 30)) in (plan.text or "")
+    assert proposal not in plan.button_texts()
+    # A committee meeting from the day buttons and a quick time.
+    kinds = await bot.press(lan, plan, t("vi", "meetings.schedule"))
+    days = await bot.press(lan, kinds, t("vi", "meeting.kind.committee"))
+    day = local(2026, 12, 3).date()
+    times = await bot.press(lan, days, bot.translator.format_day(day, "vi"))
+    assert times.text == t("vi", "schedule.ask_time", day=day)
+    place = await bot.press(lan, times, "19:30")
+    assert place.text == t("vi", "schedule.ask_place")
+    # The place used last time is offered as a button.
+    confirm = await bot.press(lan, place, "📍 Hội trường tầng 2")
+    await bot.press(lan, confirm, t("vi", "schedule.create"))
+    committee = [m for m in await bot.rows(Meeting) if m.kind is MeetingKind.COMMITTEE]
+    assert [m.starts_at for m in committee] == [local(2026, 12, 3, 19, 30)]
+
+
+async def test_reminders_across_the_new_year_in_local_time(bot: RunningBot) -> None:
+    t = bot.t
+    cell = await cell_with_members(bot, MEMBERS[:1])
+    lan, minh = cell.secretary, cell.members[0]
+    bot.clock.set(local(2026, 12, 26, 10, 0))
+    kinds = await bot.send(lan, "/schedule")
+    await bot.press(lan, kinds, t("vi", "meeting.kind.regular"))
+    await bot.send(lan, "02/01 08:00")  # next year, inferred
+    confirm = await bot.send(lan, "Hội trường")
+    card = await bot.press(lan, confirm, t("vi", "schedule.create"))
+    await bot.press(lan, card, t("vi", "meeting.broadcast"))
+    received = []
+    moment = local(2026, 12, 29, 0, 0)
+    while moment < local(2027, 1, 2, 8, 0):
+        bot.clock.set(moment)
+        before = len(bot.emulator.messages(minh.id))
+        await plan_and_send(bot)
+        received += [moment] * (len(bot.emulator.messages(minh.id)) - before)
+        moment += timedelta(minutes=30)
+    assert received == [local(2026, 12, 30, 8, 0), local(2027, 1, 1, 8, 0), local(2027, 1, 2, 6, 0)]
+
+
+async def test_the_morning_after_the_secretary_is_reminded_of_roll_and_minutes(
+    bot: RunningBot,
+) -> None:
+    t = bot.t
+    cell = await cell_with_members(bot, MEMBERS[:1])
+    lan = cell.secretary
+    await schedule_regular(bot, lan, "vi", "05/12 19:30")
+    bot.clock.set(local(2026, 12, 6, 7, 59))
+    await plan_and_send(bot)
+    bot.clock.set(local(2026, 12, 6, 8, 0))
+    await plan_and_send(bot)
+    await plan_and_send(bot)
+    follow_ups = [m.text for m in bot.emulator.messages(lan.id) if (m.text or "").startswith("📝")]
+    [meeting] = await bot.rows(Meeting)
+    assert follow_ups == [
+        t(
+            "vi",
+            "followup",
+            summary=summary(meeting, "Chi bộ Phòng Tổng hợp"),
+            missing=[Text("followup.roll"), Text("followup.minutes")],
+        )
+    ]
+
+
+async def test_a_broadcast_cut_half_way_reaches_everyone_exactly_once(bot: RunningBot) -> None:
+    t = bot.t
+    names = [f"Đảng Viên {n}" for n in range(1, 12)]
+    cell = await cell_with_members(bot, names)
+    group = bot.emulator.group(-1009988, "Nhóm chi bộ")
+    await bot.send(cell.secretary, "/linkgroup", chat=group)
+    card = await schedule_regular(bot, cell.secretary, "vi", "05/12 19:30")
+    with bot.dispatcher_down():
+        await bot.press(cell.secretary, card, t("vi", "meeting.broadcast"))
+
+        def render(method: str, chat_id: int, payload: dict[str, Any]) -> OutboxSend:
+            return outbox_call(method, chat_id, payload, bot.translator)
+
+        first = OutboxDispatcher(
+            bot.database, bot.application.bot, render, bot.clock, batch_size=10
+        )
+        assert await first.drain(max_batches=1) == 10
+        # The process stops here; a new one (or another replica) takes over.
+        second = OutboxDispatcher(
+            bot.database, bot.application.bot, render, bot.clock, batch_size=10
+        )
+        assert await second.drain() == 2 * 12 + 1 - 10
+    everyone = [cell.secretary, *cell.members]
+    assert [len(invitations_to(bot, person)) for person in everyone] == [1] * 12
+    calendars = [[m for m in bot.emulator.messages(p.id) if m.document] for p in everyone]
+    assert [len(files) for files in calendars] == [1] * 12
+    group_invitations = invitations_to(bot, group)
+    assert len(group_invitations) == 1
+    # Anyone of the cell may answer from the group's message; the group's message stays.
+    pressed = bot.emulator.press_button(
+        cell.members[0], group_invitations[0], text=t("vi", "rsvp.attend")
+    )
+    await bot.settle(pressed)
+    assert bot.answer(pressed) == t("vi", "rsvp.answer.attend")
+    assert group_invitations[0].edits == 0
+    stranger = bot.emulator.user(99_999, "Người Ngoài")
+    pressed = bot.emulator.press_button(stranger, group_invitations[0], text=t("vi", "rsvp.attend"))
+    await bot.settle(pressed)
+    assert bot.answer(pressed) == t("vi", "error.not_registered")
