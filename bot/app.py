@@ -23,7 +23,7 @@ from bot.rendering import bot_commands, outbox_call
 from bot.settings import Settings
 from bot.updates import TrackedUpdateProcessor, admit_update, on_error
 from domain.permissions import Menu
-from handlers import callbacks, meetings, onboarding
+from handlers import attendance, callbacks, meetings, onboarding
 from handlers.common import STATE_KEY, AppState, ChiboContext
 from handlers.menus import GROUP_COMMANDS
 from scheduler import jobs
@@ -34,6 +34,8 @@ from storage.db import Database
 PRIVATE_COMMANDS = {
     "schedule": meetings.schedule,
     "meetings": meetings.plan,
+    "attendance": attendance.overview,
+    "checkin": attendance.check_in,
     "newcell": onboarding.new_cell,
     "cells": onboarding.list_cells,
     "invite": onboarding.invite,
@@ -73,6 +75,7 @@ def build_application(settings: Settings, database: Database, clock: Clock) -> C
         default_language=settings.default_language.value,
         member_invite_days=settings.member_invite_days,
         zone=settings.zone,
+        quorum=settings.quorum,
     )
 
     def wake_outbox() -> None:

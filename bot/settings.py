@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -32,7 +33,20 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=2.0, gt=0)
     planner_seconds: float = Field(default=60.0, gt=0)
     concurrent_updates: int = Field(default=1, ge=1, le=256)
+    # Share of the expected members who must be present for a valid meeting, e.g. "2/3".
+    quorum: Fraction = Fraction(2, 3)
     log_level: str = "INFO"
+
+    @field_validator("quorum", mode="before")
+    @classmethod
+    def _fraction(cls, value: object) -> Fraction:
+        try:
+            quorum = Fraction(str(value))
+        except (ValueError, ZeroDivisionError) as error:
+            raise ValueError(f"not a fraction like 2/3: {value!r}") from error
+        if not 0 < quorum <= 1:
+            raise ValueError("must be between 0 and 1, like 2/3")
+        return quorum
 
     @field_validator("timezone")
     @classmethod

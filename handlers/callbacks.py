@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 
 from domain.messages import Reply
+from handlers import attendance as attendance_routes
 from handlers import meetings as meeting_routes
 from handlers.common import ChiboContext, caller_of, handler
 from services import actions, cells, onboarding, people
@@ -126,6 +127,7 @@ async def _link_group(action: Action, caller: Caller, context: ChiboContext) -> 
 
 ROUTES: dict[str, Route] = {
     **meeting_routes.ROUTES,
+    **attendance_routes.ROUTES,
     "lang.set": _set_language,
     "join.name": _join_with_name,
     "newcell.org": _new_cell_in,

@@ -11,11 +11,13 @@ MENU_COMMANDS: dict[Menu, tuple[tuple[str, str], ...]] = {
     Menu.MEMBER: (
         ("start", N_("cmd.start")),
         ("help", N_("cmd.help")),
+        ("checkin", N_("cmd.checkin")),
         ("lang", N_("cmd.lang")),
     ),
     Menu.MANAGER: (
         ("schedule", N_("cmd.schedule")),
         ("meetings", N_("cmd.meetings")),
+        ("attendance", N_("cmd.attendance")),
         ("invite", N_("cmd.invite")),
         ("members", N_("cmd.members")),
     ),

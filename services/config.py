@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from fractions import Fraction
 from zoneinfo import ZoneInfo
+
+from domain.attendance import DEFAULT_QUORUM
 
 
 @dataclass(frozen=True)
@@ -11,3 +14,4 @@ class ServiceSettings:
     default_language: str
     member_invite_days: int
     zone: ZoneInfo
+    quorum: Fraction = field(default=DEFAULT_QUORUM)

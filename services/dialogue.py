@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
 
 from domain.messages import Reply, Text
-from services import cells, meetings, onboarding, pending, rsvp
+from services import attendance, cells, meetings, onboarding, pending, rsvp
 from services.config import ServiceSettings
 from services.meetings import Draft
 from services.people import Caller
 from storage.db import Database
+
+# The code a secretary shows in the room, typed by a member to check in.
+CHECKIN_CODE = re.compile(rf"\d{{{attendance.CODE_DIGITS}}}")
 
 Answer = Callable[
     [Database, Caller, str, dict[str, Any], datetime, ServiceSettings, str], Awaitable[Reply]
@@ -171,5 +175,7 @@ async def answer(
         )
     respond = None if question is None else ANSWERS.get(question.kind)
     if question is None or respond is None:
+        if CHECKIN_CODE.fullmatch(text.strip()):
+            return await attendance.check_in(database, caller, now, code=text.strip())
         return Reply(Text("fallback.unknown_text"))
     return await respond(database, caller, text, question.payload, now, settings, bot_username)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.messages import Text
+from domain.messages import ArgValue, Text
 
 
 class Refused(Exception):
@@ -13,5 +13,5 @@ class Refused(Exception):
         self.text = text
 
 
-def refused(key: str, **args: str | int) -> Refused:
+def refused(key: str, **args: ArgValue) -> Refused:
     return Refused(Text(key, dict(args)))

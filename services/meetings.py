@@ -664,10 +664,13 @@ async def _card(
         )
 
     rows: list[tuple[Button, ...]] = []
-    if meeting.status is MeetingStatus.SCHEDULED and meeting.starts_at > now:
-        if meeting.broadcast_at is None:
-            rows.append((await button(N_("meeting.edit_agenda"), "agenda.open"),))
-            rows.append((await button(N_("meeting.broadcast"), "meeting.broadcast"),))
+    scheduled = meeting.status is MeetingStatus.SCHEDULED
+    if scheduled and meeting.broadcast_at is None and meeting.starts_at > now:
+        rows.append((await button(N_("meeting.edit_agenda"), "agenda.open"),))
+        rows.append((await button(N_("meeting.broadcast"), "meeting.broadcast"),))
+    if scheduled and (meeting.broadcast_at is not None or meeting.starts_at <= now):
+        rows.append((await button(N_("meeting.attendance"), "attendance.meeting"),))
+    if scheduled and meeting.starts_at > now:
         rows.append(
             (
                 await button(N_("meeting.reschedule"), "meeting.reschedule"),

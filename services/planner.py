@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.attendance import CHECKIN_OPENS_BEFORE
 from domain.calendar import (
     FOLLOW_UP_VALIDITY,
     Month,
@@ -29,7 +30,7 @@ from domain.invites import bot_link
 from domain.meetings import MeetingKind, MeetingStatus, Response
 from domain.messages import Text
 from domain.roles import Role
-from services import outbox
+from services import actions, outbox
 from services.config import ServiceSettings
 from services.meetings import KIND_TEXT, rsvp_buttons, summary
 from storage.db import Database
@@ -47,6 +48,7 @@ async def plan(
     async with database.transaction() as session:
         planner = _Planner(session, now, settings, bot_username)
         await planner.member_reminders()
+        await planner.checkin_prompts()
         await planner.cutoff_warnings()
         await planner.quarter_warnings()
         await planner.follow_ups()
@@ -66,6 +68,15 @@ class _Planner:
 
     def _lang(self, person: Person) -> str:
         return person.language or self.settings.default_language
+
+    async def _fresh(self, keys: Iterable[str]) -> set[str]:
+        """Of these outbox keys, those not queued yet: only they are worth building buttons
+        for (each button is a stored action)."""
+        wanted = set(keys)
+        if not wanted:
+            return wanted
+        queued = await self.session.scalars(select(Row.key).where(Row.key.in_(wanted)))
+        return wanted - set(queued)
 
     async def _tell(self, key: str, person: Person, text: Text, **options: object) -> None:
         if await outbox.enqueue_message(
@@ -132,16 +143,21 @@ class _Planner:
                 due[meeting.id] = (meeting, cell_name, offset)
         if not due:
             return
-        invitees = await self.session.execute(
-            select(Invitation, Person)
-            .join(Person, Person.id == Invitation.person_id)
-            .where(Invitation.meeting_id.in_(list(due)))
-        )
-        for invitation, person in invitees:
-            if invitation.response is Response.ABSENT:
+        invitees = [
+            (invitation, person, f"reminder:{meeting.id}:{meeting.version}:{person.id}:{offset}")
+            for invitation, person in await self.session.execute(
+                select(Invitation, Person)
+                .join(Person, Person.id == Invitation.person_id)
+                .where(Invitation.meeting_id.in_(list(due)))
+            )
+            if invitation.response is not Response.ABSENT
+            for meeting, _, offset in (due[invitation.meeting_id],)
+        ]
+        fresh = await self._fresh(key for _, _, key in invitees)
+        for invitation, person, key in invitees:
+            if key not in fresh:
                 continue
-            meeting, cell_name, offset = due[invitation.meeting_id]
-            key = f"reminder:{meeting.id}:{meeting.version}:{person.id}:{offset}"
+            meeting, cell_name, _ = due[invitation.meeting_id]
             if invitation.response is None:
                 buttons = await rsvp_buttons(
                     self.session, meeting.id, person.telegram_user_id, self.now
@@ -168,6 +184,58 @@ class _Planner:
                         },
                     ),
                 )
+
+    async def checkin_prompts(self) -> None:
+        """When check-in opens, each member coming gets a button to check in with."""
+        rows = (
+            await self.session.execute(
+                select(Meeting, Cell.name)
+                .join(Cell, Cell.id == Meeting.cell_id)
+                .where(
+                    Meeting.status == MeetingStatus.SCHEDULED,
+                    Meeting.broadcast_at.is_not(None),
+                    Meeting.starts_at <= self.now + CHECKIN_OPENS_BEFORE,
+                    Meeting.ends_at > self.now,
+                    Meeting.roll_closed_at.is_(None),
+                )
+            )
+        ).all()
+        if not rows:
+            return
+        meetings = {meeting.id: (meeting, cell_name) for meeting, cell_name in rows}
+        invitees = [
+            (invitation, person)
+            for invitation, person in await self.session.execute(
+                select(Invitation, Person)
+                .join(Person, Person.id == Invitation.person_id)
+                .where(Invitation.meeting_id.in_(list(meetings)))
+            )
+            if invitation.response is not Response.ABSENT and invitation.checked_in_at is None
+        ]
+
+        def key(invitation: Invitation, person: Person) -> str:
+            meeting = meetings[invitation.meeting_id][0]
+            return f"checkin:{meeting.id}:{meeting.version}:{person.id}"
+
+        fresh = await self._fresh(key(i, p) for i, p in invitees)
+        for invitation, person in invitees:
+            if key(invitation, person) not in fresh:
+                continue
+            meeting, cell_name = meetings[invitation.meeting_id]
+            button = await actions.button(
+                self.session,
+                Text("checkin.button"),
+                "checkin",
+                {"meeting_id": meeting.id},
+                telegram_user_id=person.telegram_user_id,
+                now=self.now,
+            )
+            await self._tell(
+                key(invitation, person),
+                person,
+                Text("checkin.prompt", {"summary": summary(meeting, cell_name)}),
+                buttons=((button,),),
+            )
 
     # --- secretaries -----------------------------------------------------------------------
 

@@ -15,10 +15,12 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from domain.attendance import RollStatus
 from domain.meetings import MeetingKind, MeetingStatus, Response
 from domain.roles import InvitePurpose, MemberStatus, Role
 from storage.types import StrEnumType, UTCDateTime
@@ -188,6 +190,9 @@ class Meeting(Base):
     created_at: Mapped[datetime]
     broadcast_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    # Members may check in by typing this code, shown to the secretary in the room.
+    checkin_code: Mapped[str | None] = mapped_column(String(8))
+    roll_opened_at: Mapped[datetime | None]
     roll_closed_at: Mapped[datetime | None]
     minutes_recorded_at: Mapped[datetime | None]
 
@@ -220,6 +225,10 @@ class Invitation(Base):
     reason: Mapped[str | None] = mapped_column(String(20))
     reason_note: Mapped[str | None] = mapped_column(String(300))
     responded_at: Mapped[datetime | None]
+    checked_in_at: Mapped[datetime | None]
+    roll_status: Mapped[RollStatus | None] = mapped_column(StrEnumType(RollStatus))
+    # Exempted members are listed on the roll but not expected; frozen with the roll.
+    exempted: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ProcessedUpdate(Base):

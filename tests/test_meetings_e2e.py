@@ -385,9 +385,15 @@ async def test_reminders_across_the_new_year_in_local_time(bot: RunningBot) -> N
         bot.clock.set(moment)
         before = len(bot.emulator.messages(minh.id))
         await plan_and_send(bot)
-        received += [moment] * (len(bot.emulator.messages(minh.id)) - before)
+        received += [(moment, (m.text or "")[0]) for m in bot.emulator.messages(minh.id)[before:]]
         moment += timedelta(minutes=30)
-    assert received == [local(2026, 12, 30, 8, 0), local(2027, 1, 1, 8, 0), local(2027, 1, 2, 6, 0)]
+    # Reminders (⏰) three days, one day and two hours ahead, then the check-in prompt.
+    assert received == [
+        (local(2026, 12, 30, 8, 0), "⏰"),
+        (local(2027, 1, 1, 8, 0), "⏰"),
+        (local(2027, 1, 2, 6, 0), "⏰"),
+        (local(2027, 1, 2, 7, 30), "C"),
+    ]
 
 
 async def test_the_morning_after_the_secretary_is_reminded_of_roll_and_minutes(
