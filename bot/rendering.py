@@ -43,10 +43,21 @@ def keyboard(
 
 
 def message_text(text: Text, lang: str, translator: Translator) -> str:
-    rendered = translator.render(text, lang)
-    if len(rendered) > TELEGRAM_TEXT_LIMIT:
-        rendered = rendered[: TELEGRAM_TEXT_LIMIT - 1] + "…"
-    return rendered
+    return fit(translator.render(text, lang), TELEGRAM_TEXT_LIMIT)
+
+
+def fit(text: str, limit: int) -> str:
+    """The text cut to Telegram's limit, which counts UTF-16 code units (an emoji is two)."""
+    if _utf16_length(text) <= limit:
+        return text
+    kept = text
+    while _utf16_length(kept) > limit - 1:
+        kept = kept[: len(kept) - max(1, (_utf16_length(kept) - limit) // 2)]
+    return kept + "…"
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 def bot_commands(menus: Sequence[Menu], lang: str, translator: Translator) -> list[BotCommand]:

@@ -29,7 +29,7 @@ FARTHEST = timedelta(days=400)
 
 _DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[/.\-]\s*(\d{1,2})(?:\s*[/.\-]\s*(\d{2}|\d{4}))?(?!\d)")
 _TIME = re.compile(
-    r"(?<![\d/.\-])(\d{1,2})\s*(?:[:hg]|giờ)\s*(\d{2})?\s*(?:p|phút|')?(?![\d/.\-])", re.IGNORECASE
+    r"(?<![\d/.\-])(\d{1,2})\s*(?:giờ|[:hg])\s*(\d{2})?\s*(?:phút|p|')?(?![\d/.\-])", re.IGNORECASE
 )
 _FILLER = re.compile(
     r"\b(ngày|ngay|lúc|luc|at|on|thứ\s*\w+|chủ\s*nhật|t[2-7]|cn|sáng|trưa)\b|[,;]", re.IGNORECASE

@@ -6,12 +6,12 @@ a process's memory); the meeting row is written only when the secretary confirms
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.calendar import Month, Quarter, cutoff_date, is_after_cutoff
@@ -92,7 +92,8 @@ class Draft:
         return cls(
             cell_id=int(data["cell_id"]),
             kind=MeetingKind(data["kind"]),
-            starts_at=datetime.fromisoformat(starts) if starts else None,
+            # Stored and compared in UTC, whatever offset the moment was typed in.
+            starts_at=datetime.fromisoformat(starts).astimezone(UTC) if starts else None,
             late_ok=bool(data.get("late_ok")),
             place=data.get("place"),
             theme=data.get("theme"),
@@ -100,14 +101,10 @@ class Draft:
         )
 
     def but(self, **changes: Any) -> Draft:
-        return Draft.from_json(
-            {
-                **self.to_json(),
-                **{
-                    k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in changes.items()
-                },
-            }
-        )
+        starts_at = changes.get("starts_at")
+        if starts_at is not None:
+            changes["starts_at"] = starts_at.astimezone(UTC)
+        return replace(self, **changes)
 
 
 # --- shared views ---------------------------------------------------------------------------
@@ -155,10 +152,12 @@ async def _agenda(session: AsyncSession, meeting_id: int) -> list[AgendaItem]:
 
 
 async def _managed_meeting(
-    session: AsyncSession, caller: Caller, meeting_id: int
+    session: AsyncSession, caller: Caller, meeting_id: int, *, for_update: bool = False
 ) -> tuple[Person, Actor, Meeting, Cell]:
+    """The meeting, if the caller manages its cell; ``for_update`` locks its row (PostgreSQL)
+    so that two changes at once (two secretaries, a double press) apply one after another."""
     person, actor = await require_person(session, caller)
-    meeting = await session.get(Meeting, meeting_id)
+    meeting = await session.get(Meeting, meeting_id, with_for_update=for_update)
     if meeting is None or not can_manage_cell(actor, meeting.cell_id):
         raise refused("error.not_manager")
     cell = await session.get(Cell, meeting.cell_id)
@@ -575,6 +574,19 @@ async def create(
             raise refused("error.stale_button")
         if draft.starts_at <= now:
             raise refused("date.past")
+        # One writer per cell at a time: two presses (or replicas) can't both pass the checks.
+        await session.execute(select(Cell.id).where(Cell.id == cell.id).with_for_update())
+        twin = await session.scalar(
+            select(Meeting).where(
+                Meeting.cell_id == cell.id,
+                Meeting.kind == draft.kind,
+                Meeting.starts_at == draft.starts_at,
+                Meeting.status == MeetingStatus.SCHEDULED,
+            )
+        )
+        if twin is not None:
+            # The same confirmation pressed twice: show the meeting it already made.
+            return await _card(session, caller, twin, cell, now, Text("schedule.created"))
         cutoff_day = await _cutoff_day(session, cell)
         late = draft.kind is MeetingKind.REGULAR and is_after_cutoff(
             draft.starts_at, cutoff_day, settings.zone
@@ -972,8 +984,8 @@ def _calendar_payload(
         "calendar": {
             "uid": f"meeting-{meeting.id}@chibo",
             "sequence": meeting.version,
-            "starts_at": meeting.starts_at.isoformat(),
-            "ends_at": meeting.ends_at.isoformat(),
+            "starts_at": meeting.starts_at.astimezone(UTC).isoformat(),
+            "ends_at": meeting.ends_at.astimezone(UTC).isoformat(),
             "location": meeting.place,
             "cancelled": cancelled,
             "stamp": now.isoformat(),
@@ -997,7 +1009,7 @@ async def broadcast(
     """Send the invitation with the agenda, RSVP buttons and a calendar file to every member,
     and to the cell's group when it has one."""
     async with database.transaction() as session:
-        _, _, meeting, cell = await _managed_meeting(session, caller, meeting_id)
+        _, _, meeting, cell = await _managed_meeting(session, caller, meeting_id, for_update=True)
         if meeting.status is MeetingStatus.CANCELLED:
             raise refused("rsvp.cancelled")
         if meeting.broadcast_at is not None:
@@ -1066,8 +1078,10 @@ async def _notify_invitees(
     now: datetime,
     default_language: str,
     calendar: bool,
+    ask_again: bool = False,
 ) -> None:
-    """Tell everyone invited (and the group) what changed, once per change."""
+    """Tell everyone invited (and the group) what changed, once per change; ``ask_again``
+    attaches the answer buttons (a new time needs a new answer)."""
     invitees = (
         await session.scalars(
             select(Person)
@@ -1085,6 +1099,9 @@ async def _notify_invitees(
             text=text,
             lang=lang,
             now=now,
+            buttons=await rsvp_buttons(session, meeting.id, person.telegram_user_id, now)
+            if ask_again
+            else (),
         )
         if calendar:
             await outbox.enqueue(
@@ -1127,10 +1144,17 @@ async def ask_new_time(
 ) -> Reply:
     async with database.transaction() as session:
         _, _, meeting, cell = await _managed_meeting(session, caller, meeting_id)
-        if meeting.status is MeetingStatus.CANCELLED:
-            raise refused("rsvp.cancelled")
+        _require_ahead(meeting, now)
         draft = Draft(cell.id, meeting.kind, meeting_id=meeting.id, place=meeting.place)
         return await _ask_when(session, caller, cell, draft, now, settings, None)
+
+
+def _require_ahead(meeting: Meeting, now: datetime) -> None:
+    """Only a meeting still ahead can be moved or cancelled (an old card's buttons included)."""
+    if meeting.status is MeetingStatus.CANCELLED:
+        raise refused("rsvp.cancelled")
+    if meeting.starts_at <= now:
+        raise refused("meeting.past")
 
 
 async def _confirm_reschedule(
@@ -1167,9 +1191,10 @@ async def reschedule(
 ) -> Reply:
     async with database.transaction() as session:
         assert draft.meeting_id is not None and draft.starts_at is not None
-        _, _, meeting, cell = await _managed_meeting(session, caller, draft.meeting_id)
-        if meeting.status is MeetingStatus.CANCELLED:
-            raise refused("rsvp.cancelled")
+        _, _, meeting, cell = await _managed_meeting(
+            session, caller, draft.meeting_id, for_update=True
+        )
+        _require_ahead(meeting, now)
         if draft.starts_at <= now:
             raise refused("date.past")
         late = meeting.kind is MeetingKind.REGULAR and is_after_cutoff(
@@ -1189,6 +1214,13 @@ async def reschedule(
         meeting.late = late
         meeting.version += 1
         await _withdraw_reminders(session, meeting.id)
+        # A new time is a new question: whoever could not come then may come now.
+        await session.execute(
+            update(Invitation)
+            .where(Invitation.meeting_id == meeting.id)
+            .values(response=None, reason=None, reason_note=None, responded_at=None)
+            .execution_options(synchronize_session=False)
+        )
         await session.flush()
         await _notify_invitees(
             session,
@@ -1208,6 +1240,7 @@ async def reschedule(
             now,
             default_language,
             calendar=True,
+            ask_again=True,
         )
         return await _card(session, caller, meeting, cell, now, Text("reschedule.done"))
 
@@ -1215,8 +1248,7 @@ async def reschedule(
 async def ask_cancel(database: Database, caller: Caller, meeting_id: int, now: datetime) -> Reply:
     async with database.transaction() as session:
         _, _, meeting, cell = await _managed_meeting(session, caller, meeting_id)
-        if meeting.status is MeetingStatus.CANCELLED:
-            raise refused("rsvp.cancelled")
+        _require_ahead(meeting, now)
         yes = await actions.button(
             session,
             Text("meeting.cancel_confirm_button"),
@@ -1242,12 +1274,16 @@ async def cancel(
     database: Database, caller: Caller, meeting_id: int, now: datetime, default_language: str
 ) -> Reply:
     async with database.transaction() as session:
-        _, _, meeting, cell = await _managed_meeting(session, caller, meeting_id)
+        _, _, meeting, cell = await _managed_meeting(session, caller, meeting_id, for_update=True)
         if meeting.status is MeetingStatus.CANCELLED:
             return await _card(session, caller, meeting, cell, now, None)
+        _require_ahead(meeting, now)
         meeting.status = MeetingStatus.CANCELLED
         meeting.cancelled_at = now
         await _withdraw_reminders(session, meeting.id)
+        # Invitations still waiting (a flood wait, a retry) would arrive after the cancellation.
+        await outbox.withdraw(session, prefix=f"invite:{meeting.id}:")
+        await outbox.withdraw(session, prefix=f"invite-ics:{meeting.id}:")
         await session.flush()
         await _notify_invitees(
             session,

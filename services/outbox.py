@@ -114,11 +114,13 @@ async def enqueue_message(
 
 async def withdraw(session: AsyncSession, *, prefix: str) -> None:
     """Stop messages not yet sent whose key starts with ``prefix`` (a moved meeting's
-    reminders); ones already sent stay as they were."""
+    reminders); ones already sent stay as they were. A row a dispatcher holds right now is
+    withdrawn too: if its send fails and would be retried, it no longer is."""
     await session.execute(
         update(OutboxMessage)
         .where(
-            OutboxMessage.key.startswith(prefix, autoescape=True), OutboxMessage.status == PENDING
+            OutboxMessage.key.startswith(prefix, autoescape=True),
+            OutboxMessage.status.in_([PENDING, SENDING]),
         )
         .values(status=WITHDRAWN)
         .execution_options(synchronize_session=False)

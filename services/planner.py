@@ -90,6 +90,22 @@ class _Planner:
         ):
             self.queued += 1
 
+    async def _current_invitees(self, meeting_ids: list[int]) -> list[tuple[Invitation, Person]]:
+        """Those invited who are still members of the meeting's cell (not those who left)."""
+        rows = await self.session.execute(
+            select(Invitation, Person)
+            .join(Person, Person.id == Invitation.person_id)
+            .join(Meeting, Meeting.id == Invitation.meeting_id)
+            .join(
+                Membership,
+                (Membership.person_id == Invitation.person_id)
+                & (Membership.cell_id == Meeting.cell_id)
+                & Membership.left_at.is_(None),
+            )
+            .where(Invitation.meeting_id.in_(meeting_ids))
+        )
+        return [(invitation, person) for invitation, person in rows]
+
     async def _managers(self, cell_ids: Iterable[int]) -> dict[int, list[Person]]:
         ids = list(set(cell_ids))
         if not ids:
@@ -145,11 +161,7 @@ class _Planner:
             return
         invitees = [
             (invitation, person, f"reminder:{meeting.id}:{meeting.version}:{person.id}:{offset}")
-            for invitation, person in await self.session.execute(
-                select(Invitation, Person)
-                .join(Person, Person.id == Invitation.person_id)
-                .where(Invitation.meeting_id.in_(list(due)))
-            )
+            for invitation, person in await self._current_invitees(list(due))
             if invitation.response is not Response.ABSENT
             for meeting, _, offset in (due[invitation.meeting_id],)
         ]
@@ -205,11 +217,7 @@ class _Planner:
         meetings = {meeting.id: (meeting, cell_name) for meeting, cell_name in rows}
         invitees = [
             (invitation, person)
-            for invitation, person in await self.session.execute(
-                select(Invitation, Person)
-                .join(Person, Person.id == Invitation.person_id)
-                .where(Invitation.meeting_id.in_(list(meetings)))
-            )
+            for invitation, person in await self._current_invitees(list(meetings))
             if invitation.response is not Response.ABSENT and invitation.checked_in_at is None
         ]
 
@@ -369,19 +377,27 @@ class _Planner:
         the bot) are listed to the secretaries once all invitations are settled."""
         rows = (
             await self.session.execute(
-                select(Row.key, Row.status).where(
+                select(Row.key, Row.status, Row.last_error).where(
                     Row.key.startswith("invite:"), Row.created_at >= self.now - DELIVERY_LOOKBACK
                 )
             )
         ).all()
-        broadcasts: dict[tuple[int, int], list[tuple[int, str]]] = defaultdict(list)
-        for key, status in rows:
+        broadcasts: dict[tuple[int, int], list[tuple[int, str, str | None]]] = defaultdict(list)
+        for key, status, error in rows:
             _, meeting_part, version_part, person_part = key.split(":")
-            broadcasts[(int(meeting_part), int(version_part))].append((int(person_part), status))
+            broadcasts[(int(meeting_part), int(version_part))].append(
+                (int(person_part), status, error)
+            )
+        settled = (outbox.SENT, outbox.FAILED, outbox.WITHDRAWN)
         failed = {
-            broadcast: [person for person, status in outcomes if status == outbox.FAILED]
+            # Telegram's 403: the member never opened the chat, or blocked the bot.
+            broadcast: [
+                person
+                for person, status, error in outcomes
+                if status == outbox.FAILED and (error or "").startswith("Forbidden")
+            ]
             for broadcast, outcomes in broadcasts.items()
-            if all(status in (outbox.SENT, outbox.FAILED) for _, status in outcomes)
+            if all(status in settled for _, status, _ in outcomes)
         }
         failed = {broadcast: people for broadcast, people in failed.items() if people}
         if not failed:

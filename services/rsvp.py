@@ -36,11 +36,11 @@ async def _invitation(
     meeting = await session.get(Meeting, meeting_id)
     if meeting is None:
         raise refused("error.stale_button")
+    if await active_membership(session, person.id, meeting.cell_id) is None:
+        raise refused("rsvp.not_invited")
     invitation = await _find(session, meeting.id, person.id)
     if invitation is None:
         # Someone who joined after the invitations went out answers from the group's message.
-        if await active_membership(session, person.id, meeting.cell_id) is None:
-            raise refused("rsvp.not_invited")
         invitation = Invitation(meeting_id=meeting.id, person_id=person.id, invited_at=now)
         session.add(invitation)
     if meeting.status is MeetingStatus.CANCELLED:

@@ -37,6 +37,8 @@ def at(day: int, hour: int = 0, minute: int = 0, month: int = 12, year: int = 20
         ("ngày 15/12 lúc 19:30", at(15, 19, 30)),
         ("Thứ Ba, 15/12/26 19h30", at(15, 19, 30)),
         ("15/12 7h tối", at(15, 19)),
+        ("15/12 19 giờ 30", at(15, 19, 30)),
+        ("19 giờ 30 phút ngày 15/12", at(15, 19, 30)),
         ("chủ nhật 13/12 8h sáng", at(13, 8)),
         # No year: the next such date, so early January typed in December is next year.
         ("05/01 08:00", at(5, 8, month=1, year=2027)),

@@ -106,7 +106,8 @@ async def test_schedule_edit_broadcast_answer_and_remind(bot: RunningBot, lang: 
     # Broadcast: everyone (the secretary too) gets the invitation, its buttons and a calendar.
     card = await bot.press(lan, editor, t(lang, "agenda.done"))
     sent = await bot.press(lan, card, t(lang, "meeting.broadcast"))
-    assert (sent.text or "").startswith(t(lang, "broadcast.done", count=4, group="", card="")[:20])
+    heading = t(lang, "broadcast.done", count=4, group="", card="").rstrip()
+    assert (sent.text or "").startswith(heading)
     for person in (lan, minh, hoa, tu):
         [invitation] = invitations_to(bot, person)
         assert "Góp ý dự thảo văn kiện Đại hội" in (invitation.text or "")
@@ -240,6 +241,7 @@ async def test_reschedule_and_cancel_tell_everyone_and_silence_old_reminders(
             place="Hội trường tầng 2",
         )
         assert b"SEQUENCE:2" in (calendar.content or b"")
+        assert b"DTSTART:20261207T123000Z" in (calendar.content or b"")
     withdrawn = await bot.rows(OutboxMessage, OutboxMessage.key.startswith("reminder:"))
     assert {row.status for row in withdrawn} == {"withdrawn"}
     # At the old meeting's reminder times nothing more is sent; at the new ones, once.
@@ -459,3 +461,78 @@ async def test_a_broadcast_cut_half_way_reaches_everyone_exactly_once(bot: Runni
     pressed = bot.emulator.press_button(stranger, group_invitations[0], text=t("vi", "rsvp.attend"))
     await bot.settle(pressed)
     assert bot.answer(pressed) == t("vi", "error.not_registered")
+
+
+async def test_double_confirmations_past_meetings_and_former_members(bot: RunningBot) -> None:
+    emu, t = bot.emulator, bot.t
+    cell = await cell_with_members(bot, MEMBERS[:2])
+    lan, (minh, hoa) = cell.secretary, cell.members
+    kinds = await bot.send(lan, "/schedule")
+    await bot.press(lan, kinds, t("vi", "meeting.kind.thematic"))
+    await bot.send(lan, "05/12 19:30")
+    await bot.send(lan, "Hội trường")
+    confirm = await bot.send(lan, "Chuyên đề năm 2026")
+    [(_, create)] = [
+        b for row in confirm.buttons() for b in row if b[0] == t("vi", "schedule.create")
+    ]
+    # The same confirmation twice (a double tap, or two replicas): one meeting.
+    for attempt in range(2):
+        pressed = emu.inject_update(
+            {
+                "callback_query": {
+                    "id": f"twice-{attempt}",
+                    "chat_instance": "x",
+                    "data": create,
+                    "from": {"id": lan.id, "is_bot": False, "first_name": "Lan"},
+                    "message": {
+                        "message_id": confirm.message_id,
+                        "date": 0,
+                        "chat": {"id": lan.id, "type": "private"},
+                        "text": "x",
+                    },
+                }
+            }
+        )
+        await bot.settle(pressed)
+    assert len(await bot.rows(Meeting)) == 1
+    card = bot.emulator.message(lan.id, confirm.message_id)
+    assert card is not None
+    await bot.press(lan, card, t("vi", "meeting.broadcast"))
+    # Hoa leaves the cell: no reminders for her any more.
+    listing = await bot.send(lan, "/members")
+    member_card = await bot.press(lan, listing, "3. Phạm Thị Hoa")
+    confirm_removal = await bot.press(lan, member_card, t("vi", "members.remove"))
+    await bot.press(lan, confirm_removal, t("vi", "members.remove_yes"))
+    bot.clock.set(local(2026, 12, 4, 19, 30))
+    await plan_and_send(bot)
+    reminded = {
+        chat
+        for chat in (minh.id, hoa.id)
+        if any((m.text or "").startswith("⏰") for m in emu.messages(chat))
+    }
+    assert reminded == {minh.id}
+    # Once the meeting has started, an old card's buttons can't move or cancel it.
+    bot.clock.set(local(2026, 12, 5, 19, 45))
+    update_id = emu.press_button(lan, card, text=t("vi", "meeting.cancel"))
+    await bot.settle(update_id)
+    assert bot.answer(update_id) == t("vi", "meeting.past")
+    [meeting] = await bot.rows(Meeting)
+    assert meeting.cancelled_at is None
+
+
+async def test_a_thematic_meeting_in_the_quarter_means_no_quarter_warning(
+    bot: RunningBot,
+) -> None:
+    t = bot.t
+    cell = await cell_with_members(bot, MEMBERS[:1])
+    lan = cell.secretary
+    kinds = await bot.send(lan, "/schedule")
+    await bot.press(lan, kinds, t("vi", "meeting.kind.thematic"))
+    await bot.send(lan, "20/12 08:00")
+    await bot.send(lan, "Hội trường")
+    confirm = await bot.send(lan, "Chuyên đề")
+    await bot.press(lan, confirm, t("vi", "schedule.create"))
+    for day in (2, 18):
+        bot.clock.set(local(2026, 12, day, 8, 0))
+        await plan_and_send(bot)
+    assert not [m for m in bot.emulator.messages(lan.id) if "chuyên đề quý" in (m.text or "")]
