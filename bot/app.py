@@ -23,19 +23,21 @@ from bot.rendering import bot_commands, outbox_call
 from bot.settings import Settings
 from bot.updates import TrackedUpdateProcessor, admit_update, on_error
 from domain.permissions import Menu
-from handlers import attendance, callbacks, meetings, onboarding
+from handlers import attendance, callbacks, meetings, onboarding, papers
 from handlers.common import STATE_KEY, AppState, ChiboContext
 from handlers.menus import GROUP_COMMANDS
 from scheduler import jobs
 from scheduler.dispatcher import OutboxDispatcher
 from services.config import ServiceSettings
 from storage.db import Database
+from storage.files import FileStore
 
 PRIVATE_COMMANDS = {
     "schedule": meetings.schedule,
     "meetings": meetings.plan,
     "attendance": attendance.overview,
     "checkin": attendance.check_in,
+    "submit": papers.submit,
     "newcell": onboarding.new_cell,
     "cells": onboarding.list_cells,
     "invite": onboarding.invite,
@@ -63,10 +65,11 @@ def build_application(settings: Settings, database: Database, clock: Clock) -> C
         .post_init(_on_start)
         .build()
     )
+    files = FileStore(settings.file_store)
     dispatcher = OutboxDispatcher(
         database,
         application.bot,
-        lambda method, chat_id, payload: outbox_call(method, chat_id, payload, translator),
+        lambda method, chat_id, payload: outbox_call(method, chat_id, payload, translator, files),
         clock,
     )
     job_queue = application.job_queue
@@ -86,6 +89,8 @@ def build_application(settings: Settings, database: Database, clock: Clock) -> C
         clock=clock,
         translator=translator,
         settings=service_settings,
+        files=files,
+        max_file_bytes=settings.max_file_mb * 1024 * 1024,
         wake_outbox=wake_outbox,
     )
     application.bot_data["dispatcher"] = dispatcher
@@ -118,6 +123,7 @@ def _add_handlers(application: ChiboApplication) -> None:
     application.add_handler(
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, onboarding.text)
     )
+    application.add_handler(MessageHandler(private & filters.Document.ALL, papers.document))
     application.add_handler(MessageHandler(private & filters.COMMAND, onboarding.unknown_command))
     application.add_error_handler(on_error)
 

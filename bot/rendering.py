@@ -20,8 +20,10 @@ from domain.messages import Button, Text
 from domain.permissions import Menu
 from handlers.menus import commands_for
 from reports.ical import CalendarEntry, meeting_ics
+from storage.files import FileStore
 
 TELEGRAM_TEXT_LIMIT = 4096
+TELEGRAM_CAPTION_LIMIT = 1024
 
 
 def keyboard(
@@ -68,7 +70,7 @@ OutboxSend = Callable[[Bot], Awaitable[object]]
 
 
 def outbox_call(
-    method: str, chat_id: int, payload: dict[str, Any], translator: Translator
+    method: str, chat_id: int, payload: dict[str, Any], translator: Translator, files: FileStore
 ) -> OutboxSend:
     """The Bot API call for an outbox row, rendered in its recipient's language now."""
     lang = payload.get("lang") or translator.default_language
@@ -83,6 +85,12 @@ def outbox_call(
     if method == "setMyCommands":
         commands = bot_commands([Menu(m) for m in payload["menus"]], lang, translator)
         return lambda bot: bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
+    if method == "sendDocument" and "stored" in payload:
+        stored = InputFile(files.get(payload["stored"]), filename=payload["filename"])
+        caption = fit(
+            translator.render(Text.from_json(payload["caption"]), lang), TELEGRAM_CAPTION_LIMIT
+        )
+        return lambda bot: bot.send_document(chat_id, stored, caption=caption)
     if method == "sendDocument" and "calendar" in payload:
         document = InputFile(calendar_file(payload, lang, translator), filename=payload["filename"])
         caption = translator.render(Text.from_json(payload["caption"]), lang)

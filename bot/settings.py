@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -36,6 +37,9 @@ class Settings(BaseSettings):
     # Share of the expected members who must be present for a valid meeting, e.g. "2/3".
     quorum: Fraction = Fraction(2, 3)
     log_level: str = "INFO"
+    file_store: Path = Path("chibo-files")
+    # The Bot API's download limit; raise it with a self-hosted Bot API server.
+    max_file_mb: int = Field(default=20, ge=1, le=2000)
 
     @field_validator("quorum", mode="before")
     @classmethod

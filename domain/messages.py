@@ -70,6 +70,14 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a reply (a ZIP of papers, a minutes document)."""
+
+    file_name: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Reply:
     """What the bot answers: text, buttons, and for a button press an optional short notice."""
 
@@ -80,6 +88,8 @@ class Reply:
     lang: str | None = None
     # A button pressed in a group answers the presser alone and leaves the group's message.
     keep_message: bool = False
+    # Sent as a document whose caption is ``text``.
+    attachment: Attachment | None = None
 
 
 def N_(key: str) -> str:

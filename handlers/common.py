@@ -10,19 +10,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from telegram import Update
+from telegram import InputFile, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.i18n import Translator
 from bot.logging import handler_var
-from bot.rendering import keyboard, message_text
+from bot.rendering import TELEGRAM_CAPTION_LIMIT, fit, keyboard, message_text
 from domain.messages import Reply, Text
 from services.config import ServiceSettings
 from services.errors import Refused
 from services.people import Caller
 from storage.db import Database
+from storage.files import FileStore
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,8 @@ class AppState:
     clock: Clock
     translator: Translator
     settings: ServiceSettings
+    files: FileStore
+    max_file_bytes: int
     # Sends what a handler just queued in the outbox now, rather than at the next poll.
     wake_outbox: Callable[[], None]
 
@@ -90,6 +93,18 @@ async def send_reply(update: Update, context: ChiboContext, reply: Reply) -> Non
     text = message_text(reply.text, lang, translator)
     markup = keyboard(reply.buttons, lang, translator)
     query = update.callback_query
+    if reply.attachment is not None:
+        if query is not None:
+            await query.answer(translator.render(reply.notice, lang) if reply.notice else None)
+        chat = update.effective_chat
+        assert chat is not None
+        await context.bot.send_document(
+            chat.id,
+            InputFile(reply.attachment.content, filename=reply.attachment.file_name),
+            caption=fit(text, TELEGRAM_CAPTION_LIMIT),
+            reply_markup=markup,
+        )
+        return
     if query is not None:
         notice = translator.render(reply.notice, lang) if reply.notice else None
         await query.answer(notice)

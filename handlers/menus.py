@@ -12,6 +12,7 @@ MENU_COMMANDS: dict[Menu, tuple[tuple[str, str], ...]] = {
         ("start", N_("cmd.start")),
         ("help", N_("cmd.help")),
         ("checkin", N_("cmd.checkin")),
+        ("submit", N_("cmd.submit")),
         ("lang", N_("cmd.lang")),
     ),
     Menu.MANAGER: (

@@ -28,8 +28,8 @@ from services import actions, outbox
 from services.cells import managed_cell
 from services.config import ServiceSettings
 from services.errors import refused
-from services.meetings import KIND_TEXT, summary
 from services.people import Caller, require_person
+from services.views import KIND_TEXT, summary
 from storage.db import Database
 from storage.models import Cell, Invitation, Meeting, Membership, Person, SupervisorScope
 from storage.repositories import active_members, cell_managers

@@ -8,9 +8,10 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.messages import Reply, Text
-from services import attendance, cells, meetings, onboarding, pending, rsvp
+from services import attendance, cells, meetings, onboarding, papers, pending, rsvp
 from services.config import ServiceSettings
 from services.meetings import Draft
+from services.papers import Files, IncomingDocument
 from services.people import Caller
 from storage.db import Database
 
@@ -147,6 +148,41 @@ async def _absence_note(
     return await rsvp.give_note(database, caller, int(payload["meeting_id"]), text, now)
 
 
+async def _paper_topic(
+    database: Database,
+    caller: Caller,
+    text: str,
+    payload: dict[str, Any],
+    now: datetime,
+    settings: ServiceSettings,
+    bot_username: str,
+) -> Reply:
+    return await papers.ask_due(
+        database, caller, int(payload["meeting_id"]), int(payload["person_id"]), text, now
+    )
+
+
+async def _paper_due(
+    database: Database,
+    caller: Caller,
+    text: str,
+    payload: dict[str, Any],
+    now: datetime,
+    settings: ServiceSettings,
+    bot_username: str,
+) -> Reply:
+    return await papers.assign_with_typed_due(
+        database,
+        caller,
+        int(payload["meeting_id"]),
+        int(payload["person_id"]),
+        str(payload["topic"]),
+        text,
+        now,
+        settings,
+    )
+
+
 ANSWERS: dict[str, Answer] = {
     onboarding.ASK_NAME: _name,
     cells.ASK_CELL_NAME: _cell_name,
@@ -158,7 +194,29 @@ ANSWERS: dict[str, Answer] = {
     meetings.ASK_AGENDA_EDIT: _agenda_edit,
     meetings.ASK_PATTERN: _pattern,
     rsvp.ASK_NOTE: _absence_note,
+    papers.ASK_TOPIC: _paper_topic,
+    papers.ASK_DUE: _paper_due,
 }
+
+
+async def receive_document(
+    database: Database,
+    caller: Caller,
+    document: IncomingDocument,
+    files: Files,
+    now: datetime,
+    settings: ServiceSettings,
+) -> Reply:
+    """A document is a meeting material when the secretary was asked for one, else a paper."""
+    async with database.transaction() as session:
+        question = await pending.current(
+            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id, now=now
+        )
+    if question is not None and question.kind == papers.ASK_MATERIALS:
+        return await papers.add_material(
+            database, caller, int(question.payload["meeting_id"]), document, files, now, settings
+        )
+    return await papers.receive_paper(database, caller, document, files, now, settings)
 
 
 async def answer(

@@ -33,7 +33,9 @@ from services import actions, outbox, pending
 from services.cells import managed_cell
 from services.config import ServiceSettings
 from services.errors import Refused, refused
+from services.papers import send_materials_to
 from services.people import Caller, require_person
+from services.views import DATE_PROBLEM_TEXT, KIND_TEXT, summary
 from storage.db import Database
 from storage.models import AgendaItem, Cell, Invitation, Meeting, Organisation, Person
 from storage.repositories import active_members
@@ -48,19 +50,6 @@ ASK_PATTERN = "pattern"
 
 QUICK_TIMES = ("07:30", "14:00", "19:30")
 DAYS_OFFERED = 7
-
-KIND_TEXT = {
-    MeetingKind.REGULAR: N_("meeting.kind.regular"),
-    MeetingKind.THEMATIC: N_("meeting.kind.thematic"),
-    MeetingKind.COMMITTEE: N_("meeting.kind.committee"),
-}
-DATE_PROBLEM_TEXT = {
-    DateProblem.MALFORMED: N_("date.malformed"),
-    DateProblem.IMPOSSIBLE: N_("date.impossible"),
-    DateProblem.MISSING_TIME: N_("date.missing_time"),
-    DateProblem.PAST: N_("date.past"),
-    DateProblem.TOO_FAR: N_("date.too_far"),
-}
 
 
 @dataclass(frozen=True)
@@ -108,21 +97,6 @@ class Draft:
 
 
 # --- shared views ---------------------------------------------------------------------------
-
-
-def summary(meeting: Meeting, cell_name: str) -> Text:
-    """What a meeting is, when and where: the head of every message about it."""
-    return Text(
-        "meeting.summary",
-        {
-            "kind": Text(KIND_TEXT[meeting.kind]),
-            "cell": cell_name,
-            "when": meeting.starts_at,
-            "place": meeting.place,
-            "theme": Text("meeting.theme_line", {"theme": meeting.theme}) if meeting.theme else "",
-            "late": Text("meeting.late_line") if meeting.late else "",
-        },
-    )
 
 
 async def agenda_lines(session: AsyncSession, meeting_id: int) -> list[Text]:
@@ -680,6 +654,13 @@ async def _card(
     if scheduled and meeting.broadcast_at is None and meeting.starts_at > now:
         rows.append((await button(N_("meeting.edit_agenda"), "agenda.open"),))
         rows.append((await button(N_("meeting.broadcast"), "meeting.broadcast"),))
+    if scheduled:
+        rows.append(
+            (
+                await button(N_("meeting.papers"), "meeting.papers"),
+                await button(N_("meeting.materials"), "meeting.materials"),
+            )
+        )
     if scheduled and (meeting.broadcast_at is not None or meeting.starts_at <= now):
         rows.append((await button(N_("meeting.attendance"), "attendance.meeting"),))
     if scheduled and meeting.starts_at > now:
@@ -1033,6 +1014,9 @@ async def broadcast(
                 lang=lang,
                 now=now,
                 buttons=await rsvp_buttons(session, meeting.id, person.telegram_user_id, now),
+            )
+            await send_materials_to(
+                session, person, cell.id, now, default_language, meeting_id=meeting.id
             )
             await outbox.enqueue(
                 session,

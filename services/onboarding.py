@@ -23,6 +23,7 @@ from domain.roles import InvitePurpose, MemberStatus, Role
 from services import actions, outbox, pending
 from services.config import ServiceSettings
 from services.errors import Refused, refused
+from services.papers import send_materials_to
 from services.people import Caller, ensure_person, refresh_menu
 from storage.db import Database
 from storage.models import (
@@ -321,6 +322,8 @@ async def _redeem(
     session.add(membership)
     await session.flush()
     await refresh_menu(session, person, now, settings.default_language)
+    # Whoever joins late still gets the documents to study for the coming meetings.
+    await send_materials_to(session, person, invite.cell_id, now, settings.default_language)
     for manager in await cell_managers(session, invite.cell_id):
         await outbox.enqueue_message(
             session,

@@ -29,12 +29,23 @@ from domain.calendar import (
 from domain.invites import bot_link
 from domain.meetings import MeetingKind, MeetingStatus, Response
 from domain.messages import Text
+from domain.papers import PAPER_REMINDER_OFFSETS_MINUTES
 from domain.roles import Role
 from services import actions, outbox
 from services.config import ServiceSettings
-from services.meetings import KIND_TEXT, rsvp_buttons, summary
+from services.meetings import rsvp_buttons
+from services.views import KIND_TEXT, summary
 from storage.db import Database
-from storage.models import Cell, Invitation, Meeting, Membership, Organisation, Person
+from storage.models import (
+    Cell,
+    Invitation,
+    Meeting,
+    Membership,
+    Organisation,
+    PaperAssignment,
+    PaperSubmission,
+    Person,
+)
 from storage.models import OutboxMessage as Row
 
 # How far back the delivery of invitations is checked for a report to the secretary.
@@ -49,6 +60,7 @@ async def plan(
         planner = _Planner(session, now, settings, bot_username)
         await planner.member_reminders()
         await planner.checkin_prompts()
+        await planner.paper_reminders()
         await planner.cutoff_warnings()
         await planner.quarter_warnings()
         await planner.follow_ups()
@@ -243,6 +255,53 @@ class _Planner:
                 person,
                 Text("checkin.prompt", {"summary": summary(meeting, cell_name)}),
                 buttons=((button,),),
+            )
+
+    async def paper_reminders(self) -> None:
+        """Three days and one day before a paper is due, to whoever has not sent it yet."""
+        longest = timedelta(minutes=max(PAPER_REMINDER_OFFSETS_MINUTES))
+        rows = (
+            await self.session.execute(
+                select(PaperAssignment, Person, Meeting, Cell.name)
+                .join(Person, Person.id == PaperAssignment.person_id)
+                .join(Meeting, Meeting.id == PaperAssignment.meeting_id)
+                .join(Cell, Cell.id == Meeting.cell_id)
+                .where(
+                    Meeting.status == MeetingStatus.SCHEDULED,
+                    PaperAssignment.due_at > self.now,
+                    PaperAssignment.due_at <= self.now + longest,
+                )
+            )
+        ).all()
+        if not rows:
+            return
+        sent = set(
+            await self.session.scalars(
+                select(PaperSubmission.assignment_id).where(
+                    PaperSubmission.assignment_id.in_([row[0].id for row in rows]),
+                    PaperSubmission.replaced_at.is_(None),
+                )
+            )
+        )
+        for assignment, person, meeting, cell_name in rows:
+            if assignment.id in sent:
+                continue
+            offset = due_reminder(
+                assignment.due_at, assignment.created_at, PAPER_REMINDER_OFFSETS_MINUTES, self.now
+            )
+            if offset is None:
+                continue
+            await self._tell(
+                f"paper-reminder:{assignment.id}:{offset}",
+                person,
+                Text(
+                    "paper.reminder",
+                    {
+                        "topic": assignment.topic,
+                        "due": assignment.due_at,
+                        "summary": summary(meeting, cell_name),
+                    },
+                ),
             )
 
     # --- secretaries -----------------------------------------------------------------------

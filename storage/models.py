@@ -231,6 +231,59 @@ class Invitation(Base):
     exempted: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
+class StoredFile(Base):
+    """A file's bytes live in the file store under their SHA-256; this row describes them."""
+
+    __tablename__ = "stored_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+
+class PaperAssignment(Base):
+    """A paper (tham luận) the secretary asked of a member for a meeting."""
+
+    __tablename__ = "paper_assignment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    topic: Mapped[str] = mapped_column(String(300))
+    due_at: Mapped[datetime]
+    assigned_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime]
+
+
+class PaperSubmission(Base):
+    """One version of a paper; a later one replaces it (``replaced_at``) but both are kept."""
+
+    __tablename__ = "paper_submission"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("paper_assignment.id"), index=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_file.id"))
+    file_name: Mapped[str] = mapped_column(String(200))
+    file_type: Mapped[str] = mapped_column(String(10))
+    submitted_at: Mapped[datetime]
+    late: Mapped[bool]
+    replaced_at: Mapped[datetime | None]
+
+
+class MeetingMaterial(Base):
+    """A document to study before a meeting (a directive, a draft, a report)."""
+
+    __tablename__ = "meeting_material"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_file.id"))
+    file_name: Mapped[str] = mapped_column(String(200))
+    added_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    added_at: Mapped[datetime]
+
+
 class ProcessedUpdate(Base):
     """Telegram update ids already handled, so a replayed update changes nothing."""
 

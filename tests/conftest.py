@@ -108,8 +108,10 @@ async def emulator() -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-async def bot(database: Database, clock: FakeClock, emulator: Any) -> AsyncIterator[Any]:
+async def bot(
+    database: Database, clock: FakeClock, emulator: Any, tmp_path: Path
+) -> AsyncIterator[Any]:
     from tests.harness import running_bot
 
-    async with running_bot(database, clock, emulator) as running:
+    async with running_bot(database, clock, emulator, tmp_path / "files") as running:
         yield running

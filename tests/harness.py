@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from emulator import BotApiEmulator, EmuChat, EmuUser, SentMessage
 from scheduler.dispatcher import OutboxDispatcher
 from services.onboarding import create_organisation
 from storage.db import Database
+from storage.files import FileStore
 from storage.models import Base
 
 TOKEN = "123456:TEST-TOKEN-do-not-log-me"
@@ -41,6 +43,11 @@ class RunningBot:
     def translator(self) -> Translator:
         translator: Translator = self.application.bot_data["chibo"].translator
         return translator
+
+    @property
+    def files(self) -> FileStore:
+        files: FileStore = self.application.bot_data["chibo"].files
+        return files
 
     @property
     def dispatcher(self) -> OutboxDispatcher:
@@ -106,7 +113,11 @@ class RunningBot:
 
 @asynccontextmanager
 async def running_bot(
-    database: Database, clock: FakeClock, emulator: BotApiEmulator, **overrides: Any
+    database: Database,
+    clock: FakeClock,
+    emulator: BotApiEmulator,
+    files_root: Path,
+    **overrides: Any,
 ) -> AsyncIterator[RunningBot]:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -115,6 +126,7 @@ async def running_bot(
         bot_api_file_url=emulator.base_file_url,
         database_url=database.url.render_as_string(hide_password=False),
         outbox_poll_seconds=0.2,
+        file_store=files_root,
         **overrides,
     )
     application = build_application(settings, database, clock)

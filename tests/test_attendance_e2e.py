@@ -10,7 +10,7 @@ import pytest
 from domain.attendance import RollStatus
 from domain.messages import Text
 from emulator import EmuUser, SentMessage
-from services.meetings import summary
+from services.views import summary
 from storage.models import Invitation, Meeting
 from tests.conftest import VIETNAM
 from tests.harness import RunningBot, cell_with_members, plan_and_send

@@ -13,7 +13,7 @@ from domain.meetings import MeetingKind, Response
 from domain.messages import Text
 from emulator import EmuUser, SentMessage
 from scheduler.dispatcher import OutboxDispatcher
-from services.meetings import summary
+from services.views import summary
 from storage.models import AgendaItem, Invitation, Meeting, OutboxMessage
 from tests.conftest import VIETNAM
 from tests.harness import RunningBot, cell_with_members, plan_and_send
@@ -433,7 +433,7 @@ async def test_a_broadcast_cut_half_way_reaches_everyone_exactly_once(bot: Runni
         await bot.press(cell.secretary, card, t("vi", "meeting.broadcast"))
 
         def render(method: str, chat_id: int, payload: dict[str, Any]) -> OutboxSend:
-            return outbox_call(method, chat_id, payload, bot.translator)
+            return outbox_call(method, chat_id, payload, bot.translator, bot.files)
 
         first = OutboxDispatcher(
             bot.database, bot.application.bot, render, bot.clock, batch_size=10

@@ -170,7 +170,7 @@ async def test_help_shows_the_commands_of_each_role(bot: RunningBot) -> None:
     help_text = (await bot.send(hung, "/help")).text or ""
     assert "/newcell — Tạo chi bộ mới" in help_text and "/members" not in help_text
     default_menu = bot.emulator.commands({"type": "all_private_chats"})
-    assert [c["command"] for c in default_menu] == ["start", "help", "checkin", "lang"]
+    assert [c["command"] for c in default_menu] == ["start", "help", "checkin", "submit", "lang"]
     english_menu = bot.emulator.commands({"type": "all_private_chats"}, language_code="en")
     assert english_menu[1]["description"] == "Show the commands"
 

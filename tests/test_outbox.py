@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from emulator import BotApiEmulator, EmuUser
 from scheduler.dispatcher import OutboxDispatcher
 from services import outbox
 from storage.db import Database
+from storage.files import FileStore
 from storage.models import OutboxMessage
 from tests.conftest import VIETNAM
 from tests.harness import TOKEN
@@ -31,8 +34,9 @@ async def telegram_bot(emulator: BotApiEmulator) -> AsyncIterator[Bot]:
 
 def dispatcher(database: Database, bot: Bot, clock: FakeClock, **options: Any) -> OutboxDispatcher:
     translator = Translator(VIETNAM, "vi")
+    files = FileStore(Path(tempfile.gettempdir()) / "chibo-test-files")
     return OutboxDispatcher(
-        database, bot, lambda m, c, p: outbox_call(m, c, p, translator), clock, **options
+        database, bot, lambda m, c, p: outbox_call(m, c, p, translator, files), clock, **options
     )
 
 

@@ -1,0 +1,227 @@
+"""The digest as a workbook: a summary sheet, one sheet per cell, and the members at risk."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from io import BytesIO
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from domain.digest import CellFigures, DigestFigures, DigestLabels, MeetingFigures
+
+Value = str | int | float | datetime | None
+
+PERCENT = "0%"
+DATETIME = "dd/mm/yyyy hh:mm"
+MAX_TITLE = 31
+# Excel refuses these in sheet titles; a leading or trailing apostrophe is refused too.
+FORBIDDEN_IN_TITLE = re.compile(r"[\[\]:*?/\\]")
+RESERVED_TITLE = "history"  # Excel keeps it for change tracking
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill(fill_type="solid", start_color="DDEBF7", end_color="DDEBF7")
+TITLE_FONT = Font(bold=True, size=13)
+MIN_WIDTH = 6
+MAX_WIDTH = 60
+DATETIME_WIDTH = 17
+
+
+def digest_workbook(figures: DigestFigures, labels: DigestLabels) -> bytes:
+    """XLSX: a summary sheet, one sheet per cell with its meetings, and the members at risk.
+
+    The members at risk come second, before the cell sheets, so they are not lost behind
+    fifty tabs. Cells keep the digest's order.
+    """
+    workbook = Workbook()
+    titles = {RESERVED_TITLE}
+    summary = workbook.active
+    assert summary is not None  # a new workbook always has one sheet
+    summary.title = _unique_title(_clean_title(labels.summary_sheet, "1"), titles)
+    _fill_summary(summary, figures, labels)
+    at_risk = workbook.create_sheet(_unique_title(_clean_title(labels.at_risk_sheet, "2"), titles))
+    _fill_at_risk(at_risk, figures, labels)
+    for cell in figures.cells:
+        sheet = workbook.create_sheet(_unique_title(_cell_title(cell, labels), titles))
+        _fill_cell(sheet, cell, labels)
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _fill_summary(sheet: Worksheet, figures: DigestFigures, labels: DigestLabels) -> None:
+    sheet.append([labels.organisation, figures.organisation])
+    sheet.append([labels.period, figures.period])
+    for label, percent in (
+        (labels.on_time_share, figures.on_time_percent),
+        (labels.mean_attendance, figures.mean_attendance_percent),
+        (labels.thematic_share, figures.thematic_percent),
+    ):
+        sheet.append([label, _fraction(percent)])
+        sheet.cell(sheet.max_row, 2).number_format = PERCENT
+    for row in range(1, sheet.max_row + 1):
+        sheet.cell(row, 1).font = HEADER_FONT
+    sheet.append([])
+    header = [
+        labels.cell,
+        labels.regular,
+        labels.regular_date,
+        labels.thematic,
+        labels.attendance,
+        labels.quorum,
+        labels.papers_assigned,
+        labels.papers_submitted,
+        labels.papers_late,
+        labels.minutes_missing,
+        labels.behind,
+    ]
+    rows = [_summary_row(cell, labels) for cell in figures.cells]
+    _write_table(sheet, header, rows, formats={3: DATETIME, 4: DATETIME, 5: PERCENT}, fixed=1)
+
+
+def _summary_row(cell: CellFigures, labels: DigestLabels) -> list[Value]:
+    return [
+        cell.name,
+        labels.states[cell.regular.value],
+        _naive(cell.regular_at),
+        _naive(cell.thematic_at),
+        _fraction(cell.attendance_percent),
+        _yes_no(cell.quorum_ok, labels),
+        cell.papers_assigned,
+        cell.papers_submitted,
+        cell.papers_late,
+        cell.minutes_missing,
+        "; ".join(labels.reasons[reason.value] for reason in cell.behind) or None,
+    ]
+
+
+def _fill_cell(sheet: Worksheet, cell: CellFigures, labels: DigestLabels) -> None:
+    # The tab may be shortened, so the full name heads the sheet.
+    sheet.append([cell.name])
+    sheet.cell(1, 1).font = TITLE_FONT
+    header = [
+        labels.meeting_date,
+        labels.meeting_kind,
+        labels.expected,
+        labels.present,
+        labels.attendance,
+        labels.quorum,
+        labels.late,
+        labels.minutes,
+    ]
+    meetings = sorted(cell.meetings, key=lambda meeting: meeting.starts_at)
+    rows = [_meeting_row(meeting, labels) for meeting in meetings]
+    _write_table(sheet, header, rows, formats={1: DATETIME, 5: PERCENT})
+
+
+def _meeting_row(meeting: MeetingFigures, labels: DigestLabels) -> list[Value]:
+    return [
+        _naive(meeting.starts_at),
+        meeting.kind_label,
+        meeting.expected,
+        meeting.present,
+        _fraction(meeting.rate_percent),
+        _yes_no(meeting.quorum_met, labels),
+        _yes_no(meeting.late, labels),
+        _yes_no(meeting.minutes_recorded, labels),
+    ]
+
+
+def _fill_at_risk(sheet: Worksheet, figures: DigestFigures, labels: DigestLabels) -> None:
+    members = [member for cell in figures.cells for member in cell.at_risk]
+    members.sort(key=lambda member: (-member.unexcused, member.cell, member.name))
+    rows: list[list[Value]] = [[m.name, m.cell, m.unexcused] for m in members]
+    _write_table(sheet, [labels.member, labels.cell, labels.unexcused], rows)
+
+
+def _write_table(
+    sheet: Worksheet,
+    header: list[str],
+    rows: Sequence[list[Value]],
+    formats: dict[int, str] | None = None,
+    fixed: int = 0,
+) -> None:
+    """Header and rows below what the sheet holds; panes frozen under the header.
+
+    ``formats`` maps 1-based columns to number formats; ``fixed`` columns stay in view
+    when scrolling right.
+    """
+    sheet.append(header)
+    header_row = sheet.max_row
+    for column in range(1, len(header) + 1):
+        sheet.cell(header_row, column).font = HEADER_FONT
+        sheet.cell(header_row, column).fill = HEADER_FILL
+    for row in rows:
+        sheet.append(row)
+        for column, number_format in (formats or {}).items():
+            sheet.cell(sheet.max_row, column).number_format = number_format
+    sheet.freeze_panes = sheet.cell(header_row + 1, fixed + 1).coordinate
+    if rows:
+        last = get_column_letter(len(header))
+        sheet.auto_filter.ref = f"A{header_row}:{last}{sheet.max_row}"
+    _fit_columns(sheet)
+
+
+def _fit_columns(sheet: Worksheet) -> None:
+    for index, column in enumerate(sheet.iter_cols(values_only=True), start=1):
+        width = max((_display_width(value) for value in column), default=0) + 2
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = min(max(width, MIN_WIDTH), MAX_WIDTH)
+
+
+def _display_width(value: object) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, datetime):
+        return DATETIME_WIDTH
+    if isinstance(value, float):
+        return len("100%")
+    return len(str(value))
+
+
+def _cell_title(cell: CellFigures, labels: DigestLabels) -> str:
+    """Without the "Chi bộ" every cell's name starts with: 31 characters are few."""
+    name = cell.name
+    prefix = f"{labels.cell} "
+    if name.casefold().startswith(prefix.casefold()) and name[len(prefix) :].strip():
+        name = name[len(prefix) :]
+    return _clean_title(name, str(cell.cell_id))
+
+
+def _clean_title(text: str, fallback: str) -> str:
+    title = FORBIDDEN_IN_TITLE.sub("-", text).strip().strip("'").strip()
+    return title or fallback
+
+
+def _unique_title(title: str, taken: set[str]) -> str:
+    """Up to 31 characters and unique, ignoring case as Excel does; ``taken`` is updated."""
+    candidate = _clip(title, MAX_TITLE)
+    number = 1
+    while candidate.casefold() in taken:
+        number += 1
+        suffix = f" ({number})"
+        candidate = _clip(title, MAX_TITLE - len(suffix)) + suffix
+    taken.add(candidate.casefold())
+    return candidate
+
+
+def _clip(text: str, length: int) -> str:
+    return text[:length].rstrip().rstrip("'")
+
+
+def _naive(moment: datetime | None) -> datetime | None:
+    """Excel has no time zones; the figures are already in local time, so the zone is dropped."""
+    return None if moment is None else moment.replace(tzinfo=None)
+
+
+def _fraction(percent: int | None) -> float | None:
+    return None if percent is None else percent / 100
+
+
+def _yes_no(flag: bool | None, labels: DigestLabels) -> str | None:
+    if flag is None:
+        return None
+    return labels.yes if flag else labels.no

@@ -1,0 +1,36 @@
+"""Texts about a meeting that several use cases show the same way."""
+
+from __future__ import annotations
+
+from domain.dates import DateProblem
+from domain.meetings import MeetingKind
+from domain.messages import N_, Text
+from storage.models import Meeting
+
+KIND_TEXT = {
+    MeetingKind.REGULAR: N_("meeting.kind.regular"),
+    MeetingKind.THEMATIC: N_("meeting.kind.thematic"),
+    MeetingKind.COMMITTEE: N_("meeting.kind.committee"),
+}
+DATE_PROBLEM_TEXT = {
+    DateProblem.MALFORMED: N_("date.malformed"),
+    DateProblem.IMPOSSIBLE: N_("date.impossible"),
+    DateProblem.MISSING_TIME: N_("date.missing_time"),
+    DateProblem.PAST: N_("date.past"),
+    DateProblem.TOO_FAR: N_("date.too_far"),
+}
+
+
+def summary(meeting: Meeting, cell_name: str) -> Text:
+    """What a meeting is, when and where: the head of every message about it."""
+    return Text(
+        "meeting.summary",
+        {
+            "kind": Text(KIND_TEXT[meeting.kind]),
+            "cell": cell_name,
+            "when": meeting.starts_at,
+            "place": meeting.place,
+            "theme": Text("meeting.theme_line", {"theme": meeting.theme}) if meeting.theme else "",
+            "late": Text("meeting.late_line") if meeting.late else "",
+        },
+    )
