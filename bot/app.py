@@ -23,7 +23,7 @@ from bot.rendering import bot_commands, outbox_call
 from bot.settings import Settings
 from bot.updates import TrackedUpdateProcessor, admit_update, on_error
 from domain.permissions import Menu
-from handlers import attendance, callbacks, meetings, onboarding, papers
+from handlers import attendance, callbacks, meetings, minutes, onboarding, papers
 from handlers.common import STATE_KEY, AppState, ChiboContext
 from handlers.menus import GROUP_COMMANDS
 from scheduler import jobs
@@ -38,6 +38,8 @@ PRIVATE_COMMANDS = {
     "attendance": attendance.overview,
     "checkin": attendance.check_in,
     "submit": papers.submit,
+    "minutes": minutes.history,
+    "tasks": minutes.tasks,
     "newcell": onboarding.new_cell,
     "cells": onboarding.list_cells,
     "invite": onboarding.invite,

@@ -17,6 +17,8 @@ CUTOFF_WARNING_DAYS = (5, 1)
 QUARTER_WARNING_DAYS = (30, 14)
 # The morning-after follow-up is worth sending for a week; later it is noise.
 FOLLOW_UP_VALIDITY = timedelta(days=7)
+# Minutes not recorded this long after the meeting are overdue (a reminder, a digest mark).
+MINUTES_DUE_AFTER = timedelta(days=3)
 
 
 @dataclass(frozen=True, order=True)

@@ -47,6 +47,8 @@ REASON_TEXT = {
 MAX_REASON_NOTE = 200
 
 
+# The item under which last month's resolution tasks are reviewed.
+REVIEW_ITEM = "agenda.regular.review"
 # The standard agenda of a regular meeting (seed 002, HD 09), in order.
 REGULAR_AGENDA = (
     N_("agenda.regular.news"),

@@ -9,6 +9,7 @@ from telegram import Update
 from domain.messages import Reply
 from handlers import attendance as attendance_routes
 from handlers import meetings as meeting_routes
+from handlers import minutes as minutes_routes
 from handlers import papers as paper_routes
 from handlers.common import ChiboContext, caller_of, handler
 from services import actions, cells, onboarding, people
@@ -130,6 +131,7 @@ ROUTES: dict[str, Route] = {
     **meeting_routes.ROUTES,
     **attendance_routes.ROUTES,
     **paper_routes.ROUTES,
+    **minutes_routes.ROUTES,
     "lang.set": _set_language,
     "join.name": _join_with_name,
     "newcell.org": _new_cell_in,

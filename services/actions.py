@@ -57,9 +57,12 @@ async def button(
     *,
     telegram_user_id: int | None,
     now: datetime,
+    lifetime: timedelta = ACTION_LIFETIME,
 ) -> Button:
     """A button whose press performs ``kind`` with ``payload`` (for that person only)."""
-    token = await issue(session, kind, payload, telegram_user_id=telegram_user_id, now=now)
+    token = await issue(
+        session, kind, payload, telegram_user_id=telegram_user_id, now=now, lifetime=lifetime
+    )
     return Button(label, token)
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.messages import Reply, Text
-from services import attendance, cells, meetings, onboarding, papers, pending, rsvp
+from services import attendance, cells, meetings, minutes, onboarding, papers, pending, rsvp
 from services.config import ServiceSettings
 from services.meetings import Draft
 from services.papers import Files, IncomingDocument
@@ -183,6 +183,66 @@ async def _paper_due(
     )
 
 
+async def _minutes_field(
+    database: Database,
+    caller: Caller,
+    text: str,
+    payload: dict[str, Any],
+    now: datetime,
+    settings: ServiceSettings,
+    bot_username: str,
+) -> Reply:
+    item_id = payload.get("item_id")
+    return await minutes.write(
+        database,
+        caller,
+        int(payload["meeting_id"]),
+        str(payload["field"]),
+        None if item_id is None else int(item_id),
+        text,
+        now,
+        settings,
+    )
+
+
+async def _task(
+    database: Database,
+    caller: Caller,
+    text: str,
+    payload: dict[str, Any],
+    now: datetime,
+    settings: ServiceSettings,
+    bot_username: str,
+) -> Reply:
+    return await minutes.add_task(
+        database, caller, int(payload["meeting_id"]), int(payload["person_id"]), text, now, settings
+    )
+
+
+async def _comment(
+    database: Database,
+    caller: Caller,
+    text: str,
+    payload: dict[str, Any],
+    now: datetime,
+    settings: ServiceSettings,
+    bot_username: str,
+) -> Reply:
+    return await minutes.comment(database, caller, int(payload["resolution_id"]), text, now)
+
+
+async def _progress(
+    database: Database,
+    caller: Caller,
+    text: str,
+    payload: dict[str, Any],
+    now: datetime,
+    settings: ServiceSettings,
+    bot_username: str,
+) -> Reply:
+    return await minutes.report_progress(database, caller, int(payload["task_id"]), text, now)
+
+
 ANSWERS: dict[str, Answer] = {
     onboarding.ASK_NAME: _name,
     cells.ASK_CELL_NAME: _cell_name,
@@ -196,6 +256,10 @@ ANSWERS: dict[str, Answer] = {
     rsvp.ASK_NOTE: _absence_note,
     papers.ASK_TOPIC: _paper_topic,
     papers.ASK_DUE: _paper_due,
+    minutes.ASK_FIELD: _minutes_field,
+    minutes.ASK_TASK: _task,
+    minutes.ASK_COMMENT: _comment,
+    minutes.ASK_PROGRESS: _progress,
 }
 
 

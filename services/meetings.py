@@ -21,6 +21,7 @@ from domain.meetings import (
     MAX_AGENDA_ITEM_LENGTH,
     MAX_AGENDA_ITEMS,
     MAX_PLACE_LENGTH,
+    REVIEW_ITEM,
     MeetingKind,
     MeetingStatus,
     Response,
@@ -33,6 +34,7 @@ from services import actions, outbox, pending
 from services.cells import managed_cell
 from services.config import ServiceSettings
 from services.errors import Refused, refused
+from services.minutes import review_lines
 from services.papers import send_materials_to
 from services.people import Caller, require_person
 from services.views import DATE_PROBLEM_TEXT, KIND_TEXT, summary
@@ -100,13 +102,21 @@ class Draft:
 
 
 async def agenda_lines(session: AsyncSession, meeting_id: int) -> list[Text]:
+    """The agenda as shown; under the review of last month's tasks, the tasks themselves."""
     items = await _agenda(session, meeting_id)
     if not items:
         return [Text("agenda.empty")]
-    return [
-        Text("agenda.line", {"number": i + 1, "title": _item_title(item)})
-        for i, item in enumerate(items)
-    ]
+    lines = []
+    for number, item in enumerate(items, start=1):
+        lines.append(Text("agenda.line", {"number": number, "title": _item_title(item)}))
+        if item.title_key == REVIEW_ITEM:
+            meeting = await session.get(Meeting, meeting_id)
+            assert meeting is not None
+            lines += [
+                Text("agenda.sub_line", {"line": line})
+                for line in await review_lines(session, meeting)
+            ]
+    return lines
 
 
 def _item_title(item: AgendaItem) -> Text | str:
@@ -663,6 +673,8 @@ async def _card(
         )
     if scheduled and (meeting.broadcast_at is not None or meeting.starts_at <= now):
         rows.append((await button(N_("meeting.attendance"), "attendance.meeting"),))
+    if meeting.roll_closed_at is not None:
+        rows.append((await button(N_("meeting.minutes"), "minutes.open"),))
     if scheduled and meeting.starts_at > now:
         rows.append(
             (

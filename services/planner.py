@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.attendance import CHECKIN_OPENS_BEFORE
 from domain.calendar import (
     FOLLOW_UP_VALIDITY,
+    MINUTES_DUE_AFTER,
     Month,
     Quarter,
     cutoff_date,
@@ -64,6 +65,7 @@ async def plan(
         await planner.cutoff_warnings()
         await planner.quarter_warnings()
         await planner.follow_ups()
+        await planner.minutes_overdue()
         await planner.delivery_reports()
         return planner.queued
 
@@ -429,6 +431,29 @@ class _Planner:
                     f"followup:{meeting.id}:{person.id}",
                     person,
                     Text("followup", {"summary": summary(meeting, cell_name), "missing": missing}),
+                )
+
+    async def minutes_overdue(self) -> None:
+        """Minutes still not recorded three days after the meeting: one reminder."""
+        rows = (
+            await self.session.execute(
+                select(Meeting, Cell.name)
+                .join(Cell, Cell.id == Meeting.cell_id)
+                .where(
+                    Meeting.status == MeetingStatus.SCHEDULED,
+                    Meeting.minutes_recorded_at.is_(None),
+                    Meeting.starts_at <= self.now - MINUTES_DUE_AFTER,
+                    Meeting.starts_at > self.now - MINUTES_DUE_AFTER - FOLLOW_UP_VALIDITY,
+                )
+            )
+        ).all()
+        managers = await self._managers(meeting.cell_id for meeting, _ in rows)
+        for meeting, cell_name in rows:
+            for person in managers.get(meeting.cell_id, []):
+                await self._tell(
+                    f"minutes-overdue:{meeting.id}:{person.id}",
+                    person,
+                    Text("minutes.overdue", {"summary": summary(meeting, cell_name)}),
                 )
 
     async def delivery_reports(self) -> None:

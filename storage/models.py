@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -14,6 +14,7 @@ from sqlalchemy import (
     MetaData,
     SmallInteger,
     String,
+    Text,
     UniqueConstraint,
     false,
     text,
@@ -22,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from domain.attendance import RollStatus
 from domain.meetings import MeetingKind, MeetingStatus, Response
+from domain.resolutions import ResolutionStatus, TaskStatus
 from domain.roles import InvitePurpose, MemberStatus, Role
 from storage.types import StrEnumType, UTCDateTime
 
@@ -194,6 +196,8 @@ class Meeting(Base):
     checkin_code: Mapped[str | None] = mapped_column(String(8))
     roll_opened_at: Mapped[datetime | None]
     roll_closed_at: Mapped[datetime | None]
+    chair: Mapped[str | None] = mapped_column(String(200))
+    note_taker: Mapped[str | None] = mapped_column(String(200))
     minutes_recorded_at: Mapped[datetime | None]
 
     cell: Mapped[Cell] = relationship()
@@ -209,6 +213,10 @@ class AgendaItem(Base):
     position: Mapped[int] = mapped_column(Integer)
     title_key: Mapped[str | None] = mapped_column(String(60))
     title: Mapped[str | None] = mapped_column(String(300))
+    # The minutes of this item: what was reported, the opinions, the conclusion.
+    report: Mapped[str | None] = mapped_column(Text)
+    opinions: Mapped[str | None] = mapped_column(Text)
+    conclusion: Mapped[str | None] = mapped_column(Text)
 
 
 class Invitation(Base):
@@ -282,6 +290,50 @@ class MeetingMaterial(Base):
     file_name: Mapped[str] = mapped_column(String(200))
     added_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     added_at: Mapped[datetime]
+
+
+class Resolution(Base):
+    """A meeting's resolution (nghị quyết): its draft, comments, vote and tasks."""
+
+    __tablename__ = "resolution"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), unique=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[ResolutionStatus] = mapped_column(StrEnumType(ResolutionStatus))
+    comments_until: Mapped[datetime | None]
+    votes_for: Mapped[int | None] = mapped_column(Integer)
+    votes_against: Mapped[int | None] = mapped_column(Integer)
+    votes_abstain: Mapped[int | None] = mapped_column(Integer)
+    full_members: Mapped[int | None] = mapped_column(Integer)
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class ResolutionTask(Base):
+    """A task of a resolution; open tasks come back at each regular meeting until done."""
+
+    __tablename__ = "resolution_task"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resolution_id: Mapped[int] = mapped_column(ForeignKey("resolution.id"), index=True)
+    description: Mapped[str] = mapped_column(String(300))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    due_on: Mapped[date | None]
+    status: Mapped[TaskStatus] = mapped_column(StrEnumType(TaskStatus))
+    progress: Mapped[str | None] = mapped_column(String(500))
+    done_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class ResolutionComment(Base):
+    __tablename__ = "resolution_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resolution_id: Mapped[int] = mapped_column(ForeignKey("resolution.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
 
 
 class ProcessedUpdate(Base):

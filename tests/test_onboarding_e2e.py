@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 
 from bot.logging import JsonFormatter
+from domain.permissions import Menu
 from domain.roles import MemberStatus, Role
+from handlers.menus import MENU_COMMANDS
 from storage.models import Cell, Membership, MembershipChange, Person, SupervisorScope
 from tests.harness import (
     TOKEN,
@@ -170,7 +172,10 @@ async def test_help_shows_the_commands_of_each_role(bot: RunningBot) -> None:
     help_text = (await bot.send(hung, "/help")).text or ""
     assert "/newcell — Tạo chi bộ mới" in help_text and "/members" not in help_text
     default_menu = bot.emulator.commands({"type": "all_private_chats"})
-    assert [c["command"] for c in default_menu] == ["start", "help", "checkin", "submit", "lang"]
+    # Everyone's menu: the member commands, none of the managers' or supervisors'.
+    assert [c["command"] for c in default_menu] == [name for name, _ in MENU_COMMANDS[Menu.MEMBER]]
+    assert {"start", "help", "lang"} <= {c["command"] for c in default_menu}
+    assert not {"members", "newcell"} & {c["command"] for c in default_menu}
     english_menu = bot.emulator.commands({"type": "all_private_chats"}, language_code="en")
     assert english_menu[1]["description"] == "Show the commands"
 
