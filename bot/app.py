@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from telegram import BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
@@ -22,8 +23,9 @@ from bot.i18n import Translator
 from bot.rendering import bot_commands, outbox_call
 from bot.settings import Settings
 from bot.updates import TrackedUpdateProcessor, admit_update, on_error
+from domain.messages import Text
 from domain.permissions import Menu
-from handlers import attendance, callbacks, meetings, minutes, onboarding, papers
+from handlers import attendance, callbacks, digest, meetings, minutes, onboarding, papers
 from handlers.common import STATE_KEY, AppState, ChiboContext
 from handlers.menus import GROUP_COMMANDS
 from scheduler import jobs
@@ -40,6 +42,7 @@ PRIVATE_COMMANDS = {
     "submit": papers.submit,
     "minutes": minutes.history,
     "tasks": minutes.tasks,
+    "digest": digest.choose,
     "newcell": onboarding.new_cell,
     "cells": onboarding.list_cells,
     "invite": onboarding.invite,
@@ -96,7 +99,11 @@ def build_application(settings: Settings, database: Database, clock: Clock) -> C
         wake_outbox=wake_outbox,
     )
     application.bot_data["dispatcher"] = dispatcher
-    planner = jobs.Planner(database, clock, service_settings, wake_outbox)
+
+    def render_for(lang: str) -> Callable[[Text], str]:
+        return lambda text: translator.render(text, lang)
+
+    planner = jobs.Planner(database, clock, service_settings, wake_outbox, render_for, files)
     application.bot_data["planner"] = planner
     jobs.install(
         job_queue, dispatcher, planner, settings.outbox_poll_seconds, settings.planner_seconds

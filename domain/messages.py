@@ -88,8 +88,8 @@ class Reply:
     lang: str | None = None
     # A button pressed in a group answers the presser alone and leaves the group's message.
     keep_message: bool = False
-    # Sent as a document whose caption is ``text``.
-    attachment: Attachment | None = None
+    # Files sent with the text (a single short reply becomes the file's caption).
+    attachments: tuple[Attachment, ...] = ()
 
 
 def N_(key: str) -> str:

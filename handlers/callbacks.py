@@ -8,6 +8,7 @@ from telegram import Update
 
 from domain.messages import Reply
 from handlers import attendance as attendance_routes
+from handlers import digest as digest_routes
 from handlers import meetings as meeting_routes
 from handlers import minutes as minutes_routes
 from handlers import papers as paper_routes
@@ -132,6 +133,7 @@ ROUTES: dict[str, Route] = {
     **attendance_routes.ROUTES,
     **paper_routes.ROUTES,
     **minutes_routes.ROUTES,
+    **digest_routes.ROUTES,
     "lang.set": _set_language,
     "join.name": _join_with_name,
     "newcell.org": _new_cell_in,

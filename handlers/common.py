@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from telegram import InputFile, Update
+from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -18,7 +18,7 @@ from bot.clock import Clock
 from bot.i18n import Translator
 from bot.logging import handler_var
 from bot.rendering import TELEGRAM_CAPTION_LIMIT, fit, keyboard, message_text
-from domain.messages import Reply, Text
+from domain.messages import Attachment, Reply, Text
 from services.config import ServiceSettings
 from services.errors import Refused
 from services.people import Caller
@@ -93,17 +93,10 @@ async def send_reply(update: Update, context: ChiboContext, reply: Reply) -> Non
     text = message_text(reply.text, lang, translator)
     markup = keyboard(reply.buttons, lang, translator)
     query = update.callback_query
-    if reply.attachment is not None:
+    if reply.attachments:
         if query is not None:
             await query.answer(translator.render(reply.notice, lang) if reply.notice else None)
-        chat = update.effective_chat
-        assert chat is not None
-        await context.bot.send_document(
-            chat.id,
-            InputFile(reply.attachment.content, filename=reply.attachment.file_name),
-            caption=fit(text, TELEGRAM_CAPTION_LIMIT),
-            reply_markup=markup,
-        )
+        await _send_files(update, context, text, markup, reply.attachments)
         return
     if query is not None:
         notice = translator.render(reply.notice, lang) if reply.notice else None
@@ -119,6 +112,30 @@ async def send_reply(update: Update, context: ChiboContext, reply: Reply) -> Non
         return
     if update.effective_message is not None:
         await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+async def _send_files(
+    update: Update,
+    context: ChiboContext,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    attachments: tuple[Attachment, ...],
+) -> None:
+    """Files as new messages: one short text rides as the caption, a longer one goes first."""
+    chat = update.effective_chat
+    assert chat is not None
+    caption: str | None = text
+    if len(attachments) > 1 or fit(text, TELEGRAM_CAPTION_LIMIT) != text:
+        await context.bot.send_message(chat.id, text, reply_markup=markup)
+        caption, markup = None, None
+    for attachment in attachments:
+        await context.bot.send_document(
+            chat.id,
+            InputFile(attachment.content, filename=attachment.file_name),
+            caption=caption,
+            reply_markup=markup,
+        )
+        caption, markup = None, None
 
 
 async def send_refusal(update: Update, context: ChiboContext, text: Text) -> None:

@@ -27,6 +27,7 @@ MENU_COMMANDS: dict[Menu, tuple[tuple[str, str], ...]] = {
     Menu.SUPERVISOR: (
         ("newcell", N_("cmd.newcell")),
         ("cells", N_("cmd.cells")),
+        ("digest", N_("cmd.digest")),
     ),
 }
 GROUP_COMMANDS: tuple[tuple[str, str], ...] = (

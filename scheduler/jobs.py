@@ -9,10 +9,12 @@ from typing import Any, cast
 
 from telegram.ext import CallbackContext, JobQueue
 
+from domain.messages import Text
 from scheduler.dispatcher import Clock, OutboxDispatcher
-from services import actions, pending, planner, updates
+from services import actions, digest, pending, planner, updates
 from services.config import ServiceSettings
 from storage.db import Database
+from storage.files import FileStore
 
 DISPATCH_JOB = "outbox-dispatch"
 UPDATE_IDS_KEPT = timedelta(days=2)
@@ -45,9 +47,15 @@ class Planner:
     clock: Clock
     settings: ServiceSettings
     wake: Callable[[], None]
+    render_for: Callable[[str], Callable[[Text], str]]
+    files: FileStore
 
     async def run(self, bot_username: str) -> int:
-        return await planner.plan(self.database, self.clock.now(), self.settings, bot_username)
+        now = self.clock.now()
+        queued = await planner.plan(self.database, now, self.settings, bot_username)
+        return queued + await digest.weekly(
+            self.database, now, self.settings, self.render_for, self.files
+        )
 
 
 def install(

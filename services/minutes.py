@@ -1130,7 +1130,7 @@ async def export(
     file_name = f"bien-ban-{start:%Y%m%d}-{meeting.id}.docx"
     return Reply(
         Text(N_("minutes.export_caption"), {"summary": summary(meeting, cell.name)}),
-        attachment=Attachment(file_name, minutes_docx(document)),
+        attachments=(Attachment(file_name, minutes_docx(document)),),
     )
 
 

@@ -417,7 +417,7 @@ async def papers_zip(
     name = f"tham-luan-{meeting.starts_at:%Y%m%d}-{meeting.id}.zip"
     return Reply(
         Text("paper.zip_caption", {"count": len(current), "cell": cell.name}),
-        attachment=Attachment(name, buffer.getvalue()),
+        attachments=(Attachment(name, buffer.getvalue()),),
     )
 
 

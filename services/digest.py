@@ -1,0 +1,635 @@
+"""The supervisors' digest: figures per cell and for the organisation, a chart, a workbook.
+
+The figures come from a fixed number of queries, whatever the number of cells or members:
+each query covers every cell in scope at once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.attendance import ATTENDANCE_NORM, RollStatus, roll_figures
+from domain.calendar import MINUTES_DUE_AFTER, Month, Quarter, cutoff_date, is_after_cutoff
+from domain.digest import (
+    BehindReason,
+    CellFigures,
+    DigestFigures,
+    DigestLabels,
+    MeetingFigures,
+    MemberAtRisk,
+    RegularState,
+)
+from domain.meetings import MeetingKind, MeetingStatus
+from domain.messages import N_, Attachment, Reply, Text
+from reports.chart import attendance_chart
+from reports.spreadsheet import digest_workbook
+from services import actions, outbox
+from services.config import ServiceSettings
+from services.errors import refused
+from services.people import Caller, require_person
+from services.views import KIND_TEXT
+from storage.db import Database
+from storage.files import FileStore
+from storage.models import (
+    Cell,
+    Invitation,
+    Meeting,
+    Organisation,
+    OutboxMessage,
+    PaperAssignment,
+    PaperSubmission,
+    Person,
+    SupervisorScope,
+)
+
+Render = Callable[[Text], str]
+
+# The digest goes out on Monday at 07:00 and covers the week that just ended.
+DIGEST_WEEKDAY = 0
+DIGEST_TIME = timedelta(hours=7)
+# Members listed "at risk" from this many unexcused absences in the year (flagged at 3).
+AT_RISK_FROM = 2
+# A quarter is "nearly over" for the thematic-meeting check with this many days left.
+QUARTER_NEARLY_OVER = timedelta(days=30)
+
+STATE_TEXT = {
+    RegularState.ON_TIME: N_("digest.state.on_time"),
+    RegularState.LATE: N_("digest.state.late"),
+    RegularState.SCHEDULED: N_("digest.state.scheduled"),
+    RegularState.MISSING: N_("digest.state.missing"),
+}
+REASON_TEXT = {
+    BehindReason.NO_REGULAR_AT_CUTOFF: N_("digest.reason.no_regular_at_cutoff"),
+    BehindReason.MISSED_MONTH: N_("digest.reason.missed_month"),
+    BehindReason.NO_THEMATIC: N_("digest.reason.no_thematic"),
+    BehindReason.LOW_ATTENDANCE: N_("digest.reason.low_attendance"),
+    BehindReason.NO_QUORUM: N_("digest.reason.no_quorum"),
+    BehindReason.MINUTES_MISSING: N_("digest.reason.minutes_missing"),
+    BehindReason.PAPERS_MISSING: N_("digest.reason.papers_missing"),
+}
+LABEL_KEYS = {
+    "title": N_("digest.label.title"),
+    "attendance_axis": N_("digest.label.attendance_axis"),
+    "norm": N_("digest.label.norm"),
+    "late": N_("digest.label.late"),
+    "missing": N_("digest.label.missing"),
+    "no_roll": N_("digest.label.no_roll"),
+    "summary_sheet": N_("digest.label.summary_sheet"),
+    "at_risk_sheet": N_("digest.label.at_risk_sheet"),
+    "cell": N_("digest.label.cell"),
+    "regular": N_("digest.label.regular"),
+    "regular_date": N_("digest.label.regular_date"),
+    "thematic": N_("digest.label.thematic"),
+    "attendance": N_("digest.label.attendance"),
+    "quorum": N_("digest.label.quorum"),
+    "papers_assigned": N_("digest.label.papers_assigned"),
+    "papers_submitted": N_("digest.label.papers_submitted"),
+    "papers_late": N_("digest.label.papers_late"),
+    "minutes_missing": N_("digest.label.minutes_missing"),
+    "behind": N_("digest.label.behind"),
+    "meeting_date": N_("digest.label.meeting_date"),
+    "meeting_kind": N_("digest.label.meeting_kind"),
+    "expected": N_("digest.label.expected"),
+    "present": N_("digest.label.present"),
+    "minutes": N_("digest.label.minutes"),
+    "member": N_("digest.label.member"),
+    "unexcused": N_("digest.label.unexcused"),
+    "yes": N_("digest.label.yes"),
+    "no": N_("digest.label.no"),
+    "organisation": N_("digest.label.organisation"),
+    "period": N_("digest.label.period"),
+    "on_time_share": N_("digest.label.on_time_share"),
+    "mean_attendance": N_("digest.label.mean_attendance"),
+    "thematic_share": N_("digest.label.thematic_share"),
+}
+
+
+def labels(render: Render) -> DigestLabels:
+    return DigestLabels(
+        **{name: render(Text(key)) for name, key in LABEL_KEYS.items()},
+        states={state.value: render(Text(key)) for state, key in STATE_TEXT.items()},
+        reasons={reason.value: render(Text(key)) for reason, key in REASON_TEXT.items()},
+    )
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime  # exclusive
+
+
+def last_week(now: datetime, zone: ZoneInfo) -> Period:
+    """Monday 00:00 to Sunday 24:00 of the week before the one ``now`` is in."""
+    local = now.astimezone(zone)
+    monday = datetime.combine(
+        local.date() - timedelta(days=local.weekday()), datetime.min.time(), tzinfo=zone
+    )
+    return Period(monday - timedelta(days=7), monday)
+
+
+def digest_moment(now: datetime, zone: ZoneInfo) -> datetime:
+    """This week's sending time: Monday 07:00 local."""
+    local = now.astimezone(zone)
+    monday = datetime.combine(
+        local.date() - timedelta(days=local.weekday()), datetime.min.time(), tzinfo=zone
+    )
+    return monday + DIGEST_TIME
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+async def figures(
+    session: AsyncSession,
+    organisation: Organisation,
+    cell_ids: set[int] | None,
+    period: Period,
+    now: datetime,
+    settings: ServiceSettings,
+    render: Render,
+    period_label: str,
+) -> DigestFigures:
+    zone = settings.zone
+    query = select(Cell).where(Cell.organisation_id == organisation.id).order_by(Cell.name)
+    if cell_ids is not None:
+        query = query.where(Cell.id.in_(cell_ids))
+    cells = list((await session.scalars(query)).all())
+    ids = [cell.id for cell in cells]
+    month = Month.of(now, zone)
+    previous_month = Month(
+        month.year - (month.month == 1), 12 if month.month == 1 else month.month - 1
+    )
+    quarter = Quarter.of(now, zone)
+    window_start = min(previous_month.bounds(zone)[0], quarter.bounds(zone)[0], period.start)
+    window_end = max(month.bounds(zone)[1], quarter.bounds(zone)[1], period.end)
+    meetings = (
+        list(
+            (
+                await session.scalars(
+                    select(Meeting)
+                    .where(
+                        Meeting.cell_id.in_(ids),
+                        Meeting.status == MeetingStatus.SCHEDULED,
+                        Meeting.starts_at >= window_start,
+                        Meeting.starts_at < window_end,
+                    )
+                    .order_by(Meeting.starts_at)
+                )
+            ).all()
+        )
+        if ids
+        else []
+    )
+    rolls = await _rolls(session, [m.id for m in meetings if m.roll_closed_at is not None])
+    papers = await _papers(session, ids, period)
+    at_risk = await _at_risk(session, ids, now, zone)
+    by_cell: dict[int, list[Meeting]] = defaultdict(list)
+    for meeting in meetings:
+        by_cell[meeting.cell_id].append(meeting)
+    results = [
+        _cell_figures(
+            cell,
+            by_cell[cell.id],
+            rolls,
+            papers.get(cell.id, (0, 0, 0, 0)),
+            at_risk.get(cell.id, []),
+            organisation.cutoff_day,
+            period,
+            now,
+            settings,
+            render,
+        )
+        for cell in cells
+    ]
+    rates = [c.attendance_percent for c in results if c.attendance_percent is not None]
+    return DigestFigures(
+        organisation=organisation.name,
+        period=period_label,
+        cells=results,
+        on_time_percent=_share(results, lambda c: c.regular is RegularState.ON_TIME),
+        mean_attendance_percent=round(sum(rates) / len(rates)) if rates else None,
+        thematic_percent=_share(results, lambda c: c.thematic_at is not None),
+    )
+
+
+def _share(cells: list[CellFigures], counted: Callable[[CellFigures], bool]) -> int | None:
+    return round(100 * sum(1 for c in cells if counted(c)) / len(cells)) if cells else None
+
+
+async def _rolls(session: AsyncSession, meeting_ids: list[int]) -> dict[int, list[RollStatus]]:
+    rolls: dict[int, list[RollStatus]] = defaultdict(list)
+    if not meeting_ids:
+        return rolls
+    rows = await session.execute(
+        select(Invitation.meeting_id, Invitation.roll_status).where(
+            Invitation.meeting_id.in_(meeting_ids),
+            Invitation.roll_status.is_not(None),
+            Invitation.exempted.is_(False),
+        )
+    )
+    for meeting_id, status in rows:
+        if status is not None:
+            rolls[meeting_id].append(status)
+    return rolls
+
+
+async def _papers(
+    session: AsyncSession, cell_ids: list[int], period: Period
+) -> dict[int, tuple[int, int, int, int]]:
+    """Per cell, for papers due in the period: assigned, submitted, late, missing (overdue)."""
+    if not cell_ids:
+        return {}
+    current = (
+        select(PaperSubmission.assignment_id, PaperSubmission.late)
+        .where(PaperSubmission.replaced_at.is_(None))
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Meeting.cell_id, PaperAssignment.id, current.c.late)
+        .join(Meeting, Meeting.id == PaperAssignment.meeting_id)
+        .outerjoin(current, current.c.assignment_id == PaperAssignment.id)
+        .where(
+            Meeting.cell_id.in_(cell_ids),
+            PaperAssignment.due_at >= period.start,
+            PaperAssignment.due_at < period.end,
+        )
+    )
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for cell_id, _assignment, late in rows:
+        counts[cell_id][0] += 1
+        if late is None:
+            counts[cell_id][3] += 1
+        else:
+            counts[cell_id][1] += 1
+            counts[cell_id][2] += int(bool(late))
+    return {cell_id: (a, s, la, m) for cell_id, (a, s, la, m) in counts.items()}
+
+
+async def _at_risk(
+    session: AsyncSession, cell_ids: list[int], now: datetime, zone: ZoneInfo
+) -> dict[int, list[MemberAtRisk]]:
+    if not cell_ids:
+        return {}
+    year = now.astimezone(zone).year
+    start = datetime(year, 1, 1, tzinfo=zone)
+    rows = await session.execute(
+        select(Meeting.cell_id, Cell.name, Person.full_name, func.count(Invitation.id))
+        .join(Meeting, Meeting.id == Invitation.meeting_id)
+        .join(Cell, Cell.id == Meeting.cell_id)
+        .join(Person, Person.id == Invitation.person_id)
+        .where(
+            Meeting.cell_id.in_(cell_ids),
+            Meeting.starts_at >= start,
+            Meeting.roll_closed_at.is_not(None),
+            Invitation.roll_status == RollStatus.UNEXCUSED,
+        )
+        .group_by(Meeting.cell_id, Cell.name, Person.id, Person.full_name)
+        .having(func.count(Invitation.id) >= AT_RISK_FROM)
+    )
+    found: dict[int, list[MemberAtRisk]] = defaultdict(list)
+    for cell_id, cell_name, name, count in rows:
+        found[cell_id].append(MemberAtRisk(name, cell_name, int(count)))
+    return found
+
+
+def _cell_figures(
+    cell: Cell,
+    meetings: list[Meeting],
+    rolls: dict[int, list[RollStatus]],
+    papers: tuple[int, int, int, int],
+    at_risk: list[MemberAtRisk],
+    cutoff_day: int,
+    period: Period,
+    now: datetime,
+    settings: ServiceSettings,
+    render: Render,
+) -> CellFigures:
+    zone = settings.zone
+    month, quarter = Month.of(now, zone), Quarter.of(now, zone)
+    previous = Month(month.year - (month.month == 1), 12 if month.month == 1 else month.month - 1)
+    regular = next(
+        (
+            m
+            for m in meetings
+            if m.kind is MeetingKind.REGULAR and Month.of(m.starts_at, zone) == month
+        ),
+        None,
+    )
+    had_previous = any(
+        m.kind is MeetingKind.REGULAR and Month.of(m.starts_at, zone) == previous for m in meetings
+    )
+    q_start, q_end = quarter.bounds(zone)
+    thematic = next(
+        (m for m in meetings if m.kind is MeetingKind.THEMATIC and q_start <= m.starts_at < q_end),
+        None,
+    )
+    in_period = [m for m in meetings if period.start <= m.starts_at < period.end]
+    closed = [m for m in in_period if m.roll_closed_at is not None]
+    meeting_figures = []
+    quorum_results = []
+    rates = []
+    for meeting in in_period:
+        roll = (
+            roll_figures(rolls.get(meeting.id, []), settings.quorum)
+            if meeting.roll_closed_at
+            else None
+        )
+        if roll is not None:
+            quorum_results.append(roll.quorum_met)
+            if roll.rate is not None:
+                rates.append(roll.rate)
+        meeting_figures.append(
+            MeetingFigures(
+                starts_at=meeting.starts_at.astimezone(zone),
+                kind=meeting.kind.value,
+                kind_label=render(Text(KIND_TEXT[meeting.kind])),
+                expected=roll.expected if roll else 0,
+                present=roll.present if roll else 0,
+                rate_percent=roll.percent if roll else None,
+                quorum_met=roll.quorum_met if roll else None,
+                late=meeting.late,
+                minutes_recorded=meeting.minutes_recorded_at is not None,
+            )
+        )
+    attendance = round(100 * sum(rates) / len(rates)) if rates else None
+    minutes_missing = sum(
+        1
+        for m in in_period
+        if m.minutes_recorded_at is None and m.starts_at <= now - MINUTES_DUE_AFTER
+    )
+    assigned, submitted, late_papers, missing_papers = papers
+    cutoff_passed = now >= datetime.combine(
+        cutoff_date(month, cutoff_day) + timedelta(days=1), datetime.min.time(), tzinfo=zone
+    )
+    if regular is None:
+        state = RegularState.MISSING
+    elif regular.late or is_after_cutoff(regular.starts_at, cutoff_day, zone):
+        state = RegularState.LATE
+    elif regular.starts_at > now:
+        state = RegularState.SCHEDULED
+    else:
+        state = RegularState.ON_TIME
+    behind = []
+    if cutoff_passed and state in (RegularState.MISSING, RegularState.LATE):
+        behind.append(BehindReason.NO_REGULAR_AT_CUTOFF)
+    if not had_previous:
+        behind.append(BehindReason.MISSED_MONTH)
+    if thematic is None and q_end - now <= QUARTER_NEARLY_OVER:
+        behind.append(BehindReason.NO_THEMATIC)
+    if attendance is not None and attendance < 100 * ATTENDANCE_NORM:
+        behind.append(BehindReason.LOW_ATTENDANCE)
+    if quorum_results and not all(quorum_results):
+        behind.append(BehindReason.NO_QUORUM)
+    if minutes_missing:
+        behind.append(BehindReason.MINUTES_MISSING)
+    if missing_papers:
+        behind.append(BehindReason.PAPERS_MISSING)
+    return CellFigures(
+        cell_id=cell.id,
+        name=cell.name,
+        regular=state,
+        regular_at=regular.starts_at.astimezone(zone) if regular else None,
+        thematic_at=thematic.starts_at.astimezone(zone) if thematic else None,
+        attendance_percent=attendance,
+        quorum_ok=all(quorum_results) if closed else None,
+        papers_assigned=assigned,
+        papers_submitted=submitted,
+        papers_late=late_papers,
+        minutes_missing=minutes_missing,
+        meetings=meeting_figures,
+        at_risk=sorted(at_risk, key=lambda m: -m.unexcused),
+        behind=behind,
+    )
+
+
+def summary_text(digest: DigestFigures) -> Text:
+    """The digest's message: organisation figures, then the cells to look at first."""
+    return Text(
+        "digest.summary",
+        {
+            "organisation": digest.organisation,
+            "period": digest.period,
+            "cells": len(digest.cells),
+            "on_time": _percent(digest.on_time_percent),
+            "attendance": _percent(digest.mean_attendance_percent),
+            "thematic": _percent(digest.thematic_percent),
+            "behind": [
+                Text(
+                    "digest.behind_item",
+                    {
+                        "cell": cell.name,
+                        "reasons": [
+                            Text("digest.reason_line", {"reason": Text(REASON_TEXT[reason])})
+                            for reason in cell.behind
+                        ],
+                    },
+                )
+                for cell in digest.behind
+            ]
+            or [Text("digest.nobody_behind")],
+        },
+    )
+
+
+def _percent(value: int | None) -> str:
+    return "—" if value is None else f"{value}%"
+
+
+def render_files(digest: DigestFigures, render: Render, stem: str) -> tuple[Attachment, ...]:
+    chosen = labels(render)
+    return (
+        Attachment(f"{stem}.png", attendance_chart(digest, chosen)),
+        Attachment(f"{stem}.xlsx", digest_workbook(digest, chosen)),
+    )
+
+
+# --- who sees what ---------------------------------------------------------------------------
+
+
+async def scopes(
+    session: AsyncSession, person_ids: list[int] | None = None
+) -> dict[tuple[int, int], set[int] | None]:
+    """(person, organisation) -> the supervised cells, None meaning all of them."""
+    query = select(
+        SupervisorScope.person_id, SupervisorScope.organisation_id, SupervisorScope.cell_id
+    )
+    if person_ids is not None:
+        query = query.where(SupervisorScope.person_id.in_(person_ids))
+    found: dict[tuple[int, int], set[int] | None] = {}
+    for person_id, organisation_id, cell_id in await session.execute(query):
+        key = (person_id, organisation_id)
+        if cell_id is None:
+            found[key] = None
+        elif key not in found or found[key] is not None:
+            cells = found.get(key) or set()
+            cells.add(cell_id)
+            found[key] = cells
+    return found
+
+
+# --- /digest on demand -----------------------------------------------------------------------
+
+
+PERIOD_TEXT = {
+    "week": N_("digest.period.week"),
+    "month": N_("digest.period.month"),
+    "quarter": N_("digest.period.quarter"),
+}
+
+
+async def choose(database: Database, caller: Caller, now: datetime) -> Reply:
+    async with database.transaction() as session:
+        _, actor = await require_person(session, caller)
+        if not actor.is_supervisor:
+            raise refused("error.not_supervisor")
+        buttons = tuple(
+            [
+                await actions.button(
+                    session,
+                    Text(label),
+                    "digest.period",
+                    {"period": name},
+                    telegram_user_id=caller.telegram_user_id,
+                    now=now,
+                )
+                for name, label in PERIOD_TEXT.items()
+            ]
+        )
+        return Reply(Text("digest.choose"), (buttons,))
+
+
+def period_of(name: str, now: datetime, zone: ZoneInfo) -> Period:
+    if name == "week":
+        week = last_week(now, zone)
+        return Period(week.end, week.end + timedelta(days=7))
+    if name == "month":
+        return Period(*Month.of(now, zone).bounds(zone))
+    if name == "quarter":
+        return Period(*Quarter.of(now, zone).bounds(zone))
+    raise refused("error.stale_button")
+
+
+async def on_demand(
+    database: Database,
+    caller: Caller,
+    period_name: str,
+    now: datetime,
+    settings: ServiceSettings,
+    render: Render,
+) -> Reply:
+    period = period_of(period_name, now, settings.zone)
+    async with database.transaction() as session:
+        person, _ = await require_person(session, caller)
+        mine = await scopes(session, [person.id])
+        if not mine:
+            raise refused("error.not_supervisor")
+        (_, organisation_id), cell_ids = sorted(mine.items(), key=lambda kv: kv[0])[0]
+        organisation = await session.get(Organisation, organisation_id)
+        assert organisation is not None
+        digest = await figures(
+            session,
+            organisation,
+            cell_ids,
+            period,
+            now,
+            settings,
+            render,
+            _label(period, settings.zone),
+        )
+    return Reply(
+        summary_text(digest),
+        attachments=render_files(digest, render, f"chibo-{period.start:%Y%m%d}"),
+    )
+
+
+def _label(period: Period, zone: ZoneInfo) -> str:
+    last_day = (period.end - timedelta(seconds=1)).astimezone(zone)
+    return f"{period.start.astimezone(zone):%d/%m/%Y} – {last_day:%d/%m/%Y}"
+
+
+# --- the weekly digest ---------------------------------------------------------------------------
+
+
+async def weekly(
+    database: Database,
+    now: datetime,
+    settings: ServiceSettings,
+    render_for: Callable[[str], Render],
+    files: FileStore,
+) -> int:
+    """Queue this week's digest for every supervisor once (Monday 07:00, or on return)."""
+    if now < digest_moment(now, settings.zone):
+        return 0
+    period = last_week(now, settings.zone)
+    week = f"{period.start.astimezone(settings.zone):%G-W%V}"
+    queued = 0
+    async with database.transaction() as session:
+        scoped = await scopes(session)
+        if not scoped:
+            return 0
+        keys = {f"digest:{p}:{o}:{week}" for p, o in scoped}
+        done = set(
+            await session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(keys)))
+        )
+        people = {
+            p.id: p
+            for p in await session.scalars(
+                select(Person).where(Person.id.in_([p for p, _ in scoped]))
+            )
+        }
+        organisations = {
+            o.id: o
+            for o in await session.scalars(
+                select(Organisation).where(Organisation.id.in_([o for _, o in scoped]))
+            )
+        }
+        for (person_id, organisation_id), cell_ids in sorted(scoped.items()):
+            key = f"digest:{person_id}:{organisation_id}:{week}"
+            if key in done:
+                continue
+            person = people[person_id]
+            lang = person.language or settings.default_language
+            render = render_for(lang)
+            digest = await figures(
+                session,
+                organisations[organisation_id],
+                cell_ids,
+                period,
+                now,
+                settings,
+                render,
+                _label(period, settings.zone),
+            )
+            await outbox.enqueue_message(
+                session,
+                key=key,
+                chat_id=person.telegram_user_id,
+                text=summary_text(digest),
+                lang=lang,
+                now=now,
+            )
+            for attachment in render_files(digest, render, f"chibo-{week}"):
+                sha256 = files.put(attachment.content)
+                await outbox.enqueue(
+                    session,
+                    key=f"{key}:{attachment.file_name.rsplit('.', 1)[1]}",
+                    chat_id=person.telegram_user_id,
+                    method="sendDocument",
+                    payload={
+                        "lang": lang,
+                        "stored": sha256,
+                        "filename": attachment.file_name,
+                        "caption": Text("digest.file_caption", {"period": digest.period}).to_json(),
+                    },
+                    due_at=now,
+                    now=now,
+                )
+            queued += 1
+    return queued

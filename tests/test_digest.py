@@ -1,0 +1,363 @@
+"""The supervisors' digest: figures for a hand-built quarter, scope, query count, delivery."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta
+from typing import Any
+
+import openpyxl
+from sqlalchemy import event, select
+
+from domain.attendance import RollStatus
+from domain.digest import BehindReason, RegularState
+from domain.meetings import MeetingKind, MeetingStatus
+from domain.messages import Text
+from domain.roles import MemberStatus, Role
+from services import digest
+from services.config import ServiceSettings
+from storage.db import Database
+from storage.files import FileStore
+from storage.models import (
+    Cell,
+    Invitation,
+    Meeting,
+    Membership,
+    Organisation,
+    OutboxMessage,
+    PaperAssignment,
+    PaperSubmission,
+    Person,
+    StoredFile,
+    SupervisorScope,
+)
+from tests.conftest import VIETNAM
+from tests.harness import RunningBot, cell_with_members
+
+SETTINGS = ServiceSettings(default_language="vi", member_invite_days=14, zone=VIETNAM)
+NOW = datetime(2026, 12, 14, 9, 0, tzinfo=VIETNAM)  # a Monday; the cutoff (10th) has passed
+
+
+def local(month: int, day: int, hour: int = 19) -> datetime:
+    return datetime(2026, month, day, hour, 30, tzinfo=VIETNAM)
+
+
+def render(text: Text) -> str:
+    return text.key
+
+
+class Quarter:
+    """Builds a quarter of meetings straight into the database, with known answers."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.next_user = 1000
+
+    async def organisation(self) -> Organisation:
+        async with self.database.transaction() as session:
+            organisation = Organisation(name="Đảng bộ Xã", cutoff_day=10, created_at=NOW)
+            session.add(organisation)
+        return organisation
+
+    async def cell(self, organisation: Organisation, name: str, members: int) -> list[int]:
+        async with self.database.transaction() as session:
+            cell = Cell(organisation_id=organisation.id, name=name, created_at=NOW)
+            session.add(cell)
+            await session.flush()
+            people = []
+            for number in range(members):
+                self.next_user += 1
+                person = Person(
+                    telegram_user_id=self.next_user, full_name=f"{name} {number}", created_at=NOW
+                )
+                session.add(person)
+                await session.flush()
+                session.add(
+                    Membership(
+                        person_id=person.id,
+                        cell_id=cell.id,
+                        role=Role.SECRETARY if number == 0 else Role.MEMBER,
+                        status=MemberStatus.FULL,
+                        joined_at=NOW - timedelta(days=90),
+                    )
+                )
+                people.append(person.id)
+        return [cell.id, *people]
+
+    async def meeting(
+        self,
+        cell_and_people: list[int],
+        kind: MeetingKind,
+        starts_at: datetime,
+        roll: list[RollStatus] | None,
+        minutes: bool = True,
+        late: bool = False,
+    ) -> int:
+        cell_id, *people = cell_and_people
+        async with self.database.transaction() as session:
+            meeting = Meeting(
+                cell_id=cell_id,
+                kind=kind,
+                status=MeetingStatus.SCHEDULED,
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(hours=2),
+                place="Hội trường",
+                late=late,
+                version=1,
+                created_at=starts_at - timedelta(days=10),
+                broadcast_at=starts_at - timedelta(days=9),
+                roll_closed_at=starts_at + timedelta(hours=1) if roll is not None else None,
+                minutes_recorded_at=starts_at + timedelta(days=1) if minutes else None,
+            )
+            session.add(meeting)
+            await session.flush()
+            for person_id, status in zip(people, roll or [], strict=False):
+                session.add(
+                    Invitation(
+                        meeting_id=meeting.id,
+                        person_id=person_id,
+                        invited_at=starts_at,
+                        roll_status=status,
+                    )
+                )
+        return meeting.id
+
+    async def paper(
+        self, meeting_id: int, person_id: int, due: datetime, submitted_at: datetime | None
+    ) -> None:
+        async with self.database.transaction() as session:
+            assignment = PaperAssignment(
+                meeting_id=meeting_id,
+                person_id=person_id,
+                topic="Tham luận",
+                due_at=due,
+                created_at=NOW,
+            )
+            session.add(assignment)
+            await session.flush()
+            if submitted_at is not None:
+                stored = StoredFile(sha256=f"{assignment.id:064d}", size=10, created_at=NOW)
+                session.add(stored)
+                await session.flush()
+                session.add(
+                    PaperSubmission(
+                        assignment_id=assignment.id,
+                        file_id=stored.id,
+                        file_name="a.pdf",
+                        file_type="pdf",
+                        submitted_at=submitted_at,
+                        late=submitted_at > due,
+                    )
+                )
+
+
+P, E, U = RollStatus.PRESENT, RollStatus.EXCUSED, RollStatus.UNEXCUSED
+
+
+async def build(database: Database) -> tuple[Organisation, dict[str, list[int]]]:
+    q = Quarter(database)
+    organisation = await q.organisation()
+    cells = {
+        "A": await q.cell(organisation, "Chi bộ A", 10),
+        "B": await q.cell(organisation, "Chi bộ B", 10),
+        "C": await q.cell(organisation, "Chi bộ C", 6),
+    }
+    # A: every month on time, full attendance but one, a thematic meeting, papers on time.
+    for month in (10, 11, 12):
+        await q.meeting(cells["A"], MeetingKind.REGULAR, local(month, 5), [P] * 9 + [E])
+    thematic = await q.meeting(cells["A"], MeetingKind.THEMATIC, local(11, 20), [P] * 10)
+    await q.paper(thematic, cells["A"][2], local(11, 17), local(11, 16))
+    # B: December's meeting late (the 12th), 6 of 10 present (no quorum: needs 7), no minutes.
+    for month in (10, 11):
+        await q.meeting(cells["B"], MeetingKind.REGULAR, local(month, 8), [P] * 10)
+    await q.meeting(
+        cells["B"], MeetingKind.REGULAR, local(12, 12), [P] * 6 + [U] * 4, minutes=False, late=True
+    )
+    # C: no December meeting, missed November; a paper due last week never sent; member 1
+    # absent without reason at both meetings this year (at risk).
+    await q.meeting(cells["C"], MeetingKind.REGULAR, local(10, 3), [P, U] + [P] * 4)
+    committee = await q.meeting(cells["C"], MeetingKind.COMMITTEE, local(12, 8), [P, U] + [P] * 4)
+    await q.paper(committee, cells["C"][3], local(12, 9), None)
+    return organisation, cells
+
+
+async def test_figures_for_a_hand_built_quarter(database: Database) -> None:
+    organisation, _ = await build(database)
+    period = digest.Period(
+        datetime(2026, 12, 7, tzinfo=VIETNAM), datetime(2026, 12, 14, tzinfo=VIETNAM)
+    )
+    async with database.transaction() as session:
+        figures = await digest.figures(
+            session, organisation, None, period, NOW, SETTINGS, render, "07/12/2026 – 13/12/2026"
+        )
+    by_name = {c.name: c for c in figures.cells}
+    a, b, c = by_name["Chi bộ A"], by_name["Chi bộ B"], by_name["Chi bộ C"]
+
+    assert (a.regular, b.regular, c.regular) == (
+        RegularState.ON_TIME,
+        RegularState.LATE,
+        RegularState.MISSING,
+    )
+    # A's meeting of the 5th is outside the period (7–13 Dec): no roll in the period.
+    assert a.attendance_percent is None and a.behind == []
+    assert a.thematic_at == local(11, 20)
+    # B: 6 of 10 present is 60%, under 90%, and under the quorum of 7 (2/3 of 10); its
+    # minutes (meeting on the 12th) are not overdue before the 15th.
+    assert (b.attendance_percent, b.quorum_ok) == (60, False)
+    assert b.behind == [
+        BehindReason.NO_REGULAR_AT_CUTOFF,
+        BehindReason.NO_THEMATIC,
+        BehindReason.LOW_ATTENDANCE,
+        BehindReason.NO_QUORUM,
+    ]
+    # C: its committee meeting (8 Dec) is in the period: 5 of 6 present is 83%.
+    assert (c.attendance_percent, c.quorum_ok) == (83, True)
+    assert (c.papers_assigned, c.papers_submitted, c.papers_late) == (1, 0, 0)
+    assert c.behind == [
+        BehindReason.NO_REGULAR_AT_CUTOFF,
+        BehindReason.MISSED_MONTH,
+        BehindReason.NO_THEMATIC,
+        BehindReason.LOW_ATTENDANCE,
+        BehindReason.PAPERS_MISSING,
+    ]
+    assert [(m.name, m.unexcused) for m in c.at_risk] == [("Chi bộ C 1", 2)]
+    # The organisation: 1 of 3 cells on time (33%), mean of 60% and 83% (72%), 1 of 3 with a
+    # thematic meeting this quarter.
+    assert (figures.on_time_percent, figures.mean_attendance_percent, figures.thematic_percent) == (
+        33,
+        72,
+        33,
+    )
+    # Most reasons first: C (5) before B (4).
+    assert [cell.name for cell in figures.behind] == ["Chi bộ C", "Chi bộ B"]
+
+
+async def test_a_bounded_number_of_queries_whatever_the_number_of_cells(
+    database: Database,
+) -> None:
+    organisation, _ = await build(database)
+    period = digest.last_week(NOW, VIETNAM)
+
+    async def statements() -> int:
+        count = 0
+
+        def counted(*_: Any) -> None:
+            nonlocal count
+            count += 1
+
+        event.listen(database.engine.sync_engine, "before_cursor_execute", counted)
+        try:
+            async with database.transaction() as session:
+                await digest.figures(session, organisation, None, period, NOW, SETTINGS, render, "")
+        finally:
+            event.remove(database.engine.sync_engine, "before_cursor_execute", counted)
+        return count
+
+    with_three = await statements()
+    q = Quarter(database)
+    q.next_user = 5000
+    for number in range(6):
+        extra = await q.cell(organisation, f"Chi bộ thêm {number}", 8)
+        await q.meeting(extra, MeetingKind.REGULAR, local(12, 9), [P] * 8)
+    assert await statements() == with_three
+
+
+async def test_a_supervisor_sees_only_the_cells_in_scope(database: Database) -> None:
+    organisation, cells = await build(database)
+    async with database.transaction() as session:
+        supervisor = Person(telegram_user_id=1, full_name="Giám Sát", created_at=NOW)
+        session.add(supervisor)
+        await session.flush()
+        for cell in ("A", "B"):
+            session.add(
+                SupervisorScope(
+                    person_id=supervisor.id,
+                    organisation_id=organisation.id,
+                    cell_id=cells[cell][0],
+                    created_at=NOW,
+                )
+            )
+    async with database.transaction() as session:
+        [(key, cell_ids)] = (await digest.scopes(session, [supervisor.id])).items()
+        figures = await digest.figures(
+            session,
+            organisation,
+            cell_ids,
+            digest.last_week(NOW, VIETNAM),
+            NOW,
+            SETTINGS,
+            render,
+            "",
+        )
+    assert sorted(c.name for c in figures.cells) == ["Chi bộ A", "Chi bộ B"]
+    assert key == (supervisor.id, organisation.id)
+
+
+async def test_weekly_digest_exactly_once_and_caught_up_after_downtime(
+    database: Database, tmp_path: Any
+) -> None:
+    organisation, _ = await build(database)
+    async with database.transaction() as session:
+        supervisor = Person(telegram_user_id=7, full_name="Giám Sát", created_at=NOW)
+        session.add(supervisor)
+        await session.flush()
+        session.add(
+            SupervisorScope(
+                person_id=supervisor.id,
+                organisation_id=organisation.id,
+                cell_id=None,
+                created_at=NOW,
+            )
+        )
+    files = FileStore(tmp_path)
+
+    def render_for(_: str) -> Any:
+        return render
+
+    # Monday 06:59: not yet. The bot is down on Monday; it comes back on Wednesday.
+    assert (
+        await digest.weekly(database, NOW.replace(hour=6, minute=59), SETTINGS, render_for, files)
+        == 0
+    )
+    wednesday = NOW + timedelta(days=2)
+    assert await digest.weekly(database, wednesday, SETTINGS, render_for, files) == 1
+    # A restart, or a second replica, the same week: nothing more.
+    assert (
+        await digest.weekly(database, wednesday + timedelta(hours=1), SETTINGS, render_for, files)
+        == 0
+    )
+    async with database.transaction() as session:
+        rows = (await session.scalars(select_digest_rows())).all()
+    assert sorted(
+        row.key.rsplit(":", 1)[-1] if row.method == "sendDocument" else "message" for row in rows
+    ) == ["message", "png", "xlsx"]
+    # The next Monday brings the next week's digest.
+    assert await digest.weekly(database, NOW + timedelta(days=7), SETTINGS, render_for, files) == 1
+
+
+def select_digest_rows() -> Any:
+    return select(OutboxMessage).where(OutboxMessage.key.startswith("digest:"))
+
+
+async def test_digest_on_demand_with_chart_and_workbook(bot: RunningBot) -> None:
+    t = bot.t
+    cell = await cell_with_members(bot, ["Lê Văn Minh"])
+    hung = cell.supervisor
+    choose = await bot.send(hung, "/digest")
+    assert choose.button_texts() == [
+        t("vi", "digest.period.week"),
+        t("vi", "digest.period.month"),
+        t("vi", "digest.period.quarter"),
+    ]
+    before = bot.emulator.message_count(hung.id)
+    await bot.press(hung, choose, t("vi", "digest.period.quarter"))
+    summary, chart, workbook = bot.emulator.messages(hung.id)[before:]
+    assert (summary.text or "").startswith("📊 Tổng hợp sinh hoạt chi bộ — Đảng bộ Văn phòng")
+    assert chart.document is not None and (chart.content or b"").startswith(b"\x89PNG")
+    assert workbook.document is not None and workbook.document["file_name"].endswith(".xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(workbook.content or b""))
+    summary_sheet = book[t("vi", "digest.label.summary_sheet")]
+    values = [c.value for row in summary_sheet.iter_rows() for c in row]
+    assert "Chi bộ Phòng Tổng hợp" in values and t("vi", "digest.state.missing") in values
+    # A member asking for the digest is refused.
+    assert (await bot.send(cell.members[0], "/digest")).text == t("vi", "error.not_supervisor")
