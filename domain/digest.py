@@ -69,6 +69,15 @@ class CellFigures:
 
 
 @dataclass(frozen=True)
+class Observation:
+    """What a working group's member saw at a cell's meeting, and recommends."""
+
+    cell: str
+    observer: str
+    text: str
+
+
+@dataclass(frozen=True)
 class DigestFigures:
     organisation: str
     period: str  # e.g. "23/11/2026 – 29/11/2026", already formatted
@@ -76,6 +85,7 @@ class DigestFigures:
     on_time_percent: int | None  # share of cells whose regular meeting is on time
     mean_attendance_percent: int | None
     thematic_percent: int | None  # share of cells with a thematic meeting this quarter
+    observations: list[Observation] = field(default_factory=list)
 
     @property
     def behind(self) -> list[CellFigures]:

@@ -12,6 +12,7 @@ from handlers import digest as digest_routes
 from handlers import meetings as meeting_routes
 from handlers import minutes as minutes_routes
 from handlers import papers as paper_routes
+from handlers import working_groups as working_group_routes
 from handlers.common import ChiboContext, caller_of, handler
 from services import actions, cells, onboarding, people
 from services.actions import Action
@@ -134,6 +135,7 @@ ROUTES: dict[str, Route] = {
     **paper_routes.ROUTES,
     **minutes_routes.ROUTES,
     **digest_routes.ROUTES,
+    **working_group_routes.ROUTES,
     "lang.set": _set_language,
     "join.name": _join_with_name,
     "newcell.org": _new_cell_in,

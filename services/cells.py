@@ -278,6 +278,18 @@ async def cells_overview(database: Database, caller: Caller, now: datetime) -> R
                 rows.append(
                     (Button(Text("cells.secretary_link_button", {"cell": cell.name}), token),)
                 )
+            rows.append(
+                (
+                    await actions.button(
+                        session,
+                        Text("cells.observer_button", {"cell": cell.name}),
+                        "observer.cell",
+                        {"cell_id": cell.id},
+                        telegram_user_id=caller.telegram_user_id,
+                        now=now,
+                    ),
+                )
+            )
         return Reply(Text("cells.header", {"lines": lines}), tuple(rows))
 
 

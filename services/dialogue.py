@@ -8,7 +8,17 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.messages import Reply, Text
-from services import attendance, cells, meetings, minutes, onboarding, papers, pending, rsvp
+from services import (
+    attendance,
+    cells,
+    meetings,
+    minutes,
+    onboarding,
+    papers,
+    pending,
+    rsvp,
+    working_groups,
+)
 from services.config import ServiceSettings
 from services.meetings import Draft
 from services.papers import Files, IncomingDocument
@@ -243,6 +253,20 @@ async def _progress(
     return await minutes.report_progress(database, caller, int(payload["task_id"]), text, now)
 
 
+async def _observations(
+    database: Database,
+    caller: Caller,
+    text: str,
+    payload: dict[str, Any],
+    now: datetime,
+    settings: ServiceSettings,
+    bot_username: str,
+) -> Reply:
+    return await working_groups.report(
+        database, caller, int(payload["meeting_id"]), text, now, settings
+    )
+
+
 ANSWERS: dict[str, Answer] = {
     onboarding.ASK_NAME: _name,
     cells.ASK_CELL_NAME: _cell_name,
@@ -260,6 +284,7 @@ ANSWERS: dict[str, Answer] = {
     minutes.ASK_TASK: _task,
     minutes.ASK_COMMENT: _comment,
     minutes.ASK_PROGRESS: _progress,
+    working_groups.ASK_REPORT: _observations,
 }
 
 

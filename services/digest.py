@@ -24,6 +24,7 @@ from domain.digest import (
     DigestLabels,
     MeetingFigures,
     MemberAtRisk,
+    Observation,
     RegularState,
 )
 from domain.meetings import MeetingKind, MeetingStatus
@@ -41,6 +42,7 @@ from storage.models import (
     Cell,
     Invitation,
     Meeting,
+    MeetingObserver,
     Organisation,
     OutboxMessage,
     PaperAssignment,
@@ -209,7 +211,30 @@ async def figures(
         for cell in cells
     ]
     rates = [c.attendance_percent for c in results if c.attendance_percent is not None]
+    observations = (
+        [
+            Observation(cell_name, observer, text)
+            for cell_name, observer, text in (
+                await session.execute(
+                    select(Cell.name, Person.full_name, MeetingObserver.observations)
+                    .join(Meeting, Meeting.id == MeetingObserver.meeting_id)
+                    .join(Cell, Cell.id == Meeting.cell_id)
+                    .join(Person, Person.id == MeetingObserver.person_id)
+                    .where(
+                        Meeting.cell_id.in_(ids),
+                        MeetingObserver.observed_at >= period.start,
+                        MeetingObserver.observed_at < period.end,
+                    )
+                    .order_by(Cell.name, MeetingObserver.observed_at)
+                )
+            ).all()
+            if text
+        ]
+        if ids
+        else []
+    )
     return DigestFigures(
+        observations=observations,
         organisation=organisation.name,
         period=period_label,
         cells=results,
@@ -434,6 +459,20 @@ def summary_text(digest: DigestFigures) -> Text:
                 for cell in digest.behind
             ]
             or [Text("digest.nobody_behind")],
+            "observations": Text(
+                "digest.observations",
+                {
+                    "lines": [
+                        Text(
+                            "digest.observation_line",
+                            {"cell": o.cell, "name": o.observer, "text": o.text},
+                        )
+                        for o in digest.observations
+                    ]
+                },
+            )
+            if digest.observations
+            else "",
         },
     )
 

@@ -41,6 +41,7 @@ from storage.models import (
     Cell,
     Invitation,
     Meeting,
+    MeetingObserver,
     Membership,
     Organisation,
     PaperAssignment,
@@ -62,6 +63,7 @@ async def plan(
         await planner.member_reminders()
         await planner.checkin_prompts()
         await planner.paper_reminders()
+        await planner.observers()
         await planner.cutoff_warnings()
         await planner.quarter_warnings()
         await planner.follow_ups()
@@ -304,6 +306,51 @@ class _Planner:
                         "summary": summary(meeting, cell_name),
                     },
                 ),
+            )
+
+    async def observers(self) -> None:
+        """A working group's member: reminded the day before, asked for observations (with a
+        button) the morning after."""
+        rows = (
+            await self.session.execute(
+                select(MeetingObserver, Person, Meeting, Cell.name)
+                .join(Person, Person.id == MeetingObserver.person_id)
+                .join(Meeting, Meeting.id == MeetingObserver.meeting_id)
+                .join(Cell, Cell.id == Meeting.cell_id)
+                .where(
+                    Meeting.status == MeetingStatus.SCHEDULED,
+                    MeetingObserver.observed_at.is_(None),
+                    Meeting.starts_at > self.now - FOLLOW_UP_VALIDITY - timedelta(days=1),
+                    Meeting.starts_at <= self.now + timedelta(days=1),
+                )
+            )
+        ).all()
+        for _, person, meeting, cell_name in rows:
+            if meeting.starts_at > self.now:
+                await self._tell(
+                    f"observer-reminder:{meeting.id}:{meeting.version}:{person.id}",
+                    person,
+                    Text("reminder.member", {"summary": summary(meeting, cell_name)}),
+                )
+                continue
+            if not follow_up_due(meeting.starts_at, self.now, self.settings.zone):
+                continue
+            key = f"observer-ask:{meeting.id}:{person.id}"
+            if key not in await self._fresh([key]):
+                continue
+            button = await actions.button(
+                self.session,
+                Text("observer.report_button"),
+                "observer.report",
+                {"meeting_id": meeting.id},
+                telegram_user_id=person.telegram_user_id,
+                now=self.now,
+            )
+            await self._tell(
+                key,
+                person,
+                Text("observer.prompt", {"summary": summary(meeting, cell_name)}),
+                buttons=((button,),),
             )
 
     # --- secretaries -----------------------------------------------------------------------

@@ -336,6 +336,22 @@ class ResolutionComment(Base):
     created_at: Mapped[datetime]
 
 
+class MeetingObserver(Base):
+    """A supervisor of a working group (tổ công tác) assigned to attend a cell's meeting."""
+
+    __tablename__ = "meeting_observer"
+    __table_args__ = (UniqueConstraint("meeting_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    assigned_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    assigned_at: Mapped[datetime]
+    # Observations and recommendations (kiến nghị) sent back after the meeting.
+    observations: Mapped[str | None] = mapped_column(Text)
+    observed_at: Mapped[datetime | None]
+
+
 class ProcessedUpdate(Base):
     """Telegram update ids already handled, so a replayed update changes nothing."""
 

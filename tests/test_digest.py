@@ -32,7 +32,7 @@ from storage.models import (
     SupervisorScope,
 )
 from tests.conftest import VIETNAM
-from tests.harness import RunningBot, cell_with_members
+from tests.harness import RunningBot, cell_with_members, plan_and_send
 
 SETTINGS = ServiceSettings(default_language="vi", member_invite_days=14, zone=VIETNAM)
 NOW = datetime(2026, 12, 14, 9, 0, tzinfo=VIETNAM)  # a Monday; the cutoff (10th) has passed
@@ -361,3 +361,37 @@ async def test_digest_on_demand_with_chart_and_workbook(bot: RunningBot) -> None
     assert "Chi bộ Phòng Tổng hợp" in values and t("vi", "digest.state.missing") in values
     # A member asking for the digest is refused.
     assert (await bot.send(cell.members[0], "/digest")).text == t("vi", "error.not_supervisor")
+
+
+async def test_a_working_group_member_attends_and_reports(bot: RunningBot) -> None:
+    t, emu = bot.t, bot.emulator
+    cell = await cell_with_members(bot, ["Lê Văn Minh"])
+    hung, lan = cell.supervisor, cell.secretary
+    kinds = await bot.send(lan, "/schedule")
+    await bot.press(lan, kinds, t("vi", "meeting.kind.regular"))
+    await bot.send(lan, "05/12 19:30")
+    await bot.press(lan, await bot.send(lan, "Hội trường"), t("vi", "schedule.create"))
+    overview = await bot.send(hung, "/cells")
+    meetings = await bot.press(hung, overview, "👁 Tổ công tác dự họp: Chi bộ Phòng Tổng hợp")
+    people = await bot.press(hung, meetings, meetings.button_texts()[0])
+    done = await bot.press(hung, people, "Trần Văn Hùng")
+    assert (done.text or "").startswith("Đã cử Trần Văn Hùng dự họp.")
+    assert any(
+        (m.text or "").startswith("👁 Cấp ủy cấp trên cử Trần Văn Hùng")
+        for m in emu.messages(lan.id)
+    )
+    # The morning after, the observer is asked for observations, with a button.
+    bot.clock.set(datetime(2026, 12, 6, 8, 0, tzinfo=VIETNAM))
+    await plan_and_send(bot)
+    [prompt] = [m for m in emu.messages(hung.id) if (m.text or "").startswith("📝 Xin gửi")]
+    assert prompt.button_texts() == [t("vi", "observer.report_button")]
+    await bot.press(hung, prompt, t("vi", "observer.report_button"))
+    thanks = await bot.send(hung, "Chi bộ sinh hoạt nề nếp; kiến nghị tăng thảo luận.")
+    assert thanks.text == t("vi", "observer.thanks")
+    assert any("kiến nghị tăng thảo luận" in (m.text or "") for m in emu.messages(lan.id))
+    # The digest of the week shows it.
+    choose = await bot.send(hung, "/digest")
+    before = emu.message_count(hung.id)
+    await bot.press(hung, choose, t("vi", "digest.period.week"))
+    summary = emu.messages(hung.id)[before]
+    assert "Chi bộ Phòng Tổng hợp — Trần Văn Hùng: Chi bộ sinh hoạt nề nếp" in (summary.text or "")
