@@ -7,13 +7,16 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pydantic import ValidationError
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot import webhook
 from bot.app import build_application
 from bot.clock import SystemClock
+from bot.demo import DemoError, demo_command
 from bot.i18n import Translator
 from bot.logging import configure_logging
 from bot.settings import Settings
@@ -75,17 +78,19 @@ def run(settings: Settings) -> None:
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         log.info("starting in webhook mode")
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path="telegram",
-            webhook_url=settings.webhook_url.rstrip("/") + "/telegram",
-            secret_token=secret,
-            allowed_updates=["message", "callback_query"],
+        asyncio.run(
+            webhook.serve(
+                application,
+                database,
+                public_url=settings.webhook_url,
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                secret=secret,
+            )
         )
     else:
         log.info("starting with long polling")
-        application.run_polling(allowed_updates=["message", "callback_query"])
+        application.run_polling(allowed_updates=webhook.ALLOWED_UPDATES)
 
 
 async def _db_command(settings: Settings, action: str, revision: str) -> str:
@@ -168,6 +173,23 @@ def parser() -> argparse.ArgumentParser:
         default=DEFAULT_CUTOFF_DAY,
         help="day of the month by which the regular meeting is due (1-28)",
     )
+    demo = commands.add_parser(
+        "demo",
+        help="play a quarter of an organisation's meeting life on this machine (no token, "
+        "no internet) and write its digest and minutes into a folder",
+    )
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("demo-output"),
+        metavar="DIR",
+        help="folder for the files it writes (default: demo-output)",
+    )
+    demo.add_argument(
+        "--quick",
+        action="store_true",
+        help="October and December only, without the daily reminders (about half the time)",
+    )
     return root
 
 
@@ -183,6 +205,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif arguments.command == "org":
             cutoff_day = arguments.cutoff_day if arguments.org_action == "create" else None
             print(asyncio.run(_setup_link(settings, arguments.name, cutoff_day)))
+        elif arguments.command == "demo":
+            try:
+                summary, status = demo_command(arguments.out, arguments.quick)
+            except DemoError as error:
+                raise CommandError(f"the demo stopped: {error}") from error
+            print(summary)
+            return status
     except CommandError as error:
         print(f"chibo: error: {error}", file=sys.stderr)
         return 2

@@ -9,6 +9,7 @@ import socket
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from emulator import BotApiEmulator
@@ -59,6 +60,14 @@ async def test_chibo_run_answers_and_logs_no_secrets(
         assert reply.text is not None and reply.text.startswith("Xin chào! Tôi là chibo")
         # The SQLite file was created and migrated by `chibo run` itself.
         assert (tmp_path / "chibo.db").exists()
+        if mode == "webhook":
+            async with aiohttp.ClientSession() as http:
+                base = f"http://127.0.0.1:{port}"
+                async with http.get(f"{base}/healthz") as health:
+                    assert (health.status, await health.json()) == (200, {"status": "ok"})
+                # Someone who is not Telegram (no secret header) is turned away.
+                async with http.post(f"{base}/telegram", json={"update_id": 1}) as forged:
+                    assert forged.status == 403
     finally:
         process.send_signal(signal.SIGINT)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)

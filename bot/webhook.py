@@ -1,0 +1,125 @@
+"""Webhook mode: an ASGI app (Starlette, served by uvicorn) in front of the Application.
+
+Every replica behind one URL runs this same app. Nothing lives in one process only: replays
+are dropped by update id in the database, questions and buttons are stored rows, and the
+outbox is claimed row by row, so any replica may take any update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import signal
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+
+import uvicorn
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from telegram import Update
+
+from bot.app import ChiboApplication
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGINT/SIGTERM once it has stopped; for the bot a stop is a normal
+    end (exit status 0), so the signals only ask the server to finish."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(stop, self._stop)
+        try:
+            yield
+        finally:
+            for stop in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(stop)
+
+    def _stop(self) -> None:
+        self.should_exit = True
+
+
+def asgi_app(application: ChiboApplication, database: Database, secret: str | None) -> Starlette:
+    async def receive(request: Request) -> Response:
+        if secret is not None and not hmac.compare_digest(
+            request.headers.get(SECRET_HEADER, ""), secret
+        ):
+            log.warning("webhook call without the secret token refused")
+            return Response(status_code=403)
+        try:
+            data = await request.json()
+            update = Update.de_json(data, application.bot)
+        except (json.JSONDecodeError, ValueError, TypeError, KeyError):
+            return Response(status_code=400)
+        # Queued, not awaited: Telegram wants a quick 200, and a redelivery is harmless.
+        await application.update_queue.put(update)
+        return Response(status_code=200)
+
+    async def healthz(_: Request) -> Response:
+        try:
+            async with database.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:
+            log.warning("health check: database unreachable")
+            return JSONResponse({"status": "database unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+
+    return Starlette(
+        routes=[
+            Route(WEBHOOK_PATH, receive, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+async def serve(
+    application: ChiboApplication,
+    database: Database,
+    *,
+    public_url: str,
+    listen: str,
+    port: int,
+    secret: str | None,
+) -> None:
+    """Run the Application behind the webhook until uvicorn is told to stop (SIGINT/SIGTERM)."""
+    server = _Server(
+        uvicorn.Config(
+            asgi_app(application, database, secret),
+            host=listen,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+        )
+    )
+    async with application:
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.bot.set_webhook(
+            url=public_url.rstrip("/") + WEBHOOK_PATH,
+            secret_token=secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+        await application.start()
+        try:
+            await server.serve()
+        finally:
+            await application.stop()
