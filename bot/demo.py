@@ -1,0 +1,918 @@
+"""`chibo demo`: the whole product on this machine, with no token and no internet.
+
+The local Bot API emulator runs in-process; the real application polls it, with a fresh
+SQLite database and a fake clock. An organisation shaped like the seeds' (5 cells, 32 party
+members) is built and lives through a quarter, October to December 2026, entirely through
+the bot's chat flows: scheduling, invitations, answers with reasons, check-ins, the roll,
+papers, minutes, one cell late and one cell missing a month. At the end the supervisor asks
+for the quarter's digest; its chart and workbook and one set of minutes are written to a
+folder, and a short summary is printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import unicodedata
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import Enum
+from functools import partial
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import SecretStr
+
+from bot.app import ChiboApplication, build_application
+from bot.clock import FakeClock
+from bot.i18n import Translator
+from bot.logging import configure_logging
+from bot.settings import Settings
+from bot.updates import TrackedUpdateProcessor
+from domain.messages import ArgValue
+from domain.roles import Language
+from emulator import BotApiEmulator, EmuUser, SentMessage
+from scheduler.dispatcher import OutboxDispatcher
+from services.onboarding import create_organisation
+from storage import migrate
+from storage.db import Database
+
+DEMO_TOKEN = "4242424242:CHIBO-DEMO-LOCAL"
+DEMO_BOT_USERNAME = "chibo_demo_bot"
+LANG = Language.VI.value
+TIMEZONE = "Asia/Ho_Chi_Minh"
+ZONE = ZoneInfo(TIMEZONE)
+YEAR = 2026
+QUARTER_MONTHS = (10, 11, 12)
+QUICK_MONTHS = (10, 12)
+START = datetime(YEAR, 10, 1, 8, 0, tzinfo=ZONE)
+# A Monday morning after the quarter: the weekly digest has just gone out.
+DIGEST_MOMENT = datetime(YEAR, 12, 28, 8, 0, tzinfo=ZONE)
+PLANNER_HOUR = 8
+CUTOFF_DAY = 10
+SEED = 2026
+# Share of meetings whose minutes the secretary records in chat (the rest show as missing).
+MINUTES_SHARE = 0.7
+QUICK_MINUTES_SHARE = 0.3
+SETTLE_TIMEOUT = 30.0
+DATABASE_FILE = "chibo-demo.db"
+CHART_FILE = "digest-chart.png"
+WORKBOOK_FILE = "digest.xlsx"
+# The due date the bot proposes for a paper, which the secretary accepts.
+PAPERS_DUE_BEFORE = timedelta(days=3)
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+ORGANISATION = "Đảng bộ Văn phòng UBND tỉnh"
+SUPERVISOR = "Trần Quốc Hùng"
+# Name and size (secretary included) of each cell: 32 party members in all, as in the seeds.
+CELLS = (
+    ("Chi bộ Phòng Tổng hợp", 8),
+    ("Chi bộ Phòng Hành chính - Tổ chức", 7),
+    ("Chi bộ Phòng Quản trị - Tài vụ", 6),
+    ("Chi bộ Phòng Kinh tế", 6),
+    ("Chi bộ Trung tâm Phục vụ hành chính công", 5),
+)
+LATE_CELL, LATE_MONTH = 3, 12
+MISSING_CELL, MISSED_MONTH = 4, 10
+
+FAMILY_NAMES = (
+    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ",
+    "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý",
+)  # fmt: skip
+MIDDLE_NAMES = {
+    "male": ("Văn", "Đức", "Minh", "Quang", "Hữu", "Công", "Ngọc", "Xuân"),
+    "female": ("Thị", "Thu", "Ngọc", "Thanh", "Kim", "Thùy", "Minh", "Hồng"),
+}
+GIVEN_NAMES = {
+    "male": (
+        "An", "Bình", "Cường", "Dũng", "Hải", "Hiếu", "Khang", "Long", "Nam",
+        "Phong", "Quân", "Sơn", "Tâm", "Thắng", "Trung", "Tuấn", "Việt", "Vinh",
+    ),
+    "female": (
+        "Anh", "Châu", "Dung", "Giang", "Hà", "Hạnh", "Hoa", "Hương", "Lan",
+        "Linh", "Mai", "Nhung", "Phương", "Thảo", "Trang", "Vân", "Yến", "Loan",
+    ),
+}  # fmt: skip
+PLACES = ("Hội trường tầng 2", "Phòng họp số 1", "Phòng họp giao ban", "Hội trường nhà B")
+REGULAR_TIMES = ((7, 30), (14, 0), (16, 30))
+THEMES = (
+    "Học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh",
+    "Nâng cao chất lượng sinh hoạt chi bộ",
+    "Phòng, chống suy thoái về tư tưởng chính trị, đạo đức, lối sống",
+    "Chuyển đổi số trong công tác văn phòng",
+    "Dân vận khéo trong cải cách thủ tục hành chính",
+)
+PAPER_TOPICS = (
+    "Vai trò của đảng viên trong thực hiện nhiệm vụ chuyên môn",
+    "Kinh nghiệm nêu gương của cán bộ, đảng viên",
+    "Giải pháp nâng cao chất lượng tham mưu",
+    "Ứng dụng công nghệ thông tin trong giải quyết hồ sơ",
+    "Giữ gìn phẩm chất đạo đức, lối sống của đảng viên",
+)
+ABSENCE_REASONS = (
+    "rsvp.reason.business_trip",
+    "rsvp.reason.illness",
+    "rsvp.reason.family",
+    "rsvp.reason.far_away",
+    "rsvp.reason.other",
+)
+OTHER_REASONS = (
+    "Học lớp bồi dưỡng lý luận chính trị",
+    "Trực tiếp công dân theo lịch",
+    "Tập huấn nghiệp vụ tại Hà Nội",
+)
+CONCLUSIONS = (
+    "Chi bộ thống nhất đánh giá đã hoàn thành tốt nhiệm vụ tháng trước.",
+    "Các đồng chí đảng viên phát huy tinh thần trách nhiệm, giữ kỷ luật phát ngôn.",
+    "Tập trung hoàn thành hồ sơ, báo cáo đúng hạn; không để tồn đọng việc.",
+)
+TASKS = (
+    "Hoàn thành báo cáo tổng kết năm",
+    "Rà soát hồ sơ đảng viên",
+    "Chuẩn bị nội dung sinh hoạt chuyên đề quý sau",
+    "Đôn đốc thu đảng phí",
+    "Cập nhật sổ tay đảng viên điện tử",
+)
+
+
+class DemoError(Exception):
+    """The bot did not behave as the scenario expects; the message says where."""
+
+
+# --- the driver: the emulator and the real application, moved like a user would -----------
+
+
+@dataclass
+class DemoBot:
+    """The real application polling the emulator, with what the scenario does to it."""
+
+    emulator: BotApiEmulator
+    application: ChiboApplication
+    clock: FakeClock
+    database: Database
+    # Whether the planner wakes every morning as the clock moves (reminders, warnings, check-in
+    # prompts, weekly digests). --quick leaves them out: under the Bot API flood limit that
+    # the bot observes (30 messages a second) each message costs time.
+    daily_ticks: bool = True
+
+    @property
+    def translator(self) -> Translator:
+        translator: Translator = self.application.bot_data["chibo"].translator
+        return translator
+
+    @property
+    def dispatcher(self) -> OutboxDispatcher:
+        dispatcher: OutboxDispatcher = self.application.bot_data["dispatcher"]
+        return dispatcher
+
+    def t(self, key: str, **args: ArgValue) -> str:
+        """What the bot says for a catalogue key, in the demo's language."""
+        return self.translator.text(LANG, key, **args)
+
+    def when(self, meeting: PlannedMeeting) -> str:
+        """The meeting's time as every message about it shows it."""
+        return f"🕑 {self.translator.format_datetime(meeting.starts_at, LANG)}"
+
+    async def settle(self, update_id: int) -> None:
+        """Wait until the update is handled and everything it queued has been sent."""
+        processor = self.application.update_processor
+        assert isinstance(processor, TrackedUpdateProcessor)
+        async with asyncio.timeout(SETTLE_TIMEOUT):
+            await processor.wait_finished(update_id)
+        await self.dispatcher.drain()
+
+    async def send(self, user: EmuUser, text: str) -> SentMessage:
+        """The user writes in the private chat; returns the bot's latest message there."""
+        await self.settle(self.emulator.send_text(user, text))
+        return self.last(user)
+
+    async def send_file(self, user: EmuUser, name: str, content: bytes) -> SentMessage:
+        update_id = self.emulator.send_document(user, name, content, "application/pdf")
+        await self.settle(update_id)
+        return self.last(user)
+
+    async def press(self, user: EmuUser, message: SentMessage, label: str) -> SentMessage:
+        """The user presses a button; returns that message as it is now (buttons edit it)."""
+        try:
+            update_id = self.emulator.press_button(user, message, text=label)
+        except LookupError as error:
+            raise DemoError(str(error)) from None
+        await self.settle(update_id)
+        pressed = self.emulator.message(message.chat_id, message.message_id)
+        assert pressed is not None
+        return pressed
+
+    def last(self, user: EmuUser) -> SentMessage:
+        message = self.emulator.last_message(user.id)
+        if message is None:
+            raise DemoError(f"the bot said nothing to {user.first_name}")
+        return message
+
+    def latest_with_button(
+        self, user: EmuUser, label: str, containing: str = ""
+    ) -> SentMessage | None:
+        for message in reversed(self.emulator.messages(user.id, include_deleted=False)):
+            if label in message.button_texts() and containing in (message.text or ""):
+                return message
+        return None
+
+    def messages_since(self, user: EmuUser, count: int) -> list[SentMessage]:
+        return self.emulator.messages(user.id)[count:]
+
+    async def run_planner(self) -> None:
+        """What the planner job does on its tick, then everything it queued is sent."""
+        await self.application.bot_data["planner"].run(DEMO_BOT_USERNAME)
+        await self.dispatcher.drain()
+
+    async def advance_to(self, moment: datetime) -> None:
+        """Move the clock forward; the planner wakes every morning on the way and at
+        ``moment``, unless daily ticks are off."""
+        if not self.daily_ticks:
+            self.clock.set(max(moment, self.clock.now()))
+            return
+        day = self.clock.now().astimezone(ZONE).date() + timedelta(days=1)
+        while (morning := _at(day, PLANNER_HOUR)) < moment:
+            self.clock.set(morning)
+            await self.run_planner()
+            day += timedelta(days=1)
+        self.clock.set(max(moment, self.clock.now()))
+        await self.run_planner()
+
+    def messages_sent(self) -> int:
+        return sum(
+            1
+            for method in ("sendMessage", "sendDocument")
+            for call in self.emulator.calls(method)
+            if call.ok
+        )
+
+
+def _at(day: date, hour: int) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=ZONE)
+
+
+@asynccontextmanager
+async def running_demo_bot(out: Path, daily_ticks: bool = True) -> AsyncIterator[DemoBot]:
+    """A fresh database, the emulator and the real application polling it, all stopped
+    cleanly at the end."""
+    database = Database(fresh_database_url(out))
+    try:
+        await migrate.upgrade(database)
+        emulator = BotApiEmulator(token=DEMO_TOKEN, bot_username=DEMO_BOT_USERNAME)
+        await emulator.start(host="127.0.0.1", port=0)
+        try:
+            clock = FakeClock(START)
+            settings = demo_settings(emulator, database, out)
+            application = build_application(settings, database, clock)
+            async with polling(application):
+                yield DemoBot(emulator, application, clock, database, daily_ticks)
+        finally:
+            # After the application: an emulator stopped first makes its polling log errors.
+            await emulator.stop()
+    finally:
+        await database.dispose()
+
+
+def demo_settings(emulator: BotApiEmulator, database: Database, out: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=SecretStr(emulator.token),
+        bot_api_url=emulator.base_url,
+        bot_api_file_url=emulator.base_file_url,
+        database_url=database.url.render_as_string(hide_password=False),
+        file_store=out / "files",
+        outbox_poll_seconds=0.2,
+        timezone=TIMEZONE,
+        default_language=Language.VI,
+    )
+
+
+@asynccontextmanager
+async def polling(application: ChiboApplication) -> AsyncIterator[None]:
+    """Started the way `Application.run_polling` starts it, without owning the event loop."""
+    await application.initialize()
+    try:
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=1)
+        try:
+            yield
+        finally:
+            await application.updater.stop()
+            await application.stop()
+    finally:
+        await application.shutdown()
+
+
+def fresh_database_url(out: Path) -> str:
+    """The output folder, created, without the database of a previous run."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = (out / DATABASE_FILE).resolve()
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+# --- the organisation ---------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class DemoCell:
+    index: int
+    name: str
+    secretary: EmuUser
+    members: list[EmuUser]
+
+    @property
+    def people(self) -> list[EmuUser]:
+        return [self.secretary, *self.members]
+
+
+@dataclass
+class DemoOrganisation:
+    supervisor: EmuUser
+    cells: list[DemoCell]
+
+    @property
+    def size(self) -> int:
+        return sum(len(cell.people) for cell in self.cells)
+
+
+def vietnamese_names(rng: random.Random, count: int) -> list[str]:
+    """Distinct full names, family name + middle name + given name."""
+    names: list[str] = []
+    while len(names) < count:
+        gender = rng.choice(("male", "female"))
+        name = " ".join(
+            (
+                rng.choice(FAMILY_NAMES),
+                rng.choice(MIDDLE_NAMES[gender]),
+                rng.choice(GIVEN_NAMES[gender]),
+            )
+        )
+        if name not in names and name != SUPERVISOR:
+            names.append(name)
+    return names
+
+
+async def join(bot: DemoBot, user: EmuUser, token: str) -> None:
+    """Open an invite link and confirm the suggested name (the Telegram name is the full one)."""
+    question = await bot.send(user, f"/start {token}")
+    await bot.press(user, question, f"✅ {user.first_name}")
+
+
+def start_token(message: SentMessage) -> str:
+    marker = f"https://t.me/{DEMO_BOT_USERNAME}?start="
+    text = message.text or ""
+    if marker not in text:
+        raise DemoError(f"no invite link in {text!r}")
+    return text.split(marker, 1)[1].split()[0]
+
+
+async def seed_organisation(bot: DemoBot, rng: random.Random) -> DemoOrganisation:
+    """The organisation, its supervisor, five cells with secretaries and members, all joined
+    through their links as people would."""
+    created = await create_organisation(
+        bot.database, ORGANISATION, bot.clock.now(), cutoff_day=CUTOFF_DAY
+    )
+    supervisor = bot.emulator.user(10_000, SUPERVISOR)
+    await join(bot, supervisor, created.setup_token)
+    names = iter(vietnamese_names(rng, sum(size for _, size in CELLS)))
+    next_id = 10_001
+    cells: list[DemoCell] = []
+    for index, (cell_name, size) in enumerate(CELLS):
+        people = [bot.emulator.user(next_id + n, next(names)) for n in range(size)]
+        next_id += size
+        secretary, members = people[0], people[1:]
+        await join(bot, secretary, start_token(await bot.send(supervisor, f"/newcell {cell_name}")))
+        member_token = start_token(await bot.send(secretary, "/invite"))
+        for member in members:
+            await join(bot, member, member_token)
+        cells.append(DemoCell(index, cell_name, secretary, members))
+    return DemoOrganisation(supervisor, cells)
+
+
+# --- the quarter's plan -------------------------------------------------------------------
+
+
+class Answer(Enum):
+    ATTEND = "attend"
+    ABSENT = "absent"
+    SILENT = "silent"
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """What one person does about one meeting."""
+
+    answer: Answer
+    reason: str | None = None  # the catalogue key of the reason's button
+    note: str | None = None  # typed after the "other reason" button
+    checks_in: bool = False
+    comes: bool = False
+
+
+class PaperOutcome(Enum):
+    ON_TIME = "on time"
+    LATE = "late"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class PlannedPaper:
+    author: EmuUser
+    topic: str
+    outcome: PaperOutcome
+
+
+@dataclass(eq=False)
+class PlannedMeeting:
+    cell: DemoCell
+    kind: str  # the catalogue key of the kind, e.g. meeting.kind.regular
+    starts_at: datetime
+    place: str
+    theme: str | None
+    late: bool
+    attendance: dict[EmuUser, Attendance]
+    papers: list[PlannedPaper]
+    minutes: bool
+    present: int = 0
+    expected: int = 0
+
+    @property
+    def thematic(self) -> bool:
+        return self.kind == "meeting.kind.thematic"
+
+
+@dataclass
+class QuarterPlan:
+    months: tuple[int, ...]
+    meetings: list[PlannedMeeting] = field(default_factory=list)
+
+    def in_month(self, month: int) -> list[PlannedMeeting]:
+        return [m for m in self.meetings if m.starts_at.month == month]
+
+
+def plan_attendance(rng: random.Random, cell: DemoCell) -> dict[EmuUser, Attendance]:
+    """Most come, a few excuse themselves with a reason, now and then one never answers."""
+    plans = {cell.secretary: Attendance(Answer.ATTEND, checks_in=True, comes=True)}
+    for member in cell.members:
+        draw = rng.random()
+        if draw < 0.86:
+            comes = rng.random() < 0.97
+            plans[member] = Attendance(
+                Answer.ATTEND, checks_in=comes and rng.random() < 0.6, comes=comes
+            )
+        elif draw < 0.96:
+            reason = rng.choice(ABSENCE_REASONS)
+            note = rng.choice(OTHER_REASONS) if reason == "rsvp.reason.other" else None
+            plans[member] = Attendance(Answer.ABSENT, reason=reason, note=note)
+        else:
+            comes = rng.random() < 0.6
+            plans[member] = Attendance(
+                Answer.SILENT, checks_in=comes and rng.random() < 0.5, comes=comes
+            )
+    return plans
+
+
+def plan_papers(rng: random.Random, cell: DemoCell, theme_index: int) -> list[PlannedPaper]:
+    authors = rng.sample(cell.members, 2)
+    outcomes = rng.choices(list(PaperOutcome), weights=(7, 2, 1), k=2)
+    return [
+        PlannedPaper(author, PAPER_TOPICS[(theme_index + n) % len(PAPER_TOPICS)], outcome)
+        for n, (author, outcome) in enumerate(zip(authors, outcomes, strict=True))
+    ]
+
+
+def regular_start(rng: random.Random, cell: DemoCell, month: int) -> datetime:
+    if (cell.index, month) == (LATE_CELL, LATE_MONTH):
+        return datetime(YEAR, month, 15, 14, 0, tzinfo=ZONE)
+    hour, minute = rng.choice(REGULAR_TIMES)
+    return datetime(YEAR, month, rng.randint(3, CUTOFF_DAY - 1), hour, minute, tzinfo=ZONE)
+
+
+def thematic_month(cell: DemoCell, months: Sequence[int]) -> int:
+    """Spread over the quarter; the cell that misses October makes up in December."""
+    rotation = (months[0], months[-1], months[len(months) // 2], months[0], months[-1])
+    return rotation[cell.index % len(rotation)]
+
+
+def plan_quarter(rng: random.Random, organisation: DemoOrganisation, quick: bool) -> QuarterPlan:
+    plan = QuarterPlan(QUICK_MONTHS if quick else QUARTER_MONTHS)
+    minutes_share = QUICK_MINUTES_SHARE if quick else MINUTES_SHARE
+    for month in plan.months:
+        for cell in organisation.cells:
+            if (cell.index, month) != (MISSING_CELL, MISSED_MONTH):
+                plan.meetings.append(
+                    PlannedMeeting(
+                        cell,
+                        "meeting.kind.regular",
+                        regular_start(rng, cell, month),
+                        rng.choice(PLACES),
+                        None,
+                        (cell.index, month) == (LATE_CELL, LATE_MONTH),
+                        plan_attendance(rng, cell),
+                        [],
+                        minutes=rng.random() < minutes_share,
+                    )
+                )
+            if thematic_month(cell, plan.months) == month:
+                theme = (cell.index + month) % len(THEMES)
+                plan.meetings.append(
+                    PlannedMeeting(
+                        cell,
+                        "meeting.kind.thematic",
+                        datetime(YEAR, month, rng.randint(17, 24), 8, 0, tzinfo=ZONE),
+                        PLACES[0],
+                        THEMES[theme],
+                        False,
+                        plan_attendance(rng, cell),
+                        plan_papers(rng, cell, theme),
+                        minutes=rng.random() < minutes_share,
+                    )
+                )
+        # Minutes for at least one meeting a month, whatever the draw: the first cell's.
+        plan.in_month(month)[0].minutes = True
+    return plan
+
+
+# --- the chat flows -----------------------------------------------------------------------
+
+
+async def schedule_and_invite(bot: DemoBot, meeting: PlannedMeeting) -> None:
+    """/schedule → kind → date → (late confirmation) → place → (theme) → create → invite."""
+    secretary = meeting.cell.secretary
+    kinds = await bot.send(secretary, "/schedule")
+    await bot.press(secretary, kinds, bot.t(meeting.kind))
+    reply = await bot.send(secretary, f"{meeting.starts_at:%d/%m/%Y %H:%M}")
+    if bot.t("schedule.late_yes") in reply.button_texts():
+        await bot.press(secretary, reply, bot.t("schedule.late_yes"))
+    confirm = await bot.send(secretary, meeting.place)
+    if meeting.theme is not None:
+        confirm = await bot.send(secretary, meeting.theme)
+    card = await bot.press(secretary, confirm, bot.t("schedule.create"))
+    await bot.press(secretary, card, bot.t("meeting.broadcast"))
+    if meeting.papers:
+        await assign_papers(bot, meeting)
+
+
+async def assign_papers(bot: DemoBot, meeting: PlannedMeeting) -> None:
+    secretary = meeting.cell.secretary
+    card = await open_meeting_card(bot, meeting)
+    view = await bot.press(secretary, card, bot.t("meeting.papers"))
+    for paper in meeting.papers:
+        picker = await bot.press(secretary, view, bot.t("paper.assign"))
+        await bot.press(secretary, picker, paper.author.first_name)
+        due_question = await bot.send(secretary, paper.topic)
+        [default] = [b for b in due_question.button_texts() if b.startswith("📅")]
+        view = await bot.press(secretary, due_question, default)
+
+
+async def open_meeting_card(bot: DemoBot, meeting: PlannedMeeting) -> SentMessage:
+    secretary = meeting.cell.secretary
+    plan = await bot.send(secretary, "/meetings")
+    day = f"{meeting.starts_at:%d/%m}"
+    labels = [b for b in plan.button_texts() if day in b]
+    if not labels:
+        raise DemoError(f"no meeting on {day} in /meetings: {plan.button_texts()}")
+    return await bot.press(secretary, plan, labels[0])
+
+
+async def answer_invitations(bot: DemoBot, meeting: PlannedMeeting) -> None:
+    for person, plan in meeting.attendance.items():
+        if plan.answer is Answer.SILENT:
+            continue
+        invitation = bot.latest_with_button(person, bot.t("rsvp.attend"), bot.when(meeting))
+        if invitation is None or "📣" not in (invitation.text or ""):
+            raise DemoError(f"{person.first_name} got no invitation")
+        if plan.answer is Answer.ATTEND:
+            await bot.press(person, invitation, bot.t("rsvp.attend"))
+            continue
+        assert plan.reason is not None
+        reasons = await bot.press(person, invitation, bot.t("rsvp.absent"))
+        await bot.press(person, reasons, bot.t(plan.reason))
+        if plan.note is not None:
+            await bot.send(person, plan.note)
+
+
+async def check_in(bot: DemoBot, meeting: PlannedMeeting) -> None:
+    """Those who check themselves in press the button of the prompt the planner sent, or
+    type /checkin when the planner does not wake (--quick)."""
+    done = bot.t("checkin.done", summary="").strip()
+    for person, plan in meeting.attendance.items():
+        if not plan.checks_in:
+            continue
+        if bot.daily_ticks:
+            prompt = bot.latest_with_button(person, bot.t("checkin.button"), bot.when(meeting))
+            if prompt is None:
+                raise DemoError(f"{person.first_name} got no check-in prompt")
+            reply = await bot.press(person, prompt, bot.t("checkin.button"))
+        else:
+            reply = await bot.send(person, "/checkin")
+        if not (reply.text or "").startswith(done):
+            raise DemoError(f"{person.first_name} could not check in: {reply.text!r}")
+
+
+ROLL_MARKS = ("✅", "🟡", "❌")  # the order a press moves through: present, excused, absent
+
+
+def roll_target(plan: Attendance) -> str:
+    if plan.comes:
+        return "✅"
+    return "🟡" if plan.answer is Answer.ABSENT else "❌"
+
+
+async def take_roll(bot: DemoBot, meeting: PlannedMeeting) -> None:
+    """Open the roll, correct it to who really came, count it and close it."""
+    secretary = meeting.cell.secretary
+    overview = await bot.send(secretary, "/attendance")
+    roll = await bot.press(secretary, overview, bot.t("attendance.open_roll"))
+    for person, plan in meeting.attendance.items():
+        label = roll_label(roll, person)
+        presses = (ROLL_MARKS.index(roll_target(plan)) - ROLL_MARKS.index(label[0])) % 3
+        for _ in range(presses):
+            roll = await bot.press(secretary, roll, roll_label(roll, person))
+    marks = [roll_label(roll, person)[0] for person in meeting.attendance]
+    meeting.present, meeting.expected = marks.count("✅"), len(marks)
+    await bot.press(secretary, roll, bot.t("roll.close"))
+
+
+def roll_label(roll: SentMessage, person: EmuUser) -> str:
+    for label in roll.button_texts():
+        if f" {person.first_name} — " in label:
+            return label
+    raise DemoError(f"{person.first_name} is not on the roll: {roll.button_texts()}")
+
+
+async def submit_paper(bot: DemoBot, paper: PlannedPaper) -> None:
+    given_names = " ".join(paper.author.first_name.split()[-2:])
+    await bot.send_file(paper.author, f"tham-luan-{ascii_slug(given_names)}.pdf", PDF)
+
+
+def ascii_slug(text: str) -> str:
+    """File names anyone can type: "Đức Phong" → "duc-phong"."""
+    plain = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
+    return "-".join("".join(c for c in plain if not unicodedata.combining(c)).lower().split())
+
+
+async def record_minutes(bot: DemoBot, meeting: PlannedMeeting, rng: random.Random) -> None:
+    """Chair, note-taker, a conclusion, the resolution with one task, the vote, finished."""
+    secretary = meeting.cell.secretary
+    came = [p for p, plan in meeting.attendance.items() if plan.comes and p is not secretary]
+    came = came or [secretary]
+    editor = await open_minutes(bot, meeting)
+    editor = await type_after(bot, secretary, editor, "minutes.chair_button", secretary.first_name)
+    editor = await type_after(
+        bot, secretary, editor, "minutes.note_taker_button", came[0].first_name
+    )
+    [first_item] = [b for b in editor.button_texts() if b.startswith("1. ")]
+    item = await bot.press(secretary, editor, first_item)
+    await type_after(bot, secretary, item, "minutes.conclusion_button", rng.choice(CONCLUSIONS))
+    resolution = await bot.press(secretary, bot.last(secretary), bot.t("minutes.resolution_button"))
+    next_month = (meeting.starts_at.replace(day=1) + timedelta(days=32)).strftime("%m/%Y")
+    resolution = await type_after(
+        bot,
+        secretary,
+        resolution,
+        "resolution.text_button",
+        f"Chi bộ thống nhất nhiệm vụ trọng tâm tháng {next_month}:\n"
+        "Hoàn thành các nhiệm vụ chuyên môn đúng tiến độ.",
+    )
+    members = await bot.press(secretary, resolution, bot.t("resolution.task_button"))
+    await bot.press(secretary, members, rng.choice(came).first_name)
+    due = (meeting.starts_at + timedelta(days=30)).date()
+    resolution = await bot.send(secretary, f"{rng.choice(TASKS)}; {due:%d/%m/%Y}")
+    abstain = 1 if meeting.present > 5 and rng.random() < 0.3 else 0
+    await bot.press(secretary, resolution, bot.t("resolution.vote_button"))
+    voted = await bot.send(secretary, f"{meeting.present - abstain} 0 {abstain}")
+    editor = await bot.press(secretary, voted, bot.t("resolution.back"))
+    await bot.press(secretary, editor, bot.t("minutes.finish"))
+
+
+async def open_minutes(bot: DemoBot, meeting: PlannedMeeting) -> SentMessage:
+    secretary = meeting.cell.secretary
+    history = await bot.send(secretary, "/minutes")
+    day = f"{meeting.starts_at:%d/%m}"
+    labels = [b for b in history.button_texts() if day in b]
+    if not labels:
+        raise DemoError(f"no minutes for {day} in /minutes: {history.button_texts()}")
+    return await bot.press(secretary, history, labels[0])
+
+
+async def type_after(
+    bot: DemoBot, user: EmuUser, message: SentMessage, button_key: str, text: str
+) -> SentMessage:
+    """Press the button that asks for a text, type it; returns the bot's answer."""
+    await bot.press(user, message, bot.t(button_key))
+    return await bot.send(user, text)
+
+
+# --- the quarter, in the order things happen ----------------------------------------------
+
+
+@dataclass(order=True)
+class Step:
+    at: datetime
+    order: int
+    action: Callable[[], Awaitable[None]] = field(compare=False)
+
+
+def quarter_steps(bot: DemoBot, plan: QuarterPlan, rng: random.Random) -> list[Step]:
+    """Each month the secretaries plan on the 1st and members answer; then every meeting
+    runs its course: papers in, check-in, roll, minutes."""
+    steps: list[Step] = []
+
+    def add(at: datetime, action: Callable[[], Awaitable[None]]) -> None:
+        steps.append(Step(at, len(steps), action))
+
+    for month in plan.months:
+        add(datetime(YEAR, month, 1, 9, 0, tzinfo=ZONE), partial(plan_month, bot, plan, month))
+    for meeting in plan.meetings:
+        start = meeting.starts_at
+        for paper in meeting.papers:
+            submitted = {
+                PaperOutcome.ON_TIME: start - PAPERS_DUE_BEFORE - timedelta(days=1),
+                PaperOutcome.LATE: start - timedelta(hours=3),
+            }.get(paper.outcome)
+            if submitted is not None:
+                add(submitted, partial(submit_paper, bot, paper))
+        add(start - timedelta(minutes=20), partial(check_in, bot, meeting))
+        add(start + timedelta(minutes=45), partial(take_roll, bot, meeting))
+        if meeting.minutes:
+            add(start + timedelta(hours=3), partial(record_minutes, bot, meeting, rng))
+    return sorted(steps)
+
+
+async def plan_month(bot: DemoBot, plan: QuarterPlan, month: int) -> None:
+    for meeting in plan.in_month(month):
+        await schedule_and_invite(bot, meeting)
+        await answer_invitations(bot, meeting)
+
+
+async def play_quarter(bot: DemoBot, plan: QuarterPlan, rng: random.Random) -> None:
+    for step in quarter_steps(bot, plan, rng):
+        await bot.advance_to(step.at)
+        await step.action()
+
+
+# --- what the demo leaves behind ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Document:
+    file_name: str
+    content: bytes
+
+
+async def export_minutes(bot: DemoBot, meeting: PlannedMeeting) -> Document:
+    secretary = meeting.cell.secretary
+    editor = await open_minutes(bot, meeting)
+    before = bot.emulator.message_count(secretary.id)
+    await bot.press(secretary, editor, bot.t("minutes.export"))
+    for message in bot.messages_since(secretary, before):
+        if message.document and message.document.get("file_name", "").endswith(".docx"):
+            return Document(message.document["file_name"], message.content or b"")
+    raise DemoError("the bot sent no .docx for the minutes")
+
+
+async def quarter_digest(bot: DemoBot, supervisor: EmuUser) -> tuple[Document, Document]:
+    """/digest → this quarter: the chart (PNG) and the workbook (XLSX) that follow."""
+    menu = await bot.send(supervisor, "/digest")
+    quarter = bot.t("digest.period.quarter")
+    if quarter not in menu.button_texts():
+        raise DemoError(
+            f"/digest offered no {quarter!r} button (is the digest in this version?); "
+            f"the bot said {menu.text!r}"
+        )
+    before = bot.emulator.message_count(supervisor.id)
+    await bot.press(supervisor, menu, quarter)
+    sent = bot.messages_since(supervisor, before)
+    return _document(sent, ".png"), _document(sent, ".xlsx")
+
+
+def _document(messages: list[SentMessage], suffix: str) -> Document:
+    for message in messages:
+        name = (message.document or {}).get("file_name", "")
+        if name.lower().endswith(suffix):
+            return Document(name, message.content or b"")
+    raise DemoError(f"the digest came without a {suffix} document")
+
+
+@dataclass
+class DemoReport:
+    out: Path
+    organisation: DemoOrganisation
+    plan: QuarterPlan
+    files: dict[str, str]  # file name → what it is
+    messages_sent: int
+    seconds: float
+    problems: list[str]
+
+    @property
+    def held(self) -> list[PlannedMeeting]:
+        return [m for m in self.plan.meetings if m.expected]
+
+    @property
+    def attendance_mean(self) -> float:
+        rates = [m.present / m.expected for m in self.held]
+        return sum(rates) / len(rates) if rates else 0.0
+
+    def render(self) -> str:
+        lines = [
+            f"chibo demo: {ORGANISATION}, a quarter played in {self.seconds:.0f} s "
+            f"({self._months()})",
+            *self._figures(),
+            f"Files in {self.out.resolve()}:",
+            *(f"  {name:<28} {what}" for name, what in self.files.items()),
+        ]
+        lines += [f"Not produced: {problem}" for problem in self.problems]
+        return "\n".join(lines)
+
+    def _months(self) -> str:
+        played = ", ".join(f"{month:02d}/{YEAR}" for month in self.plan.months)
+        skipped = [m for m in QUARTER_MONTHS if m not in self.plan.months]
+        if not skipped:
+            return f"months {played}"
+        return f"months {played}; --quick skips {', '.join(f'{m:02d}/{YEAR}' for m in skipped)}"
+
+    def _figures(self) -> list[str]:
+        cells = self.organisation.cells
+        regular = sum(1 for m in self.held if not m.thematic)
+        papers = [p for m in self.plan.meetings for p in m.papers]
+        submitted = sum(1 for p in papers if p.outcome is not PaperOutcome.MISSING)
+        late_papers = sum(1 for p in papers if p.outcome is PaperOutcome.LATE)
+        [late] = [m for m in self.plan.meetings if m.late]
+        return [
+            f"  cells: {len(cells)}; members: {self.organisation.size}; supervisor: {SUPERVISOR}",
+            f"  meetings held: {len(self.held)} ({regular} regular, "
+            f"{len(self.held) - regular} thematic); mean attendance {self.attendance_mean:.0%}",
+            f"  late cell: {late.cell.name}, regular meeting of {late.starts_at:%m/%Y} held on "
+            f"{late.starts_at:%d/%m}, after the cutoff (day {CUTOFF_DAY})",
+            f"  missed month: {cells[MISSING_CELL].name}, no regular meeting in "
+            f"{MISSED_MONTH:02d}/{YEAR}",
+            f"  papers: {len(papers)} assigned, {submitted} submitted ({late_papers} late); "
+            f"minutes recorded for {sum(1 for m in self.held if m.minutes)} meetings",
+            f"  messages sent by the bot (sendMessage + sendDocument): {self.messages_sent}",
+        ]
+
+
+async def run_demo(out: Path, *, quick: bool = False) -> DemoReport:
+    """Play the quarter and write the digest and one set of minutes into ``out``."""
+    began = time.monotonic()
+    rng = random.Random(SEED)
+    async with running_demo_bot(out, daily_ticks=not quick) as bot:
+        organisation = await seed_organisation(bot, rng)
+        plan = plan_quarter(rng, organisation, quick)
+        await play_quarter(bot, plan, rng)
+        await bot.advance_to(DIGEST_MOMENT)
+        await bot.run_planner()  # the weekly digest, even with daily ticks off
+        files, problems = await write_documents(bot, out, organisation, plan)
+        messages_sent = bot.messages_sent()
+    return DemoReport(
+        out, organisation, plan, files, messages_sent, time.monotonic() - began, problems
+    )
+
+
+async def write_documents(
+    bot: DemoBot, out: Path, organisation: DemoOrganisation, plan: QuarterPlan
+) -> tuple[dict[str, str], list[str]]:
+    """The minutes, then the digest; a missing digest is reported, the minutes still kept."""
+    files = {DATABASE_FILE: "the demo's database (SQLite)"}
+    exported = showcase_minutes(plan)
+    minutes = await export_minutes(bot, exported)
+    minutes_file = f"bien-ban-{exported.starts_at:%Y-%m-%d}.docx"
+    (out / minutes_file).write_bytes(minutes.content)
+    files[minutes_file] = f"minutes: {exported.cell.name}, {exported.starts_at:%d/%m/%Y}"
+    try:
+        chart, workbook = await quarter_digest(bot, organisation.supervisor)
+    except DemoError as error:
+        return files, [f"the quarter's digest ({error})"]
+    (out / CHART_FILE).write_bytes(chart.content)
+    (out / WORKBOOK_FILE).write_bytes(workbook.content)
+    files[CHART_FILE] = "digest of the quarter: attendance per cell"
+    files[WORKBOOK_FILE] = "digest of the quarter: summary, a sheet per cell, members at risk"
+    return files, []
+
+
+def showcase_minutes(plan: QuarterPlan) -> PlannedMeeting:
+    """The last month's best-attended regular meeting with minutes: a typical document."""
+    recorded = [
+        m for m in plan.meetings if m.minutes and m.expected and not m.thematic and not m.late
+    ]
+    return max(recorded, key=lambda m: (m.starts_at.month, m.present / m.expected))
+
+
+def demo_command(out: Path, quick: bool) -> tuple[str, int]:
+    """For the CLI: quiet logs, the summary to print, and the exit status."""
+    configure_logging("WARNING", [DEMO_TOKEN])
+    # The demo keeps the dispatcher busy on purpose; APScheduler's note that a poll was
+    # skipped meanwhile is noise here.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    report = asyncio.run(run_demo(out, quick=quick))
+    return report.render(), 1 if report.problems else 0
