@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
@@ -76,6 +77,7 @@ def build_application(settings: Settings, database: Database, clock: Clock) -> C
         application.bot,
         lambda method, chat_id, payload: outbox_call(method, chat_id, payload, translator, files),
         clock,
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
     )
     job_queue = application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is a dependency"

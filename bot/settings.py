@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     member_invite_days: int = Field(default=14, ge=1, le=365)
     outbox_poll_seconds: float = Field(default=2.0, gt=0)
     planner_seconds: float = Field(default=60.0, gt=0)
+    # How long a dispatcher holds the messages it claimed; a crashed one's go to another then.
+    outbox_lease_seconds: float = Field(default=120.0, gt=0)
     concurrent_updates: int = Field(default=1, ge=1, le=256)
     # Share of the expected members who must be present for a valid meeting, e.g. "2/3".
     quorum: Fraction = Fraction(2, 3)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +28,7 @@ from storage.models import Base
 TOKEN = "123456:TEST-TOKEN-do-not-log-me"
 BOT_USERNAME = "chibo_test_bot"
 SETTLE_TIMEOUT = 10.0
+EVENTUALLY_TIMEOUT = 60.0
 
 
 @dataclass
@@ -222,3 +223,10 @@ async def plan_and_send(bot: RunningBot) -> int:
     queued = await bot.application.bot_data["planner"].run(BOT_USERNAME)
     await bot.dispatcher.drain()
     return int(queued)
+
+
+async def eventually(condition: Callable[[], bool]) -> None:
+    """Wait until ``condition`` holds: for effects of another process, with no event to await."""
+    async with asyncio.timeout(EVENTUALLY_TIMEOUT):
+        while not condition():  # noqa: ASYNC110 - the condition is another process's doing
+            await asyncio.sleep(0.02)

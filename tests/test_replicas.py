@@ -22,7 +22,7 @@ from services import outbox
 from services.onboarding import create_organisation
 from storage.db import Database
 from storage.models import PendingInput
-from tests.harness import TOKEN
+from tests.harness import TOKEN, eventually
 
 
 @asynccontextmanager
@@ -106,9 +106,7 @@ async def test_two_replicas_apply_each_update_and_message_once(
         ]
         # The replicas' own timers may take a share too: three dispatchers at once.
         await asyncio.gather(*(d.drain() for d in dispatchers))
-        async with asyncio.timeout(30):
-            while sum(len(emulator.messages(m.id)) for m in members) < 500:
-                await asyncio.sleep(0.05)
+        await eventually(lambda: sum(len(emulator.messages(m.id)) for m in members) >= 500)
         await asyncio.sleep(0.5)  # anything doubled would have arrived by now
         assert sorted({len(emulator.messages(m.id)) for m in members}) == [1]
         assert len(emulator.calls("sendMessage")) == 500 + 1
