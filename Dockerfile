@@ -1,7 +1,8 @@
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
-    CHIBO_DATABASE_URL=sqlite+aiosqlite:////data/chibo.db
+    CHIBO_DATABASE_URL=sqlite+aiosqlite:////data/chibo.db \
+    CHIBO_FILE_STORE=/data/files
 WORKDIR /app
 
 COPY pyproject.toml README.md hatch_build.py ./
