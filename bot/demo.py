@@ -286,6 +286,8 @@ def demo_settings(emulator: BotApiEmulator, database: Database, out: Path) -> Se
         database_url=database.url.render_as_string(hide_password=False),
         file_store=out / "files",
         outbox_poll_seconds=0.2,
+        # The planner wakes when the fake clock moves (DemoBot.advance_to), not on wall time.
+        planner_seconds=3600,
         timezone=TIMEZONE,
         default_language=Language.VI,
     )
@@ -820,7 +822,11 @@ class DemoReport:
 
     @property
     def attendance_mean(self) -> float:
-        rates = [m.present / m.expected for m in self.held]
+        """The mean of the cells' rates, each the mean of its meetings', as the digest counts."""
+        by_cell: dict[DemoCell, list[float]] = {}
+        for meeting in self.held:
+            by_cell.setdefault(meeting.cell, []).append(meeting.present / meeting.expected)
+        rates = [sum(cell_rates) / len(cell_rates) for cell_rates in by_cell.values()]
         return sum(rates) / len(rates) if rates else 0.0
 
     def render(self) -> str:

@@ -67,7 +67,8 @@ def configure_logging(level: str, secrets: list[str], stream: Any = None) -> Non
         "httpx": logging.WARNING,
         "httpcore": logging.WARNING,
         "telegram": logging.INFO,
-        "apscheduler": logging.WARNING,
+        # A dispatch wake-up while a run is under way is expected, not a warning.
+        "apscheduler": logging.ERROR,
         "aiosqlite": logging.WARNING,
         "sqlalchemy": logging.WARNING,
         "tornado": logging.INFO,

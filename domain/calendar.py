@@ -34,6 +34,9 @@ class Month:
     def next(self) -> Month:
         return Month(self.year + self.month // 12, self.month % 12 + 1)
 
+    def previous(self) -> Month:
+        return Month(self.year - (self.month == 1), 12 if self.month == 1 else self.month - 1)
+
     def first_day(self) -> date:
         return date(self.year, self.month, 1)
 
@@ -79,6 +82,18 @@ def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
 
 def _morning(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, MORNING, tzinfo=zone)
+
+
+def months_to_check(period_start: datetime, now: datetime, zone: ZoneInfo) -> list[Month]:
+    """The months a report looks back on for a missed regular meeting: the one before now's,
+    and every month of the period that is already over."""
+    current = Month.of(now, zone)
+    months = {current.previous()}
+    month = Month.of(period_start, zone)
+    while month < current:
+        months.add(month)
+        month = month.next()
+    return sorted(months)
 
 
 def cutoff_date(month: Month, cutoff_day: int) -> date:

@@ -16,7 +16,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.attendance import ATTENDANCE_NORM, RollStatus, roll_figures
-from domain.calendar import MINUTES_DUE_AFTER, Month, Quarter, cutoff_date, is_after_cutoff
+from domain.calendar import (
+    MINUTES_DUE_AFTER,
+    Month,
+    Quarter,
+    cutoff_date,
+    is_after_cutoff,
+    months_to_check,
+)
 from domain.digest import (
     BehindReason,
     CellFigures,
@@ -165,11 +172,9 @@ async def figures(
     cells = list((await session.scalars(query)).all())
     ids = [cell.id for cell in cells]
     month = Month.of(now, zone)
-    previous_month = Month(
-        month.year - (month.month == 1), 12 if month.month == 1 else month.month - 1
-    )
+    earliest = months_to_check(period.start, now, zone)[0]
     quarter = Quarter.of(now, zone)
-    window_start = min(previous_month.bounds(zone)[0], quarter.bounds(zone)[0], period.start)
+    window_start = min(earliest.bounds(zone)[0], quarter.bounds(zone)[0], period.start)
     window_end = max(month.bounds(zone)[1], quarter.bounds(zone)[1], period.end)
     meetings = (
         list(
@@ -338,7 +343,6 @@ def _cell_figures(
 ) -> CellFigures:
     zone = settings.zone
     month, quarter = Month.of(now, zone), Quarter.of(now, zone)
-    previous = Month(month.year - (month.month == 1), 12 if month.month == 1 else month.month - 1)
     regular = next(
         (
             m
@@ -347,9 +351,8 @@ def _cell_figures(
         ),
         None,
     )
-    had_previous = any(
-        m.kind is MeetingKind.REGULAR and Month.of(m.starts_at, zone) == previous for m in meetings
-    )
+    met_in = {Month.of(m.starts_at, zone) for m in meetings if m.kind is MeetingKind.REGULAR}
+    missed = [m for m in months_to_check(period.start, now, zone) if m not in met_in]
     q_start, q_end = quarter.bounds(zone)
     thematic = next(
         (m for m in meetings if m.kind is MeetingKind.THEMATIC and q_start <= m.starts_at < q_end),
@@ -404,7 +407,7 @@ def _cell_figures(
     behind = []
     if cutoff_passed and state in (RegularState.MISSING, RegularState.LATE):
         behind.append(BehindReason.NO_REGULAR_AT_CUTOFF)
-    if not had_previous:
+    if missed:
         behind.append(BehindReason.MISSED_MONTH)
     if thematic is None and q_end - now <= QUARTER_NEARLY_OVER:
         behind.append(BehindReason.NO_THEMATIC)
@@ -482,6 +485,8 @@ def _percent(value: int | None) -> str:
 
 
 def render_files(digest: DigestFigures, render: Render, stem: str) -> tuple[Attachment, ...]:
+    if not digest.cells:
+        return ()
     chosen = labels(render)
     return (
         Attachment(f"{stem}.png", attendance_chart(digest, chosen)),
@@ -633,6 +638,8 @@ async def weekly(
             key = f"digest:{person_id}:{organisation_id}:{week}"
             if key in done:
                 continue
+            if organisations[organisation_id].created_at >= period.end:
+                continue  # no digest for a week before the organisation existed
             person = people[person_id]
             lang = person.language or settings.default_language
             render = render_for(lang)

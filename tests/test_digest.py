@@ -55,7 +55,9 @@ class Quarter:
 
     async def organisation(self) -> Organisation:
         async with self.database.transaction() as session:
-            organisation = Organisation(name="Đảng bộ Xã", cutoff_day=10, created_at=NOW)
+            organisation = Organisation(
+                name="Đảng bộ Xã", cutoff_day=10, created_at=NOW - timedelta(days=120)
+            )
             session.add(organisation)
         return organisation
 
@@ -331,8 +333,25 @@ async def test_weekly_digest_exactly_once_and_caught_up_after_downtime(
     assert sorted(
         row.key.rsplit(":", 1)[-1] if row.method == "sendDocument" else "message" for row in rows
     ) == ["message", "png", "xlsx"]
-    # The next Monday brings the next week's digest.
-    assert await digest.weekly(database, NOW + timedelta(days=7), SETTINGS, render_for, files) == 1
+    # An organisation created this week has no digest for last week.
+    async with database.transaction() as session:
+        newcomer = Organisation(name="Đảng bộ Mới", cutoff_day=10, created_at=wednesday)
+        session.add(newcomer)
+        await session.flush()
+        session.add(
+            SupervisorScope(
+                person_id=supervisor.id,
+                organisation_id=newcomer.id,
+                cell_id=None,
+                created_at=wednesday,
+            )
+        )
+    assert (
+        await digest.weekly(database, wednesday + timedelta(hours=2), SETTINGS, render_for, files)
+        == 0
+    )
+    # The next Monday brings the next week's digest (both organisations now).
+    assert await digest.weekly(database, NOW + timedelta(days=7), SETTINGS, render_for, files) == 2
 
 
 def select_digest_rows() -> Any:

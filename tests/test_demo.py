@@ -1,0 +1,82 @@
+"""`chibo demo --quick` runs to the end on this machine and leaves files a supervisor opens."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import docx
+import pytest
+from openpyxl import load_workbook
+
+import bot.cli
+from bot.cli import main, parser
+from bot.demo import (
+    CELLS,
+    CHART_FILE,
+    DATABASE_FILE,
+    LATE_CELL,
+    MISSED_MONTH,
+    MISSING_CELL,
+    WORKBOOK_FILE,
+    YEAR,
+    DemoError,
+    run_demo,
+)
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_demo_command_is_wired(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert parser().parse_args(["demo"]).out == Path("demo-output")
+    runs: list[tuple[Path, bool]] = []
+
+    def fake_demo(out: Path, quick: bool) -> tuple[str, int]:
+        runs.append((out, quick))
+        return "summary of the quarter", 0
+
+    # The real logging set-up would outlive this test: it replaces the root handlers.
+    monkeypatch.setattr(bot.cli, "configure_logging", lambda level, secrets: None)
+    monkeypatch.setattr(bot.cli, "demo_command", fake_demo)
+    assert main(["demo", "--quick", "--out", "somewhere"]) == 0
+    assert runs == [(Path("somewhere"), True)]
+    assert capsys.readouterr().out == "summary of the quarter\n"
+
+    def broken_demo(out: Path, quick: bool) -> tuple[str, int]:
+        raise DemoError("no invitation for Lê Văn Minh")
+
+    monkeypatch.setattr(bot.cli, "demo_command", broken_demo)
+    assert main(["demo"]) == 2
+    assert capsys.readouterr().err == (
+        "chibo: error: the demo stopped: no invitation for Lê Văn Minh\n"
+    )
+
+
+def test_a_quick_quarter_leaves_a_chart_a_workbook_and_minutes(tmp_path: Path) -> None:
+    # A database from an earlier run (here: not even a database) is replaced, not reused.
+    (tmp_path / DATABASE_FILE).write_bytes(b"left over from an earlier run")
+
+    report = asyncio.run(run_demo(tmp_path, quick=True))
+
+    assert report.problems == []
+    chart = (tmp_path / CHART_FILE).read_bytes()
+    assert chart.startswith(PNG_SIGNATURE) and len(chart) > 10_000
+
+    summary_sheet = load_workbook(tmp_path / WORKBOOK_FILE).worksheets[0]
+    first_column = {row[0] for row in summary_sheet.iter_rows(values_only=True)}
+    assert {name for name, _ in CELLS} <= first_column
+
+    [minutes_file] = tmp_path.glob("bien-ban-*.docx")
+    minutes = docx.Document(str(minutes_file))
+    assert any("BIÊN BẢN" in paragraph.text for paragraph in minutes.paragraphs)
+
+    printed = report.render()
+    assert CELLS[LATE_CELL][0] in printed and "after the cutoff" in printed
+    assert f"{CELLS[MISSING_CELL][0]}, no regular meeting in {MISSED_MONTH:02d}/{YEAR}" in printed
+    for name in (CHART_FILE, WORKBOOK_FILE, minutes_file.name):
+        assert name in printed
+    assert report.organisation.size == 32 and len(report.organisation.cells) == 5
+    assert 0.5 < report.attendance_mean <= 1
+    assert report.messages_sent > 300
