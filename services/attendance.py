@@ -22,9 +22,9 @@ from domain.attendance import (
 from domain.calendar import Month
 from domain.meetings import REASON_TEXT, AbsenceReason, MeetingStatus, Response
 from domain.messages import N_, Button, Reply, Text
-from domain.permissions import can_manage_cell
 from domain.roles import MemberStatus
 from services import actions, outbox
+from services.access import managed_meeting
 from services.cells import managed_cell
 from services.config import ServiceSettings
 from services.errors import refused
@@ -53,18 +53,6 @@ CHECKIN_PROBLEM_TEXT = {
 
 def new_code() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
-
-
-async def _managed_meeting(
-    session: AsyncSession, caller: Caller, meeting_id: int
-) -> tuple[Meeting, Cell]:
-    _, actor = await require_person(session, caller)
-    meeting = await session.get(Meeting, meeting_id)
-    if meeting is None or not can_manage_cell(actor, meeting.cell_id):
-        raise refused("error.not_manager")
-    cell = await session.get(Cell, meeting.cell_id)
-    assert cell is not None
-    return meeting, cell
 
 
 async def _invitees(session: AsyncSession, meeting_id: int) -> list[tuple[Invitation, Person]]:
@@ -102,7 +90,7 @@ async def overview(
     """/attendance: the next meeting's answers by kind, with names and reasons."""
     async with database.transaction() as session:
         if meeting_id is not None:
-            meeting, cell = await _managed_meeting(session, caller, meeting_id)
+            _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
         else:
             _, actor = await require_person(session, caller)
             picked = await managed_cell(session, caller, actor, cell_id, "attendance.cell", now)
@@ -283,7 +271,7 @@ async def open_roll(
 ) -> Reply:
     """One message with every member and a button each, prefilled from check-ins and answers."""
     async with database.transaction() as session:
-        meeting, cell = await _managed_meeting(session, caller, meeting_id)
+        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
         if meeting.status is MeetingStatus.CANCELLED:
             raise refused("rsvp.cancelled")
         if meeting.roll_closed_at is not None:
@@ -411,7 +399,7 @@ async def cycle(
         invitation = await session.get(Invitation, invitation_id)
         if invitation is None:
             raise refused("error.stale_button")
-        meeting, cell = await _managed_meeting(session, caller, invitation.meeting_id)
+        _, _, meeting, cell = await managed_meeting(session, caller, invitation.meeting_id)
         if meeting.roll_closed_at is not None:
             raise refused("roll.closed")
         if invitation.roll_status is not None and invitation.roll_status.value == seen:
@@ -429,7 +417,7 @@ async def close_roll(
 ) -> Reply:
     """Freeze the roll, give the rate and quorum, and flag a third unexcused absence."""
     async with database.transaction() as session:
-        meeting, cell = await _managed_meeting(session, caller, meeting_id)
+        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
         if meeting.roll_closed_at is not None:
             raise refused("roll.closed")
         if meeting.roll_opened_at is None:

@@ -29,15 +29,16 @@ from domain.meetings import (
     moved,
 )
 from domain.messages import N_, Button, Reply, Text
-from domain.permissions import Actor, can_manage_cell
+from domain.permissions import can_manage_cell
 from services import actions, outbox, pending
+from services.access import managed_meeting
 from services.cells import managed_cell
 from services.config import ServiceSettings
 from services.errors import Refused, refused
 from services.minutes import review_lines
 from services.papers import send_materials_to
 from services.people import Caller, require_person
-from services.views import DATE_PROBLEM_TEXT, KIND_TEXT, summary
+from services.views import DATE_PROBLEM_TEXT, KIND_TEXT, agenda_items, item_title, summary
 from storage.db import Database
 from storage.models import AgendaItem, Cell, Invitation, Meeting, Organisation, Person
 from storage.repositories import active_members
@@ -103,12 +104,12 @@ class Draft:
 
 async def agenda_lines(session: AsyncSession, meeting_id: int) -> list[Text]:
     """The agenda as shown; under the review of last month's tasks, the tasks themselves."""
-    items = await _agenda(session, meeting_id)
+    items = await agenda_items(session, meeting_id)
     if not items:
         return [Text("agenda.empty")]
     lines = []
     for number, item in enumerate(items, start=1):
-        lines.append(Text("agenda.line", {"number": number, "title": _item_title(item)}))
+        lines.append(Text("agenda.line", {"number": number, "title": item_title(item)}))
         if item.title_key == REVIEW_ITEM:
             meeting = await session.get(Meeting, meeting_id)
             assert meeting is not None
@@ -117,36 +118,6 @@ async def agenda_lines(session: AsyncSession, meeting_id: int) -> list[Text]:
                 for line in await review_lines(session, meeting)
             ]
     return lines
-
-
-def _item_title(item: AgendaItem) -> Text | str:
-    return Text(item.title_key) if item.title_key else item.title or ""
-
-
-async def _agenda(session: AsyncSession, meeting_id: int) -> list[AgendaItem]:
-    return list(
-        (
-            await session.scalars(
-                select(AgendaItem)
-                .where(AgendaItem.meeting_id == meeting_id)
-                .order_by(AgendaItem.position, AgendaItem.id)
-            )
-        ).all()
-    )
-
-
-async def _managed_meeting(
-    session: AsyncSession, caller: Caller, meeting_id: int, *, for_update: bool = False
-) -> tuple[Person, Actor, Meeting, Cell]:
-    """The meeting, if the caller manages its cell; ``for_update`` locks its row (PostgreSQL)
-    so that two changes at once (two secretaries, a double press) apply one after another."""
-    person, actor = await require_person(session, caller)
-    meeting = await session.get(Meeting, meeting_id, with_for_update=for_update)
-    if meeting is None or not can_manage_cell(actor, meeting.cell_id):
-        raise refused("error.not_manager")
-    cell = await session.get(Cell, meeting.cell_id)
-    assert cell is not None
-    return person, actor, meeting, cell
 
 
 async def _cutoff_day(session: AsyncSession, cell: Cell) -> int:
@@ -200,7 +171,7 @@ async def continue_draft(
         if cell is None or not can_manage_cell(actor, cell.id):
             raise refused("error.not_manager")
         if draft.meeting_id is not None:
-            await _managed_meeting(session, caller, draft.meeting_id)
+            await managed_meeting(session, caller, draft.meeting_id)
         step_handler = _STEPS.get(step)
         if step_handler is None:
             raise refused("error.stale_button")
@@ -627,7 +598,7 @@ async def create(
 
 async def meeting_card(database: Database, caller: Caller, meeting_id: int, now: datetime) -> Reply:
     async with database.transaction() as session:
-        _, _, meeting, cell = await _managed_meeting(session, caller, meeting_id)
+        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
         await pending.forget(
             session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
         )
@@ -716,7 +687,7 @@ async def agenda_editor(
     notice: Text | None = None,
 ) -> Reply:
     async with database.transaction() as session:
-        _, _, meeting, cell = await _managed_meeting(session, caller, meeting_id)
+        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
         _require_editable(meeting)
         await pending.forget(
             session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
@@ -737,14 +708,14 @@ async def _editor(
     now: datetime,
     notice: Text | None,
 ) -> Reply:
-    items = await _agenda(session, meeting.id)
+    items = await agenda_items(session, meeting.id)
     rows: list[tuple[Button, ...]] = []
     for number, item in enumerate(items, start=1):
         rows.append(
             (
                 await actions.button(
                     session,
-                    Text("agenda.item_button", {"number": number, "title": _item_title(item)}),
+                    Text("agenda.item_button", {"number": number, "title": item_title(item)}),
                     "agenda.item",
                     {"item_id": item.id},
                     telegram_user_id=caller.telegram_user_id,
@@ -788,7 +759,7 @@ async def _managed_item(
     item = await session.get(AgendaItem, item_id)
     if item is None:
         raise refused("error.stale_button")
-    _, _, meeting, cell = await _managed_meeting(session, caller, item.meeting_id)
+    _, _, meeting, cell = await managed_meeting(session, caller, item.meeting_id)
     _require_editable(meeting)
     return item, meeting, cell
 
@@ -798,7 +769,7 @@ async def agenda_item_menu(
 ) -> Reply:
     async with database.transaction() as session:
         item, meeting, _ = await _managed_item(session, caller, item_id)
-        items = await _agenda(session, meeting.id)
+        items = await agenda_items(session, meeting.id)
         number = [i.id for i in items].index(item.id) + 1
 
         async def button(label: str, kind: str, **extra: int) -> Button:
@@ -820,7 +791,7 @@ async def agenda_item_menu(
             now=now,
         )
         return Reply(
-            Text("agenda.item_menu", {"number": number, "title": _item_title(item)}),
+            Text("agenda.item_menu", {"number": number, "title": item_title(item)}),
             (
                 (
                     await button(N_("agenda.up"), "agenda.move", step=-1),
@@ -840,7 +811,7 @@ async def move_agenda_item(
 ) -> Reply:
     async with database.transaction() as session:
         item, meeting, cell = await _managed_item(session, caller, item_id)
-        items = await _agenda(session, meeting.id)
+        items = await agenda_items(session, meeting.id)
         order = moved(
             [i.id for i in items], [i.id for i in items].index(item.id), 1 if step > 0 else -1
         )
@@ -858,7 +829,7 @@ async def remove_agenda_item(
         item, meeting, cell = await _managed_item(session, caller, item_id)
         await session.delete(item)
         await session.flush()
-        for position, remaining in enumerate(await _agenda(session, meeting.id)):
+        for position, remaining in enumerate(await agenda_items(session, meeting.id)):
             remaining.position = position
         await session.flush()
         return await _editor(session, caller, meeting, cell, now, Text("agenda.removed"))
@@ -876,7 +847,7 @@ async def ask_agenda_text(
     async with database.transaction() as session:
         if item_id is not None:
             item, meeting, _ = await _managed_item(session, caller, item_id)
-            number = [i.id for i in await _agenda(session, meeting.id)].index(item.id) + 1
+            number = [i.id for i in await agenda_items(session, meeting.id)].index(item.id) + 1
             await pending.ask(
                 session,
                 telegram_user_id=caller.telegram_user_id,
@@ -885,11 +856,11 @@ async def ask_agenda_text(
                 payload={"item_id": item.id},
                 now=now,
             )
-            return Reply(Text("agenda.ask_edit", {"number": number, "title": _item_title(item)}))
+            return Reply(Text("agenda.ask_edit", {"number": number, "title": item_title(item)}))
         assert meeting_id is not None
-        _, _, meeting, _ = await _managed_meeting(session, caller, meeting_id)
+        _, _, meeting, _ = await managed_meeting(session, caller, meeting_id)
         _require_editable(meeting)
-        if len(await _agenda(session, meeting.id)) >= MAX_AGENDA_ITEMS:
+        if len(await agenda_items(session, meeting.id)) >= MAX_AGENDA_ITEMS:
             raise refused("agenda.too_many", max=MAX_AGENDA_ITEMS)
         await pending.ask(
             session,
@@ -920,9 +891,9 @@ async def write_agenda_text(
             item.title, item.title_key = title, None
         else:
             assert meeting_id is not None
-            _, _, meeting, cell = await _managed_meeting(session, caller, meeting_id)
+            _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
             _require_editable(meeting)
-            count = len(await _agenda(session, meeting.id))
+            count = len(await agenda_items(session, meeting.id))
             if count >= MAX_AGENDA_ITEMS:
                 raise refused("agenda.too_many", max=MAX_AGENDA_ITEMS)
             session.add(AgendaItem(meeting_id=meeting.id, position=count, title=title))
@@ -1002,7 +973,7 @@ async def broadcast(
     """Send the invitation with the agenda, RSVP buttons and a calendar file to every member,
     and to the cell's group when it has one."""
     async with database.transaction() as session:
-        _, _, meeting, cell = await _managed_meeting(session, caller, meeting_id, for_update=True)
+        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id, for_update=True)
         if meeting.status is MeetingStatus.CANCELLED:
             raise refused("rsvp.cancelled")
         if meeting.broadcast_at is not None:
@@ -1139,7 +1110,7 @@ async def ask_new_time(
     database: Database, caller: Caller, meeting_id: int, now: datetime, settings: ServiceSettings
 ) -> Reply:
     async with database.transaction() as session:
-        _, _, meeting, cell = await _managed_meeting(session, caller, meeting_id)
+        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
         _require_ahead(meeting, now)
         draft = Draft(cell.id, meeting.kind, meeting_id=meeting.id, place=meeting.place)
         return await _ask_when(session, caller, cell, draft, now, settings, None)
@@ -1187,7 +1158,7 @@ async def reschedule(
 ) -> Reply:
     async with database.transaction() as session:
         assert draft.meeting_id is not None and draft.starts_at is not None
-        _, _, meeting, cell = await _managed_meeting(
+        _, _, meeting, cell = await managed_meeting(
             session, caller, draft.meeting_id, for_update=True
         )
         _require_ahead(meeting, now)
@@ -1243,7 +1214,7 @@ async def reschedule(
 
 async def ask_cancel(database: Database, caller: Caller, meeting_id: int, now: datetime) -> Reply:
     async with database.transaction() as session:
-        _, _, meeting, cell = await _managed_meeting(session, caller, meeting_id)
+        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
         _require_ahead(meeting, now)
         yes = await actions.button(
             session,
@@ -1270,7 +1241,7 @@ async def cancel(
     database: Database, caller: Caller, meeting_id: int, now: datetime, default_language: str
 ) -> Reply:
     async with database.transaction() as session:
-        _, _, meeting, cell = await _managed_meeting(session, caller, meeting_id, for_update=True)
+        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id, for_update=True)
         if meeting.status is MeetingStatus.CANCELLED:
             return await _card(session, caller, meeting, cell, now, None)
         _require_ahead(meeting, now)

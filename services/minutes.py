@@ -14,7 +14,6 @@ from domain.attendance import RollStatus, roll_figures
 from domain.dates import parse_local_datetime
 from domain.meetings import REASON_TEXT, AbsenceReason, MeetingKind
 from domain.messages import N_, Attachment, Button, Reply, Text
-from domain.permissions import can_manage_cell
 from domain.records import (
     AttendeeLine,
     ItemRecord,
@@ -34,11 +33,12 @@ from domain.resolutions import (
 from domain.roles import MemberStatus
 from reports.minutes import minutes_docx
 from services import actions, outbox, pending
+from services.access import managed_meeting
 from services.cells import managed_cell
 from services.config import ServiceSettings
 from services.errors import refused
 from services.people import Caller, require_person
-from services.views import KIND_TEXT, summary
+from services.views import KIND_TEXT, agenda_items, item_title, summary
 from storage.db import Database
 from storage.models import (
     AgendaItem,
@@ -96,14 +96,10 @@ ROLL_TEXT = {
 async def _managed(
     session: AsyncSession, caller: Caller, meeting_id: int
 ) -> tuple[Person, Meeting, Cell]:
-    person, actor = await require_person(session, caller)
-    meeting = await session.get(Meeting, meeting_id, with_for_update=True)
-    if meeting is None or not can_manage_cell(actor, meeting.cell_id):
-        raise refused("error.not_manager")
+    """A meeting whose minutes the caller may write: their cell's, with the roll closed."""
+    person, _, meeting, cell = await managed_meeting(session, caller, meeting_id, for_update=True)
     if meeting.roll_closed_at is None:
         raise refused("minutes.roll_first")
-    cell = await session.get(Cell, meeting.cell_id)
-    assert cell is not None
     return person, meeting, cell
 
 
@@ -116,22 +112,6 @@ async def _resolution(session: AsyncSession, meeting: Meeting, now: datetime) ->
         session.add(found)
         await session.flush()
     return found
-
-
-def _title(item: AgendaItem) -> Text | str:
-    return Text(item.title_key) if item.title_key else item.title or ""
-
-
-async def _items(session: AsyncSession, meeting_id: int) -> list[AgendaItem]:
-    return list(
-        (
-            await session.scalars(
-                select(AgendaItem)
-                .where(AgendaItem.meeting_id == meeting_id)
-                .order_by(AgendaItem.position, AgendaItem.id)
-            )
-        ).all()
-    )
 
 
 async def _button(
@@ -169,14 +149,14 @@ async def _editor(
     now: datetime,
     notice: Text | None,
 ) -> Reply:
-    items = await _items(session, meeting.id)
+    items = await agenda_items(session, meeting.id)
     resolution = await _resolution(session, meeting, now)
     lines = [
         Text(
             "minutes.item_line",
             {
                 "number": number,
-                "title": _title(item),
+                "title": item_title(item),
                 "mark": "✅" if item.conclusion else "…",
             },
         )
@@ -210,7 +190,7 @@ async def _editor(
                 await _button(
                     session,
                     caller,
-                    Text("minutes.item_button", {"number": number, "title": _title(item)}),
+                    Text("minutes.item_button", {"number": number, "title": item_title(item)}),
                     "minutes.item",
                     now,
                     item_id=item.id,
@@ -294,7 +274,7 @@ async def item_menu(database: Database, caller: Caller, item_id: int, now: datet
             Text(
                 "minutes.item",
                 {
-                    "title": _title(item),
+                    "title": item_title(item),
                     "report": item.report or "—",
                     "opinions": item.opinions or "—",
                     "conclusion": item.conclusion or "—",
@@ -1043,7 +1023,7 @@ async def export(
                 .order_by(Person.full_name)
             )
         ).all()
-        items = await _items(session, meeting.id)
+        items = await agenda_items(session, meeting.id)
         tasks = await _tasks(session, resolution.id) if resolution else []
     figures = roll_figures(
         [i.roll_status for i, _ in roll if i.roll_status is not None], settings.quorum

@@ -29,8 +29,8 @@ from domain.papers import (
     problem_with_content,
     safe_file_name,
 )
-from domain.permissions import can_manage_cell
 from services import actions, outbox, pending
+from services.access import managed_meeting
 from services.config import ServiceSettings
 from services.errors import Refused, refused
 from services.people import Caller, require_person
@@ -128,18 +128,6 @@ async def _stored_file(session: AsyncSession, sha256: str, size: int, now: datet
     return file_id
 
 
-async def _managed_meeting(
-    session: AsyncSession, caller: Caller, meeting_id: int
-) -> tuple[Meeting, Cell]:
-    _, actor = await require_person(session, caller)
-    meeting = await session.get(Meeting, meeting_id)
-    if meeting is None or not can_manage_cell(actor, meeting.cell_id):
-        raise refused("error.not_manager")
-    cell = await session.get(Cell, meeting.cell_id)
-    assert cell is not None
-    return meeting, cell
-
-
 # --- the secretary: assigning and following papers -----------------------------------------
 
 
@@ -151,7 +139,7 @@ async def papers_view(
     notice: Text | None = None,
 ) -> Reply:
     async with database.transaction() as session:
-        meeting, cell = await _managed_meeting(session, caller, meeting_id)
+        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
         return await _papers_view(session, caller, meeting, cell, now, notice)
 
 
@@ -240,7 +228,7 @@ async def _papers_view(
 
 async def pick_member(database: Database, caller: Caller, meeting_id: int, now: datetime) -> Reply:
     async with database.transaction() as session:
-        meeting, cell = await _managed_meeting(session, caller, meeting_id)
+        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
         if meeting.status is MeetingStatus.CANCELLED:
             raise refused("rsvp.cancelled")
         buttons = [
@@ -262,7 +250,7 @@ async def ask_topic(
     database: Database, caller: Caller, meeting_id: int, person_id: int, now: datetime
 ) -> Reply:
     async with database.transaction() as session:
-        meeting, _ = await _managed_meeting(session, caller, meeting_id)
+        _, _, meeting, _ = await managed_meeting(session, caller, meeting_id)
         member = await session.get(Person, person_id)
         if member is None:
             raise refused("error.stale_button")
@@ -289,7 +277,7 @@ async def ask_due(
     if not topic or len(topic) > MAX_AGENDA_ITEM_LENGTH or topic.startswith("/"):
         raise refused("paper.bad_topic")
     async with database.transaction() as session:
-        meeting, _ = await _managed_meeting(session, caller, meeting_id)
+        _, _, meeting, _ = await managed_meeting(session, caller, meeting_id)
         due = default_due(meeting.starts_at)
         payload = {"meeting_id": meeting.id, "person_id": person_id, "topic": topic}
         await pending.ask(
@@ -344,7 +332,7 @@ async def assign(
     settings: ServiceSettings,
 ) -> Reply:
     async with database.transaction() as session:
-        meeting, cell = await _managed_meeting(session, caller, meeting_id)
+        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
         if meeting.status is MeetingStatus.CANCELLED:
             raise refused("rsvp.cancelled")
         if due_at > meeting.starts_at:
@@ -401,7 +389,7 @@ async def papers_zip(
 ) -> Reply:
     """Every current paper of the meeting in one ZIP, named so they sort by assignment."""
     async with database.transaction() as session:
-        meeting, cell = await _managed_meeting(session, caller, meeting_id)
+        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
         assignments = await _assignments(session, meeting.id)
         current = await _current_submissions(session, [a.id for a, _ in assignments])
     buffer = io.BytesIO()
@@ -597,7 +585,7 @@ async def ask_materials(
     database: Database, caller: Caller, meeting_id: int, now: datetime
 ) -> Reply:
     async with database.transaction() as session:
-        meeting, _ = await _managed_meeting(session, caller, meeting_id)
+        _, _, meeting, _ = await managed_meeting(session, caller, meeting_id)
         if meeting.status is MeetingStatus.CANCELLED:
             raise refused("rsvp.cancelled")
         await pending.ask(
@@ -641,11 +629,11 @@ async def add_material(
 ) -> Reply:
     """A document for everyone to study: sent now if the invitation is out, else with it."""
     async with database.transaction() as session:
-        await _managed_meeting(session, caller, meeting_id)
+        await managed_meeting(session, caller, meeting_id)
     content = await _checked_content(document, files)
     sha256 = files.store.put(content)
     async with database.transaction() as session:
-        meeting, cell = await _managed_meeting(session, caller, meeting_id)
+        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
         secretary, _ = await require_person(session, caller)
         material = MeetingMaterial(
             meeting_id=meeting.id,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from domain.dates import DateProblem
 from domain.meetings import MeetingKind
 from domain.messages import N_, Text
-from storage.models import Meeting
+from storage.models import AgendaItem, Meeting
 
 KIND_TEXT = {
     MeetingKind.REGULAR: N_("meeting.kind.regular"),
@@ -33,4 +36,21 @@ def summary(meeting: Meeting, cell_name: str) -> Text:
             "theme": Text("meeting.theme_line", {"theme": meeting.theme}) if meeting.theme else "",
             "late": Text("meeting.late_line") if meeting.late else "",
         },
+    )
+
+
+def item_title(item: AgendaItem) -> Text | str:
+    """A standard item in the reader's language, or the secretary's own words."""
+    return Text(item.title_key) if item.title_key else item.title or ""
+
+
+async def agenda_items(session: AsyncSession, meeting_id: int) -> list[AgendaItem]:
+    return list(
+        (
+            await session.scalars(
+                select(AgendaItem)
+                .where(AgendaItem.meeting_id == meeting_id)
+                .order_by(AgendaItem.position, AgendaItem.id)
+            )
+        ).all()
     )
