@@ -26,10 +26,13 @@ def meeting_ics(entry: CalendarEntry) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", "-//chibo//meetings//VI")
     calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if entry.cancelled else "REQUEST")
+    # PUBLISH: an announcement to add to one's calendar; REQUEST/CANCEL would expect an
+    # organiser to answer, which a cell's calendar file has not.
+    calendar.add("method", "PUBLISH")
     event = Event()
     event.add("uid", entry.uid)
-    event.add("sequence", entry.sequence)
+    # A cancellation must outrank the last version of the event to replace it.
+    event.add("sequence", entry.sequence + 1 if entry.cancelled else entry.sequence)
     event.add("dtstamp", entry.stamp)
     event.add("dtstart", entry.starts_at)
     event.add("dtend", entry.ends_at)

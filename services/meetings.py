@@ -1020,6 +1020,15 @@ async def broadcast(
                 now=now,
                 buttons=await rsvp_buttons(session, meeting.id, None, now),
             )
+            await outbox.enqueue(
+                session,
+                key=f"invite-group-ics:{meeting.id}:{meeting.version}",
+                chat_id=cell.group_chat_id,
+                method="sendDocument",
+                payload=_calendar_payload(meeting, cell.name, agenda, default_language, now),
+                due_at=now,
+                now=now,
+            )
         meeting.broadcast_at = now
         await session.flush()
         reply = await _card(session, caller, meeting, cell, now, None)
@@ -1428,9 +1437,10 @@ async def _proposal(
         moment = datetime.combine(
             date(candidate_month.year, candidate_month.month, cell.pattern_day), at, tzinfo=zone
         )
-        if moment > now:
-            existing = await _existing_regular(session, cell.id, candidate_month, zone, None)
-            return None if existing is not None else moment
+        if moment > now and not await _existing_regular(
+            session, cell.id, candidate_month, zone, None
+        ):
+            return moment
     return None
 
 
