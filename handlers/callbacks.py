@@ -129,7 +129,21 @@ async def _link_group(action: Action, caller: Caller, context: ChiboContext) -> 
     )
 
 
+async def _cells_page(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await cells.cells_overview(
+        context.state.database, caller, context.now(), page=int(action.payload.get("page", 0))
+    )
+
+
+async def _cell_menu(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await cells.cell_menu(
+        context.state.database, caller, _int(action, "cell_id"), context.now()
+    )
+
+
 ROUTES: dict[str, Route] = {
+    "cells.page": _cells_page,
+    "cell.menu": _cell_menu,
     **meeting_routes.ROUTES,
     **attendance_routes.ROUTES,
     **paper_routes.ROUTES,

@@ -17,6 +17,7 @@ from domain.permissions import (
     MemberChange,
     can_create_cell,
     can_manage_cell,
+    can_supervise_cell,
     member_change_refusal,
 )
 from domain.roles import InvitePurpose, MemberStatus, Role
@@ -209,31 +210,39 @@ async def _secretary_link(
     )
 
 
-async def cells_overview(database: Database, caller: Caller, now: datetime) -> Reply:
-    """/cells: the supervisor's cells with secretary, size and group; a secretary link each."""
+CELLS_PAGE_SIZE = 20
+
+
+async def cells_overview(database: Database, caller: Caller, now: datetime, page: int = 0) -> Reply:
+    """/cells: the supervisor's cells with secretary, size and group, a page at a time (an
+    inline keyboard holds at most 100 buttons); a button each opens what can be done."""
     async with database.transaction() as session:
         _, actor = await require_person(session, caller)
         if not actor.is_supervisor:
             raise refused("error.not_supervisor")
+        in_scope = Cell.organisation_id.in_(actor.supervised_organisations) | Cell.id.in_(
+            actor.supervised_cells
+        )
+        total = int(await session.scalar(select(func.count(Cell.id)).where(in_scope)) or 0)
+        if not total:
+            return Reply(Text("cells.none"))
+        pages = -(-total // CELLS_PAGE_SIZE)
+        page = min(max(page, 0), pages - 1)
         cells = (
             await session.scalars(
                 select(Cell)
-                .where(
-                    Cell.organisation_id.in_(actor.supervised_organisations)
-                    | Cell.id.in_(actor.supervised_cells)
-                )
+                .where(in_scope)
                 .order_by(Cell.name)
+                .offset(page * CELLS_PAGE_SIZE)
+                .limit(CELLS_PAGE_SIZE)
             )
         ).all()
-        if not cells:
-            return Reply(Text("cells.none"))
+        ids = [c.id for c in cells]
         sizes: dict[int, int] = dict(
             (
                 await session.execute(
                     select(Membership.cell_id, func.count(Membership.id))
-                    .where(
-                        Membership.cell_id.in_([c.id for c in cells]), Membership.left_at.is_(None)
-                    )
+                    .where(Membership.cell_id.in_(ids), Membership.left_at.is_(None))
                     .group_by(Membership.cell_id)
                 )
             ).all()
@@ -244,7 +253,7 @@ async def cells_overview(database: Database, caller: Caller, now: datetime) -> R
                     select(Membership.cell_id, Person.full_name)
                     .join(Person, Person.id == Membership.person_id)
                     .where(
-                        Membership.cell_id.in_([c.id for c in cells]),
+                        Membership.cell_id.in_(ids),
                         Membership.left_at.is_(None),
                         Membership.role == Role.SECRETARY,
                     )
@@ -265,32 +274,84 @@ async def cells_overview(database: Database, caller: Caller, now: datetime) -> R
             )
             for c in cells
         ]
-        rows = []
-        for cell in cells:
-            if can_create_cell(actor, cell.organisation_id):
-                token = await actions.issue(
+        rows: list[tuple[Button, ...]] = [
+            (
+                await actions.button(
                     session,
-                    "cell.secretary_link",
+                    Text("common.cell_button", {"cell": cell.name}),
+                    "cell.menu",
                     {"cell_id": cell.id},
                     telegram_user_id=caller.telegram_user_id,
                     now=now,
-                )
-                rows.append(
-                    (Button(Text("cells.secretary_link_button", {"cell": cell.name}), token),)
-                )
+                ),
+            )
+            for cell in cells
+        ]
+        navigation = [
+            await actions.button(
+                session,
+                Text(key),
+                "cells.page",
+                {"page": target},
+                telegram_user_id=caller.telegram_user_id,
+                now=now,
+            )
+            for target, key in ((page - 1, N_("common.previous")), (page + 1, N_("common.next")))
+            if 0 <= target < pages
+        ]
+        if navigation:
+            rows.append(tuple(navigation))
+        return Reply(
+            Text("cells.header", {"lines": lines, "page": page + 1, "pages": pages}), tuple(rows)
+        )
+
+
+async def cell_menu(database: Database, caller: Caller, cell_id: int, now: datetime) -> Reply:
+    """What a supervisor can do for one cell: a secretary link, a working group at a meeting."""
+    async with database.transaction() as session:
+        _, actor = await require_person(session, caller)
+        cell = await session.get(Cell, cell_id)
+        if cell is None or not can_supervise_cell(actor, cell.id, cell.organisation_id):
+            raise refused("error.not_supervisor")
+        rows = []
+        if can_create_cell(actor, cell.organisation_id):
             rows.append(
                 (
                     await actions.button(
                         session,
-                        Text("cells.observer_button", {"cell": cell.name}),
-                        "observer.cell",
+                        Text("cells.secretary_link_button", {"cell": cell.name}),
+                        "cell.secretary_link",
                         {"cell_id": cell.id},
                         telegram_user_id=caller.telegram_user_id,
                         now=now,
                     ),
                 )
             )
-        return Reply(Text("cells.header", {"lines": lines}), tuple(rows))
+        rows.append(
+            (
+                await actions.button(
+                    session,
+                    Text("cells.observer_button", {"cell": cell.name}),
+                    "observer.cell",
+                    {"cell_id": cell.id},
+                    telegram_user_id=caller.telegram_user_id,
+                    now=now,
+                ),
+            )
+        )
+        rows.append(
+            (
+                await actions.button(
+                    session,
+                    Text("common.back"),
+                    "cells.page",
+                    {"page": 0},
+                    telegram_user_id=caller.telegram_user_id,
+                    now=now,
+                ),
+            )
+        )
+        return Reply(Text("cells.menu", {"cell": cell.name}), tuple(rows))
 
 
 async def secretary_link(

@@ -125,3 +125,19 @@ async def test_a_group_links_to_one_cell_only(database: Database, clock: FakeClo
     assert refusal.value.text.key == "linkgroup.taken"
     await cells.group_migrated(database, -100500, -100999)
     assert (await cells.link_group(database, a_group, clock.now())).text.key == "linkgroup.done"
+
+
+async def test_many_cells_are_listed_a_page_at_a_time(database: Database, clock: FakeClock) -> None:
+    created = await onboarding.create_organisation(database, "Đảng bộ Tỉnh", clock.now())
+    supervisor = caller(1, "Trần Văn Hùng")
+    await join(database, clock, supervisor, created.setup_token)
+    for number in range(25):
+        await cells.new_cell(
+            database, supervisor, f"Chi bộ {number:02d}", clock.now(), SETTINGS, BOT
+        )
+    first = await cells.cells_overview(database, supervisor, clock.now())
+    assert len(first.buttons) == 21 and first.text.args["pages"] == 2
+    assert [b.text.key for b in first.buttons[-1]] == ["common.next"]
+    second = await cells.cells_overview(database, supervisor, clock.now(), page=1)
+    assert len(second.buttons) == 6 and second.text.args["page"] == 2
+    assert [b.text.key for b in second.buttons[-1]] == ["common.previous"]
