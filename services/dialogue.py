@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -28,263 +29,119 @@ from storage.db import Database
 # The code a secretary shows in the room, typed by a member to check in.
 CHECKIN_CODE = re.compile(rf"\d{{{attendance.CODE_DIGITS}}}")
 
-Answer = Callable[
-    [Database, Caller, str, dict[str, Any], datetime, ServiceSettings, str], Awaitable[Reply]
-]
+
+@dataclass(frozen=True)
+class Answered:
+    """A typed answer to a stored question, with what the use case behind it needs."""
+
+    database: Database
+    caller: Caller
+    text: str
+    payload: dict[str, Any]
+    now: datetime
+    settings: ServiceSettings
+    bot_username: str
+
+    def number(self, name: str) -> int:
+        return int(self.payload[name])
 
 
-async def _name(
-    database: Database,
-    caller: Caller,
-    text: str,
-    payload: dict[str, Any],
-    now: datetime,
-    settings: ServiceSettings,
-    bot_username: str,
-) -> Reply:
-    return await onboarding.confirm_name(
-        database, caller, int(payload["invite_id"]), text, now, settings
-    )
-
-
-async def _cell_name(
-    database: Database,
-    caller: Caller,
-    text: str,
-    payload: dict[str, Any],
-    now: datetime,
-    settings: ServiceSettings,
-    bot_username: str,
-) -> Reply:
-    return await cells.new_cell(
-        database,
-        caller,
-        text,
-        now,
-        settings,
-        bot_username,
-        organisation_id=int(payload["organisation_id"]),
-    )
+Answer = Callable[[Answered], Awaitable[Reply]]
 
 
 def _draft_step(step: str) -> Answer:
-    async def answer(
-        database: Database,
-        caller: Caller,
-        text: str,
-        payload: dict[str, Any],
-        now: datetime,
-        settings: ServiceSettings,
-        bot_username: str,
-    ) -> Reply:
+    async def answer(a: Answered) -> Reply:
         return await meetings.continue_draft(
-            database, caller, Draft.from_json(payload["draft"]), step, now, settings, answer=text
+            a.database,
+            a.caller,
+            Draft.from_json(a.payload["draft"]),
+            step,
+            a.now,
+            a.settings,
+            answer=a.text,
         )
 
     return answer
 
 
-async def _time(
-    database: Database,
-    caller: Caller,
-    text: str,
-    payload: dict[str, Any],
-    now: datetime,
-    settings: ServiceSettings,
-    bot_username: str,
-) -> Reply:
-    return await meetings.at_time_of_day(
-        database,
-        caller,
-        Draft.from_json(payload["draft"]),
-        date.fromisoformat(payload["day"]),
-        text,
-        now,
-        settings,
-    )
-
-
-async def _agenda_add(
-    database: Database,
-    caller: Caller,
-    text: str,
-    payload: dict[str, Any],
-    now: datetime,
-    settings: ServiceSettings,
-    bot_username: str,
-) -> Reply:
-    return await meetings.write_agenda_text(
-        database, caller, text, now, meeting_id=int(payload["meeting_id"])
-    )
-
-
-async def _agenda_edit(
-    database: Database,
-    caller: Caller,
-    text: str,
-    payload: dict[str, Any],
-    now: datetime,
-    settings: ServiceSettings,
-    bot_username: str,
-) -> Reply:
-    return await meetings.write_agenda_text(
-        database, caller, text, now, item_id=int(payload["item_id"])
-    )
-
-
-async def _pattern(
-    database: Database,
-    caller: Caller,
-    text: str,
-    payload: dict[str, Any],
-    now: datetime,
-    settings: ServiceSettings,
-    bot_username: str,
-) -> Reply:
-    return await meetings.set_pattern(
-        database, caller, int(payload["cell_id"]), text, now, settings
-    )
-
-
-async def _absence_note(
-    database: Database,
-    caller: Caller,
-    text: str,
-    payload: dict[str, Any],
-    now: datetime,
-    settings: ServiceSettings,
-    bot_username: str,
-) -> Reply:
-    return await rsvp.give_note(database, caller, int(payload["meeting_id"]), text, now)
-
-
-async def _paper_topic(
-    database: Database,
-    caller: Caller,
-    text: str,
-    payload: dict[str, Any],
-    now: datetime,
-    settings: ServiceSettings,
-    bot_username: str,
-) -> Reply:
-    return await papers.ask_due(
-        database, caller, int(payload["meeting_id"]), int(payload["person_id"]), text, now
-    )
-
-
-async def _paper_due(
-    database: Database,
-    caller: Caller,
-    text: str,
-    payload: dict[str, Any],
-    now: datetime,
-    settings: ServiceSettings,
-    bot_username: str,
-) -> Reply:
-    return await papers.assign_with_typed_due(
-        database,
-        caller,
-        int(payload["meeting_id"]),
-        int(payload["person_id"]),
-        str(payload["topic"]),
-        text,
-        now,
-        settings,
-    )
-
-
-async def _minutes_field(
-    database: Database,
-    caller: Caller,
-    text: str,
-    payload: dict[str, Any],
-    now: datetime,
-    settings: ServiceSettings,
-    bot_username: str,
-) -> Reply:
-    item_id = payload.get("item_id")
-    return await minutes.write(
-        database,
-        caller,
-        int(payload["meeting_id"]),
-        str(payload["field"]),
-        None if item_id is None else int(item_id),
-        text,
-        now,
-        settings,
-    )
-
-
-async def _task(
-    database: Database,
-    caller: Caller,
-    text: str,
-    payload: dict[str, Any],
-    now: datetime,
-    settings: ServiceSettings,
-    bot_username: str,
-) -> Reply:
-    return await minutes.add_task(
-        database, caller, int(payload["meeting_id"]), int(payload["person_id"]), text, now, settings
-    )
-
-
-async def _comment(
-    database: Database,
-    caller: Caller,
-    text: str,
-    payload: dict[str, Any],
-    now: datetime,
-    settings: ServiceSettings,
-    bot_username: str,
-) -> Reply:
-    return await minutes.comment(database, caller, int(payload["resolution_id"]), text, now)
-
-
-async def _progress(
-    database: Database,
-    caller: Caller,
-    text: str,
-    payload: dict[str, Any],
-    now: datetime,
-    settings: ServiceSettings,
-    bot_username: str,
-) -> Reply:
-    return await minutes.report_progress(database, caller, int(payload["task_id"]), text, now)
-
-
-async def _observations(
-    database: Database,
-    caller: Caller,
-    text: str,
-    payload: dict[str, Any],
-    now: datetime,
-    settings: ServiceSettings,
-    bot_username: str,
-) -> Reply:
-    return await working_groups.report(
-        database, caller, int(payload["meeting_id"]), text, now, settings
-    )
-
-
 ANSWERS: dict[str, Answer] = {
-    onboarding.ASK_NAME: _name,
-    cells.ASK_CELL_NAME: _cell_name,
+    onboarding.ASK_NAME: lambda a: onboarding.confirm_name(
+        a.database, a.caller, a.number("invite_id"), a.text, a.now, a.settings
+    ),
+    cells.ASK_CELL_NAME: lambda a: cells.new_cell(
+        a.database,
+        a.caller,
+        a.text,
+        a.now,
+        a.settings,
+        a.bot_username,
+        organisation_id=a.number("organisation_id"),
+    ),
     meetings.ASK_WHEN: _draft_step("when"),
     meetings.ASK_PLACE: _draft_step("place"),
     meetings.ASK_THEME: _draft_step("theme"),
-    meetings.ASK_TIME: _time,
-    meetings.ASK_AGENDA_ADD: _agenda_add,
-    meetings.ASK_AGENDA_EDIT: _agenda_edit,
-    meetings.ASK_PATTERN: _pattern,
-    rsvp.ASK_NOTE: _absence_note,
-    papers.ASK_TOPIC: _paper_topic,
-    papers.ASK_DUE: _paper_due,
-    minutes.ASK_FIELD: _minutes_field,
-    minutes.ASK_TASK: _task,
-    minutes.ASK_COMMENT: _comment,
-    minutes.ASK_PROGRESS: _progress,
-    working_groups.ASK_REPORT: _observations,
+    meetings.ASK_TIME: lambda a: meetings.at_time_of_day(
+        a.database,
+        a.caller,
+        Draft.from_json(a.payload["draft"]),
+        date.fromisoformat(a.payload["day"]),
+        a.text,
+        a.now,
+        a.settings,
+    ),
+    meetings.ASK_AGENDA_ADD: lambda a: meetings.write_agenda_text(
+        a.database, a.caller, a.text, a.now, meeting_id=a.number("meeting_id")
+    ),
+    meetings.ASK_AGENDA_EDIT: lambda a: meetings.write_agenda_text(
+        a.database, a.caller, a.text, a.now, item_id=a.number("item_id")
+    ),
+    meetings.ASK_PATTERN: lambda a: meetings.set_pattern(
+        a.database, a.caller, a.number("cell_id"), a.text, a.now, a.settings
+    ),
+    rsvp.ASK_NOTE: lambda a: rsvp.give_note(
+        a.database, a.caller, a.number("meeting_id"), a.text, a.now
+    ),
+    papers.ASK_TOPIC: lambda a: papers.ask_due(
+        a.database, a.caller, a.number("meeting_id"), a.number("person_id"), a.text, a.now
+    ),
+    papers.ASK_DUE: lambda a: papers.assign_with_typed_due(
+        a.database,
+        a.caller,
+        a.number("meeting_id"),
+        a.number("person_id"),
+        str(a.payload["topic"]),
+        a.text,
+        a.now,
+        a.settings,
+    ),
+    minutes.ASK_FIELD: lambda a: minutes.write(
+        a.database,
+        a.caller,
+        a.number("meeting_id"),
+        str(a.payload["field"]),
+        None if a.payload.get("item_id") is None else a.number("item_id"),
+        a.text,
+        a.now,
+        a.settings,
+    ),
+    minutes.ASK_TASK: lambda a: minutes.add_task(
+        a.database,
+        a.caller,
+        a.number("meeting_id"),
+        a.number("person_id"),
+        a.text,
+        a.now,
+        a.settings,
+    ),
+    minutes.ASK_COMMENT: lambda a: minutes.comment(
+        a.database, a.caller, a.number("resolution_id"), a.text, a.now
+    ),
+    minutes.ASK_PROGRESS: lambda a: minutes.report_progress(
+        a.database, a.caller, a.number("task_id"), a.text, a.now
+    ),
+    working_groups.ASK_REPORT: lambda a: working_groups.report(
+        a.database, a.caller, a.number("meeting_id"), a.text, a.now, a.settings
+    ),
 }
 
 
@@ -325,4 +182,6 @@ async def answer(
         if CHECKIN_CODE.fullmatch(text.strip()):
             return await attendance.check_in(database, caller, now, code=text.strip())
         return Reply(Text("fallback.unknown_text"))
-    return await respond(database, caller, text, question.payload, now, settings, bot_username)
+    return await respond(
+        Answered(database, caller, text, question.payload, now, settings, bot_username)
+    )
