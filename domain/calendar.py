@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 # Warnings to secretaries arrive at the start of a working day, never at night.
 MORNING = time(8, 0)
 CUTOFF_WARNING_DAYS = (5, 1)
+# Members who have not answered are nudged once, with the reminder a day before.
+NUDGE_OFFSET_MINUTES = 24 * 60
 QUARTER_WARNING_DAYS = (30, 14)
 # The morning-after follow-up is worth sending for a week; later it is noise.
 FOLLOW_UP_VALIDITY = timedelta(days=7)

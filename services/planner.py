@@ -19,6 +19,7 @@ from domain.attendance import CHECKIN_OPENS_BEFORE
 from domain.calendar import (
     FOLLOW_UP_VALIDITY,
     MINUTES_DUE_AFTER,
+    NUDGE_OFFSET_MINUTES,
     Month,
     Quarter,
     cutoff_date,
@@ -144,7 +145,7 @@ class _Planner:
 
     async def member_reminders(self) -> None:
         """Before each meeting at the organisation's offsets; not to those who said they will
-        be absent. Whoever has not answered gets the answer buttons with it (the nudge)."""
+        be absent. The one a day before asks whoever has not answered (the nudge)."""
         longest = max(
             (
                 max(offsets, default=0)
@@ -185,8 +186,9 @@ class _Planner:
         for invitation, person, key in invitees:
             if key not in fresh:
                 continue
-            meeting, cell_name, _ = due[invitation.meeting_id]
-            if invitation.response is None:
+            meeting, cell_name, offset = due[invitation.meeting_id]
+            # The nudge: once, the day before, whoever has not answered gets the buttons.
+            if invitation.response is None and offset == NUDGE_OFFSET_MINUTES:
                 buttons = await rsvp_buttons(
                     self.session, meeting.id, person.telegram_user_id, self.now
                 )
