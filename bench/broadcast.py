@@ -1,0 +1,392 @@
+"""One broadcast through the outbox, with the emulator enforcing Telegram's 30 messages/s.
+
+    python -m bench.broadcast --members 3000 [--db sqlite|postgresql]
+
+A cell of N members gets one meeting invitation each: N ``sendMessage`` rows with the RSVP
+buttons and unique keys of ``services.meetings.broadcast`` (``--source service`` runs that
+very function instead, which adds a calendar file per member: 2N messages). The real
+Application (bot/app.py: its AIORateLimiter-paced ExtBot, its OutboxDispatcher, its
+outbox-dispatch job) is started against the emulator with ``emu.rate_limit(30)``; the
+broadcast's transaction is committed, the dispatcher woken as the handler wakes it, and the
+clock runs until the emulator has accepted every message.
+
+``seconds`` runs from the wake-up to the last accepted message; ``floor_seconds`` is
+messages / 30, the best Telegram allows. ``duplicates`` are members with more messages than
+sent to them, ``lost`` members with fewer; ``http_429`` counts the emulator's refusals.
+``--limiter``, ``--batch-size`` and ``--parallel`` prototype product changes (see README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from telegram.ext import BaseRateLimiter
+
+from bench.common import (
+    SendingOnlyRateLimiter,
+    add_db_argument,
+    bench_settings,
+    emit_json,
+    print_machine,
+    print_table,
+    progress,
+    running_application,
+    running_emulator,
+    scratch_database,
+)
+from bot.app import ChiboApplication
+from bot.clock import SystemClock
+from domain.meetings import MeetingKind, MeetingStatus
+from domain.roles import MemberStatus, Role
+from emulator import BotApiEmulator
+from handlers.common import STATE_KEY, AppState
+from scheduler import jobs
+from scheduler.dispatcher import OutboxDispatcher
+from services import meetings, outbox
+from services.onboarding import create_organisation
+from services.people import Caller
+from storage.db import Database
+from storage.models import Cell, Invitation, Meeting, Membership, OutboxMessage, Person
+
+FIRST_USER_ID = 700_000
+TELEGRAM_PER_SECOND = 30
+
+
+@dataclass
+class Seeded:
+    meeting_id: int
+    secretary: Caller
+    chats: list[int]
+
+
+async def seed(database: Database, emulator: BotApiEmulator, members: int) -> Seeded:
+    """A cell of ``members`` (the first its secretary) and a meeting not yet broadcast."""
+    now = SystemClock().now()
+    people: list[dict[str, Any]] = [
+        {
+            "telegram_user_id": FIRST_USER_ID + number,
+            "full_name": f"Đảng viên Số {number:05d}",
+            "name_confirmed_at": now,
+            "created_at": now,
+        }
+        for number in range(members)
+    ]
+    organisation = await create_organisation(database, "Đảng bộ Benchmark", now)
+    async with database.transaction() as session:
+        cell = Cell(
+            organisation_id=organisation.organisation_id, name="Chi bộ Đo tải", created_at=now
+        )
+        session.add(cell)
+        await session.flush()
+        await session.execute(insert(Person), people)
+        ids: dict[int, int] = {
+            telegram_id: person_id
+            for telegram_id, person_id in await session.execute(
+                select(Person.telegram_user_id, Person.id)
+            )
+        }
+        await session.execute(
+            insert(Membership),
+            [
+                {
+                    "person_id": ids[int(p["telegram_user_id"])],
+                    "cell_id": cell.id,
+                    "role": Role.SECRETARY if number == 0 else Role.MEMBER,
+                    "status": MemberStatus.FULL,
+                    "joined_at": now - timedelta(days=30),
+                }
+                for number, p in enumerate(people)
+            ],
+        )
+        starts_at = now + timedelta(days=20)
+        meeting = Meeting(
+            cell_id=cell.id,
+            kind=MeetingKind.REGULAR,
+            status=MeetingStatus.SCHEDULED,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=2),
+            place="Hội trường tầng 3",
+            version=1,
+            created_at=now,
+        )
+        session.add(meeting)
+        await session.flush()
+    chats = [int(p["telegram_user_id"]) for p in people]
+    for p in people:
+        emulator.open_private_chat(emulator.user(int(p["telegram_user_id"]), str(p["full_name"])))
+    secretary = Caller(
+        telegram_user_id=chats[0],
+        chat_id=chats[0],
+        telegram_name=str(people[0]["full_name"]),
+        private_chat=True,
+    )
+    return Seeded(meeting.id, secretary, chats)
+
+
+async def enqueue_rows(database: Database, seeded: Seeded) -> int:
+    """What ``services.meetings.broadcast`` writes for each member, without the calendar
+    file: the invitation, its RSVP buttons, one outbox row under the broadcast's key."""
+    now = SystemClock().now()
+    async with database.transaction() as session:
+        meeting = await session.get(Meeting, seeded.meeting_id)
+        assert meeting is not None
+        cell = await session.get(Cell, meeting.cell_id)
+        assert cell is not None
+        members = await session.execute(
+            select(Person.id, Person.telegram_user_id, Person.language)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(Membership.cell_id == cell.id, Membership.left_at.is_(None))
+        )
+        text = meetings.invitation_text(
+            meeting, cell.name, await meetings.agenda_lines(session, meeting.id)
+        )
+        count = 0
+        for person_id, telegram_user_id, language in members:
+            session.add(Invitation(meeting_id=meeting.id, person_id=person_id, invited_at=now))
+            await outbox.enqueue_message(
+                session,
+                key=f"invite:{meeting.id}:{meeting.version}:{person_id}",
+                chat_id=telegram_user_id,
+                text=text,
+                lang=language or "vi",
+                now=now,
+                buttons=await meetings.rsvp_buttons(session, meeting.id, telegram_user_id, now),
+            )
+            count += 1
+        meeting.broadcast_at = now
+    return count
+
+
+async def enqueue_service(database: Database, seeded: Seeded) -> int:
+    """The secretary's broadcast, as the "send invitations" button runs it."""
+    await meetings.broadcast(
+        database, seeded.secretary, seeded.meeting_id, SystemClock().now(), "vi"
+    )
+    async with database.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
+
+
+def _prototype_dispatcher(
+    application: ChiboApplication, database: Database, batch_size: int, parallel: int
+) -> None:
+    """Give the application a dispatcher with other batch/parallel settings (a prototype)."""
+    product: OutboxDispatcher = application.bot_data["dispatcher"]
+    replacement = OutboxDispatcher(
+        database,
+        application.bot,
+        product._render,  # the product's renderer
+        product._clock,
+        batch_size=batch_size,
+        parallel=parallel,
+    )
+    application.bot_data["dispatcher"] = replacement
+    assert application.job_queue is not None
+    for job in application.job_queue.get_jobs_by_name("outbox-dispatch"):
+        job.data = replacement
+    state: AppState = application.bot_data[STATE_KEY]
+
+    def wake() -> None:
+        assert application.job_queue is not None
+        jobs.wake_dispatcher(application.job_queue, replacement)
+
+    state.wake_outbox = wake
+
+
+@dataclass
+class Outcome:
+    messages: int
+    enqueue_seconds: float
+    seconds: float
+    settled_seconds: float
+    duplicates: int
+    lost: int
+    http_429: int
+    statuses: dict[str, int]
+    peak_per_second: int
+    retried_rows: int
+
+
+def _peak_window(times: list[float], window: float = 1.0) -> int:
+    """The most sends accepted within any ``window`` seconds."""
+    best = start = 0
+    for end in range(len(times)):
+        while times[end] - times[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+async def measure(
+    args: argparse.Namespace,
+    emulator: BotApiEmulator,
+    database: Database,
+    limiter: BaseRateLimiter | None,
+) -> Outcome:
+    progress(f"seeding {args.members} members ({args.db})")
+    seeded = await seed(database, emulator, args.members)
+    with tempfile.TemporaryDirectory(prefix="chibo-bench-files-") as files:
+        settings = bench_settings(emulator, database, Path(files))
+        async with running_application(
+            settings, database, SystemClock(), polling=False, limiter=limiter
+        ) as application:
+            if args.batch_size is not None or args.parallel is not None:
+                _prototype_dispatcher(
+                    application, database, args.batch_size or 20, args.parallel or 8
+                )
+            emulator.rate_limit(global_per_second=TELEGRAM_PER_SECOND)
+            emulator.clear_calls()
+            progress(f"enqueueing the broadcast ({args.source})")
+            began = time.perf_counter()
+            messages = await (enqueue_service if args.source == "service" else enqueue_rows)(
+                database, seeded
+            )
+            enqueue_seconds = time.perf_counter() - began
+            progress(f"sending {messages} messages (floor {messages / 30:.0f} s)")
+            started = emulator.clock()
+            state: AppState = application.bot_data[STATE_KEY]
+            state.wake_outbox()
+            deadline = time.monotonic() + 3 * messages / TELEGRAM_PER_SECOND + 120
+            accepted: list[float] = []
+            seen = 0
+            while len(accepted) < messages and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+                calls = emulator.calls()
+                for call in calls[seen:]:
+                    if call.ok and call.method in ("sendMessage", "sendDocument"):
+                        accepted.append(call.at)
+                seen = len(calls)
+            seconds = (max(accepted) if accepted else emulator.clock()) - started
+            # The dispatcher marks a row sent after Telegram accepted it.
+            while time.monotonic() < deadline:
+                async with database.transaction() as session:
+                    left = await session.scalar(
+                        select(func.count()).where(
+                            OutboxMessage.status.in_([outbox.PENDING, outbox.SENDING])
+                        )
+                    )
+                if not left:
+                    break
+                await asyncio.sleep(0.1)
+            settled_seconds = emulator.clock() - started
+    async with database.transaction() as session:
+        statuses: dict[str, int] = {
+            status: count
+            for status, count in await session.execute(
+                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+            )
+        }
+        retried = int(
+            await session.scalar(select(func.count()).where(OutboxMessage.attempts > 1)) or 0
+        )
+    per_member = messages // len(seeded.chats)
+    received = Counter({chat: len(emulator.messages(chat)) for chat in seeded.chats})
+    return Outcome(
+        messages=messages,
+        enqueue_seconds=enqueue_seconds,
+        seconds=seconds,
+        settled_seconds=settled_seconds,
+        duplicates=sum(1 for n in received.values() if n > per_member),
+        lost=sum(1 for n in received.values() if n < per_member),
+        http_429=emulator.http_429_count,
+        statuses=statuses,
+        peak_per_second=_peak_window(sorted(accepted)),
+        retried_rows=retried,
+    )
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    # PTB logs a traceback for every 429 it passes on (max_retries=0); the count is reported.
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
+    # APScheduler warns every poll interval that the outbox-dispatch job is still running
+    # (its run drains the whole broadcast); that is expected here.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    limiter: BaseRateLimiter | None = None
+    if args.limiter == "sending-only":
+        limiter = SendingOnlyRateLimiter()
+    elif args.limiter == "smooth":
+        limiter = SendingOnlyRateLimiter(per_second=args.rate, smooth=True)
+    async with running_emulator() as emulator, scratch_database(args.db) as database:
+        outcome = await measure(args, emulator, database, limiter)
+    floor = outcome.messages / TELEGRAM_PER_SECOND
+    ratio = outcome.seconds / floor
+    print_machine()
+    dispatcher = f"batch_size={args.batch_size or 20}, parallel={args.parallel or 8}" + (
+        "" if args.batch_size or args.parallel else " (the product's)"
+    )
+    print(
+        f"database: {args.db}; source: {args.source}; limiter: {args.limiter}"
+        + (f" at {args.rate}/s" if args.limiter == "smooth" else "")
+        + f"; dispatcher: {dispatcher}"
+    )
+    print_table(
+        f"One broadcast to {args.members} members, emulator limit {TELEGRAM_PER_SECOND}/s",
+        ("figure", "value"),
+        [
+            ("messages", outcome.messages),
+            ("enqueue (the broadcast's transaction), s", outcome.enqueue_seconds),
+            ("seconds, wake-up to last message accepted", outcome.seconds),
+            ("floor_seconds (messages / 30)", floor),
+            ("ratio_to_floor (goal <= 1.15)", ratio),
+            ("achieved messages/s", outcome.messages / outcome.seconds),
+            ("most messages accepted within 1 s", outcome.peak_per_second),
+            ("seconds until every row is marked sent", outcome.settled_seconds),
+            ("http_429 (goal 0)", outcome.http_429),
+            ("rows attempted more than once (a 429, then retried)", outcome.retried_rows),
+            ("duplicates (goal 0)", outcome.duplicates),
+            ("lost (goal 0)", outcome.lost),
+            ("outbox rows by status", ", ".join(f"{k}={v}" for k, v in outcome.statuses.items())),
+        ],
+    )
+    return {
+        "db": args.db,
+        "members": args.members,
+        "messages": outcome.messages,
+        "seconds": round(outcome.seconds, 2),
+        "floor_seconds": round(floor, 2),
+        "ratio_to_floor": round(ratio, 3),
+        "duplicates": outcome.duplicates,
+        "lost": outcome.lost,
+        "http_429": outcome.http_429,
+    }
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.broadcast",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_db_argument(parser)
+    parser.add_argument("--members", type=int, default=3000)
+    parser.add_argument(
+        "--source",
+        choices=("rows", "service"),
+        default="rows",
+        help="rows: one invitation message per member; service: services.meetings.broadcast "
+        "itself (invitation and calendar file, 2 messages per member)",
+    )
+    parser.add_argument(
+        "--limiter",
+        choices=("product", "sending-only", "smooth"),
+        default="product",
+        help="product: bot/app.py's AIORateLimiter(max_retries=0); sending-only: paces only "
+        "message-sending methods; smooth: that, and a bucket of one request at --rate/s",
+    )
+    parser.add_argument("--rate", type=float, default=29.0, help="the smooth limiter's rate")
+    parser.add_argument("--batch-size", type=int, default=None, help="prototype dispatcher")
+    parser.add_argument("--parallel", type=int, default=None, help="prototype dispatcher")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    emit_json(asyncio.run(main(parse())))

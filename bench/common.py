@@ -1,0 +1,366 @@
+"""What the benchmarks share: a scratch database, the emulator, the running bot, the output.
+
+Nothing here is imported by the product or by the tests; nothing here imports the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from pydantic import SecretStr
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from telegram.ext import AIORateLimiter, BaseRateLimiter
+
+from bot.app import ChiboApplication, build_application
+from bot.clock import Clock
+from bot.settings import Settings
+from emulator import BotApiEmulator
+from storage import migrate
+from storage.db import Database
+
+TOKEN = "123456:BENCH-TOKEN-do-not-log-me"
+BOT_USERNAME = "chibo_bench_bot"
+# The scratch PostgreSQL database; it is dropped and created afresh by every run.
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_chibo"
+# Databases a benchmark must never drop, whatever BENCH_POSTGRES_URL says.
+PROTECTED_DATABASES = frozenset({"test", "postgres", "template0", "template1"})
+
+
+def add_db_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="sqlite: a file in a temporary folder; postgresql: the scratch database "
+        f"$BENCH_POSTGRES_URL (default {DEFAULT_POSTGRES_URL}), dropped and created by the run",
+    )
+
+
+# --- the scratch database ----------------------------------------------------------------------
+
+
+def postgres_url() -> URL:
+    url = make_url(os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL))
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+asyncpg")
+    if not url.database or url.database in PROTECTED_DATABASES:
+        raise SystemExit(f"refusing to use database {url.database!r} as a benchmark scratch")
+    return url
+
+
+async def _admin(url: URL) -> asyncpg.Connection:
+    """A connection to the server's maintenance database, to create and drop the scratch one."""
+    return await asyncpg.connect(
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username or "postgres",
+        password=url.password,
+        database="postgres",
+    )
+
+
+async def _recreate_postgres(url: URL) -> None:
+    connection = await _admin(url)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{url.database}"')
+    finally:
+        await connection.close()
+
+
+async def _drop_postgres(url: URL) -> None:
+    connection = await _admin(url)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@asynccontextmanager
+async def scratch_database(kind: str) -> AsyncIterator[Database]:
+    """A fresh database at the newest migration, gone after the run."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="chibo-bench-") as folder:
+            database = Database(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}")
+            try:
+                await migrate.upgrade(database)
+                yield database
+            finally:
+                await database.dispose()
+        return
+    url = postgres_url()
+    await _recreate_postgres(url)
+    database = Database(url.render_as_string(hide_password=False))
+    try:
+        await migrate.upgrade(database)
+        yield database
+    finally:
+        await database.dispose()
+        await _drop_postgres(url)
+
+
+# --- the emulator and the real bot -------------------------------------------------------------
+
+
+@asynccontextmanager
+async def running_emulator() -> AsyncIterator[BotApiEmulator]:
+    emulator = BotApiEmulator(token=TOKEN, bot_username=BOT_USERNAME, bot_first_name="Chibo")
+    await emulator.start(host="127.0.0.1", port=0)
+    try:
+        yield emulator
+    finally:
+        await emulator.stop()
+
+
+def bench_settings(
+    emulator: BotApiEmulator, database: Database, files: Path, **overrides: Any
+) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=SecretStr(TOKEN),
+        bot_username=BOT_USERNAME,
+        bot_api_url=emulator.base_url,
+        bot_api_file_url=emulator.base_file_url,
+        database_url=database.url.render_as_string(hide_password=False),
+        file_store=files,
+        **overrides,
+    )
+
+
+@asynccontextmanager
+async def running_application(
+    settings: Settings,
+    database: Database,
+    clock: Clock,
+    *,
+    polling: bool,
+    limiter: BaseRateLimiter | None = None,
+) -> AsyncIterator[ChiboApplication]:
+    """The Application of ``chibo run``, started as ``run_polling`` starts it.
+
+    The planner and housekeeping jobs are switched off: they would add work unrelated to
+    what is measured. The outbox dispatcher's job keeps running as in production.
+    ``limiter`` replaces bot/app.py's rate limiter (a prototype of a product change).
+    """
+    application = build_application(settings, database, clock)
+    if limiter is not None:
+        replace_rate_limiter(application, limiter)
+    await application.initialize()
+    if application.post_init is not None:
+        await application.post_init(application)
+    await application.start()
+    assert application.job_queue is not None
+    for name in ("planner", "housekeeping"):
+        for job in application.job_queue.get_jobs_by_name(name):
+            job.enabled = False
+    if polling:
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=1)
+    try:
+        yield application
+    finally:
+        if polling and application.updater is not None:
+            await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+
+
+# --- measuring ---------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100), nearest-rank; NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@dataclass
+class StatementCounter:
+    count: int = 0
+
+
+@contextmanager
+def counting_statements(database: Database) -> Iterator[StatementCounter]:
+    """Counts the SQL statements the engine sends while the block runs."""
+    counter = StatementCounter()
+
+    def counted(*_args: Any) -> None:
+        counter.count += 1
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", counted)
+    try:
+        yield counter
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", counted)
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    memory = "?"
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemTotal:"):
+                    memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                    break
+    except OSError:
+        pass
+    return {
+        "cpus": str(os.cpu_count()),
+        "memory": memory,
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+    }
+
+
+def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A plain-text table, columns right-aligned except the first."""
+    cells = [[str(h) for h in header], *[[_show(v) for v in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+
+    def line(row: Sequence[str]) -> str:
+        return "  ".join(
+            value.ljust(widths[i]) if i == 0 else value.rjust(widths[i])
+            for i, value in enumerate(row)
+        )
+
+    print(f"\n{title}")
+    print(line(cells[0]))
+    print("  ".join("-" * w for w in widths))
+    for row in cells[1:]:
+        print(line(row))
+
+
+def _show(value: object) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "-"
+        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+    return str(value)
+
+
+def print_machine() -> None:
+    info = machine()
+    print(
+        f"machine: {info['cpus']} CPUs, {info['memory']} RAM, Python {info['python']}, "
+        f"{info['system']}"
+    )
+
+
+def emit_json(figures: dict[str, Any]) -> None:
+    """The benchmark's result, always the last line of its output."""
+    sys.stdout.flush()
+    print(json.dumps(figures, ensure_ascii=False), flush=True)
+
+
+def rounded(value: float, digits: int = 3) -> float:
+    return round(value, digits)
+
+
+Progress = Callable[[str], None]
+
+
+def progress(message: str) -> None:
+    """Where a run is, on stderr, so stdout stays the table and the JSON line."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- prototypes of product changes (used only when a benchmark option asks for them) ------------
+
+# Telegram's flood limits (about 30 messages/s overall) are on messages sent; the emulator
+# enforces them on these methods only (emulator/methods.py SENDING_METHODS).
+SENDING_METHODS = frozenset(
+    {
+        "sendmessage",
+        "senddocument",
+        "sendphoto",
+        "sendaudio",
+        "sendvideo",
+        "sendanimation",
+        "sendvoice",
+        "sendvideonote",
+        "sendmediagroup",
+        "sendpoll",
+        "sendlocation",
+        "sendvenue",
+        "sendcontact",
+        "senddice",
+        "sendsticker",
+        "forwardmessage",
+        "forwardmessages",
+        "copymessage",
+        "copymessages",
+    }
+)
+
+
+class SendingOnlyRateLimiter(AIORateLimiter):
+    """PTB's AIORateLimiter, applied to message-sending methods only.
+
+    PTB's limiter paces every request that names a chat, so an ``editMessageText`` answering
+    a button press waits in the same 30/s queue as a broadcast; Telegram's 30/s is on
+    messages sent. With ``smooth``, the overall bucket holds one request instead of 30: a
+    leaky bucket that starts with 30 free requests and refills at 30/s lets ~60 through in
+    the first second, which a sliding-window server (the emulator; Telegram, by its 429s)
+    refuses.
+    """
+
+    def __init__(self, *, per_second: float = 30, smooth: bool = False, **kwargs: Any) -> None:
+        if smooth:
+            super().__init__(overall_max_rate=1, overall_time_period=1 / per_second, **kwargs)
+        else:
+            super().__init__(overall_max_rate=per_second, overall_time_period=1, **kwargs)
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        if endpoint.lower() not in SENDING_METHODS:
+            return await callback(*args, **kwargs)
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
+
+
+def replace_rate_limiter(application: ChiboApplication, limiter: BaseRateLimiter) -> None:
+    """Swap the limiter bot/app.py gave the bot (before ``initialize``)."""
+    application.bot._rate_limiter = limiter  # a benchmark's prototype

@@ -1,0 +1,643 @@
+"""RSVP button presses through the real Application, against a bare PTB Application.
+
+    python -m bench.updates [--db sqlite|postgresql] [--presses N]
+
+Members of one cell get two invitations (meetings A and B) through the real outbox, as a
+broadcast sends them. Then, in one run against the same emulator, over HTTP long polling:
+
+1. a bare PTB Application (no database; its CallbackQueryHandler only calls ``answer()``)
+   gets a burst of N presses on the A invitations: ``bare_ptb_updates_per_s``;
+2. the real Application (``bot.app.build_application``) gets the very same burst:
+   ``updates_per_s``, and the latency of each press under that burst;
+3. the real Application gets N presses on the B invitations, spread evenly at a fraction
+   (``--paced-share``, default 0.5) of the rate it reached in the burst: ``p50_ms`` and
+   ``p95_ms``, from the press entering the emulator to its handler finishing.
+
+A quarter of the members press "absent" (the bot then asks for a reason), the rest "attend".
+Both applications run with the same ``concurrent_updates``: the product's default unless
+``--concurrent-updates`` says otherwise. The last line of the output is the JSON result.
+
+``--limiter sending-only`` and ``--wake-outbox when-queued`` prototype product changes (see
+bench/README.md); ``--breakdown`` times each step of a press during the real burst.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from telegram import Update
+from telegram.ext import (
+    AIORateLimiter,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    ContextTypes,
+)
+
+from bench.common import (
+    TOKEN,
+    SendingOnlyRateLimiter,
+    add_db_argument,
+    bench_settings,
+    emit_json,
+    percentile,
+    print_machine,
+    print_table,
+    progress,
+    running_application,
+    running_emulator,
+    scratch_database,
+)
+from bot.app import ChiboApplication
+from bot.clock import SystemClock
+from bot.settings import Settings
+from domain.meetings import MeetingKind, MeetingStatus, Response
+from domain.roles import MemberStatus, Role
+from emulator import BotApiEmulator, EmuUser, SentMessage
+from handlers import common as common_handlers
+from handlers.common import STATE_KEY, AppState
+from services import actions, outbox, people, rsvp
+from services import updates as updates_service
+from services.meetings import agenda_lines, invitation_text, rsvp_buttons
+from services.onboarding import create_organisation
+from storage.db import Database
+from storage.models import Cell, Invitation, Meeting, Membership, OutboxMessage, Person
+
+FIRST_USER_ID = 500_000
+WARMUP_PRESSES = 20
+ABSENT_EVERY = 4  # one member in four answers "absent"
+
+
+@dataclass
+class Member:
+    person_id: int
+    user: EmuUser
+    # meeting id -> (attend token, absent token)
+    tokens: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+
+@dataclass
+class Press:
+    user: EmuUser
+    message: SentMessage
+    data: str
+    attend: bool
+
+
+@dataclass
+class Phase:
+    name: str
+    presses: int
+    seconds: float
+    latencies_ms: list[float]
+    answered: int
+    alerts: int
+    cpu_seconds: float
+
+    @property
+    def cpu_ms_per_press(self) -> float:
+        return 1000 * self.cpu_seconds / self.presses if self.presses else float("nan")
+
+    @property
+    def per_second(self) -> float:
+        return self.presses / self.seconds if self.seconds else float("nan")
+
+
+# --- seeding -----------------------------------------------------------------------------------
+
+
+async def seed(
+    database: Database, emulator: BotApiEmulator, count: int
+) -> tuple[list[Member], list[int]]:
+    """One cell of ``count`` members and two broadcast meetings, written through services'
+    building blocks (the invitation text and RSVP buttons of ``services.meetings``)."""
+    now = SystemClock().now()
+    organisation = await create_organisation(database, "Đảng bộ Benchmark", now)
+    people: list[dict[str, Any]] = [
+        {
+            "telegram_user_id": FIRST_USER_ID + number,
+            "full_name": f"Đảng viên Số {number:05d}",
+            "name_confirmed_at": now,
+            "created_at": now,
+        }
+        for number in range(count)
+    ]
+    async with database.transaction() as session:
+        cell = Cell(
+            organisation_id=organisation.organisation_id, name="Chi bộ Đo tải", created_at=now
+        )
+        session.add(cell)
+        await session.flush()
+        await session.execute(insert(Person), people)
+        person_ids: dict[int, int] = {
+            telegram_id: person_id
+            for telegram_id, person_id in await session.execute(
+                select(Person.telegram_user_id, Person.id)
+            )
+        }
+        await session.execute(
+            insert(Membership),
+            [
+                {
+                    "person_id": person_ids[p["telegram_user_id"]],
+                    "cell_id": cell.id,
+                    "role": Role.SECRETARY if index == 0 else Role.MEMBER,
+                    "status": MemberStatus.FULL,
+                    "joined_at": now - timedelta(days=30),
+                }
+                for index, p in enumerate(people)
+            ],
+        )
+        meetings = []
+        for days in (20, 21):
+            starts_at = now + timedelta(days=days)
+            meeting = Meeting(
+                cell_id=cell.id,
+                kind=MeetingKind.REGULAR,
+                status=MeetingStatus.SCHEDULED,
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(hours=2),
+                place="Hội trường tầng 3",
+                version=1,
+                created_at=now,
+                broadcast_at=now,
+            )
+            session.add(meeting)
+            meetings.append(meeting)
+        await session.flush()
+        members = []
+        for p in people:
+            telegram_id = int(p["telegram_user_id"])
+            user = emulator.user(telegram_id, str(p["full_name"]))
+            emulator.open_private_chat(user)
+            members.append(Member(person_ids[telegram_id], user))
+        for meeting in meetings:
+            text = invitation_text(meeting, cell.name, await agenda_lines(session, meeting.id))
+            for member in members:
+                session.add(
+                    Invitation(meeting_id=meeting.id, person_id=member.person_id, invited_at=now)
+                )
+                buttons = await rsvp_buttons(session, meeting.id, member.user.id, now)
+                [(attend, absent)] = buttons
+                assert attend.action is not None and absent.action is not None
+                member.tokens[meeting.id] = (attend.action, absent.action)
+                await outbox.enqueue_message(
+                    session,
+                    key=f"invite:{meeting.id}:{meeting.version}:{member.person_id}",
+                    chat_id=member.user.id,
+                    text=text,
+                    lang="vi",
+                    now=now,
+                    buttons=buttons,
+                )
+    return members, [meeting.id for meeting in meetings]
+
+
+def presses_for(emulator: BotApiEmulator, members: list[Member], meeting_id: int) -> list[Press]:
+    """Each member presses attend (or, one in four, absent) on that meeting's invitation."""
+    found = []
+    for number, member in enumerate(members):
+        attend, absent = member.tokens[meeting_id]
+        attending = number % ABSENT_EVERY != ABSENT_EVERY - 1
+        data = attend if attending else absent
+        message = next(
+            m
+            for m in emulator.messages(member.user.id)
+            if any(d == data for row in m.buttons() for _, d in row)
+        )
+        found.append(Press(member.user, message, data, attending))
+    return found
+
+
+# --- timing updates ----------------------------------------------------------------------------
+
+
+class Finishes:
+    """When each update's handling finished, recorded by the application's update processor
+    (PTB's own bounded concurrency; the product's TrackedUpdateProcessor keeps working)."""
+
+    def __init__(self, processor: BaseUpdateProcessor) -> None:
+        self.at: dict[int, float] = {}
+        self._expected: set[int] = set()
+        self._all_done = asyncio.Event()
+        original = processor.do_process_update
+
+        async def timed(update: object, coroutine: Awaitable[Any]) -> None:
+            try:
+                await original(update, coroutine)
+            finally:
+                if isinstance(update, Update):
+                    self.at[update.update_id] = time.perf_counter()
+                    self._expected.discard(update.update_id)
+                    if not self._expected:
+                        self._all_done.set()
+
+        processor.do_process_update = timed  # type: ignore[method-assign]
+
+    def expect(self, update_ids: list[int]) -> None:
+        self._expected = {u for u in update_ids if u not in self.at}
+        if self._expected:
+            self._all_done.clear()
+        else:
+            self._all_done.set()
+
+    async def wait(self, timeout: float) -> None:  # noqa: ASYNC109 - a benchmark's bound
+        async with asyncio.timeout(timeout):
+            await self._all_done.wait()
+
+
+async def burst(
+    name: str, emulator: BotApiEmulator, finishes: Finishes, presses: list[Press]
+) -> Phase:
+    """All presses at once; throughput is presses over the time until the last one is done."""
+    injected: dict[int, float] = {}
+    cpu = time.process_time()
+    started = time.perf_counter()
+    for press in presses:
+        update_id = emulator.press_button(press.user, press.message, callback_data=press.data)
+        injected[update_id] = time.perf_counter()
+    finishes.expect(list(injected))
+    await finishes.wait(timeout=600)
+    return _phase(name, emulator, finishes, injected, started, time.process_time() - cpu)
+
+
+async def paced(
+    name: str, emulator: BotApiEmulator, finishes: Finishes, presses: list[Press], rate: float
+) -> Phase:
+    """Presses arriving evenly at ``rate`` per second, whatever the bot's pace (open loop)."""
+    injected: dict[int, float] = {}
+    loop = asyncio.get_running_loop()
+    cpu = time.process_time()
+    started = time.perf_counter()
+    first = loop.time()
+    for number, press in enumerate(presses):
+        delay = first + number / rate - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        update_id = emulator.press_button(press.user, press.message, callback_data=press.data)
+        injected[update_id] = time.perf_counter()
+    finishes.expect(list(injected))
+    await finishes.wait(timeout=600)
+    return _phase(name, emulator, finishes, injected, started, time.process_time() - cpu)
+
+
+def _phase(
+    name: str,
+    emulator: BotApiEmulator,
+    finishes: Finishes,
+    injected: dict[int, float],
+    started: float,
+    cpu_seconds: float,
+) -> Phase:
+    ended = max(finishes.at[u] for u in injected)
+    answers = [emulator.callback_answer(u) for u in injected]
+    return Phase(
+        name=name,
+        presses=len(injected),
+        seconds=ended - started,
+        latencies_ms=[(finishes.at[u] - at) * 1000 for u, at in injected.items()],
+        answered=sum(1 for a in answers if a is not None),
+        alerts=sum(1 for a in answers if a is not None and a.get("show_alert")),
+        cpu_seconds=cpu_seconds,
+    )
+
+
+# --- prototypes of product changes, and where the time goes ------------------------------------
+
+_queued: ContextVar[bool] = ContextVar("bench_outbox_queued", default=False)
+
+
+def wake_only_when_queued(application: ChiboApplication) -> Callable[[], None]:
+    """Prototype: the handler wakes the outbox dispatcher only when its use case queued a
+    message (today every handled update wakes it, and each wake-up claims in a write
+    transaction even when nothing is due). Returns the undo."""
+    state: AppState = application.bot_data[STATE_KEY]
+    wake = state.wake_outbox
+    originals = {name: getattr(outbox, name) for name in ("enqueue", "enqueue_latest")}
+
+    def noting(function: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def queued(*args: Any, **kwargs: Any) -> Any:
+            _queued.set(True)
+            return await function(*args, **kwargs)
+
+        return queued
+
+    def wake_if_queued() -> None:
+        if _queued.get():
+            _queued.set(False)
+            wake()
+
+    for name, function in originals.items():
+        setattr(outbox, name, noting(function))
+    state.wake_outbox = wake_if_queued
+
+    def undo() -> None:
+        for name, function in originals.items():
+            setattr(outbox, name, function)
+        state.wake_outbox = wake
+
+    return undo
+
+
+# (module, attribute, label): the steps of one press, each looked up through its module by
+# the code that calls it, so wrapping the module attribute times every call.
+STEPS: tuple[tuple[Any, str, str], ...] = (
+    (updates_service, "claim_update", "admit: claim update_id (write)"),
+    (people, "profile", "admit: caller's language and menus (read)"),
+    (actions, "resolve", "button: resolve the token (read)"),
+    (rsvp, "respond", "rsvp.respond: record, new buttons (write)"),
+    (common_handlers, "send_reply", "send_reply: answerCallbackQuery + editMessageText"),
+    (outbox, "claim_due", "after the handler: outbox claim (write)"),
+)
+
+
+class Breakdown:
+    """Times the steps of each press (only while ``recording``)."""
+
+    def __init__(self) -> None:
+        self.ms: dict[str, list[float]] = {label: [] for _, _, label in STEPS}
+        self.recording = False
+        self._originals: list[tuple[Any, str, Any]] = []
+
+    def install(self) -> None:
+        for module, name, label in STEPS:
+            original = getattr(module, name)
+            self._originals.append((module, name, original))
+            setattr(module, name, self._timed(original, label))
+
+    def uninstall(self) -> None:
+        for module, name, original in self._originals:
+            setattr(module, name, original)
+        self._originals.clear()
+
+    def _timed(
+        self, function: Callable[..., Awaitable[Any]], label: str
+    ) -> Callable[..., Awaitable[Any]]:
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await function(*args, **kwargs)
+            finally:
+                if self.recording:
+                    self.ms[label].append((time.perf_counter() - started) * 1000)
+
+        return timed
+
+
+# --- the two applications ----------------------------------------------------------------------
+
+
+async def deliver_invitations(
+    emulator: BotApiEmulator, database: Database, settings: Settings
+) -> None:
+    # Unpaced: the invitations are the set-up, not the measurement.
+    unpaced = AIORateLimiter(overall_max_rate=0, group_max_rate=0)
+    async with running_application(
+        settings, database, SystemClock(), polling=False, limiter=unpaced
+    ) as app:
+        await app.bot_data["dispatcher"].drain()
+    async with database.transaction() as session:
+        unsent = await session.scalar(
+            select(func.count()).where(OutboxMessage.status != outbox.SENT)
+        )
+    if unsent:
+        raise SystemExit(f"{unsent} invitations were not delivered")
+
+
+async def run_bare(
+    emulator: BotApiEmulator, concurrency: int, warmup: list[Press], presses: list[Press]
+) -> Phase:
+    async def answer_only(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.callback_query is not None
+        await update.callback_query.answer()
+
+    application = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(emulator.base_url)
+        .base_file_url(emulator.base_file_url)
+        .concurrent_updates(concurrency)
+        .build()
+    )
+    application.add_handler(CallbackQueryHandler(answer_only))
+    finishes = Finishes(application.update_processor)
+    async with application:
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=1)
+        try:
+            await burst("warm-up", emulator, finishes, warmup)
+            return await burst("bare PTB, burst", emulator, finishes, presses)
+        finally:
+            await application.updater.stop()
+            await application.stop()
+
+
+async def run_real(
+    emulator: BotApiEmulator,
+    database: Database,
+    settings: Settings,
+    warmup: list[Press],
+    burst_presses: list[Press],
+    paced_presses: list[Press],
+    paced_share: float,
+    limiter: BaseRateLimiter | None,
+    wake_when_queued: bool,
+    breakdown: Breakdown | None,
+) -> tuple[Phase, Phase]:
+    async with running_application(
+        settings, database, SystemClock(), polling=True, limiter=limiter
+    ) as app:
+        undo = wake_only_when_queued(app) if wake_when_queued else None
+        finishes = Finishes(app.update_processor)
+        await burst("warm-up", emulator, finishes, warmup)
+        progress(f"real Application: burst of {len(burst_presses)} presses")
+        if breakdown is not None:
+            breakdown.recording = True
+        loaded = await burst("chibo, burst", emulator, finishes, burst_presses)
+        if breakdown is not None:
+            breakdown.recording = False
+        rate = max(1.0, loaded.per_second * paced_share)
+        progress(f"real Application: {len(paced_presses)} presses at {rate:.1f}/s")
+        spread = await paced(
+            f"chibo, paced at {rate:.0f}/s", emulator, finishes, paced_presses, rate
+        )
+        if undo is not None:
+            undo()
+    return loaded, spread
+
+
+async def stored_attends(database: Database, meeting_ids: list[int]) -> int:
+    """How many invitations got an answer recorded (attend, or absent awaiting a reason)."""
+    async with database.transaction() as session:
+        attended = await session.scalar(
+            select(func.count()).where(
+                Invitation.meeting_id.in_(meeting_ids), Invitation.response == Response.ATTEND
+            )
+        )
+    return int(attended or 0)
+
+
+# --- main --------------------------------------------------------------------------------------
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    concurrency = args.concurrent_updates or Settings.model_fields["concurrent_updates"].default
+    members_count = args.presses + WARMUP_PRESSES
+    breakdown = Breakdown() if args.breakdown else None
+    if breakdown is not None:
+        breakdown.install()
+    async with running_emulator() as emulator, scratch_database(args.db) as database:
+        with tempfile.TemporaryDirectory(prefix="chibo-bench-files-") as files:
+            settings = bench_settings(
+                emulator, database, Path(files), concurrent_updates=concurrency
+            )
+            progress(f"seeding {members_count} members and two broadcast meetings ({args.db})")
+            members, (meeting_a, meeting_b) = await seed(database, emulator, members_count)
+            await deliver_invitations(emulator, database, settings)
+            warm, counted = members[:WARMUP_PRESSES], members[WARMUP_PRESSES:]
+            warm_a = presses_for(emulator, warm, meeting_a)
+            burst_a = presses_for(emulator, counted, meeting_a)
+            paced_b = presses_for(emulator, counted, meeting_b)
+            progress(f"bare PTB Application: burst of {len(burst_a)} presses")
+            bare = await run_bare(emulator, concurrency, warm_a, burst_a)
+            loaded, spread = await run_real(
+                emulator,
+                database,
+                settings,
+                warm_a,
+                burst_a,
+                paced_b,
+                args.paced_share,
+                SendingOnlyRateLimiter() if args.limiter == "sending-only" else None,
+                args.wake_outbox == "when-queued",
+                breakdown,
+            )
+            attended = await stored_attends(database, [meeting_a, meeting_b])
+    expected_attend = sum(press.attend for press in (*warm_a, *burst_a, *paced_b))
+    print_machine()
+    print(
+        f"database: {args.db}; concurrent_updates: {concurrency}; limiter: {args.limiter}; "
+        f"wake outbox: {args.wake_outbox}; presses per phase: {args.presses} "
+        f"(+{WARMUP_PRESSES} warm-up); 1 in {ABSENT_EVERY} presses 'absent'"
+    )
+    print_table(
+        "Button presses, from entering the emulator to the handler finishing",
+        (
+            "phase",
+            "presses",
+            "seconds",
+            "updates/s",
+            "p50 ms",
+            "p95 ms",
+            "max ms",
+            "CPU ms/press",
+            "answered",
+            "alerts",
+        ),
+        [
+            (
+                p.name,
+                p.presses,
+                p.seconds,
+                p.per_second,
+                percentile(p.latencies_ms, 50),
+                percentile(p.latencies_ms, 95),
+                max(p.latencies_ms),
+                p.cpu_ms_per_press,
+                p.answered,
+                p.alerts,
+            )
+            for p in (bare, loaded, spread)
+        ],
+    )
+    if breakdown is not None:
+        breakdown.uninstall()
+        per_press = 1000 / loaded.per_second
+        print_table(
+            f"Where a press's time goes (real burst; {per_press:.1f} ms of wall time per press)",
+            ("step", "calls", "mean ms", "p50 ms", "p95 ms", "ms per press"),
+            [
+                (
+                    label,
+                    len(ms),
+                    sum(ms) / len(ms) if ms else float("nan"),
+                    percentile(ms, 50),
+                    percentile(ms, 95),
+                    sum(ms) / loaded.presses,
+                )
+                for label, ms in breakdown.ms.items()
+            ],
+        )
+    ratio = loaded.per_second / bare.per_second
+    print(
+        f"\nattend answers stored: {attended} of {expected_attend} expected; "
+        f"ratio chibo/bare: {ratio:.3f} (goal >= 0.5)"
+    )
+    return {
+        "db": args.db,
+        "presses": args.presses,
+        "updates_per_s": round(loaded.per_second, 1),
+        "p50_ms": round(percentile(spread.latencies_ms, 50), 1),
+        "p95_ms": round(percentile(spread.latencies_ms, 95), 1),
+        "bare_ptb_updates_per_s": round(bare.per_second, 1),
+        "ratio": round(ratio, 3),
+    }
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.updates",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_db_argument(parser)
+    parser.add_argument("--presses", type=int, default=600, help="presses per phase")
+    parser.add_argument(
+        "--concurrent-updates",
+        type=int,
+        default=None,
+        help="updates handled at once, by both applications (default: the product's, "
+        "CHIBO_CONCURRENT_UPDATES' default)",
+    )
+    parser.add_argument(
+        "--limiter",
+        choices=("product", "sending-only"),
+        default="product",
+        help="product: bot/app.py's AIORateLimiter; sending-only: a prototype that paces "
+        "only message-sending methods (not editMessageText, answerCallbackQuery)",
+    )
+    parser.add_argument(
+        "--wake-outbox",
+        choices=("always", "when-queued"),
+        default="always",
+        help="always: the product (every handled update wakes the outbox dispatcher); "
+        "when-queued: a prototype waking it only when the update queued a message",
+    )
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also time each step of a press during the real burst (adds a little overhead)",
+    )
+    parser.add_argument(
+        "--paced-share",
+        type=float,
+        default=0.5,
+        help="the latency phase's press rate, as a share of the burst's updates/s",
+    )
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    emit_json(asyncio.run(main(parse())))
