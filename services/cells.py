@@ -110,17 +110,14 @@ async def new_cell(
         if not name.strip():
             await pending.ask(
                 session,
-                telegram_user_id=caller.telegram_user_id,
-                chat_id=caller.chat_id,
+                caller=caller,
                 kind=ASK_CELL_NAME,
                 payload={"organisation_id": organisation_id},
                 now=now,
             )
             return Reply(Text("newcell.ask_name"))
         cell = await _create_cell(session, organisation_id, name, now)
-        await pending.forget(
-            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
-        )
+        await pending.forget(session, caller=caller)
         return await _secretary_link(
             session, person, cell, now, settings, bot_username, N_("newcell.done")
         )

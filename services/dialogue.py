@@ -155,9 +155,7 @@ async def receive_document(
 ) -> Reply:
     """A document is a meeting material when the secretary was asked for one, else a paper."""
     async with database.transaction() as session:
-        question = await pending.current(
-            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id, now=now
-        )
+        question = await pending.current(session, caller=caller, now=now)
     if question is not None and question.kind == papers.ASK_MATERIALS:
         return await papers.add_material(
             database, caller, int(question.payload["meeting_id"]), document, files, now, settings
@@ -174,9 +172,7 @@ async def answer(
     bot_username: str,
 ) -> Reply:
     async with database.transaction() as session:
-        question = await pending.current(
-            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id, now=now
-        )
+        question = await pending.current(session, caller=caller, now=now)
     respond = None if question is None else ANSWERS.get(question.kind)
     if question is None or respond is None:
         if CHECKIN_CODE.fullmatch(text.strip()):

@@ -228,8 +228,7 @@ async def ask_time_of_day(
             raise refused("error.not_manager")
         await pending.ask(
             session,
-            telegram_user_id=caller.telegram_user_id,
-            chat_id=caller.chat_id,
+            caller=caller,
             kind=ASK_TIME,
             payload={"draft": draft.to_json(), "day": day.isoformat()},
             now=now,
@@ -322,9 +321,7 @@ async def _check_when(
             )
         cutoff_day = await _cutoff_day(session, cell)
         if not draft.late_ok and is_after_cutoff(draft.starts_at, cutoff_day, settings.zone):
-            await pending.forget(
-                session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
-            )
+            await pending.forget(session, caller=caller)
             late = draft.but(late_ok=True)
             yes = await actions.button(
                 session,
@@ -449,7 +446,7 @@ async def _ask_theme(
 async def _confirm(
     session: AsyncSession, caller: Caller, cell: Cell, draft: Draft, now: datetime
 ) -> Reply:
-    await pending.forget(session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id)
+    await pending.forget(session, caller=caller)
     assert draft.starts_at is not None and draft.place is not None
     preview = Meeting(
         kind=draft.kind,
@@ -484,8 +481,7 @@ async def _ask(
 ) -> None:
     await pending.ask(
         session,
-        telegram_user_id=caller.telegram_user_id,
-        chat_id=caller.chat_id,
+        caller=caller,
         kind=kind,
         payload={"draft": draft.to_json()},
         now=now,
@@ -510,9 +506,7 @@ _STEPS = {
 
 async def abandon(database: Database, caller: Caller) -> Reply:
     async with database.transaction() as session:
-        await pending.forget(
-            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
-        )
+        await pending.forget(session, caller=caller)
     return Reply(Text("schedule.abandoned"))
 
 
@@ -587,9 +581,7 @@ async def create(
         ]
         session.add_all(items)
         await session.flush()
-        await pending.forget(
-            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
-        )
+        await pending.forget(session, caller=caller)
         return await _card(session, caller, meeting, cell, now, Text("schedule.created"))
 
 
@@ -599,9 +591,7 @@ async def create(
 async def meeting_card(database: Database, caller: Caller, meeting_id: int, now: datetime) -> Reply:
     async with database.transaction() as session:
         _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
-        await pending.forget(
-            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
-        )
+        await pending.forget(session, caller=caller)
         return await _card(session, caller, meeting, cell, now, None)
 
 
@@ -689,9 +679,7 @@ async def agenda_editor(
     async with database.transaction() as session:
         _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
         _require_editable(meeting)
-        await pending.forget(
-            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
-        )
+        await pending.forget(session, caller=caller)
         return await _editor(session, caller, meeting, cell, now, notice)
 
 
@@ -850,8 +838,7 @@ async def ask_agenda_text(
             number = [i.id for i in await agenda_items(session, meeting.id)].index(item.id) + 1
             await pending.ask(
                 session,
-                telegram_user_id=caller.telegram_user_id,
-                chat_id=caller.chat_id,
+                caller=caller,
                 kind=ASK_AGENDA_EDIT,
                 payload={"item_id": item.id},
                 now=now,
@@ -864,8 +851,7 @@ async def ask_agenda_text(
             raise refused("agenda.too_many", max=MAX_AGENDA_ITEMS)
         await pending.ask(
             session,
-            telegram_user_id=caller.telegram_user_id,
-            chat_id=caller.chat_id,
+            caller=caller,
             kind=ASK_AGENDA_ADD,
             payload={"meeting_id": meeting.id},
             now=now,
@@ -898,9 +884,7 @@ async def write_agenda_text(
                 raise refused("agenda.too_many", max=MAX_AGENDA_ITEMS)
             session.add(AgendaItem(meeting_id=meeting.id, position=count, title=title))
         await session.flush()
-        await pending.forget(
-            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
-        )
+        await pending.forget(session, caller=caller)
         return await _editor(session, caller, meeting, cell, now, Text("agenda.saved"))
 
 
@@ -1136,7 +1120,7 @@ def _require_ahead(meeting: Meeting, now: datetime) -> None:
 async def _confirm_reschedule(
     session: AsyncSession, caller: Caller, draft: Draft, now: datetime
 ) -> Reply:
-    await pending.forget(session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id)
+    await pending.forget(session, caller=caller)
     assert draft.starts_at is not None and draft.meeting_id is not None
     go = await actions.button(
         session,
@@ -1298,9 +1282,7 @@ async def plan(
         cell = await managed_cell(session, caller, actor, cell_id, "meetings.cell", now)
         if isinstance(cell, Reply):
             return cell
-        await pending.forget(
-            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
-        )
+        await pending.forget(session, caller=caller)
         zone = settings.zone
         cutoff_day = await _cutoff_day(session, cell)
         month, quarter = Month.of(now, zone), Quarter.of(now, zone)
@@ -1451,8 +1433,7 @@ async def ask_pattern(database: Database, caller: Caller, cell_id: int, now: dat
             raise refused("error.not_manager")
         await pending.ask(
             session,
-            telegram_user_id=caller.telegram_user_id,
-            chat_id=caller.chat_id,
+            caller=caller,
             kind=ASK_PATTERN,
             payload={"cell_id": cell_id},
             now=now,
@@ -1484,9 +1465,7 @@ async def set_pattern(
             f"{at:%H:%M}",
             place,
         )
-        await pending.forget(
-            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
-        )
+        await pending.forget(session, caller=caller)
     reply = await plan(database, caller, now, settings, cell_id=cell_id)
     return Reply(
         reply.text,

@@ -135,9 +135,7 @@ async def editor(
 ) -> Reply:
     async with database.transaction() as session:
         _, meeting, cell = await _managed(session, caller, meeting_id)
-        await pending.forget(
-            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
-        )
+        await pending.forget(session, caller=caller)
         return await _editor(session, caller, meeting, cell, now, notice)
 
 
@@ -300,8 +298,7 @@ async def ask(
         await _managed(session, caller, meeting_id)
         await pending.ask(
             session,
-            telegram_user_id=caller.telegram_user_id,
-            chat_id=caller.chat_id,
+            caller=caller,
             kind=ASK_FIELD,
             payload={"meeting_id": meeting_id, "field": field, "item_id": item_id},
             now=now,
@@ -342,9 +339,7 @@ async def write(
             resolution.text = text
         else:
             raise refused("error.stale_button")
-        await pending.forget(
-            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
-        )
+        await pending.forget(session, caller=caller)
         await session.flush()
         if field == "resolution":
             return await _resolution_view(session, caller, meeting, cell, now, Text("agenda.saved"))
@@ -537,8 +532,7 @@ async def ask_task(
         await _managed(session, caller, meeting_id)
         await pending.ask(
             session,
-            telegram_user_id=caller.telegram_user_id,
-            chat_id=caller.chat_id,
+            caller=caller,
             kind=ASK_TASK,
             payload={"meeting_id": meeting_id, "person_id": person_id},
             now=now,
@@ -583,9 +577,7 @@ async def add_task(
                 created_at=now,
             )
         )
-        await pending.forget(
-            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
-        )
+        await pending.forget(session, caller=caller)
         await session.flush()
         return await _resolution_view(session, caller, meeting, cell, now, Text("agenda.saved"))
 
@@ -636,9 +628,7 @@ async def ask_comments(
                 now=now,
                 buttons=((comment,),),
             )
-        await pending.forget(
-            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
-        )
+        await pending.forget(session, caller=caller)
         await session.flush()
         return await _resolution_view(
             session, caller, meeting, cell, now, Text("resolution.sent_for_comments")
@@ -652,8 +642,7 @@ async def ask_comment(
         await _commentable(session, caller, resolution_id, now)
         await pending.ask(
             session,
-            telegram_user_id=caller.telegram_user_id,
-            chat_id=caller.chat_id,
+            caller=caller,
             kind=ASK_COMMENT,
             payload={"resolution_id": resolution_id},
             now=now,
@@ -693,9 +682,7 @@ async def comment(
                 resolution_id=resolution.id, person_id=person.id, text=text, created_at=now
             )
         )
-        await pending.forget(
-            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
-        )
+        await pending.forget(session, caller=caller)
         return Reply(Text("resolution.comment_thanks"))
 
 
@@ -746,9 +733,7 @@ async def vote(
         resolution.full_members = len(full_ids)
         resolution.status = ResolutionStatus.ADOPTED if passed else ResolutionStatus.REJECTED
         resolution.decided_at = now
-        await pending.forget(
-            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
-        )
+        await pending.forget(session, caller=caller)
         if passed:
             for task, _name in await _tasks(session, resolution.id):
                 await _announce_task(session, task, now, settings)
@@ -875,8 +860,7 @@ async def ask_progress(database: Database, caller: Caller, task_id: int, now: da
         await _own_task(session, caller, task_id)
         await pending.ask(
             session,
-            telegram_user_id=caller.telegram_user_id,
-            chat_id=caller.chat_id,
+            caller=caller,
             kind=ASK_PROGRESS,
             payload={"task_id": task_id},
             now=now,
@@ -893,9 +877,7 @@ async def report_progress(
     async with database.transaction() as session:
         person, task = await _own_task(session, caller, task_id)
         task.progress = text
-        await pending.forget(
-            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
-        )
+        await pending.forget(session, caller=caller)
         return Reply(Text("task.progress_saved", {"task": task_line(task, person.full_name)}))
 
 

@@ -212,8 +212,7 @@ async def start_with_token(
         suggested = clean_name(caller.telegram_name)
         await pending.ask(
             session,
-            telegram_user_id=caller.telegram_user_id,
-            chat_id=caller.chat_id,
+            caller=caller,
             kind=ASK_NAME,
             payload={"invite_id": invite.id},
             now=now,
@@ -256,9 +255,7 @@ async def confirm_name(
         problem = invite_problem(_state(invite), now)
         if problem is not None:
             # The question is moot once its link is dead: forget it, then say why.
-            await pending.forget(
-                session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
-            )
+            await pending.forget(session, caller=caller)
     if problem is not None or invite is None:
         raise Refused(Text(INVITE_PROBLEM_TEXT[problem or InviteProblem.UNKNOWN]))
     async with database.transaction() as session:
@@ -267,9 +264,7 @@ async def confirm_name(
         person.full_name = name
         person.name_confirmed_at = now
         await _refuse_if_pointless(session, invite, person)
-        await pending.forget(
-            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
-        )
+        await pending.forget(session, caller=caller)
         return await _redeem(session, invite, person, now, settings)
 
 

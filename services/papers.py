@@ -256,8 +256,7 @@ async def ask_topic(
             raise refused("error.stale_button")
         await pending.ask(
             session,
-            telegram_user_id=caller.telegram_user_id,
-            chat_id=caller.chat_id,
+            caller=caller,
             kind=ASK_TOPIC,
             payload={"meeting_id": meeting.id, "person_id": person_id},
             now=now,
@@ -282,8 +281,7 @@ async def ask_due(
         payload = {"meeting_id": meeting.id, "person_id": person_id, "topic": topic}
         await pending.ask(
             session,
-            telegram_user_id=caller.telegram_user_id,
-            chat_id=caller.chat_id,
+            caller=caller,
             kind=ASK_DUE,
             payload=payload,
             now=now,
@@ -376,9 +374,7 @@ async def assign(
                 lang=member.language or settings.default_language,
                 now=now,
             )
-        await pending.forget(
-            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
-        )
+        await pending.forget(session, caller=caller)
         return await _papers_view(
             session, caller, meeting, cell, now, Text("paper.assigned", {"name": member.full_name})
         )
@@ -590,8 +586,7 @@ async def ask_materials(
             raise refused("rsvp.cancelled")
         await pending.ask(
             session,
-            telegram_user_id=caller.telegram_user_id,
-            chat_id=caller.chat_id,
+            caller=caller,
             kind=ASK_MATERIALS,
             payload={"meeting_id": meeting.id},
             now=now,

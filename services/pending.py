@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.people import Caller
 from storage.db import Database
 from storage.models import PendingInput
 from storage.upsert import insert_if_absent
@@ -26,20 +27,19 @@ class Pending:
 async def ask(
     session: AsyncSession,
     *,
-    telegram_user_id: int,
-    chat_id: int,
+    caller: Caller,
     kind: str,
     payload: dict[str, Any],
     now: datetime,
 ) -> None:
     """Await the person's next text in this chat; a new question replaces an older one."""
-    await forget(session, telegram_user_id=telegram_user_id, chat_id=chat_id)
+    await forget(session, caller=caller)
     await insert_if_absent(
         session,
         PendingInput,
         {
-            "telegram_user_id": telegram_user_id,
-            "chat_id": chat_id,
+            "telegram_user_id": caller.telegram_user_id,
+            "chat_id": caller.chat_id,
             "kind": kind,
             "payload": payload,
             "expires_at": now + QUESTION_LIFETIME,
@@ -49,12 +49,11 @@ async def ask(
     )
 
 
-async def current(
-    session: AsyncSession, *, telegram_user_id: int, chat_id: int, now: datetime
-) -> Pending | None:
+async def current(session: AsyncSession, *, caller: Caller, now: datetime) -> Pending | None:
     row = await session.scalar(
         select(PendingInput).where(
-            PendingInput.telegram_user_id == telegram_user_id, PendingInput.chat_id == chat_id
+            PendingInput.telegram_user_id == caller.telegram_user_id,
+            PendingInput.chat_id == caller.chat_id,
         )
     )
     if row is None or row.expires_at <= now:
@@ -67,9 +66,10 @@ async def forget_expired(database: Database, now: datetime) -> None:
         await session.execute(delete(PendingInput).where(PendingInput.expires_at <= now))
 
 
-async def forget(session: AsyncSession, *, telegram_user_id: int, chat_id: int) -> None:
+async def forget(session: AsyncSession, *, caller: Caller) -> None:
     await session.execute(
         delete(PendingInput).where(
-            PendingInput.telegram_user_id == telegram_user_id, PendingInput.chat_id == chat_id
+            PendingInput.telegram_user_id == caller.telegram_user_id,
+            PendingInput.chat_id == caller.chat_id,
         )
     )

@@ -193,8 +193,7 @@ async def give_reason(
         if why is AbsenceReason.OTHER:
             await pending.ask(
                 session,
-                telegram_user_id=caller.telegram_user_id,
-                chat_id=caller.chat_id,
+                caller=caller,
                 kind=ASK_NOTE,
                 payload={"meeting_id": meeting.id},
                 now=now,
@@ -214,8 +213,6 @@ async def give_note(
     async with database.transaction() as session:
         _, meeting, cell, invitation = await _invitation(session, caller, meeting_id, now)
         _record(invitation, Response.ABSENT, AbsenceReason.OTHER, note, now)
-        await pending.forget(
-            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
-        )
+        await pending.forget(session, caller=caller)
         await session.flush()
         return await _answered(session, caller, meeting, cell, invitation, now)

@@ -182,8 +182,7 @@ async def ask_report(database: Database, caller: Caller, meeting_id: int, now: d
         await _observer(session, caller, meeting_id)
         await pending.ask(
             session,
-            telegram_user_id=caller.telegram_user_id,
-            chat_id=caller.chat_id,
+            caller=caller,
             kind=ASK_REPORT,
             payload={"meeting_id": meeting_id},
             now=now,
@@ -238,7 +237,5 @@ async def report(
                 lang=manager.language or settings.default_language,
                 now=now,
             )
-        await pending.forget(
-            session, telegram_user_id=caller.telegram_user_id, chat_id=caller.chat_id
-        )
+        await pending.forget(session, caller=caller)
         return Reply(Text("observer.thanks"))

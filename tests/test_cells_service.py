@@ -33,9 +33,7 @@ async def join(database: Database, clock: FakeClock, who: Caller, token: str) ->
     """Open a link as a newcomer, then confirm the name the bot asked for."""
     await onboarding.start_with_token(database, who, token, clock.now(), SETTINGS)
     async with database.transaction() as session:
-        question = await pending.current(
-            session, telegram_user_id=who.telegram_user_id, chat_id=who.chat_id, now=clock.now()
-        )
+        question = await pending.current(session, caller=who, now=clock.now())
     assert question is not None and question.kind == onboarding.ASK_NAME
     return await onboarding.confirm_name(
         database,
