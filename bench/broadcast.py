@@ -5,7 +5,7 @@
 A cell of N members gets one meeting invitation each: N ``sendMessage`` rows with the RSVP
 buttons and unique keys of ``services.meetings.broadcast`` (``--source service`` runs that
 very function instead, which adds a calendar file per member: 2N messages). The real
-Application (bot/app.py: its AIORateLimiter-paced ExtBot, its OutboxDispatcher, its
+Application (bot/app.py: its ExtBot paced by bot/pacing.py, its OutboxDispatcher, its
 outbox-dispatch job) is started against the emulator with ``emu.rate_limit(30)``; the
 broadcast's transaction is committed, the dispatcher woken as the handler wakes it, and the
 clock runs until the emulator has accepted every message.
@@ -13,7 +13,8 @@ clock runs until the emulator has accepted every message.
 ``seconds`` runs from the wake-up to the last accepted message; ``floor_seconds`` is
 messages / 30, the best Telegram allows. ``duplicates`` are members with more messages than
 sent to them, ``lost`` members with fewer; ``http_429`` counts the emulator's refusals.
-``--limiter``, ``--batch-size`` and ``--parallel`` prototype product changes (see README).
+``--limiter ptb-default`` measures the limiter used before; ``--batch-size`` and
+``--parallel`` prototype dispatcher settings (see README).
 """
 
 from __future__ import annotations
@@ -33,13 +34,13 @@ from sqlalchemy import func, insert, select
 from telegram.ext import BaseRateLimiter
 
 from bench.common import (
-    SendingOnlyRateLimiter,
     add_db_argument,
     bench_settings,
     emit_json,
     print_machine,
     print_table,
     progress,
+    ptb_default_limiter,
     running_application,
     running_emulator,
     scratch_database,
@@ -307,14 +308,7 @@ async def measure(
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     # PTB logs a traceback for every 429 it passes on (max_retries=0); the count is reported.
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
-    # APScheduler warns every poll interval that the outbox-dispatch job is still running
-    # (its run drains the whole broadcast); that is expected here.
-    logging.getLogger("apscheduler").setLevel(logging.ERROR)
-    limiter: BaseRateLimiter | None = None
-    if args.limiter == "sending-only":
-        limiter = SendingOnlyRateLimiter()
-    elif args.limiter == "smooth":
-        limiter = SendingOnlyRateLimiter(per_second=args.rate, smooth=True)
+    limiter = ptb_default_limiter() if args.limiter == "ptb-default" else None
     async with running_emulator() as emulator, scratch_database(args.db) as database:
         outcome = await measure(args, emulator, database, limiter)
     floor = outcome.messages / TELEGRAM_PER_SECOND
@@ -325,7 +319,6 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     )
     print(
         f"database: {args.db}; source: {args.source}; limiter: {args.limiter}"
-        + (f" at {args.rate}/s" if args.limiter == "smooth" else "")
         + f"; dispatcher: {dispatcher}"
     )
     print_table(
@@ -377,12 +370,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--limiter",
-        choices=("product", "sending-only", "smooth"),
+        choices=("product", "ptb-default"),
         default="product",
-        help="product: bot/app.py's AIORateLimiter(max_retries=0); sending-only: paces only "
-        "message-sending methods; smooth: that, and a bucket of one request at --rate/s",
+        help="product: bot/pacing.py's SendingRateLimiter; ptb-default: PTB's "
+        "AIORateLimiter(max_retries=0), the limiter before it",
     )
-    parser.add_argument("--rate", type=float, default=29.0, help="the smooth limiter's rate")
     parser.add_argument("--batch-size", type=int, default=None, help="prototype dispatcher")
     parser.add_argument("--parallel", type=int, default=None, help="prototype dispatcher")
     return parser.parse_args(argv)

@@ -14,7 +14,7 @@ import resource
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -299,68 +299,15 @@ def progress(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-# --- prototypes of product changes (used only when a benchmark option asks for them) ------------
-
-# Telegram's flood limits (about 30 messages/s overall) are on messages sent; the emulator
-# enforces them on these methods only (emulator/methods.py SENDING_METHODS).
-SENDING_METHODS = frozenset(
-    {
-        "sendmessage",
-        "senddocument",
-        "sendphoto",
-        "sendaudio",
-        "sendvideo",
-        "sendanimation",
-        "sendvoice",
-        "sendvideonote",
-        "sendmediagroup",
-        "sendpoll",
-        "sendlocation",
-        "sendvenue",
-        "sendcontact",
-        "senddice",
-        "sendsticker",
-        "forwardmessage",
-        "forwardmessages",
-        "copymessage",
-        "copymessages",
-    }
-)
+# --- comparing with the limiter before bot/pacing.py ---------------------------------------------
 
 
-class SendingOnlyRateLimiter(AIORateLimiter):
-    """PTB's AIORateLimiter, applied to message-sending methods only.
-
-    PTB's limiter paces every request that names a chat, so an ``editMessageText`` answering
-    a button press waits in the same 30/s queue as a broadcast; Telegram's 30/s is on
-    messages sent. With ``smooth``, the overall bucket holds one request instead of 30: a
-    leaky bucket that starts with 30 free requests and refills at 30/s lets ~60 through in
-    the first second, which a sliding-window server (the emulator; Telegram, by its 429s)
-    refuses.
-    """
-
-    def __init__(self, *, per_second: float = 30, smooth: bool = False, **kwargs: Any) -> None:
-        if smooth:
-            super().__init__(overall_max_rate=1, overall_time_period=1 / per_second, **kwargs)
-        else:
-            super().__init__(overall_max_rate=per_second, overall_time_period=1, **kwargs)
-
-    async def process_request(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        if endpoint.lower() not in SENDING_METHODS:
-            return await callback(*args, **kwargs)
-        return await super().process_request(
-            callback, args, kwargs, endpoint, data, rate_limit_args
-        )
+def ptb_default_limiter() -> BaseRateLimiter:
+    """The limiter chibo used before bot/pacing.py: PTB's AIORateLimiter on every request
+    naming a chat, with its bucket of 30 (``--limiter ptb-default`` measures it again)."""
+    return AIORateLimiter(max_retries=0)
 
 
 def replace_rate_limiter(application: ChiboApplication, limiter: BaseRateLimiter) -> None:
     """Swap the limiter bot/app.py gave the bot (before ``initialize``)."""
-    application.bot._rate_limiter = limiter  # a benchmark's prototype
+    application.bot._rate_limiter = limiter  # a benchmark's comparison

@@ -17,8 +17,8 @@ A quarter of the members press "absent" (the bot then asks for a reason), the re
 Both applications run with the same ``concurrent_updates``: the product's default unless
 ``--concurrent-updates`` says otherwise. The last line of the output is the JSON result.
 
-``--limiter sending-only`` and ``--wake-outbox when-queued`` prototype product changes (see
-bench/README.md); ``--breakdown`` times each step of a press during the real burst.
+``--limiter ptb-default`` measures the rate limiter used before bot/pacing.py;
+``--breakdown`` times each step of a press during the real burst.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import asyncio
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -47,7 +46,6 @@ from telegram.ext import (
 
 from bench.common import (
     TOKEN,
-    SendingOnlyRateLimiter,
     add_db_argument,
     bench_settings,
     emit_json,
@@ -55,19 +53,18 @@ from bench.common import (
     print_machine,
     print_table,
     progress,
+    ptb_default_limiter,
     running_application,
     running_emulator,
     scratch_database,
 )
-from bot.app import ChiboApplication
 from bot.clock import SystemClock
 from bot.settings import Settings
 from domain.meetings import MeetingKind, MeetingStatus, Response
 from domain.roles import MemberStatus, Role
 from emulator import BotApiEmulator, EmuUser, SentMessage
 from handlers import common as common_handlers
-from handlers.common import STATE_KEY, AppState
-from services import actions, outbox, people, rsvp
+from services import actions, outbox, rsvp
 from services import updates as updates_service
 from services.meetings import agenda_lines, invitation_text, rsvp_buttons
 from services.onboarding import create_organisation
@@ -313,48 +310,12 @@ def _phase(
     )
 
 
-# --- prototypes of product changes, and where the time goes ------------------------------------
-
-_queued: ContextVar[bool] = ContextVar("bench_outbox_queued", default=False)
-
-
-def wake_only_when_queued(application: ChiboApplication) -> Callable[[], None]:
-    """Prototype: the handler wakes the outbox dispatcher only when its use case queued a
-    message (today every handled update wakes it, and each wake-up claims in a write
-    transaction even when nothing is due). Returns the undo."""
-    state: AppState = application.bot_data[STATE_KEY]
-    wake = state.wake_outbox
-    originals = {name: getattr(outbox, name) for name in ("enqueue", "enqueue_latest")}
-
-    def noting(function: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        async def queued(*args: Any, **kwargs: Any) -> Any:
-            _queued.set(True)
-            return await function(*args, **kwargs)
-
-        return queued
-
-    def wake_if_queued() -> None:
-        if _queued.get():
-            _queued.set(False)
-            wake()
-
-    for name, function in originals.items():
-        setattr(outbox, name, noting(function))
-    state.wake_outbox = wake_if_queued
-
-    def undo() -> None:
-        for name, function in originals.items():
-            setattr(outbox, name, function)
-        state.wake_outbox = wake
-
-    return undo
-
+# --- where the time goes ----------------------------------------------------------------------
 
 # (module, attribute, label): the steps of one press, each looked up through its module by
 # the code that calls it, so wrapping the module attribute times every call.
 STEPS: tuple[tuple[Any, str, str], ...] = (
-    (updates_service, "claim_update", "admit: claim update_id (write)"),
-    (people, "profile", "admit: caller's language and menus (read)"),
+    (updates_service, "admit", "admit: claim update_id, read the language (write)"),
     (actions, "resolve", "button: resolve the token (read)"),
     (rsvp, "respond", "rsvp.respond: record, new buttons (write)"),
     (common_handlers, "send_reply", "send_reply: answerCallbackQuery + editMessageText"),
@@ -453,13 +414,11 @@ async def run_real(
     paced_presses: list[Press],
     paced_share: float,
     limiter: BaseRateLimiter | None,
-    wake_when_queued: bool,
     breakdown: Breakdown | None,
 ) -> tuple[Phase, Phase]:
     async with running_application(
         settings, database, SystemClock(), polling=True, limiter=limiter
     ) as app:
-        undo = wake_only_when_queued(app) if wake_when_queued else None
         finishes = Finishes(app.update_processor)
         await burst("warm-up", emulator, finishes, warmup)
         progress(f"real Application: burst of {len(burst_presses)} presses")
@@ -473,8 +432,6 @@ async def run_real(
         spread = await paced(
             f"chibo, paced at {rate:.0f}/s", emulator, finishes, paced_presses, rate
         )
-        if undo is not None:
-            undo()
     return loaded, spread
 
 
@@ -520,8 +477,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 burst_a,
                 paced_b,
                 args.paced_share,
-                SendingOnlyRateLimiter() if args.limiter == "sending-only" else None,
-                args.wake_outbox == "when-queued",
+                ptb_default_limiter() if args.limiter == "ptb-default" else None,
                 breakdown,
             )
             attended = await stored_attends(database, [meeting_a, meeting_b])
@@ -529,7 +485,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     print_machine()
     print(
         f"database: {args.db}; concurrent_updates: {concurrency}; limiter: {args.limiter}; "
-        f"wake outbox: {args.wake_outbox}; presses per phase: {args.presses} "
+        f"presses per phase: {args.presses} "
         f"(+{WARMUP_PRESSES} warm-up); 1 in {ABSENT_EVERY} presses 'absent'"
     )
     print_table(
@@ -613,17 +569,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--limiter",
-        choices=("product", "sending-only"),
+        choices=("product", "ptb-default"),
         default="product",
-        help="product: bot/app.py's AIORateLimiter; sending-only: a prototype that paces "
-        "only message-sending methods (not editMessageText, answerCallbackQuery)",
-    )
-    parser.add_argument(
-        "--wake-outbox",
-        choices=("always", "when-queued"),
-        default="always",
-        help="always: the product (every handled update wakes the outbox dispatcher); "
-        "when-queued: a prototype waking it only when the update queued a message",
+        help="product: bot/pacing.py's SendingRateLimiter (message-sending methods only); "
+        "ptb-default: PTB's AIORateLimiter on every request, the limiter before it",
     )
     parser.add_argument(
         "--breakdown",

@@ -8,7 +8,6 @@ from typing import Any
 
 from telegram import BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -21,6 +20,7 @@ from telegram.ext import (
 
 from bot.clock import Clock
 from bot.i18n import Translator
+from bot.pacing import SendingRateLimiter
 from bot.rendering import bot_commands, outbox_call
 from bot.settings import Settings
 from bot.updates import TrackedUpdateProcessor, admit_update, on_error
@@ -63,9 +63,7 @@ def build_application(settings: Settings, database: Database, clock: Clock) -> C
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.bot_api_url)
         .base_file_url(settings.file_url)
-        # The limiter paces requests; it must not also sleep out flood waits inside an outbox
-        # claim (a long sleep could outlast the claim's lease), so the dispatcher retries.
-        .rate_limiter(AIORateLimiter(max_retries=0))
+        .rate_limiter(SendingRateLimiter())
         .context_types(ContextTypes(context=ChiboContext))
         .concurrent_updates(TrackedUpdateProcessor(settings.concurrent_updates))
         .post_init(_on_start)

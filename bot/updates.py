@@ -53,17 +53,14 @@ async def admit_update(update: Update, context: ChiboContext) -> None:
     update_id_var.set(update.update_id)
     handler_var.set(None)
     state = context.state
-    if not await updates.claim_update(state.database, update.update_id, state.clock.now()):
+    user = update.effective_user
+    admission = await updates.admit(
+        state.database, update.update_id, user.id if user else None, state.clock.now()
+    )
+    if admission is None:
         log.info("replayed update ignored")
         raise ApplicationHandlerStop
-    await _load_language(update, context)
-
-
-async def _load_language(update: Update, context: ChiboContext) -> None:
-    user = update.effective_user
-    if user is not None:
-        profile = await people.profile(context.state.database, user.id)
-        context.lang = profile.language if profile else None
+    context.lang = admission.language
 
 
 async def on_error(update: object, context: ChiboContext) -> None:
@@ -73,7 +70,9 @@ async def on_error(update: object, context: ChiboContext) -> None:
         return
     try:
         # Error handlers get a fresh context, without the language the pre-handler loaded.
-        await _load_language(update, context)
+        user = update.effective_user
+        if user is not None:
+            context.lang = await people.language_of(context.state.database, user.id)
         await send_refusal(update, context, Text("error.generic"))
     except Exception:
         log.warning("could not report the failure to the user")

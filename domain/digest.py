@@ -132,3 +132,4 @@ class DigestLabels:
     on_time_share: str  # "Chi bộ sinh hoạt đúng hạn"
     mean_attendance: str  # "Tỷ lệ tham dự bình quân"
     thematic_share: str  # "Chi bộ có chuyên đề trong quý"
+    more_cells: str  # "chi bộ khác: xem bảng tính", after a count the chart leaves out

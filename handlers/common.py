@@ -19,6 +19,7 @@ from bot.i18n import Translator
 from bot.logging import handler_var
 from bot.rendering import TELEGRAM_CAPTION_LIMIT, fit, keyboard, message_text
 from domain.messages import Attachment, Reply, Text
+from services import outbox
 from services.config import ServiceSettings
 from services.errors import Refused
 from services.people import Caller
@@ -160,14 +161,16 @@ def handler(name: str) -> Callable[[UseCase], Handler]:
             handler_var.set(name)
             started = time.perf_counter()
             try:
-                reply = await function(update, context)
+                with outbox.watching() as watch:
+                    reply = await function(update, context)
             except Refused as refusal:
                 await send_refusal(update, context, refusal.text)
                 outcome = refusal.text.key
             else:
                 if reply is not None:
                     await send_reply(update, context, reply)
-                context.state.wake_outbox()
+                if watch.queued:
+                    context.state.wake_outbox()
                 outcome = "ok"
             elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
             log.info("update handled", extra={"outcome": outcome, "ms": elapsed_ms})

@@ -22,6 +22,9 @@ WIDTH_INCHES = 10.0
 INCHES_PER_CELL = 0.3
 # Title, x axis and legend; the bars get the rest, so 50 cells stay as legible as 5.
 MARGIN_INCHES = 2.2
+# A province has thousands of cells: the chart shows those to look at first (no roll, then
+# the lowest rates) and says how many more the spreadsheet lists.
+MAX_BARS = 50
 
 OK_COLOUR = "#4C78A8"
 BELOW_NORM_COLOUR = "#F58518"
@@ -42,9 +45,12 @@ def attendance_chart(figures: DigestFigures, labels: DigestLabels) -> bytes:
     """PNG: attendance rate per cell, the 90% norm line, late or missing meetings marked.
 
     Cells without a closed roll come first, then the lowest rates, so the cells to look at
-    are at the top; equal rates are ordered by name.
+    are at the top; equal rates are ordered by name. Beyond ``MAX_BARS`` the title says how
+    many cells are left out.
     """
-    cells = sorted(figures.cells, key=_order)
+    ordered = sorted(figures.cells, key=_order)
+    cells = ordered[:MAX_BARS]
+    left_out = len(ordered) - len(cells)
     figure = Figure(figsize=(WIDTH_INCHES, _height(len(cells))), dpi=DPI, layout="constrained")
     canvas = FigureCanvasAgg(figure)
     ax = figure.add_subplot()
@@ -54,9 +60,10 @@ def attendance_chart(figures: DigestFigures, labels: DigestLabels) -> bytes:
     _style_axes(ax, cells, labels)
     _draw_norm(ax, labels)
     _add_legend(figure, cells, labels)
-    figure.suptitle(
-        f"{labels.title}\n{figures.organisation} · {figures.period}", fontproperties=TITLE_FONT
-    )
+    title = f"{labels.title}\n{figures.organisation} · {figures.period}"
+    if left_out:
+        title += f"\n+{left_out} {labels.more_cells}"
+    figure.suptitle(title, fontproperties=TITLE_FONT)
     buffer = BytesIO()
     canvas.print_png(buffer)
     # Not registered with pyplot, so clearing drops the artists at once and nothing is kept.

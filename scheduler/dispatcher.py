@@ -46,14 +46,17 @@ class OutboxDispatcher:
         self._parallel = asyncio.Semaphore(parallel)
         self._lease = lease
         self._running = asyncio.Lock()
+        self._woken_while_running = False
 
     async def run_once(self) -> int:
         """Deliver everything due now; returns how many rows were attempted.
 
         A second wake-up while a run is under way returns at once: the running loop claims
-        again until nothing is due, so it picks up whatever the wake-up was for.
+        again until nothing is due, and once more if woken meanwhile (the wake-up's message
+        may have been committed just after the loop's last claim looked).
         """
         if self._running.locked():
+            self._woken_while_running = True
             return 0
         return await self.drain()
 
@@ -62,14 +65,18 @@ class OutboxDispatcher:
         ``max_batches`` bounds the run (a benchmark's step, a test's stop half-way)."""
         async with self._running:
             attempted = batches = 0
-            while (max_batches is None or batches < max_batches) and (
-                rows := await outbox.claim_due(
+            while max_batches is None or batches < max_batches:
+                self._woken_while_running = False
+                rows = await outbox.claim_due(
                     self._database,
                     now=self._clock.now(),
                     limit=self._batch_size,
                     lease=self._lease,
                 )
-            ):
+                if not rows:
+                    if self._woken_while_running:
+                        continue
+                    break
                 batches += 1
                 by_chat: dict[int, list[OutboxMessage]] = {}
                 for row in rows:

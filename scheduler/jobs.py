@@ -71,7 +71,9 @@ def install(
         first=0,
         data=dispatcher,
         name=DISPATCH_JOB,
-        job_kwargs={"max_instances": 1, "coalesce": True},
+        # A run that picked up a broadcast drains it all (minutes); a second instance returns
+        # at once (the dispatcher's lock) instead of APScheduler warning at every poll.
+        job_kwargs={"max_instances": 2, "coalesce": True},
     )
     job_queue.run_repeating(
         _plan,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.attendance import ATTENDANCE_NORM, RollStatus, roll_figures
@@ -117,6 +117,7 @@ LABEL_KEYS = {
     "on_time_share": N_("digest.label.on_time_share"),
     "mean_attendance": N_("digest.label.mean_attendance"),
     "thematic_share": N_("digest.label.thematic_share"),
+    "more_cells": N_("digest.label.more_cells"),
 }
 
 
@@ -166,37 +167,31 @@ async def figures(
     period_label: str,
 ) -> DigestFigures:
     zone = settings.zone
-    query = select(Cell).where(Cell.organisation_id == organisation.id).order_by(Cell.name)
+    # The cells as a subquery, never as a list of ids: a province's thousands of cells would
+    # exceed a driver's bound-parameter limit (asyncpg's is 32,767).
+    scope = select(Cell.id).where(Cell.organisation_id == organisation.id)
     if cell_ids is not None:
-        query = query.where(Cell.id.in_(cell_ids))
-    cells = list((await session.scalars(query)).all())
-    ids = [cell.id for cell in cells]
+        scope = scope.where(Cell.id.in_(cell_ids))
+    cells = list(
+        (await session.scalars(select(Cell).where(Cell.id.in_(scope)).order_by(Cell.name))).all()
+    )
     month = Month.of(now, zone)
     earliest = months_to_check(period.start, now, zone)[0]
     quarter = Quarter.of(now, zone)
     window_start = min(earliest.bounds(zone)[0], quarter.bounds(zone)[0], period.start)
     window_end = max(month.bounds(zone)[1], quarter.bounds(zone)[1], period.end)
-    meetings = (
-        list(
-            (
-                await session.scalars(
-                    select(Meeting)
-                    .where(
-                        Meeting.cell_id.in_(ids),
-                        Meeting.status == MeetingStatus.SCHEDULED,
-                        Meeting.starts_at >= window_start,
-                        Meeting.starts_at < window_end,
-                    )
-                    .order_by(Meeting.starts_at)
-                )
-            ).all()
-        )
-        if ids
-        else []
+    in_window = (
+        Meeting.cell_id.in_(scope),
+        Meeting.status == MeetingStatus.SCHEDULED,
+        Meeting.starts_at >= window_start,
+        Meeting.starts_at < window_end,
     )
-    rolls = await _rolls(session, [m.id for m in meetings if m.roll_closed_at is not None])
-    papers = await _papers(session, ids, period)
-    at_risk = await _at_risk(session, ids, now, zone)
+    meetings = list(
+        (await session.scalars(select(Meeting).where(*in_window).order_by(Meeting.starts_at))).all()
+    )
+    rolls = await _rolls(session, in_window)
+    papers = await _papers(session, scope, period)
+    at_risk = await _at_risk(session, scope, now, zone)
     by_cell: dict[int, list[Meeting]] = defaultdict(list)
     for meeting in meetings:
         by_cell[meeting.cell_id].append(meeting)
@@ -216,28 +211,24 @@ async def figures(
         for cell in cells
     ]
     rates = [c.attendance_percent for c in results if c.attendance_percent is not None]
-    observations = (
-        [
-            Observation(cell_name, observer, text)
-            for cell_name, observer, text in (
-                await session.execute(
-                    select(Cell.name, Person.full_name, MeetingObserver.observations)
-                    .join(Meeting, Meeting.id == MeetingObserver.meeting_id)
-                    .join(Cell, Cell.id == Meeting.cell_id)
-                    .join(Person, Person.id == MeetingObserver.person_id)
-                    .where(
-                        Meeting.cell_id.in_(ids),
-                        MeetingObserver.observed_at >= period.start,
-                        MeetingObserver.observed_at < period.end,
-                    )
-                    .order_by(Cell.name, MeetingObserver.observed_at)
+    observations = [
+        Observation(cell_name, observer, text)
+        for cell_name, observer, text in (
+            await session.execute(
+                select(Cell.name, Person.full_name, MeetingObserver.observations)
+                .join(Meeting, Meeting.id == MeetingObserver.meeting_id)
+                .join(Cell, Cell.id == Meeting.cell_id)
+                .join(Person, Person.id == MeetingObserver.person_id)
+                .where(
+                    Meeting.cell_id.in_(scope),
+                    MeetingObserver.observed_at >= period.start,
+                    MeetingObserver.observed_at < period.end,
                 )
-            ).all()
-            if text
-        ]
-        if ids
-        else []
-    )
+                .order_by(Cell.name, MeetingObserver.observed_at)
+            )
+        ).all()
+        if text
+    ]
     return DigestFigures(
         observations=observations,
         organisation=organisation.name,
@@ -253,13 +244,17 @@ def _share(cells: list[CellFigures], counted: Callable[[CellFigures], bool]) -> 
     return round(100 * sum(1 for c in cells if counted(c)) / len(cells)) if cells else None
 
 
-async def _rolls(session: AsyncSession, meeting_ids: list[int]) -> dict[int, list[RollStatus]]:
+async def _rolls(
+    session: AsyncSession, meetings: tuple[ColumnElement[bool], ...]
+) -> dict[int, list[RollStatus]]:
+    """The closed rolls of the meetings matching ``meetings``, exempted members left out."""
     rolls: dict[int, list[RollStatus]] = defaultdict(list)
-    if not meeting_ids:
-        return rolls
     rows = await session.execute(
-        select(Invitation.meeting_id, Invitation.roll_status).where(
-            Invitation.meeting_id.in_(meeting_ids),
+        select(Invitation.meeting_id, Invitation.roll_status)
+        .join(Meeting, Meeting.id == Invitation.meeting_id)
+        .where(
+            *meetings,
+            Meeting.roll_closed_at.is_not(None),
             Invitation.roll_status.is_not(None),
             Invitation.exempted.is_(False),
         )
@@ -271,11 +266,9 @@ async def _rolls(session: AsyncSession, meeting_ids: list[int]) -> dict[int, lis
 
 
 async def _papers(
-    session: AsyncSession, cell_ids: list[int], period: Period
+    session: AsyncSession, scope: Select[int], period: Period
 ) -> dict[int, tuple[int, int, int, int]]:
     """Per cell, for papers due in the period: assigned, submitted, late, missing (overdue)."""
-    if not cell_ids:
-        return {}
     current = (
         select(PaperSubmission.assignment_id, PaperSubmission.late)
         .where(PaperSubmission.replaced_at.is_(None))
@@ -286,7 +279,7 @@ async def _papers(
         .join(Meeting, Meeting.id == PaperAssignment.meeting_id)
         .outerjoin(current, current.c.assignment_id == PaperAssignment.id)
         .where(
-            Meeting.cell_id.in_(cell_ids),
+            Meeting.cell_id.in_(scope),
             PaperAssignment.due_at >= period.start,
             PaperAssignment.due_at < period.end,
         )
@@ -303,10 +296,8 @@ async def _papers(
 
 
 async def _at_risk(
-    session: AsyncSession, cell_ids: list[int], now: datetime, zone: ZoneInfo
+    session: AsyncSession, scope: Select[int], now: datetime, zone: ZoneInfo
 ) -> dict[int, list[MemberAtRisk]]:
-    if not cell_ids:
-        return {}
     year = now.astimezone(zone).year
     start = datetime(year, 1, 1, tzinfo=zone)
     rows = await session.execute(
@@ -315,7 +306,7 @@ async def _at_risk(
         .join(Cell, Cell.id == Meeting.cell_id)
         .join(Person, Person.id == Invitation.person_id)
         .where(
-            Meeting.cell_id.in_(cell_ids),
+            Meeting.cell_id.in_(scope),
             Meeting.starts_at >= start,
             Meeting.roll_closed_at.is_not(None),
             Invitation.roll_status == RollStatus.UNEXCUSED,

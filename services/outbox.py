@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +22,32 @@ SENDING = "sending"
 SENT = "sent"
 FAILED = "failed"
 WITHDRAWN = "withdrawn"
+
+
+@dataclass
+class QueueWatch:
+    queued: bool = False
+
+
+_watch: ContextVar[QueueWatch | None] = ContextVar("outbox_watch", default=None)
+
+
+@contextmanager
+def watching() -> Iterator[QueueWatch]:
+    """Notes whether the work inside queued a message, so the sender is woken only then
+    (waking it costs a write transaction, and most button presses queue nothing)."""
+    watch = QueueWatch()
+    token = _watch.set(watch)
+    try:
+        yield watch
+    finally:
+        _watch.reset(token)
+
+
+def _note_queued() -> None:
+    watch = _watch.get()
+    if watch is not None:
+        watch.queued = True
 
 
 def message_payload(
@@ -42,6 +71,7 @@ async def enqueue(
     now: datetime,
 ) -> bool:
     """Queue a message once per key, in the caller's transaction; False if already queued."""
+    _note_queued()
     return await insert_if_absent(
         session,
         OutboxMessage,
@@ -70,6 +100,7 @@ async def enqueue_latest(
     now: datetime,
 ) -> None:
     """Queue a message under ``key``, replacing whatever that key held, sent or not."""
+    _note_queued()
     await upsert(
         session,
         OutboxMessage,

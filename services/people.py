@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messages import N_, Button, Reply, Text
@@ -28,20 +29,17 @@ class Caller:
     chat_title: str = ""
 
 
-@dataclass(frozen=True)
-class Profile:
-    person_id: int
-    language: str | None
-    menus: tuple[Menu, ...]
-
-
-async def profile(database: Database, telegram_user_id: int) -> Profile | None:
+async def language_of(database: Database, telegram_user_id: int) -> str | None:
+    """The language the person chose, None if they never did (or are unknown)."""
     async with database.transaction() as session:
-        person = await person_by_telegram_id(session, telegram_user_id)
-        if person is None:
-            return None
-        actor = await load_actor(session, person)
-        return Profile(person.id, person.language, menus_for(actor))
+        return await chosen_language(session, telegram_user_id)
+
+
+async def chosen_language(session: AsyncSession, telegram_user_id: int) -> str | None:
+    language: str | None = await session.scalar(
+        select(Person.language).where(Person.telegram_user_id == telegram_user_id)
+    )
+    return language
 
 
 async def require_person(session: AsyncSession, caller: Caller) -> tuple[Person, Actor]:

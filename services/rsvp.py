@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.meetings import (
@@ -20,10 +20,9 @@ from services import actions, outbox, pending
 from services.config import ServiceSettings
 from services.errors import refused
 from services.meetings import agenda_lines, invitation_text, rsvp_buttons
-from services.people import Caller, require_person
+from services.people import Caller
 from storage.db import Database
-from storage.models import Cell, Invitation, Meeting, Person
-from storage.repositories import active_membership
+from storage.models import Cell, Invitation, Meeting, Membership, Person
 
 ASK_NOTE = "rsvp.other"
 
@@ -31,33 +30,45 @@ ASK_NOTE = "rsvp.other"
 async def _invitation(
     session: AsyncSession, caller: Caller, meeting_id: int, now: datetime
 ) -> tuple[Person, Meeting, Cell, Invitation]:
-    """The caller's invitation, checked afresh: member of the cell, meeting still ahead."""
-    person, _ = await require_person(session, caller)
-    meeting = await session.get(Meeting, meeting_id)
-    if meeting is None:
+    """The caller's invitation, checked afresh: member of the cell, meeting still ahead.
+    Read in one query: it runs on every press of an invitation's buttons."""
+    found = (
+        await session.execute(
+            select(Person, Meeting, Cell, Membership.id, Invitation)
+            .select_from(Person)
+            .outerjoin(Meeting, Meeting.id == meeting_id)
+            .outerjoin(Cell, Cell.id == Meeting.cell_id)
+            .outerjoin(
+                Membership,
+                and_(
+                    Membership.person_id == Person.id,
+                    Membership.cell_id == Meeting.cell_id,
+                    Membership.left_at.is_(None),
+                ),
+            )
+            .outerjoin(
+                Invitation,
+                and_(Invitation.meeting_id == Meeting.id, Invitation.person_id == Person.id),
+            )
+            .where(Person.telegram_user_id == caller.telegram_user_id)
+        )
+    ).first()
+    if found is None:
+        raise refused("error.not_registered")
+    person, meeting, cell, membership_id, invitation = found
+    if meeting is None or cell is None:
         raise refused("error.stale_button")
-    if await active_membership(session, person.id, meeting.cell_id) is None:
+    if membership_id is None:
         raise refused("rsvp.not_invited")
-    invitation = await _find(session, meeting.id, person.id)
-    if invitation is None:
-        # Someone who joined after the invitations went out answers from the group's message.
-        invitation = Invitation(meeting_id=meeting.id, person_id=person.id, invited_at=now)
-        session.add(invitation)
     if meeting.status is MeetingStatus.CANCELLED:
         raise refused("rsvp.cancelled")
     if now >= meeting.starts_at:
         raise refused("rsvp.closed")
-    cell = await session.get(Cell, meeting.cell_id)
-    assert cell is not None
+    if invitation is None:
+        # Someone who joined after the invitations went out answers from the group's message.
+        invitation = Invitation(meeting_id=meeting.id, person_id=person.id, invited_at=now)
+        session.add(invitation)
     return person, meeting, cell, invitation
-
-
-async def _find(session: AsyncSession, meeting_id: int, person_id: int) -> Invitation | None:
-    return await session.scalar(
-        select(Invitation).where(
-            Invitation.meeting_id == meeting_id, Invitation.person_id == person_id
-        )
-    )
 
 
 def answer_text(invitation: Invitation) -> Text:

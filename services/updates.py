@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 
+from services.people import chosen_language
 from storage.db import Database
 from storage.models import ProcessedUpdate
 from storage.upsert import insert_if_absent
 
 
-async def claim_update(database: Database, update_id: int, now: datetime) -> bool:
-    """Record the update as handled; False when some replica already took it."""
+@dataclass(frozen=True)
+class Admission:
+    language: str | None  # the caller's chosen language, None for the default
+
+
+async def admit(
+    database: Database, update_id: int, telegram_user_id: int | None, now: datetime
+) -> Admission | None:
+    """Record the update as handled and read the caller's language, in one transaction;
+    None when some replica already took the update."""
     async with database.transaction() as session:
-        return await insert_if_absent(
+        claimed = await insert_if_absent(
             session, ProcessedUpdate, {"update_id": update_id, "processed_at": now}, ["update_id"]
         )
+        if not claimed:
+            return None
+        if telegram_user_id is None:
+            return Admission(language=None)
+        return Admission(language=await chosen_language(session, telegram_user_id))
 
 
 async def forget_old_updates(database: Database, now: datetime, keep: timedelta) -> int:

@@ -126,9 +126,8 @@ async def running_bot(
         bot_api_url=emulator.base_url,
         bot_api_file_url=emulator.base_file_url,
         database_url=database.url.render_as_string(hide_password=False),
-        outbox_poll_seconds=0.2,
         file_store=files_root,
-        **overrides,
+        **{"outbox_poll_seconds": 0.2, **overrides},
     )
     application = build_application(settings, database, clock)
     await application.initialize()

@@ -86,6 +86,7 @@ LABELS = DigestLabels(
     on_time_share="Chi bộ sinh hoạt đúng hạn",
     mean_attendance="Tỷ lệ tham dự bình quân",
     thematic_share="Chi bộ có chuyên đề trong quý",
+    more_cells="chi bộ khác: xem bảng tính",
 )
 
 
@@ -318,6 +319,26 @@ def test_chart_grows_with_the_number_of_cells() -> None:
     assert width == 1200
     # 0.3 inch per cell at 120 dpi: 36 pixels a row, whatever the count.
     assert large - small == pytest.approx(45 * 36, abs=2)
+
+
+def test_a_province_s_chart_shows_the_cells_behind_and_counts_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, fifty_high = png_size(attendance_chart(many_cells(50), LABELS))
+    figures = many_cells(120)
+    png, drawn, rows = render_recording_texts(figures, monkeypatch)
+
+    assert len(rows) == 50
+    assert png_size(png)[1] == fifty_high
+    assert any(text.endswith("\n+70 chi bộ khác: xem bảng tính") for text in drawn)
+    # Those shown are those to look at: every cell without a roll, then the lowest rates.
+    rate = {cell.cell_id: cell.attendance_percent for cell in figures.cells}
+    shown = [int(m.group(1)) for row in rows if (m := re.search(r"số (\d+) ", row))]
+    assert len(shown) == 50
+    no_roll = [cell_id for cell_id, percent in rate.items() if percent is None]
+    assert shown[: len(no_roll)] == sorted(no_roll, key=str)
+    left_out = set(rate) - set(shown)
+    assert max(rate[c] or 0 for c in shown) <= min(rate[c] or 0 for c in left_out)
 
 
 def test_chart_keeps_no_figures_alive() -> None:

@@ -16,7 +16,7 @@ from scheduler.dispatcher import OutboxDispatcher
 from services.views import summary
 from storage.models import AgendaItem, Invitation, Meeting, OutboxMessage
 from tests.conftest import VIETNAM
-from tests.harness import RunningBot, cell_with_members, plan_and_send
+from tests.harness import RunningBot, cell_with_members, eventually, plan_and_send, running_bot
 
 MEMBERS = ["Lê Văn Minh", "Phạm Thị Hoa", "Đỗ Văn Tư"]
 
@@ -541,3 +541,20 @@ async def test_a_thematic_meeting_in_the_quarter_means_no_quarter_warning(
         bot.clock.set(local(2026, 12, day, 8, 0))
         await plan_and_send(bot)
     assert not [m for m in bot.emulator.messages(lan.id) if "chuyên đề quý" in (m.text or "")]
+
+
+async def test_a_broadcast_is_sent_at_once_not_at_the_next_poll(
+    database: Any, clock: Any, emulator: Any, tmp_path: Any
+) -> None:
+    # The dispatcher's poll runs once at start, then not for an hour: only the handler's
+    # wake-up can deliver the invitations.
+    async with running_bot(
+        database, clock, emulator, tmp_path / "files", outbox_poll_seconds=3600
+    ) as bot:
+        cell = await cell_with_members(bot, MEMBERS[:2])
+        card = await schedule_regular(bot, cell.secretary, "vi", "05/12 19:30")
+        bot.dispatching = False  # the test no longer drains the outbox itself
+        await bot.press(cell.secretary, card, bot.t("vi", "meeting.broadcast"))
+        await eventually(
+            lambda: all(len(invitations_to(bot, m)) == 1 for m in (cell.secretary, *cell.members))
+        )

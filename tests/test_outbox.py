@@ -23,7 +23,7 @@ from storage.db import Database
 from storage.files import FileStore
 from storage.models import OutboxMessage
 from tests.conftest import VIETNAM
-from tests.harness import TOKEN
+from tests.harness import TOKEN, RunningBot
 
 
 @pytest.fixture
@@ -160,3 +160,43 @@ async def test_a_dispatcher_that_died_mid_send_is_taken_over(
     clock.advance(timedelta(minutes=2, seconds=1))
     assert await survivor.drain() == 2
     assert [len(emulator.messages(u.id)) for u in users] == [1, 1]
+
+
+async def test_the_bot_paces_itself_under_telegram_s_flood_limit(bot: RunningBot) -> None:
+    # Telegram counts 30 messages in any one second; the bot's own limiter, not the
+    # server's 429s, must keep the pace, from the first message on.
+    users = members(bot.emulator, 75)
+    bot.emulator.rate_limit(global_per_second=30)
+    await queue_for(bot.database, bot.clock, users)
+    await bot.dispatcher.drain()
+    assert bot.emulator.http_429_count == 0
+    assert [len(bot.emulator.messages(u.id)) for u in users] == [1] * 75
+    assert await statuses(bot.database) == {"sent": 75}
+
+
+async def test_a_wake_up_during_the_last_claim_is_not_lost(
+    database: Database,
+    clock: FakeClock,
+    emulator: BotApiEmulator,
+    telegram_bot: Bot,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A handler commits its message just after the running loop's last claim looked, and
+    # wakes the dispatcher while that loop still holds it: the loop must look once more
+    # rather than leave the message to the next poll.
+    [user] = members(emulator, 1)
+    sender = dispatcher(database, telegram_bot, clock)
+    claim_due = outbox.claim_due
+    woken: list[int] = []
+
+    async def claim_then_a_handler_commits(*args: Any, **kwargs: Any) -> list[OutboxMessage]:
+        rows = await claim_due(*args, **kwargs)
+        if not woken:
+            await queue_for(database, clock, [user])
+            woken.append(await sender.run_once())
+        return rows
+
+    monkeypatch.setattr(outbox, "claim_due", claim_then_a_handler_commits)
+    await sender.drain()
+    assert woken == [0]  # the wake-up found the loop running
+    assert len(emulator.messages(user.id)) == 1
