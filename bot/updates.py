@@ -54,13 +54,19 @@ async def admit_update(update: Update, context: ChiboContext) -> None:
     handler_var.set(None)
     state = context.state
     user = update.effective_user
+    query = update.callback_query
     admission = await updates.admit(
-        state.database, update.update_id, user.id if user else None, state.clock.now()
+        state.database,
+        update.update_id,
+        user.id if user else None,
+        state.clock.now(),
+        button_token=None if query is None else query.data or "",
     )
     if admission is None:
         log.info("replayed update ignored")
         raise ApplicationHandlerStop
     context.lang = admission.language
+    context.button = admission.button
 
 
 async def on_error(update: object, context: ChiboContext) -> None:

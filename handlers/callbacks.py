@@ -167,12 +167,8 @@ ROUTES: dict[str, Route] = {
 
 @handler("button")
 async def on_button(update: Update, context: ChiboContext) -> Reply:
-    query = update.callback_query
-    assert query is not None
     caller = caller_of(update)
-    action = await actions.resolve(
-        context.state.database, query.data or "", caller.telegram_user_id, context.now()
-    )
+    action = actions.pressed(context.button, caller.telegram_user_id)
     route = ROUTES.get(action.kind)
     if route is None:
         raise refused("error.stale_button")

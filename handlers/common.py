@@ -20,6 +20,7 @@ from bot.logging import handler_var
 from bot.rendering import TELEGRAM_CAPTION_LIMIT, fit, keyboard, message_text
 from domain.messages import Attachment, Reply, Text
 from services import outbox
+from services.actions import Action
 from services.config import ServiceSettings
 from services.errors import Refused
 from services.people import Caller
@@ -46,7 +47,8 @@ class AppState:
 
 
 class ChiboContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """PTB's context plus the caller's language, set once per update by the pre-handler."""
+    """PTB's context plus the caller's language and the pressed button's action, set once per
+    update by the pre-handler."""
 
     def __init__(
         self,
@@ -56,6 +58,7 @@ class ChiboContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
     ) -> None:
         super().__init__(application, chat_id, user_id)
         self.lang: str | None = None
+        self.button: Action | None = None
 
     @property
     def state(self) -> AppState:

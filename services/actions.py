@@ -81,10 +81,9 @@ async def forget_expired(database: Database, now: datetime) -> None:
         await session.execute(delete(CallbackAction).where(CallbackAction.expires_at <= now))
 
 
-async def resolve(database: Database, token: str, telegram_user_id: int, now: datetime) -> Action:
-    """The action behind a pressed button, refused when forged, stale or someone else's."""
-    async with database.transaction() as session:
-        action = await load(session, token, now)
+def pressed(action: Action | None, telegram_user_id: int) -> Action:
+    """The action behind a pressed button (as ``load`` found it), refused when forged, stale
+    or someone else's."""
     if action is None:
         raise refused("error.stale_button")
     if action.telegram_user_id is not None and action.telegram_user_id != telegram_user_id:

@@ -13,7 +13,7 @@ from domain.dates import DateProblem, parse_local_datetime, parse_time_of_day
 from domain.names import MAX_NAME_LENGTH, clean_name
 from domain.papers import content_family, problem_with_content, safe_file_name
 from domain.resolutions import parse_vote
-from services import actions
+from services import actions, updates
 from services.errors import Refused
 from storage import migrate
 from storage.db import Database
@@ -79,6 +79,7 @@ class Buttons:
         self.loop = asyncio.new_event_loop()
         self.loop.run_until_complete(migrate.upgrade(self.database))
         self.known = self.loop.run_until_complete(self._issue())
+        self.update_id = 0
 
     async def _issue(self) -> str:
         async with self.database.transaction() as session:
@@ -87,14 +88,21 @@ class Buttons:
             )
 
     def press(self, token: str, user: int) -> str:
-        async def resolve() -> str:
+        """What pressing a button with ``token`` as its callback data leads to."""
+        self.update_id += 1
+
+        async def admitted() -> str:
+            admission = await updates.admit(
+                self.database, self.update_id, user, datetime.now(UTC), button_token=token
+            )
+            assert admission is not None
             try:
-                action = await actions.resolve(self.database, token, user, datetime.now(UTC))
+                action = actions.pressed(admission.button, user)
             except Refused as refusal:
                 return refusal.text.key
             return action.kind
 
-        return self.loop.run_until_complete(resolve())
+        return self.loop.run_until_complete(admitted())
 
     def close(self) -> None:
         self.loop.run_until_complete(self.database.dispose())
