@@ -66,7 +66,8 @@ def bot_commands(menus: Sequence[Menu], lang: str, translator: Translator) -> li
     return [BotCommand(name, translator.text(lang, key)) for name, key in commands_for(menus)]
 
 
-OutboxSend = Callable[[Bot], Awaitable[object]]
+# Called with the bot and how long to wait for Telegram's answer (the read timeout).
+OutboxSend = Callable[[Bot, float], Awaitable[object]]
 
 
 def outbox_call(
@@ -81,20 +82,28 @@ def outbox_call(
             lang,
             translator,
         )
-        return lambda bot: bot.send_message(chat_id, text, reply_markup=markup)
+        return lambda bot, wait: bot.send_message(
+            chat_id, text, reply_markup=markup, read_timeout=wait
+        )
     if method == "setMyCommands":
         commands = bot_commands([Menu(m) for m in payload["menus"]], lang, translator)
-        return lambda bot: bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
+        return lambda bot, wait: bot.set_my_commands(
+            commands, scope=BotCommandScopeChat(chat_id), read_timeout=wait
+        )
     if method == "sendDocument" and "stored" in payload:
         stored = InputFile(files.get(payload["stored"]), filename=payload["filename"])
         caption = fit(
             translator.render(Text.from_json(payload["caption"]), lang), TELEGRAM_CAPTION_LIMIT
         )
-        return lambda bot: bot.send_document(chat_id, stored, caption=caption)
+        return lambda bot, wait: bot.send_document(
+            chat_id, stored, caption=caption, read_timeout=wait
+        )
     if method == "sendDocument" and "calendar" in payload:
         document = InputFile(calendar_file(payload, lang, translator), filename=payload["filename"])
         caption = translator.render(Text.from_json(payload["caption"]), lang)
-        return lambda bot: bot.send_document(chat_id, document, caption=caption)
+        return lambda bot, wait: bot.send_document(
+            chat_id, document, caption=caption, read_timeout=wait
+        )
     raise ValueError(f"no renderer for outbox method {method}")
 
 

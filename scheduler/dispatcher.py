@@ -19,7 +19,8 @@ from storage.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 # Turns a stored row (method, chat, payload) into the call that sends it with a given bot.
-Renderer = Callable[[str, int, dict[str, Any]], Callable[[Bot], Awaitable[object]]]
+# The call is given the bot and the read timeout to use.
+Renderer = Callable[[str, int, dict[str, Any]], Callable[[Bot, float], Awaitable[object]]]
 
 
 class Clock(Protocol):
@@ -45,6 +46,9 @@ class OutboxDispatcher:
         self._batch_size = batch_size
         self._parallel = asyncio.Semaphore(parallel)
         self._lease = lease
+        # A send whose answer times out may still have been delivered, and is sent again: so
+        # wait for a slow answer as long as the claim allows, not PTB's default 5 seconds.
+        self._read_timeout = lease.total_seconds() / 2
         self._running = asyncio.Lock()
         self._woken_while_running = False
 
@@ -100,7 +104,7 @@ class OutboxDispatcher:
                 await outbox.mark_failed(self._database, row, f"render: {type(error).__name__}")
                 return
             try:
-                await send(self._bot)
+                await send(self._bot, self._read_timeout)
             except RetryAfter as error:
                 wait = error.retry_after
                 seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
