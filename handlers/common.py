@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, InputFile, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TimedOut
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
@@ -170,11 +170,16 @@ def handler(name: str) -> Callable[[UseCase], Handler]:
                 await send_refusal(update, context, refusal.text)
                 outcome = refusal.text.key
             else:
-                if reply is not None:
-                    await send_reply(update, context, reply)
                 if watch.queued:
                     context.state.wake_outbox()
                 outcome = "ok"
+                if reply is not None:
+                    try:
+                        await send_reply(update, context, reply)
+                    except TimedOut:
+                        # Done and committed; Telegram may still show the reply. "Try again"
+                        # would be wrong, and a second try changes nothing anyway.
+                        outcome = "reply timed out"
             elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
             log.info("update handled", extra={"outcome": outcome, "ms": elapsed_ms})
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 
 from domain.messages import Text
+from domain.roles import Role
 from services import outbox
-from storage.models import Cell
-from tests.harness import RunningBot, cell_with_members
+from storage.models import Cell, MembershipChange
+from tests.harness import RunningBot, cell_with_members, eventually
 
 
 async def test_bot_api_faults_during_a_broadcast_lose_and_double_nothing(
@@ -57,6 +59,25 @@ async def test_faults_while_handling_buttons_leave_the_bot_serving(bot: RunningB
     await bot.send(lan, "/help")
     card = await bot.press(lan, await bot.send(lan, "/members"), "2. Lê Văn Minh")
     assert t("vi", "members.make_deputy") in card.button_texts()
+    # Telegram answers after PTB's 5 s timeout, having delivered: the change is made once,
+    # the card shows it when the late edit lands, and the bot goes on serving.
+    emu.timeout_delay = 6.0
+    emu.fail_next("editMessageText", "timeout")
+    update_id = emu.press_button(lan, card, text=t("vi", "members.make_deputy"))
+    await bot.settle(update_id)
+    [change] = await bot.rows(MembershipChange)
+    assert (change.field, change.new_value) == ("role", Role.DEPUTY)
+    shown = emu.message(card.chat_id, card.message_id)
+    await eventually(lambda: t("vi", "members.revoke_deputy") in shown.button_texts())  # type: ignore[union-attr]
+    # A command's reply that times out the same way arrives, with no "something went wrong"
+    # after it to contradict it.
+    emu.fail_next("sendMessage", "timeout")
+    before = len(emu.messages(lan.id))
+    await bot.settle(emu.send_text(lan, "/help"))
+    await eventually(lambda: len(emu.messages(lan.id)) > before)
+    await asyncio.sleep(0.2)  # room for an apology, were one sent
+    [reply] = emu.messages(lan.id)[before:]
+    assert reply.text != t("vi", "error.generic")
 
 
 async def test_the_bot_reconnects_after_the_database_drops_connections(
