@@ -315,8 +315,8 @@ def _phase(
 # (module, attribute, label): the steps of one press, each looked up through its module by
 # the code that calls it, so wrapping the module attribute times every call.
 STEPS: tuple[tuple[Any, str, str], ...] = (
-    (updates_service, "admit", "admit: claim update_id, read the language (write)"),
-    (actions, "resolve", "button: resolve the token (read)"),
+    (updates_service, "admit", "admit: claim update_id, language, button (write)"),
+    (actions, "load", "  of which: the pressed button's token (read)"),
     (rsvp, "respond", "rsvp.respond: record, new buttons (write)"),
     (common_handlers, "send_reply", "send_reply: answerCallbackQuery + editMessageText"),
     (outbox, "claim_due", "after the handler: outbox claim (write)"),
