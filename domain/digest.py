@@ -133,3 +133,4 @@ class DigestLabels:
     mean_attendance: str  # "Tỷ lệ tham dự bình quân"
     thematic_share: str  # "Chi bộ có chuyên đề trong quý"
     more_cells: str  # "chi bộ khác: xem bảng tính", after a count the chart leaves out
+    meetings_sheet: str  # "Các cuộc họp": every cell's meetings, in a large organisation

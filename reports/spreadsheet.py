@@ -1,4 +1,5 @@
-"""The digest as a workbook: a summary sheet, one sheet per cell, and the members at risk."""
+"""The digest as a workbook: a summary sheet, the members at risk, and the meetings: one sheet
+per cell, or one sheet for all of them in a large organisation."""
 
 from __future__ import annotations
 
@@ -28,10 +29,14 @@ TITLE_FONT = Font(bold=True, size=13)
 MIN_WIDTH = 6
 MAX_WIDTH = 60
 DATETIME_WIDTH = 17
+# Beyond this many cells, tabs stop being a way to find one (and thousands of sheets take
+# a minute and half a gigabyte to write): one filterable sheet holds every meeting instead.
+MAX_CELL_SHEETS = 50
 
 
 def digest_workbook(figures: DigestFigures, labels: DigestLabels) -> bytes:
-    """XLSX: a summary sheet, one sheet per cell with its meetings, and the members at risk.
+    """XLSX: a summary sheet, the members at risk, and the meetings of each cell, on a sheet
+    of its own (up to ``MAX_CELL_SHEETS`` cells) or on one sheet with a column for the cell.
 
     The members at risk come second, before the cell sheets, so they are not lost behind
     fifty tabs. Cells keep the digest's order.
@@ -44,9 +49,15 @@ def digest_workbook(figures: DigestFigures, labels: DigestLabels) -> bytes:
     _fill_summary(summary, figures, labels)
     at_risk = workbook.create_sheet(_unique_title(_clean_title(labels.at_risk_sheet, "2"), titles))
     _fill_at_risk(at_risk, figures, labels)
-    for cell in figures.cells:
-        sheet = workbook.create_sheet(_unique_title(_cell_title(cell, labels), titles))
-        _fill_cell(sheet, cell, labels)
+    if len(figures.cells) > MAX_CELL_SHEETS:
+        sheet = workbook.create_sheet(
+            _unique_title(_clean_title(labels.meetings_sheet, "3"), titles)
+        )
+        _fill_meetings(sheet, figures.cells, labels)
+    else:
+        for cell in figures.cells:
+            sheet = workbook.create_sheet(_unique_title(_cell_title(cell, labels), titles))
+            _fill_cell(sheet, cell, labels)
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -102,7 +113,29 @@ def _fill_cell(sheet: Worksheet, cell: CellFigures, labels: DigestLabels) -> Non
     # The tab may be shortened, so the full name heads the sheet.
     sheet.append([cell.name])
     sheet.cell(1, 1).font = TITLE_FONT
-    header = [
+    rows = [_meeting_row(meeting, labels) for meeting in _by_date(cell)]
+    _write_table(sheet, _meeting_header(labels), rows, formats={1: DATETIME, 5: PERCENT})
+
+
+def _fill_meetings(sheet: Worksheet, cells: Sequence[CellFigures], labels: DigestLabels) -> None:
+    rows = [
+        [cell.name, *_meeting_row(meeting, labels)] for cell in cells for meeting in _by_date(cell)
+    ]
+    _write_table(
+        sheet,
+        [labels.cell, *_meeting_header(labels)],
+        rows,
+        formats={2: DATETIME, 6: PERCENT},
+        fixed=1,
+    )
+
+
+def _by_date(cell: CellFigures) -> list[MeetingFigures]:
+    return sorted(cell.meetings, key=lambda meeting: meeting.starts_at)
+
+
+def _meeting_header(labels: DigestLabels) -> list[str]:
+    return [
         labels.meeting_date,
         labels.meeting_kind,
         labels.expected,
@@ -112,9 +145,6 @@ def _fill_cell(sheet: Worksheet, cell: CellFigures, labels: DigestLabels) -> Non
         labels.late,
         labels.minutes,
     ]
-    meetings = sorted(cell.meetings, key=lambda meeting: meeting.starts_at)
-    rows = [_meeting_row(meeting, labels) for meeting in meetings]
-    _write_table(sheet, header, rows, formats={1: DATETIME, 5: PERCENT})
 
 
 def _meeting_row(meeting: MeetingFigures, labels: DigestLabels) -> list[Value]:

@@ -6,6 +6,7 @@ each query covers every cell in scope at once.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -118,6 +119,7 @@ LABEL_KEYS = {
     "mean_attendance": N_("digest.label.mean_attendance"),
     "thematic_share": N_("digest.label.thematic_share"),
     "more_cells": N_("digest.label.more_cells"),
+    "meetings_sheet": N_("digest.label.meetings_sheet"),
 }
 
 
@@ -578,9 +580,11 @@ async def on_demand(
             render,
             _label(period, settings.zone),
         )
+    stem = f"chibo-{period.start:%Y%m%d}"
+    # Drawn in a worker thread: seconds for a province, during which the bot keeps answering.
     return Reply(
         summary_text(digest),
-        attachments=render_files(digest, render, f"chibo-{period.start:%Y%m%d}"),
+        attachments=await asyncio.to_thread(render_files, digest, render, stem),
     )
 
 
@@ -599,74 +603,106 @@ async def weekly(
     render_for: Callable[[str], Render],
     files: FileStore,
 ) -> int:
-    """Queue this week's digest for every supervisor once (Monday 07:00, or on return)."""
+    """Queue this week's digest for every supervisor once (Monday 07:00, or on return).
+
+    The figures are read in one transaction; the chart and workbook are drawn in a worker
+    thread (seconds for a province) with no transaction open, so the bot keeps answering
+    and holds no lock meanwhile. Each supervisor's three messages are then queued together
+    under keys that make a second replica's or a retried run's copy a no-op.
+    """
     if now < digest_moment(now, settings.zone):
         return 0
     period = last_week(now, settings.zone)
     week = f"{period.start.astimezone(settings.zone):%G-W%V}"
-    queued = 0
     async with database.transaction() as session:
-        scoped = await scopes(session)
-        if not scoped:
-            return 0
-        keys = {f"digest:{p}:{o}:{week}" for p, o in scoped}
-        done = set(
-            await session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(keys)))
+        due = await _due_digests(session, period, week, now, settings, render_for)
+    queued = 0
+    for key, person, lang, digest in due:
+        attachments = await asyncio.to_thread(
+            render_files, digest, render_for(lang), f"chibo-{week}"
         )
-        people = {
-            p.id: p
-            for p in await session.scalars(
-                select(Person).where(Person.id.in_([p for p, _ in scoped]))
+        async with database.transaction() as session:
+            queued += await _queue_digest(
+                session, key, person.telegram_user_id, lang, digest, attachments, files, now
             )
-        }
-        organisations = {
-            o.id: o
-            for o in await session.scalars(
-                select(Organisation).where(Organisation.id.in_([o for _, o in scoped]))
-            )
-        }
-        for (person_id, organisation_id), cell_ids in sorted(scoped.items()):
-            key = f"digest:{person_id}:{organisation_id}:{week}"
-            if key in done:
-                continue
-            if organisations[organisation_id].created_at >= period.end:
-                continue  # no digest for a week before the organisation existed
-            person = people[person_id]
-            lang = person.language or settings.default_language
-            render = render_for(lang)
-            digest = await figures(
-                session,
-                organisations[organisation_id],
-                cell_ids,
-                period,
-                now,
-                settings,
-                render,
-                _label(period, settings.zone),
-            )
-            await outbox.enqueue_message(
-                session,
-                key=key,
-                chat_id=person.telegram_user_id,
-                text=summary_text(digest),
-                lang=lang,
-                now=now,
-            )
-            for attachment in render_files(digest, render, f"chibo-{week}"):
-                sha256 = files.put(attachment.content)
-                await outbox.enqueue(
-                    session,
-                    key=f"{key}:{attachment.file_name.rsplit('.', 1)[1]}",
-                    chat_id=person.telegram_user_id,
-                    method="sendDocument",
-                    payload={
-                        "lang": lang,
-                        "stored": sha256,
-                        "filename": attachment.file_name,
-                        "caption": Text("digest.file_caption", {"period": digest.period}).to_json(),
-                    },
-                    due_at=now,
-                    now=now,
-                )
-            queued += 1
     return queued
+
+
+async def _due_digests(
+    session: AsyncSession,
+    period: Period,
+    week: str,
+    now: datetime,
+    settings: ServiceSettings,
+    render_for: Callable[[str], Render],
+) -> list[tuple[str, Person, str, DigestFigures]]:
+    """(outbox key, supervisor, language, figures) of each digest not queued yet."""
+    scoped = await scopes(session)
+    if not scoped:
+        return []
+    keys = {f"digest:{p}:{o}:{week}" for p, o in scoped}
+    done = set(await session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(keys))))
+    people = {
+        p.id: p
+        for p in await session.scalars(select(Person).where(Person.id.in_([p for p, _ in scoped])))
+    }
+    organisations = {
+        o.id: o
+        for o in await session.scalars(
+            select(Organisation).where(Organisation.id.in_([o for _, o in scoped]))
+        )
+    }
+    due = []
+    for (person_id, organisation_id), cell_ids in sorted(scoped.items()):
+        key = f"digest:{person_id}:{organisation_id}:{week}"
+        if key in done:
+            continue
+        if organisations[organisation_id].created_at >= period.end:
+            continue  # no digest for a week before the organisation existed
+        person = people[person_id]
+        lang = person.language or settings.default_language
+        digest = await figures(
+            session,
+            organisations[organisation_id],
+            cell_ids,
+            period,
+            now,
+            settings,
+            render_for(lang),
+            _label(period, settings.zone),
+        )
+        due.append((key, person, lang, digest))
+    return due
+
+
+async def _queue_digest(
+    session: AsyncSession,
+    key: str,
+    chat_id: int,
+    lang: str,
+    digest: DigestFigures,
+    attachments: tuple[Attachment, ...],
+    files: FileStore,
+    now: datetime,
+) -> int:
+    """The summary and its files, in one transaction; 0 if another run queued them first."""
+    if not await outbox.enqueue_message(
+        session, key=key, chat_id=chat_id, text=summary_text(digest), lang=lang, now=now
+    ):
+        return 0
+    for attachment in attachments:
+        await outbox.enqueue(
+            session,
+            key=f"{key}:{attachment.file_name.rsplit('.', 1)[1]}",
+            chat_id=chat_id,
+            method="sendDocument",
+            payload={
+                "lang": lang,
+                "stored": files.put(attachment.content),
+                "filename": attachment.file_name,
+                "caption": Text("digest.file_caption", {"period": digest.period}).to_json(),
+            },
+            due_at=now,
+            now=now,
+        )
+    return 1

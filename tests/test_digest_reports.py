@@ -87,6 +87,7 @@ LABELS = DigestLabels(
     mean_attendance="Tỷ lệ tham dự bình quân",
     thematic_share="Chi bộ có chuyên đề trong quý",
     more_cells="chi bộ khác: xem bảng tính",
+    meetings_sheet="Các cuộc họp",
 )
 
 
@@ -459,6 +460,32 @@ def test_cell_sheet_with_an_open_roll_and_a_late_meeting() -> None:
         [datetime(2026, 11, 30, 19), "Thường kỳ", 8, 0, None, None, "Không", "Không"],
     ]
     assert table(book["Ấp Phú Hòa"], 3) == []
+
+
+def test_a_large_organisation_s_meetings_share_one_sheet() -> None:
+    figures = many_cells(51)
+    book = open_workbook(figures)
+
+    assert book.sheetnames == ["Tổng hợp", "Đảng viên cần lưu ý", "Các cuộc họp"]
+    sheet = book["Các cuộc họp"]
+    assert [cell.value for cell in sheet[1]] == [
+        "Chi bộ", "Thời gian", "Loại", "Phải dự", "Có mặt", "Tỷ lệ tham dự", "Đủ số lượng",
+        "Trễ hạn", "Biên bản",
+    ]  # fmt: skip
+    assert sheet.freeze_panes == "B2"
+    rows = table(sheet, 2)
+    assert len(rows) == 51 * 2
+    assert rows[:2] == [
+        [figures.cells[0].name, datetime(2026, 11, 12, 19, 30), "Thường kỳ", 20, 19, 0.95,
+         "Có", "Không", "Có"],
+        [figures.cells[0].name, datetime(2026, 11, 26, 7, 30), "Cấp ủy", 5, 5, 1.0, "Có",
+         "Không", "Có"],
+    ]  # fmt: skip
+    assert [row[0] for row in rows[::2]] == [cell.name for cell in figures.cells]
+    assert sheet["B2"].number_format == "dd/mm/yyyy hh:mm"
+    assert sheet["F2"].number_format == "0%"
+    # Fifty cells still get a sheet each.
+    assert len(open_workbook(many_cells(50)).sheetnames) == 52
 
 
 def test_members_at_risk_most_absences_first() -> None:
