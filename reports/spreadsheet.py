@@ -184,14 +184,16 @@ def _write_table(
     for column in range(1, len(header) + 1):
         sheet.cell(header_row, column).font = HEADER_FONT
         sheet.cell(header_row, column).fill = HEADER_FILL
-    for row in rows:
+    # Rows are counted here: openpyxl's max_row scans every cell, once per row it would be
+    # quadratic in a province's ten thousand rows.
+    for number, row in enumerate(rows, start=header_row + 1):
         sheet.append(row)
         for column, number_format in (formats or {}).items():
-            sheet.cell(sheet.max_row, column).number_format = number_format
+            sheet.cell(number, column).number_format = number_format
     sheet.freeze_panes = sheet.cell(header_row + 1, fixed + 1).coordinate
     if rows:
         last = get_column_letter(len(header))
-        sheet.auto_filter.ref = f"A{header_row}:{last}{sheet.max_row}"
+        sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + len(rows)}"
     _fit_columns(sheet)
 
 
