@@ -9,7 +9,7 @@ number of cells.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -30,7 +30,7 @@ from domain.calendar import (
 )
 from domain.invites import bot_link
 from domain.meetings import MeetingKind, MeetingStatus, Response
-from domain.messages import Text
+from domain.messages import N_, Text
 from domain.papers import PAPER_REMINDER_OFFSETS_MINUTES
 from domain.roles import Role
 from services import actions, outbox
@@ -48,6 +48,7 @@ from storage.models import (
     PaperAssignment,
     PaperSubmission,
     Person,
+    SupervisorScope,
 )
 from storage.models import OutboxMessage as Row
 
@@ -405,22 +406,28 @@ class _Planner:
             for cell in await self._cells_by_organisation(due)
             if (cell.id, due[cell.organisation_id][0]) not in covered
         ]
-        managers = await self._managers(cell.id for cell in cells)
-        for cell in cells:
+
+        def key(cell: Cell) -> str:
             month, warning = due[cell.organisation_id]
-            for person in managers.get(cell.id, []):
-                await self._tell(
-                    f"warn-cutoff:{cell.id}:{month.key}:{warning.days_before}:{person.id}",
-                    person,
-                    Text(
-                        "warn.cutoff",
-                        {
-                            "cell": cell.name,
-                            "month": f"{month.month:02d}/{month.year}",
-                            "cutoff": cutoff_date(month, cutoff_days[cell.organisation_id]),
-                        },
-                    ),
-                )
+            return f"warn-cutoff:{cell.id}:{month.key}:{warning.days_before}"
+
+        def warning(cell: Cell, text_key: str) -> Text:
+            month, _ = due[cell.organisation_id]
+            return Text(
+                text_key,
+                {
+                    "cell": cell.name,
+                    "month": f"{month.month:02d}/{month.year}",
+                    "cutoff": cutoff_date(month, cutoff_days[cell.organisation_id]),
+                },
+            )
+
+        await self._warn(
+            cells,
+            key,
+            lambda cell: warning(cell, N_("warn.cutoff")),
+            lambda cell: warning(cell, N_("warn.cutoff.leaderless")),
+        )
 
     async def quarter_warnings(self) -> None:
         """No thematic meeting planned in the quarter, with 30 and 14 days left."""
@@ -433,21 +440,63 @@ class _Planner:
         covered = {cell_id for cell_id, _ in await self._covered(MeetingKind.THEMATIC, start, end)}
         all_cells = (await self.session.scalars(select(Cell))).all()
         cells = [cell for cell in all_cells if cell.id not in covered]
+
+        def text(text_key: str) -> Callable[[Cell], Text]:
+            return lambda cell: Text(
+                text_key,
+                {
+                    "cell": cell.name,
+                    "quarter": _quarter_label(quarter),
+                    "days": warning.days_before,
+                },
+            )
+
+        await self._warn(
+            cells,
+            lambda cell: f"warn-quarter:{cell.id}:{quarter.key}:{warning.days_before}",
+            text(N_("warn.quarter")),
+            text(N_("warn.quarter.leaderless")),
+        )
+
+    async def _warn(
+        self,
+        cells: list[Cell],
+        key: Callable[[Cell], str],
+        to_managers: Callable[[Cell], Text],
+        to_supervisors: Callable[[Cell], Text],
+    ) -> None:
+        """Warn each cell's secretary and deputies; a cell with neither has its supervisors
+        warned instead, since only they can appoint one."""
         managers = await self._managers(cell.id for cell in cells)
+        supervisors = await self._supervisors([cell for cell in cells if not managers.get(cell.id)])
         for cell in cells:
-            for person in managers.get(cell.id, []):
-                await self._tell(
-                    f"warn-quarter:{cell.id}:{quarter.key}:{warning.days_before}:{person.id}",
-                    person,
-                    Text(
-                        "warn.quarter",
-                        {
-                            "cell": cell.name,
-                            "quarter": _quarter_label(quarter),
-                            "days": warning.days_before,
-                        },
-                    ),
-                )
+            if managers.get(cell.id):
+                recipients, text = managers[cell.id], to_managers(cell)
+            else:
+                recipients, text = supervisors.get(cell.id, []), to_supervisors(cell)
+            for person in recipients:
+                await self._tell(f"{key(cell)}:{person.id}", person, text)
+
+    async def _supervisors(self, cells: list[Cell]) -> dict[int, list[Person]]:
+        """The supervisors of each cell: of its whole organisation, or of that cell."""
+        if not cells:
+            return {}
+        rows = await self.session.execute(
+            select(SupervisorScope.organisation_id, SupervisorScope.cell_id, Person)
+            .join(Person, Person.id == SupervisorScope.person_id)
+            .where(SupervisorScope.organisation_id.in_({cell.organisation_id for cell in cells}))
+        )
+        scoped = rows.all()
+        return {
+            cell.id: list(
+                {
+                    person.id: person
+                    for organisation_id, cell_id, person in scoped
+                    if organisation_id == cell.organisation_id and cell_id in (None, cell.id)
+                }.values()
+            )
+            for cell in cells
+        }
 
     async def follow_ups(self) -> None:
         """The morning after a meeting whose roll or minutes are still open."""
