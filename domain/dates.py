@@ -15,12 +15,16 @@ class DateProblem(StrEnum):
     MISSING_TIME = "missing_time"
     PAST = "past"
     TOO_FAR = "too_far"
+    WRONG_WEEKDAY = "wrong_weekday"
 
 
 @dataclass(frozen=True)
 class ParsedDateTime:
     value: datetime | None
     problem: DateProblem | None
+    # The date and time read, when the problem is that the weekday typed with it is another
+    # day's: the reply shows the date's real weekday.
+    read_as: datetime | None = None
 
 
 MAX_TEXT = 60
@@ -35,6 +39,11 @@ _FILLER = re.compile(
     r"\b(ngày|ngay|lúc|luc|at|on|thứ\s*\w+|chủ\s*nhật|t[2-7]|cn|sáng|trưa)\b|[,;]", re.IGNORECASE
 )
 _AFTERNOON = re.compile(r"\b(chiều|tối|pm)\b", re.IGNORECASE)
+_WEEKDAY = re.compile(
+    r"\b(?:thứ\s*(hai|ba|tư|năm|sáu|bảy|bẩy|[2-7])|t([2-7])|(chủ\s*nhật|cn))\b", re.IGNORECASE
+)
+# Monday is 0, as in date.weekday(); "thứ hai" (the second day) is Monday.
+_WEEKDAY_WORDS = {"hai": 0, "ba": 1, "tư": 2, "năm": 3, "sáu": 4, "bảy": 5, "bẩy": 5}
 # A date without a year this recently past is a mistake, not next year's date.
 RECENT_PAST = timedelta(days=31)
 
@@ -78,6 +87,9 @@ def parse_local_datetime(text: str, now: datetime, zone: ZoneInfo) -> ParsedDate
     if moment_date is None:
         return ParsedDateTime(None, DateProblem.IMPOSSIBLE)
     moment = datetime.combine(moment_date, time(hour, minute), tzinfo=zone)
+    weekday = _typed_weekday(rest)
+    if weekday is not None and weekday != moment_date.weekday():
+        return ParsedDateTime(None, DateProblem.WRONG_WEEKDAY, moment)
     if moment <= now:
         return ParsedDateTime(None, DateProblem.PAST)
     if moment - now > FARTHEST:
@@ -94,6 +106,20 @@ def parse_time_of_day(text: str) -> time | None:
     if hour > 23 or minute > 59:
         return None
     return time(hour, minute)
+
+
+def _typed_weekday(text: str) -> int | None:
+    """The weekday named in the text ("thứ 7", "T7", "thứ bảy", "CN"), Monday being 0."""
+    match = _WEEKDAY.search(text)
+    if match is None:
+        return None
+    word, short, sunday = match.groups()
+    if sunday:
+        return 6
+    number = word if word and word.isdigit() else short
+    if number:
+        return int(number) - 2
+    return _WEEKDAY_WORDS[word.lower()]
 
 
 def _date_or_none(year: int, month: int, day: int) -> date | None:

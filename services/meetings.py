@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.calendar import Month, Quarter, cutoff_date, is_after_cutoff
-from domain.dates import DateProblem, parse_local_datetime, parse_time_of_day
+from domain.dates import parse_local_datetime, parse_time_of_day
 from domain.meetings import (
     DEFAULT_DURATION,
     MAX_AGENDA_ITEM_LENGTH,
@@ -38,7 +38,7 @@ from services.errors import Refused, refused
 from services.minutes import review_lines
 from services.papers import send_materials_to
 from services.people import Caller, require_person
-from services.views import DATE_PROBLEM_TEXT, KIND_TEXT, agenda_items, item_title, summary
+from services.views import KIND_TEXT, agenda_items, date_problem, item_title, summary
 from storage.db import Database
 from storage.models import AgendaItem, Cell, Invitation, Meeting, Organisation, Person
 from storage.repositories import active_members
@@ -191,7 +191,7 @@ async def _ask_when(
     if answer is not None:
         parsed = parse_local_datetime(answer, now, settings.zone)
         if parsed.problem is not None or parsed.value is None:
-            raise Refused(Text(DATE_PROBLEM_TEXT[parsed.problem or DateProblem.MALFORMED]))
+            raise Refused(date_problem(parsed))
         return await _check_when(
             session, caller, cell, draft.but(starts_at=parsed.value), now, settings
         )

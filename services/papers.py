@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.dates import DateProblem, parse_local_datetime
+from domain.dates import parse_local_datetime
 from domain.meetings import MAX_AGENDA_ITEM_LENGTH, MeetingStatus
 from domain.messages import N_, Attachment, Button, Reply, Text
 from domain.papers import (
@@ -34,7 +34,7 @@ from services.access import managed_meeting
 from services.config import ServiceSettings
 from services.errors import Refused, refused
 from services.people import Caller, require_person
-from services.views import DATE_PROBLEM_TEXT, KIND_TEXT, summary
+from services.views import KIND_TEXT, date_problem, summary
 from storage.db import Database
 from storage.files import FileStore
 from storage.models import (
@@ -315,7 +315,7 @@ async def assign_with_typed_due(
 ) -> Reply:
     parsed = parse_local_datetime(typed_due, now, settings.zone)
     if parsed.value is None:
-        raise Refused(Text(DATE_PROBLEM_TEXT[parsed.problem or DateProblem.MALFORMED]))
+        raise Refused(date_problem(parsed))
     return await assign(database, caller, meeting_id, person_id, topic, parsed.value, now, settings)
 
 

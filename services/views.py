@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.dates import DateProblem
+from domain.dates import DateProblem, ParsedDateTime
 from domain.meetings import MeetingKind
 from domain.messages import N_, Text
 from storage.models import AgendaItem, Meeting
@@ -21,7 +21,16 @@ DATE_PROBLEM_TEXT = {
     DateProblem.MISSING_TIME: N_("date.missing_time"),
     DateProblem.PAST: N_("date.past"),
     DateProblem.TOO_FAR: N_("date.too_far"),
+    DateProblem.WRONG_WEEKDAY: N_("date.wrong_weekday"),
 }
+
+
+def date_problem(parsed: ParsedDateTime) -> Text:
+    """Why typed text is not a usable date and time, for the person who typed it."""
+    problem = parsed.problem or DateProblem.MALFORMED
+    if parsed.read_as is not None:
+        return Text(DATE_PROBLEM_TEXT[problem], {"moment": parsed.read_as})
+    return Text(DATE_PROBLEM_TEXT[problem])
 
 
 def summary(meeting: Meeting, cell_name: str) -> Text:

@@ -40,6 +40,10 @@ def at(day: int, hour: int = 0, minute: int = 0, month: int = 12, year: int = 20
         ("15/12 19 giờ 30", at(15, 19, 30)),
         ("19 giờ 30 phút ngày 15/12", at(15, 19, 30)),
         ("chủ nhật 13/12 8h sáng", at(13, 8)),
+        ("T7 19/12 19:30", at(19, 19, 30)),
+        ("thứ 2 14/12 19h", at(14, 19)),
+        ("Thứ Năm 17/12 14h chiều", at(17, 14)),
+        ("CN 20/12 08:00", at(20, 8)),
         # No year: the next such date, so early January typed in December is next year.
         ("05/01 08:00", at(5, 8, month=1, year=2027)),
         ("01/12 09:30", at(1, 9, 30)),
@@ -70,6 +74,22 @@ def test_dates_as_vietnamese_users_type_them(typed: str, expected: datetime) -> 
 def test_bad_dates_say_why(typed: str, problem: DateProblem) -> None:
     parsed = parse_local_datetime(typed, NOW, VIETNAM)
     assert (parsed.value, parsed.problem) == (None, problem)
+
+
+@pytest.mark.parametrize(
+    ("typed", "read_as"),
+    [
+        ("T7 15/12 19:30", at(15, 19, 30)),
+        ("thứ bảy, 15/12 19:30", at(15, 19, 30)),
+        ("Chủ nhật 14/12 8h", at(14, 8)),
+        ("thứ hai 05/01 08:00", at(5, 8, month=1, year=2027)),
+    ],
+)
+def test_a_weekday_that_is_not_the_date_s_is_questioned(typed: str, read_as: datetime) -> None:
+    # 15/12/2026 is a Tuesday: which of the two did the secretary mean?
+    parsed = parse_local_datetime(typed, NOW, VIETNAM)
+    assert (parsed.value, parsed.problem) == (None, DateProblem.WRONG_WEEKDAY)
+    assert parsed.read_as == read_as
 
 
 def test_times_of_day() -> None:

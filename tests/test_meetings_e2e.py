@@ -63,6 +63,10 @@ async def test_schedule_edit_broadcast_answer_and_remind(bot: RunningBot, lang: 
     await bot.press(lan, kinds, t(lang, "meeting.kind.regular"))
     assert (await bot.send(lan, "31/11 19:30")).text == t(lang, "date.impossible")
     assert (await bot.send(lan, "hôm nào cũng được")).text == t(lang, "date.malformed")
+    # 15/12/2026 is a Tuesday: the secretary is asked, not given a meeting on the wrong day.
+    wrong_day = await bot.send(lan, "T7 15/12 19:30")
+    assert wrong_day.text == t(lang, "date.wrong_weekday", moment=local(2026, 12, 15, 19, 30))
+    assert ("Thứ Ba, 15/12" if lang == "vi" else "Tue 15 Dec") in (wrong_day.text or "")
     assert (await bot.send(lan, "05/12 19:30")).text == t(lang, "schedule.ask_place")
     confirm = await bot.send(lan, "Hội trường tầng 2")
     assert await bot.rows(Meeting) == []  # nothing stored before the confirmation
