@@ -241,7 +241,14 @@ def _unique_title(title: str, taken: set[str]) -> str:
 
 
 def _clip(text: str, length: int) -> str:
-    return text[:length].rstrip().rstrip("'")
+    """At most ``length`` characters; a longer text is cut after a whole word, and "…" says so."""
+    if len(text) <= length:
+        return text.rstrip().rstrip("'")
+    cut = text[: length - 1]
+    space = cut.rfind(" ")
+    if space >= length // 2:
+        cut = cut[:space]
+    return cut.rstrip(" -–,;.'") + "…"
 
 
 def _naive(moment: datetime | None) -> datetime | None:

@@ -371,7 +371,7 @@ def test_workbook_sheets() -> None:
     assert book.sheetnames == [
         "Tổng hợp",
         "Đảng viên cần lưu ý",
-        "Phòng Tổng hợp - Hành chính - Q",
+        "Phòng Tổng hợp - Hành chính…",
         "Kế toán-Tài vụ",
         "Đoàn thanh niên",
         "Ấp Phú Hòa",
@@ -433,7 +433,7 @@ def test_summary_table_one_row_per_cell() -> None:
 
 
 def test_cell_sheet_lists_its_meetings_in_date_order() -> None:
-    sheet = open_workbook()["Phòng Tổng hợp - Hành chính - Q"]
+    sheet = open_workbook()["Phòng Tổng hợp - Hành chính…"]
 
     assert sheet["A1"].value == LONG_NAME
     assert [cell.value for cell in sheet[2]] == [
@@ -518,9 +518,9 @@ def test_sheet_titles_are_valid_and_unique() -> None:
 
     titles = book.sheetnames[2:]
     assert titles == [
-        "Phòng Tổng hợp - Hành chính - Q",
-        "Phòng Tổng hợp - Hành chính (2)",
-        "phòng tổng hợp - hành chính (3)",
+        "Phòng Tổng hợp - Hành chính…",
+        "Phòng Tổng hợp - Hành… (2)",
+        "phòng tổng hợp - hành… (3)",
         "-Kho-- A-B--C-D",
         "Tổng hợp (2)",
         "Chi bộ",
