@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import httpx
 from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest, TimedOut
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -97,25 +98,36 @@ async def send_reply(update: Update, context: ChiboContext, reply: Reply) -> Non
     text = message_text(reply.text, lang, translator)
     markup = keyboard(reply.buttons, lang, translator)
     query = update.callback_query
+    if query is not None:
+        notice = translator.render(reply.notice, lang) if reply.notice else None
+        await _even_if_answered_late(query.answer(notice))
     if reply.attachments:
-        if query is not None:
-            await query.answer(translator.render(reply.notice, lang) if reply.notice else None)
         await _send_files(update, context, text, markup, reply.attachments)
         return
     if query is not None:
-        notice = translator.render(reply.notice, lang) if reply.notice else None
-        await query.answer(notice)
         if reply.keep_message:
             return
         try:
-            await query.edit_message_text(text, reply_markup=markup)
+            await _even_if_answered_late(query.edit_message_text(text, reply_markup=markup))
         except BadRequest as error:
             # Pressing a button that leads to the same screen is no error for the user.
             if "not modified" not in error.message.lower():
                 raise
         return
     if update.effective_message is not None:
-        await update.effective_message.reply_text(text, reply_markup=markup)
+        await _even_if_answered_late(update.effective_message.reply_text(text, reply_markup=markup))
+
+
+async def _even_if_answered_late(call: Awaitable[object]) -> None:
+    """Make a reply's call; one that reached Telegram but whose answer came too late most
+    likely worked, so the reply goes on (and no "try again" follows work already done).
+    Calls that never left (no connection, pool full) still fail."""
+    try:
+        await call
+    except TimedOut as error:
+        if not isinstance(error.__cause__, httpx.ReadTimeout):
+            raise
+        log.warning("Telegram answered a reply's call too late; carrying on")
 
 
 async def _send_files(
@@ -130,14 +142,16 @@ async def _send_files(
     assert chat is not None
     caption: str | None = text
     if len(attachments) > 1 or fit(text, TELEGRAM_CAPTION_LIMIT) != text:
-        await context.bot.send_message(chat.id, text, reply_markup=markup)
+        await _even_if_answered_late(context.bot.send_message(chat.id, text, reply_markup=markup))
         caption, markup = None, None
     for attachment in attachments:
-        await context.bot.send_document(
-            chat.id,
-            InputFile(attachment.content, filename=attachment.file_name),
-            caption=caption,
-            reply_markup=markup,
+        await _even_if_answered_late(
+            context.bot.send_document(
+                chat.id,
+                InputFile(attachment.content, filename=attachment.file_name),
+                caption=caption,
+                reply_markup=markup,
+            )
         )
         caption, markup = None, None
 
@@ -172,14 +186,9 @@ def handler(name: str) -> Callable[[UseCase], Handler]:
             else:
                 if watch.queued:
                     context.state.wake_outbox()
-                outcome = "ok"
                 if reply is not None:
-                    try:
-                        await send_reply(update, context, reply)
-                    except TimedOut:
-                        # Done and committed; Telegram may still show the reply. "Try again"
-                        # would be wrong, and a second try changes nothing anyway.
-                        outcome = "reply timed out"
+                    await send_reply(update, context, reply)
+                outcome = "ok"
             elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
             log.info("update handled", extra={"outcome": outcome, "ms": elapsed_ms})
 

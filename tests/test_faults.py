@@ -69,6 +69,12 @@ async def test_faults_while_handling_buttons_leave_the_bot_serving(bot: RunningB
     assert (change.field, change.new_value) == ("role", Role.DEPUTY)
     shown = emu.message(card.chat_id, card.message_id)
     await eventually(lambda: t("vi", "members.revoke_deputy") in shown.button_texts())  # type: ignore[union-attr]
+    # A late answer to the button press itself does not keep the card from changing.
+    emu.fail_next("answerCallbackQuery", "timeout")
+    update_id = emu.press_button(lan, card, text=t("vi", "members.revoke_deputy"))
+    await bot.settle(update_id)
+    assert t("vi", "members.make_deputy") in shown.button_texts()  # type: ignore[union-attr]
+    assert len(await bot.rows(MembershipChange)) == 2
     # A command's reply that times out the same way arrives, with no "something went wrong"
     # after it to contradict it.
     emu.fail_next("sendMessage", "timeout")
