@@ -200,3 +200,35 @@ async def test_a_wake_up_during_the_last_claim_is_not_lost(
     await sender.drain()
     assert woken == [0]  # the wake-up found the loop running
     assert len(emulator.messages(user.id)) == 1
+
+
+async def test_a_send_never_outlives_its_claim(
+    database: Database, clock: FakeClock, emulator: BotApiEmulator, telegram_bot: Bot
+) -> None:
+    # The first send of a batch takes 106 s of the 120 s claim: too little is left to wait
+    # for Telegram's answer to the second, so it is left to the next claim rather than risk
+    # being sent by this dispatcher and by the one that takes the row over.
+    first, second = members(emulator, 2)
+    await queue_for(database, clock, [first, second])
+    translator = Translator(VIETNAM, "vi")
+    files = FileStore(Path(tempfile.gettempdir()) / "chibo-test-files")
+    waits: list[float] = []
+
+    def slow(method: str, chat_id: int, payload: dict[str, Any]) -> Any:
+        send = outbox_call(method, chat_id, payload, translator, files)
+
+        async def taking_106_seconds(bot: Bot, wait: float) -> object:
+            waits.append(wait)
+            clock.advance(timedelta(seconds=106))
+            return await send(bot, wait)
+
+        return taking_106_seconds
+
+    sender = OutboxDispatcher(database, telegram_bot, slow, clock, parallel=1)
+    await sender.drain()
+    assert [len(emulator.messages(u.id)) for u in (first, second)] == [1, 0]
+    assert await statuses(database) == {"sent": 1, "sending": 1}
+    clock.advance(timedelta(seconds=15))  # the claim has run out: the row is due again
+    await sender.drain()
+    assert [len(emulator.messages(u.id)) for u in (first, second)] == [1, 1]
+    assert waits == [110.0, 110.0]  # each send waits for its answer all the claim allows
