@@ -63,7 +63,7 @@ def build_application(settings: Settings, database: Database, clock: Clock) -> C
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.bot_api_url)
         .base_file_url(settings.file_url)
-        .rate_limiter(SendingRateLimiter())
+        .rate_limiter(SendingRateLimiter(settings.messages_per_second))
         .context_types(ContextTypes(context=ChiboContext))
         .concurrent_updates(TrackedUpdateProcessor(settings.concurrent_updates))
         .post_init(_on_start)

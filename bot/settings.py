@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.pacing import MESSAGES_PER_SECOND
 from domain.roles import Language
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
@@ -36,6 +37,9 @@ class Settings(BaseSettings):
     # How long a dispatcher holds the messages it claimed; a crashed one's go to another then.
     outbox_lease_seconds: float = Field(default=120.0, gt=0)
     concurrent_updates: int = Field(default=1, ge=1, le=256)
+    # This process's share of Telegram's 30 messages a second: each replica paces itself,
+    # so N replicas of one bot take 29/N each.
+    messages_per_second: float = Field(default=MESSAGES_PER_SECOND, gt=0, le=30)
     # Share of the expected members who must be present for a valid meeting, e.g. "2/3".
     quorum: Fraction = Fraction(2, 3)
     log_level: str = "INFO"

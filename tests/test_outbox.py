@@ -23,7 +23,7 @@ from storage.db import Database
 from storage.files import FileStore
 from storage.models import OutboxMessage
 from tests.conftest import VIETNAM
-from tests.harness import TOKEN, RunningBot
+from tests.harness import TOKEN, RunningBot, running_bot
 
 
 @pytest.fixture
@@ -232,3 +232,18 @@ async def test_a_send_never_outlives_its_claim(
     await sender.drain()
     assert [len(emulator.messages(u.id)) for u in (first, second)] == [1, 1]
     assert waits == [110.0, 110.0]  # each send waits for its answer all the claim allows
+
+
+async def test_a_replica_keeps_to_its_share_of_the_flood_limit(
+    database: Database, clock: FakeClock, emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    # Two replicas of one bot share Telegram's 30 a second: each is given 14.
+    async with running_bot(
+        database, clock, emulator, tmp_path / "files", messages_per_second=14
+    ) as bot:
+        users = members(emulator, 30)
+        emulator.rate_limit(global_per_second=15)
+        await queue_for(database, clock, users)
+        await bot.dispatcher.drain()
+        assert emulator.http_429_count == 0
+        assert [len(emulator.messages(u.id)) for u in users] == [1] * 30
