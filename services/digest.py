@@ -56,8 +56,8 @@ from storage.models import (
     PaperAssignment,
     PaperSubmission,
     Person,
-    SupervisorScope,
 )
+from storage.repositories import supervisor_scopes
 
 Render = Callable[[Text], str]
 
@@ -490,27 +490,6 @@ def render_files(digest: DigestFigures, render: Render, stem: str) -> tuple[Atta
 # --- who sees what ---------------------------------------------------------------------------
 
 
-async def scopes(
-    session: AsyncSession, person_ids: list[int] | None = None
-) -> dict[tuple[int, int], set[int] | None]:
-    """(person, organisation) -> the supervised cells, None meaning all of them."""
-    query = select(
-        SupervisorScope.person_id, SupervisorScope.organisation_id, SupervisorScope.cell_id
-    )
-    if person_ids is not None:
-        query = query.where(SupervisorScope.person_id.in_(person_ids))
-    found: dict[tuple[int, int], set[int] | None] = {}
-    for person_id, organisation_id, cell_id in await session.execute(query):
-        key = (person_id, organisation_id)
-        if cell_id is None:
-            found[key] = None
-        elif key not in found or found[key] is not None:
-            cells = found.get(key) or set()
-            cells.add(cell_id)
-            found[key] = cells
-    return found
-
-
 # --- /digest on demand -----------------------------------------------------------------------
 
 
@@ -564,7 +543,7 @@ async def on_demand(
     period = period_of(period_name, now, settings.zone)
     async with database.transaction() as session:
         person, _ = await require_person(session, caller)
-        mine = await scopes(session, [person.id])
+        mine = await supervisor_scopes(session, [person.id])
         if not mine:
             raise refused("error.not_supervisor")
         (_, organisation_id), cell_ids = sorted(mine.items(), key=lambda kv: kv[0])[0]
@@ -637,7 +616,7 @@ async def _due_digests(
     render_for: Callable[[str], Render],
 ) -> list[tuple[str, Person, str, DigestFigures]]:
     """(outbox key, supervisor, language, figures) of each digest not queued yet."""
-    scoped = await scopes(session)
+    scoped = await supervisor_scopes(session)
     if not scoped:
         return []
     keys = {f"digest:{p}:{o}:{week}" for p, o in scoped}

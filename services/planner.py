@@ -30,7 +30,7 @@ from domain.calendar import (
 )
 from domain.invites import bot_link
 from domain.meetings import MeetingKind, MeetingStatus, Response
-from domain.messages import N_, Text
+from domain.messages import N_, ArgValue, Text
 from domain.papers import PAPER_REMINDER_OFFSETS_MINUTES
 from domain.roles import Role
 from services import actions, outbox
@@ -48,10 +48,12 @@ from storage.models import (
     PaperAssignment,
     PaperSubmission,
     Person,
-    SupervisorScope,
 )
 from storage.models import OutboxMessage as Row
+from storage.repositories import supervisor_scopes
 
+# A warning that lists cells names this many; the rest are counted.
+CELLS_LISTED = 20
 # How far back the delivery of invitations is checked for a report to the secretary.
 DELIVERY_LOOKBACK = timedelta(days=3)
 
@@ -407,26 +409,19 @@ class _Planner:
             if (cell.id, due[cell.organisation_id][0]) not in covered
         ]
 
-        def key(cell: Cell) -> str:
-            month, warning = due[cell.organisation_id]
-            return f"warn-cutoff:{cell.id}:{month.key}:{warning.days_before}"
-
-        def warning(cell: Cell, text_key: str) -> Text:
+        def details(cell: Cell) -> dict[str, ArgValue]:
             month, _ = due[cell.organisation_id]
-            return Text(
-                text_key,
-                {
-                    "cell": cell.name,
-                    "month": f"{month.month:02d}/{month.year}",
-                    "cutoff": cutoff_date(month, cutoff_days[cell.organisation_id]),
-                },
-            )
+            return {
+                "month": f"{month.month:02d}/{month.year}",
+                "cutoff": cutoff_date(month, cutoff_days[cell.organisation_id]),
+            }
+
+        def occasion(cell: Cell) -> str:
+            month, warning = due[cell.organisation_id]
+            return f"{month.key}:{warning.days_before}"
 
         await self._warn(
-            cells,
-            key,
-            lambda cell: warning(cell, N_("warn.cutoff")),
-            lambda cell: warning(cell, N_("warn.cutoff.leaderless")),
+            cells, "warn-cutoff", occasion, details, N_("warn.cutoff"), N_("warn.cutoff.leaderless")
         )
 
     async def quarter_warnings(self) -> None:
@@ -440,63 +435,67 @@ class _Planner:
         covered = {cell_id for cell_id, _ in await self._covered(MeetingKind.THEMATIC, start, end)}
         all_cells = (await self.session.scalars(select(Cell))).all()
         cells = [cell for cell in all_cells if cell.id not in covered]
-
-        def text(text_key: str) -> Callable[[Cell], Text]:
-            return lambda cell: Text(
-                text_key,
-                {
-                    "cell": cell.name,
-                    "quarter": _quarter_label(quarter),
-                    "days": warning.days_before,
-                },
-            )
-
+        details: dict[str, ArgValue] = {
+            "quarter": _quarter_label(quarter),
+            "days": warning.days_before,
+        }
         await self._warn(
             cells,
-            lambda cell: f"warn-quarter:{cell.id}:{quarter.key}:{warning.days_before}",
-            text(N_("warn.quarter")),
-            text(N_("warn.quarter.leaderless")),
+            "warn-quarter",
+            lambda _: f"{quarter.key}:{warning.days_before}",
+            lambda _: details,
+            N_("warn.quarter"),
+            N_("warn.quarter.leaderless"),
         )
 
     async def _warn(
         self,
         cells: list[Cell],
-        key: Callable[[Cell], str],
-        to_managers: Callable[[Cell], Text],
-        to_supervisors: Callable[[Cell], Text],
+        kind: str,
+        occasion: Callable[[Cell], str],
+        details: Callable[[Cell], dict[str, ArgValue]],
+        to_managers: str,
+        to_supervisors: str,
     ) -> None:
-        """Warn each cell's secretary and deputies; a cell with neither has its supervisors
-        warned instead, since only they can appoint one."""
-        managers = await self._managers(cell.id for cell in cells)
-        supervisors = await self._supervisors([cell for cell in cells if not managers.get(cell.id)])
-        for cell in cells:
-            if managers.get(cell.id):
-                recipients, text = managers[cell.id], to_managers(cell)
-            else:
-                recipients, text = supervisors.get(cell.id, []), to_supervisors(cell)
-            for person in recipients:
-                await self._tell(f"{key(cell)}:{person.id}", person, text)
+        """Warn each cell's secretary and deputies. Cells with neither are listed to their
+        supervisors instead, since only they can appoint one: one message per supervisor and
+        organisation, however many cells it names.
 
-    async def _supervisors(self, cells: list[Cell]) -> dict[int, list[Person]]:
-        """The supervisors of each cell: of its whole organisation, or of that cell."""
-        if not cells:
-            return {}
-        rows = await self.session.execute(
-            select(SupervisorScope.organisation_id, SupervisorScope.cell_id, Person)
-            .join(Person, Person.id == SupervisorScope.person_id)
-            .where(SupervisorScope.organisation_id.in_({cell.organisation_id for cell in cells}))
-        )
-        scoped = rows.all()
-        return {
-            cell.id: list(
-                {
-                    person.id: person
-                    for organisation_id, cell_id, person in scoped
-                    if organisation_id == cell.organisation_id and cell_id in (None, cell.id)
-                }.values()
+        ``occasion`` and ``details`` are the same for every cell of an organisation: what
+        makes the outbox key unique (with ``kind``), and the message's arguments.
+        """
+        managers = await self._managers(cell.id for cell in cells)
+        leaderless: dict[int, list[Cell]] = defaultdict(list)
+        for cell in cells:
+            if not managers.get(cell.id):
+                leaderless[cell.organisation_id].append(cell)
+            for person in managers.get(cell.id, []):
+                await self._tell(
+                    f"{kind}:{cell.id}:{occasion(cell)}:{person.id}",
+                    person,
+                    Text(to_managers, {"cell": cell.name, **details(cell)}),
+                )
+        if not leaderless:
+            return
+        reach = await supervisor_scopes(self.session)
+        people = {
+            person.id: person
+            for person in await self.session.scalars(
+                select(Person).where(Person.id.in_({person_id for person_id, _ in reach}))
             )
-            for cell in cells
         }
+        for (person_id, organisation_id), scope in sorted(reach.items()):
+            theirs = [
+                cell
+                for cell in leaderless.get(organisation_id, [])
+                if scope is None or cell.id in scope
+            ]
+            if theirs:
+                await self._tell(
+                    f"{kind}-leaderless:{organisation_id}:{occasion(theirs[0])}:{person_id}",
+                    people[person_id],
+                    Text(to_supervisors, {"cells": _cell_list(theirs), **details(theirs[0])}),
+                )
 
     async def follow_ups(self) -> None:
         """The morning after a meeting whose roll or minutes are still open."""
@@ -616,6 +615,15 @@ class _Planner:
                         },
                     ),
                 )
+
+
+def _cell_list(cells: list[Cell]) -> list[Text]:
+    """A list of cells in a message: the first few by name, then how many more."""
+    named = sorted(cells, key=lambda cell: cell.name)[:CELLS_LISTED]
+    lines = [Text("warn.cell_line", {"cell": cell.name}) for cell in named]
+    if len(cells) > len(named):
+        lines.append(Text("warn.more_cells", {"count": len(cells) - len(named)}))
+    return lines
 
 
 def _quarter_label(quarter: Quarter) -> str:

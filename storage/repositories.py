@@ -80,3 +80,24 @@ async def cell_managers(session: AsyncSession, cell_id: int) -> Sequence[Person]
         )
     )
     return rows.all()
+
+
+async def supervisor_scopes(
+    session: AsyncSession, person_ids: list[int] | None = None
+) -> dict[tuple[int, int], set[int] | None]:
+    """(person, organisation) -> the supervised cells, None meaning all of them."""
+    query = select(
+        SupervisorScope.person_id, SupervisorScope.organisation_id, SupervisorScope.cell_id
+    )
+    if person_ids is not None:
+        query = query.where(SupervisorScope.person_id.in_(person_ids))
+    found: dict[tuple[int, int], set[int] | None] = {}
+    for person_id, organisation_id, cell_id in await session.execute(query):
+        key = (person_id, organisation_id)
+        if cell_id is None:
+            found[key] = None
+        elif key not in found or found[key] is not None:
+            cells = found.get(key) or set()
+            cells.add(cell_id)
+            found[key] = cells
+    return found

@@ -31,6 +31,7 @@ from storage.models import (
     StoredFile,
     SupervisorScope,
 )
+from storage.repositories import supervisor_scopes
 from tests.conftest import VIETNAM
 from tests.harness import RunningBot, cell_with_members, plan_and_send
 
@@ -280,7 +281,7 @@ async def test_a_supervisor_sees_only_the_cells_in_scope(database: Database) -> 
                 )
             )
     async with database.transaction() as session:
-        [(key, cell_ids)] = (await digest.scopes(session, [supervisor.id])).items()
+        [(key, cell_ids)] = (await supervisor_scopes(session, [supervisor.id])).items()
         figures = await digest.figures(
             session,
             organisation,

@@ -318,11 +318,16 @@ async def test_secretaries_are_warned_before_the_cutoff_and_the_quarter_end(
     assert warnings() == [quarter_warning(30), cutoff_warning, quarter_warning(14)]
 
 
-async def test_a_cell_without_secretary_has_its_supervisor_warned(bot: RunningBot) -> None:
+async def test_cells_without_secretary_are_listed_to_their_supervisor(bot: RunningBot) -> None:
     emu, t = bot.emulator, bot.t
     cell = await cell_with_members(bot, MEMBERS[:1])
-    # A second cell whose secretary link was never opened: nobody there can schedule.
+    # Two more cells whose secretary links were never opened: nobody there can schedule.
     await bot.send(cell.supervisor, "/newcell Chi bộ Khu phố 5")
+    await bot.send(cell.supervisor, "/newcell Chi bộ Khu phố 4")
+    leaderless = [
+        Text("warn.cell_line", {"cell": "Chi bộ Khu phố 4"}),
+        Text("warn.cell_line", {"cell": "Chi bộ Khu phố 5"}),
+    ]
 
     def warnings(user: EmuUser) -> list[str]:
         return [m.text or "" for m in emu.messages(user.id) if (m.text or "").startswith("⚠️")]
@@ -332,16 +337,18 @@ async def test_a_cell_without_secretary_has_its_supervisor_warned(bot: RunningBo
     bot.clock.set(local(2026, 12, 5, 8, 0))
     await plan_and_send(bot)
     await plan_and_send(bot)
+    # One message per warning, naming both cells, however many ticks.
     assert warnings(cell.supervisor) == [
-        t("vi", "warn.quarter.leaderless", cell="Chi bộ Khu phố 5", quarter="4/2026", days=30),
+        t("vi", "warn.quarter.leaderless", cells=leaderless, quarter="4/2026", days=30),
         t(
             "vi",
             "warn.cutoff.leaderless",
-            cell="Chi bộ Khu phố 5",
+            cells=leaderless,
             month="12/2026",
             cutoff=local(2026, 12, 10).date(),
         ),
     ]
+    assert "• Chi bộ Khu phố 4\n• Chi bộ Khu phố 5" in warnings(cell.supervisor)[0]
     # The cell with a secretary is still the secretary's business, not the supervisor's.
     assert [w.split(" chưa ")[0] for w in warnings(cell.secretary)] == [
         "⚠️ Chi bộ Phòng Tổng hợp",
