@@ -584,38 +584,51 @@ async def weekly(
 ) -> int:
     """Queue this week's digest for every supervisor once (Monday 07:00, or on return).
 
-    The figures are read in one transaction; the chart and workbook are drawn in a worker
-    thread (seconds for a province) with no transaction open, so the bot keeps answering
-    and holds no lock meanwhile. Each supervisor's three messages are then queued together
-    under keys that make a second replica's or a retried run's copy a no-op.
+    One supervisor at a time: the figures are read, the chart and workbook drawn in a worker
+    thread with no transaction open (seconds for a province: the event loop stays free and
+    no lock is held), then the three messages queued together under keys that make a second
+    replica's or a retried run's copy a no-op.
     """
     if now < digest_moment(now, settings.zone):
         return 0
     period = last_week(now, settings.zone)
     week = f"{period.start.astimezone(settings.zone):%G-W%V}"
+    label = _label(period, settings.zone)
     async with database.transaction() as session:
-        due = await _due_digests(session, period, week, now, settings, render_for)
+        due = await _due_digests(session, period, week, settings)
     queued = 0
-    for key, person, lang, digest in due:
-        attachments = await asyncio.to_thread(
-            render_files, digest, render_for(lang), f"chibo-{week}"
-        )
+    for digest_due in due:
+        render = render_for(digest_due.lang)
         async with database.transaction() as session:
-            queued += await _queue_digest(
-                session, key, person.telegram_user_id, lang, digest, attachments, files, now
+            digest = await figures(
+                session,
+                digest_due.organisation,
+                digest_due.cell_ids,
+                period,
+                now,
+                settings,
+                render,
+                label,
             )
+        attachments = await asyncio.to_thread(render_files, digest, render, f"chibo-{week}")
+        async with database.transaction() as session:
+            queued += await _queue_digest(session, digest_due, digest, attachments, files, now)
     return queued
 
 
+@dataclass(frozen=True)
+class DueDigest:
+    key: str  # the outbox key: one per supervisor, organisation and week
+    chat_id: int
+    lang: str
+    organisation: Organisation
+    cell_ids: set[int] | None  # None: every cell of the organisation
+
+
 async def _due_digests(
-    session: AsyncSession,
-    period: Period,
-    week: str,
-    now: datetime,
-    settings: ServiceSettings,
-    render_for: Callable[[str], Render],
-) -> list[tuple[str, Person, str, DigestFigures]]:
-    """(outbox key, supervisor, language, figures) of each digest not queued yet."""
+    session: AsyncSession, period: Period, week: str, settings: ServiceSettings
+) -> list[DueDigest]:
+    """The digests of the week not queued yet."""
     scoped = await supervisor_scopes(session)
     if not scoped:
         return []
@@ -634,37 +647,25 @@ async def _due_digests(
     due = []
     for (person_id, organisation_id), cell_ids in sorted(scoped.items()):
         key = f"digest:{person_id}:{organisation_id}:{week}"
-        if key in done:
-            continue
-        if organisations[organisation_id].created_at >= period.end:
-            continue  # no digest for a week before the organisation existed
+        organisation = organisations[organisation_id]
+        if key in done or organisation.created_at >= period.end:
+            continue  # queued already, or a week before the organisation existed
         person = people[person_id]
         lang = person.language or settings.default_language
-        digest = await figures(
-            session,
-            organisations[organisation_id],
-            cell_ids,
-            period,
-            now,
-            settings,
-            render_for(lang),
-            _label(period, settings.zone),
-        )
-        due.append((key, person, lang, digest))
+        due.append(DueDigest(key, person.telegram_user_id, lang, organisation, cell_ids))
     return due
 
 
 async def _queue_digest(
     session: AsyncSession,
-    key: str,
-    chat_id: int,
-    lang: str,
+    due: DueDigest,
     digest: DigestFigures,
     attachments: tuple[Attachment, ...],
     files: FileStore,
     now: datetime,
 ) -> int:
     """The summary and its files, in one transaction; 0 if another run queued them first."""
+    key, chat_id, lang = due.key, due.chat_id, due.lang
     if not await outbox.enqueue_message(
         session, key=key, chat_id=chat_id, text=summary_text(digest), lang=lang, now=now
     ):

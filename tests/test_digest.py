@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import datetime, timedelta
 from typing import Any
@@ -353,6 +354,49 @@ async def test_weekly_digest_exactly_once_and_caught_up_after_downtime(
     )
     # The next Monday brings the next week's digest (both organisations now).
     assert await digest.weekly(database, NOW + timedelta(days=7), SETTINGS, render_for, files) == 2
+
+
+async def test_two_replicas_drawing_the_same_digest_queue_it_once(
+    database: Database, tmp_path: Any
+) -> None:
+    organisation, _ = await build(database)
+    async with database.transaction() as session:
+        supervisors = [
+            Person(telegram_user_id=70 + n, full_name=f"Giám Sát {n}", created_at=NOW)
+            for n in range(2)
+        ]
+        session.add_all(supervisors)
+        await session.flush()
+        for supervisor in supervisors:
+            session.add(
+                SupervisorScope(
+                    person_id=supervisor.id,
+                    organisation_id=organisation.id,
+                    cell_id=None,
+                    created_at=NOW,
+                )
+            )
+    files = FileStore(tmp_path)
+
+    def render_for(_: str) -> Any:
+        return render
+
+    # Both replicas find both digests due, draw them meanwhile, and race to queue them.
+    queued = await asyncio.gather(
+        digest.weekly(database, NOW, SETTINGS, render_for, files),
+        digest.weekly(database, NOW, SETTINGS, render_for, files),
+    )
+    assert sum(queued) == 2
+    async with database.transaction() as session:
+        rows = (await session.scalars(select_digest_rows())).all()
+    assert sorted((row.chat_id, row.method) for row in rows) == [
+        (70, "sendDocument"),
+        (70, "sendDocument"),
+        (70, "sendMessage"),
+        (71, "sendDocument"),
+        (71, "sendDocument"),
+        (71, "sendMessage"),
+    ]
 
 
 def select_digest_rows() -> Any:
