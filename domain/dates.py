@@ -36,14 +36,31 @@ _TIME = re.compile(
     r"(?<![\d/.\-])(\d{1,2})\s*(?:giờ|[:hg])\s*(\d{2})?\s*(?:phút|p|')?(?![\d/.\-])", re.IGNORECASE
 )
 _FILLER = re.compile(
-    r"\b(ngày|ngay|lúc|luc|at|on|thứ\s*\w+|chủ\s*nhật|t[2-7]|cn|sáng|trưa)\b|[,;]", re.IGNORECASE
+    r"\b(ngày|ngay|lúc|luc|at|on|thứ\s*\w+|thu\s*\w+|chủ\s*nhật|chu\s*nhat|t[2-7]|cn"
+    r"|sáng|sang|trưa|trua)\b|[,;]",
+    re.IGNORECASE,
 )
-_AFTERNOON = re.compile(r"\b(chiều|tối|pm)\b", re.IGNORECASE)
+_AFTERNOON = re.compile(r"\b(chiều|chieu|tối|toi|pm)\b", re.IGNORECASE)
+# Named with or without accents, as phones without a Vietnamese keyboard type them.
 _WEEKDAY = re.compile(
-    r"\b(?:thứ\s*(hai|ba|tư|năm|sáu|bảy|bẩy|[2-7])|t([2-7])|(chủ\s*nhật|cn))\b", re.IGNORECASE
+    r"\b(?:(?:thứ|thu)\s*(hai|ba|tư|tu|năm|nam|sáu|sau|bảy|bẩy|bay|[2-7])|t([2-7])"
+    r"|(chủ\s*nhật|chu\s*nhat|cn))\b",
+    re.IGNORECASE,
 )
 # Monday is 0, as in date.weekday(); "thứ hai" (the second day) is Monday.
-_WEEKDAY_WORDS = {"hai": 0, "ba": 1, "tư": 2, "năm": 3, "sáu": 4, "bảy": 5, "bẩy": 5}
+_WEEKDAY_WORDS = {
+    "hai": 0,
+    "ba": 1,
+    "tư": 2,
+    "tu": 2,
+    "năm": 3,
+    "nam": 3,
+    "sáu": 4,
+    "sau": 4,
+    "bảy": 5,
+    "bẩy": 5,
+    "bay": 5,
+}
 # A date without a year this recently past is a mistake, not next year's date.
 RECENT_PAST = timedelta(days=31)
 

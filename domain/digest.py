@@ -6,6 +6,7 @@ spreadsheet). Everything here is plain data; texts are filled in by the caller's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -132,5 +133,6 @@ class DigestLabels:
     on_time_share: str  # "Chi bộ sinh hoạt đúng hạn"
     mean_attendance: str  # "Tỷ lệ tham dự bình quân"
     thematic_share: str  # "Chi bộ có chuyên đề trong quý"
-    more_cells: str  # "chi bộ khác: xem bảng tính", after a count the chart leaves out
+    # "Chi bộ không hiện ở đây: 950 — xem bảng tính", for the cells the chart leaves out.
+    more_cells: Callable[[int], str]
     meetings_sheet: str  # "Các cuộc họp": every cell's meetings, in a large organisation

@@ -62,7 +62,7 @@ def attendance_chart(figures: DigestFigures, labels: DigestLabels) -> bytes:
     _add_legend(figure, cells, labels)
     title = f"{labels.title}\n{figures.organisation} · {figures.period}"
     if left_out:
-        title += f"\n+{left_out} {labels.more_cells}"
+        title += f"\n{labels.more_cells(left_out)}"
     figure.suptitle(title, fontproperties=TITLE_FONT)
     buffer = BytesIO()
     canvas.print_png(buffer)

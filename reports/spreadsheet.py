@@ -32,6 +32,8 @@ DATETIME_WIDTH = 17
 # Beyond this many cells, tabs stop being a way to find one (and thousands of sheets take
 # a minute and half a gigabyte to write): one filterable sheet holds every meeting instead.
 MAX_CELL_SHEETS = 50
+# Number formats of a meeting row's columns (1-based): its date and its attendance rate.
+MEETING_FORMATS = {1: DATETIME, 5: PERCENT}
 
 
 def digest_workbook(figures: DigestFigures, labels: DigestLabels) -> bytes:
@@ -114,7 +116,7 @@ def _fill_cell(sheet: Worksheet, cell: CellFigures, labels: DigestLabels) -> Non
     sheet.append([cell.name])
     sheet.cell(1, 1).font = TITLE_FONT
     rows = [_meeting_row(meeting, labels) for meeting in _by_date(cell)]
-    _write_table(sheet, _meeting_header(labels), rows, formats={1: DATETIME, 5: PERCENT})
+    _write_table(sheet, _meeting_header(labels), rows, formats=MEETING_FORMATS)
 
 
 def _fill_meetings(sheet: Worksheet, cells: Sequence[CellFigures], labels: DigestLabels) -> None:
@@ -125,7 +127,8 @@ def _fill_meetings(sheet: Worksheet, cells: Sequence[CellFigures], labels: Diges
         sheet,
         [labels.cell, *_meeting_header(labels)],
         rows,
-        formats={2: DATETIME, 6: PERCENT},
+        # The cell's name comes first, so each meeting column is one to the right.
+        formats={column + 1: number_format for column, number_format in MEETING_FORMATS.items()},
         fixed=1,
     )
 

@@ -118,7 +118,6 @@ LABEL_KEYS = {
     "on_time_share": N_("digest.label.on_time_share"),
     "mean_attendance": N_("digest.label.mean_attendance"),
     "thematic_share": N_("digest.label.thematic_share"),
-    "more_cells": N_("digest.label.more_cells"),
     "meetings_sheet": N_("digest.label.meetings_sheet"),
 }
 
@@ -126,6 +125,7 @@ LABEL_KEYS = {
 def labels(render: Render) -> DigestLabels:
     return DigestLabels(
         **{name: render(Text(key)) for name, key in LABEL_KEYS.items()},
+        more_cells=lambda count: render(Text("digest.label.more_cells", {"count": count})),
         states={state.value: render(Text(key)) for state, key in STATE_TEXT.items()},
         reasons={reason.value: render(Text(key)) for reason, key in REASON_TEXT.items()},
     )
@@ -169,8 +169,9 @@ async def figures(
     period_label: str,
 ) -> DigestFigures:
     zone = settings.zone
-    # The cells as a subquery, never as a list of ids: a province's thousands of cells would
-    # exceed a driver's bound-parameter limit (asyncpg's is 32,767).
+    # The organisation's cells as a subquery, not a list of ids: a province's thousands of
+    # cells, and their meetings, would exceed a driver's bound-parameter limit (asyncpg's is
+    # 32,767). Only a supervisor scoped to particular cells names them, a handful.
     scope = select(Cell.id).where(Cell.organisation_id == organisation.id)
     if cell_ids is not None:
         scope = scope.where(Cell.id.in_(cell_ids))
@@ -560,7 +561,8 @@ async def on_demand(
             _label(period, settings.zone),
         )
     stem = f"chibo-{period.start:%Y%m%d}"
-    # Drawn in a worker thread: seconds for a province, during which the bot keeps answering.
+    # Drawn in a worker thread: seconds for a province, during which the event loop stays free
+    # (the outbox keeps sending; with CHIBO_CONCURRENT_UPDATES > 1 others are answered too).
     return Reply(
         summary_text(digest),
         attachments=await asyncio.to_thread(render_files, digest, render, stem),

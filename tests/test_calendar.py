@@ -44,6 +44,8 @@ def at(day: int, hour: int = 0, minute: int = 0, month: int = 12, year: int = 20
         ("thứ 2 14/12 19h", at(14, 19)),
         ("Thứ Năm 17/12 14h chiều", at(17, 14)),
         ("CN 20/12 08:00", at(20, 8)),
+        ("thu bay 19/12 7h toi", at(19, 19)),
+        ("chu nhat 20/12 8h sang", at(20, 8)),
         # No year: the next such date, so early January typed in December is next year.
         ("05/01 08:00", at(5, 8, month=1, year=2027)),
         ("01/12 09:30", at(1, 9, 30)),
@@ -83,6 +85,7 @@ def test_bad_dates_say_why(typed: str, problem: DateProblem) -> None:
         ("thứ bảy, 15/12 19:30", at(15, 19, 30)),
         ("Chủ nhật 14/12 8h", at(14, 8)),
         ("thứ hai 05/01 08:00", at(5, 8, month=1, year=2027)),
+        ("thu nam 15/12 19:30", at(15, 19, 30)),
     ],
 )
 def test_a_weekday_that_is_not_the_date_s_is_questioned(typed: str, read_as: datetime) -> None:

@@ -86,7 +86,7 @@ LABELS = DigestLabels(
     on_time_share="Chi bộ sinh hoạt đúng hạn",
     mean_attendance="Tỷ lệ tham dự bình quân",
     thematic_share="Chi bộ có chuyên đề trong quý",
-    more_cells="chi bộ khác: xem bảng tính",
+    more_cells=lambda count: f"Chi bộ không hiện ở đây: {count} — xem bảng tính",
     meetings_sheet="Các cuộc họp",
 )
 
@@ -331,7 +331,7 @@ def test_a_province_s_chart_shows_the_cells_behind_and_counts_the_rest(
 
     assert len(rows) == 50
     assert png_size(png)[1] == fifty_high
-    assert any(text.endswith("\n+70 chi bộ khác: xem bảng tính") for text in drawn)
+    assert any(text.endswith("\nChi bộ không hiện ở đây: 70 — xem bảng tính") for text in drawn)
     # Those shown are those to look at: every cell without a roll, then the lowest rates.
     rate = {cell.cell_id: cell.attendance_percent for cell in figures.cells}
     shown = [int(m.group(1)) for row in rows if (m := re.search(r"số (\d+) ", row))]
