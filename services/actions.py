@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -64,6 +64,34 @@ async def button(
         session, kind, payload, telegram_user_id=telegram_user_id, now=now, lifetime=lifetime
     )
     return Button(label, token)
+
+
+@dataclass(frozen=True)
+class ButtonMaker:
+    """Makes the buttons of one reply, each for one person to press.
+
+    ``common`` goes into every button's payload: what the whole reply is about, such as the
+    meeting whose card it is.
+    """
+
+    session: AsyncSession
+    telegram_user_id: int | None
+    now: datetime
+    common: dict[str, Any] = field(default_factory=dict)
+
+    async def __call__(self, label: Text, kind: str, **payload: Any) -> Button:
+        return await button(
+            self.session,
+            label,
+            kind,
+            {**self.common, **payload},
+            telegram_user_id=self.telegram_user_id,
+            now=self.now,
+        )
+
+    def about(self, **common: Any) -> ButtonMaker:
+        """The same maker, with more put into every payload."""
+        return replace(self, common={**self.common, **common})
 
 
 async def load(session: AsyncSession, token: str, now: datetime) -> Action | None:

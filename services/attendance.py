@@ -89,6 +89,7 @@ async def overview(
 ) -> Reply:
     """/attendance: the next meeting's answers by kind, with names and reasons."""
     async with database.transaction() as session:
+        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
         if meeting_id is not None:
             _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
         else:
@@ -150,13 +151,8 @@ async def overview(
                 meeting.checkin_code = new_code()
             rows.append(
                 (
-                    await actions.button(
-                        session,
-                        Text("attendance.open_roll"),
-                        "roll.open",
-                        {"meeting_id": meeting.id},
-                        telegram_user_id=caller.telegram_user_id,
-                        now=now,
+                    await make_button(
+                        Text("attendance.open_roll"), "roll.open", meeting_id=meeting.id
                     ),
                 )
             )
@@ -312,6 +308,7 @@ async def _roll_page(
     now: datetime,
     notice: Text | None,
 ) -> Reply:
+    make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
     rows = [(i, p) for i, p in await _invitees(session, meeting.id) if i.roll_status is not None]
     expected = [(i, p) for i, p in rows if not i.exempted]
     exempted = [p.full_name for i, p in rows if i.exempted]
@@ -323,8 +320,7 @@ async def _roll_page(
         assert invitation.roll_status is not None
         buttons.append(
             (
-                await actions.button(
-                    session,
+                await make_button(
                     Text(
                         "roll.member_button",
                         {
@@ -334,14 +330,9 @@ async def _roll_page(
                         },
                     ),
                     "roll.cycle",
-                    # The status the presser saw: a double press finds it changed and does nothing.
-                    {
-                        "invitation_id": invitation.id,
-                        "seen": invitation.roll_status.value,
-                        "page": page,
-                    },
-                    telegram_user_id=caller.telegram_user_id,
-                    now=now,
+                    invitation_id=invitation.id,
+                    seen=invitation.roll_status.value,
+                    page=page,
                 ),
             )
         )
@@ -349,29 +340,11 @@ async def _roll_page(
     for target, key in ((page - 1, N_("common.previous")), (page + 1, N_("common.next"))):
         if 0 <= target < pages:
             navigation.append(
-                await actions.button(
-                    session,
-                    Text(key),
-                    "roll.open",
-                    {"meeting_id": meeting.id, "page": target},
-                    telegram_user_id=caller.telegram_user_id,
-                    now=now,
-                )
+                await make_button(Text(key), "roll.open", meeting_id=meeting.id, page=target)
             )
     if navigation:
         buttons.append(tuple(navigation))
-    buttons.append(
-        (
-            await actions.button(
-                session,
-                Text("roll.close"),
-                "roll.close",
-                {"meeting_id": meeting.id},
-                telegram_user_id=caller.telegram_user_id,
-                now=now,
-            ),
-        )
-    )
+    buttons.append((await make_button(Text("roll.close"), "roll.close", meeting_id=meeting.id),))
     figures = roll_figures(i.roll_status for i, _ in expected if i.roll_status is not None)
     return Reply(
         Text(

@@ -214,6 +214,7 @@ async def cells_overview(database: Database, caller: Caller, now: datetime, page
     """/cells: the supervisor's cells with secretary, size and group, a page at a time (an
     inline keyboard holds at most 100 buttons); a button each opens what can be done."""
     async with database.transaction() as session:
+        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
         _, actor = await require_person(session, caller)
         if not actor.is_supervisor:
             raise refused("error.not_supervisor")
@@ -273,26 +274,14 @@ async def cells_overview(database: Database, caller: Caller, now: datetime, page
         ]
         rows: list[tuple[Button, ...]] = [
             (
-                await actions.button(
-                    session,
-                    Text("common.cell_button", {"cell": cell.name}),
-                    "cell.menu",
-                    {"cell_id": cell.id},
-                    telegram_user_id=caller.telegram_user_id,
-                    now=now,
+                await make_button(
+                    Text("common.cell_button", {"cell": cell.name}), "cell.menu", cell_id=cell.id
                 ),
             )
             for cell in cells
         ]
         navigation = [
-            await actions.button(
-                session,
-                Text(key),
-                "cells.page",
-                {"page": target},
-                telegram_user_id=caller.telegram_user_id,
-                now=now,
-            )
+            await make_button(Text(key), "cells.page", page=target)
             for target, key in ((page - 1, N_("common.previous")), (page + 1, N_("common.next")))
             if 0 <= target < pages
         ]
@@ -306,6 +295,7 @@ async def cells_overview(database: Database, caller: Caller, now: datetime, page
 async def cell_menu(database: Database, caller: Caller, cell_id: int, now: datetime) -> Reply:
     """What a supervisor can do for one cell: a secretary link, a working group at a meeting."""
     async with database.transaction() as session:
+        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
         _, actor = await require_person(session, caller)
         cell = await session.get(Cell, cell_id)
         if cell is None or not can_supervise_cell(actor, cell.id, cell.organisation_id):
@@ -314,40 +304,23 @@ async def cell_menu(database: Database, caller: Caller, cell_id: int, now: datet
         if can_create_cell(actor, cell.organisation_id):
             rows.append(
                 (
-                    await actions.button(
-                        session,
+                    await make_button(
                         Text("cells.secretary_link_button", {"cell": cell.name}),
                         "cell.secretary_link",
-                        {"cell_id": cell.id},
-                        telegram_user_id=caller.telegram_user_id,
-                        now=now,
+                        cell_id=cell.id,
                     ),
                 )
             )
         rows.append(
             (
-                await actions.button(
-                    session,
+                await make_button(
                     Text("cells.observer_button", {"cell": cell.name}),
                     "observer.cell",
-                    {"cell_id": cell.id},
-                    telegram_user_id=caller.telegram_user_id,
-                    now=now,
+                    cell_id=cell.id,
                 ),
             )
         )
-        rows.append(
-            (
-                await actions.button(
-                    session,
-                    Text("common.back"),
-                    "cells.page",
-                    {"page": 0},
-                    telegram_user_id=caller.telegram_user_id,
-                    now=now,
-                ),
-            )
-        )
+        rows.append((await make_button(Text("common.back"), "cells.page", page=0),))
         return Reply(Text("cells.menu", {"cell": cell.name}), tuple(rows))
 
 
@@ -605,15 +578,9 @@ async def _member_card(
     member = await session.get(Person, membership.person_id)
     assert member is not None
 
-    async def button(label: Text, kind: str, **payload: str | int) -> Button:
-        token = await actions.issue(
-            session,
-            kind,
-            {"membership_id": membership.id, **payload},
-            telegram_user_id=caller.telegram_user_id,
-            now=now,
-        )
-        return Button(label, token)
+    about_member = actions.ButtonMaker(
+        session, caller.telegram_user_id, now, {"membership_id": membership.id}
+    )
 
     def allowed(change: MemberChange) -> bool:
         return (
@@ -624,7 +591,7 @@ async def _member_card(
     rows: list[tuple[Button, ...]] = [
         tuple(
             [
-                await button(
+                await about_member(
                     Text(
                         "members.status_button",
                         {
@@ -643,7 +610,7 @@ async def _member_card(
     if allowed(MemberChange.MAKE_DEPUTY):
         rows.append(
             (
-                await button(
+                await about_member(
                     Text("members.make_deputy"),
                     "member.change",
                     change=MemberChange.MAKE_DEPUTY.value,
@@ -653,7 +620,7 @@ async def _member_card(
     if allowed(MemberChange.REVOKE_DEPUTY):
         rows.append(
             (
-                await button(
+                await about_member(
                     Text("members.revoke_deputy"),
                     "member.change",
                     change=MemberChange.REVOKE_DEPUTY.value,
@@ -661,7 +628,7 @@ async def _member_card(
             )
         )
     if allowed(MemberChange.REMOVE):
-        rows.append((await button(Text("members.remove"), "member.remove.ask"),))
+        rows.append((await about_member(Text("members.remove"), "member.remove.ask"),))
     back = await actions.issue(
         session,
         "members.cell",

@@ -503,19 +503,13 @@ PERIOD_TEXT = {
 
 async def choose(database: Database, caller: Caller, now: datetime) -> Reply:
     async with database.transaction() as session:
+        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
         _, actor = await require_person(session, caller)
         if not actor.is_supervisor:
             raise refused("error.not_supervisor")
         buttons = tuple(
             [
-                await actions.button(
-                    session,
-                    Text(label),
-                    "digest.period",
-                    {"period": name},
-                    telegram_user_id=caller.telegram_user_id,
-                    now=now,
-                )
+                await make_button(Text(label), "digest.period", period=name)
                 for name, label in PERIOD_TEXT.items()
             ]
         )

@@ -134,6 +134,7 @@ async def start_scheduling(
 ) -> Reply:
     """/schedule: which kind of meeting."""
     async with database.transaction() as session:
+        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
         _, actor = await require_person(session, caller)
         cell = await managed_cell(session, caller, actor, cell_id, "schedule.cell", now)
         if isinstance(cell, Reply):
@@ -142,13 +143,11 @@ async def start_scheduling(
         for kind in MeetingKind:
             rows.append(
                 (
-                    await actions.button(
-                        session,
+                    await make_button(
                         Text(KIND_TEXT[kind]),
                         "schedule.draft",
-                        {"draft": Draft(cell.id, kind).to_json(), "step": "when"},
-                        telegram_user_id=caller.telegram_user_id,
-                        now=now,
+                        draft=Draft(cell.id, kind).to_json(),
+                        step="when",
                     ),
                 )
             )
@@ -188,6 +187,7 @@ async def _ask_when(
     answer: str | None,
 ) -> Reply:
     """The date and time: typed, or a day from buttons then a time."""
+    make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
     if answer is not None:
         parsed = parse_local_datetime(answer, now, settings.zone)
         if parsed.problem is not None or parsed.value is None:
@@ -199,13 +199,12 @@ async def _ask_when(
     today = now.astimezone(settings.zone).date()
     days = [today + timedelta(days=n) for n in range(1, DAYS_OFFERED + 1)]
     buttons = [
-        await actions.button(
-            session,
+        await make_button(
             Text("schedule.day_button", {"day": day}),
             "schedule.draft",
-            {"draft": draft.to_json(), "step": "time", "day": day.isoformat()},
-            telegram_user_id=caller.telegram_user_id,
-            now=now,
+            draft=draft.to_json(),
+            step="time",
+            day=day.isoformat(),
         )
         for day in days
     ]
@@ -223,6 +222,7 @@ async def ask_time_of_day(
 ) -> Reply:
     """A day was picked from the buttons: now the time, typed or from quick buttons."""
     async with database.transaction() as session:
+        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
         _, actor = await require_person(session, caller)
         if not can_manage_cell(actor, draft.cell_id):
             raise refused("error.not_manager")
@@ -235,13 +235,12 @@ async def ask_time_of_day(
         )
         buttons = tuple(
             [
-                await actions.button(
-                    session,
+                await make_button(
                     Text("schedule.time_button", {"time": quick}),
                     "schedule.at",
-                    {"draft": draft.to_json(), "day": day.isoformat(), "time": quick},
-                    telegram_user_id=caller.telegram_user_id,
-                    now=now,
+                    draft=draft.to_json(),
+                    day=day.isoformat(),
+                    time=quick,
                 )
                 for quick in QUICK_TIMES
             ]
@@ -303,6 +302,7 @@ async def _check_when(
     settings: ServiceSettings,
 ) -> Reply:
     """One regular meeting a month, and after the cutoff only knowingly."""
+    make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
     assert draft.starts_at is not None
     if draft.starts_at <= now:
         raise refused("date.past")
@@ -323,21 +323,14 @@ async def _check_when(
         if not draft.late_ok and is_after_cutoff(draft.starts_at, cutoff_day, settings.zone):
             await pending.forget(session, caller=caller)
             late = draft.but(late_ok=True)
-            yes = await actions.button(
-                session,
-                Text("schedule.late_yes"),
-                "schedule.draft",
-                {"draft": late.to_json(), "step": "checked"},
-                telegram_user_id=caller.telegram_user_id,
-                now=now,
+            yes = await make_button(
+                Text("schedule.late_yes"), "schedule.draft", draft=late.to_json(), step="checked"
             )
-            other = await actions.button(
-                session,
+            other = await make_button(
                 Text("schedule.late_no"),
                 "schedule.draft",
-                {"draft": draft.but(starts_at=None).to_json(), "step": "when"},
-                telegram_user_id=caller.telegram_user_id,
-                now=now,
+                draft=draft.but(starts_at=None).to_json(),
+                step="when",
             )
             return Reply(
                 Text(
@@ -389,6 +382,7 @@ async def _ask_place(
     settings: ServiceSettings,
     answer: str | None,
 ) -> Reply:
+    make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
     if answer is not None:
         place = _clean_text(answer, MAX_PLACE_LENGTH)
         if place is None:
@@ -403,13 +397,12 @@ async def _ask_place(
     for place in dict.fromkeys(suggestions):
         rows.append(
             (
-                await actions.button(
-                    session,
+                await make_button(
                     Text("schedule.place_button", {"place": place}),
                     "schedule.draft",
-                    {"draft": draft.to_json(), "step": "place", "answer": place},
-                    telegram_user_id=caller.telegram_user_id,
-                    now=now,
+                    draft=draft.to_json(),
+                    step="place",
+                    answer=place,
                 ),
             )
         )
@@ -446,6 +439,7 @@ async def _ask_theme(
 async def _confirm(
     session: AsyncSession, caller: Caller, cell: Cell, draft: Draft, now: datetime
 ) -> Reply:
+    make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
     await pending.forget(session, caller=caller)
     assert draft.starts_at is not None and draft.place is not None
     preview = Meeting(
@@ -455,22 +449,8 @@ async def _confirm(
         theme=draft.theme,
         late=draft.late_ok,
     )
-    create = await actions.button(
-        session,
-        Text("schedule.create"),
-        "schedule.create",
-        {"draft": draft.to_json()},
-        telegram_user_id=caller.telegram_user_id,
-        now=now,
-    )
-    cancel = await actions.button(
-        session,
-        Text("common.cancel"),
-        "schedule.abandon",
-        {},
-        telegram_user_id=caller.telegram_user_id,
-        now=now,
-    )
+    create = await make_button(Text("schedule.create"), "schedule.create", draft=draft.to_json())
+    cancel = await make_button(Text("common.cancel"), "schedule.abandon")
     return Reply(
         Text("schedule.confirm", {"summary": summary(preview, cell.name)}), ((create, cancel),)
     )
@@ -603,6 +583,7 @@ async def _card(
     now: datetime,
     notice: Text | None,
 ) -> Reply:
+    make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
     if meeting.status is MeetingStatus.CANCELLED:
         status: Text = Text("meeting.status.cancelled")
     elif meeting.broadcast_at is not None:
@@ -610,51 +591,31 @@ async def _card(
     else:
         status = Text("meeting.status.draft")
 
-    async def button(label: str, kind: str) -> Button:
-        return await actions.button(
-            session,
-            Text(label),
-            kind,
-            {"meeting_id": meeting.id},
-            telegram_user_id=caller.telegram_user_id,
-            now=now,
-        )
-
+    about_meeting = make_button.about(meeting_id=meeting.id)
     rows: list[tuple[Button, ...]] = []
     scheduled = meeting.status is MeetingStatus.SCHEDULED
     if scheduled and meeting.broadcast_at is None and meeting.starts_at > now:
-        rows.append((await button(N_("meeting.edit_agenda"), "agenda.open"),))
-        rows.append((await button(N_("meeting.broadcast"), "meeting.broadcast"),))
+        rows.append((await about_meeting(Text("meeting.edit_agenda"), "agenda.open"),))
+        rows.append((await about_meeting(Text("meeting.broadcast"), "meeting.broadcast"),))
     if scheduled:
         rows.append(
             (
-                await button(N_("meeting.papers"), "meeting.papers"),
-                await button(N_("meeting.materials"), "meeting.materials"),
+                await about_meeting(Text("meeting.papers"), "meeting.papers"),
+                await about_meeting(Text("meeting.materials"), "meeting.materials"),
             )
         )
     if scheduled and (meeting.broadcast_at is not None or meeting.starts_at <= now):
-        rows.append((await button(N_("meeting.attendance"), "attendance.meeting"),))
+        rows.append((await about_meeting(Text("meeting.attendance"), "attendance.meeting"),))
     if meeting.roll_closed_at is not None:
-        rows.append((await button(N_("meeting.minutes"), "minutes.open"),))
+        rows.append((await about_meeting(Text("meeting.minutes"), "minutes.open"),))
     if scheduled and meeting.starts_at > now:
         rows.append(
             (
-                await button(N_("meeting.reschedule"), "meeting.reschedule"),
-                await button(N_("meeting.cancel"), "meeting.cancel.ask"),
+                await about_meeting(Text("meeting.reschedule"), "meeting.reschedule"),
+                await about_meeting(Text("meeting.cancel"), "meeting.cancel.ask"),
             )
         )
-    rows.append(
-        (
-            await actions.button(
-                session,
-                Text("meeting.back"),
-                "meetings.cell",
-                {"cell_id": cell.id},
-                telegram_user_id=caller.telegram_user_id,
-                now=now,
-            ),
-        )
-    )
+    rows.append((await make_button(Text("meeting.back"), "meetings.cell", cell_id=cell.id),))
     return Reply(
         Text(
             "meeting.card",
@@ -696,37 +657,21 @@ async def _editor(
     now: datetime,
     notice: Text | None,
 ) -> Reply:
+    make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
     items = await agenda_items(session, meeting.id)
     rows: list[tuple[Button, ...]] = []
     for number, item in enumerate(items, start=1):
         rows.append(
             (
-                await actions.button(
-                    session,
+                await make_button(
                     Text("agenda.item_button", {"number": number, "title": item_title(item)}),
                     "agenda.item",
-                    {"item_id": item.id},
-                    telegram_user_id=caller.telegram_user_id,
-                    now=now,
+                    item_id=item.id,
                 ),
             )
         )
-    done = await actions.button(
-        session,
-        Text("agenda.done"),
-        "meeting.card",
-        {"meeting_id": meeting.id},
-        telegram_user_id=caller.telegram_user_id,
-        now=now,
-    )
-    add = await actions.button(
-        session,
-        Text("agenda.add"),
-        "agenda.add",
-        {"meeting_id": meeting.id},
-        telegram_user_id=caller.telegram_user_id,
-        now=now,
-    )
+    done = await make_button(Text("agenda.done"), "meeting.card", meeting_id=meeting.id)
+    add = await make_button(Text("agenda.add"), "agenda.add", meeting_id=meeting.id)
     rows.append((add, done))
     return Reply(
         Text(
@@ -756,38 +701,23 @@ async def agenda_item_menu(
     database: Database, caller: Caller, item_id: int, now: datetime
 ) -> Reply:
     async with database.transaction() as session:
+        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
         item, meeting, _ = await _managed_item(session, caller, item_id)
         items = await agenda_items(session, meeting.id)
         number = [i.id for i in items].index(item.id) + 1
 
-        async def button(label: str, kind: str, **extra: int) -> Button:
-            return await actions.button(
-                session,
-                Text(label),
-                kind,
-                {"item_id": item.id, **extra},
-                telegram_user_id=caller.telegram_user_id,
-                now=now,
-            )
-
-        back = await actions.button(
-            session,
-            Text("common.back"),
-            "agenda.open",
-            {"meeting_id": meeting.id},
-            telegram_user_id=caller.telegram_user_id,
-            now=now,
-        )
+        about_item = make_button.about(item_id=item.id)
+        back = await make_button(Text("common.back"), "agenda.open", meeting_id=meeting.id)
         return Reply(
             Text("agenda.item_menu", {"number": number, "title": item_title(item)}),
             (
                 (
-                    await button(N_("agenda.up"), "agenda.move", step=-1),
-                    await button(N_("agenda.down"), "agenda.move", step=1),
+                    await about_item(Text("agenda.up"), "agenda.move", step=-1),
+                    await about_item(Text("agenda.down"), "agenda.move", step=1),
                 ),
                 (
-                    await button(N_("agenda.edit"), "agenda.edit"),
-                    await button(N_("agenda.remove"), "agenda.remove"),
+                    await about_item(Text("agenda.edit"), "agenda.edit"),
+                    await about_item(Text("agenda.remove"), "agenda.remove"),
                 ),
                 (back,),
             ),
@@ -1120,24 +1050,11 @@ def _require_ahead(meeting: Meeting, now: datetime) -> None:
 async def _confirm_reschedule(
     session: AsyncSession, caller: Caller, draft: Draft, now: datetime
 ) -> Reply:
+    make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
     await pending.forget(session, caller=caller)
     assert draft.starts_at is not None and draft.meeting_id is not None
-    go = await actions.button(
-        session,
-        Text("reschedule.confirm_button"),
-        "meeting.move",
-        {"draft": draft.to_json()},
-        telegram_user_id=caller.telegram_user_id,
-        now=now,
-    )
-    keep = await actions.button(
-        session,
-        Text("common.cancel"),
-        "meeting.card",
-        {"meeting_id": draft.meeting_id},
-        telegram_user_id=caller.telegram_user_id,
-        now=now,
-    )
+    go = await make_button(Text("reschedule.confirm_button"), "meeting.move", draft=draft.to_json())
+    keep = await make_button(Text("common.cancel"), "meeting.card", meeting_id=draft.meeting_id)
     return Reply(Text("reschedule.confirm", {"when": draft.starts_at}), ((go, keep),))
 
 
@@ -1207,24 +1124,13 @@ async def reschedule(
 
 async def ask_cancel(database: Database, caller: Caller, meeting_id: int, now: datetime) -> Reply:
     async with database.transaction() as session:
+        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
         _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
         _require_ahead(meeting, now)
-        yes = await actions.button(
-            session,
-            Text("meeting.cancel_confirm_button"),
-            "meeting.cancel",
-            {"meeting_id": meeting.id},
-            telegram_user_id=caller.telegram_user_id,
-            now=now,
+        yes = await make_button(
+            Text("meeting.cancel_confirm_button"), "meeting.cancel", meeting_id=meeting.id
         )
-        no = await actions.button(
-            session,
-            Text("common.back"),
-            "meeting.card",
-            {"meeting_id": meeting.id},
-            telegram_user_id=caller.telegram_user_id,
-            now=now,
-        )
+        no = await make_button(Text("common.back"), "meeting.card", meeting_id=meeting.id)
         return Reply(
             Text("meeting.cancel_confirm", {"summary": summary(meeting, cell.name)}), ((yes, no),)
         )
@@ -1278,6 +1184,7 @@ async def plan(
     """/meetings: this month's regular meeting against the cutoff, this quarter's thematic
     meeting, and what is coming."""
     async with database.transaction() as session:
+        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
         _, actor = await require_person(session, caller)
         cell = await managed_cell(session, caller, actor, cell_id, "meetings.cell", now)
         if isinstance(cell, Reply):
@@ -1322,8 +1229,7 @@ async def plan(
         for meeting in upcoming:
             rows.append(
                 (
-                    await actions.button(
-                        session,
+                    await make_button(
                         Text(
                             "meetings.open",
                             {
@@ -1332,9 +1238,7 @@ async def plan(
                             },
                         ),
                         "meeting.card",
-                        {"meeting_id": meeting.id},
-                        telegram_user_id=caller.telegram_user_id,
-                        now=now,
+                        meeting_id=meeting.id,
                     ),
                 )
             )
@@ -1345,37 +1249,21 @@ async def plan(
             )
             rows.append(
                 (
-                    await actions.button(
-                        session,
+                    await make_button(
                         Text(
                             "meetings.propose",
                             {"when": proposal, "place": cell.pattern_place or ""},
                         ),
                         "schedule.draft",
-                        {"draft": draft.to_json(), "step": "check"},
-                        telegram_user_id=caller.telegram_user_id,
-                        now=now,
+                        draft=draft.to_json(),
+                        step="check",
                     ),
                 )
             )
         rows.append(
             (
-                await actions.button(
-                    session,
-                    Text("meetings.schedule"),
-                    "schedule.cell",
-                    {"cell_id": cell.id},
-                    telegram_user_id=caller.telegram_user_id,
-                    now=now,
-                ),
-                await actions.button(
-                    session,
-                    Text("meetings.set_pattern"),
-                    "pattern.ask",
-                    {"cell_id": cell.id},
-                    telegram_user_id=caller.telegram_user_id,
-                    now=now,
-                ),
+                await make_button(Text("meetings.schedule"), "schedule.cell", cell_id=cell.id),
+                await make_button(Text("meetings.set_pattern"), "pattern.ask", cell_id=cell.id),
             )
         )
         return Reply(

@@ -114,19 +114,6 @@ async def _resolution(session: AsyncSession, meeting: Meeting, now: datetime) ->
     return found
 
 
-async def _button(
-    session: AsyncSession,
-    caller: Caller,
-    label: Text,
-    kind: str,
-    now: datetime,
-    **payload: int | str,
-) -> Button:
-    return await actions.button(
-        session, label, kind, dict(payload), telegram_user_id=caller.telegram_user_id, now=now
-    )
-
-
 # --- the minutes -----------------------------------------------------------------------------
 
 
@@ -147,6 +134,7 @@ async def _editor(
     now: datetime,
     notice: Text | None,
 ) -> Reply:
+    make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
     items = await agenda_items(session, meeting.id)
     resolution = await _resolution(session, meeting, now)
     lines = [
@@ -162,21 +150,12 @@ async def _editor(
     ]
     rows: list[tuple[Button, ...]] = [
         (
-            await _button(
-                session,
-                caller,
-                Text("minutes.chair_button"),
-                "minutes.ask",
-                now,
-                meeting_id=meeting.id,
-                field="chair",
+            await make_button(
+                Text("minutes.chair_button"), "minutes.ask", meeting_id=meeting.id, field="chair"
             ),
-            await _button(
-                session,
-                caller,
+            await make_button(
                 Text("minutes.note_taker_button"),
                 "minutes.ask",
-                now,
                 meeting_id=meeting.id,
                 field="note_taker",
             ),
@@ -185,44 +164,25 @@ async def _editor(
     for number, item in enumerate(items, start=1):
         rows.append(
             (
-                await _button(
-                    session,
-                    caller,
+                await make_button(
                     Text("minutes.item_button", {"number": number, "title": item_title(item)}),
                     "minutes.item",
-                    now,
                     item_id=item.id,
                 ),
             )
         )
     rows.append(
         (
-            await _button(
-                session,
-                caller,
-                Text("minutes.resolution_button"),
-                "resolution.open",
-                now,
-                meeting_id=meeting.id,
+            await make_button(
+                Text("minutes.resolution_button"), "resolution.open", meeting_id=meeting.id
             ),
         )
     )
-    last_row = [
-        await _button(
-            session, caller, Text("minutes.export"), "minutes.export", now, meeting_id=meeting.id
-        )
-    ]
+    last_row = [await make_button(Text("minutes.export"), "minutes.export", meeting_id=meeting.id)]
     if meeting.minutes_recorded_at is None:
         last_row.insert(
             0,
-            await _button(
-                session,
-                caller,
-                Text("minutes.finish"),
-                "minutes.finish",
-                now,
-                meeting_id=meeting.id,
-            ),
+            await make_button(Text("minutes.finish"), "minutes.finish", meeting_id=meeting.id),
         )
     rows.append(tuple(last_row))
     return Reply(
@@ -246,28 +206,20 @@ async def _editor(
 
 async def item_menu(database: Database, caller: Caller, item_id: int, now: datetime) -> Reply:
     async with database.transaction() as session:
+        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
         item = await session.get(AgendaItem, item_id)
         if item is None:
             raise refused("error.stale_button")
         _, meeting, _ = await _managed(session, caller, item.meeting_id)
         buttons = tuple(
             [
-                await _button(
-                    session,
-                    caller,
-                    Text(label),
-                    "minutes.ask",
-                    now,
-                    meeting_id=meeting.id,
-                    field=name,
-                    item_id=item.id,
+                await make_button(
+                    Text(label), "minutes.ask", meeting_id=meeting.id, field=name, item_id=item.id
                 )
                 for name, label in ITEM_BUTTONS.items()
             ]
         )
-        back = await _button(
-            session, caller, Text("common.back"), "minutes.open", now, meeting_id=meeting.id
-        )
+        back = await make_button(Text("common.back"), "minutes.open", meeting_id=meeting.id)
         return Reply(
             Text(
                 "minutes.item",
@@ -399,6 +351,7 @@ async def _resolution_view(
     now: datetime,
     notice: Text | None,
 ) -> Reply:
+    make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
     resolution = await _resolution(session, meeting, now)
     tasks = await _tasks(session, resolution.id)
     comments = (
@@ -414,22 +367,14 @@ async def _resolution_view(
     if not decided:
         rows.append(
             (
-                await _button(
-                    session,
-                    caller,
+                await make_button(
                     Text("resolution.text_button"),
                     "minutes.ask",
-                    now,
                     meeting_id=meeting.id,
                     field="resolution",
                 ),
-                await _button(
-                    session,
-                    caller,
-                    Text("resolution.task_button"),
-                    "resolution.task",
-                    now,
-                    meeting_id=meeting.id,
+                await make_button(
+                    Text("resolution.task_button"), "resolution.task", meeting_id=meeting.id
                 ),
             )
         )
@@ -440,12 +385,9 @@ async def _resolution_view(
         ):
             rows.append(
                 (
-                    await _button(
-                        session,
-                        caller,
+                    await make_button(
                         Text("resolution.comments_button"),
                         "minutes.ask",
-                        now,
                         meeting_id=meeting.id,
                         field="comments_until",
                     ),
@@ -454,23 +396,16 @@ async def _resolution_view(
         if resolution.text:
             rows.append(
                 (
-                    await _button(
-                        session,
-                        caller,
+                    await make_button(
                         Text("resolution.vote_button"),
                         "minutes.ask",
-                        now,
                         meeting_id=meeting.id,
                         field="vote",
                     ),
                 )
             )
     rows.append(
-        (
-            await _button(
-                session, caller, Text("resolution.back"), "minutes.open", now, meeting_id=meeting.id
-            ),
-        )
+        (await make_button(Text("resolution.back"), "minutes.open", meeting_id=meeting.id),)
     )
     vote_line: Text | str = ""
     if resolution.votes_for is not None:
@@ -508,14 +443,12 @@ async def pick_task_member(
     database: Database, caller: Caller, meeting_id: int, now: datetime
 ) -> Reply:
     async with database.transaction() as session:
+        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
         _, meeting, cell = await _managed(session, caller, meeting_id)
         buttons = [
-            await _button(
-                session,
-                caller,
+            await make_button(
                 Text("common.person_button", {"name": m.person.full_name}),
                 "resolution.task_member",
-                now,
                 meeting_id=meeting.id,
                 person_id=m.person_id,
             )
@@ -808,6 +741,7 @@ async def _own_task(
 
 async def my_tasks(database: Database, caller: Caller, now: datetime) -> Reply:
     async with database.transaction() as session:
+        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
         person, _ = await require_person(session, caller)
         tasks = (
             await session.scalars(
@@ -827,13 +761,10 @@ async def my_tasks(database: Database, caller: Caller, now: datetime) -> Reply:
         for task in tasks:
             rows.append(
                 (
-                    await actions.button(
-                        session,
+                    await make_button(
                         Text("task.done_for", {"description": task.description[:40]}),
                         "task.done",
-                        {"task_id": task.id},
-                        telegram_user_id=caller.telegram_user_id,
-                        now=now,
+                        task_id=task.id,
                     ),
                 )
             )
@@ -908,6 +839,7 @@ async def history(
     database: Database, caller: Caller, now: datetime, cell_id: int | None = None
 ) -> Reply:
     async with database.transaction() as session:
+        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
         _, actor = await require_person(session, caller)
         cell = await managed_cell(session, caller, actor, cell_id, "minutes.cell", now)
         if isinstance(cell, Reply):
@@ -926,9 +858,7 @@ async def history(
         for meeting in meetings:
             rows.append(
                 (
-                    await _button(
-                        session,
-                        caller,
+                    await make_button(
                         Text(
                             "minutes.history_button",
                             {
@@ -938,7 +868,6 @@ async def history(
                             },
                         ),
                         "minutes.open",
-                        now,
                         meeting_id=meeting.id,
                     ),
                 )

@@ -195,22 +195,15 @@ async def _papers_view(
             )
         )
 
-    async def button(label: str, kind: str) -> Button:
-        return await actions.button(
-            session,
-            Text(label),
-            kind,
-            {"meeting_id": meeting.id},
-            telegram_user_id=caller.telegram_user_id,
-            now=now,
-        )
-
+    about_meeting = actions.ButtonMaker(
+        session, caller.telegram_user_id, now, {"meeting_id": meeting.id}
+    )
     rows: list[tuple[Button, ...]] = []
     if meeting.status is MeetingStatus.SCHEDULED:
-        rows.append((await button(N_("paper.assign"), "paper.assign"),))
+        rows.append((await about_meeting(Text("paper.assign"), "paper.assign"),))
     if current:
-        rows.append((await button(N_("paper.zip"), "paper.zip"),))
-    rows.append((await button(N_("paper.back"), "meeting.card"),))
+        rows.append((await about_meeting(Text("paper.zip"), "paper.zip"),))
+    rows.append((await about_meeting(Text("paper.back"), "meeting.card"),))
     return Reply(
         Text(
             "paper.view",
@@ -228,17 +221,16 @@ async def _papers_view(
 
 async def pick_member(database: Database, caller: Caller, meeting_id: int, now: datetime) -> Reply:
     async with database.transaction() as session:
+        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
         _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
         if meeting.status is MeetingStatus.CANCELLED:
             raise refused("rsvp.cancelled")
         buttons = [
-            await actions.button(
-                session,
+            await make_button(
                 Text("common.person_button", {"name": m.person.full_name}),
                 "paper.member",
-                {"meeting_id": meeting.id, "person_id": m.person_id},
-                telegram_user_id=caller.telegram_user_id,
-                now=now,
+                meeting_id=meeting.id,
+                person_id=m.person_id,
             )
             for m in await active_members(session, cell.id)
         ]
@@ -276,6 +268,7 @@ async def ask_due(
     if not topic or len(topic) > MAX_AGENDA_ITEM_LENGTH or topic.startswith("/"):
         raise refused("paper.bad_topic")
     async with database.transaction() as session:
+        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
         _, _, meeting, _ = await managed_meeting(session, caller, meeting_id)
         due = default_due(meeting.starts_at)
         payload = {"meeting_id": meeting.id, "person_id": person_id, "topic": topic}
@@ -290,13 +283,10 @@ async def ask_due(
         if due > now:
             rows = (
                 (
-                    await actions.button(
-                        session,
+                    await make_button(
                         Text("paper.due_default", {"due": due}),
                         "paper.create",
-                        {**payload, "due_at": due.isoformat()},
-                        telegram_user_id=caller.telegram_user_id,
-                        now=now,
+                        **{**payload, "due_at": due.isoformat()},
                     ),
                 ),
             )
@@ -469,6 +459,7 @@ async def receive_paper(
     if problem is not None:
         raise _refuse_file(problem, files.max_bytes)
     async with database.transaction() as session:
+        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
         person, _ = await require_person(session, caller)
         open_ones = await _open_assignments(session, person, now)
         if not open_ones:
@@ -478,13 +469,11 @@ async def receive_paper(
             for assignment, _meeting in open_ones:
                 rows.append(
                     (
-                        await actions.button(
-                            session,
+                        await make_button(
                             Text("paper.choose_button", {"topic": assignment.topic}),
                             "paper.submit",
-                            {"assignment_id": assignment.id, "document": document.to_json()},
-                            telegram_user_id=caller.telegram_user_id,
-                            now=now,
+                            assignment_id=assignment.id,
+                            document=document.to_json(),
                         ),
                     )
                 )
@@ -628,6 +617,7 @@ async def add_material(
     content = await _checked_content(document, files)
     sha256 = files.store.put(content)
     async with database.transaction() as session:
+        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
         _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
         secretary, _ = await require_person(session, caller)
         material = MeetingMaterial(
@@ -651,14 +641,7 @@ async def add_material(
                     now,
                     settings.default_language,
                 )
-        done = await actions.button(
-            session,
-            Text("agenda.done"),
-            "meeting.card",
-            {"meeting_id": meeting.id},
-            telegram_user_id=caller.telegram_user_id,
-            now=now,
-        )
+        done = await make_button(Text("agenda.done"), "meeting.card", meeting_id=meeting.id)
         return Reply(Text("material.added", {"file": material.file_name}), ((done,),))
 
 

@@ -37,6 +37,7 @@ async def _supervised_cell(
 async def cell_meetings(database: Database, caller: Caller, cell_id: int, now: datetime) -> Reply:
     """A cell's coming meetings, to send someone from the working group to one."""
     async with database.transaction() as session:
+        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
         _, cell = await _supervised_cell(session, caller, cell_id)
         meetings = (
             await session.scalars(
@@ -54,13 +55,10 @@ async def cell_meetings(database: Database, caller: Caller, cell_id: int, now: d
             return Reply(Text("observer.no_meetings", {"cell": cell.name}))
         rows = [
             (
-                await actions.button(
-                    session,
+                await make_button(
                     Text("meetings.open", {"when": m.starts_at, "kind": Text(KIND_TEXT[m.kind])}),
                     "observer.meeting",
-                    {"meeting_id": m.id},
-                    telegram_user_id=caller.telegram_user_id,
-                    now=now,
+                    meeting_id=m.id,
                 ),
             )
             for m in meetings
@@ -92,19 +90,18 @@ async def pick_observer(
     database: Database, caller: Caller, meeting_id: int, now: datetime
 ) -> Reply:
     async with database.transaction() as session:
+        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
         meeting = await session.get(Meeting, meeting_id)
         if meeting is None:
             raise refused("error.stale_button")
         _, cell = await _supervised_cell(session, caller, meeting.cell_id)
         rows = [
             (
-                await actions.button(
-                    session,
+                await make_button(
                     Text("common.person_button", {"name": person.full_name}),
                     "observer.assign",
-                    {"meeting_id": meeting.id, "person_id": person.id},
-                    telegram_user_id=caller.telegram_user_id,
-                    now=now,
+                    meeting_id=meeting.id,
+                    person_id=person.id,
                 ),
             )
             for person in await _supervisors_of(session, cell)
