@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
@@ -11,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from telegram import InlineKeyboardMarkup, InputFile, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest, TimedOut
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -98,24 +99,33 @@ async def send_reply(update: Update, context: ChiboContext, reply: Reply) -> Non
     text = message_text(reply.text, lang, translator)
     markup = keyboard(reply.buttons, lang, translator)
     query = update.callback_query
-    if query is not None:
-        notice = translator.render(reply.notice, lang) if reply.notice else None
-        await _even_if_answered_late(query.answer(notice))
+    if query is None:
+        if reply.attachments:
+            await _send_files(update, context, text, markup, reply.attachments)
+        elif update.effective_message is not None:
+            await _even_if_answered_late(
+                update.effective_message.reply_text(text, reply_markup=markup)
+            )
+        return
+    notice = translator.render(reply.notice, lang) if reply.notice else None
+    answer = _even_if_answered_late(query.answer(notice))
     if reply.attachments:
+        await answer
         await _send_files(update, context, text, markup, reply.attachments)
-        return
-    if query is not None:
-        if reply.keep_message:
-            return
-        try:
-            await _even_if_answered_late(query.edit_message_text(text, reply_markup=markup))
-        except BadRequest as error:
-            # Pressing a button that leads to the same screen is no error for the user.
-            if "not modified" not in error.message.lower():
-                raise
-        return
-    if update.effective_message is not None:
-        await _even_if_answered_late(update.effective_message.reply_text(text, reply_markup=markup))
+    elif reply.keep_message:
+        await answer
+    else:
+        # At once: the button stops spinning as its message changes, one round trip not two.
+        await asyncio.gather(answer, _edit(query, text, markup))
+
+
+async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    try:
+        await _even_if_answered_late(query.edit_message_text(text, reply_markup=markup))
+    except BadRequest as error:
+        # Pressing a button that leads to the same screen is no error for the user.
+        if "not modified" not in error.message.lower():
+            raise
 
 
 async def _even_if_answered_late(call: Awaitable[object]) -> None:
