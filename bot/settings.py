@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     concurrent_updates: int = Field(default=1, ge=1, le=256)
     # This process's share of Telegram's 30 messages a second: each replica paces itself,
     # so N replicas of one bot take 29/N each.
-    messages_per_second: float = Field(default=MESSAGES_PER_SECOND, gt=0, le=30)
+    messages_per_second: float = Field(default=MESSAGES_PER_SECOND, ge=1, le=MESSAGES_PER_SECOND)
     # Share of the expected members who must be present for a valid meeting, e.g. "2/3".
     quorum: Fraction = Fraction(2, 3)
     log_level: str = "INFO"

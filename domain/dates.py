@@ -35,16 +35,13 @@ _DATE = re.compile(r"(?<!\d)(\d{1,2})\s*[/.\-]\s*(\d{1,2})(?:\s*[/.\-]\s*(\d{2}|
 _TIME = re.compile(
     r"(?<![\d/.\-])(\d{1,2})\s*(?:giờ|[:hg])\s*(\d{2})?\s*(?:phút|p|')?(?![\d/.\-])", re.IGNORECASE
 )
-_FILLER = re.compile(
-    r"\b(ngày|ngay|lúc|luc|at|on|thứ\s*\w+|thu\s*\w+|chủ\s*nhật|chu\s*nhat|t[2-7]|cn"
-    r"|sáng|sang|trưa|trua)\b|[,;]",
-    re.IGNORECASE,
-)
+_FILLER = re.compile(r"\b(ngày|ngay|lúc|luc|at|on|sáng|sang|trưa|trua)\b|[,;]", re.IGNORECASE)
 _AFTERNOON = re.compile(r"\b(chiều|chieu|tối|toi|pm)\b", re.IGNORECASE)
-# Named with or without accents, as phones without a Vietnamese keyboard type them.
+# In Vietnamese, with or without accents (phones without a Vietnamese keyboard), or English.
 _WEEKDAY = re.compile(
-    r"\b(?:(?:thứ|thu)\s*(hai|ba|tư|tu|năm|nam|sáu|sau|bảy|bẩy|bay|[2-7])|t([2-7])"
-    r"|(chủ\s*nhật|chu\s*nhat|cn))\b",
+    r"\b(?:(?:thứ|thu)\s*(?P<word>hai|ba|tư|tu|năm|nam|sáu|sau|bảy|bẩy|bay|[2-7])"
+    r"|t(?P<short>[2-7])|(?P<sunday>chủ\s*nhật|chu\s*nhat|cn)"
+    r"|(?P<english>mon|tue|wed|thu|fri|sat|sun)[a-z]*)\b",
     re.IGNORECASE,
 )
 # Monday is 0, as in date.weekday(); "thứ hai" (the second day) is Monday.
@@ -61,6 +58,7 @@ _WEEKDAY_WORDS = {
     "bẩy": 5,
     "bay": 5,
 }
+_ENGLISH_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # A date without a year this recently past is a mistake, not next year's date.
 RECENT_PAST = timedelta(days=31)
 
@@ -80,7 +78,8 @@ def parse_local_datetime(text: str, now: datetime, zone: ZoneInfo) -> ParsedDate
     rest = cleaned[: date_match.start()] + " " + cleaned[date_match.end() :]
     time_match = _TIME.search(rest)
     afternoon = _AFTERNOON.search(rest) is not None
-    leftover = _FILLER.sub(" ", _TIME.sub(" ", rest, count=1) if time_match else rest)
+    without_time = _TIME.sub(" ", rest, count=1) if time_match else rest
+    leftover = _FILLER.sub(" ", _WEEKDAY.sub(" ", without_time))
     if _AFTERNOON.sub(" ", leftover).strip():
         return ParsedDateTime(None, DateProblem.MALFORMED)
     if time_match is None:
@@ -126,13 +125,15 @@ def parse_time_of_day(text: str) -> time | None:
 
 
 def _typed_weekday(text: str) -> int | None:
-    """The weekday named in the text ("thứ 7", "T7", "thứ bảy", "CN"), Monday being 0."""
+    """The weekday named in the text ("thứ 7", "T7", "thứ bảy", "CN", "Sat"), Monday being 0."""
     match = _WEEKDAY.search(text)
     if match is None:
         return None
-    word, short, sunday = match.groups()
+    word, short, sunday, english = match.group("word", "short", "sunday", "english")
     if sunday:
         return 6
+    if english:
+        return _ENGLISH_WEEKDAYS.index(english.lower())
     number = word if word and word.isdigit() else short
     if number:
         return int(number) - 2

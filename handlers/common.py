@@ -116,7 +116,15 @@ async def send_reply(update: Update, context: ChiboContext, reply: Reply) -> Non
         await answer
     else:
         # At once: the button stops spinning as its message changes, one round trip not two.
-        await asyncio.gather(answer, _edit(query, text, markup))
+        answered, edited = await asyncio.gather(
+            answer, _edit(query, text, markup), return_exceptions=True
+        )
+        if isinstance(edited, BaseException):
+            raise edited
+        if isinstance(answered, BaseException):
+            # The new screen is there: an apology for a spinner that stopped late would only
+            # contradict it.
+            log.warning("a button press's answer failed", exc_info=answered)
 
 
 async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
@@ -170,9 +178,9 @@ async def send_refusal(update: Update, context: ChiboContext, text: Text) -> Non
     """A refused command gets a message; a refused button gets an alert and stays as it was."""
     rendered = context.state.translator.render(text, context.language)
     if update.callback_query is not None:
-        await update.callback_query.answer(rendered, show_alert=True)
+        await _even_if_answered_late(update.callback_query.answer(rendered, show_alert=True))
     elif update.effective_message is not None:
-        await update.effective_message.reply_text(rendered)
+        await _even_if_answered_late(update.effective_message.reply_text(rendered))
 
 
 Handler = Callable[[Update, "ChiboContext"], Coroutine[Any, Any, None]]

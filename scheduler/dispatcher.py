@@ -18,9 +18,10 @@ from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
-# Kept free at the end of a claim to record the outcome of a send before the claim runs out
-# (a quarter of the lease when that is shorter, as in tests).
-SETTLE_MARGIN = timedelta(seconds=10)
+# Kept free at the end of a claim for what the read timeout does not bound — the wait in the
+# rate limiter, connecting, uploading a document — and to record the outcome (a quarter of
+# the lease when that is shorter, as in tests).
+SETTLE_MARGIN = timedelta(seconds=30)
 # PTB's own read timeout: no send starts with less than this left of its claim (or a
 # quarter of the lease).
 SHORTEST_WAIT = timedelta(seconds=5)
@@ -103,20 +104,20 @@ class OutboxDispatcher:
 
     async def _deliver(self, row: OutboxMessage) -> None:
         async with self._parallel:
-            try:
-                send = self._render(row.method, row.chat_id, row.payload)
-            except (KeyError, ValueError, TypeError) as error:
-                log.error("outbox row cannot be rendered", extra={"outbox_id": row.id})
-                await outbox.mark_failed(self._database, row, f"render: {type(error).__name__}")
-                return
             # A send whose answer times out may have been delivered, and is sent again: so
             # wait for a slow answer as long as the claim allows, not PTB's default 5 s.
             assert row.claimed_until is not None, "a claimed row carries its lease"
             answer_within = row.claimed_until - self._clock.now() - self._settle_margin
             if answer_within < self._shortest_wait:
                 # Sending now could outlive the claim, and whoever claims the row next would
-                # send it again: the row is left to that next claim.
-                log.info("outbox row left to the next claim", extra={"outbox_id": row.id})
+                # send it again: the row goes back, to be claimed afresh.
+                await outbox.release(self._database, row)
+                return
+            try:
+                send = self._render(row.method, row.chat_id, row.payload)
+            except (KeyError, ValueError, TypeError) as error:
+                log.error("outbox row cannot be rendered", extra={"outbox_id": row.id})
+                await outbox.mark_failed(self._database, row, f"render: {type(error).__name__}")
                 return
             try:
                 await send(self._bot, answer_within.total_seconds())

@@ -79,7 +79,7 @@ class ButtonMaker:
     now: datetime
     common: dict[str, Any] = field(default_factory=dict)
 
-    async def __call__(self, label: Text, kind: str, **payload: Any) -> Button:
+    async def __call__(self, label: Text, kind: str, /, **payload: Any) -> Button:
         return await button(
             self.session,
             label,

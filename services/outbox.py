@@ -214,6 +214,16 @@ async def mark_sent(database: Database, row: OutboxMessage, now: datetime) -> No
         )
 
 
+async def release(database: Database, row: OutboxMessage) -> None:
+    """Give back a claimed row unsent and untried, for the next claim to take at once."""
+    async with database.transaction() as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(_still_mine(row))
+            .values(status=PENDING, claimed_until=None, attempts=OutboxMessage.attempts - 1)
+        )
+
+
 async def retry_later(database: Database, row: OutboxMessage, due_at: datetime, error: str) -> None:
     async with database.transaction() as session:
         await session.execute(

@@ -46,6 +46,8 @@ def at(day: int, hour: int = 0, minute: int = 0, month: int = 12, year: int = 20
         ("CN 20/12 08:00", at(20, 8)),
         ("thu bay 19/12 7h toi", at(19, 19)),
         ("chu nhat 20/12 8h sang", at(20, 8)),
+        ("Sat 19/12 19:30", at(19, 19, 30)),
+        ("Thursday, 17/12 19:00", at(17, 19)),
         # No year: the next such date, so early January typed in December is next year.
         ("05/01 08:00", at(5, 8, month=1, year=2027)),
         ("01/12 09:30", at(1, 9, 30)),
@@ -61,6 +63,7 @@ def test_dates_as_vietnamese_users_type_them(typed: str, expected: datetime) -> 
     [
         ("abc", DateProblem.MALFORMED),
         ("15/12 19:30 and more", DateProblem.MALFORMED),
+        ("thứ 8 15/12 19:30", DateProblem.MALFORMED),
         ("x" * 200, DateProblem.MALFORMED),
         ("15/12", DateProblem.MISSING_TIME),
         ("31/11 19:30", DateProblem.IMPOSSIBLE),
@@ -86,6 +89,7 @@ def test_bad_dates_say_why(typed: str, problem: DateProblem) -> None:
         ("Chủ nhật 14/12 8h", at(14, 8)),
         ("thứ hai 05/01 08:00", at(5, 8, month=1, year=2027)),
         ("thu nam 15/12 19:30", at(15, 19, 30)),
+        ("Thursday 15/12 19:30", at(15, 19, 30)),
     ],
 )
 def test_a_weekday_that_is_not_the_date_s_is_questioned(typed: str, read_as: datetime) -> None:

@@ -75,6 +75,12 @@ async def test_faults_while_handling_buttons_leave_the_bot_serving(bot: RunningB
     await bot.settle(update_id)
     assert t("vi", "members.make_deputy") in shown.button_texts()  # type: ignore[union-attr]
     assert len(await bot.rows(MembershipChange)) == 2
+    # A press whose answer fails outright still shows its new screen, with no apology on top.
+    emu.fail_next("answerCallbackQuery", "500")
+    update_id = emu.press_button(lan, card, text=t("vi", "members.make_deputy"))
+    await bot.settle(update_id)
+    assert t("vi", "members.revoke_deputy") in shown.button_texts()  # type: ignore[union-attr]
+    assert bot.answer(update_id) != t("vi", "error.generic")
     # A command's reply that times out the same way arrives, with no "something went wrong"
     # after it to contradict it.
     emu.fail_next("sendMessage", "timeout")
