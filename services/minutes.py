@@ -36,9 +36,9 @@ from services import actions, outbox, pending
 from services.access import managed_meeting
 from services.cells import managed_cell
 from services.config import ServiceSettings
-from services.errors import refused
+from services.errors import Refused, refused
 from services.people import Caller, require_person
-from services.views import KIND_TEXT, agenda_items, item_title, summary
+from services.views import KIND_TEXT, agenda_items, date_problem, item_title, summary
 from storage.db import Database
 from storage.models import (
     AgendaItem,
@@ -491,7 +491,7 @@ async def add_task(
     if due_text.strip():
         parsed = parse_local_datetime(due_text.strip() + " 17:00", now, settings.zone)
         if parsed.value is None:
-            raise refused("resolution.bad_task")
+            raise Refused(date_problem(parsed, N_("resolution.bad_task")))
         due = parsed.value.astimezone(settings.zone).date()
     async with database.transaction() as session:
         _, meeting, cell = await _managed(session, caller, meeting_id)
@@ -526,7 +526,7 @@ async def ask_comments(
     """Send a thematic meeting's draft resolution to every member for comments."""
     parsed = parse_local_datetime(typed_until, now, settings.zone)
     if parsed.value is None:
-        raise refused("resolution.bad_deadline")
+        raise Refused(date_problem(parsed, N_("resolution.bad_deadline")))
     async with database.transaction() as session:
         _, meeting, cell = await _managed(session, caller, meeting_id)
         resolution = await _resolution(session, meeting, now)

@@ -25,9 +25,12 @@ DATE_PROBLEM_TEXT = {
 }
 
 
-def date_problem(parsed: ParsedDateTime) -> Text:
-    """Why typed text is not a usable date and time, for the person who typed it."""
+def date_problem(parsed: ParsedDateTime, unreadable: str = N_("date.malformed")) -> Text:
+    """Why typed text is not a usable date and time, for the person who typed it;
+    ``unreadable`` says how to type it, where the general way does not fit."""
     problem = parsed.problem or DateProblem.MALFORMED
+    if problem is DateProblem.MALFORMED:
+        return Text(unreadable)
     if parsed.read_as is not None:
         return Text(DATE_PROBLEM_TEXT[problem], {"moment": parsed.read_as})
     return Text(DATE_PROBLEM_TEXT[problem])

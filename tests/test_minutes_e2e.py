@@ -94,9 +94,14 @@ async def test_minutes_resolution_vote_export_and_follow_up(bot: RunningBot) -> 
         "Chi bộ thống nhất nhiệm vụ tháng 12:\nHoàn thành báo cáo quý.",
     )
     members = await bot.press(lan, resolution, t("vi", "resolution.task_button"))
-    resolution = await type_into(
-        bot, lan, members, "Lê Văn Minh", "Hoàn thành báo cáo quý; 31/12/2026"
+    # A due day the secretary mistyped is explained; the question stays open.
+    wrong_day = await type_into(
+        bot, lan, members, "Lê Văn Minh", "Hoàn thành báo cáo quý; thứ hai 31/12/2026"
     )
+    assert wrong_day.text == t("vi", "date.wrong_weekday", moment=local(31, 17))
+    assert (await bot.send(lan, "Hoàn thành báo cáo quý; 30/11")).text == t("vi", "date.past")
+    assert (await bot.send(lan, "Hoàn thành; cuối năm")).text == t("vi", "resolution.bad_task")
+    resolution = await bot.send(lan, "Hoàn thành báo cáo quý; 31/12/2026")
     assert "Hoàn thành báo cáo quý — Lê Văn Minh" in (resolution.text or "")
     asked = await bot.press(lan, resolution, t("vi", "resolution.vote_button"))
     assert asked.text == t("vi", "minutes.ask.vote")
