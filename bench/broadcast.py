@@ -30,7 +30,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from telegram.ext import BaseRateLimiter
 
 from bench.common import (
@@ -41,20 +41,19 @@ from bench.common import (
     print_table,
     progress,
     ptb_default_limiter,
+    regular_meeting,
     running_application,
     running_emulator,
     scratch_database,
+    seed_cell,
 )
 from bot.app import ChiboApplication
 from bot.clock import SystemClock
-from domain.meetings import MeetingKind, MeetingStatus
-from domain.roles import MemberStatus, Role
 from emulator import BotApiEmulator
 from handlers.common import STATE_KEY, AppState
 from scheduler import jobs
 from scheduler.dispatcher import OutboxDispatcher
 from services import meetings, outbox
-from services.onboarding import create_organisation
 from services.people import Caller
 from storage.db import Database
 from storage.models import Cell, Invitation, Meeting, Membership, OutboxMessage, Person
@@ -73,62 +72,16 @@ class Seeded:
 async def seed(database: Database, emulator: BotApiEmulator, members: int) -> Seeded:
     """A cell of ``members`` (the first its secretary) and a meeting not yet broadcast."""
     now = SystemClock().now()
-    people: list[dict[str, Any]] = [
-        {
-            "telegram_user_id": FIRST_USER_ID + number,
-            "full_name": f"Đảng viên Số {number:05d}",
-            "name_confirmed_at": now,
-            "created_at": now,
-        }
-        for number in range(members)
-    ]
-    organisation = await create_organisation(database, "Đảng bộ Benchmark", now)
     async with database.transaction() as session:
-        cell = Cell(
-            organisation_id=organisation.organisation_id, name="Chi bộ Đo tải", created_at=now
-        )
-        session.add(cell)
-        await session.flush()
-        await session.execute(insert(Person), people)
-        ids: dict[int, int] = {
-            telegram_id: person_id
-            for telegram_id, person_id in await session.execute(
-                select(Person.telegram_user_id, Person.id)
-            )
-        }
-        await session.execute(
-            insert(Membership),
-            [
-                {
-                    "person_id": ids[int(p["telegram_user_id"])],
-                    "cell_id": cell.id,
-                    "role": Role.SECRETARY if number == 0 else Role.MEMBER,
-                    "status": MemberStatus.FULL,
-                    "joined_at": now - timedelta(days=30),
-                }
-                for number, p in enumerate(people)
-            ],
-        )
-        starts_at = now + timedelta(days=20)
-        meeting = Meeting(
-            cell_id=cell.id,
-            kind=MeetingKind.REGULAR,
-            status=MeetingStatus.SCHEDULED,
-            starts_at=starts_at,
-            ends_at=starts_at + timedelta(hours=2),
-            place="Hội trường tầng 3",
-            version=1,
-            created_at=now,
-        )
+        seeded = await seed_cell(session, emulator, members, FIRST_USER_ID, now)
+        meeting = regular_meeting(seeded.cell, now + timedelta(days=20), now)
         session.add(meeting)
         await session.flush()
-    chats = [int(p["telegram_user_id"]) for p in people]
-    for p in people:
-        emulator.open_private_chat(emulator.user(int(p["telegram_user_id"]), str(p["full_name"])))
+    chats = [user.id for user, _ in seeded.members]
     secretary = Caller(
         telegram_user_id=chats[0],
         chat_id=chats[0],
-        telegram_name=str(people[0]["full_name"]),
+        telegram_name=seeded.members[0][0].first_name,
         private_chat=True,
     )
     return Seeded(meeting.id, secretary, chats)

@@ -17,21 +17,26 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 from pydantic import SecretStr
-from sqlalchemy import event
+from sqlalchemy import event, insert, select
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 from bot.app import ChiboApplication, build_application
 from bot.clock import Clock
 from bot.settings import Settings
-from emulator import BotApiEmulator
+from domain.meetings import MeetingKind, MeetingStatus
+from domain.roles import MemberStatus, Role
+from emulator import BotApiEmulator, EmuUser
 from storage import migrate
 from storage.db import Database
+from storage.models import Cell, Meeting, Membership, Organisation, Person
 
 TOKEN = "123456:BENCH-TOKEN-do-not-log-me"
 BOT_USERNAME = "chibo_bench_bot"
@@ -112,6 +117,75 @@ async def scratch_database(kind: str) -> AsyncIterator[Database]:
     finally:
         await database.dispose()
         await _drop_postgres(url)
+
+
+# --- a cell to measure with ------------------------------------------------------------------
+
+
+@dataclass
+class SeededCell:
+    cell: Cell
+    # (Telegram user, person id) of each member, the secretary first; each has a private chat
+    # open in the emulator.
+    members: list[tuple[EmuUser, int]]
+
+
+async def seed_cell(
+    session: AsyncSession, emulator: BotApiEmulator, count: int, first_user_id: int, now: datetime
+) -> SeededCell:
+    """A cell of ``count`` full members of a new organisation, bulk-inserted."""
+    organisation = Organisation(name="Đảng bộ Benchmark", cutoff_day=10, created_at=now)
+    session.add(organisation)
+    await session.flush()
+    cell = Cell(organisation_id=organisation.id, name="Chi bộ Đo tải", created_at=now)
+    session.add(cell)
+    await session.flush()
+    users = [emulator.user(first_user_id + n, f"Đảng viên Số {n:05d}") for n in range(count)]
+    await session.execute(
+        insert(Person),
+        [
+            {
+                "telegram_user_id": user.id,
+                "full_name": user.first_name,
+                "name_confirmed_at": now,
+                "created_at": now,
+            }
+            for user in users
+        ],
+    )
+    person_ids: dict[int, int] = dict(
+        (await session.execute(select(Person.telegram_user_id, Person.id))).tuples().all()
+    )
+    await session.execute(
+        insert(Membership),
+        [
+            {
+                "person_id": person_ids[user.id],
+                "cell_id": cell.id,
+                "role": Role.SECRETARY if number == 0 else Role.MEMBER,
+                "status": MemberStatus.FULL,
+                "joined_at": now - timedelta(days=30),
+            }
+            for number, user in enumerate(users)
+        ],
+    )
+    for user in users:
+        emulator.open_private_chat(user)
+    return SeededCell(cell, [(user, person_ids[user.id]) for user in users])
+
+
+def regular_meeting(cell: Cell, starts_at: datetime, now: datetime, **fields: Any) -> Meeting:
+    return Meeting(
+        cell_id=cell.id,
+        kind=MeetingKind.REGULAR,
+        status=MeetingStatus.SCHEDULED,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2),
+        place="Hội trường tầng 3",
+        version=1,
+        created_at=now,
+        **fields,
+    )
 
 
 # --- the emulator and the real bot -------------------------------------------------------------

@@ -33,7 +33,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from telegram import Update
 from telegram.ext import (
     AIORateLimiter,
@@ -54,22 +54,22 @@ from bench.common import (
     print_table,
     progress,
     ptb_default_limiter,
+    regular_meeting,
     running_application,
     running_emulator,
     scratch_database,
+    seed_cell,
 )
 from bot.clock import SystemClock
 from bot.settings import Settings
-from domain.meetings import MeetingKind, MeetingStatus, Response
-from domain.roles import MemberStatus, Role
+from domain.meetings import Response
 from emulator import BotApiEmulator, EmuUser, SentMessage
 from handlers import common as common_handlers
 from services import actions, outbox, rsvp
 from services import updates as updates_service
 from services.meetings import agenda_lines, invitation_text, rsvp_buttons
-from services.onboarding import create_organisation
 from storage.db import Database
-from storage.models import Cell, Invitation, Meeting, Membership, OutboxMessage, Person
+from storage.models import Invitation, OutboxMessage
 
 FIRST_USER_ID = 500_000
 WARMUP_PRESSES = 20
@@ -120,65 +120,16 @@ async def seed(
     """One cell of ``count`` members and two broadcast meetings, written through services'
     building blocks (the invitation text and RSVP buttons of ``services.meetings``)."""
     now = SystemClock().now()
-    organisation = await create_organisation(database, "Đảng bộ Benchmark", now)
-    people: list[dict[str, Any]] = [
-        {
-            "telegram_user_id": FIRST_USER_ID + number,
-            "full_name": f"Đảng viên Số {number:05d}",
-            "name_confirmed_at": now,
-            "created_at": now,
-        }
-        for number in range(count)
-    ]
     async with database.transaction() as session:
-        cell = Cell(
-            organisation_id=organisation.organisation_id, name="Chi bộ Đo tải", created_at=now
-        )
-        session.add(cell)
+        seeded = await seed_cell(session, emulator, count, FIRST_USER_ID, now)
+        cell = seeded.cell
+        meetings = [
+            regular_meeting(cell, now + timedelta(days=days), now, broadcast_at=now)
+            for days in (20, 21)
+        ]
+        session.add_all(meetings)
         await session.flush()
-        await session.execute(insert(Person), people)
-        person_ids: dict[int, int] = {
-            telegram_id: person_id
-            for telegram_id, person_id in await session.execute(
-                select(Person.telegram_user_id, Person.id)
-            )
-        }
-        await session.execute(
-            insert(Membership),
-            [
-                {
-                    "person_id": person_ids[p["telegram_user_id"]],
-                    "cell_id": cell.id,
-                    "role": Role.SECRETARY if index == 0 else Role.MEMBER,
-                    "status": MemberStatus.FULL,
-                    "joined_at": now - timedelta(days=30),
-                }
-                for index, p in enumerate(people)
-            ],
-        )
-        meetings = []
-        for days in (20, 21):
-            starts_at = now + timedelta(days=days)
-            meeting = Meeting(
-                cell_id=cell.id,
-                kind=MeetingKind.REGULAR,
-                status=MeetingStatus.SCHEDULED,
-                starts_at=starts_at,
-                ends_at=starts_at + timedelta(hours=2),
-                place="Hội trường tầng 3",
-                version=1,
-                created_at=now,
-                broadcast_at=now,
-            )
-            session.add(meeting)
-            meetings.append(meeting)
-        await session.flush()
-        members = []
-        for p in people:
-            telegram_id = int(p["telegram_user_id"])
-            user = emulator.user(telegram_id, str(p["full_name"]))
-            emulator.open_private_chat(user)
-            members.append(Member(person_ids[telegram_id], user))
+        members = [Member(person_id, user) for user, person_id in seeded.members]
         for meeting in meetings:
             text = invitation_text(meeting, cell.name, await agenda_lines(session, meeting.id))
             for member in members:
