@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import string
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from bot.i18n import LANGUAGES, LOCALE_DIR, Translator
@@ -18,20 +18,41 @@ from tests.conftest import VIETNAM
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_PACKAGES = ("bot", "handlers", "services", "domain", "scheduler", "storage", "reports")
 # How the code marks catalogue keys: Text("key", ...), refused("key", ...) and N_("key").
-KEYWORDS = {"Text": (1,), "refused": (1,), "N_": None}
+# The calls are found by walking each module's syntax tree, so a call nested in another's
+# arguments, in a comprehension or in a lambda counts like any other, whatever an
+# extractor's version does with nesting.
+KEY_FUNCTIONS = frozenset({"Text", "refused", "N_"})
+
+
+def _called_name(call: ast.Call) -> str | None:
+    if isinstance(call.func, ast.Name):
+        return call.func.id
+    if isinstance(call.func, ast.Attribute):
+        return call.func.attr
+    return None
+
+
+def keys_in(source: str) -> list[tuple[str, int]]:
+    """(key, line) of every catalogue key marked in a module's source."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and _called_name(node) in KEY_FUNCTIONS
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.append((node.args[0].value, node.lineno))
+    return found
 
 
 def used_keys() -> dict[str, str]:
     keys: dict[str, str] = {}
     for package in SOURCE_PACKAGES:
-        for filename, line, message, _comments, _context in extract_from_dir(
-            ROOT / package,
-            method_map=[("**.py", "python")],
-            keywords=KEYWORDS,
-            comment_tags=(),
-        ):
-            key = message[0] if isinstance(message, tuple) else message
-            keys.setdefault(key, f"{package}/{filename}:{line}")
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for key, line in keys_in(path.read_text(encoding="utf-8")):
+                keys.setdefault(key, f"{path.relative_to(ROOT)}:{line}")
     return keys
 
 
@@ -42,6 +63,22 @@ def catalogue(language: str) -> Catalog:
 
 def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_keys_are_found_nested_and_in_comprehensions() -> None:
+    source = (
+        'reply = Text("outer", {"inner": Text("nested", {"deeper": N_("deepest")})})\n'
+        'lines = [Text("per_item", {"n": n}) for n in range(3)]\n'
+        'check = lambda: refused("in_lambda")\n'
+        'dynamic = Text(key_variable)\n'
+    )
+    assert sorted(key for key, _ in keys_in(source)) == [
+        "deepest",
+        "in_lambda",
+        "nested",
+        "outer",
+        "per_item",
+    ]
 
 
 def test_extraction_finds_the_code_s_messages() -> None:
