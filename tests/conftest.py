@@ -36,6 +36,27 @@ def postgres_url() -> str | None:
     return url.render_as_string(hide_password=False)
 
 
+_POSTGRES_SKIP_LINE = next(
+    number
+    for number, line in enumerate(Path(__file__).read_text(encoding="utf-8").splitlines())
+    if "pytest.skip(POSTGRES_SKIP_REASON)" in line and "_LINE" not in line
+)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Every test skipped for want of PostgreSQL is reported at one place, so the summary
+    folds them into a single line instead of one per test."""
+    outcome = yield
+    report = outcome.get_result()
+    if (
+        report.skipped
+        and isinstance(report.longrepr, tuple)
+        and report.longrepr[2].endswith(POSTGRES_SKIP_REASON)
+    ):
+        report.longrepr = (__file__, _POSTGRES_SKIP_LINE, report.longrepr[2])
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Migrated once; each test gets a copy, which is much faster than migrating again."""
