@@ -82,26 +82,18 @@ def parse_local_datetime(text: str, now: datetime, zone: ZoneInfo) -> ParsedDate
     leftover = _FILLER.sub(" ", _WEEKDAY.sub(" ", without_time))
     if _AFTERNOON.sub(" ", leftover).strip():
         return ParsedDateTime(None, DateProblem.MALFORMED)
+    # A day that does not exist is said so first: asking for the time of 32/13 would only
+    # lead to a second refusal.
+    moment_date = _typed_date(date_match, now.astimezone(zone).date())
+    if moment_date is None:
+        return ParsedDateTime(None, DateProblem.IMPOSSIBLE)
     if time_match is None:
         return ParsedDateTime(None, DateProblem.MISSING_TIME)
-    day, month = int(date_match.group(1)), int(date_match.group(2))
-    year_text = date_match.group(3)
     hour, minute = int(time_match.group(1)), int(time_match.group(2) or 0)
     if hour > 23 or minute > 59:
         return ParsedDateTime(None, DateProblem.IMPOSSIBLE)
     if afternoon and hour < 12:
         hour += 12  # "7h tối" is 19:00
-    today = now.astimezone(zone).date()
-    if year_text is None:
-        year = today.year
-        candidate = _date_or_none(year, month, day)
-        if candidate is not None and candidate < today - RECENT_PAST:
-            year += 1
-    else:
-        year = int(year_text) + (2000 if len(year_text) == 2 else 0)
-    moment_date = _date_or_none(year, month, day)
-    if moment_date is None:
-        return ParsedDateTime(None, DateProblem.IMPOSSIBLE)
     moment = datetime.combine(moment_date, time(hour, minute), tzinfo=zone)
     weekday = _typed_weekday(rest)
     if weekday is not None and weekday != moment_date.weekday():
@@ -122,6 +114,18 @@ def parse_time_of_day(text: str) -> time | None:
     if hour > 23 or minute > 59:
         return None
     return time(hour, minute)
+
+
+def _typed_date(match: re.Match[str], today: date) -> date | None:
+    """The day a `_DATE` match names, or None when there is no such day."""
+    day, month = int(match.group(1)), int(match.group(2))
+    year_text = match.group(3)
+    if year_text is not None:
+        return _date_or_none(int(year_text) + (2000 if len(year_text) == 2 else 0), month, day)
+    this_year = _date_or_none(today.year, month, day)
+    if this_year is not None and this_year < today - RECENT_PAST:
+        return _date_or_none(today.year + 1, month, day)
+    return this_year
 
 
 def _typed_weekday(text: str) -> int | None:
