@@ -38,7 +38,7 @@ def postgres_url() -> str | None:
 
 _POSTGRES_SKIP_LINE = next(
     number
-    for number, line in enumerate(Path(__file__).read_text(encoding="utf-8").splitlines())
+    for number, line in enumerate(Path(__file__).read_text(encoding="utf-8").splitlines(), 1)
     if "pytest.skip(POSTGRES_SKIP_REASON)" in line and "_LINE" not in line
 )
 
