@@ -9,6 +9,7 @@ from enum import StrEnum
 from fractions import Fraction
 
 from domain.meetings import Response
+from domain.percent import whole_percent
 
 CHECKIN_OPENS_BEFORE = timedelta(minutes=30)
 DEFAULT_QUORUM = Fraction(2, 3)
@@ -77,8 +78,8 @@ class RollFigures:
 
     @property
     def percent(self) -> int:
-        """The rate as a whole percentage, rounded down (89.9% is not 90%)."""
-        return int(self.rate * 100) if self.rate is not None else 0
+        """The rate as a whole percentage (``whole_percent``: 6/7 is 86%)."""
+        return whole_percent(self.rate) if self.rate is not None else 0
 
 
 def roll_figures(statuses: Iterable[RollStatus], quorum: Fraction = DEFAULT_QUORUM) -> RollFigures:
