@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import PurePath
 
 DEFAULT_DUE_BEFORE_MEETING = timedelta(days=3)
+# The due dates a secretary can pick with one press, the default first.
+DUE_CHOICES_BEFORE_MEETING = (DEFAULT_DUE_BEFORE_MEETING, timedelta(days=1))
 PAPER_REMINDER_OFFSETS_MINUTES = (3 * 24 * 60, 24 * 60)
 MAX_FILE_NAME = 120
 
@@ -22,6 +25,7 @@ class FileProblem(StrEnum):
     TOO_LARGE = "too_large"
     WRONG_TYPE = "wrong_type"
     CONTENT_MISMATCH = "content_mismatch"
+    UNSAFE_ARCHIVE = "unsafe_archive"
 
 
 # Extension -> the content family it must have.
@@ -48,6 +52,22 @@ _OPENDOCUMENT = {
     b"application/vnd.oasis.opendocument.text": "odt",
     b"application/vnd.oasis.opendocument.presentation": "odp",
 }
+_ZIP = b"PK\x03\x04"
+_ZIP_DIRECTORY_ENTRY = b"PK\x01\x02"
+
+# ODT, ODP, DOCX and PPTX are ZIP archives, and a small archive can unpack to gigabytes (a
+# decompression bomb). Real documents within the upload limit hold at most a few hundred
+# entries and unpack to tens of MB; their XML compresses about 10:1, images not at all,
+# while a bomb's entries reach deflate's 1000:1. Only these many bytes are ever unpacked:
+# the mimetype of an OpenDocument; everything else is judged from the archive's directory.
+MAX_ARCHIVE_ENTRIES = 5_000
+MAX_ARCHIVE_UNPACKED_BYTES = 512 * 1024 * 1024
+MAX_ENTRY_RATIO = 100
+ENTRY_RATIO_CHECKED_FROM_BYTES = 1024 * 1024
+MAX_MIMETYPE_BYTES = 256
+# What office suites write. zipfile unpacks bzip2 and LZMA without a bound on the output of
+# each chunk read, and bzip2 turns a few hundred bytes into a gigabyte.
+_ARCHIVE_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
 
 
 def extension(file_name: str) -> str:
@@ -66,39 +86,83 @@ def problem_before_download(file_name: str, size: int | None, max_bytes: int) ->
 
 
 def problem_with_content(file_name: str, content: bytes, max_bytes: int) -> FileProblem | None:
+    """Everything wrong with a downloaded file; reads at most MAX_MIMETYPE_BYTES of an archive."""
     announced = problem_before_download(file_name, len(content), max_bytes)
     if announced is not None:
         return announced
-    if content_family(content) != ACCEPTED_EXTENSIONS[extension(file_name)]:
+    try:
+        family = _family(content)
+    except UnsafeArchive:
+        return FileProblem.UNSAFE_ARCHIVE
+    if family != ACCEPTED_EXTENSIONS[extension(file_name)]:
         return FileProblem.CONTENT_MISMATCH
     return None
 
 
+class UnsafeArchive(Exception):
+    """A ZIP archive that is damaged, or would unpack to far more than a document does."""
+
+
 def content_family(content: bytes) -> str | None:
-    """pdf, docx, pptx, odt, odp, ole (legacy .doc/.ppt), or None for anything else."""
+    """pdf, docx, pptx, odt, odp, ole (legacy .doc/.ppt), or None for anything else,
+    including an archive unsafe to open."""
+    try:
+        return _family(content)
+    except UnsafeArchive:
+        return None
+
+
+def _family(content: bytes) -> str | None:
     if content.startswith(b"%PDF-"):
         return "pdf"
     if content.startswith(_OLE2):
         return "ole"
-    if content.startswith(b"PK\x03\x04"):
+    if content.startswith(_ZIP):
         return _zip_family(content)
     return None
 
 
 def _zip_family(content: bytes) -> str | None:
+    # Each directory entry starts with this signature: an upper bound on the entries, counted
+    # before zipfile builds an object for every one of them.
+    if content.count(_ZIP_DIRECTORY_ENTRY) > MAX_ARCHIVE_ENTRIES:
+        raise UnsafeArchive
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            names = set(archive.namelist())
+            entries = archive.infolist()
+            _check_declared_sizes(entries)
+            names = {entry.filename for entry in entries}
             if "mimetype" in names:
-                return _OPENDOCUMENT.get(archive.read("mimetype").strip())
-            if "[Content_Types].xml" in names:
-                if any(name.startswith("word/") for name in names):
-                    return "docx"
-                if any(name.startswith("ppt/") for name in names):
-                    return "pptx"
-    except (zipfile.BadZipFile, KeyError, RuntimeError, ValueError):
-        return None
+                with archive.open("mimetype") as entry:
+                    mimetype = entry.read(MAX_MIMETYPE_BYTES + 1)
+                if len(mimetype) > MAX_MIMETYPE_BYTES:
+                    raise UnsafeArchive
+                return _OPENDOCUMENT.get(mimetype.strip())
+    except (zipfile.BadZipFile, KeyError, RuntimeError, ValueError, EOFError, zlib.error) as e:
+        raise UnsafeArchive from e
+    if "[Content_Types].xml" in names:
+        if any(name.startswith("word/") for name in names):
+            return "docx"
+        if any(name.startswith("ppt/") for name in names):
+            return "pptx"
     return None
+
+
+def _check_declared_sizes(entries: list[zipfile.ZipInfo]) -> None:
+    for entry in entries:
+        if entry.compress_type not in _ARCHIVE_METHODS:
+            raise UnsafeArchive
+        # Neither method makes data much bigger: far more compressed bytes than the declared
+        # size is a size forged to pass these checks, with the rest of the stream behind it.
+        if entry.compress_size > 2 * entry.file_size + 1024:
+            raise UnsafeArchive
+        if (
+            entry.file_size > ENTRY_RATIO_CHECKED_FROM_BYTES
+            and entry.file_size > MAX_ENTRY_RATIO * entry.compress_size
+        ):
+            raise UnsafeArchive
+    if sum(entry.file_size for entry in entries) > MAX_ARCHIVE_UNPACKED_BYTES:
+        raise UnsafeArchive
 
 
 def safe_file_name(file_name: str) -> str:

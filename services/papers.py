@@ -7,6 +7,7 @@ nothing behind.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import zipfile
 from collections.abc import Awaitable, Callable
@@ -60,6 +61,7 @@ FILE_PROBLEM_TEXT = {
     FileProblem.TOO_LARGE: N_("file.too_large"),
     FileProblem.WRONG_TYPE: N_("file.wrong_type"),
     FileProblem.CONTENT_MISMATCH: N_("file.content_mismatch"),
+    FileProblem.UNSAFE_ARCHIVE: N_("file.unsafe_archive"),
 }
 
 Fetch = Callable[[str], Awaitable[bytes]]
@@ -113,7 +115,10 @@ async def _checked_content(document: IncomingDocument, files: Files) -> bytes:
     if problem is not None:
         raise _refuse_file(problem, files.max_bytes)
     content = await files.fetch(document.file_id)
-    problem = problem_with_content(document.file_name, content, files.max_bytes)
+    # CPU work on up to the size limit: beside the event loop, others are answered meanwhile.
+    problem = await asyncio.to_thread(
+        problem_with_content, document.file_name, content, files.max_bytes
+    )
     if problem is not None:
         raise _refuse_file(problem, files.max_bytes)
     return content
