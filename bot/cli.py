@@ -1,4 +1,7 @@
-"""The `chibo` command: run the bot, migrate the database, create organisations."""
+"""The `chibo` command: run the bot, migrate the database, create organisations.
+
+Whatever goes wrong for the operator is one line on stderr, `chibo: error: …`, and a non-zero
+exit status; a traceback is left for the bot's own defects."""
 
 from __future__ import annotations
 
@@ -6,15 +9,18 @@ import argparse
 import asyncio
 import logging
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 from telegram import Bot
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot import webhook
-from bot.app import build_application
+from bot.app import ChiboApplication, build_application
 from bot.clock import SystemClock
 from bot.demo import DemoError, demo_command
 from bot.i18n import Translator
@@ -25,13 +31,22 @@ from domain.organisations import DEFAULT_CUTOFF_DAY
 from services.errors import Refused
 from services.onboarding import create_organisation, supervisor_link
 from storage import migrate
-from storage.db import Database
+from storage.db import Database, DatabaseUnreachable, DatabaseURLError
 
 log = logging.getLogger("chibo")
+HEALTH_TIMEOUT_SECONDS = 10
 
 
 class CommandError(Exception):
     """A one-line explanation for the person at the terminal; no traceback."""
+
+    status = 2
+
+
+class Unhealthy(CommandError):
+    """`chibo health` failed: status 1, what Docker's HEALTHCHECK reads as unhealthy."""
+
+    status = 1
 
 
 def _settings() -> Settings:
@@ -54,12 +69,48 @@ def _token(settings: Settings) -> str:
     return settings.bot_token.get_secret_value()
 
 
-async def _prepare_database(database: Database) -> None:
-    """An empty database is created on start; an outdated one asks for `chibo db upgrade`."""
+def _database(settings: Settings) -> Database:
+    try:
+        return Database(settings.database_url)
+    except DatabaseURLError as error:
+        raise CommandError(f"CHIBO_DATABASE_URL: {error}") from None
+
+
+async def _reach(database: Database) -> None:
+    try:
+        await database.check()
+    except DatabaseUnreachable as error:
+        raise CommandError(str(error)) from None
+
+
+async def _prepare_database(database: Database) -> migrate.Migration | None:
+    """An empty database is created on start; an outdated one asks for `chibo db upgrade`.
+    Returns the migration applied, if any."""
+    await _reach(database)
     if await migrate.is_empty(database) or database.is_sqlite:
-        await migrate.upgrade(database)
-    elif not await migrate.is_current(database):
+        migration = await migrate.upgrade(database)
+        return migration if migration.before != migration.after else None
+    if not await migrate.is_current(database):
         raise CommandError("the database schema is outdated: run `chibo db upgrade` first")
+    return None
+
+
+async def _prepare_for_start(database: Database) -> None:
+    """Prepared in an event loop of its own, before the bot's: the connections it opened are
+    closed with it, since asyncpg binds each connection to the loop that opened it and one
+    reused from the pool by the bot would fail its first update."""
+    try:
+        migration = await _prepare_database(database)
+    finally:
+        await database.dispose()
+    if migration is not None:
+        log.info(
+            "database upgraded",
+            extra={
+                "from_revision": migrate.revision_name(migration.before),
+                "to_revision": migrate.revision_name(migration.after),
+            },
+        )
 
 
 def _secrets(settings: Settings) -> list[str]:
@@ -72,11 +123,25 @@ def _secrets(settings: Settings) -> list[str]:
 
 def run(settings: Settings) -> None:
     _token(settings)
-    database = Database(settings.database_url)
-    asyncio.run(_prepare_database(database))
+    database = _database(settings)
+    asyncio.run(_prepare_for_start(database))
     application = build_application(settings, database, SystemClock())
+    try:
+        _serve(settings, application, database)
+    except InvalidToken:
+        raise CommandError(
+            "Telegram refused CHIBO_BOT_TOKEN: check it against the token from @BotFather"
+        ) from None
+    except NetworkError as error:
+        raise CommandError(
+            f"cannot reach the Bot API at {settings.bot_api_url} ({error}): check the network "
+            "and CHIBO_BOT_API_URL"
+        ) from None
+
+
+def _serve(settings: Settings, application: ChiboApplication, database: Database) -> None:
     if settings.webhook_url:
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        secret = settings.effective_webhook_secret
         log.info("starting in webhook mode")
         asyncio.run(
             webhook.serve(
@@ -94,23 +159,66 @@ def run(settings: Settings) -> None:
 
 
 async def _db_command(settings: Settings, action: str, revision: str) -> str:
-    database = Database(settings.database_url)
+    database = _database(settings)
     try:
-        if action == "upgrade":
-            await migrate.upgrade(database, revision)
-        elif action == "revision":
+        await _reach(database)
+        if action == "revision":
             await migrate.new_revision(database, revision)
             return "migration written to storage/migrations/versions/"
-        else:
-            await migrate.downgrade(database, revision)
+        migrate_to = migrate.upgrade if action == "upgrade" else migrate.downgrade
+        migration = await migrate_to(database, revision)
     finally:
         await database.dispose()
-    return f"database {action}d to {revision}"
+    after = migrate.revision_name(migration.after)
+    if migration.before == migration.after:
+        return f"database already at {after}: nothing to {action}"
+    return f"database {action}d from {migrate.revision_name(migration.before)} to {after}"
+
+
+def _health(settings: Settings) -> str:
+    """Webhook mode: the running bot's /healthz (which checks the database); polling mode:
+    the database."""
+    if settings.webhook_url:
+        return _webhook_health(settings)
+    return asyncio.run(_database_health(settings))
+
+
+async def _database_health(settings: Settings) -> str:
+    database = _database(settings)
+    try:
+        await database.check()
+    except DatabaseUnreachable as error:
+        raise Unhealthy(str(error)) from None
+    finally:
+        await database.dispose()
+    return "ok: the database answers"
+
+
+def _webhook_health(settings: Settings) -> str:
+    host = settings.webhook_listen
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    url = f"http://{host}:{settings.webhook_port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=HEALTH_TIMEOUT_SECONDS):
+            return f"ok: {url} answers"
+    except urllib.error.HTTPError as error:
+        raise Unhealthy(f"{url} answered {error.code} {error.reason}") from None
+    except OSError as error:  # refused, timed out: the bot is not serving
+        reason = getattr(error, "reason", None) or error
+        raise Unhealthy(f"{url} does not answer ({reason})") from None
 
 
 async def _bot_username(settings: Settings) -> str:
     if settings.bot_username:
         return settings.bot_username.lstrip("@")
+    if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
+        raise CommandError(
+            "the link needs the bot's username: set CHIBO_BOT_USERNAME (that is enough "
+            "for `org create` and `org link`), or CHIBO_BOT_TOKEN to ask Telegram for it"
+        )
     bot = Bot(_token(settings), base_url=settings.bot_api_url, base_file_url=settings.file_url)
     try:
         async with bot:
@@ -125,7 +233,7 @@ async def _bot_username(settings: Settings) -> str:
 async def _setup_link(settings: Settings, name: str, cutoff_day: int | None) -> str:
     """`org create` (cutoff day given) or `org link`: the setup link of an organisation."""
     username = await _bot_username(settings)
-    database = Database(settings.database_url)
+    database = _database(settings)
     try:
         await _prepare_database(database)
         now = SystemClock().now()
@@ -135,7 +243,8 @@ async def _setup_link(settings: Settings, name: str, cutoff_day: int | None) -> 
             created = await create_organisation(database, name, now, cutoff_day=cutoff_day)
     except Refused as refusal:
         english = Translator(settings.zone, "en").render(refusal.text, "en")
-        raise CommandError(f"organisation not created: {english}") from None
+        failed = "organisation not created" if cutoff_day is not None else "no link made"
+        raise CommandError(f"{failed}: {english}") from None
     finally:
         await database.dispose()
     headline = (
@@ -143,9 +252,10 @@ async def _setup_link(settings: Settings, name: str, cutoff_day: int | None) -> 
         if cutoff_day is not None
         else f"new supervisor link for organisation #{created.organisation_id}."
     )
+    expires = created.expires_at.astimezone(settings.zone)
     return (
         f"{headline}\n"
-        f"Setup link (one use, valid until {created.expires_at:%Y-%m-%d %H:%M} UTC); "
+        f"Setup link (one use, valid until {expires:%Y-%m-%d %H:%M} {settings.timezone}); "
         f"the person who opens it becomes a supervisor of the organisation:\n"
         f"{deep_link(username, created.setup_token)}"
     )
@@ -173,6 +283,14 @@ def parser() -> argparse.ArgumentParser:
         default=DEFAULT_CUTOFF_DAY,
         help="day of the month by which the regular meeting is due (1-28)",
     )
+    link = org_actions.add_parser(
+        "link", help="a new one-use setup link for one more supervisor of an organisation"
+    )
+    link.add_argument("name")
+    commands.add_parser(
+        "health",
+        help="exit 0 when the bot is healthy: its /healthz in webhook mode, else the database",
+    )
     demo = commands.add_parser(
         "demo",
         help="play a quarter of an organisation's meeting life on this machine (no token, "
@@ -195,9 +313,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
+    secrets: list[str] = []
     try:
         settings = _settings()
-        configure_logging(settings.log_level, _secrets(settings))
+        secrets = _secrets(settings)
+        configure_logging(settings.log_level, secrets)
         if arguments.command == "run":
             run(settings)
         elif arguments.command == "db":
@@ -205,6 +325,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif arguments.command == "org":
             cutoff_day = arguments.cutoff_day if arguments.org_action == "create" else None
             print(asyncio.run(_setup_link(settings, arguments.name, cutoff_day)))
+        elif arguments.command == "health":
+            print(_health(settings))
         elif arguments.command == "demo":
             try:
                 summary, status = demo_command(arguments.out, arguments.quick)
@@ -213,9 +335,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(summary)
             return status
     except CommandError as error:
-        print(f"chibo: error: {error}", file=sys.stderr)
-        return 2
+        _error(str(error), secrets)
+        return error.status
+    except DBAPIError as error:  # reached, then refused: permissions, a broken schema, …
+        _error(f"the database refused: {error.orig}", secrets)
+        return CommandError.status
     return 0
+
+
+def _error(message: str, secrets: list[str]) -> None:
+    for secret in secrets:
+        message = message.replace(secret, "<redacted>")
+    print(f"chibo: error: {' '.join(message.split())}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -15,12 +16,45 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+# The one async driver of each database the bot runs on.
+ASYNC_DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite"}
+URL_EXAMPLES = "postgresql+asyncpg://user:password@host/database or sqlite+aiosqlite:///chibo.db"
+
+
+class DatabaseURLError(ValueError):
+    """The URL names no database the bot can run on; the message says what to write."""
+
+
+class DatabaseUnreachable(Exception):
+    """No connection could be opened; the message says to what (without password) and why."""
+
+
+def async_url(url: str) -> URL:
+    """The URL with its async driver. `postgresql://`, `postgres://` and `sqlite://`, as other
+    tools and hosting providers write them, get asyncpg and aiosqlite; another driver is
+    refused rather than silently replaced, since its options may not mean the same here."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseURLError(f"not a database URL; write {URL_EXAMPLES}") from None
+    backend = "postgresql" if parsed.drivername == "postgres" else parsed.get_backend_name()
+    driver = ASYNC_DRIVERS.get(backend)
+    if driver is None:
+        raise DatabaseURLError(
+            f"{backend} is not supported: the bot runs on PostgreSQL or SQLite, {URL_EXAMPLES}"
+        )
+    if "+" in parsed.drivername and parsed.get_driver_name() != driver:
+        raise DatabaseURLError(
+            f"the {parsed.get_driver_name()} driver is not supported: write {backend}+{driver}://…"
+        )
+    return parsed.set(drivername=f"{backend}+{driver}")
+
 
 class Database:
     """One engine per process; each service call runs in one transaction from here."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
-        self.url = make_url(url)
+        self.url = async_url(url)
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             # Waiting on a write lock beats failing with "database is locked" when the
@@ -47,6 +81,22 @@ class Database:
         """A session whose work commits on success and rolls back on any error."""
         async with self.sessions() as session, session.begin():
             yield session
+
+    async def check(self) -> None:
+        """Open a connection and run a trivial query, or raise DatabaseUnreachable."""
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except DBAPIError as error:
+            raise DatabaseUnreachable(self._unreachable(error.orig)) from error
+        except OSError as error:  # asyncpg's socket errors come unwrapped
+            raise DatabaseUnreachable(self._unreachable(error)) from error
+
+    def _unreachable(self, cause: BaseException | None) -> str:
+        where = self.url.render_as_string(hide_password=True)
+        reason = (str(cause) if cause is not None else "") or type(cause).__name__
+        hint = " (does its folder exist, and may this user write there?)" if self.is_sqlite else ""
+        return f"cannot open the database {where}: {reason}{hint}"
 
     async def dispose(self) -> None:
         await self.engine.dispose()

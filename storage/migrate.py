@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -14,6 +17,18 @@ from storage.db import Database
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
+# Alembic narrates each step at INFO ("Context impl SQLiteImpl.", every revision applied);
+# callers report the outcome instead, from the Migration returned.
+logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """The schema's revision before a command and after it (None: no schema)."""
+
+    before: str | None
+    after: str | None
+
 
 def alembic_config(connection: Connection | None = None) -> Config:
     config = Config()
@@ -23,14 +38,34 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-async def upgrade(database: Database, revision: str = "head") -> None:
-    async with database.engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
+def revision_name(revision: str | None) -> str:
+    """A revision as an operator reads it: `0006 (working groups)`."""
+    if revision is None:
+        return "no schema"
+    script = ScriptDirectory.from_config(alembic_config()).get_revision(revision)
+    return f"{revision} ({script.doc})" if script is not None and script.doc else revision
 
 
-async def downgrade(database: Database, revision: str = "base") -> None:
+def _current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _migrate(
+    connection: Connection, action: Callable[[Config, str], None], revision: str
+) -> Migration:
+    before = _current(connection)
+    action(alembic_config(connection), revision)
+    return Migration(before, _current(connection))
+
+
+async def upgrade(database: Database, revision: str = "head") -> Migration:
     async with database.engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), revision))
+        return await connection.run_sync(lambda sync: _migrate(sync, command.upgrade, revision))
+
+
+async def downgrade(database: Database, revision: str = "base") -> Migration:
+    async with database.engine.begin() as connection:
+        return await connection.run_sync(lambda sync: _migrate(sync, command.downgrade, revision))
 
 
 async def new_revision(database: Database, message: str) -> None:
