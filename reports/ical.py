@@ -7,6 +7,8 @@ from datetime import datetime
 
 from icalendar import Calendar, Event
 
+from reports.text import writable
+
 
 @dataclass(frozen=True)
 class CalendarEntry:
@@ -36,9 +38,12 @@ def meeting_ics(entry: CalendarEntry) -> bytes:
     event.add("dtstamp", entry.stamp)
     event.add("dtstart", entry.starts_at)
     event.add("dtend", entry.ends_at)
-    event.add("summary", entry.summary)
-    event.add("location", entry.location)
-    event.add("description", entry.description)
+    # icalendar escapes CR and LF, so a text stays in its one property; the other line breaks
+    # (at which some readers split lines) and control characters (which iCalendar's TEXT
+    # forbids) are cleaned here.
+    event.add("summary", writable(entry.summary))
+    event.add("location", writable(entry.location))
+    event.add("description", writable(entry.description))
     event.add("status", "CANCELLED" if entry.cancelled else "CONFIRMED")
     calendar.add_component(event)
     return calendar.to_ical()

@@ -21,6 +21,7 @@ from docx.table import Table, _Cell, _Row
 from docx.text.paragraph import Paragraph
 
 from domain.records import ItemRecord, MinutesDocument, TaskLine, VoteRecord
+from reports.text import one_line, writable
 
 FONT = "Times New Roman"
 FONT_SIZE = Pt(13)
@@ -147,10 +148,11 @@ def _use_font(style: ParagraphStyle) -> None:
 
 def _set_properties(doc: Document, document: MinutesDocument) -> None:
     properties = doc.core_properties
-    properties.title = f"{document.labels.title} – {document.subtitle}"
-    properties.subject = document.subtitle
-    properties.author = document.cell
-    properties.last_modified_by = document.cell
+    subtitle, cell = one_line(document.subtitle), one_line(document.cell)
+    properties.title = f"{document.labels.title} – {subtitle}"
+    properties.subject = subtitle
+    properties.author = cell
+    properties.last_modified_by = cell
     properties.comments = ""
     # The template's own dates are from 2013; the meeting's time keeps the output reproducible.
     stamp = _as_utc(document.ends_at or document.starts_at)
@@ -186,7 +188,7 @@ def _write_header(doc: Document, document: MinutesDocument) -> None:
 def _write_title(doc: Document, document: MinutesDocument) -> None:
     doc.add_paragraph(document.labels.title, style=TITLE)
     subtitle = doc.add_paragraph(style=CENTRED)
-    subtitle.add_run(document.subtitle).bold = True
+    subtitle.add_run(one_line(document.subtitle)).bold = True
     subtitle.paragraph_format.space_after = Pt(12)
 
 
@@ -228,7 +230,7 @@ def _write_items(doc: Document, document: MinutesDocument) -> None:
 
 def _write_item(doc: Document, document: MinutesDocument, number: int, item: ItemRecord) -> None:
     labels = document.labels
-    heading = doc.add_paragraph(f"{number}. {item.title}", style=HEADING)
+    heading = doc.add_paragraph(f"{number}. {one_line(item.title)}", style=HEADING)
     heading.paragraph_format.space_before = Pt(4)
     for label, text in (
         (labels.report, item.report),
@@ -321,7 +323,9 @@ def _labelled(doc: Document, label: str, text: str, *, italic_label: bool = Fals
 
 
 def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    """The text's lines, each one paragraph's worth: a break or tab inside a run would change
+    the layout the template gives it."""
+    return [line for line in map(one_line, writable(text).splitlines()) if line]
 
 
 def _time_span(document: MinutesDocument) -> str:
@@ -403,8 +407,9 @@ def _cell_line(
     paragraph = cell.paragraphs[0] if first else cell.add_paragraph()
     paragraph.style = CELL
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    if text:
-        run = paragraph.add_run(text)
+    line = one_line(text)
+    if line:
+        run = paragraph.add_run(line)
         run.bold = bold or None
         run.italic = italic or None
     return paragraph

@@ -9,11 +9,13 @@ from datetime import datetime
 from io import BytesIO
 
 from openpyxl import Workbook
+from openpyxl.cell import Cell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from domain.digest import CellFigures, DigestFigures, DigestLabels, MeetingFigures
+from reports.text import one_line, writable
 
 Value = str | int | float | datetime | None
 
@@ -23,6 +25,11 @@ MAX_TITLE = 31
 # Excel refuses these in sheet titles; a leading or trailing apostrophe is refused too.
 FORBIDDEN_IN_TITLE = re.compile(r"[\[\]:*?/\\]")
 RESERVED_TITLE = "history"  # Excel keeps it for change tracking
+# A text starting with one of these is read as a formula when typed into a spreadsheet, or
+# when the sheet is saved as CSV and opened again.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+# A tab titled "=HYPERLINK(…" looks like a formula, which it must not seem to be either.
+FORMULA_START_IN_TITLE = "=+@"
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill(fill_type="solid", start_color="DDEBF7", end_color="DDEBF7")
 TITLE_FONT = Font(bold=True, size=13)
@@ -66,14 +73,14 @@ def digest_workbook(figures: DigestFigures, labels: DigestLabels) -> bytes:
 
 
 def _fill_summary(sheet: Worksheet, figures: DigestFigures, labels: DigestLabels) -> None:
-    sheet.append([labels.organisation, figures.organisation])
-    sheet.append([labels.period, figures.period])
+    _append(sheet, [labels.organisation, figures.organisation])
+    _append(sheet, [labels.period, figures.period])
     for label, percent in (
         (labels.on_time_share, figures.on_time_percent),
         (labels.mean_attendance, figures.mean_attendance_percent),
         (labels.thematic_share, figures.thematic_percent),
     ):
-        sheet.append([label, _fraction(percent)])
+        _append(sheet, [label, _fraction(percent)])
         sheet.cell(sheet.max_row, 2).number_format = PERCENT
     for row in range(1, sheet.max_row + 1):
         sheet.cell(row, 1).font = HEADER_FONT
@@ -113,7 +120,7 @@ def _summary_row(cell: CellFigures, labels: DigestLabels) -> list[Value]:
 
 def _fill_cell(sheet: Worksheet, cell: CellFigures, labels: DigestLabels) -> None:
     # The tab may be shortened, so the full name heads the sheet.
-    sheet.append([cell.name])
+    _append(sheet, [cell.name])
     sheet.cell(1, 1).font = TITLE_FONT
     rows = [_meeting_row(meeting, labels) for meeting in _by_date(cell)]
     _write_table(sheet, _meeting_header(labels), rows, formats=MEETING_FORMATS)
@@ -182,7 +189,7 @@ def _write_table(
     ``formats`` maps 1-based columns to number formats; ``fixed`` columns stay in view
     when scrolling right.
     """
-    sheet.append(header)
+    _append(sheet, header)
     header_row = sheet.max_row
     for column in range(1, len(header) + 1):
         sheet.cell(header_row, column).font = HEADER_FONT
@@ -190,7 +197,7 @@ def _write_table(
     # Rows are counted here: openpyxl's max_row scans every cell, once per row it would be
     # quadratic in a province's ten thousand rows.
     for number, row in enumerate(rows, start=header_row + 1):
-        sheet.append(row)
+        _append(sheet, row)
         for column, number_format in (formats or {}).items():
             sheet.cell(number, column).number_format = number_format
     sheet.freeze_panes = sheet.cell(header_row + 1, fixed + 1).coordinate
@@ -198,6 +205,24 @@ def _write_table(
         last = get_column_letter(len(header))
         sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + len(rows)}"
     _fit_columns(sheet)
+
+
+def _append(sheet: Worksheet, values: Sequence[Value]) -> None:
+    """A row below the sheet's last, its texts written as texts, whatever they start with."""
+    sheet.append([_text(sheet, value) if isinstance(value, str) else value for value in values])
+
+
+def _text(sheet: Worksheet, text: str) -> Cell:
+    # openpyxl makes a formula of any text starting with "=": a cell named
+    # =HYPERLINK("http://…","Bấm") would be a live link. The type says text instead.
+    cell = Cell(sheet, value=writable(text))
+    cell.data_type = "s"
+    if cell.value.startswith(FORMULA_START):
+        # The cell is also marked as typed text (Excel's hidden apostrophe), so editing it in
+        # a spreadsheet keeps it text. The text itself is kept as typed: an apostrophe put
+        # into it would protect a CSV saved from the sheet, but show in every reading.
+        cell.quotePrefix = True
+    return cell
 
 
 def _fit_columns(sheet: Worksheet) -> None:
@@ -227,7 +252,8 @@ def _cell_title(cell: CellFigures, labels: DigestLabels) -> str:
 
 
 def _clean_title(text: str, fallback: str) -> str:
-    title = FORBIDDEN_IN_TITLE.sub("-", text).strip().strip("'").strip()
+    title = FORBIDDEN_IN_TITLE.sub("-", one_line(text))
+    title = title.lstrip(FORMULA_START_IN_TITLE + " '").rstrip(" '")
     return title or fallback
 
 
