@@ -572,7 +572,8 @@ async def assign_papers(bot: DemoBot, meeting: PlannedMeeting) -> None:
         picker = await bot.press(secretary, view, bot.t("paper.assign"))
         await bot.press(secretary, picker, paper.author.first_name)
         due_question = await bot.send(secretary, paper.topic)
-        [default] = [b for b in due_question.button_texts() if b.startswith("📅")]
+        # The default due date comes first, before the day before the meeting.
+        default, _day_before = [b for b in due_question.button_texts() if b.startswith("📅")]
         view = await bot.press(secretary, due_question, default)
 
 

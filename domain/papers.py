@@ -14,8 +14,9 @@ from enum import StrEnum
 from pathlib import PurePath
 
 DEFAULT_DUE_BEFORE_MEETING = timedelta(days=3)
+DUE_THE_DAY_BEFORE = timedelta(days=1)
 # The due dates a secretary can pick with one press, the default first.
-DUE_CHOICES_BEFORE_MEETING = (DEFAULT_DUE_BEFORE_MEETING, timedelta(days=1))
+DUE_CHOICES_BEFORE_MEETING = (DEFAULT_DUE_BEFORE_MEETING, DUE_THE_DAY_BEFORE)
 PAPER_REMINDER_OFFSETS_MINUTES = (3 * 24 * 60, 24 * 60)
 MAX_FILE_NAME = 120
 
@@ -172,9 +173,20 @@ def safe_file_name(file_name: str) -> str:
     return cleaned[-MAX_FILE_NAME:] or "document"
 
 
-def default_due(meeting_starts_at: datetime) -> datetime:
-    return meeting_starts_at - DEFAULT_DUE_BEFORE_MEETING
+def due_choices(meeting_starts_at: datetime, now: datetime) -> list[tuple[timedelta, datetime]]:
+    """The due dates offered with one press, each with how long before the meeting it is:
+    those still to come."""
+    return [
+        (before, meeting_starts_at - before)
+        for before in DUE_CHOICES_BEFORE_MEETING
+        if meeting_starts_at - before > now
+    ]
 
 
 def is_late(submitted_at: datetime, due_at: datetime) -> bool:
     return submitted_at > due_at
+
+
+def is_overdue(due_at: datetime, now: datetime) -> bool:
+    """A paper is missing only once it is overdue: one not yet due is not reported."""
+    return now > due_at

@@ -21,9 +21,11 @@ from domain.dates import parse_local_datetime
 from domain.meetings import MAX_AGENDA_ITEM_LENGTH, MeetingStatus
 from domain.messages import N_, Attachment, Button, Reply, Text
 from domain.papers import (
+    DEFAULT_DUE_BEFORE_MEETING,
+    DUE_THE_DAY_BEFORE,
     MIME_TYPES,
     FileProblem,
-    default_due,
+    due_choices,
     extension,
     is_late,
     problem_before_download,
@@ -62,6 +64,10 @@ FILE_PROBLEM_TEXT = {
     FileProblem.WRONG_TYPE: N_("file.wrong_type"),
     FileProblem.CONTENT_MISMATCH: N_("file.content_mismatch"),
     FileProblem.UNSAFE_ARCHIVE: N_("file.unsafe_archive"),
+}
+DUE_CHOICE_TEXT = {
+    DEFAULT_DUE_BEFORE_MEETING: N_("paper.due_default"),
+    DUE_THE_DAY_BEFORE: N_("paper.due_day_before"),
 }
 
 Fetch = Callable[[str], Awaitable[bytes]]
@@ -271,11 +277,10 @@ async def ask_due(
 ) -> Reply:
     topic = " ".join(typed_topic.split())
     if not topic or len(topic) > MAX_AGENDA_ITEM_LENGTH or topic.startswith("/"):
-        raise refused("paper.bad_topic")
+        raise refused("paper.bad_topic", max=MAX_AGENDA_ITEM_LENGTH)
     async with database.transaction() as session:
         make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
         _, _, meeting, _ = await managed_meeting(session, caller, meeting_id)
-        due = default_due(meeting.starts_at)
         payload = {"meeting_id": meeting.id, "person_id": person_id, "topic": topic}
         await pending.ask(
             session,
@@ -284,18 +289,20 @@ async def ask_due(
             payload=payload,
             now=now,
         )
-        rows: tuple[tuple[Button, ...], ...] = ()
-        if due > now:
-            rows = (
+        rows = tuple(
+            [
                 (
                     await make_button(
-                        Text("paper.due_default", {"due": due}),
+                        Text(DUE_CHOICE_TEXT[before], {"due": due}),
                         "paper.create",
                         **{**payload, "due_at": due.isoformat()},
                     ),
-                ),
-            )
-        return Reply(Text("paper.ask_due"), rows)
+                )
+                for before, due in due_choices(meeting.starts_at, now)
+            ]
+        )
+        # Only a prompt with buttons says "or pick".
+        return Reply(Text("paper.ask_due" if rows else "paper.ask_due_typed"), rows)
 
 
 async def assign_with_typed_due(

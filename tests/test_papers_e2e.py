@@ -15,7 +15,7 @@ import pytest
 from bot.clock import FakeClock
 from emulator import BotApiEmulator, EmuUser, SentMessage
 from storage.db import Database
-from storage.models import PaperSubmission, StoredFile
+from storage.models import MeetingMaterial, PaperAssignment, PaperSubmission, StoredFile
 from tests.conftest import VIETNAM
 from tests.harness import RunningBot, cell_with_members, join, link_in, plan_and_send, running_bot
 
@@ -79,7 +79,7 @@ async def assign(
     assert asked.text == t("vi", "paper.ask_topic", name=member)
     due_question = await bot.send(secretary, topic)
     if due is None:
-        [default] = due_question.button_texts()
+        default = due_question.button_texts()[0]
         return await bot.press(secretary, due_question, default)
     return await bot.send(secretary, due)
 
@@ -216,3 +216,59 @@ async def test_materials_go_with_the_invitation_and_to_later_members(bot: Runnin
     renewed = await bot.press(lan, await bot.send(lan, "/invite"), t("vi", "invite.renew_button"))
     await join(bot, newcomer, link_in(renewed), "vi")
     assert len(materials(newcomer)) == 1
+
+
+async def due_prompt(bot: RunningBot, secretary: EmuUser, card: SentMessage) -> SentMessage:
+    """Assign a paper to Lê Văn Minh from the meeting card, up to the question of its due date."""
+    papers = await bot.press(secretary, card, bot.t("vi", "meeting.papers"))
+    picker = await bot.press(secretary, papers, bot.t("vi", "paper.assign"))
+    await bot.press(secretary, picker, "Lê Văn Minh")
+    return await bot.send(secretary, "Vai trò của chi bộ cơ sở")
+
+
+async def test_the_due_date_prompt_has_the_choices_it_offers(bot: RunningBot) -> None:
+    t = bot.t
+    cell = await cell_with_members(bot, ["Lê Văn Minh"])
+    lan = cell.secretary
+    # Five days ahead: three days and one day before the meeting are both still to come.
+    prompt = await due_prompt(bot, lan, await schedule(bot, lan, "05/12 19:30"))
+    day_before = t("vi", "paper.due_day_before", due=local(4, 19, 30))
+    assert prompt.text == t("vi", "paper.ask_due")
+    assert prompt.button_texts() == [t("vi", "paper.due_default", due=local(2, 19, 30)), day_before]
+    await bot.press(lan, prompt, day_before)
+    [assignment] = await bot.rows(PaperAssignment)
+    assert assignment.due_at == local(4, 19, 30)
+
+    # Two days ahead: three days before has passed, so only the day before is offered.
+    prompt = await due_prompt(bot, lan, await schedule(bot, lan, "03/12 19:30"))
+    assert prompt.text == t("vi", "paper.ask_due")
+    assert prompt.button_texts() == [t("vi", "paper.due_day_before", due=local(2, 19, 30))]
+
+
+async def test_the_due_date_prompt_of_a_meeting_within_a_day_asks_only_for_a_typed_date(
+    bot: RunningBot,
+) -> None:
+    t = bot.t
+    cell = await cell_with_members(bot, ["Lê Văn Minh"])
+    lan = cell.secretary
+    prompt = await due_prompt(bot, lan, await schedule(bot, lan, "02/12 08:00"))
+    assert prompt.text == t("vi", "paper.ask_due_typed")
+    assert prompt.button_texts() == []
+    await bot.send(lan, "01/12 21:00")
+    [assignment] = await bot.rows(PaperAssignment)
+    assert assignment.due_at == local(1, 21, 0)
+
+
+async def test_a_bomb_sent_as_a_material_is_refused(bot: RunningBot) -> None:
+    from tests.test_archive_bombs import odt_bomb
+
+    t = bot.t
+    cell = await cell_with_members(bot, ["Lê Văn Minh"])
+    lan = cell.secretary
+    card = await schedule(bot, lan, "05/12 19:30")
+    await bot.press(lan, card, t("vi", "meeting.materials"))
+    refused = await send_file(bot, lan, "Nghi-quyet.odt", odt_bomb())
+    assert refused.text == t(
+        "vi", "file.unsafe_archive", max_mb=20, types="PDF, DOCX, DOC, ODT, PPTX, PPT, ODP"
+    )
+    assert await bot.rows(MeetingMaterial) == [] and await bot.rows(StoredFile) == []
