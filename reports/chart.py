@@ -63,7 +63,9 @@ def attendance_chart(figures: DigestFigures, labels: DigestLabels) -> bytes:
     title = f"{labels.title}\n{figures.organisation} · {figures.period}"
     if left_out:
         title += f"\n{labels.more_cells(left_out)}"
-    figure.suptitle(title, fontproperties=TITLE_FONT)
+    # Names are drawn as typed: text between dollar signs would otherwise be read as a
+    # formula, and an unknown command in it would fail the whole chart.
+    figure.suptitle(title, fontproperties=TITLE_FONT, parse_math=False)
     buffer = BytesIO()
     canvas.print_png(buffer)
     # Not registered with pyplot, so clearing drops the artists at once and nothing is kept.
@@ -166,7 +168,7 @@ def _style_axes(ax: Axes, cells: list[CellFigures], labels: DigestLabels) -> Non
     ax.set_xlim(0, 100)
     ax.set_ylim(len(cells) - 0.5, -0.5)  # first cell at the top
     ax.set_yticks(range(len(cells)))
-    ax.set_yticklabels([_short(cell.name) for cell in cells], fontproperties=FONT)
+    ax.set_yticklabels([_short(cell.name) for cell in cells], fontproperties=FONT, parse_math=False)
     ax.xaxis.set_major_locator(MultipleLocator(10))
     ax.xaxis.set_major_formatter(PercentFormatter(xmax=100, decimals=0))
     for tick in ax.get_xticklabels():

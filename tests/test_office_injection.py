@@ -13,18 +13,22 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from io import BytesIO
+from typing import Any
 
 import docx
 import pytest
 from docx.document import Document
 from docx.oxml.ns import qn
 from icalendar import Calendar
+from matplotlib.text import Text
 from openpyxl import load_workbook
 from openpyxl.cell import Cell
 from openpyxl.workbook.workbook import Workbook
 
+import reports.chart
 from domain.digest import DigestFigures, MemberAtRisk
 from domain.records import AttendeeLine, ItemRecord, MinutesDocument, TaskLine
+from reports.chart import FigureCanvasAgg, attendance_chart
 from reports.ical import CalendarEntry, meeting_ics
 from reports.minutes import minutes_docx
 from reports.spreadsheet import MAX_CELL_SHEETS, digest_workbook
@@ -274,3 +278,30 @@ def test_control_characters_are_left_out_of_the_calendar_file() -> None:
         "description": f"{WITHOUT_CONTROLS}\n{MARKUP}",
     }
 
+
+
+# --- chart ---------------------------------------------------------------------------------
+
+# Matplotlib reads text between dollar signs as a formula of its own (mathtext).
+UNKNOWN_COMMAND = "Chi bộ $\\nosuchcmd$"
+FRACTION = "Đảng bộ $\\frac{1}{2}$"
+
+
+def test_dollar_signs_in_names_are_drawn_as_typed_and_cannot_fail_the_chart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    drawn: list[Text] = []
+
+    class RecordingCanvas(FigureCanvasAgg):
+        def print_png(self, *args: Any, **kwargs: Any) -> None:
+            super().print_png(*args, **kwargs)
+            drawn.extend(self.figure.findobj(Text))
+
+    monkeypatch.setattr(reports.chart, "FigureCanvasAgg", RecordingCanvas)
+    figures = replace(hostile_cells([UNKNOWN_COMMAND, FRACTION]), organisation=FRACTION)
+
+    assert attendance_chart(figures, DIGEST_LABELS).startswith(b"\x89PNG")
+    with_dollars = [text for text in drawn if "$" in text.get_text()]
+    assert {text.get_text() for text in with_dollars} >= {UNKNOWN_COMMAND, FRACTION}
+    assert any(FRACTION in text.get_text() for text in with_dollars if "\n" in text.get_text())
+    assert not any(text.get_parse_math() for text in with_dollars)
