@@ -185,3 +185,8 @@ def due_choices(meeting_starts_at: datetime, now: datetime) -> list[tuple[timede
 
 def is_late(submitted_at: datetime, due_at: datetime) -> bool:
     return submitted_at > due_at
+
+
+def is_overdue(due_at: datetime, now: datetime) -> bool:
+    """A paper is missing only once it is overdue: one not yet due is not reported."""
+    return now > due_at

@@ -277,7 +277,7 @@ async def ask_due(
 ) -> Reply:
     topic = " ".join(typed_topic.split())
     if not topic or len(topic) > MAX_AGENDA_ITEM_LENGTH or topic.startswith("/"):
-        raise refused("paper.bad_topic")
+        raise refused("paper.bad_topic", max=MAX_AGENDA_ITEM_LENGTH)
     async with database.transaction() as session:
         make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
         _, _, meeting, _ = await managed_meeting(session, caller, meeting_id)
