@@ -59,8 +59,8 @@ _ZIP_DIRECTORY_ENTRY = b"PK\x01\x02"
 # ODT, ODP, DOCX and PPTX are ZIP archives, and a small archive can unpack to gigabytes (a
 # decompression bomb). Real documents within the upload limit hold at most a few hundred
 # entries and unpack to tens of MB; their XML compresses about 10:1, images not at all,
-# while a bomb's entries reach deflate's 1000:1. Only these many bytes are ever unpacked:
-# the mimetype of an OpenDocument; everything else is judged from the archive's directory.
+# while a bomb's entries reach deflate's 1000:1. Nothing is unpacked but the first
+# MAX_MIMETYPE_BYTES of an OpenDocument's mimetype; the rest is judged from the directory.
 MAX_ARCHIVE_ENTRIES = 5_000
 MAX_ARCHIVE_UNPACKED_BYTES = 512 * 1024 * 1024
 MAX_ENTRY_RATIO = 100
@@ -86,8 +86,12 @@ def problem_before_download(file_name: str, size: int | None, max_bytes: int) ->
     return None
 
 
+class UnsafeArchive(Exception):
+    """A ZIP archive that is damaged, or would unpack to far more than a document does."""
+
+
 def problem_with_content(file_name: str, content: bytes, max_bytes: int) -> FileProblem | None:
-    """Everything wrong with a downloaded file; reads at most MAX_MIMETYPE_BYTES of an archive."""
+    """What is wrong with a downloaded file, unpacking at most MAX_MIMETYPE_BYTES of it."""
     announced = problem_before_download(file_name, len(content), max_bytes)
     if announced is not None:
         return announced
@@ -98,10 +102,6 @@ def problem_with_content(file_name: str, content: bytes, max_bytes: int) -> File
     if family != ACCEPTED_EXTENSIONS[extension(file_name)]:
         return FileProblem.CONTENT_MISMATCH
     return None
-
-
-class UnsafeArchive(Exception):
-    """A ZIP archive that is damaged, or would unpack to far more than a document does."""
 
 
 def content_family(content: bytes) -> str | None:
