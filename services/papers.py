@@ -302,7 +302,7 @@ async def ask_due(
             ]
         )
         # Only a prompt with buttons says "or pick".
-        return Reply(Text("paper.ask_due" if rows else "paper.ask_due_typed"), rows)
+        return Reply(Text("paper.ask_due") if rows else Text("paper.ask_due_typed"), rows)
 
 
 async def assign_with_typed_due(
