@@ -8,9 +8,14 @@ from enum import StrEnum
 from domain.messages import N_
 
 DEFAULT_DURATION = timedelta(hours=2)
-MAX_AGENDA_ITEMS = 20
-MAX_AGENDA_ITEM_LENGTH = 300
-MAX_PLACE_LENGTH = 300
+# What may be typed, in UTF-16 units as Telegram counts (an emoji is two). Chosen so that the
+# longest agenda, under the longest summary (cell name, place, theme — the theme is also the
+# first item), with the longest answer (a reason note) after it, is one message of 4096: the
+# invitation is edited in place as members answer (tests/test_message_limits.py).
+MAX_AGENDA_ITEMS = 12
+MAX_AGENDA_ITEM_LENGTH = 200
+MAX_PLACE_LENGTH = 200
+MAX_REASON_NOTE = 200
 
 
 class MeetingKind(StrEnum):
@@ -44,7 +49,6 @@ REASON_TEXT = {
     AbsenceReason.FAR_AWAY: N_("rsvp.reason.far_away"),
     AbsenceReason.OTHER: N_("rsvp.reason.other"),
 }
-MAX_REASON_NOTE = 200
 
 
 # The item under which last month's resolution tasks are reviewed.

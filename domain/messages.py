@@ -95,3 +95,9 @@ class Reply:
 def N_(key: str) -> str:
     """Marks a catalogue key for extraction where it is chosen from data, not written inline."""
     return key
+
+
+def telegram_length(text: str) -> int:
+    """A text's length as Telegram counts it against its limits: UTF-16 code units, so an
+    emoji outside the Basic Multilingual Plane counts two."""
+    return len(text.encode("utf-16-le")) // 2

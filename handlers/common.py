@@ -12,15 +12,15 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from telegram import CallbackQuery, InlineKeyboardMarkup, InputFile, Update
+from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest, TimedOut
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.i18n import Translator
 from bot.logging import handler_var
-from bot.rendering import TELEGRAM_CAPTION_LIMIT, fit, keyboard, message_text
-from domain.messages import Attachment, Reply, Text
+from bot.rendering import TELEGRAM_CAPTION_LIMIT, keyboard, message_parts
+from domain.messages import Attachment, Reply, Text, telegram_length
 from services import outbox
 from services.actions import Action
 from services.config import ServiceSettings
@@ -93,31 +93,35 @@ def caller_of(update: Update) -> Caller:
 
 
 async def send_reply(update: Update, context: ChiboContext, reply: Reply) -> None:
-    """Answer a command with a new message, and a button press by editing its message."""
+    """Answer a command with a new message, and a button press by editing its message. A text
+    too long for one message goes as several in order, the buttons with the last."""
     translator = context.state.translator
     lang = translator.language(reply.lang or context.lang)
-    text = message_text(reply.text, lang, translator)
+    parts = message_parts(reply.text, lang, translator)
     markup = keyboard(reply.buttons, lang, translator)
     query = update.callback_query
     if query is None:
+        message = update.effective_message
         if reply.attachments:
-            await _send_files(update, context, text, markup, reply.attachments)
-        elif update.effective_message is not None:
-            await _even_if_answered_late(
-                update.effective_message.reply_text(text, reply_markup=markup)
+            await _send_files(update, context, parts, markup, reply.attachments)
+        elif message is not None:
+            await _send_in_order(
+                lambda part, buttons: message.reply_text(part, reply_markup=buttons),
+                parts,
+                markup,
             )
         return
     notice = translator.render(reply.notice, lang) if reply.notice else None
     answer = _even_if_answered_late(query.answer(notice))
     if reply.attachments:
         await answer
-        await _send_files(update, context, text, markup, reply.attachments)
+        await _send_files(update, context, parts, markup, reply.attachments)
     elif reply.keep_message:
         await answer
     else:
         # At once: the button stops spinning as its message changes, one round trip not two.
         answered, edited = await asyncio.gather(
-            answer, _edit(query, text, markup), return_exceptions=True
+            answer, _edit(update, context, parts, markup), return_exceptions=True
         )
         if isinstance(edited, BaseException):
             raise edited
@@ -127,13 +131,44 @@ async def send_reply(update: Update, context: ChiboContext, reply: Reply) -> Non
             log.warning("a button press's answer failed", exc_info=answered)
 
 
-async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+async def _edit(
+    update: Update,
+    context: ChiboContext,
+    parts: list[str],
+    markup: InlineKeyboardMarkup | None,
+) -> None:
+    """The pressed message becomes the new screen; a screen too long for one message starts
+    there and goes on in new messages, whose last carries the buttons."""
+    query = update.callback_query
+    assert query is not None
+    first, *rest = parts
     try:
-        await _even_if_answered_late(query.edit_message_text(text, reply_markup=markup))
+        await _even_if_answered_late(
+            query.edit_message_text(first, reply_markup=None if rest else markup)
+        )
     except BadRequest as error:
         # Pressing a button that leads to the same screen is no error for the user.
         if "not modified" not in error.message.lower():
             raise
+    if rest:
+        await _send_in_order(_sender(update, context), rest, markup)
+
+
+Send = Callable[[str, InlineKeyboardMarkup | None], Awaitable[object]]
+
+
+def _sender(update: Update, context: ChiboContext) -> Send:
+    """Sends a new message to the update's chat."""
+    chat = update.effective_chat
+    assert chat is not None
+    return lambda part, buttons: context.bot.send_message(chat.id, part, reply_markup=buttons)
+
+
+async def _send_in_order(send: Send, parts: list[str], markup: InlineKeyboardMarkup | None) -> None:
+    *leading, last = parts
+    for part in leading:
+        await _even_if_answered_late(send(part, None))
+    await _even_if_answered_late(send(last, markup))
 
 
 async def _even_if_answered_late(call: Awaitable[object]) -> None:
@@ -151,16 +186,16 @@ async def _even_if_answered_late(call: Awaitable[object]) -> None:
 async def _send_files(
     update: Update,
     context: ChiboContext,
-    text: str,
+    parts: list[str],
     markup: InlineKeyboardMarkup | None,
     attachments: tuple[Attachment, ...],
 ) -> None:
     """Files as new messages: one short text rides as the caption, a longer one goes first."""
     chat = update.effective_chat
     assert chat is not None
-    caption: str | None = text
-    if len(attachments) > 1 or fit(text, TELEGRAM_CAPTION_LIMIT) != text:
-        await _even_if_answered_late(context.bot.send_message(chat.id, text, reply_markup=markup))
+    caption = parts[0] if len(parts) == 1 and len(attachments) == 1 else None
+    if caption is None or telegram_length(caption) > TELEGRAM_CAPTION_LIMIT:
+        await _send_in_order(_sender(update, context), parts, markup)
         caption, markup = None, None
     for attachment in attachments:
         await _even_if_answered_late(

@@ -28,7 +28,7 @@ from domain.meetings import (
     agenda_template,
     moved,
 )
-from domain.messages import N_, Button, Reply, Text
+from domain.messages import N_, Button, Reply, Text, telegram_length
 from domain.permissions import can_manage_cell
 from services import actions, outbox, pending
 from services.access import managed_meeting
@@ -386,7 +386,7 @@ async def _ask_place(
     if answer is not None:
         place = _clean_text(answer, MAX_PLACE_LENGTH)
         if place is None:
-            raise refused("schedule.bad_place")
+            raise refused("schedule.bad_place", max=MAX_PLACE_LENGTH)
         draft = draft.but(place=place)
         if draft.kind is MeetingKind.THEMATIC:
             return await _ask_theme(session, caller, cell, draft, now, settings, None)
@@ -430,7 +430,7 @@ async def _ask_theme(
     if answer is not None:
         theme = _clean_text(answer, MAX_AGENDA_ITEM_LENGTH)
         if theme is None:
-            raise refused("schedule.bad_theme")
+            raise refused("schedule.bad_theme", max=MAX_AGENDA_ITEM_LENGTH)
         return await _confirm(session, caller, cell, draft.but(theme=theme), now)
     await _ask(session, caller, ASK_THEME, draft, now)
     return Reply(Text("schedule.ask_theme"))
@@ -470,7 +470,7 @@ async def _ask(
 
 def _clean_text(text: str, limit: int) -> str | None:
     cleaned = " ".join(text.split())
-    if not cleaned or len(cleaned) > limit or cleaned.startswith("/"):
+    if not cleaned or telegram_length(cleaned) > limit or cleaned.startswith("/"):
         return None
     return cleaned
 
@@ -800,7 +800,7 @@ async def write_agenda_text(
 ) -> Reply:
     title = _clean_text(typed, MAX_AGENDA_ITEM_LENGTH)
     if title is None:
-        raise refused("agenda.bad_item")
+        raise refused("agenda.bad_item", max=MAX_AGENDA_ITEM_LENGTH)
     async with database.transaction() as session:
         if item_id is not None:
             item, meeting, cell = await _managed_item(session, caller, item_id)

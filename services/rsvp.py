@@ -15,12 +15,13 @@ from domain.meetings import (
     MeetingStatus,
     Response,
 )
-from domain.messages import Button, Reply, Text
+from domain.messages import Button, Reply, Text, telegram_length
 from services import actions, outbox, pending
 from services.config import ServiceSettings
 from services.errors import refused
 from services.meetings import agenda_lines, invitation_text, rsvp_buttons
 from services.people import Caller
+from services.views import summary
 from storage.db import Database
 from storage.models import Cell, Invitation, Meeting, Membership, Person
 
@@ -146,17 +147,10 @@ async def respond(
             return Reply(
                 Text("rsvp.see_private"), notice=Text("rsvp.see_private"), keep_message=True
             )
-        return Reply(
-            Text(
-                "rsvp.ask_reason",
-                {
-                    "invitation": invitation_text(
-                        meeting, cell.name, await agenda_lines(session, meeting.id)
-                    )
-                },
-            ),
-            buttons,
-        )
+        # The invitation's message becomes the question: which meeting, not its whole agenda,
+        # so that the question fits in it however long the agenda (the agenda comes back
+        # with the answer).
+        return Reply(Text("rsvp.ask_reason", {"summary": summary(meeting, cell.name)}), buttons)
 
 
 async def _reason_buttons(
@@ -219,7 +213,7 @@ async def give_note(
     database: Database, caller: Caller, meeting_id: int, typed: str, now: datetime
 ) -> Reply:
     note = " ".join(typed.split())
-    if not note or len(note) > MAX_REASON_NOTE:
+    if not note or telegram_length(note) > MAX_REASON_NOTE:
         raise refused("rsvp.bad_note", max=MAX_REASON_NOTE)
     async with database.transaction() as session:
         _, meeting, cell, invitation = await _invitation(session, caller, meeting_id, now)
