@@ -11,13 +11,14 @@ import logging
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from telegram import Bot
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import InvalidToken, NetworkError
 
 from bot import webhook
 from bot.app import ChiboApplication, build_application
@@ -95,10 +96,12 @@ async def _prepare_database(database: Database) -> migrate.Migration | None:
     return None
 
 
-async def _prepare_for_start(database: Database) -> None:
-    """Prepared in an event loop of its own, before the bot's: the connections it opened are
-    closed with it, since asyncpg binds each connection to the loop that opened it and one
-    reused from the pool by the bot would fail its first update."""
+async def _prepare_for_start(settings: Settings, database: Database) -> None:
+    """Telegram is asked first, so that a wrong token or no network is one line before any
+    log. Then the database, in this event loop of its own, before the bot's: the connections
+    it opened are closed with it, since asyncpg binds each connection to the loop that opened
+    it and one reused from the pool by the bot would fail its first update."""
+    await _ask_telegram_username(settings)
     try:
         migration = await _prepare_database(database)
     finally:
@@ -124,19 +127,35 @@ def _secrets(settings: Settings) -> list[str]:
 def run(settings: Settings) -> None:
     _token(settings)
     database = _database(settings)
-    asyncio.run(_prepare_for_start(database))
+    asyncio.run(_prepare_for_start(settings, database))
     application = build_application(settings, database, SystemClock())
-    try:
+    # Telegram answered a moment ago; should it stop answering before the bot starts, the
+    # error is still one line.
+    with _telegram_errors(settings):
         _serve(settings, application, database)
+
+
+@contextmanager
+def _telegram_errors(settings: Settings, advice: str = "") -> Iterator[None]:
+    try:
+        yield
     except InvalidToken:
         raise CommandError(
             "Telegram refused CHIBO_BOT_TOKEN: check it against the token from @BotFather"
+            + advice
         ) from None
     except NetworkError as error:
         raise CommandError(
             f"cannot reach the Bot API at {settings.bot_api_url} ({error}): check the network "
-            "and CHIBO_BOT_API_URL"
+            f"and CHIBO_BOT_API_URL{advice}"
         ) from None
+
+
+async def _ask_telegram_username(settings: Settings, advice: str = "") -> str:
+    bot = Bot(_token(settings), base_url=settings.bot_api_url, base_file_url=settings.file_url)
+    with _telegram_errors(settings, advice):
+        async with bot:
+            return bot.username
 
 
 def _serve(settings: Settings, application: ChiboApplication, database: Database) -> None:
@@ -219,15 +238,7 @@ async def _bot_username(settings: Settings) -> str:
             "the link needs the bot's username: set CHIBO_BOT_USERNAME (that is enough "
             "for `org create` and `org link`), or CHIBO_BOT_TOKEN to ask Telegram for it"
         )
-    bot = Bot(_token(settings), base_url=settings.bot_api_url, base_file_url=settings.file_url)
-    try:
-        async with bot:
-            return bot.username
-    except TelegramError as error:
-        raise CommandError(
-            f"could not ask Telegram for the bot's username ({type(error).__name__}); "
-            "set CHIBO_BOT_USERNAME"
-        ) from error
+    return await _ask_telegram_username(settings, "; or set CHIBO_BOT_USERNAME")
 
 
 async def _setup_link(settings: Settings, name: str, cutoff_day: int | None) -> str:

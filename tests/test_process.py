@@ -47,7 +47,9 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | 
     return url
 
 
-def chibo_env(emulator: BotApiEmulator, database_url: str | None, **settings: str) -> dict[str, str]:
+def chibo_env(
+    emulator: BotApiEmulator, database_url: str | None, **settings: str
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHIBO_")}
     env.update(
         CHIBO_BOT_TOKEN=TOKEN,
