@@ -103,6 +103,14 @@ async def test_chibo_run_answers_and_logs_no_secrets(
                 assert await migrate.is_current(database)
             finally:
                 await database.dispose()
+        # What Docker's HEALTHCHECK runs: /healthz in webhook mode, the database otherwise.
+        health = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "health", cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        verdict, complaint = await asyncio.wait_for(health.communicate(), timeout=30)
+        assert health.returncode == 0, complaint.decode()
+        assert verdict.decode().startswith("ok: ")
         if mode == "webhook":
             async with aiohttp.ClientSession() as http:
                 base = f"http://127.0.0.1:{port}"
