@@ -623,6 +623,7 @@ async def check_in(bot: DemoBot, meeting: PlannedMeeting) -> None:
 
 
 ROLL_MARKS = ("✅", "🟡", "❌")  # the order a press moves through: present, excused, absent
+UNMARKED = "❔"  # who has not checked in starts undecided; a first press marks present
 
 
 def roll_target(plan: Attendance) -> str:
@@ -638,6 +639,9 @@ async def take_roll(bot: DemoBot, meeting: PlannedMeeting) -> None:
     roll = await bot.press(secretary, overview, bot.t("attendance.open_roll"))
     for person, plan in meeting.attendance.items():
         label = roll_label(roll, person)
+        if label[0] == UNMARKED:
+            roll = await bot.press(secretary, roll, label)
+            label = roll_label(roll, person)
         presses = (ROLL_MARKS.index(roll_target(plan)) - ROLL_MARKS.index(label[0])) % 3
         for _ in range(presses):
             roll = await bot.press(secretary, roll, roll_label(roll, person))
@@ -691,10 +695,12 @@ async def record_minutes(bot: DemoBot, meeting: PlannedMeeting, rng: random.Rand
     await bot.press(secretary, members, rng.choice(came).first_name)
     due = (meeting.starts_at + timedelta(days=30)).date()
     resolution = await bot.send(secretary, f"{rng.choice(TASKS)}; {due:%d/%m/%Y}")
-    abstain = 1 if meeting.present > 5 and rng.random() < 0.3 else 0
-    await bot.press(secretary, resolution, bot.t("resolution.vote_button"))
-    voted = await bot.send(secretary, f"{meeting.present - abstain} 0 {abstain}")
-    editor = await bot.press(secretary, voted, bot.t("resolution.back"))
+    # A meeting without quorum is offered no vote: it adopts nothing.
+    if bot.t("resolution.vote_button") in resolution.button_texts():
+        abstain = 1 if meeting.present > 5 and rng.random() < 0.3 else 0
+        await bot.press(secretary, resolution, bot.t("resolution.vote_button"))
+        resolution = await bot.send(secretary, f"{meeting.present - abstain} 0 {abstain}")
+    editor = await bot.press(secretary, resolution, bot.t("resolution.back"))
     await bot.press(secretary, editor, bot.t("minutes.finish"))
 
 

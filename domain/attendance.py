@@ -10,6 +10,7 @@ from fractions import Fraction
 
 from domain.meetings import Response
 from domain.percent import whole_percent
+from domain.roles import MemberStatus
 
 CHECKIN_OPENS_BEFORE = timedelta(minutes=30)
 DEFAULT_QUORUM = Fraction(2, 3)
@@ -19,13 +20,22 @@ REPEATED_ABSENCES = 3
 
 
 class RollStatus(StrEnum):
+    # Only while the roll is open: nobody has seen the member come or heard why they did not.
+    # Closing the roll turns what is still undecided into absent without reason.
+    UNDECIDED = "undecided"
     PRESENT = "present"
     EXCUSED = "excused"
     UNEXCUSED = "unexcused"
 
     def next(self) -> RollStatus:
-        order = list(RollStatus)
-        return order[(order.index(self) + 1) % len(order)]
+        """The secretary's tap: present → excused → absent without reason → present; an
+        undecided member is marked present first, and never goes back to undecided."""
+        if self is RollStatus.UNDECIDED:
+            return RollStatus.PRESENT
+        return MARKS[(MARKS.index(self) + 1) % len(MARKS)]
+
+
+MARKS = (RollStatus.PRESENT, RollStatus.EXCUSED, RollStatus.UNEXCUSED)
 
 
 class CheckinProblem(StrEnum):
@@ -46,14 +56,24 @@ def checkin_problem(now: datetime, starts_at: datetime, ends_at: datetime) -> Ch
     return None
 
 
-def prefilled(checked_in: bool, response: Response | None) -> RollStatus:
-    """The roll starts from what is known: a check-in or a promise to come means present, an
-    excuse means excused, silence means absent without reason; the secretary corrects."""
-    if checked_in or response is Response.ATTEND:
+def is_expected(status: MemberStatus) -> bool:
+    """Whether a member is expected at the cell's meetings: an exempted member (miễn sinh
+    hoạt) is not, so is never counted absent, nor in a rate, a quorum or a list at risk."""
+    return status is not MemberStatus.EXEMPTED
+
+
+def prefilled(expected: bool, checked_in: bool, response: Response | None) -> RollStatus | None:
+    """Where the roll starts: only a check-in is presence. An answer "absent, because …" is
+    the member's excuse given beforehand, which is what excused means, so it is prefilled
+    (the secretary corrects it if they came after all); a promise to come, or silence, is
+    left undecided for the secretary. An exempted member is on the roll only if they came."""
+    if checked_in:
         return RollStatus.PRESENT
+    if not expected:
+        return None
     if response is Response.ABSENT:
         return RollStatus.EXCUSED
-    return RollStatus.UNEXCUSED
+    return RollStatus.UNDECIDED
 
 
 @dataclass(frozen=True)
@@ -62,6 +82,7 @@ class RollFigures:
     present: int
     excused: int
     unexcused: int
+    undecided: int
     quorum_needed: int
 
     @property
@@ -92,5 +113,6 @@ def roll_figures(statuses: Iterable[RollStatus], quorum: Fraction = DEFAULT_QUOR
         present=listed.count(RollStatus.PRESENT),
         excused=listed.count(RollStatus.EXCUSED),
         unexcused=listed.count(RollStatus.UNEXCUSED),
+        undecided=listed.count(RollStatus.UNDECIDED),
         quorum_needed=needed,
     )

@@ -93,6 +93,8 @@ class MinutesDocument:
     excused: int
     unexcused: int
     rate_percent: int
+    # Already translated; set when the meeting lacked quorum, so it adopted nothing.
+    quorum_note: str = ""
     attendees: list[AttendeeLine] = field(default_factory=list)
     items: list[ItemRecord] = field(default_factory=list)
     resolution: str = ""

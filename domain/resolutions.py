@@ -21,6 +21,7 @@ class TaskStatus(StrEnum):
 class VoteProblem(StrEnum):
     MALFORMED = "malformed"
     TOO_MANY = "too_many"
+    NO_QUORUM = "no_quorum"
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,11 @@ def parse_vote(text: str) -> Vote | None:
     return Vote(int(parts[0]), int(parts[1]), int(parts[2]))
 
 
-def vote_problem(vote: Vote, full_members_present: int) -> VoteProblem | None:
-    """Only full members present vote (probationary members attend but don't vote)."""
+def vote_problem(vote: Vote, full_members_present: int, quorum_met: bool) -> VoteProblem | None:
+    """A meeting without quorum adopts nothing, so takes no vote; only full members present
+    vote (probationary members attend but don't vote)."""
+    if not quorum_met:
+        return VoteProblem.NO_QUORUM
     if vote.total > full_members_present:
         return VoteProblem.TOO_MANY
     return None

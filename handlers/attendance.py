@@ -69,6 +69,7 @@ async def _close_roll(action: Action, caller: Caller, context: ChiboContext) -> 
         _int(action, "meeting_id"),
         context.now(),
         context.state.settings,
+        confirmed=bool(action.payload.get("confirmed", False)),
     )
 
 

@@ -78,7 +78,11 @@ async def _export(action: Action, caller: Caller, context: ChiboContext) -> Repl
 
 async def _resolution(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await minutes.resolution_view(
-        context.state.database, caller, _int(action, "meeting_id"), context.now()
+        context.state.database,
+        caller,
+        _int(action, "meeting_id"),
+        context.now(),
+        context.state.settings,
     )
 
 

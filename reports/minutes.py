@@ -213,6 +213,8 @@ def _write_attendance(doc: Document, document: MinutesDocument) -> None:
         f"{labels.rate}: {document.rate_percent}%."
     )
     doc.add_paragraph(figures, style=BODY)
+    if document.quorum_note:
+        doc.add_paragraph(style=BODY).add_run(document.quorum_note).bold = True
     if not document.attendees:
         return
     header = (labels.number, labels.name, labels.status, labels.reason)

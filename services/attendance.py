@@ -16,13 +16,13 @@ from domain.attendance import (
     RollStatus,
     checkin_opens,
     checkin_problem,
+    is_expected,
     prefilled,
     roll_figures,
 )
 from domain.calendar import Month
 from domain.meetings import REASON_TEXT, AbsenceReason, MeetingStatus, Response
 from domain.messages import N_, Button, Reply, Text
-from domain.roles import MemberStatus
 from services import actions, outbox
 from services.access import managed_meeting
 from services.cells import managed_cell
@@ -31,7 +31,7 @@ from services.errors import refused
 from services.people import Caller, require_person
 from services.views import KIND_TEXT, summary
 from storage.db import Database
-from storage.models import Cell, Invitation, Meeting, Membership, Person, SupervisorScope
+from storage.models import Cell, Invitation, Meeting, Person, SupervisorScope
 from storage.repositories import active_members, cell_managers
 
 ROLL_PAGE_SIZE = 20
@@ -39,8 +39,14 @@ RECENTLY_ENDED = timedelta(hours=12)
 LOOKAHEAD = timedelta(hours=24)
 CODE_DIGITS = 6
 
-STATUS_MARK = {RollStatus.PRESENT: "✅", RollStatus.EXCUSED: "🟡", RollStatus.UNEXCUSED: "❌"}
+STATUS_MARK = {
+    RollStatus.UNDECIDED: "❔",
+    RollStatus.PRESENT: "✅",
+    RollStatus.EXCUSED: "🟡",
+    RollStatus.UNEXCUSED: "❌",
+}
 STATUS_TEXT = {
+    RollStatus.UNDECIDED: N_("roll.status.undecided"),
     RollStatus.PRESENT: N_("roll.status.present"),
     RollStatus.EXCUSED: N_("roll.status.excused"),
     RollStatus.UNEXCUSED: N_("roll.status.unexcused"),
@@ -63,18 +69,6 @@ async def _invitees(session: AsyncSession, meeting_id: int) -> list[tuple[Invita
         .order_by(Person.full_name, Person.id)
     )
     return [(invitation, person) for invitation, person in rows]
-
-
-async def _exempted_ids(session: AsyncSession, cell_id: int) -> set[int]:
-    return set(
-        await session.scalars(
-            select(Membership.person_id).where(
-                Membership.cell_id == cell_id,
-                Membership.left_at.is_(None),
-                Membership.status == MemberStatus.EXEMPTED,
-            )
-        )
-    )
 
 
 # --- the secretary's view of the answers -------------------------------------------------------
@@ -111,8 +105,8 @@ async def overview(
             if found is None:
                 return Reply(Text("attendance.no_meeting", {"cell": cell.name}))
             meeting = found
-        exempted = await _exempted_ids(session, cell.id)
         members = await active_members(session, cell.id)
+        exempted = {m.person_id for m in members if not is_expected(m.status)}
         answers = {
             invitation.person_id: invitation
             for invitation, _ in await _invitees(session, meeting.id)
@@ -280,7 +274,6 @@ async def open_roll(
 
 
 async def _start_roll(session: AsyncSession, meeting: Meeting, cell: Cell, now: datetime) -> None:
-    exempted = await _exempted_ids(session, cell.id)
     invited = {
         invitation.person_id: invitation for invitation, _ in await _invitees(session, meeting.id)
     }
@@ -291,9 +284,9 @@ async def _start_roll(session: AsyncSession, meeting: Meeting, cell: Cell, now: 
                 meeting_id=meeting.id, person_id=membership.person_id, invited_at=now
             )
             session.add(invitation)
-        invitation.exempted = membership.person_id in exempted
+        invitation.exempted = not is_expected(membership.status)
         invitation.roll_status = prefilled(
-            invitation.checked_in_at is not None, invitation.response
+            not invitation.exempted, invitation.checked_in_at is not None, invitation.response
         )
     meeting.roll_opened_at = now
     await session.flush()
@@ -309,9 +302,9 @@ async def _roll_page(
     notice: Text | None,
 ) -> Reply:
     make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
-    rows = [(i, p) for i, p in await _invitees(session, meeting.id) if i.roll_status is not None]
-    expected = [(i, p) for i, p in rows if not i.exempted]
-    exempted = [p.full_name for i, p in rows if i.exempted]
+    invitees = await _invitees(session, meeting.id)
+    expected = _expected(invitees)
+    exempted = [p.full_name for i, p in invitees if i.exempted]
     pages = max(1, -(-len(expected) // ROLL_PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     shown = expected[page * ROLL_PAGE_SIZE : (page + 1) * ROLL_PAGE_SIZE]
@@ -326,7 +319,7 @@ async def _roll_page(
                         {
                             "mark": STATUS_MARK[invitation.roll_status],
                             "name": person.full_name,
-                            "status": Text(STATUS_TEXT[invitation.roll_status]),
+                            "status": Text(_status_text(invitation)),
                         },
                     ),
                     "roll.cycle",
@@ -357,12 +350,26 @@ async def _roll_page(
                 "expected": figures.expected,
                 "excused": figures.excused,
                 "unexcused": figures.unexcused,
+                "undecided": figures.undecided,
                 "exempted": ", ".join(exempted) if exempted else "—",
             },
         ),
         tuple(buttons),
         notice=notice,
     )
+
+
+def _expected(invitees: list[tuple[Invitation, Person]]) -> list[tuple[Invitation, Person]]:
+    """The members the roll counts: on it when it was opened, and not exempted."""
+    return [(i, p) for i, p in invitees if not i.exempted and i.roll_status is not None]
+
+
+def _status_text(invitation: Invitation) -> str:
+    """A member's mark; an undecided one shows what they answered, as a hint, not a mark."""
+    if invitation.roll_status is RollStatus.UNDECIDED and invitation.response is Response.ATTEND:
+        return N_("roll.status.undecided_attending")
+    assert invitation.roll_status is not None
+    return STATUS_TEXT[invitation.roll_status]
 
 
 async def cycle(
@@ -387,8 +394,11 @@ async def close_roll(
     meeting_id: int,
     now: datetime,
     settings: ServiceSettings,
+    *,
+    confirmed: bool = False,
 ) -> Reply:
-    """Freeze the roll, give the rate and quorum, and flag a third unexcused absence."""
+    """Freeze the roll, give the rate and quorum, and flag a third unexcused absence. Members
+    still undecided are recorded absent without reason only once the secretary confirms it."""
     async with database.transaction() as session:
         _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
         if meeting.roll_closed_at is not None:
@@ -397,9 +407,15 @@ async def close_roll(
             raise refused("error.stale_button")
         if now < meeting.starts_at:
             raise refused("roll.not_started")
+        expected = _expected(await _invitees(session, meeting.id))
+        undecided = [(i, p) for i, p in expected if i.roll_status is RollStatus.UNDECIDED]
+        if undecided and not confirmed:
+            return await _confirm_undecided(
+                session, caller, meeting, [p for _, p in undecided], now
+            )
+        for invitation, _ in undecided:
+            invitation.roll_status = RollStatus.UNEXCUSED
         meeting.roll_closed_at = now
-        rows = await _invitees(session, meeting.id)
-        expected = [(i, p) for i, p in rows if not i.exempted and i.roll_status is not None]
         figures = roll_figures(
             [i.roll_status for i, _ in expected if i.roll_status is not None], settings.quorum
         )
@@ -407,6 +423,26 @@ async def close_roll(
         unexcused = [p for i, p in expected if i.roll_status is RollStatus.UNEXCUSED]
         await _flag_repeated_absences(session, meeting, cell, unexcused, now, settings)
         return Reply(_closing_text(meeting, cell, figures), notice=Text("roll.closed_notice"))
+
+
+async def _confirm_undecided(
+    session: AsyncSession, caller: Caller, meeting: Meeting, people: list[Person], now: datetime
+) -> Reply:
+    make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
+    confirm = await make_button(
+        Text("roll.confirm_unexcused"), "roll.close", meeting_id=meeting.id, confirmed=True
+    )
+    back = await make_button(Text("common.back"), "roll.open", meeting_id=meeting.id)
+    return Reply(
+        Text(
+            "roll.undecided",
+            {
+                "count": len(people),
+                "names": [Text("roll.undecided_name", {"name": p.full_name}) for p in people],
+            },
+        ),
+        ((confirm, back),),
+    )
 
 
 def _closing_text(meeting: Meeting, cell: Cell, figures: RollFigures) -> Text:
@@ -454,6 +490,7 @@ async def _flag_repeated_absences(
                     .where(
                         Invitation.person_id.in_([p.id for p in people]),
                         Invitation.roll_status == RollStatus.UNEXCUSED,
+                        Invitation.exempted.is_(False),
                         Meeting.roll_closed_at.is_not(None),
                         Meeting.starts_at >= start,
                         Meeting.starts_at < end,

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.attendance import RollStatus, roll_figures
+from domain.attendance import RollFigures, RollStatus, roll_figures
 from domain.dates import parse_local_datetime
 from domain.meetings import REASON_TEXT, AbsenceReason, MeetingKind
 from domain.messages import N_, Attachment, Button, Reply, Text
@@ -112,6 +112,39 @@ async def _resolution(session: AsyncSession, meeting: Meeting, now: datetime) ->
         session.add(found)
         await session.flush()
     return found
+
+
+async def _roll(session: AsyncSession, meeting_id: int) -> list[tuple[Invitation, Person]]:
+    """The closed roll of the expected members (the exempted are not counted), by name."""
+    rows = await session.execute(
+        select(Invitation, Person)
+        .join(Person, Person.id == Invitation.person_id)
+        .where(
+            Invitation.meeting_id == meeting_id,
+            Invitation.roll_status.is_not(None),
+            Invitation.exempted.is_(False),
+        )
+        .order_by(Person.full_name)
+    )
+    return [(invitation, person) for invitation, person in rows]
+
+
+def _figures(roll: list[tuple[Invitation, Person]], settings: ServiceSettings) -> RollFigures:
+    return roll_figures(
+        [i.roll_status for i, _ in roll if i.roll_status is not None], settings.quorum
+    )
+
+
+def _no_quorum(figures: RollFigures, key: str) -> Text:
+    """Why the meeting could adopt nothing: who was there against how many were needed."""
+    return Text(
+        key,
+        {
+            "present": figures.present,
+            "expected": figures.expected,
+            "needed": figures.quorum_needed,
+        },
+    )
 
 
 # --- the minutes -----------------------------------------------------------------------------
@@ -294,7 +327,9 @@ async def write(
         await pending.forget(session, caller=caller)
         await session.flush()
         if field == "resolution":
-            return await _resolution_view(session, caller, meeting, cell, now, Text("agenda.saved"))
+            return await _resolution_view(
+                session, caller, meeting, cell, now, settings, Text("agenda.saved")
+            )
         return await _editor(session, caller, meeting, cell, now, Text("agenda.saved"))
 
 
@@ -312,11 +347,11 @@ async def finish(database: Database, caller: Caller, meeting_id: int, now: datet
 
 
 async def resolution_view(
-    database: Database, caller: Caller, meeting_id: int, now: datetime
+    database: Database, caller: Caller, meeting_id: int, now: datetime, settings: ServiceSettings
 ) -> Reply:
     async with database.transaction() as session:
         _, meeting, cell = await _managed(session, caller, meeting_id)
-        return await _resolution_view(session, caller, meeting, cell, now, None)
+        return await _resolution_view(session, caller, meeting, cell, now, settings, None)
 
 
 async def _tasks(session: AsyncSession, resolution_id: int) -> list[tuple[ResolutionTask, str]]:
@@ -349,11 +384,13 @@ async def _resolution_view(
     meeting: Meeting,
     cell: Cell,
     now: datetime,
+    settings: ServiceSettings,
     notice: Text | None,
 ) -> Reply:
     make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
     resolution = await _resolution(session, meeting, now)
     tasks = await _tasks(session, resolution.id)
+    figures = _figures(await _roll(session, meeting.id), settings)
     comments = (
         await session.execute(
             select(Person.full_name, ResolutionComment.text)
@@ -393,7 +430,7 @@ async def _resolution_view(
                     ),
                 )
             )
-        if resolution.text:
+        if resolution.text and figures.quorum_met:
             rows.append(
                 (
                     await make_button(
@@ -408,6 +445,8 @@ async def _resolution_view(
         (await make_button(Text("resolution.back"), "minutes.open", meeting_id=meeting.id),)
     )
     vote_line: Text | str = ""
+    if not decided and not figures.quorum_met:
+        vote_line = _no_quorum(figures, "resolution.no_quorum")
     if resolution.votes_for is not None:
         vote_line = Text(
             "resolution.vote_line",
@@ -512,7 +551,9 @@ async def add_task(
         )
         await pending.forget(session, caller=caller)
         await session.flush()
-        return await _resolution_view(session, caller, meeting, cell, now, Text("agenda.saved"))
+        return await _resolution_view(
+            session, caller, meeting, cell, now, settings, Text("agenda.saved")
+        )
 
 
 async def ask_comments(
@@ -564,7 +605,7 @@ async def ask_comments(
         await pending.forget(session, caller=caller)
         await session.flush()
         return await _resolution_view(
-            session, caller, meeting, cell, now, Text("resolution.sent_for_comments")
+            session, caller, meeting, cell, now, settings, Text("resolution.sent_for_comments")
         )
 
 
@@ -655,7 +696,11 @@ async def vote(
             )
             or 0
         )
-        if vote_problem(counted, present_full) is VoteProblem.TOO_MANY:
+        figures = _figures(await _roll(session, meeting.id), settings)
+        problem = vote_problem(counted, present_full, figures.quorum_met)
+        if problem is VoteProblem.NO_QUORUM:
+            raise Refused(_no_quorum(figures, "resolution.no_quorum"))
+        if problem is VoteProblem.TOO_MANY:
             raise refused("resolution.too_many_votes", present=present_full)
         passed = adopted(counted, len(full_ids))
         resolution.votes_for, resolution.votes_against, resolution.votes_abstain = (
@@ -678,6 +723,7 @@ async def vote(
             meeting,
             cell,
             now,
+            settings,
             Text(
                 N_("resolution.adopted") if passed else N_("resolution.rejected"),
                 {"for": counted.votes_for, "full": len(full_ids), "needed": needed},
@@ -922,23 +968,10 @@ async def export(
         resolution = await session.scalar(
             select(Resolution).where(Resolution.meeting_id == meeting.id)
         )
-        roll = (
-            await session.execute(
-                select(Invitation, Person)
-                .join(Person, Person.id == Invitation.person_id)
-                .where(
-                    Invitation.meeting_id == meeting.id,
-                    Invitation.roll_status.is_not(None),
-                    Invitation.exempted.is_(False),
-                )
-                .order_by(Person.full_name)
-            )
-        ).all()
+        roll = await _roll(session, meeting.id)
         items = await agenda_items(session, meeting.id)
         tasks = await _tasks(session, resolution.id) if resolution else []
-    figures = roll_figures(
-        [i.roll_status for i, _ in roll if i.roll_status is not None], settings.quorum
-    )
+    figures = _figures(roll, settings)
     start = meeting.starts_at.astimezone(settings.zone)
     labels = MinutesLabels(
         **{
@@ -996,6 +1029,7 @@ async def export(
         excused=figures.excused,
         unexcused=figures.unexcused,
         rate_percent=figures.percent,
+        quorum_note="" if figures.quorum_met else render(_no_quorum(figures, "minutes.no_quorum")),
         attendees=[
             AttendeeLine(
                 person.full_name,

@@ -85,16 +85,16 @@ async def test_from_invitation_to_closed_roll_for_a_cell_of_twelve(
     await bot.press(m[0], invitation(bot, m[0]), t(lang, "rsvp.attend"))
 
     # The secretary's view: counts and names by answer; the exempted member left out.
-    view = (await bot.send(lan, "/attendance")).text or ""
+    answers = (await bot.send(lan, "/attendance")).text or ""
     assert (
         t(lang, "attendance.absent_name", name=names[6], reason=t(lang, "rsvp.reason.illness"))
-        in view
+        in answers
     )
     assert (
         t(lang, "attendance.absent_name", name=names[8], reason="Học lớp trung cấp chính trị")
-        in view
+        in answers
     )
-    assert names[10] not in view
+    assert names[10] not in answers
     [meeting] = await bot.rows(Meeting)
     header = t(
         lang,
@@ -111,7 +111,7 @@ async def test_from_invitation_to_closed_roll_for_a_cell_of_twelve(
         code="",
     )
     for line in header.splitlines():
-        assert line in view
+        assert line in answers
 
     # Check-in: refused before the window, then by button and by the room's code.
     bot.clock.set(local(5, 18, 59))
@@ -137,7 +137,7 @@ async def test_from_invitation_to_closed_roll_for_a_cell_of_twelve(
     # Someone from no cell typing the code (in the default language, having chosen none).
     assert (await bot.send(outsider, code.group(1))).text == t("vi", "error.not_registered")
 
-    # The roll: prefilled from check-ins and answers, then corrected by the secretary.
+    # The roll: prefilled from check-ins and excuses only, then completed by the secretary.
     bot.clock.set(local(5, 19, 40))
     roll = await bot.press(lan, view, t(lang, "attendance.open_roll"))
 
@@ -145,20 +145,27 @@ async def test_from_invitation_to_closed_roll_for_a_cell_of_twelve(
         [label] = [b for b in roll.button_texts() if user_name in b]
         return label
 
-    assert button_of(names[5]).startswith("✅")  # said attend, not checked in: present
+    assert button_of(names[0]).startswith("✅")  # checked in
+    assert button_of(names[5]).startswith("❔")  # said attend, not checked in: undecided
     assert button_of(names[6]).startswith("🟡")  # excused
-    assert button_of(names[9]).startswith("❌")  # no answer
+    assert button_of(names[9]).startswith("❔")  # no answer
     assert not any(names[10] in b for b in roll.button_texts())  # exempted: no button
-    # M6 did not come after all: present → excused → absent without reason.
-    roll = await bot.press(lan, roll, button_of(names[5]))
-    roll = await bot.press(lan, roll, button_of(names[5]))
-    # M10 and the secretary came without answering.
+    # M10 and the secretary came without answering; M6 did not come after all and is left
+    # unmarked.
     roll = await bot.press(lan, roll, button_of(names[9]))
     roll = await bot.press(lan, roll, button_of("Nguyễn Thị Lan"))
-    assert button_of(names[5]).startswith("❌") and button_of(names[9]).startswith("✅")
+    assert button_of(names[5]).startswith("❔") and button_of(names[9]).startswith("✅")
 
-    # Closing: 7 present of 11 expected (63%), quorum needs 8 (two thirds of 11, rounded up).
-    closed = await bot.press(lan, roll, t(lang, "roll.close"))
+    # Closing asks about M6, then: 7 present of 11 expected (64%), quorum needs 8 (two thirds
+    # of 11, rounded up).
+    asked = await bot.press(lan, roll, t(lang, "roll.close"))
+    assert asked.text == t(
+        lang,
+        "roll.undecided",
+        count=1,
+        names=[Text("roll.undecided_name", {"name": names[5]})],
+    )
+    closed = await bot.press(lan, asked, t(lang, "roll.confirm_unexcused"))
     [meeting] = await bot.rows(Meeting)
     assert closed.text == t(
         lang,
@@ -166,7 +173,7 @@ async def test_from_invitation_to_closed_roll_for_a_cell_of_twelve(
         summary=summary(meeting, "Chi bộ Phòng Tổng hợp"),
         present=7,
         expected=11,
-        percent=63,
+        percent=64,
         excused=3,
         unexcused=1,
         quorum=t(lang, "roll.quorum_missed"),
@@ -178,9 +185,9 @@ async def test_from_invitation_to_closed_roll_for_a_cell_of_twelve(
     )
     statuses = {i.person_id: i.roll_status for i in await bot.rows(Invitation)}
     assert sorted(statuses.values(), key=str) == sorted(
-        [RollStatus.PRESENT] * 7 + [RollStatus.EXCUSED] * 3 + [RollStatus.UNEXCUSED] * 2,
+        [RollStatus.PRESENT] * 7 + [RollStatus.EXCUSED] * 3 + [RollStatus.UNEXCUSED] + [None],
         key=str,
-    )  # the exempted member's row is frozen too, outside the figures
+    )  # the exempted member is never recorded absent
     assert meeting.roll_closed_at == local(5, 19, 40)
 
     # After closing: the roll message has no buttons left, and check-in is over.
@@ -278,9 +285,10 @@ async def test_a_third_absence_without_reason_is_flagged_once(bot: RunningBot) -
         # Hoa and the secretary come; Minh never answers and never comes.
         for name in ("Phạm Thị Hoa", "Nguyễn Thị Lan"):
             [label] = [b for b in roll.button_texts() if name in b]
-            if label.startswith("❌"):
+            if label.startswith("❔"):
                 roll = await bot.press(lan, roll, label)
-        await bot.press(lan, roll, t("vi", "roll.close"))
+        asked = await bot.press(lan, roll, t("vi", "roll.close"))
+        await bot.press(lan, asked, t("vi", "roll.confirm_unexcused"))
         flags = [
             m.text
             for chat in (lan.id, hung.id)

@@ -23,8 +23,10 @@ def test_the_vote_rule() -> None:
     assert parse_vote("mười") is None and parse_vote("1 2") is None
     # More than half of the full members: 6 of 11 passes, 5 of 10 does not.
     assert adopted(Vote(6, 5, 0), 11) and not adopted(Vote(5, 5, 0), 10)
-    assert vote_problem(Vote(8, 2, 1), 10) is VoteProblem.TOO_MANY
-    assert vote_problem(Vote(8, 1, 1), 10) is None
+    assert vote_problem(Vote(8, 2, 1), 10, quorum_met=True) is VoteProblem.TOO_MANY
+    assert vote_problem(Vote(8, 1, 1), 10, quorum_met=True) is None
+    # A meeting without quorum adopts nothing, whatever the vote.
+    assert vote_problem(Vote(4, 0, 0), 4, quorum_met=False) is VoteProblem.NO_QUORUM
 
 
 async def hold_meeting(
@@ -49,8 +51,8 @@ async def hold_meeting(
     roll = await bot.press(
         secretary, await bot.send(secretary, "/attendance"), t("vi", "attendance.open_roll")
     )
-    while absent := [b for b in roll.button_texts() if b.startswith("❌")]:
-        roll = await bot.press(secretary, roll, absent[0])
+    while unmarked := [b for b in roll.button_texts() if b.startswith("❔")]:
+        roll = await bot.press(secretary, roll, unmarked[0])
     await bot.press(secretary, roll, t("vi", "roll.close"))
     plan = await bot.send(secretary, "/minutes")
     [label] = [b for b in plan.button_texts() if f"{start:%d/%m}" in b]
