@@ -51,6 +51,11 @@ class Month:
     def key(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
 
+    @property
+    def label(self) -> str:
+        """As people write it: 10/2026."""
+        return f"{self.month:02d}/{self.year}"
+
 
 @dataclass(frozen=True, order=True)
 class Quarter:
@@ -77,6 +82,11 @@ class Quarter:
     def key(self) -> str:
         return f"{self.year:04d}-Q{self.number}"
 
+    @property
+    def label(self) -> str:
+        """As people write it after "quý" / "quarter": 3/2026."""
+        return f"{self.number}/{self.year}"
+
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=zone)
@@ -96,6 +106,29 @@ def months_to_check(period_start: datetime, now: datetime, zone: ZoneInfo) -> li
         months.add(month)
         month = month.next()
     return sorted(months)
+
+
+def quarters_to_check(now: datetime, zone: ZoneInfo) -> list[Quarter]:
+    """The closed quarters a report looks back on for a missed thematic meeting: the last
+    one, for the first month of the next (as a missed month stays for the month after)."""
+    current = Quarter.of(now, zone)
+    if Month.of(now, zone).first_day() != current.first_day():
+        return []
+    previous = Quarter(current.year - (current.number == 1), (current.number - 2) % 4 + 1)
+    return [previous]
+
+
+def owes_month(created_at: datetime, month: Month, cutoff_day: int, zone: ZoneInfo) -> bool:
+    """A cell owes a month's regular meeting if it existed on that month's cutoff day: a cell
+    created after the cutoff could not have met before it."""
+    return created_at.astimezone(zone).date() <= cutoff_date(month, cutoff_day)
+
+
+def owes_quarter(created_at: datetime, quarter: Quarter, zone: ZoneInfo) -> bool:
+    """A cell owes a quarter's thematic meeting if it existed when the quarter's first
+    warning fell due (30 days before its end): with less time it was never asked for one."""
+    warned_from = quarter.next().first_day() - timedelta(days=max(QUARTER_WARNING_DAYS))
+    return created_at.astimezone(zone).date() <= warned_from
 
 
 def cutoff_date(month: Month, cutoff_day: int) -> date:

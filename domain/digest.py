@@ -10,6 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from fractions import Fraction
+
+from domain.attendance import REPEATED_ABSENCES
+from domain.percent import whole_percent
 
 
 class RegularState(StrEnum):
@@ -18,17 +22,28 @@ class RegularState(StrEnum):
     ON_TIME = "on_time"  # held (or scheduled) on or before the cutoff day
     LATE = "late"  # held or scheduled after the cutoff day
     SCHEDULED = "scheduled"  # scheduled, the cutoff still ahead
-    MISSING = "missing"  # none, and the cutoff has passed
+    MISSING = "missing"  # none
+    NOT_OWED = "not_owed"  # none, and none was due: the cell was created after the cutoff
 
 
 class BehindReason(StrEnum):
     NO_REGULAR_AT_CUTOFF = "no_regular_at_cutoff"
     MISSED_MONTH = "missed_month"
-    NO_THEMATIC = "no_thematic"
+    NO_THEMATIC = "no_thematic"  # this quarter, nearly over
+    MISSED_THEMATIC = "missed_thematic"  # a quarter that has closed
     LOW_ATTENDANCE = "low_attendance"
     NO_QUORUM = "no_quorum"
     MINUTES_MISSING = "minutes_missing"
     PAPERS_MISSING = "papers_missing"
+
+
+@dataclass(frozen=True)
+class Behind:
+    """Why a cell is to be looked at, with what it concerns (the month, the quarter, the
+    meetings) already said in the reader's language: "bỏ sinh hoạt thường kỳ tháng 10/2026"."""
+
+    reason: BehindReason
+    label: str
 
 
 @dataclass(frozen=True)
@@ -58,7 +73,7 @@ class CellFigures:
     regular: RegularState
     regular_at: datetime | None
     thematic_at: datetime | None  # this quarter's thematic meeting, if any
-    attendance_percent: int | None  # mean over the period's closed rolls
+    attendance_rate: Fraction | None  # exact mean over the period's closed rolls
     quorum_ok: bool | None  # every closed roll of the period reached quorum
     papers_assigned: int
     papers_submitted: int
@@ -66,7 +81,17 @@ class CellFigures:
     minutes_missing: int
     meetings: list[MeetingFigures] = field(default_factory=list)
     at_risk: list[MemberAtRisk] = field(default_factory=list)
-    behind: list[BehindReason] = field(default_factory=list)
+    behind: list[Behind] = field(default_factory=list)
+    owes_month: bool = True  # the current month's regular meeting is due from this cell
+    owes_quarter: bool = True  # and the current quarter's thematic meeting
+
+    @property
+    def attendance_percent(self) -> int | None:
+        return None if self.attendance_rate is None else whole_percent(self.attendance_rate)
+
+    @property
+    def reasons(self) -> list[BehindReason]:
+        return [behind.reason for behind in self.behind]
 
 
 @dataclass(frozen=True)
@@ -83,10 +108,32 @@ class DigestFigures:
     organisation: str
     period: str  # e.g. "23/11/2026 – 29/11/2026", already formatted
     cells: list[CellFigures]
-    on_time_percent: int | None  # share of cells whose regular meeting is on time
-    mean_attendance_percent: int | None
-    thematic_percent: int | None  # share of cells with a thematic meeting this quarter
+    month: str  # the month the on-time share counts, e.g. "12/2026"
+    quarter: str  # the quarter the thematic share counts, e.g. "IV/2026"
+    on_time_share: Fraction | None  # of the cells owing this month's meeting; None: none owes
+    mean_attendance: Fraction | None  # exact mean of the cells' exact rates
+    thematic_share: Fraction | None  # of the cells owing this quarter's thematic meeting
     observations: list[Observation] = field(default_factory=list)
+
+    @property
+    def on_time_percent(self) -> int | None:
+        return None if self.on_time_share is None else whole_percent(self.on_time_share)
+
+    @property
+    def mean_attendance_percent(self) -> int | None:
+        return None if self.mean_attendance is None else whole_percent(self.mean_attendance)
+
+    @property
+    def thematic_percent(self) -> int | None:
+        return None if self.thematic_share is None else whole_percent(self.thematic_share)
+
+    @property
+    def members_at_risk(self) -> list[MemberAtRisk]:
+        """Members absent without reason at least three times this year, most first."""
+        return sorted(
+            (m for c in self.cells for m in c.at_risk if m.unexcused >= REPEATED_ABSENCES),
+            key=lambda m: (-m.unexcused, m.cell, m.name),
+        )
 
     @property
     def behind(self) -> list[CellFigures]:
@@ -127,7 +174,6 @@ class DigestLabels:
     yes: str  # "Có"
     no: str  # "Không"
     states: dict[str, str]  # RegularState value -> label
-    reasons: dict[str, str]  # BehindReason value -> label
     organisation: str  # "Tổ chức"
     period: str  # "Kỳ báo cáo"
     on_time_share: str  # "Chi bộ sinh hoạt đúng hạn"

@@ -114,7 +114,7 @@ def _summary_row(cell: CellFigures, labels: DigestLabels) -> list[Value]:
         cell.papers_submitted,
         cell.papers_late,
         cell.minutes_missing,
-        "; ".join(labels.reasons[reason.value] for reason in cell.behind) or None,
+        "; ".join(reason.label for reason in cell.behind) or None,
     ]
 
 

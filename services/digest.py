@@ -24,8 +24,12 @@ from domain.calendar import (
     cutoff_date,
     is_after_cutoff,
     months_to_check,
+    owes_month,
+    owes_quarter,
+    quarters_to_check,
 )
 from domain.digest import (
+    Behind,
     BehindReason,
     CellFigures,
     DigestFigures,
@@ -36,7 +40,9 @@ from domain.digest import (
     RegularState,
 )
 from domain.meetings import MeetingKind, MeetingStatus
-from domain.messages import N_, Attachment, Reply, Text
+from domain.messages import N_, ArgValue, Attachment, Reply, Text
+from domain.papers import is_overdue
+from domain.percent import mean, share_of, whole_percent
 from reports.chart import attendance_chart
 from reports.spreadsheet import digest_workbook
 from services import actions, outbox
@@ -74,11 +80,13 @@ STATE_TEXT = {
     RegularState.LATE: N_("digest.state.late"),
     RegularState.SCHEDULED: N_("digest.state.scheduled"),
     RegularState.MISSING: N_("digest.state.missing"),
+    RegularState.NOT_OWED: N_("digest.state.not_owed"),
 }
 REASON_TEXT = {
     BehindReason.NO_REGULAR_AT_CUTOFF: N_("digest.reason.no_regular_at_cutoff"),
     BehindReason.MISSED_MONTH: N_("digest.reason.missed_month"),
     BehindReason.NO_THEMATIC: N_("digest.reason.no_thematic"),
+    BehindReason.MISSED_THEMATIC: N_("digest.reason.missed_thematic"),
     BehindReason.LOW_ATTENDANCE: N_("digest.reason.low_attendance"),
     BehindReason.NO_QUORUM: N_("digest.reason.no_quorum"),
     BehindReason.MINUTES_MISSING: N_("digest.reason.minutes_missing"),
@@ -127,7 +135,6 @@ def labels(render: Render) -> DigestLabels:
         **{name: render(Text(key)) for name, key in LABEL_KEYS.items()},
         more_cells=lambda count: render(Text("digest.label.more_cells", {"count": count})),
         states={state.value: render(Text(key)) for state, key in STATE_TEXT.items()},
-        reasons={reason.value: render(Text(key)) for reason, key in REASON_TEXT.items()},
     )
 
 
@@ -158,6 +165,35 @@ def digest_moment(now: datetime, zone: ZoneInfo) -> datetime:
 # --- figures ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Looking:
+    """What one digest looks at: its period, the current month and quarter, and the closed
+    months and quarters it looks back on."""
+
+    period: Period
+    now: datetime
+    cutoff_day: int
+    settings: ServiceSettings
+    render: Render
+    month: Month
+    quarter: Quarter
+    months: list[Month]  # checked for a missed regular meeting
+    quarters: list[Quarter]  # closed, checked for a missed thematic meeting
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.settings.zone
+
+    @property
+    def since(self) -> datetime:
+        """The earliest moment anything it looks at starts."""
+        return min(
+            self.months[0].bounds(self.zone)[0],
+            *(q.bounds(self.zone)[0] for q in self.quarters),
+            self.period.start,
+        )
+
+
 async def figures(
     session: AsyncSession,
     organisation: Organisation,
@@ -178,22 +214,31 @@ async def figures(
     cells = list(
         (await session.scalars(select(Cell).where(Cell.id.in_(scope)).order_by(Cell.name))).all()
     )
-    month = Month.of(now, zone)
-    earliest = months_to_check(period.start, now, zone)[0]
-    quarter = Quarter.of(now, zone)
-    window_start = min(earliest.bounds(zone)[0], quarter.bounds(zone)[0], period.start)
-    window_end = max(month.bounds(zone)[1], quarter.bounds(zone)[1], period.end)
+    looking = _Looking(
+        period=period,
+        now=now,
+        cutoff_day=organisation.cutoff_day,
+        settings=settings,
+        render=render,
+        month=Month.of(now, zone),
+        quarter=Quarter.of(now, zone),
+        months=months_to_check(period.start, now, zone),
+        quarters=quarters_to_check(now, zone),
+    )
+    window_end = max(
+        looking.month.bounds(zone)[1], looking.quarter.bounds(zone)[1], period.end
+    )
     in_window = (
         Meeting.cell_id.in_(scope),
         Meeting.status == MeetingStatus.SCHEDULED,
-        Meeting.starts_at >= window_start,
+        Meeting.starts_at >= min(looking.since, looking.quarter.bounds(zone)[0]),
         Meeting.starts_at < window_end,
     )
     meetings = list(
         (await session.scalars(select(Meeting).where(*in_window).order_by(Meeting.starts_at))).all()
     )
     rolls = await _rolls(session, in_window)
-    papers = await _papers(session, scope, period)
+    papers = await _papers(session, scope, period, now)
     at_risk = await _at_risk(session, scope, now, zone)
     by_cell: dict[int, list[Meeting]] = defaultdict(list)
     for meeting in meetings:
@@ -205,15 +250,10 @@ async def figures(
             rolls,
             papers.get(cell.id, (0, 0, 0, 0)),
             at_risk.get(cell.id, []),
-            organisation.cutoff_day,
-            period,
-            now,
-            settings,
-            render,
+            looking,
         )
         for cell in cells
     ]
-    rates = [c.attendance_percent for c in results if c.attendance_percent is not None]
     observations = [
         Observation(cell_name, observer, text)
         for cell_name, observer, text in (
@@ -232,19 +272,25 @@ async def figures(
         ).all()
         if text
     ]
+    owing_month = [c for c in results if c.owes_month]
+    owing_quarter = [c for c in results if c.owes_quarter]
     return DigestFigures(
         observations=observations,
         organisation=organisation.name,
         period=period_label,
         cells=results,
-        on_time_percent=_share(results, lambda c: c.regular is RegularState.ON_TIME),
-        mean_attendance_percent=round(sum(rates) / len(rates)) if rates else None,
-        thematic_percent=_share(results, lambda c: c.thematic_at is not None),
+        month=looking.month.label,
+        quarter=looking.quarter.label,
+        on_time_share=share_of(
+            sum(1 for c in owing_month if c.regular is RegularState.ON_TIME), len(owing_month)
+        ),
+        mean_attendance=mean(
+            [c.attendance_rate for c in results if c.attendance_rate is not None]
+        ),
+        thematic_share=share_of(
+            sum(1 for c in owing_quarter if c.thematic_at is not None), len(owing_quarter)
+        ),
     )
-
-
-def _share(cells: list[CellFigures], counted: Callable[[CellFigures], bool]) -> int | None:
-    return round(100 * sum(1 for c in cells if counted(c)) / len(cells)) if cells else None
 
 
 async def _rolls(
@@ -269,16 +315,17 @@ async def _rolls(
 
 
 async def _papers(
-    session: AsyncSession, scope: Select[int], period: Period
+    session: AsyncSession, scope: Select[int], period: Period, now: datetime
 ) -> dict[int, tuple[int, int, int, int]]:
-    """Per cell, for papers due in the period: assigned, submitted, late, missing (overdue)."""
+    """Per cell, for papers due in the period: assigned, submitted, late, and missing (due by
+    ``now`` and not handed in: a paper not yet due is not missing)."""
     current = (
         select(PaperSubmission.assignment_id, PaperSubmission.late)
         .where(PaperSubmission.replaced_at.is_(None))
         .subquery()
     )
     rows = await session.execute(
-        select(Meeting.cell_id, PaperAssignment.id, current.c.late)
+        select(Meeting.cell_id, PaperAssignment.due_at, current.c.late)
         .join(Meeting, Meeting.id == PaperAssignment.meeting_id)
         .outerjoin(current, current.c.assignment_id == PaperAssignment.id)
         .where(
@@ -288,19 +335,20 @@ async def _papers(
         )
     )
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for cell_id, _assignment, late in rows:
+    for cell_id, due_at, late in rows:
         counts[cell_id][0] += 1
-        if late is None:
-            counts[cell_id][3] += 1
-        else:
+        if late is not None:
             counts[cell_id][1] += 1
             counts[cell_id][2] += int(bool(late))
+        elif is_overdue(due_at, now):
+            counts[cell_id][3] += 1
     return {cell_id: (a, s, la, m) for cell_id, (a, s, la, m) in counts.items()}
 
 
 async def _at_risk(
     session: AsyncSession, scope: Select[int], now: datetime, zone: ZoneInfo
 ) -> dict[int, list[MemberAtRisk]]:
+    """Members with repeated unexcused absences this year; the exempted are never absent."""
     year = now.astimezone(zone).year
     start = datetime(year, 1, 1, tzinfo=zone)
     rows = await session.execute(
@@ -313,6 +361,7 @@ async def _at_risk(
             Meeting.starts_at >= start,
             Meeting.roll_closed_at.is_not(None),
             Invitation.roll_status == RollStatus.UNEXCUSED,
+            Invitation.exempted.is_(False),
         )
         .group_by(Meeting.cell_id, Cell.name, Person.id, Person.full_name)
         .having(func.count(Invitation.id) >= AT_RISK_FROM)
@@ -323,43 +372,55 @@ async def _at_risk(
     return found
 
 
+def _regular_state(regular: Meeting | None, owed: bool, looking: _Looking) -> RegularState:
+    if regular is None:
+        return RegularState.MISSING if owed else RegularState.NOT_OWED
+    if regular.late or is_after_cutoff(regular.starts_at, looking.cutoff_day, looking.zone):
+        return RegularState.LATE
+    if regular.starts_at > looking.now:
+        return RegularState.SCHEDULED
+    return RegularState.ON_TIME
+
+
 def _cell_figures(
     cell: Cell,
     meetings: list[Meeting],
     rolls: dict[int, list[RollStatus]],
     papers: tuple[int, int, int, int],
     at_risk: list[MemberAtRisk],
-    cutoff_day: int,
-    period: Period,
-    now: datetime,
-    settings: ServiceSettings,
-    render: Render,
+    looking: _Looking,
 ) -> CellFigures:
-    zone = settings.zone
-    month, quarter = Month.of(now, zone), Quarter.of(now, zone)
-    regular = next(
-        (
-            m
-            for m in meetings
-            if m.kind is MeetingKind.REGULAR and Month.of(m.starts_at, zone) == month
-        ),
-        None,
-    )
-    met_in = {Month.of(m.starts_at, zone) for m in meetings if m.kind is MeetingKind.REGULAR}
-    missed = [m for m in months_to_check(period.start, now, zone) if m not in met_in]
-    q_start, q_end = quarter.bounds(zone)
-    thematic = next(
-        (m for m in meetings if m.kind is MeetingKind.THEMATIC and q_start <= m.starts_at < q_end),
-        None,
-    )
+    zone, now, render = looking.zone, looking.now, looking.render
+    # Reversed, so that of two meetings in a month (or quarter) the first is the one kept.
+    earliest_first = list(reversed(meetings))
+    regular_months = {
+        Month.of(m.starts_at, zone): m for m in earliest_first if m.kind is MeetingKind.REGULAR
+    }
+    thematic_quarters = {
+        Quarter.of(m.starts_at, zone): m for m in earliest_first if m.kind is MeetingKind.THEMATIC
+    }
+    regular = regular_months.get(looking.month)
+    thematic = thematic_quarters.get(looking.quarter)
+    owes_month_now = owes_month(cell.created_at, looking.month, looking.cutoff_day, zone)
+    owes_quarter_now = owes_quarter(cell.created_at, looking.quarter, zone)
+    missed_months = [
+        m
+        for m in looking.months
+        if m not in regular_months and owes_month(cell.created_at, m, looking.cutoff_day, zone)
+    ]
+    missed_quarters = [
+        q
+        for q in looking.quarters
+        if q not in thematic_quarters and owes_quarter(cell.created_at, q, zone)
+    ]
+    period = looking.period
     in_period = [m for m in meetings if period.start <= m.starts_at < period.end]
-    closed = [m for m in in_period if m.roll_closed_at is not None]
     meeting_figures = []
     quorum_results = []
     rates = []
     for meeting in in_period:
         roll = (
-            roll_figures(rolls.get(meeting.id, []), settings.quorum)
+            roll_figures(rolls.get(meeting.id, []), looking.settings.quorum)
             if meeting.roll_closed_at
             else None
         )
@@ -380,65 +441,88 @@ def _cell_figures(
                 minutes_recorded=meeting.minutes_recorded_at is not None,
             )
         )
-    attendance = round(100 * sum(rates) / len(rates)) if rates else None
-    minutes_missing = sum(
-        1
-        for m in in_period
-        if m.minutes_recorded_at is None and m.starts_at <= now - MINUTES_DUE_AFTER
-    )
+    attendance = mean(rates)
+    # Minutes still missing from any meeting it looks at, the closed months' included: a
+    # month's unfinished record is reported after the month, not forgotten with it.
+    minutes_missing = [
+        m
+        for m in meetings
+        if looking.since <= m.starts_at < period.end
+        and m.minutes_recorded_at is None
+        and m.starts_at <= now - MINUTES_DUE_AFTER
+    ]
     assigned, submitted, late_papers, missing_papers = papers
+    state = _regular_state(regular, owes_month_now, looking)
     cutoff_passed = now >= datetime.combine(
-        cutoff_date(month, cutoff_day) + timedelta(days=1), datetime.min.time(), tzinfo=zone
+        cutoff_date(looking.month, looking.cutoff_day) + timedelta(days=1),
+        datetime.min.time(),
+        tzinfo=zone,
     )
-    if regular is None:
-        state = RegularState.MISSING
-    elif regular.late or is_after_cutoff(regular.starts_at, cutoff_day, zone):
-        state = RegularState.LATE
-    elif regular.starts_at > now:
-        state = RegularState.SCHEDULED
-    else:
-        state = RegularState.ON_TIME
-    behind = []
+
+    def behind(reason: BehindReason, **arguments: ArgValue) -> Behind:
+        return Behind(reason, render(Text(REASON_TEXT[reason], arguments)))
+
+    reasons = []
     if cutoff_passed and state in (RegularState.MISSING, RegularState.LATE):
-        behind.append(BehindReason.NO_REGULAR_AT_CUTOFF)
-    if missed:
-        behind.append(BehindReason.MISSED_MONTH)
-    if thematic is None and q_end - now <= QUARTER_NEARLY_OVER:
-        behind.append(BehindReason.NO_THEMATIC)
-    if attendance is not None and attendance < 100 * ATTENDANCE_NORM:
-        behind.append(BehindReason.LOW_ATTENDANCE)
+        reasons.append(
+            behind(BehindReason.NO_REGULAR_AT_CUTOFF, month=looking.month.label)
+        )
+    reasons += [behind(BehindReason.MISSED_MONTH, month=m.label) for m in missed_months]
+    if (
+        thematic is None
+        and owes_quarter_now
+        and looking.quarter.bounds(zone)[1] - now <= QUARTER_NEARLY_OVER
+    ):
+        reasons.append(behind(BehindReason.NO_THEMATIC, quarter=looking.quarter.label))
+    reasons += [
+        behind(BehindReason.MISSED_THEMATIC, quarter=q.label) for q in missed_quarters
+    ]
+    if attendance is not None and attendance < ATTENDANCE_NORM:
+        reasons.append(behind(BehindReason.LOW_ATTENDANCE, percent=f"{whole_percent(attendance)}%"))
     if quorum_results and not all(quorum_results):
-        behind.append(BehindReason.NO_QUORUM)
+        reasons.append(behind(BehindReason.NO_QUORUM))
     if minutes_missing:
-        behind.append(BehindReason.MINUTES_MISSING)
+        reasons.append(
+            behind(
+                BehindReason.MINUTES_MISSING,
+                dates=", ".join(
+                    f"{m.starts_at.astimezone(zone):%d/%m/%Y}" for m in minutes_missing
+                ),
+            )
+        )
     if missing_papers:
-        behind.append(BehindReason.PAPERS_MISSING)
+        reasons.append(behind(BehindReason.PAPERS_MISSING, count=missing_papers))
     return CellFigures(
         cell_id=cell.id,
         name=cell.name,
         regular=state,
         regular_at=regular.starts_at.astimezone(zone) if regular else None,
         thematic_at=thematic.starts_at.astimezone(zone) if thematic else None,
-        attendance_percent=attendance,
-        quorum_ok=all(quorum_results) if closed else None,
+        attendance_rate=attendance,
+        quorum_ok=all(quorum_results) if quorum_results else None,
         papers_assigned=assigned,
         papers_submitted=submitted,
         papers_late=late_papers,
-        minutes_missing=minutes_missing,
+        minutes_missing=len(minutes_missing),
         meetings=meeting_figures,
         at_risk=sorted(at_risk, key=lambda m: -m.unexcused),
-        behind=behind,
+        behind=reasons,
+        owes_month=owes_month_now,
+        owes_quarter=owes_quarter_now,
     )
 
 
 def summary_text(digest: DigestFigures) -> Text:
-    """The digest's message: organisation figures, then the cells to look at first."""
+    """The digest's message: organisation figures, the cells to look at first and why, and
+    the members absent without reason three times or more this year."""
     return Text(
         "digest.summary",
         {
             "organisation": digest.organisation,
             "period": digest.period,
             "cells": len(digest.cells),
+            "month": digest.month,
+            "quarter": digest.quarter,
             "on_time": _percent(digest.on_time_percent),
             "attendance": _percent(digest.mean_attendance_percent),
             "thematic": _percent(digest.thematic_percent),
@@ -448,7 +532,7 @@ def summary_text(digest: DigestFigures) -> Text:
                     {
                         "cell": cell.name,
                         "reasons": [
-                            Text("digest.reason_line", {"reason": Text(REASON_TEXT[reason])})
+                            Text("digest.reason_line", {"reason": reason.label})
                             for reason in cell.behind
                         ],
                     },
@@ -456,6 +540,20 @@ def summary_text(digest: DigestFigures) -> Text:
                 for cell in digest.behind
             ]
             or [Text("digest.nobody_behind")],
+            "at_risk": Text(
+                "digest.at_risk",
+                {
+                    "lines": [
+                        Text(
+                            "digest.at_risk_line",
+                            {"name": m.name, "cell": m.cell, "count": m.unexcused},
+                        )
+                        for m in digest.members_at_risk
+                    ]
+                },
+            )
+            if digest.members_at_risk
+            else "",
             "observations": Text(
                 "digest.observations",
                 {
@@ -474,8 +572,9 @@ def summary_text(digest: DigestFigures) -> Text:
     )
 
 
-def _percent(value: int | None) -> str:
-    return "—" if value is None else f"{value}%"
+def _percent(value: int | None) -> Text | str:
+    """A share, or that nothing was owed (no cell had to: not 0%)."""
+    return Text("digest.not_owed") if value is None else f"{value}%"
 
 
 def render_files(digest: DigestFigures, render: Render, stem: str) -> tuple[Attachment, ...]:

@@ -314,7 +314,7 @@ async def _check_when(
                 Text(
                     "schedule.duplicate_regular",
                     {
-                        "month": f"{month.month:02d}/{month.year}",
+                        "month": month.label,
                         "when": existing.starts_at,
                     },
                 )
@@ -528,7 +528,7 @@ async def create(
                     Text(
                         "schedule.duplicate_regular",
                         {
-                            "month": f"{month.month:02d}/{month.year}",
+                            "month": month.label,
                             "when": existing.starts_at,
                         },
                     )
@@ -1271,10 +1271,10 @@ async def plan(
                 "meetings.overview",
                 {
                     "cell": cell.name,
-                    "month": f"{month.month:02d}/{month.year}",
+                    "month": month.label,
                     "cutoff": cutoff_date(month, cutoff_day),
                     "regular": regular_text,
-                    "quarter": f"{quarter.number}/{quarter.year}",
+                    "quarter": quarter.label,
                     "thematic": Text("meetings.thematic.planned", {"when": thematic.starts_at})
                     if thematic
                     else Text("meetings.thematic.none"),

@@ -21,7 +21,6 @@ from domain.calendar import (
     MINUTES_DUE_AFTER,
     NUDGE_OFFSET_MINUTES,
     Month,
-    Quarter,
     cutoff_date,
     cutoff_warning,
     due_reminder,
@@ -436,7 +435,7 @@ class _Planner:
         all_cells = (await self.session.scalars(select(Cell))).all()
         cells = [cell for cell in all_cells if cell.id not in covered]
         details: dict[str, ArgValue] = {
-            "quarter": _quarter_label(quarter),
+            "quarter": quarter.label,
             "days": warning.days_before,
         }
         await self._warn(
@@ -625,6 +624,3 @@ def _cell_list(cells: list[Cell]) -> list[Text]:
         lines.append(Text("warn.more_cells", {"count": len(cells) - len(named)}))
     return lines
 
-
-def _quarter_label(quarter: Quarter) -> str:
-    return f"{quarter.number}/{quarter.year}"

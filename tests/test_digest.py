@@ -63,9 +63,15 @@ class Quarter:
             session.add(organisation)
         return organisation
 
-    async def cell(self, organisation: Organisation, name: str, members: int) -> list[int]:
+    async def cell(
+        self,
+        organisation: Organisation,
+        name: str,
+        members: int,
+        created_at: datetime = NOW - timedelta(days=120),
+    ) -> list[int]:
         async with self.database.transaction() as session:
-            cell = Cell(organisation_id=organisation.id, name=name, created_at=NOW)
+            cell = Cell(organisation_id=organisation.id, name=name, created_at=created_at)
             session.add(cell)
             await session.flush()
             people = []
@@ -208,7 +214,7 @@ async def test_figures_for_a_hand_built_quarter(database: Database) -> None:
     # B: 6 of 10 present is 60%, under 90%, and under the quorum of 7 (2/3 of 10); its
     # minutes (meeting on the 12th) are not overdue before the 15th.
     assert (b.attendance_percent, b.quorum_ok) == (60, False)
-    assert b.behind == [
+    assert b.reasons == [
         BehindReason.NO_REGULAR_AT_CUTOFF,
         BehindReason.NO_THEMATIC,
         BehindReason.LOW_ATTENDANCE,
@@ -217,7 +223,7 @@ async def test_figures_for_a_hand_built_quarter(database: Database) -> None:
     # C: its committee meeting (8 Dec) is in the period: 5 of 6 present is 83%.
     assert (c.attendance_percent, c.quorum_ok) == (83, True)
     assert (c.papers_assigned, c.papers_submitted, c.papers_late) == (1, 0, 0)
-    assert c.behind == [
+    assert c.reasons == [
         BehindReason.NO_REGULAR_AT_CUTOFF,
         BehindReason.MISSED_MONTH,
         BehindReason.NO_THEMATIC,

@@ -8,6 +8,7 @@ import re
 import warnings
 from dataclasses import replace
 from datetime import datetime
+from fractions import Fraction
 from io import BytesIO
 from typing import Any
 
@@ -21,6 +22,7 @@ from PIL import Image
 
 import reports.chart
 from domain.digest import (
+    Behind,
     BehindReason,
     CellFigures,
     DigestFigures,
@@ -71,15 +73,7 @@ LABELS = DigestLabels(
         "late": "Trễ hạn",
         "scheduled": "Đã lên lịch",
         "missing": "Chưa sinh hoạt",
-    },
-    reasons={
-        "no_regular_at_cutoff": "Chưa họp trước ngày chốt",
-        "missed_month": "Bỏ sinh hoạt tháng",
-        "no_thematic": "Chưa có chuyên đề quý",
-        "low_attendance": "Tỷ lệ tham dự dưới 90%",
-        "no_quorum": "Không đủ số lượng",
-        "minutes_missing": "Thiếu biên bản",
-        "papers_missing": "Thiếu tham luận",
+        "not_owed": "Chưa đến hạn (chi bộ mới)",
     },
     organisation="Tổ chức",
     period="Kỳ báo cáo",
@@ -89,6 +83,21 @@ LABELS = DigestLabels(
     more_cells=lambda count: f"Chi bộ không hiện ở đây: {count} — xem bảng tính",
     meetings_sheet="Các cuộc họp",
 )
+
+
+REASON_LABELS = {
+    "no_regular_at_cutoff": "Chưa họp trước ngày chốt",
+    "missed_month": "Bỏ sinh hoạt tháng",
+    "no_thematic": "Chưa có chuyên đề quý",
+    "low_attendance": "Tỷ lệ tham dự dưới 90%",
+    "no_quorum": "Không đủ số lượng",
+    "minutes_missing": "Thiếu biên bản",
+    "papers_missing": "Thiếu tham luận",
+}
+
+
+def behind(*reasons: BehindReason) -> list[Behind]:
+    return [Behind(reason, REASON_LABELS[reason.value]) for reason in reasons]
 
 
 def at(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
@@ -127,7 +136,7 @@ CELLS = [
         regular=RegularState.ON_TIME,
         regular_at=at(12, 19, 30),
         thematic_at=at(20, 14, month=10),
-        attendance_percent=95,
+        attendance_rate=Fraction(95, 100),
         quorum_ok=True,
         papers_assigned=3,
         papers_submitted=3,
@@ -144,7 +153,7 @@ CELLS = [
         regular=RegularState.LATE,
         regular_at=at(28, 8),
         thematic_at=None,
-        attendance_percent=82,
+        attendance_rate=Fraction(82, 100),
         quorum_ok=True,
         papers_assigned=2,
         papers_submitted=1,
@@ -155,12 +164,12 @@ CELLS = [
             MemberAtRisk("Nguyễn Văn Hùng", SLASH_NAME, 3),
             MemberAtRisk("Lê Đức Anh", SLASH_NAME, 4),
         ],
-        behind=[
+        behind=behind(
             BehindReason.NO_REGULAR_AT_CUTOFF,
             BehindReason.NO_THEMATIC,
             BehindReason.LOW_ATTENDANCE,
             BehindReason.MINUTES_MISSING,
-        ],
+        ),
     ),
     CellFigures(
         cell_id=3,
@@ -168,7 +177,7 @@ CELLS = [
         regular=RegularState.SCHEDULED,
         regular_at=at(30, 19),
         thematic_at=at(5, 14),
-        attendance_percent=None,
+        attendance_rate=None,
         quorum_ok=None,
         papers_assigned=0,
         papers_submitted=0,
@@ -182,19 +191,19 @@ CELLS = [
         regular=RegularState.MISSING,
         regular_at=None,
         thematic_at=None,
-        attendance_percent=None,
+        attendance_rate=None,
         quorum_ok=None,
         papers_assigned=1,
         papers_submitted=0,
         papers_late=0,
         minutes_missing=0,
         at_risk=[MemberAtRisk("Trần Thị Thu Hà", "Chi bộ Ấp Phú Hòa", 5)],
-        behind=[
+        behind=behind(
             BehindReason.NO_REGULAR_AT_CUTOFF,
             BehindReason.MISSED_MONTH,
             BehindReason.NO_THEMATIC,
             BehindReason.PAPERS_MISSING,
-        ],
+        ),
     ),
     CellFigures(
         cell_id=5,
@@ -202,7 +211,7 @@ CELLS = [
         regular=RegularState.ON_TIME,
         regular_at=at(10, 19),
         thematic_at=at(15, 19, month=10),
-        attendance_percent=60,
+        attendance_rate=Fraction(60, 100),
         quorum_ok=False,
         papers_assigned=2,
         papers_submitted=1,
@@ -210,11 +219,11 @@ CELLS = [
         minutes_missing=0,
         meetings=[meeting(at(10, 19), 15, 9)],
         at_risk=[MemberAtRisk("Phạm Quốc Bảo", "Chi bộ Khu phố 3", 3)],
-        behind=[
+        behind=behind(
             BehindReason.LOW_ATTENDANCE,
             BehindReason.NO_QUORUM,
             BehindReason.PAPERS_MISSING,
-        ],
+        ),
     ),
 ]
 
@@ -222,9 +231,11 @@ FIGURES = DigestFigures(
     organisation="Đảng bộ phường Bến Thành",
     period="23/11/2026 – 29/11/2026",
     cells=CELLS,
-    on_time_percent=40,
-    mean_attendance_percent=79,
-    thematic_percent=60,
+    month="11/2026",
+    quarter="4/2026",
+    on_time_share=Fraction(2, 5),
+    mean_attendance=Fraction(79, 100),
+    thematic_share=Fraction(3, 5),
 )
 
 
@@ -236,7 +247,7 @@ def many_cells(count: int) -> DigestFigures:
             cell_id=index,
             name=f"Chi bộ Tổ dân phố số {index} - Khu phố Nguyễn Thị Minh Khai",
             regular=states[index % len(states)],
-            attendance_percent=None if index % 7 == 0 else 40 + index % 61,
+            attendance_rate=None if index % 7 == 0 else Fraction(40 + index % 61, 100),
         )
         for index in range(count)
     ]

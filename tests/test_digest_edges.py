@@ -1,0 +1,199 @@
+"""The digest at month and quarter edges, read as a supervisor reads it.
+
+Cells created in the middle of July, a quarter that closes between two digests, papers due
+after the digest's moment, an exempted member: each figure is checked against what a person
+counting by hand from the same events would write down.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+
+from bot.i18n import Translator
+from domain.attendance import RollStatus
+from domain.digest import BehindReason, DigestFigures, RegularState
+from domain.meetings import MeetingKind
+from domain.messages import Text
+from services import digest
+from storage.db import Database
+from storage.models import Invitation, Organisation
+from tests.conftest import VIETNAM
+from tests.test_digest import SETTINGS, Quarter
+
+P, E, U = RollStatus.PRESENT, RollStatus.EXCUSED, RollStatus.UNEXCUSED
+TRANSLATOR = Translator(VIETNAM, "vi")
+CREATED = datetime(2026, 7, 14, 10, 0, tzinfo=VIETNAM)
+
+
+def vi(text: Text) -> str:
+    return TRANSLATOR.render(text, "vi")
+
+
+def day(month: int, date: int, hour: int = 9) -> datetime:
+    return datetime(2026, month, date, hour, 0, tzinfo=VIETNAM)
+
+
+async def weekly_figures(
+    database: Database, organisation: Organisation, now: datetime
+) -> DigestFigures:
+    period = digest.last_week(now, VIETNAM)
+    async with database.transaction() as session:
+        return await digest.figures(
+            session, organisation, None, period, now, SETTINGS, vi, "tuần trước"
+        )
+
+
+async def july_cells(database: Database) -> tuple[Organisation, Quarter, list[list[int]]]:
+    builder = Quarter(database)
+    organisation = await builder.organisation()
+    cells = [
+        await builder.cell(organisation, f"Chi bộ {name}", 7, created_at=CREATED)
+        for name in ("Mới A", "Mới B")
+    ]
+    return organisation, builder, cells
+
+
+async def test_months_before_a_cell_existed_are_not_owed(database: Database) -> None:
+    organisation, builder, cells = await july_cells(database)
+    # Monday 20 July: June (before the cells) and July (its cutoff, the 10th, came before
+    # them) are owed by nobody.
+    july = await weekly_figures(database, organisation, day(7, 20, 7))
+    for cell in july.cells:
+        assert cell.regular is RegularState.NOT_OWED
+        assert cell.behind == []
+    assert july.on_time_share is None
+    text = vi(digest.summary_text(july))
+    assert "Sinh hoạt thường kỳ tháng 07/2026 đúng hạn: không chi bộ nào phải thực hiện" in text
+    assert "đúng hạn: 0%" not in text
+    assert "Không có chi bộ nào cần lưu ý" in text
+
+    # August is owed: A meets on the 5th, B does not meet at all.
+    await builder.meeting(cells[0], MeetingKind.REGULAR, day(8, 5, 19), [P] * 7)
+    august = await weekly_figures(database, organisation, day(8, 17, 7))
+    a, b = august.cells
+    assert (a.regular, b.regular) == (RegularState.ON_TIME, RegularState.MISSING)
+    assert b.reasons == [BehindReason.NO_REGULAR_AT_CUTOFF]  # July is not a missed month
+    assert august.on_time_share is not None and august.on_time_percent == 50
+    assert "không sinh hoạt thường kỳ tháng 08/2026 trước ngày hạn" in vi(
+        digest.summary_text(august)
+    )
+
+    # September's first digest names the month B left undone, not "last month".
+    september = await weekly_figures(database, organisation, day(9, 7, 7))
+    b = september.cells[1]
+    assert BehindReason.MISSED_MONTH in b.reasons
+    assert "bỏ sinh hoạt thường kỳ tháng 08/2026" in vi(digest.summary_text(september))
+
+
+async def test_a_quarter_left_undone_is_reported_after_it_closes(database: Database) -> None:
+    organisation, builder, cells = await july_cells(database)
+    for cell in cells:
+        for month in (8, 9):
+            await builder.meeting(cell, MeetingKind.REGULAR, day(month, 5, 19), [P] * 7)
+    await builder.meeting(cells[1], MeetingKind.REGULAR, day(10, 2, 19), [P] * 7)
+    # A held its thematic meeting in Q3, B never did.
+    await builder.meeting(cells[0], MeetingKind.THEMATIC, day(9, 15, 19), [P] * 7)
+
+    september = await weekly_figures(database, organisation, day(9, 28, 7))
+    assert [c.reasons for c in september.cells] == [[], [BehindReason.NO_THEMATIC]]
+
+    october = await weekly_figures(database, organisation, day(10, 5, 7))
+    a, b = october.cells
+    assert BehindReason.MISSED_THEMATIC not in a.reasons
+    assert BehindReason.MISSED_THEMATIC in b.reasons
+    text = vi(digest.summary_text(october))
+    assert "Không có chi bộ nào cần lưu ý" not in text
+    assert "không sinh hoạt chuyên đề quý 3/2026" in text
+
+    # A quarter's failure is not carried for ever: by November it is history.
+    november = await weekly_figures(database, organisation, day(11, 9, 7))
+    assert all(BehindReason.MISSED_THEMATIC not in c.reasons for c in november.cells)
+
+
+async def test_a_cell_created_late_in_a_quarter_does_not_owe_its_thematic_meeting(
+    database: Database,
+) -> None:
+    builder = Quarter(database)
+    organisation = await builder.organisation()
+    await builder.cell(organisation, "Chi bộ Rất mới", 5, created_at=day(9, 10))
+    figures = await weekly_figures(database, organisation, day(9, 28, 7))
+    [cell] = figures.cells
+    assert BehindReason.NO_THEMATIC not in cell.reasons
+    assert figures.thematic_share is None
+
+
+async def test_papers_not_yet_due_are_not_missing(database: Database) -> None:
+    organisation, builder, cells = await july_cells(database)
+    thematic = await builder.meeting(cells[0], MeetingKind.THEMATIC, day(9, 26, 19), None)
+    author = cells[0][2]
+    await builder.paper(thematic, author, day(9, 23, 23), None)
+    quarter = digest.period_of("quarter", day(9, 21), VIETNAM)
+
+    async def papers_on(now: datetime) -> tuple[int, list[BehindReason]]:
+        async with database.transaction() as session:
+            figures = await digest.figures(
+                session, organisation, None, quarter, now, SETTINGS, vi, "quý"
+            )
+        cell = figures.cells[0]
+        return cell.papers_assigned, cell.reasons
+
+    assigned, reasons = await papers_on(day(9, 21))
+    assert assigned == 1 and BehindReason.PAPERS_MISSING not in reasons
+    assigned, reasons = await papers_on(day(9, 24))
+    assert assigned == 1 and BehindReason.PAPERS_MISSING in reasons
+
+
+async def test_exempted_members_are_never_at_risk_and_rates_round_as_by_hand(
+    database: Database,
+) -> None:
+    builder = Quarter(database)
+    organisation = await builder.organisation()
+    # Eight members: the secretary, six expected, one exempted (the last).
+    cell = await builder.cell(organisation, "Chi bộ Khu phố 1", 8)
+    exempted_person = cell[-1]
+    now = day(12, 14, 9)
+    meetings = []
+    for month, roll in ((10, [P] * 6 + [U, U]), (11, [P] * 6 + [U, U]), (12, [P] * 6 + [U, U])):
+        meetings.append(await builder.meeting(cell, MeetingKind.REGULAR, day(month, 8, 19), roll))
+    async with database.transaction() as session:
+        await session.execute(
+            update(Invitation)
+            .where(Invitation.person_id == exempted_person)
+            .values(exempted=True)
+        )
+    period = digest.Period(day(12, 7, 0), day(12, 14, 0))
+    async with database.transaction() as session:
+        figures = await digest.figures(session, organisation, None, period, now, SETTINGS, vi, "")
+    [cell_figures] = figures.cells
+    # By hand: 7 expected (8 listed less the exempted), 6 present: 6/7 = 85.71% -> 86%.
+    assert cell_figures.meetings[0].expected == 7
+    assert cell_figures.meetings[0].rate_percent == 86
+    assert cell_figures.attendance_percent == 86
+    at_risk = [(m.name, m.unexcused) for m in cell_figures.at_risk]
+    assert at_risk == [("Chi bộ Khu phố 1 6", 3)]  # the seventh member; the exempted not
+    text = vi(digest.summary_text(figures))
+    assert "Đảng viên vắng không lý do từ 3 lần trong năm" in text
+    assert "• Chi bộ Khu phố 1 6 (Chi bộ Khu phố 1): 3 lần" in text
+    assert "Chi bộ Khu phố 1 7" not in text
+    assert "tỷ lệ tham dự 86%, dưới mức 90%" in text
+
+
+async def test_the_organisation_mean_is_taken_of_exact_rates(database: Database) -> None:
+    builder = Quarter(database)
+    organisation = await builder.organisation()
+    # 133 of 200 is 66.5% and 1 of 2 is 50%: the exact mean is 58.25%, so 58%; from rounded
+    # cell figures (67% and 50%) it would have been 58.5%, rounded to 58 or 59.
+    big = await builder.cell(organisation, "Chi bộ Lớn", 200)
+    small = await builder.cell(organisation, "Chi bộ Nhỏ", 2)
+    await builder.meeting(big, MeetingKind.REGULAR, day(12, 8, 19), [P] * 133 + [U] * 67)
+    await builder.meeting(small, MeetingKind.REGULAR, day(12, 9, 19), [P, U])
+    period = digest.Period(day(12, 7, 0), day(12, 14, 0))
+    async with database.transaction() as session:
+        figures = await digest.figures(
+            session, organisation, None, period, day(12, 14, 9), SETTINGS, vi, ""
+        )
+    assert [c.attendance_percent for c in figures.cells] == [67, 50]
+    assert figures.mean_attendance_percent == 58
+    assert "Tỷ lệ tham dự bình quân: 58%" in vi(digest.summary_text(figures))
