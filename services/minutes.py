@@ -446,7 +446,7 @@ async def _resolution_view(
     )
     vote_line: Text | str = ""
     if not decided and not figures.quorum_met:
-        vote_line = _no_quorum(figures, "resolution.no_quorum")
+        vote_line = _no_quorum(figures, N_("resolution.no_quorum"))
     if resolution.votes_for is not None:
         vote_line = Text(
             "resolution.vote_line",
@@ -699,7 +699,7 @@ async def vote(
         figures = _figures(await _roll(session, meeting.id), settings)
         problem = vote_problem(counted, present_full, figures.quorum_met)
         if problem is VoteProblem.NO_QUORUM:
-            raise Refused(_no_quorum(figures, "resolution.no_quorum"))
+            raise Refused(_no_quorum(figures, N_("resolution.no_quorum")))
         if problem is VoteProblem.TOO_MANY:
             raise refused("resolution.too_many_votes", present=present_full)
         passed = adopted(counted, len(full_ids))
@@ -1029,7 +1029,9 @@ async def export(
         excused=figures.excused,
         unexcused=figures.unexcused,
         rate_percent=figures.percent,
-        quorum_note="" if figures.quorum_met else render(_no_quorum(figures, "minutes.no_quorum")),
+        quorum_note=(
+            "" if figures.quorum_met else render(_no_quorum(figures, N_("minutes.no_quorum")))
+        ),
         attendees=[
             AttendeeLine(
                 person.full_name,
