@@ -12,8 +12,10 @@ folder, and a short summary is printed.
 from __future__ import annotations
 
 import asyncio
+import calendar
 import logging
 import random
+import shutil
 import time
 import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -60,8 +62,11 @@ MINUTES_SHARE = 0.7
 QUICK_MINUTES_SHARE = 0.3
 SETTLE_TIMEOUT = 30.0
 DATABASE_FILE = "chibo-demo.db"
+# Named after the demo, since a run empties it: `--out .` must not take someone's "files".
+FILE_STORE_DIR = "chibo-demo-files"
 CHART_FILE = "digest-chart.png"
 WORKBOOK_FILE = "digest.xlsx"
+MINUTES_FILES = "bien-ban-*.docx"
 # The due date the bot proposes for a paper, which the secretary accepts.
 PAPERS_DUE_BEFORE = timedelta(days=3)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -259,7 +264,7 @@ def _at(day: date, hour: int) -> datetime:
 async def running_demo_bot(out: Path, daily_ticks: bool = True) -> AsyncIterator[DemoBot]:
     """A fresh database, the emulator and the real application polling it, all stopped
     cleanly at the end."""
-    database = Database(fresh_database_url(out))
+    database = Database(fresh_output(out))
     try:
         await migrate.upgrade(database)
         emulator = BotApiEmulator(token=DEMO_TOKEN, bot_username=DEMO_BOT_USERNAME)
@@ -284,7 +289,7 @@ def demo_settings(emulator: BotApiEmulator, database: Database, out: Path) -> Se
         bot_api_url=emulator.base_url,
         bot_api_file_url=emulator.base_file_url,
         database_url=database.url.render_as_string(hide_password=False),
-        file_store=out / "files",
+        file_store=out / FILE_STORE_DIR,
         outbox_poll_seconds=0.2,
         # The planner wakes when the fake clock moves (DemoBot.advance_to), not on wall time.
         planner_seconds=3600,
@@ -312,12 +317,16 @@ async def polling(application: ChiboApplication) -> AsyncIterator[None]:
         await application.shutdown()
 
 
-def fresh_database_url(out: Path) -> str:
-    """The output folder, created, without the database of a previous run."""
+def fresh_output(out: Path) -> str:
+    """The output folder, created, without what a previous run wrote there (its database,
+    stored files and documents, whose names may differ with --quick); the database's URL."""
     out.mkdir(parents=True, exist_ok=True)
     path = (out / DATABASE_FILE).resolve()
     for suffix in ("", "-wal", "-shm", "-journal"):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
+    shutil.rmtree(out / FILE_STORE_DIR, ignore_errors=True)
+    for document in (out / CHART_FILE, out / WORKBOOK_FILE, *out.glob(MINUTES_FILES)):
+        document.unlink(missing_ok=True)
     return f"sqlite+aiosqlite:///{path}"
 
 
@@ -764,10 +773,38 @@ async def plan_month(bot: DemoBot, plan: QuarterPlan, month: int) -> None:
         await answer_invitations(bot, meeting)
 
 
-async def play_quarter(bot: DemoBot, plan: QuarterPlan, rng: random.Random) -> None:
+async def play_quarter(
+    bot: DemoBot, plan: QuarterPlan, rng: random.Random, progress: Callable[[str], None]
+) -> None:
+    """The steps in time order; each month is reported once the clock has left it."""
+    unreported = list(plan.months)
     for step in quarter_steps(bot, plan, rng):
+        while unreported and step.at >= _month_after(unreported[0]):
+            progress(month_progress(plan, unreported.pop(0)))
         await bot.advance_to(step.at)
         await step.action()
+    for month in unreported:
+        progress(month_progress(plan, month))
+
+
+def _month_after(month: int) -> datetime:
+    return (datetime(YEAR, month, 1, tzinfo=ZONE) + timedelta(days=32)).replace(day=1)
+
+
+def month_progress(plan: QuarterPlan, month: int) -> str:
+    """What the month's meetings came to, as the roll counted them."""
+    held = [m for m in plan.in_month(month) if m.expected]
+    regular = [m for m in held if not m.thematic]
+    papers = [p for m in held for p in m.papers]
+    handed_in = sum(1 for p in papers if p.outcome is not PaperOutcome.MISSING)
+    present, expected = sum(m.present for m in held), sum(m.expected for m in held)
+    return (
+        f"{calendar.month_name[month]} {YEAR}: {len({m.cell for m in regular})} of "
+        f"{len(CELLS)} cells met, {sum(1 for m in regular if not m.late)} before the cutoff "
+        f"(day {CUTOFF_DAY}); {len(held) - len(regular)} thematic meetings; "
+        f"{present} of {expected} present; {handed_in} of {len(papers)} papers in; "
+        f"minutes for {sum(1 for m in held if m.minutes)} meetings"
+    )
 
 
 # --- what the demo leaves behind ----------------------------------------------------------
@@ -875,17 +912,25 @@ class DemoReport:
         ]
 
 
-async def run_demo(out: Path, *, quick: bool = False) -> DemoReport:
-    """Play the quarter and write the digest and one set of minutes into ``out``."""
+async def run_demo(
+    out: Path, *, quick: bool = False, progress: Callable[[str], None] = lambda line: None
+) -> DemoReport:
+    """Play the quarter and write the digest and one set of minutes into ``out``; each
+    stage done is told to ``progress`` in a line."""
     began = time.monotonic()
     rng = random.Random(SEED)
     async with running_demo_bot(out, daily_ticks=not quick) as bot:
         organisation = await seed_organisation(bot, rng)
+        progress(
+            f"{ORGANISATION}: {len(organisation.cells)} cells and {organisation.size} members "
+            "joined through their links"
+        )
         plan = plan_quarter(rng, organisation, quick)
-        await play_quarter(bot, plan, rng)
+        await play_quarter(bot, plan, rng, progress)
         await bot.advance_to(DIGEST_MOMENT)
         await bot.run_planner()  # the weekly digest, even with daily ticks off
         files, problems = await write_documents(bot, out, organisation, plan)
+        progress(f"Documents written: {', '.join(files)}")
         messages_sent = bot.messages_sent()
     return DemoReport(
         out, organisation, plan, files, messages_sent, time.monotonic() - began, problems
@@ -896,7 +941,10 @@ async def write_documents(
     bot: DemoBot, out: Path, organisation: DemoOrganisation, plan: QuarterPlan
 ) -> tuple[dict[str, str], list[str]]:
     """The minutes, then the digest; a missing digest is reported, the minutes still kept."""
-    files = {DATABASE_FILE: "the demo's database (SQLite)"}
+    files = {
+        DATABASE_FILE: "the demo's database (SQLite)",
+        f"{FILE_STORE_DIR}/": "the documents the bot stored, by content hash",
+    }
     exported = showcase_minutes(plan)
     minutes = await export_minutes(bot, exported)
     minutes_file = f"bien-ban-{exported.starts_at:%Y-%m-%d}.docx"
@@ -922,10 +970,11 @@ def showcase_minutes(plan: QuarterPlan) -> PlannedMeeting:
 
 
 def demo_command(out: Path, quick: bool) -> tuple[str, int]:
-    """For the CLI: quiet logs, the summary to print, and the exit status."""
+    """For the CLI: quiet logs, a line per stage as it ends, the summary to print, and the
+    exit status."""
     configure_logging("WARNING", [DEMO_TOKEN])
     # The demo keeps the dispatcher busy on purpose; APScheduler's note that a poll was
     # skipped meanwhile is noise here.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
-    report = asyncio.run(run_demo(out, quick=quick))
+    report = asyncio.run(run_demo(out, quick=quick, progress=partial(print, flush=True)))
     return report.render(), 1 if report.problems else 0

@@ -15,6 +15,7 @@ from bot.demo import (
     CELLS,
     CHART_FILE,
     DATABASE_FILE,
+    FILE_STORE_DIR,
     LATE_CELL,
     MISSED_MONTH,
     MISSING_CELL,
@@ -58,9 +59,17 @@ def test_a_quick_quarter_leaves_a_chart_a_workbook_and_minutes(tmp_path: Path) -
     # A database from an earlier run (here: not even a database) is replaced, not reused.
     (tmp_path / DATABASE_FILE).write_bytes(b"left over from an earlier run")
 
-    report = asyncio.run(run_demo(tmp_path, quick=True))
+    progress: list[str] = []
+    report = asyncio.run(run_demo(tmp_path, quick=True, progress=progress.append))
 
     assert report.problems == []
+    # A line per stage as it ends, rather than a minute of silence: --quick plays two months.
+    assert len(progress) == 4, progress
+    assert progress[0].endswith("5 cells and 32 members joined through their links")
+    october, december = progress[1:3]
+    assert october.startswith(f"October {YEAR}: 4 of 5 cells met, 4 before the cutoff")
+    assert december.startswith(f"December {YEAR}: 5 of 5 cells met, 4 before the cutoff")
+    assert progress[3].startswith("Documents written: ")
     chart = (tmp_path / CHART_FILE).read_bytes()
     assert chart.startswith(PNG_SIGNATURE) and len(chart) > 10_000
 
@@ -80,3 +89,18 @@ def test_a_quick_quarter_leaves_a_chart_a_workbook_and_minutes(tmp_path: Path) -
     assert report.organisation.size == 32 and len(report.organisation.cells) == 5
     assert 0.5 < report.attendance_mean <= 1
     assert report.messages_sent > 300
+
+    # Run again into the same folder: the same files, none added. The first run's stored
+    # documents go with its database (their names are content hashes, and generated
+    # documents carry the moment they were made: only their number can be compared).
+    first_run = run_files(tmp_path)
+    asyncio.run(run_demo(tmp_path, quick=True))
+    assert run_files(tmp_path) == first_run
+
+
+def run_files(out: Path) -> tuple[list[str], int]:
+    """The folder's own entries, and how many files it holds, the bot's store included."""
+    assert (out / FILE_STORE_DIR).is_dir()
+    return sorted(path.name for path in out.iterdir()), sum(
+        1 for path in out.rglob("*") if path.is_file()
+    )
