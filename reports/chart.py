@@ -11,9 +11,9 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import MultipleLocator, PercentFormatter
+from matplotlib.ticker import FixedLocator, PercentFormatter
 
-from domain.digest import CellFigures, DigestFigures, DigestLabels, RegularState
+from domain.digest import BehindReason, CellFigures, DigestFigures, DigestLabels, RegularState
 
 NORM_PERCENT = 90
 MAX_NAME_CHARS = 35
@@ -33,6 +33,13 @@ NORM_COLOUR = "#333333"
 LATE_COLOUR = "#7B3294"
 MISSING_COLOUR = "#D62728"
 MARKERS = {RegularState.LATE: ("D", LATE_COLOUR), RegularState.MISSING: ("X", MISSING_COLOUR)}
+# Late and missed meetings are marked in a column inside the plot, right of the 100% mark,
+# so that no marker or its word falls outside the picture.
+MARK_AT = 103
+MARK_TEXT_AT = 106
+X_LIMIT = 128
+# A bar's value is written at its start, well left of the norm line it would otherwise cross.
+VALUE_AT = 1.5
 
 # DejaVu Sans ships with matplotlib and covers Vietnamese; naming it keeps the output
 # independent of the server's installed fonts and of the global rcParams.
@@ -56,7 +63,7 @@ def attendance_chart(figures: DigestFigures, labels: DigestLabels) -> bytes:
     ax = figure.add_subplot()
     for row, cell in enumerate(cells):
         _draw_bar(ax, row, cell, labels)
-        _draw_state_mark(ax, row, cell.regular, labels)
+        _draw_state_mark(ax, row, _marked_state(cell), labels)
     _style_axes(ax, cells, labels)
     _draw_norm(ax, labels)
     _add_legend(figure, cells, labels)
@@ -91,9 +98,21 @@ def _name_key(name: str) -> str:
 
 
 def _short(name: str) -> str:
+    """The name as it fits, cut after a whole word (a single long word is cut)."""
     if len(name) <= MAX_NAME_CHARS:
         return name
-    return name[: MAX_NAME_CHARS - 1].rstrip() + "…"
+    kept = name[:MAX_NAME_CHARS]
+    if " " in kept:
+        kept = kept[: kept.rindex(" ")]
+    kept = kept[: MAX_NAME_CHARS - 1].rstrip(" -–,;:")
+    return kept + "…"
+
+
+def _marked_state(cell: CellFigures) -> RegularState:
+    """Missed beats late: a cell that missed a month looks healthy by its rate alone."""
+    if BehindReason.MISSED_MONTH in cell.reasons:
+        return RegularState.MISSING
+    return cell.regular
 
 
 def _draw_bar(ax: Axes, row: int, cell: CellFigures, labels: DigestLabels) -> None:
@@ -123,53 +142,40 @@ def _draw_bar(ax: Axes, row: int, cell: CellFigures, labels: DigestLabels) -> No
     ax.barh(row, rate, height=0.7, color=colour)
     inside = rate >= 15
     ax.text(
-        rate - 1 if inside else rate + 1,
+        VALUE_AT if inside else rate + 1,
         row,
         f"{rate}%",
         va="center",
-        ha="right" if inside else "left",
+        ha="left",
         color="white" if inside else "#333333",
         fontproperties=SMALL_FONT,
     )
 
 
 def _draw_state_mark(ax: Axes, row: int, state: RegularState, labels: DigestLabels) -> None:
-    """Late or missing meetings are marked in a column right of the plot, outside the bars."""
+    """Late or missing meetings are marked in the column right of the bars."""
     if state not in MARKERS:
         return
     marker, colour = MARKERS[state]
     text = labels.late if state is RegularState.LATE else labels.missing
-    # x in axes fractions, y in rows: the column stays put whatever the rates are.
-    transform = ax.get_yaxis_transform()
-    ax.plot(
-        [1.02],
-        [row],
-        marker=marker,
-        color=colour,
-        markersize=7,
-        linestyle="none",
-        transform=transform,
-        clip_on=False,
-    )
+    ax.plot([MARK_AT], [row], marker=marker, color=colour, markersize=7, linestyle="none")
     ax.text(
-        1.04,
+        MARK_TEXT_AT,
         row,
         text,
         va="center",
         ha="left",
         color=colour,
-        transform=transform,
         fontproperties=SMALL_FONT,
-        clip_on=False,
     )
 
 
 def _style_axes(ax: Axes, cells: list[CellFigures], labels: DigestLabels) -> None:
-    ax.set_xlim(0, 100)
+    ax.set_xlim(0, X_LIMIT)
     ax.set_ylim(len(cells) - 0.5, -0.5)  # first cell at the top
     ax.set_yticks(range(len(cells)))
     ax.set_yticklabels([_short(cell.name) for cell in cells], fontproperties=FONT, parse_math=False)
-    ax.xaxis.set_major_locator(MultipleLocator(10))
+    ax.xaxis.set_major_locator(FixedLocator(range(0, 101, 10)))
     ax.xaxis.set_major_formatter(PercentFormatter(xmax=100, decimals=0))
     for tick in ax.get_xticklabels():
         tick.set_fontproperties(FONT)
@@ -179,6 +185,7 @@ def _style_axes(ax: Axes, cells: list[CellFigures], labels: DigestLabels) -> Non
     ax.tick_params(axis="y", length=0)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+    ax.spines["bottom"].set_bounds(0, 100)
 
 
 def _draw_norm(ax: Axes, labels: DigestLabels) -> None:
@@ -205,7 +212,7 @@ def _add_legend(figure: Figure, cells: list[CellFigures], labels: DigestLabels) 
         handles.append(
             Patch(facecolor="none", edgecolor=NO_ROLL_COLOUR, hatch="///", label=labels.no_roll)
         )
-    states = {cell.regular for cell in cells}
+    states = {_marked_state(cell) for cell in cells}
     for state, text in ((RegularState.LATE, labels.late), (RegularState.MISSING, labels.missing)):
         if state in states:
             marker, colour = MARKERS[state]
