@@ -94,5 +94,6 @@ def test_long_names_are_cut_after_a_whole_word() -> None:
     assert short("Chi bộ Trường Trung học phổ thông Nguyễn Thượng Hiền") == (
         "Chi bộ Trường Trung học phổ thông…"
     )
+    assert short("Chi bộ Công ty Cổ phần Xây dựng Thăng Long") == "Chi bộ Công ty Cổ phần Xây dựng…"
     assert short("Chi bộ Khu phố 3") == "Chi bộ Khu phố 3"
     assert short("A" * 50) == "A" * 34 + "…"
