@@ -25,6 +25,9 @@ from domain.calendar import (
     cutoff_warning,
     due_reminder,
     follow_up_due,
+    is_after_cutoff,
+    owes_month,
+    owes_quarter,
     quarter_warning,
 )
 from domain.invites import bot_link
@@ -398,29 +401,55 @@ class _Planner:
         months = {month for month, _ in due.values()}
         start = min(month.bounds(zone)[0] for month in months)
         end = max(month.bounds(zone)[1] for month in months)
-        covered = {
-            (cell_id, Month.of(starts_at, zone))
-            for cell_id, starts_at in await self._covered(MeetingKind.REGULAR, start, end)
-        }
-        cells = [
-            cell
-            for cell in await self._cells_by_organisation(due)
-            if (cell.id, due[cell.organisation_id][0]) not in covered
-        ]
+        # A meeting after the cutoff counts as late: the cell is warned of that, not spared.
+        first_meeting: dict[tuple[int, Month], datetime] = {}
+        for cell_id, starts_at in sorted(
+            await self._covered(MeetingKind.REGULAR, start, end), key=lambda row: row[1]
+        ):
+            first_meeting.setdefault((cell_id, Month.of(starts_at, zone)), starts_at)
+        unplanned: list[Cell] = []
+        planned_late: list[Cell] = []
+        for cell in await self._cells_by_organisation(due):
+            month, _ = due[cell.organisation_id]
+            cutoff_day = cutoff_days[cell.organisation_id]
+            if not owes_month(cell.created_at, month, cutoff_day, zone):
+                continue
+            planned = first_meeting.get((cell.id, month))
+            if planned is None:
+                unplanned.append(cell)
+            elif is_after_cutoff(planned, cutoff_day, zone):
+                planned_late.append(cell)
 
         def details(cell: Cell) -> dict[str, ArgValue]:
             month, _ = due[cell.organisation_id]
             return {
-                "month": f"{month.month:02d}/{month.year}",
+                "month": month.label,
                 "cutoff": cutoff_date(month, cutoff_days[cell.organisation_id]),
             }
+
+        def late_details(cell: Cell) -> dict[str, ArgValue]:
+            month, _ = due[cell.organisation_id]
+            return {**details(cell), "when": first_meeting[(cell.id, month)]}
 
         def occasion(cell: Cell) -> str:
             month, warning = due[cell.organisation_id]
             return f"{month.key}:{warning.days_before}"
 
         await self._warn(
-            cells, "warn-cutoff", occasion, details, N_("warn.cutoff"), N_("warn.cutoff.leaderless")
+            unplanned,
+            "warn-cutoff",
+            occasion,
+            details,
+            N_("warn.cutoff"),
+            N_("warn.cutoff.leaderless"),
+        )
+        await self._warn(
+            planned_late,
+            "warn-cutoff-late",
+            occasion,
+            late_details,
+            N_("warn.cutoff.after"),
+            N_("warn.cutoff.after.leaderless"),
         )
 
     async def quarter_warnings(self) -> None:
@@ -433,7 +462,16 @@ class _Planner:
         start, end = quarter.bounds(zone)
         covered = {cell_id for cell_id, _ in await self._covered(MeetingKind.THEMATIC, start, end)}
         all_cells = (await self.session.scalars(select(Cell))).all()
-        cells = [cell for cell in all_cells if cell.id not in covered]
+        owing = [
+            cell
+            for cell in all_cells
+            if cell.id not in covered and owes_quarter(cell.created_at, quarter, zone)
+        ]
+        # A secretary who has just joined, alone, cannot hold a meeting yet: warned once the
+        # cell has members. A cell without a secretary is its supervisors' to act on at once.
+        with_members = await self._cells_with_members()
+        managed = await self._managers(cell.id for cell in owing)
+        cells = [cell for cell in owing if cell.id in with_members or not managed.get(cell.id)]
         details: dict[str, ArgValue] = {
             "quarter": quarter.label,
             "days": warning.days_before,
@@ -445,6 +483,19 @@ class _Planner:
             lambda _: details,
             N_("warn.quarter"),
             N_("warn.quarter.leaderless"),
+        )
+
+    async def _cells_with_members(self) -> set[int]:
+        """Cells with at least one member besides their secretary and deputies."""
+        return set(
+            await self.session.scalars(
+                select(Membership.cell_id)
+                .where(
+                    Membership.left_at.is_(None),
+                    Membership.role.not_in([Role.SECRETARY, Role.DEPUTY]),
+                )
+                .distinct()
+            )
         )
 
     async def _warn(
