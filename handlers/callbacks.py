@@ -59,6 +59,16 @@ async def _new_cell_in(action: Action, caller: Caller, context: ChiboContext) ->
     )
 
 
+async def _supervisor_link(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await cells.supervisor_invite(
+        context.state.database,
+        caller,
+        _int(action, "organisation_id"),
+        context.now(),
+        context.bot_username,
+    )
+
+
 async def _secretary_link(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await cells.secretary_link(
         context.state.database,
@@ -154,6 +164,7 @@ ROUTES: dict[str, Route] = {
     "join.name": _join_with_name,
     "newcell.org": _new_cell_in,
     "cell.secretary_link": _secretary_link,
+    "org.supervisor_link": _supervisor_link,
     "invite.cell": _invite,
     "invite.renew": _invite,
     "invite.revoke": _revoke,

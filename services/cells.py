@@ -222,8 +222,9 @@ async def cells_overview(database: Database, caller: Caller, now: datetime, page
             actor.supervised_cells
         )
         total = int(await session.scalar(select(func.count(Cell.id)).where(in_scope)) or 0)
+        invite_rows = await _supervisor_invite_buttons(session, actor, make_button)
         if not total:
-            return Reply(Text("cells.none"))
+            return Reply(Text("cells.none"), invite_rows)
         pages = -(-total // CELLS_PAGE_SIZE)
         page = min(max(page, 0), pages - 1)
         cells = (
@@ -287,8 +288,71 @@ async def cells_overview(database: Database, caller: Caller, now: datetime, page
         ]
         if navigation:
             rows.append(tuple(navigation))
+        rows.extend(invite_rows)
         return Reply(
             Text("cells.header", {"lines": lines, "page": page + 1, "pages": pages}), tuple(rows)
+        )
+
+
+async def _supervisor_invite_buttons(
+    session: AsyncSession, actor: Actor, make_button: actions.ButtonMaker
+) -> tuple[tuple[Button, ...], ...]:
+    """One "invite a fellow supervisor" button for each organisation the actor supervises
+    whole (a supervisor of some cells only cannot widen anyone's reach)."""
+    if not actor.supervised_organisations:
+        return ()
+    organisations = (
+        await session.scalars(
+            select(Organisation)
+            .where(Organisation.id.in_(actor.supervised_organisations))
+            .order_by(Organisation.name)
+        )
+    ).all()
+    return tuple(
+        [
+            (
+                await make_button(
+                    Text("cells.supervisor_invite_button", {"organisation": organisation.name}),
+                    "org.supervisor_link",
+                    organisation_id=organisation.id,
+                ),
+            )
+            for organisation in organisations
+        ]
+    )
+
+
+async def supervisor_invite(
+    database: Database,
+    caller: Caller,
+    organisation_id: int,
+    now: datetime,
+    bot_username: str,
+) -> Reply:
+    """A one-use link that makes whoever opens it one more supervisor of the organisation."""
+    async with database.transaction() as session:
+        person, actor = await require_person(session, caller)
+        organisation = await session.get(Organisation, organisation_id)
+        if organisation is None or not can_create_cell(actor, organisation.id):
+            raise refused("error.not_supervisor")
+        invite = await create_invite(
+            session,
+            purpose=InvitePurpose.ORG_SETUP,
+            organisation_id=organisation.id,
+            cell_id=None,
+            created_by=person.id,
+            now=now,
+            member_invite_days=0,
+        )
+        return Reply(
+            Text(
+                "cells.supervisor_link",
+                {
+                    "organisation": organisation.name,
+                    "link": deep_link(bot_username, invite.token),
+                    "expires": invite.expires_at,
+                },
+            )
         )
 
 
