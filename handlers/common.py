@@ -21,10 +21,11 @@ from bot.i18n import Translator
 from bot.logging import handler_var
 from bot.rendering import TELEGRAM_CAPTION_LIMIT, keyboard, message_parts
 from domain.messages import Attachment, Reply, Text, telegram_length
+from domain.text import clean_text
 from services import outbox
 from services.actions import Action
 from services.config import ServiceSettings
-from services.errors import Refused
+from services.errors import Refused, refused
 from services.people import Caller
 from storage.db import Database
 from storage.files import FileStore
@@ -80,16 +81,35 @@ class ChiboContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
 
 
 def caller_of(update: Update) -> Caller:
+    """Who is asking, in which chat; their name and the chat's title cleaned as typed text.
+
+    A button on a message sent through the bot into another chat (an inline message) comes
+    without that chat: no screen of ours can be shown there, so the press is refused.
+    """
     user = update.effective_user
     chat = update.effective_chat
-    assert user is not None and chat is not None
+    assert user is not None
+    if chat is None:
+        raise refused("error.button_elsewhere")
     return Caller(
         telegram_user_id=user.id,
         chat_id=chat.id,
-        telegram_name=user.full_name,
+        telegram_name=clean_text(user.full_name, multiline=False),
         private_chat=chat.type == chat.PRIVATE,
-        chat_title=chat.title or "",
+        chat_title=clean_text(chat.title or "", multiline=False),
     )
+
+
+def typed_text(update: Update) -> str:
+    """The text of the message, cleaned (domain.text) before anything reads or stores it."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    return clean_text(message.text, multiline=True)
+
+
+def command_text(context: ChiboContext) -> str:
+    """What was typed after the command, on one line and cleaned as any typed text."""
+    return clean_text(" ".join(context.args or []), multiline=False)
 
 
 async def send_reply(update: Update, context: ChiboContext, reply: Reply) -> None:

@@ -6,7 +6,7 @@ from telegram import Update
 
 from domain.messages import Reply, Text
 from domain.permissions import Menu
-from handlers.common import ChiboContext, caller_of, handler
+from handlers.common import ChiboContext, caller_of, command_text, handler, typed_text
 from handlers.menus import GROUP_COMMANDS, MENU_COMMANDS, MENU_TITLES
 from services import cells, dialogue, onboarding, people
 
@@ -63,7 +63,7 @@ async def new_cell(update: Update, context: ChiboContext) -> Reply:
     return await cells.new_cell(
         context.state.database,
         caller_of(update),
-        " ".join(context.args or []),
+        command_text(context),
         context.now(),
         context.state.settings,
         context.bot_username,
@@ -103,12 +103,10 @@ async def private_only(update: Update, context: ChiboContext) -> Reply:
 
 @handler("text")
 async def text(update: Update, context: ChiboContext) -> Reply:
-    message = update.effective_message
-    assert message is not None and message.text is not None
     return await dialogue.answer(
         context.state.database,
         caller_of(update),
-        message.text,
+        typed_text(update),
         context.now(),
         context.state.settings,
         context.bot_username,

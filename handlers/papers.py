@@ -8,6 +8,7 @@ from datetime import datetime
 from telegram import Bot, Update
 
 from domain.messages import Reply
+from domain.text import clean_text
 from handlers.common import ChiboContext, caller_of, handler
 from services import dialogue, papers
 from services.actions import Action
@@ -37,7 +38,9 @@ async def document(update: Update, context: ChiboContext) -> Reply:
     message = update.effective_message
     assert message is not None and message.document is not None
     incoming = IncomingDocument(
-        message.document.file_id, message.document.file_name or "", message.document.file_size
+        message.document.file_id,
+        clean_text(message.document.file_name or "", multiline=False),
+        message.document.file_size,
     )
     return await dialogue.receive_document(
         context.state.database,

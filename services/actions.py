@@ -11,6 +11,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messages import Button, Text
+from domain.text import is_token
 from services.errors import refused
 from storage.db import Database
 from storage.models import CallbackAction
@@ -95,8 +96,9 @@ class ButtonMaker:
 
 
 async def load(session: AsyncSession, token: str, now: datetime) -> Action | None:
-    """The action behind a button, or None for a forged, unknown or expired token."""
-    if len(token) > 64:
+    """The action behind a button, or None for a forged, unknown or expired token (one that
+    is no token at all, with a NUL byte say, is not even looked up)."""
+    if not is_token(token):
         return None
     row = await session.get(CallbackAction, token)
     if row is None or row.expires_at <= now:

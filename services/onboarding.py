@@ -20,6 +20,7 @@ from domain.messages import N_, Button, Reply, Text
 from domain.names import clean_name
 from domain.organisations import DEFAULT_CUTOFF_DAY, valid_cutoff_day
 from domain.roles import InvitePurpose, MemberStatus, Role
+from domain.text import is_token
 from services import actions, outbox, pending
 from services.config import ServiceSettings
 from services.errors import Refused, refused
@@ -202,9 +203,13 @@ async def start_with_token(
 ) -> Reply:
     """A deep link was opened: redeem it, or first ask a newcomer to confirm their name."""
     async with database.transaction() as session:
-        invite = await _usable_invite(
-            session, await session.scalar(select(Invite).where(Invite.token == token[:64])), now
+        # A payload that is no token of ours (a NUL byte, too long) is not even looked up.
+        found = (
+            await session.scalar(select(Invite).where(Invite.token == token))
+            if is_token(token)
+            else None
         )
+        invite = await _usable_invite(session, found, now)
         person = await person_by_telegram_id(session, caller.telegram_user_id)
         if person is not None and person.name_confirmed_at is not None:
             await _refuse_if_pointless(session, invite, person)

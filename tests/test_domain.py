@@ -127,7 +127,8 @@ def test_menus_follow_roles() -> None:
         ("12345", None),
         ("/start", None),
         ("a" * 121, None),
-        ("Lê\x00Văn", None),
+        # Invisible characters go, as from any typed text; the name stays.
+        ("Lê\x00 Văn\u202e", "Lê Văn"),
     ],
 )
 def test_clean_name(typed: str, name: str | None) -> None:
