@@ -1,0 +1,622 @@
+"""Every figure the digest states, against a recount by hand of what happened.
+
+Five months of four cells are played from a seeded, recorded plan: cells created before the
+summer, in the middle of July (after its cutoff) and early in August (before its cutoff);
+regular meetings on time, late and missing; thematic meetings in some quarters; rolls with
+excused and unexcused absences, an exempted member (wrongly marked "unexcused" on the roll,
+as older rolls were) and probationary members; minutes recorded late or never; papers handed
+in on time, late or never, some due after the digest's moment.
+
+At every Monday of the months, the database holds exactly what had happened by then, and the
+weekly digest (and a quarter's on demand) is compared, figure by figure, with a recount that
+reads only the plan below, written out plainly as a person would count: it shares no code with
+the service but the calendar's arithmetic (which month, which quarter) and the translations.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from fractions import Fraction
+from io import BytesIO
+from typing import Any
+
+from openpyxl import load_workbook
+from sqlalchemy import delete
+
+from bot.i18n import Translator
+from domain.attendance import RollStatus
+from domain.calendar import Month, Quarter
+from domain.digest import DigestFigures, RegularState
+from domain.meetings import MeetingKind, MeetingStatus
+from domain.messages import Text
+from domain.roles import MemberStatus, Role
+from services import digest
+from services.config import ServiceSettings
+from storage.db import Database
+from storage.models import (
+    Cell,
+    Invitation,
+    Meeting,
+    Membership,
+    Organisation,
+    PaperAssignment,
+    PaperSubmission,
+    Person,
+    StoredFile,
+)
+from tests.conftest import VIETNAM
+
+SEED = 20261201
+CUTOFF_DAY = 10
+SETTINGS = ServiceSettings(default_language="vi", member_invite_days=14, zone=VIETNAM)
+TRANSLATOR = Translator(VIETNAM, "vi")
+P, E, U = RollStatus.PRESENT, RollStatus.EXCUSED, RollStatus.UNEXCUSED
+FIRST_MONDAY = datetime(2026, 7, 20, 7, 0, tzinfo=VIETNAM)
+LAST_MONDAY = datetime(2026, 11, 30, 7, 0, tzinfo=VIETNAM)
+
+
+def vi(text: Text) -> str:
+    return TRANSLATOR.render(text, "vi")
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=VIETNAM)
+
+
+# --- the plan: what happens, recorded ------------------------------------------------------
+
+
+@dataclass
+class PlannedMember:
+    name: str
+    status: MemberStatus
+
+
+@dataclass
+class PlannedMeeting:
+    kind: MeetingKind
+    starts_at: datetime
+    scheduled_at: datetime
+    late: bool  # scheduled after the cutoff, as the bot records it
+    roll: dict[str, RollStatus]  # by member name, as closed; the exempted one included
+    roll_closed_at: datetime | None
+    minutes_at: datetime | None
+
+
+@dataclass
+class PlannedPaper:
+    meeting: PlannedMeeting
+    author: str
+    due_at: datetime
+    submitted_at: datetime | None
+
+
+@dataclass
+class PlannedCell:
+    name: str
+    created_at: datetime
+    members: list[PlannedMember]
+    meetings: list[PlannedMeeting] = field(default_factory=list)
+    papers: list[PlannedPaper] = field(default_factory=list)
+
+
+def months_from(first: date, last: date) -> Iterator[date]:
+    day = first.replace(day=1)
+    while day <= last:
+        yield day
+        day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def plan() -> list[PlannedCell]:
+    rng = random.Random(SEED)
+    creations = {
+        "Chi bộ Phường 1": datetime(2026, 5, 20, 9, 0, tzinfo=VIETNAM),
+        "Chi bộ Phường 2": datetime(2026, 6, 2, 9, 0, tzinfo=VIETNAM),
+        "Chi bộ Trường THCS": datetime(2026, 7, 14, 15, 0, tzinfo=VIETNAM),
+        "Chi bộ Trạm Y tế": datetime(2026, 8, 5, 10, 0, tzinfo=VIETNAM),
+    }
+    cells = []
+    for name, created in creations.items():
+        statuses = [MemberStatus.FULL] * 5 + [MemberStatus.PROBATIONARY] * 2
+        statuses.append(MemberStatus.EXEMPTED)
+        members = [PlannedMember(f"{name} – đv {n + 1}", s) for n, s in enumerate(statuses)]
+        cell = PlannedCell(name, created, members)
+        for first in months_from(created.date(), date(2026, 11, 30)):
+            choice = rng.random()
+            if choice < 0.6:
+                day = first.replace(day=rng.randint(3, CUTOFF_DAY))
+            elif choice < 0.8:
+                day = first.replace(day=rng.randint(CUTOFF_DAY + 1, 25))
+            else:
+                day = None  # no regular meeting this month
+            starts = at(day, 19, 30) if day else None
+            if starts is not None and starts > created + timedelta(days=1):
+                cell.meetings.append(meeting(rng, cell, MeetingKind.REGULAR, starts))
+            if first.month in (8, 11) and rng.random() < 0.75:
+                thematic = at(first.replace(day=rng.randint(12, 26)), 14, 0)
+                if thematic > created + timedelta(days=1):
+                    held = meeting(rng, cell, MeetingKind.THEMATIC, thematic)
+                    cell.meetings.append(held)
+                    for author in rng.sample(members[:7], 2):
+                        due = held.starts_at - timedelta(days=3)
+                        outcome = rng.random()
+                        handed = (
+                            due - timedelta(days=1)
+                            if outcome < 0.5
+                            else due + timedelta(days=1)
+                            if outcome < 0.75
+                            else None
+                        )
+                        cell.papers.append(PlannedPaper(held, author.name, due, handed))
+        cells.append(cell)
+    return cells
+
+
+def meeting(
+    rng: random.Random, cell: PlannedCell, kind: MeetingKind, starts: datetime
+) -> PlannedMeeting:
+    roll = {}
+    for member in cell.members:
+        if member.status is MemberStatus.EXEMPTED:
+            roll[member.name] = U  # as older rolls pre-filled them: must never count
+        else:
+            roll[member.name] = rng.choices([P, E, U], weights=[80, 10, 10])[0]
+    if cell.members[1].status is MemberStatus.FULL and rng.random() < 0.5:
+        roll[cell.members[1].name] = U  # one member who keeps missing meetings
+    closed = starts + timedelta(hours=2) if rng.random() < 0.9 else None
+    minutes_delay = rng.choice([1, 2, 5, None])
+    return PlannedMeeting(
+        kind=kind,
+        starts_at=starts,
+        scheduled_at=starts - timedelta(days=rng.randint(4, 12)),
+        late=kind is MeetingKind.REGULAR and starts.day > CUTOFF_DAY,
+        roll=roll,
+        roll_closed_at=closed,
+        minutes_at=None if minutes_delay is None else starts + timedelta(days=minutes_delay),
+    )
+
+
+# --- the database as it stood at a moment --------------------------------------------------
+
+
+async def load_as_of(database: Database, cells: list[PlannedCell], now: datetime) -> Organisation:
+    async with database.transaction() as session:
+        for model in (
+            PaperSubmission,
+            StoredFile,
+            PaperAssignment,
+            Invitation,
+            Meeting,
+            Membership,
+            Person,
+            Cell,
+            Organisation,
+        ):
+            await session.execute(delete(model))
+    user_id = 10_000
+    async with database.transaction() as session:
+        organisation = Organisation(
+            name="Đảng bộ Phường Tân Định",
+            cutoff_day=CUTOFF_DAY,
+            created_at=datetime(2026, 5, 1, tzinfo=VIETNAM),
+        )
+        session.add(organisation)
+        await session.flush()
+        for planned in cells:
+            if planned.created_at > now:
+                continue
+            cell = Cell(
+                organisation_id=organisation.id, name=planned.name, created_at=planned.created_at
+            )
+            session.add(cell)
+            await session.flush()
+            people = {}
+            for number, member in enumerate(planned.members):
+                user_id += 1
+                person = Person(telegram_user_id=user_id, full_name=member.name, created_at=now)
+                session.add(person)
+                await session.flush()
+                people[member.name] = person.id
+                session.add(
+                    Membership(
+                        person_id=person.id,
+                        cell_id=cell.id,
+                        role=Role.SECRETARY if number == 0 else Role.MEMBER,
+                        status=member.status,
+                        joined_at=planned.created_at,
+                    )
+                )
+            exempted = {m.name for m in planned.members if m.status is MemberStatus.EXEMPTED}
+            rows = {}
+            for held in planned.meetings:
+                if held.scheduled_at > now:
+                    continue
+                closed = (
+                    held.roll_closed_at
+                    if held.roll_closed_at and held.roll_closed_at <= now
+                    else None
+                )
+                row = Meeting(
+                    cell_id=cell.id,
+                    kind=held.kind,
+                    status=MeetingStatus.SCHEDULED,
+                    starts_at=held.starts_at,
+                    ends_at=held.starts_at + timedelta(hours=2),
+                    place="Hội trường",
+                    late=held.late,
+                    version=1,
+                    created_at=held.scheduled_at,
+                    broadcast_at=held.scheduled_at,
+                    roll_closed_at=closed,
+                    minutes_recorded_at=held.minutes_at
+                    if held.minutes_at and held.minutes_at <= now
+                    else None,
+                )
+                session.add(row)
+                await session.flush()
+                rows[id(held)] = row.id
+                for name, status in held.roll.items():
+                    session.add(
+                        Invitation(
+                            meeting_id=row.id,
+                            person_id=people[name],
+                            invited_at=held.scheduled_at,
+                            roll_status=status if closed else None,
+                            exempted=name in exempted,
+                        )
+                    )
+            for paper in planned.papers:
+                if id(paper.meeting) not in rows:
+                    continue
+                assignment = PaperAssignment(
+                    meeting_id=rows[id(paper.meeting)],
+                    person_id=people[paper.author],
+                    topic="Tham luận",
+                    due_at=paper.due_at,
+                    created_at=paper.meeting.scheduled_at,
+                )
+                session.add(assignment)
+                await session.flush()
+                if paper.submitted_at is not None and paper.submitted_at <= now:
+                    stored = StoredFile(sha256=f"{assignment.id:064d}", size=10, created_at=now)
+                    session.add(stored)
+                    await session.flush()
+                    session.add(
+                        PaperSubmission(
+                            assignment_id=assignment.id,
+                            file_id=stored.id,
+                            file_name="tham-luan.pdf",
+                            file_type="pdf",
+                            submitted_at=paper.submitted_at,
+                            late=paper.submitted_at > paper.due_at,
+                        )
+                    )
+    return organisation
+
+
+# --- the recount by hand -------------------------------------------------------------------
+
+
+def month_start(month: Month) -> datetime:
+    return datetime(month.year, month.month, 1, tzinfo=VIETNAM)
+
+
+def quarter_start(quarter: Quarter) -> datetime:
+    return datetime(quarter.year, 3 * quarter.number - 2, 1, tzinfo=VIETNAM)
+
+
+def quarter_end(quarter: Quarter) -> datetime:
+    return quarter_start(quarter.next())
+
+
+def previous_quarter(quarter: Quarter) -> Quarter:
+    if quarter.number == 1:
+        return Quarter(quarter.year - 1, 4)
+    return Quarter(quarter.year, quarter.number - 1)
+
+
+def existed_on(cell: PlannedCell, day: date) -> bool:
+    return cell.created_at.date() <= day
+
+
+def owes_month(cell: PlannedCell, month: Month) -> bool:
+    return existed_on(cell, date(month.year, month.month, CUTOFF_DAY))
+
+
+def owes_quarter(cell: PlannedCell, quarter: Quarter) -> bool:
+    # Owed by a cell that existed when the quarter's first warning (30 days left) went out.
+    return existed_on(cell, (quarter_end(quarter) - timedelta(days=30)).date())
+
+
+def reason(key: str, **arguments: Any) -> str:
+    return TRANSLATOR.text("vi", f"digest.reason.{key}", **arguments)
+
+
+@dataclass
+class Counted:
+    state: RegularState
+    rate: Fraction | None
+    assigned: int
+    submitted: int
+    late_papers: int
+    minutes_missing: int
+    reasons: list[str]
+    at_risk: dict[str, int]
+
+
+def recount_cell(cell: PlannedCell, start: datetime, end: datetime, now: datetime) -> Counted:
+    """By hand, from the plan: what had happened by ``now``, for the period [start, end)."""
+    known = [m for m in cell.meetings if m.scheduled_at <= now]
+    exempted = {m.name for m in cell.members if m.status is MemberStatus.EXEMPTED}
+    this_month = Month.of(now, VIETNAM)
+    this_quarter = Quarter.of(now, VIETNAM)
+
+    regulars_this_month = sorted(
+        (
+            m
+            for m in known
+            if m.kind is MeetingKind.REGULAR and Month.of(m.starts_at, VIETNAM) == this_month
+        ),
+        key=lambda m: m.starts_at,
+    )
+    regular = regulars_this_month[0] if regulars_this_month else None
+    if regular is None:
+        state = RegularState.MISSING if owes_month(cell, this_month) else RegularState.NOT_OWED
+    elif regular.late or regular.starts_at.day > CUTOFF_DAY:
+        state = RegularState.LATE
+    elif regular.starts_at > now:
+        state = RegularState.SCHEDULED
+    else:
+        state = RegularState.ON_TIME
+
+    # The months looked back on: last month, and every month of the period before this one.
+    looked_at = {this_month.previous()}
+    month = Month.of(start, VIETNAM)
+    while month < this_month:
+        looked_at.add(month)
+        month = month.next()
+    held_in = {Month.of(m.starts_at, VIETNAM) for m in known if m.kind is MeetingKind.REGULAR}
+    missed = sorted(m for m in looked_at if m not in held_in and owes_month(cell, m))
+
+    thematic_quarters = {
+        Quarter.of(m.starts_at, VIETNAM) for m in known if m.kind is MeetingKind.THEMATIC
+    }
+    closed_quarters = []
+    if now.month == quarter_start(this_quarter).month:  # the first month of a quarter
+        closed_quarters = [previous_quarter(this_quarter)]
+
+    in_period = [m for m in known if start <= m.starts_at < end]
+    rates, quorums = [], []
+    for held in in_period:
+        if held.roll_closed_at is None or held.roll_closed_at > now:
+            continue
+        expected = [name for name in held.roll if name not in exempted]
+        present = sum(1 for name in expected if held.roll[name] is P)
+        rates.append(Fraction(present, len(expected)))
+        needed = -(-len(expected) * 2 // 3)
+        quorums.append(present >= needed)
+    rate = sum(rates, Fraction(0)) / len(rates) if rates else None
+
+    since = min(
+        [month_start(min(looked_at)), start] + [quarter_start(q) for q in closed_quarters]
+    )
+    minutes_missing = [
+        m
+        for m in known
+        if since <= m.starts_at < end
+        and (m.minutes_at is None or m.minutes_at > now)
+        and m.starts_at <= now - timedelta(days=3)
+    ]
+    papers = [
+        p for p in cell.papers if p.meeting.scheduled_at <= now and start <= p.due_at < end
+    ]
+    handed = [p for p in papers if p.submitted_at is not None and p.submitted_at <= now]
+    overdue = [p for p in papers if p not in handed and now > p.due_at]
+
+    cutoff_passed = now >= at(date(now.year, now.month, CUTOFF_DAY) + timedelta(days=1), 0)
+    reasons = []
+    if cutoff_passed and state in (RegularState.MISSING, RegularState.LATE):
+        reasons.append(reason("no_regular_at_cutoff", month=f"{now.month:02d}/{now.year}"))
+    reasons += [reason("missed_month", month=f"{m.month:02d}/{m.year}") for m in missed]
+    if (
+        this_quarter not in thematic_quarters
+        and owes_quarter(cell, this_quarter)
+        and quarter_end(this_quarter) - now <= timedelta(days=30)
+    ):
+        reasons.append(reason("no_thematic", quarter=f"{this_quarter.number}/{this_quarter.year}"))
+    reasons += [
+        reason("missed_thematic", quarter=f"{q.number}/{q.year}")
+        for q in closed_quarters
+        if q not in thematic_quarters and owes_quarter(cell, q)
+    ]
+    if rate is not None and rate < Fraction(9, 10):
+        percent = int(rate * 100 + Fraction(1, 2))
+        reasons.append(reason("low_attendance", percent=f"{percent}%"))
+    if quorums and not all(quorums):
+        reasons.append(reason("no_quorum"))
+    if minutes_missing:
+        dates = ", ".join(f"{m.starts_at:%d/%m/%Y}" for m in minutes_missing)
+        reasons.append(reason("minutes_missing", dates=dates))
+    if overdue:
+        reasons.append(reason("papers_missing", count=len(overdue)))
+
+    unexcused: dict[str, int] = {}
+    for held in known:
+        if held.roll_closed_at is None or held.roll_closed_at > now:
+            continue
+        if held.starts_at.year != now.year:
+            continue
+        for name, status in held.roll.items():
+            if status is U and name not in exempted:
+                unexcused[name] = unexcused.get(name, 0) + 1
+    return Counted(
+        state=state,
+        rate=rate,
+        assigned=len(papers),
+        submitted=len(handed),
+        late_papers=sum(1 for p in handed if p.submitted_at and p.submitted_at > p.due_at),
+        minutes_missing=len(minutes_missing),
+        reasons=reasons,
+        at_risk={name: count for name, count in unexcused.items() if count >= 2},
+    )
+
+
+def by_hand_percent(share: Fraction) -> str:
+    return f"{int(share * 100 + Fraction(1, 2))}%"
+
+
+# --- the comparison ------------------------------------------------------------------------
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.compared = 0
+
+    def same(self, stated: Any, counted: Any, what: str) -> None:
+        assert stated == counted, what
+        self.compared += 1
+
+
+def mondays() -> Iterator[datetime]:
+    moment = FIRST_MONDAY
+    while moment <= LAST_MONDAY:
+        yield moment
+        moment += timedelta(days=7)
+
+
+def compare(
+    tally: Tally,
+    cells: list[PlannedCell],
+    figures: DigestFigures,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> None:
+    existing = [c for c in cells if c.created_at <= now]
+    when = f"{now:%d/%m/%Y}"
+    tally.same(sorted(c.name for c in figures.cells), sorted(c.name for c in existing), when)
+    stated = {c.name: c for c in figures.cells}
+    counted = {c.name: recount_cell(c, start, end, now) for c in existing}
+    text = vi(digest.summary_text(figures))
+    for name, count in counted.items():
+        cell = stated[name]
+        where = f"{name} on {when}"
+        tally.same(cell.regular, count.state, f"{where}: regular meeting")
+        tally.same(cell.attendance_rate, count.rate, f"{where}: attendance")
+        tally.same(
+            (cell.papers_assigned, cell.papers_submitted, cell.papers_late),
+            (count.assigned, count.submitted, count.late_papers),
+            f"{where}: papers",
+        )
+        tally.same(cell.minutes_missing, count.minutes_missing, f"{where}: minutes")
+        tally.same([b.label for b in cell.behind], count.reasons, f"{where}: reasons")
+        tally.same(
+            {m.name: m.unexcused for m in cell.at_risk}, count.at_risk, f"{where}: at risk"
+        )
+        for label in count.reasons:
+            tally.same(f"   – {label}" in text, True, f"{where}: '{label}' in the text")
+
+    this_month, this_quarter = Month.of(now, VIETNAM), Quarter.of(now, VIETNAM)
+    owing_month = [c for c in existing if owes_month(c, this_month)]
+    on_time = [c for c in owing_month if counted[c.name].state is RegularState.ON_TIME]
+    owing_quarter = [c for c in existing if owes_quarter(c, this_quarter)]
+    with_thematic = [
+        c
+        for c in owing_quarter
+        if any(
+            m.kind is MeetingKind.THEMATIC
+            and m.scheduled_at <= now
+            and Quarter.of(m.starts_at, VIETNAM) == this_quarter
+            for m in c.meetings
+        )
+    ]
+    rates = [counted[c.name].rate for c in existing if counted[c.name].rate is not None]
+    not_owed = TRANSLATOR.text("vi", "digest.not_owed")
+    on_time_said = (
+        by_hand_percent(Fraction(len(on_time), len(owing_month))) if owing_month else not_owed
+    )
+    thematic_said = (
+        by_hand_percent(Fraction(len(with_thematic), len(owing_quarter)))
+        if owing_quarter
+        else not_owed
+    )
+    mean_said = by_hand_percent(sum(rates, Fraction(0)) / len(rates)) if rates else not_owed
+    month_label = f"{this_month.month:02d}/{this_month.year}"
+    quarter_label = f"{this_quarter.number}/{this_quarter.year}"
+    tally.same(
+        f"Sinh hoạt thường kỳ tháng {month_label} đúng hạn: {on_time_said}" in text, True, when
+    )
+    tally.same(f"Tỷ lệ tham dự bình quân: {mean_said}" in text, True, when)
+    tally.same(f"Có sinh hoạt chuyên đề quý {quarter_label}: {thematic_said}" in text, True, when)
+    tally.same(f"\n{len(existing)} chi bộ\n" in text, True, when)
+    behind = [name for name, count in counted.items() if count.reasons]
+    tally.same(("Không có chi bộ nào cần lưu ý" in text), not behind, when)
+    for name in behind:
+        tally.same(f"• {name}\n" in text, True, f"{name} listed on {when}")
+    for name, count in counted.items():
+        for member, absences in count.at_risk.items():
+            line = f"• {member} ({name}): {absences} lần"
+            tally.same(line in text, absences >= 3, f"{member} in the text on {when}")
+    compare_workbook(tally, figures, counted, when)
+
+
+def compare_workbook(
+    tally: Tally, figures: DigestFigures, counted: dict[str, Counted], when: str
+) -> None:
+    labels = digest.labels(vi)
+    files = digest.render_files(figures, vi, "recount")
+    workbook = load_workbook(BytesIO(files[1].content))
+    summary = workbook.worksheets[0]
+    rows = [list(row) for row in summary.iter_rows(values_only=True)]
+    header_at = next(i for i, row in enumerate(rows) if row and row[0] == labels.cell)
+    header = rows[header_at]
+    column = {title: index for index, title in enumerate(header) if title}
+    for row in rows[header_at + 1 :]:
+        if not row or row[0] not in counted:
+            continue
+        count = counted[str(row[0])]
+        where = f"{row[0]} in the workbook on {when}"
+        rate = row[column[labels.attendance]]
+        expected_rate = None if count.rate is None else int(count.rate * 100 + Fraction(1, 2)) / 100
+        tally.same(rate, expected_rate, f"{where}: attendance")
+        tally.same(row[column[labels.papers_assigned]], count.assigned, f"{where}: assigned")
+        tally.same(row[column[labels.papers_submitted]], count.submitted, f"{where}: submitted")
+        tally.same(row[column[labels.papers_late]], count.late_papers, f"{where}: late papers")
+        tally.same(row[column[labels.minutes_missing]], count.minutes_missing, f"{where}: minutes")
+        tally.same(row[column[labels.behind]], "; ".join(count.reasons) or None, f"{where}: why")
+
+
+async def test_every_digest_figure_matches_a_recount_by_hand(database: Database) -> None:
+    cells = plan()
+    # The plan has what the recount must get right: a mid-month cell, a quarter boundary,
+    # a 6/7 roll, papers due after some digest's moment, a member at risk.
+    assert any(c.created_at.day == 14 for c in cells)
+    assert any(
+        sum(1 for status in m.roll.values() if status is P) == 6  # of the seven expected
+        and list(m.roll.values())[-1] is U  # the exempted one, marked absent on old rolls
+        and m.roll_closed_at is not None
+        for c in cells
+        for m in c.meetings
+    )
+    assert any(
+        p.meeting.scheduled_at <= monday < p.due_at
+        for c in cells
+        for p in c.papers
+        for monday in mondays()
+    )
+    tally = Tally()
+    for now in mondays():
+        organisation = await load_as_of(database, cells, now)
+        weekly = digest.last_week(now, VIETNAM)
+        quarter = digest.period_of("quarter", now, VIETNAM)
+        for period in (weekly, quarter):
+            async with database.transaction() as session:
+                figures = await digest.figures(
+                    session, organisation, None, period, now, SETTINGS, vi, "kỳ"
+                )
+            compare(tally, cells, figures, period.start, period.end, now)
+    print(f"digest figures compared with the recount: {tally.compared}")
+    assert tally.compared > 1000
