@@ -32,7 +32,7 @@ from storage.models import (
     Resolution,
 )
 from tests.conftest import VIETNAM
-from tests.harness import RunningBot, cell_with_members, join, link_in, setup_link
+from tests.harness import RunningBot, cell_with_members, join, link_in, setup_link, token_of
 
 # What a hostile or careless user can type or paste: C0 and C1 controls (NUL, BEL, backspace,
 # ESC, DEL, CSI), line breaks of every kind, bidi overrides, embeddings, isolates and marks,
@@ -263,6 +263,9 @@ async def test_dirty_names_places_and_minutes_are_stored_clean_and_exported(
     assert names == {supervisor.id: "Trần Văn Hùng", secretary.id: "Nguyễn Thị Lan"}
     [cell] = await bot.rows(Cell)
     assert cell.name == "Chi bộ Phòng Tổng hợp"
+    group = emu.group(-1_003_100, "\u202eNhóm\x07 Chi bộ\u200b")
+    linked = await bot.send(secretary, "/linkgroup", chat=group)
+    assert linked.text == t("vi", "linkgroup.done", cell=cell.name, group="Nhóm Chi bộ")
 
     # A thematic meeting: a place and a theme pasted with terminal colours and an override.
     kinds = await bot.send(secretary, "/schedule")
@@ -344,8 +347,8 @@ class Questions:
     """A cell with a held meeting (minutes open), one its members are invited to and one in
     preparation, where each example answers the bot's questions with text of its own."""
 
-    def __init__(self, bot: RunningBot, cell: Any) -> None:
-        self.bot, self.cell = bot, cell
+    def __init__(self, bot: RunningBot, cell: Any, member_token: str) -> None:
+        self.bot, self.cell, self.member_token = bot, cell, member_token
         self.examples = 0
 
     @classmethod
@@ -368,7 +371,7 @@ class Questions:
         )
         asked = await bot.press(lan, roll, t("vi", "roll.close"))
         await bot.press(lan, asked, t("vi", "roll.confirm_unexcused"))
-        return cls(bot, cell)
+        return cls(bot, cell, token_of(link_in(await bot.send(lan, "/invite"))))
 
     async def answer(self, user: EmuUser, kind: str, payload: dict[str, Any], typed: str) -> None:
         """The bot asked ``user`` a question of ``kind``; the user types ``typed``."""
@@ -402,7 +405,8 @@ _questions: dict[int, Questions] = {}
 )
 async def test_every_free_text_answer_is_stored_clean(bot: RunningBot, raw: str) -> None:
     """Whatever is typed as a cell's name, a place, a theme, an agenda item, a paper's topic,
-    a reason for absence or the minutes: no apology, and only clean text is stored."""
+    a reason for absence, the minutes or the resolution, or given as one's name: no apology,
+    and only clean text is stored."""
     if id(bot) not in _questions:  # the bot (and its database) serves every example
         _questions[id(bot)] = await Questions.set_up(bot)
     q = _questions[id(bot)]
@@ -454,6 +458,22 @@ async def test_every_free_text_answer_is_stored_clean(bot: RunningBot, raw: str)
         Invitation, Invitation.meeting_id == coming.id, Invitation.person_id == minh_person.id
     )
     assert invitation.reason_note == one_line
+
+    resolution = f"Nghị quyết {q.examples}\n{raw}"
+    payload = {"meeting_id": held.id, "field": "resolution"}
+    await q.answer(lan, minutes.ASK_FIELD, payload, resolution)
+    [row] = await bot.rows(Resolution, Resolution.meeting_id == held.id)
+    assert row.text == clean_text(resolution, multiline=True)
+
+    # A newcomer's name: as Telegram gives it (offered on a button), and as typed.
+    newcomer = bot.emulator.user(40_000 + q.examples, typed)
+    question = await bot.send(newcomer, f"/start {q.member_token}")
+    assert f"✅ {clean_name(typed)}" in question.button_texts()
+    name = f"{raw} Họ Tên {q.examples}"
+    assert (await bot.send(newcomer, name)).text != bot.t("vi", "error.generic")
+    joined = await bot.rows(Person, Person.telegram_user_id == newcomer.id)
+    # A name refused (one starting with "/") leaves the question open, nobody joined.
+    assert [p.full_name for p in joined] == [n for n in [clean_name(name)] if n is not None]
 
     report = f"Báo cáo {q.examples}\n{raw}"
     payload = {"meeting_id": held.id, "field": "report", "item_id": held_item.id}
