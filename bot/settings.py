@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
 from fractions import Fraction
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +16,10 @@ from bot.pacing import MESSAGES_PER_SECOND
 from domain.roles import Language
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
+# What Telegram accepts as a webhook's secret token.
+WEBHOOK_SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# Mixed with the token into the webhook secret no one set, so it is not the token itself.
+_DERIVED_SECRET_LABEL = b"chibo webhook secret token"
 
 
 class Settings(BaseSettings):
@@ -58,6 +65,13 @@ class Settings(BaseSettings):
             raise ValueError("must be between 0 and 1, like 2/3")
         return quorum
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not WEBHOOK_SECRET_FORMAT.fullmatch(value.get_secret_value()):
+            raise ValueError("1 to 256 characters of A-Z, a-z, 0-9, _ and -, as Telegram requires")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -70,6 +84,18 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def effective_webhook_secret(self) -> str:
+        """The secret Telegram sends with every webhook call: the one set, or else one derived
+        from the token, so that webhook mode never runs open and every replica agrees on it
+        without another setting."""
+        if self.webhook_secret is not None:
+            return self.webhook_secret.get_secret_value()
+        if self.bot_token is None:
+            raise ValueError("CHIBO_BOT_TOKEN is not set")
+        token = self.bot_token.get_secret_value().encode()
+        return hmac.new(token, _DERIVED_SECRET_LABEL, hashlib.sha256).hexdigest()
 
     @property
     def file_url(self) -> str:

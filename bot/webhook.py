@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import signal
 from collections.abc import AsyncIterator, Iterator
@@ -24,6 +23,7 @@ from starlette.routing import Route
 from telegram import Update
 
 from bot.app import ChiboApplication
+from bot.updates import handle
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -52,21 +52,19 @@ class _Server(uvicorn.Server):
         self.should_exit = True
 
 
-def asgi_app(application: ChiboApplication, database: Database, secret: str | None) -> Starlette:
+def asgi_app(application: ChiboApplication, database: Database, secret: str) -> Starlette:
     async def receive(request: Request) -> Response:
-        if secret is not None and not hmac.compare_digest(
-            request.headers.get(SECRET_HEADER, ""), secret
-        ):
+        if not hmac.compare_digest(request.headers.get(SECRET_HEADER, ""), secret):
             log.warning("webhook call without the secret token refused")
             return Response(status_code=403)
         try:
-            data = await request.json()
-            update = Update.de_json(data, application.bot)
-        except (json.JSONDecodeError, ValueError, TypeError, KeyError):
+            update = _update(await request.json(), application)
+        except ValueError:  # undecodable JSON included
+            log.warning("webhook call refused: the body is not a Telegram update")
             return Response(status_code=400)
-        # Queued, not awaited: Telegram wants a quick 200, and a redelivery is harmless.
-        await application.update_queue.put(update)
-        return Response(status_code=200)
+        # Answered once admitted and handled: Telegram delivers again only what was not
+        # answered 2xx, so an update the database could not take must not be acknowledged.
+        return Response(status_code=200 if await handle(application, update) else 503)
 
     async def healthz(_: Request) -> Response:
         try:
@@ -90,6 +88,17 @@ def asgi_app(application: ChiboApplication, database: Database, secret: str | No
     )
 
 
+def _update(data: object, application: ChiboApplication) -> Update:
+    """The update in a webhook call's body, or ValueError."""
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        raise ValueError("not an update")
+    try:
+        return Update.de_json(data, application.bot)
+    except (AttributeError, KeyError, TypeError) as error:
+        # What PTB's parser raises on a field that is a list, a string or incomplete.
+        raise ValueError("not an update") from error
+
+
 async def serve(
     application: ChiboApplication,
     database: Database,
@@ -97,7 +106,7 @@ async def serve(
     public_url: str,
     listen: str,
     port: int,
-    secret: str | None,
+    secret: str,
 ) -> None:
     """Run the Application behind the webhook until uvicorn is told to stop (SIGINT/SIGTERM)."""
     server = _Server(
@@ -106,6 +115,8 @@ async def serve(
             host=listen,
             port=port,
             log_level="warning",
+            # uvicorn's own formatters write plain lines: its messages go through the JSON log.
+            log_config=None,
             access_log=False,
             lifespan="on",
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -9,6 +10,7 @@ from typing import Any, cast
 
 from telegram.ext import CallbackContext, JobQueue
 
+from bot.logging import handler_var
 from domain.messages import Text
 from scheduler.dispatcher import Clock, OutboxDispatcher
 from services import actions, digest, pending, planner, updates
@@ -21,17 +23,20 @@ UPDATE_IDS_KEPT = timedelta(days=2)
 
 
 async def _dispatch(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    handler_var.set("outbox")
     dispatcher = cast(OutboxDispatcher, context.job.data)  # type: ignore[union-attr]
     await dispatcher.run_once()
 
 
 async def _plan(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    handler_var.set("planner")
     plans = cast(Planner, context.job.data)  # type: ignore[union-attr]
     if await plans.run(context.bot.username):
         plans.wake()
 
 
 async def _housekeeping(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    handler_var.set("housekeeping")
     database, clock = context.job.data  # type: ignore[union-attr,misc]
     now = clock.now()
     await updates.forget_old_updates(database, now, UPDATE_IDS_KEPT)
@@ -93,5 +98,10 @@ def install(
 
 
 def wake_dispatcher(job_queue: JobQueue[Any], dispatcher: OutboxDispatcher) -> None:
-    """Send what a handler just queued now rather than at the next poll."""
-    job_queue.run_once(_dispatch, when=0, data=dispatcher, name=f"{DISPATCH_JOB}-now")
+    """Send what a handler just queued now rather than at the next poll.
+
+    Scheduled from an empty context: the scheduler's tasks would otherwise inherit the
+    handler's (its update id in their log lines, every job's after that)."""
+    contextvars.Context().run(
+        job_queue.run_once, _dispatch, when=0, data=dispatcher, name=f"{DISPATCH_JOB}-now"
+    )

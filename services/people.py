@@ -29,12 +29,6 @@ class Caller:
     chat_title: str = ""
 
 
-async def language_of(database: Database, telegram_user_id: int) -> str | None:
-    """The language the person chose, None if they never did (or are unknown)."""
-    async with database.transaction() as session:
-        return await chosen_language(session, telegram_user_id)
-
-
 async def chosen_language(session: AsyncSession, telegram_user_id: int) -> str | None:
     language: str | None = await session.scalar(
         select(Person.language).where(Person.telegram_user_id == telegram_user_id)

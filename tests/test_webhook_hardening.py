@@ -1,0 +1,345 @@
+"""Webhook mode under attack and under a failing database: never open, never acknowledging
+an update it did not take, never handling an update it did not record."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.logging import JsonFormatter
+from bot.settings import Settings
+from bot.updates import TrackedUpdateProcessor
+from bot.webhook import SECRET_HEADER, WEBHOOK_PATH, asgi_app
+from emulator import BotApiEmulator, EmuUser, SentMessage
+from services import updates
+from storage.db import Database
+from storage.models import Cell
+from tests.harness import TOKEN, RunningBot, cell_with_members, eventually, link_in, token_of
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class _Lines(logging.Handler):
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__()
+        self.lines = lines
+        self.setFormatter(JsonFormatter([TOKEN]))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@contextmanager
+def json_log_lines() -> Iterator[list[str]]:
+    """The lines the bot's JSON log writes meanwhile, formatted where they are logged."""
+    lines: list[str] = []
+    capture = _Lines(lines)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(capture)
+    root.setLevel(logging.INFO)
+    try:
+        yield lines
+    finally:
+        root.removeHandler(capture)
+        root.setLevel(level)
+
+
+class Webhook:
+    """Telegram's side of webhook mode: POSTs to the bot's ASGI app, with its secret."""
+
+    def __init__(self, bot: RunningBot, http: httpx.AsyncClient, secret: str) -> None:
+        self.bot = bot
+        self.http = http
+        self.secret = secret
+        self._next_update_id = 5_000_000
+
+    def command(self, user: EmuUser, text: str) -> dict[str, Any]:
+        """An update as Telegram would post it: ``user`` writes ``text`` to the bot."""
+        self._next_update_id += 1
+        command_length = len(text.split()[0])
+        return {
+            "update_id": self._next_update_id,
+            "message": {
+                "message_id": self._next_update_id,
+                "date": 0,
+                "text": text,
+                "chat": {"id": user.id, "type": "private", "first_name": user.first_name},
+                "from": user.to_api(),
+                "entities": [{"type": "bot_command", "offset": 0, "length": command_length}],
+            },
+        }
+
+    async def post(self, body: object, secret: str | None = None) -> int:
+        response = await self.http.post(
+            WEBHOOK_PATH,
+            content=body if isinstance(body, bytes) else json.dumps(body).encode(),
+            headers={SECRET_HEADER: self.secret if secret is None else secret},
+        )
+        return response.status_code
+
+
+@pytest.fixture
+async def webhook(bot: RunningBot) -> AsyncIterator[Webhook]:
+    """The running bot's application behind the webhook's ASGI app, as `chibo run` serves it
+    when CHIBO_WEBHOOK_URL is set and CHIBO_WEBHOOK_SECRET is not."""
+    settings = bot.settings.model_copy(update={"webhook_url": "https://bot.example.org"})
+    assert settings.webhook_secret is None
+    secret = settings.effective_webhook_secret
+    app = asgi_app(bot.application, bot.database, secret)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bot") as http:
+        yield Webhook(bot, http, secret)
+
+
+def unreachable(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on every transaction fails as with PostgreSQL down."""
+
+    @asynccontextmanager
+    async def refused() -> AsyncIterator[AsyncSession]:
+        raise OperationalError("BEGIN", {}, ConnectionRefusedError("database is down"))
+        yield  # pragma: no cover - a generator for asynccontextmanager
+
+    monkeypatch.setattr(database, "transaction", refused)
+
+
+async def handled(bot: RunningBot, update_id: int) -> None:
+    """Wait until the update went through the handlers (nothing queued is sent)."""
+    processor = bot.application.update_processor
+    assert isinstance(processor, TrackedUpdateProcessor)
+    async with asyncio.timeout(10):
+        await processor.wait_finished(update_id)
+
+
+async def cells_named(bot: RunningBot, name: str) -> int:
+    return len(await bot.rows(Cell, Cell.name == name))
+
+
+def says_created(bot: RunningBot, message: SentMessage, name: str) -> bool:
+    done = bot.t("vi", "newcell.done", cell=name, link="", expires="")
+    return (message.text or "").startswith(done[:15])
+
+
+def test_the_derived_webhook_secret_is_telegrams_format_and_the_tokens_own() -> None:
+    def secret(token: str, webhook_secret: str | None = None) -> str:
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            bot_token=SecretStr(token),
+            webhook_secret=None if webhook_secret is None else SecretStr(webhook_secret),
+        )
+        return settings.effective_webhook_secret
+
+    derived = secret(TOKEN)
+    assert derived == secret(TOKEN), "every replica derives the same secret"
+    assert derived != secret("654321:ANOTHER-TOKEN")
+    assert 1 <= len(derived) <= 256 and all(c.isalnum() or c in "_-" for c in derived)
+    assert TOKEN not in derived and TOKEN.split(":")[1] not in derived
+    assert secret(TOKEN, webhook_secret="chosen_secret-1") == "chosen_secret-1"
+    with pytest.raises(ValueError, match="A-Z, a-z, 0-9"):
+        secret(TOKEN, webhook_secret="has spaces and é")
+
+
+async def test_chibo_run_in_webhook_mode_without_a_secret_setting_is_not_open(
+    emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHIBO_")}
+    env.update(
+        CHIBO_BOT_TOKEN=TOKEN,
+        CHIBO_BOT_API_URL=emulator.base_url,
+        CHIBO_BOT_API_FILE_URL=emulator.base_file_url,
+        CHIBO_WEBHOOK_URL=f"http://127.0.0.1:{port}",
+        CHIBO_WEBHOOK_LISTEN="127.0.0.1",
+        CHIBO_WEBHOOK_PORT=str(port),
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    settings = Settings(_env_file=None, bot_token=SecretStr(TOKEN))  # type: ignore[call-arg]
+    derived = settings.effective_webhook_secret
+    try:
+        hook = await emulator.wait_for_call("setWebhook", timeout=30)
+        assert hook.params["secret_token"] == derived
+        # Telegram sends that secret with every update: they are answered.
+        member = emulator.user(8102, "Nguyễn Văn An")
+        emulator.send_text(member, "/start")
+        reply = await emulator.wait_for_message(member.id, timeout=30)
+        assert reply.text is not None and reply.text.startswith("Xin chào!")
+        # A forger, who does not know the token, is turned away with or without a guess.
+        forged = {
+            "update_id": 99,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "text": "/newcell Chi bộ Giả",
+                "chat": {"id": 8102, "type": "private"},
+                "from": {"id": 8102, "is_bot": False, "first_name": "An"},
+                "entities": [{"type": "bot_command", "offset": 0, "length": 8}],
+            },
+        }
+        async with aiohttp.ClientSession() as http:
+            url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
+            for headers in ({}, {SECRET_HEADER: "guess"}, {SECRET_HEADER: ""}):
+                async with http.post(url, json=forged, headers=headers) as refused:
+                    assert refused.status == 403
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 0, stderr.decode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        [{"update_id": 1}],
+        "update",
+        None,
+        42,
+        {},
+        {"update_id": "1"},
+        {"update_id": 1, "message": "hi"},
+        {"update_id": 2, "callback_query": [1]},
+        b"\xff\xfe not json",
+    ],
+    ids=repr,
+)
+async def test_a_webhook_body_that_is_not_an_update_is_refused_in_one_log_line(
+    webhook: Webhook, body: object
+) -> None:
+    with json_log_lines() as lines:
+        status = await webhook.post(body)
+    assert status == 400
+    [line] = [line for line in lines if '"level": "warning"' in line or '"level": "error"' in line]
+    entry = json.loads(line)
+    assert entry["logger"] == "bot.webhook" and "error" not in entry and "where" not in entry
+
+
+async def test_an_update_the_database_cannot_take_is_not_acknowledged_and_comes_again(
+    webhook: Webhook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = webhook.bot
+    t, emu = bot.t, bot.emulator
+    cell = await cell_with_members(bot, [])
+    supervisor = cell.supervisor
+    update = webhook.command(supervisor, "/newcell Chi bộ Kho Bạc")
+    before = emu.message_count(supervisor.id)
+    with bot.dispatcher_down():
+        unreachable(bot.database, monkeypatch)
+        # Telegram is told to deliver it again; meanwhile the user hears of the trouble, in
+        # the default language, with no database to ask for theirs.
+        assert await webhook.post(update) == 503
+        monkeypatch.undo()
+    assert [m.text for m in emu.messages(supervisor.id)[before:]] == [t("vi", "error.generic")]
+    assert await cells_named(bot, "Chi bộ Kho Bạc") == 0
+    # The database is back: Telegram's next delivery is handled, and answered 200.
+    assert await webhook.post(update) == 200
+    assert says_created(bot, bot.last(supervisor.id), "Chi bộ Kho Bạc")
+    # A third delivery (Telegram did not see the 200) changes nothing.
+    count = emu.message_count(supervisor.id)
+    assert await webhook.post(update) == 200
+    assert emu.message_count(supervisor.id) == count
+    assert await cells_named(bot, "Chi bộ Kho Bạc") == 1
+
+
+async def test_the_apology_is_in_the_callers_language_without_asking_the_database(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emu, t = bot.emulator, bot.t
+    cell = await cell_with_members(bot, [], lang="en")
+    admit = updates.admit
+
+    async def admitted_then_the_database_fails(*args: Any, **kwargs: Any) -> Any:
+        admission = await admit(*args, **kwargs)
+        unreachable(bot.database, monkeypatch)
+        return admission
+
+    monkeypatch.setattr(updates, "admit", admitted_then_the_database_fails)
+    with bot.dispatcher_down():
+        await handled(bot, emu.send_text(cell.supervisor, "/newcell Chi bộ Kho Bạc"))
+        monkeypatch.undo()
+    assert bot.last(cell.supervisor.id).text == t("en", "error.generic")
+
+
+async def test_an_update_whose_admission_fails_is_apologised_for_and_not_handled(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection dies exactly when the update id is recorded: the handler must not run,
+    or a redelivery (or the user's retry, as the apology advises) would do it twice."""
+    emu, t = bot.emulator, bot.t
+    cell = await cell_with_members(bot, [])
+    supervisor = cell.supervisor
+    admit = updates.admit
+    failed: list[int] = []
+
+    async def connection_killed_once(
+        database: Database, update_id: int, *args: Any, **kwargs: Any
+    ) -> Any:
+        if not failed:
+            failed.append(update_id)
+            raise OperationalError(
+                "INSERT INTO processed_update", {}, ConnectionResetError("connection was closed")
+            )
+        return await admit(database, update_id, *args, **kwargs)
+
+    monkeypatch.setattr(updates, "admit", connection_killed_once)
+    before = emu.message_count(supervisor.id)
+    update_id = emu.send_text(supervisor, "/newcell Chi bộ Kho Bạc")
+    await bot.settle(update_id)
+    assert failed == [update_id]
+    assert [m.text for m in emu.messages(supervisor.id)[before:]] == [t("vi", "error.generic")]
+    assert await cells_named(bot, "Chi bộ Kho Bạc") == 0
+    # Delivered again (Telegram's redelivery of an unacknowledged webhook call): done once.
+    emu.replay(update_id)
+    done = await emu.wait_for_message(supervisor.id, after=before + 1, timeout=10)
+    assert says_created(bot, done, "Chi bộ Kho Bạc")
+    assert await cells_named(bot, "Chi bộ Kho Bạc") == 1
+
+
+async def test_the_outbox_dispatcher_logs_in_its_own_context_not_the_press_that_woke_it(
+    bot: RunningBot,
+) -> None:
+    emu = bot.emulator
+    cell = await cell_with_members(bot, [])
+    member_link = link_in(await bot.send(cell.secretary, "/invite"))
+    # The secretary has blocked the bot: the notice of a new member is refused by Telegram.
+    emu.block(cell.secretary)
+    newcomer = emu.user(20_500, "Phạm Thị Hoa")
+    bot.dispatching = False  # only the dispatcher the press wakes sends the notice
+    question = await bot.send(newcomer, f"/start {token_of(member_link)}")
+    with json_log_lines() as lines:
+        press = emu.press_button(newcomer, question, text=f"✅ {newcomer.first_name}")
+        await handled(bot, press)
+        await eventually(lambda: any("outbox message refused" in line for line in lines))
+    [refusal] = [json.loads(line) for line in lines if "outbox message refused" in line]
+    assert "update_id" not in refusal
+    assert refusal["handler"] == "outbox"
+    # The press's own lines do carry its update id.
+    assert any(json.loads(line).get("update_id") == press for line in lines)
