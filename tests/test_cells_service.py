@@ -134,8 +134,10 @@ async def test_many_cells_are_listed_a_page_at_a_time(database: Database, clock:
             database, supervisor, f"Chi bộ {number:02d}", clock.now(), SETTINGS, BOT
         )
     first = await cells.cells_overview(database, supervisor, clock.now())
-    assert len(first.buttons) == 21 and first.text.args["pages"] == 2
-    assert [b.text.key for b in first.buttons[-1]] == ["common.next"]
+    # Twenty cells, the page turn, then the invitation of a fellow supervisor.
+    assert len(first.buttons) == 22 and first.text.args["pages"] == 2
+    assert [b.text.key for b in first.buttons[-2]] == ["common.next"]
+    assert [b.text.key for b in first.buttons[-1]] == ["cells.supervisor_invite_button"]
     second = await cells.cells_overview(database, supervisor, clock.now(), page=1)
-    assert len(second.buttons) == 6 and second.text.args["page"] == 2
-    assert [b.text.key for b in second.buttons[-1]] == ["common.previous"]
+    assert len(second.buttons) == 7 and second.text.args["page"] == 2
+    assert [b.text.key for b in second.buttons[-2]] == ["common.previous"]
