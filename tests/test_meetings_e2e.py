@@ -392,6 +392,8 @@ async def test_day_buttons_usual_pattern_and_the_plan(bot: RunningBot) -> None:
     assert asked.text == t("vi", "pattern.ask")
     assert (await bot.send(lan, "31 19:30 Hội trường")).text == t("vi", "pattern.bad")
     plan = await bot.send(lan, "5 19:30 Hội trường tầng 2")
+    saved = t("vi", "pattern.saved", day=5, time="19:30", place="Hội trường tầng 2")
+    assert (plan.text or "").startswith(saved + "\n\n")
     proposal = t(
         "vi", "meetings.propose", when=local(2026, 12, 5, 19, 30), place="Hội trường tầng 2"
     )
