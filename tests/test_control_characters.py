@@ -57,7 +57,9 @@ EMOJI_SEQUENCES = [
 
 nasty_text = st.text(
     alphabet=st.one_of(
-        st.sampled_from(NASTY), st.sampled_from(VIETNAMESE_LETTERS + " .,;:-/"), st.characters()
+        st.sampled_from(NASTY),
+        st.sampled_from(VIETNAMESE_LETTERS + " .,;:-/"),
+        st.characters(codec="utf-8"),  # any character UTF-8 can carry: no lone surrogate
     ),
     max_size=40,
 )
@@ -392,7 +394,10 @@ class Questions:
         return dict(question.payload)
 
 
-_questions: dict[int, Questions] = {}
+@pytest.fixture
+async def questions(bot: RunningBot) -> Questions:
+    """Set up once for all of a test's examples: they share the bot and its database."""
+    return await Questions.set_up(bot)
 
 
 @given(raw=nasty_text)
@@ -403,13 +408,13 @@ _questions: dict[int, Questions] = {}
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-async def test_every_free_text_answer_is_stored_clean(bot: RunningBot, raw: str) -> None:
+async def test_every_free_text_answer_is_stored_clean(
+    bot: RunningBot, questions: Questions, raw: str
+) -> None:
     """Whatever is typed as a cell's name, a place, a theme, an agenda item, a paper's topic,
     a reason for absence, the minutes or the resolution, or given as one's name: no apology,
     and only clean text is stored."""
-    if id(bot) not in _questions:  # the bot (and its database) serves every example
-        _questions[id(bot)] = await Questions.set_up(bot)
-    q = _questions[id(bot)]
+    q = questions
     q.examples += 1
     typed = f"Tên {q.examples} {raw}"
     one_line = clean_text(typed, multiline=False)
