@@ -199,15 +199,16 @@ def _health(settings: Settings) -> str:
     the database."""
     if settings.webhook_url:
         return _webhook_health(settings)
-    return asyncio.run(_database_health(settings))
+    try:
+        return asyncio.run(_database_health(settings))
+    except CommandError as error:  # a URL that names no usable database: unhealthy too
+        raise Unhealthy(str(error)) from None
 
 
 async def _database_health(settings: Settings) -> str:
     database = _database(settings)
     try:
-        await database.check()
-    except DatabaseUnreachable as error:
-        raise Unhealthy(str(error)) from None
+        await _reach(database)
     finally:
         await database.dispose()
     return "ok: the database answers"
