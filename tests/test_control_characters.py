@@ -30,6 +30,7 @@ from storage.models import (
     PendingInput,
     Person,
     Resolution,
+    ResolutionTask,
 )
 from tests.conftest import VIETNAM
 from tests.harness import RunningBot, cell_with_members, join, link_in, setup_link, token_of
@@ -412,7 +413,7 @@ async def test_every_free_text_answer_is_stored_clean(
     bot: RunningBot, questions: Questions, raw: str
 ) -> None:
     """Whatever is typed as a cell's name, a place, a theme, an agenda item, a paper's topic,
-    a reason for absence, the minutes or the resolution, or given as one's name: no apology,
+    a reason for absence, the minutes, the resolution or a task, or given as one's name: no apology,
     and only clean text is stored."""
     q = questions
     q.examples += 1
@@ -469,6 +470,12 @@ async def test_every_free_text_answer_is_stored_clean(
     await q.answer(lan, minutes.ASK_FIELD, payload, resolution)
     [row] = await bot.rows(Resolution, Resolution.meeting_id == held.id)
     assert row.text == clean_text(resolution, multiline=True)
+
+    task = f"Nhiệm vụ {q.examples} {raw.replace(';', ',')}"  # a semicolon starts the due day
+    payload = {"meeting_id": held.id, "person_id": minh_person.id}
+    await q.answer(lan, minutes.ASK_TASK, payload, task)
+    tasks = [created.description for created in await bot.rows(ResolutionTask)]
+    assert clean_text(task, multiline=False) in tasks
 
     # A newcomer's name: as Telegram gives it (offered on a button), and as typed.
     newcomer = bot.emulator.user(40_000 + q.examples, typed)
