@@ -45,6 +45,8 @@ class MinutesLabels:
     closing: str  # "Cuộc họp kết thúc lúc"
     signature_hint: str  # "(Ký, ghi rõ họ tên)"
     date_line: str  # "{place}, ngày {day} tháng {month} năm {year}" — already filled in
+    number_line: str  # "Số 03-BB/CB" — already filled in
+    approval: str  # "Biên bản đã được thông qua trước chi bộ lúc … giờ …, … đồng chí nhất trí."
 
 
 @dataclass(frozen=True)
@@ -55,11 +57,20 @@ class AttendeeLine:
 
 
 @dataclass(frozen=True)
+class Opinion:
+    """What one person said under an agenda item, as the secretary recorded it."""
+
+    speaker: str
+    text: str
+
+
+@dataclass(frozen=True)
 class ItemRecord:
     title: str
     report: str = ""
     opinions: str = ""
     conclusion: str = ""
+    spoken: list[Opinion] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

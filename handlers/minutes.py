@@ -61,7 +61,27 @@ async def _ask(action: Action, caller: Caller, context: ChiboContext) -> Reply:
 
 async def _finish(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await minutes.finish(
-        context.state.database, caller, _int(action, "meeting_id"), context.now()
+        context.state.database,
+        caller,
+        _int(action, "meeting_id"),
+        context.now(),
+        context.state.settings,
+    )
+
+
+async def _opinion(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await minutes.ask_opinion(
+        context.state.database, caller, _int(action, "item_id"), context.now()
+    )
+
+
+async def _opinion_of(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await minutes.ask_opinion_of(
+        context.state.database,
+        caller,
+        _int(action, "item_id"),
+        _int(action, "person_id"),
+        context.now(),
     )
 
 
@@ -125,6 +145,8 @@ ROUTES: dict[str, Route] = {
     "minutes.cell": _history,
     "minutes.item": _item,
     "minutes.ask": _ask,
+    "minutes.opinion": _opinion,
+    "minutes.opinion_of": _opinion_of,
     "minutes.finish": _finish,
     "minutes.export": _export,
     "resolution.open": _resolution,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from domain.attendance import DEFAULT_QUORUM
@@ -15,3 +16,5 @@ class ServiceSettings:
     member_invite_days: int
     zone: ZoneInfo
     quorum: Fraction = field(default=DEFAULT_QUORUM)
+    # An organisation's own Word template of the minutes; None: the one shipped.
+    minutes_template: Path | None = None

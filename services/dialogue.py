@@ -124,6 +124,14 @@ ANSWERS: dict[str, Answer] = {
         a.now,
         a.settings,
     ),
+    minutes.ASK_OPINION: lambda a: minutes.record_opinion(
+        a.database,
+        a.caller,
+        a.number("item_id"),
+        None if a.payload.get("person_id") is None else a.number("person_id"),
+        a.text,
+        a.now,
+    ),
     minutes.ASK_TASK: lambda a: minutes.add_task(
         a.database,
         a.caller,

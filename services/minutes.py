@@ -19,6 +19,7 @@ from domain.records import (
     ItemRecord,
     MinutesDocument,
     MinutesLabels,
+    Opinion,
     TaskLine,
     VoteRecord,
 )
@@ -44,6 +45,7 @@ from storage.models import (
     AgendaItem,
     Cell,
     Invitation,
+    ItemOpinion,
     Meeting,
     Membership,
     Organisation,
@@ -58,7 +60,9 @@ ASK_FIELD = "minutes.field"
 ASK_TASK = "resolution.task"
 ASK_COMMENT = "resolution.comment"
 ASK_PROGRESS = "task.progress"
+ASK_OPINION = "minutes.opinion"
 MAX_FIELD = 4000
+MAX_SPEAKER = 200
 MINUTES_HISTORY = 12
 
 Render = Callable[[Text], str]
@@ -67,7 +71,6 @@ Render = Callable[[Text], str]
 MEETING_FIELDS = {"chair": N_("minutes.ask.chair"), "note_taker": N_("minutes.ask.note_taker")}
 ITEM_FIELDS = {
     "report": N_("minutes.ask.report"),
-    "opinions": N_("minutes.ask.opinions"),
     "conclusion": N_("minutes.ask.conclusion"),
 }
 RESOLUTION_FIELDS = {
@@ -77,7 +80,6 @@ RESOLUTION_FIELDS = {
 }
 ITEM_BUTTONS = {
     "report": N_("minutes.report_button"),
-    "opinions": N_("minutes.opinions_button"),
     "conclusion": N_("minutes.conclusion_button"),
 }
 RESOLUTION_STATUS_TEXT = {
@@ -239,31 +241,152 @@ async def _editor(
 
 async def item_menu(database: Database, caller: Caller, item_id: int, now: datetime) -> Reply:
     async with database.transaction() as session:
-        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
-        item = await session.get(AgendaItem, item_id)
-        if item is None:
-            raise refused("error.stale_button")
-        _, meeting, _ = await _managed(session, caller, item.meeting_id)
-        buttons = tuple(
-            [
-                await make_button(
-                    Text(label), "minutes.ask", meeting_id=meeting.id, field=name, item_id=item.id
-                )
-                for name, label in ITEM_BUTTONS.items()
-            ]
+        meeting, item = await _managed_item(session, caller, item_id)
+        return await _item_menu(session, caller, meeting, item, now, None)
+
+
+async def _item_menu(
+    session: AsyncSession,
+    caller: Caller,
+    meeting: Meeting,
+    item: AgendaItem,
+    now: datetime,
+    notice: Text | None,
+) -> Reply:
+    make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
+    buttons = [
+        await make_button(
+            Text(label), "minutes.ask", meeting_id=meeting.id, field=name, item_id=item.id
         )
-        back = await make_button(Text("common.back"), "minutes.open", meeting_id=meeting.id)
+        for name, label in ITEM_BUTTONS.items()
+    ]
+    buttons.insert(
+        1, await make_button(Text("minutes.opinions_button"), "minutes.opinion", item_id=item.id)
+    )
+    back = await make_button(Text("common.back"), "minutes.open", meeting_id=meeting.id)
+    # What was typed at once before opinions were recorded one speaker at a time, then each.
+    opinions = [Text("minutes.opinions_typed", {"text": item.opinions})] if item.opinions else []
+    opinions += [
+        Text("minutes.opinion_line", {"speaker": o.speaker, "text": o.text})
+        for o in await _opinions(session, item.id)
+    ]
+    return Reply(
+        Text(
+            "minutes.item",
+            {
+                "title": item_title(item),
+                "report": item.report or "—",
+                "opinions": opinions or "—",
+                "conclusion": item.conclusion or "—",
+            },
+        ),
+        (tuple(buttons), (back,)),
+        notice=notice,
+    )
+
+
+# --- opinions: who said what under an item ----------------------------------------------------
+
+
+async def _opinions(session: AsyncSession, item_id: int) -> list[ItemOpinion]:
+    return list(
+        await session.scalars(
+            select(ItemOpinion)
+            .where(ItemOpinion.item_id == item_id)
+            .order_by(ItemOpinion.created_at, ItemOpinion.id)
+        )
+    )
+
+
+async def _managed_item(
+    session: AsyncSession, caller: Caller, item_id: int
+) -> tuple[Meeting, AgendaItem]:
+    item = await session.get(AgendaItem, item_id)
+    if item is None:
+        raise refused("error.stale_button")
+    _, meeting, _ = await _managed(session, caller, item.meeting_id)
+    return meeting, item
+
+
+async def ask_opinion(database: Database, caller: Caller, item_id: int, now: datetime) -> Reply:
+    """Ask who spoke: a present member's button, or the name typed before the opinion."""
+    async with database.transaction() as session:
+        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
+        meeting, item = await _managed_item(session, caller, item_id)
+        await pending.ask(
+            session, caller=caller, kind=ASK_OPINION, payload={"item_id": item.id}, now=now
+        )
+        present = [
+            person
+            for invitation, person in await _roll(session, meeting.id)
+            if invitation.roll_status is RollStatus.PRESENT
+        ]
+        buttons = [
+            await make_button(
+                Text("common.person_button", {"name": person.full_name}),
+                "minutes.opinion_of",
+                item_id=item.id,
+                person_id=person.id,
+            )
+            for person in present
+        ]
+        rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+        rows.append((await make_button(Text("common.back"), "minutes.item", item_id=item.id),))
         return Reply(
-            Text(
-                "minutes.item",
-                {
-                    "title": item_title(item),
-                    "report": item.report or "—",
-                    "opinions": item.opinions or "—",
-                    "conclusion": item.conclusion or "—",
-                },
-            ),
-            (buttons, (back,)),
+            Text("minutes.ask.opinions", {"title": item_title(item)}), tuple(rows)
+        )
+
+
+async def ask_opinion_of(
+    database: Database, caller: Caller, item_id: int, person_id: int, now: datetime
+) -> Reply:
+    async with database.transaction() as session:
+        _, item = await _managed_item(session, caller, item_id)
+        speaker = await session.get(Person, person_id)
+        if speaker is None:
+            raise refused("error.stale_button")
+        await pending.ask(
+            session,
+            caller=caller,
+            kind=ASK_OPINION,
+            payload={"item_id": item.id, "person_id": speaker.id},
+            now=now,
+        )
+        return Reply(Text("minutes.ask.opinion_of", {"name": speaker.full_name}))
+
+
+async def record_opinion(
+    database: Database,
+    caller: Caller,
+    item_id: int,
+    person_id: int | None,
+    typed: str,
+    now: datetime,
+) -> Reply:
+    """An opinion under the item: of the member picked, or ``Tên người phát biểu: nội dung``."""
+    async with database.transaction() as session:
+        meeting, item = await _managed_item(session, caller, item_id)
+        if person_id is not None:
+            person = await session.get(Person, person_id)
+            if person is None:
+                raise refused("error.stale_button")
+            speaker, text = person.full_name, typed.strip()
+        else:
+            typed_speaker, colon, text = typed.partition(":")
+            speaker, text = " ".join(typed_speaker.split()), text.strip()
+            if not colon or not speaker or len(speaker) > MAX_SPEAKER:
+                raise refused("minutes.opinion_format", max=MAX_SPEAKER)
+        if not text or len(text) > MAX_FIELD:
+            raise refused("minutes.bad_text", max=MAX_FIELD)
+        session.add(
+            ItemOpinion(
+                item_id=item.id, person_id=person_id, speaker=speaker, text=text, created_at=now
+            )
+        )
+        await pending.forget(session, caller=caller)
+        await session.flush()
+        return await _item_menu(
+            session, caller, meeting, item, now, Text("minutes.opinion_saved", {"name": speaker})
         )
 
 
@@ -333,13 +456,16 @@ async def write(
         return await _editor(session, caller, meeting, cell, now, Text("agenda.saved"))
 
 
-async def finish(database: Database, caller: Caller, meeting_id: int, now: datetime) -> Reply:
+async def finish(
+    database: Database, caller: Caller, meeting_id: int, now: datetime, settings: ServiceSettings
+) -> Reply:
     async with database.transaction() as session:
         _, meeting, cell = await _managed(session, caller, meeting_id)
         if not meeting.chair or not meeting.note_taker:
             raise refused("minutes.need_chair")
         if meeting.minutes_recorded_at is None:
             meeting.minutes_recorded_at = now
+        await _number(session, meeting, settings)
         return await _editor(session, caller, meeting, cell, now, Text("minutes.finished"))
 
 
@@ -955,6 +1081,44 @@ LABEL_KEYS = {
     "closing": N_("minutes.label.closing"),
     "signature_hint": N_("minutes.label.signature_hint"),
 }
+BLANK = "……"  # what is unknown is left to be written in by hand
+
+
+async def _number(session: AsyncSession, meeting: Meeting, settings: ServiceSettings) -> int:
+    """The minutes' number: once given it stays; else the cell's next one of the meeting's
+    (local) year, counted with the cell locked so that two exports never share one."""
+    if meeting.minutes_number is not None:
+        return meeting.minutes_number
+    await session.execute(select(Cell.id).where(Cell.id == meeting.cell_id).with_for_update())
+    year = meeting.starts_at.astimezone(settings.zone).year
+    start = datetime(year, 1, 1, tzinfo=settings.zone)
+    end = datetime(year + 1, 1, 1, tzinfo=settings.zone)
+    last = await session.scalar(
+        select(func.max(Meeting.minutes_number)).where(
+            Meeting.cell_id == meeting.cell_id,
+            Meeting.starts_at >= start,
+            Meeting.starts_at < end,
+        )
+    )
+    meeting.minutes_number = (last or 0) + 1
+    await session.flush()
+    return meeting.minutes_number
+
+
+def _approval(resolution: Resolution | None, meeting: Meeting, settings: ServiceSettings) -> Text:
+    """When the minutes were approved (the vote, else their recording) and by how many; what
+    is not known is left blank to be written in by hand."""
+    vote = resolution if resolution is not None and resolution.votes_for is not None else None
+    when = (vote.decided_at if vote is not None else None) or meeting.minutes_recorded_at
+    local = when.astimezone(settings.zone) if when is not None else None
+    return Text(
+        "minutes.label.approval",
+        {
+            "hour": f"{local:%H}" if local else BLANK,
+            "minute": f"{local:%M}" if local else BLANK,
+            "agreed": vote.votes_for if vote is not None and vote.votes_for is not None else BLANK,
+        },
+    )
 
 
 async def export(
@@ -970,7 +1134,9 @@ async def export(
         )
         roll = await _roll(session, meeting.id)
         items = await agenda_items(session, meeting.id)
+        spoken = {item.id: await _opinions(session, item.id) for item in items}
         tasks = await _tasks(session, resolution.id) if resolution else []
+        number = await _number(session, meeting, settings)
     figures = _figures(roll, settings)
     start = meeting.starts_at.astimezone(settings.zone)
     labels = MinutesLabels(
@@ -990,12 +1156,15 @@ async def export(
             Text(
                 "minutes.label.date_line",
                 {
+                    "place": " ".join(meeting.place.split()) or BLANK,
                     "day": f"{start.day:02d}",
                     "month": f"{start.month:02d}",
                     "year": start.year,
                 },
             )
         ),
+        number_line=render(Text("minutes.label.number_line", {"number": f"{number:02d}"})),
+        approval=render(_approval(resolution, meeting, settings)),
     )
     vote_record = None
     if resolution is not None and resolution.votes_for is not None:
@@ -1047,6 +1216,7 @@ async def export(
                 i.report or "",
                 i.opinions or "",
                 i.conclusion or "",
+                [Opinion(o.speaker, o.text) for o in spoken[i.id]],
             )
             for i in items
         ],
@@ -1057,7 +1227,7 @@ async def export(
     file_name = f"bien-ban-{start:%Y%m%d}-{meeting.id}.docx"
     return Reply(
         Text(N_("minutes.export_caption"), {"summary": summary(meeting, cell.name)}),
-        attachments=(Attachment(file_name, minutes_docx(document)),),
+        attachments=(Attachment(file_name, minutes_docx(document, settings.minutes_template)),),
     )
 
 

@@ -199,6 +199,9 @@ class Meeting(Base):
     chair: Mapped[str | None] = mapped_column(String(200))
     note_taker: Mapped[str | None] = mapped_column(String(200))
     minutes_recorded_at: Mapped[datetime | None]
+    # The minutes' number, "Số 03-BB/CB": the cell's next of the meeting's year, given the
+    # first time the minutes are finished or exported and never changed after.
+    minutes_number: Mapped[int | None] = mapped_column(Integer)
 
     cell: Mapped[Cell] = relationship()
 
@@ -217,6 +220,20 @@ class AgendaItem(Base):
     report: Mapped[str | None] = mapped_column(Text)
     opinions: Mapped[str | None] = mapped_column(Text)
     conclusion: Mapped[str | None] = mapped_column(Text)
+
+
+class ItemOpinion(Base):
+    """What one person said under an agenda item, recorded by the secretary in chat; the
+    speaker is a present member (``person_id``) or a name the secretary typed."""
+
+    __tablename__ = "item_opinion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("agenda_item.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    speaker: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
 
 
 class Invitation(Base):

@@ -63,6 +63,8 @@ LABELS = MinutesLabels(
     closing="Cuộc họp kết thúc lúc",
     signature_hint="(Ký, ghi rõ họ tên)",
     date_line="Đà Nẵng, ngày 15 tháng 12 năm 2026",
+    number_line="Số 07-BB/CB",
+    approval="Biên bản đã được thông qua trước chi bộ lúc 10 giờ 30, 3 đồng chí nhất trí.",
 )
 
 ATTENDEES = [
@@ -203,6 +205,7 @@ def test_header_has_the_party_and_the_cell_without_borders(full: Document) -> No
         "ĐẢNG BỘ VĂN PHÒNG UBND TỈNH",
         "CHI BỘ PHÒNG TỔNG HỢP",
         "*",
+        "Số 07-BB/CB",
     ]
     assert looks_bold(header.cell(0, 0).paragraphs[1])
     party, date_line = header.cell(0, 1).paragraphs
