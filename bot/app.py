@@ -84,6 +84,7 @@ def build_application(settings: Settings, database: Database, clock: Clock) -> C
         member_invite_days=settings.member_invite_days,
         zone=settings.zone,
         quorum=settings.quorum,
+        minutes_template=settings.minutes_template,
     )
 
     def wake_outbox() -> None:

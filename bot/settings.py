@@ -9,7 +9,7 @@ from fractions import Fraction
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, FilePath, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.pacing import MESSAGES_PER_SECOND
@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     file_store: Path = Path("chibo-files")
     # The Bot API's download limit; raise it with a self-hosted Bot API server.
     max_file_mb: int = Field(default=20, ge=1, le=2000)
+    # An organisation's own Word template of the minutes (a .docx with the default one's tags).
+    minutes_template: FilePath | None = None
 
     @field_validator("quorum", mode="before")
     @classmethod

@@ -4,10 +4,16 @@ show it under that item, with the speaker's name, the minutes' number and the ap
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import docx
 
-from tests.harness import RunningBot, cell_with_members
+from bot.clock import FakeClock
+from emulator import BotApiEmulator
+from reports import minutes_template
+from storage.db import Database
+from tests.harness import RunningBot, cell_with_members, running_bot
+from tests.test_cli import chibo
 from tests.test_minutes_e2e import hold_meeting, local, type_into
 
 
@@ -82,3 +88,33 @@ async def test_opinions_recorded_in_chat_appear_under_their_item(bot: RunningBot
     [exported] = emu.messages(lan.id)[before:]
     thematic = docx.Document(io.BytesIO(exported.content or b""))
     assert [p.text for p in thematic.tables[0].cell(0, 0).paragraphs][-1] == "Số 02-BB/CB"
+
+
+async def test_an_organisations_house_template_lays_out_the_exported_minutes(
+    database: Database, clock: FakeClock, emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    house = docx.Document(io.BytesIO(minutes_template.build()))
+    house.paragraphs[0].insert_paragraph_before("MẪU BIÊN BẢN CỦA ĐẢNG BỘ — {{ cell }}")
+    path = tmp_path / "house.docx"
+    house.save(str(path))
+    async with running_bot(
+        database, clock, emulator, tmp_path / "files", minutes_template=path
+    ) as bot:
+        t = bot.t
+        cell = await cell_with_members(bot, ["Lê Văn Minh"])
+        lan = cell.secretary
+        editor = await hold_meeting(
+            bot, lan, "meeting.kind.regular", "05/12 19:30", local(5, 20, 0)
+        )
+        before = emulator.message_count(lan.id)
+        await bot.press(lan, editor, t("vi", "minutes.export"))
+        [exported] = emulator.messages(lan.id)[before:]
+    lines = [p.text for p in docx.Document(io.BytesIO(exported.content or b"")).paragraphs]
+    assert lines[0] == "MẪU BIÊN BẢN CỦA ĐẢNG BỘ — CHI BỘ PHÒNG TỔNG HỢP"
+    assert "BIÊN BẢN SINH HOẠT CHI BỘ" in lines
+
+
+def test_a_house_template_that_is_not_there_stops_the_bot_in_one_line(tmp_path: Path) -> None:
+    result = chibo(tmp_path, "run", CHIBO_MINUTES_TEMPLATE=str(tmp_path / "missing.docx"))
+    assert result.returncode == 2
+    assert "CHIBO_MINUTES_TEMPLATE" in result.stderr and "Traceback" not in result.stderr
