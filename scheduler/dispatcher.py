@@ -6,8 +6,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
+from sqlalchemy.exc import DBAPIError
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -25,10 +27,17 @@ SETTLE_MARGIN = timedelta(seconds=30)
 # PTB's own read timeout: no send starts with less than this left of its claim (or a
 # quarter of the lease).
 SHORTEST_WAIT = timedelta(seconds=5)
+# A row's outcome is written again this many times when the database connection fails (a
+# killed connection, a restarted server): a sent message whose mark is lost is sent again
+# once its claim runs out. Writing it twice is harmless, a row only settles while still held.
+SETTLE_ATTEMPTS = 5
+SETTLE_RETRY_SECONDS = 0.1
 
 # Turns a stored row (method, chat, payload) into the call that sends it with a given bot.
 # The call is given the bot and the read timeout to use.
 Renderer = Callable[[str, int, dict[str, Any]], Callable[[Bot, float], Awaitable[object]]]
+# Records how a claimed row ended: sent, failed, to retry, given back.
+Settle = Callable[[], Awaitable[None]]
 
 
 class Clock(Protocol):
@@ -92,8 +101,16 @@ class OutboxDispatcher:
                 by_chat: dict[int, list[OutboxMessage]] = {}
                 for row in rows:
                     by_chat.setdefault(row.chat_id, []).append(row)
-                await asyncio.gather(*(self._deliver_in_order(chat) for chat in by_chat.values()))
+                # Every chat's deliveries end before the run does, failed or not: one left
+                # running past its run could be claimed again, and sent twice.
+                outcomes = await asyncio.gather(
+                    *(self._deliver_in_order(chat) for chat in by_chat.values()),
+                    return_exceptions=True,
+                )
                 attempted += len(rows)
+                for outcome in outcomes:
+                    if isinstance(outcome, BaseException):
+                        raise outcome
             return attempted
 
     async def _deliver_in_order(self, rows: list[OutboxMessage]) -> None:
@@ -104,46 +121,63 @@ class OutboxDispatcher:
 
     async def _deliver(self, row: OutboxMessage) -> None:
         async with self._parallel:
-            # A send whose answer times out may have been delivered, and is sent again: so
-            # wait for a slow answer as long as the claim allows, not PTB's default 5 s.
-            assert row.claimed_until is not None, "a claimed row carries its lease"
-            answer_within = row.claimed_until - self._clock.now() - self._settle_margin
-            if answer_within < self._shortest_wait:
-                # Sending now could outlive the claim, and whoever claims the row next would
-                # send it again: the row goes back, to be claimed afresh.
-                await outbox.release(self._database, row)
-                return
+            outcome = await self._attempt(row)
+            await self._settle(row, outcome)
+
+    async def _attempt(self, row: OutboxMessage) -> Settle:
+        """Send the row, if its claim leaves time for it; returns how the row is to settle."""
+        # A send whose answer times out may have been delivered, and is sent again: so
+        # wait for a slow answer as long as the claim allows, not PTB's default 5 s.
+        assert row.claimed_until is not None, "a claimed row carries its lease"
+        answer_within = row.claimed_until - self._clock.now() - self._settle_margin
+        if answer_within < self._shortest_wait:
+            # Sending now could outlive the claim, and whoever claims the row next would
+            # send it again: the row goes back, to be claimed afresh.
+            return partial(outbox.release, self._database, row)
+        try:
+            send = self._render(row.method, row.chat_id, row.payload)
+        except (KeyError, ValueError, TypeError) as error:
+            log.error("outbox row cannot be rendered", extra={"outbox_id": row.id})
+            return partial(
+                outbox.mark_failed, self._database, row, f"render: {type(error).__name__}"
+            )
+        try:
+            await send(self._bot, answer_within.total_seconds())
+        except RetryAfter as error:
+            wait = error.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            due_at = self._clock.now() + timedelta(seconds=seconds)
+            return partial(outbox.retry_later, self._database, row, due_at, "retry_after")
+        except (Forbidden, BadRequest) as error:
+            log.warning(
+                "outbox message refused", extra={"outbox_id": row.id, "reason": error.message}
+            )
+            return partial(outbox.mark_failed, self._database, row, error.message)
+        except (NetworkError, TelegramError) as error:
+            if gives_up(row.attempts):
+                return partial(outbox.mark_failed, self._database, row, error.message)
+            due_at = self._clock.now() + retry_delay(row.attempts)
+            return partial(outbox.retry_later, self._database, row, due_at, error.message)
+        return partial(outbox.mark_sent, self._database, row, self._clock.now())
+
+    async def _settle(self, row: OutboxMessage, outcome: Settle) -> None:
+        """Write the row's outcome, again if the connection fails meanwhile (the write may
+        have been committed before the failure: settling twice changes nothing)."""
+        for attempt in range(1, SETTLE_ATTEMPTS + 1):
             try:
-                send = self._render(row.method, row.chat_id, row.payload)
-            except (KeyError, ValueError, TypeError) as error:
-                log.error("outbox row cannot be rendered", extra={"outbox_id": row.id})
-                await outbox.mark_failed(self._database, row, f"render: {type(error).__name__}")
+                await outcome()
                 return
-            try:
-                await send(self._bot, answer_within.total_seconds())
-            except RetryAfter as error:
-                wait = error.retry_after
-                seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-                await outbox.retry_later(
-                    self._database,
-                    row,
-                    self._clock.now() + timedelta(seconds=seconds),
-                    "retry_after",
-                )
-            except (Forbidden, BadRequest) as error:
-                log.warning(
-                    "outbox message refused", extra={"outbox_id": row.id, "reason": error.message}
-                )
-                await outbox.mark_failed(self._database, row, error.message)
-            except (NetworkError, TelegramError) as error:
-                if gives_up(row.attempts):
-                    await outbox.mark_failed(self._database, row, error.message)
-                else:
-                    await outbox.retry_later(
-                        self._database,
-                        row,
-                        self._clock.now() + retry_delay(row.attempts),
-                        error.message,
+            except (DBAPIError, OSError):
+                if attempt == SETTLE_ATTEMPTS:
+                    log.error(
+                        "outbox row's outcome not recorded; it is tried again once its claim "
+                        "runs out",
+                        extra={"outbox_id": row.id},
+                        exc_info=True,
                     )
-            else:
-                await outbox.mark_sent(self._database, row, self._clock.now())
+                    return
+                log.warning(
+                    "outbox row's outcome not recorded; writing it again",
+                    extra={"outbox_id": row.id},
+                )
+                await asyncio.sleep(SETTLE_RETRY_SECONDS * 2 ** (attempt - 1))

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
+import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.util import await_only
 
+from domain.meetings import Response
 from domain.messages import Text
 from domain.roles import Role
 from services import outbox
-from storage.models import Cell, MembershipChange
+from storage.db import Database
+from storage.models import Cell, Invitation, MembershipChange, OutboxMessage, Person
 from tests.harness import RunningBot, cell_with_members, eventually
+from tests.test_attendance_e2e import invitation, schedule_and_invite
 
 
 async def test_bot_api_faults_during_a_broadcast_lose_and_double_nothing(
@@ -114,3 +124,140 @@ async def test_the_bot_reconnects_after_the_database_drops_connections(
         t("vi", "newcell.done", cell="Chi bộ Sau Sự Cố", link="", expires="")[:15]
     )
     assert {c.name for c in await bot.rows(Cell)} == {"Chi bộ Phòng Tổng hợp", "Chi bộ Sau Sự Cố"}
+
+
+class MidTransactionKiller:
+    """Terminates the backend of a connection right after the statements that are
+    ``wanted`` and whose count (from 1) is in ``at``, from another connection, while the
+    statement's transaction is still open (PostgreSQL)."""
+
+    def __init__(
+        self, killer: asyncpg.Connection, wanted: Callable[[str], bool], at: set[int]
+    ) -> None:
+        self._killer = killer
+        self._wanted = wanted
+        self._at = at
+        self._seen = 0
+        self.killed: list[str] = []  # the statements after which a connection was killed
+
+    def after_cursor_execute(self, conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not self._wanted(statement):
+            return
+        self._seen += 1
+        if self._seen not in self._at:
+            return
+        assert conn.in_transaction()
+        pid = conn.connection.driver_connection.get_server_pid()
+        # The statement ran, its transaction is open: what follows, the commit included,
+        # finds the connection gone. With a timeout, the call returns once it is gone.
+        await_only(self._killer.fetchval("SELECT pg_terminate_backend($1, 5000)", pid))
+        self.killed.append(" ".join(statement.split()[:3]))
+
+
+@asynccontextmanager
+async def killing_mid_transaction(
+    database: Database, wanted: Callable[[str], bool], *, at: set[int]
+) -> AsyncIterator[MidTransactionKiller]:
+    url = database.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(url)
+    killer = MidTransactionKiller(connection, wanted, at)
+    engine = database.engine.sync_engine
+    event.listen(engine, "after_cursor_execute", killer.after_cursor_execute)
+    try:
+        yield killer
+    finally:
+        event.remove(engine, "after_cursor_execute", killer.after_cursor_execute)
+        await connection.close()
+
+
+def _writes_to_outbox(statement: str) -> bool:
+    """The dispatcher's claims (WITH ... UPDATE) and its sent, failed and retry marks."""
+    return statement.lstrip().upper().startswith(("UPDATE OUTBOX", "WITH"))
+
+
+def _writes(statement: str) -> bool:
+    return statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "WITH"))
+
+
+async def test_connections_killed_mid_transaction_during_a_broadcast_lose_and_double_nothing(
+    bot: RunningBot,
+) -> None:
+    if not bot.database.is_postgresql:
+        pytest.skip("connections are killed on the PostgreSQL server")
+    emu = bot.emulator
+    members = [emu.user(70_000 + n, f"Đảng viên {n}") for n in range(50)]
+    for member in members:
+        emu.open_private_chat(member)
+    with bot.dispatcher_down():
+        async with bot.database.transaction() as session:
+            for member in members:
+                await outbox.enqueue_message(
+                    session,
+                    key=f"broadcast:kills:{member.id}",
+                    chat_id=member.id,
+                    text=Text("status.full"),
+                    lang="vi",
+                    now=bot.clock.now(),
+                )
+        kills = set(range(7, 60, 7))
+        async with killing_mid_transaction(bot.database, _writes_to_outbox, at=kills) as killer:
+            for _ in range(10):
+                # A run cut short by a claim that failed is the next poll's to finish.
+                with contextlib.suppress(DBAPIError):
+                    await bot.dispatcher.drain()
+                # Past every claim's lease: a row whose "sent" was lost would go again now.
+                bot.clock.advance(timedelta(minutes=3))
+    assert sorted({len(emu.messages(m.id)) for m in members}) == [1]
+    assert {row.status for row in await bot.rows(OutboxMessage)} == {outbox.SENT}
+    # Claims and "sent" marks were cut, several of each.
+    assert len(killer.killed) == len(kills)
+    assert {"WITH claimed_ids AS", "UPDATE outbox SET"} == set(killer.killed)
+
+
+async def test_connections_killed_mid_transaction_during_presses_leave_no_contradiction(
+    bot: RunningBot,
+) -> None:
+    """Members answer their invitation while connections die in the middle of the presses'
+    transactions (the admission's, the answer's): each press gets one answer, the apology or
+    the recorded answer on the invitation, never both; pressing again after an apology works,
+    and every answer is there in the end."""
+    if not bot.database.is_postgresql:
+        pytest.skip("connections are killed on the PostgreSQL server")
+    emu, t = bot.emulator, bot.t
+    cell = await cell_with_members(bot, [f"Đảng Viên {n}" for n in range(1, 7)])
+    await schedule_and_invite(bot, cell.secretary, "vi", "meeting.kind.regular", "05/12 19:30")
+    apologies = 0
+    with bot.dispatcher_down():
+        # The count of writes (3 a press, 1 a press whose admission fails) that are cut.
+        kills = {1, 3, 6, 8, 11, 14}
+        async with killing_mid_transaction(bot.database, _writes, at=kills) as killer:
+            for member in cell.members:
+                for _ in range(10):
+                    card = invitation(bot, member)
+                    before = len(emu.calls())
+                    await bot.settle(emu.press_button(member, card, text=t("vi", "rsvp.attend")))
+                    calls = emu.calls()[before:]
+                    [answer] = [c for c in calls if c.method == "answerCallbackQuery"]
+                    edits = [c for c in calls if c.method == "editMessageText"]
+                    if answer.params.get("text") == t("vi", "error.generic"):
+                        apologies += 1
+                        assert not edits, "an apology, and the invitation changed anyway"
+                        continue
+                    assert answer.params.get("text") == t("vi", "rsvp.recorded")
+                    [edit] = edits
+                    assert t("vi", "rsvp.answer.attend") in str(edit.params["text"])
+                    break
+                else:
+                    pytest.fail(f"member {member.id} never got an answer recorded")
+    # The admission, the answer and the new buttons were each cut at least once.
+    assert len(killer.killed) == len(kills) == apologies
+    assert {
+        "INSERT INTO processed_update",
+        "UPDATE invitation SET",
+        "INSERT INTO callback_action",
+    } == set(killer.killed)
+    member_ids = [m.id for m in cell.members]
+    people = {p.id for p in await bot.rows(Person, Person.telegram_user_id.in_(member_ids))}
+    answered = await bot.rows(Invitation, Invitation.person_id.in_(people))
+    assert len(answered) == len(cell.members)
+    assert {i.response for i in answered} == {Response.ATTEND}
