@@ -14,7 +14,7 @@ from telegram import Update
 from bot.app import ChiboApplication, build_application
 from bot.clock import FakeClock
 from bot.settings import Settings
-from bot.updates import TrackedUpdateProcessor
+from bot.updates import handle
 from domain.messages import Text
 from emulator import BotApiEmulator
 from scheduler.dispatcher import OutboxDispatcher
@@ -49,11 +49,9 @@ async def replica(
 
 
 async def deliver(application: ChiboApplication, raw: dict[str, Any]) -> None:
-    await application.update_queue.put(Update.de_json(raw, application.bot))
-    processor = application.update_processor
-    assert isinstance(processor, TrackedUpdateProcessor)
+    """As the webhook does: handled now, and acknowledged (admitted here or by the other)."""
     async with asyncio.timeout(10):
-        await processor.wait_finished(raw["update_id"])
+        assert await handle(application, Update.de_json(raw, application.bot))
 
 
 async def test_two_replicas_apply_each_update_and_message_once(
