@@ -53,6 +53,8 @@ class MeetingFigures:
     kind_label: str  # translated
     expected: int
     present: int
+    excused: int  # absent with a reason the secretary accepted
+    unexcused: int
     rate_percent: int | None  # None while the roll is open
     quorum_met: bool | None
     late: bool
@@ -182,3 +184,9 @@ class DigestLabels:
     # "Chi bộ không hiện ở đây: 950 — xem bảng tính", for the cells the chart leaves out.
     more_cells: Callable[[int], str]
     meetings_sheet: str  # "Các cuộc họp": every cell's meetings, in a large organisation
+    month_of: Callable[[str], str]  # "tháng 12/2026": which month a figure counts
+    quarter_of: Callable[[str], str]  # "quý 4/2026"
+    nobody_owed: str  # "không chi bộ nào phải thực hiện": a share of no cells at all
+    meeting_excused: str  # "Vắng có lý do"
+    meeting_unexcused: str  # "Vắng không lý do"
+    empty: str  # "Không có": a sheet with nothing to list says so

@@ -40,7 +40,8 @@ DATETIME_WIDTH = 17
 # a minute and half a gigabyte to write): one filterable sheet holds every meeting instead.
 MAX_CELL_SHEETS = 50
 # Number formats of a meeting row's columns (1-based): its date and its attendance rate.
-MEETING_FORMATS = {1: DATETIME, 5: PERCENT}
+MEETING_FORMATS = {1: DATETIME, 7: PERCENT}
+EMPTY_FONT = Font(italic=True)
 
 
 def digest_workbook(figures: DigestFigures, labels: DigestLabels) -> bytes:
@@ -73,23 +74,34 @@ def digest_workbook(figures: DigestFigures, labels: DigestLabels) -> bytes:
 
 
 def _fill_summary(sheet: Worksheet, figures: DigestFigures, labels: DigestLabels) -> None:
+    month = f"{labels.regular} ({labels.month_of(figures.month)})"
+    quarter = f"{labels.thematic} ({labels.quarter_of(figures.quarter)})"
     _append(sheet, [labels.organisation, figures.organisation])
     _append(sheet, [labels.period, figures.period])
-    for label, percent in (
-        (labels.on_time_share, figures.on_time_percent),
-        (labels.mean_attendance, figures.mean_attendance_percent),
-        (labels.thematic_share, figures.thematic_percent),
+    for label, percent, owed in (
+        (
+            f"{labels.on_time_share} ({labels.month_of(figures.month)})",
+            figures.on_time_percent,
+            figures.on_time_share is not None,
+        ),
+        (labels.mean_attendance, figures.mean_attendance_percent, True),
+        (
+            f"{labels.thematic_share} ({labels.quarter_of(figures.quarter)})",
+            figures.thematic_percent,
+            figures.thematic_share is not None,
+        ),
     ):
-        _append(sheet, [label, _fraction(percent)])
+        # A share of no cells is no 0%: the sheet says that no cell owed it.
+        _append(sheet, [label, _fraction(percent) if owed else labels.nobody_owed])
         sheet.cell(sheet.max_row, 2).number_format = PERCENT
     for row in range(1, sheet.max_row + 1):
         sheet.cell(row, 1).font = HEADER_FONT
     sheet.append([])
     header = [
         labels.cell,
-        labels.regular,
+        month,
         labels.regular_date,
-        labels.thematic,
+        quarter,
         labels.attendance,
         labels.quorum,
         labels.papers_assigned,
@@ -99,7 +111,9 @@ def _fill_summary(sheet: Worksheet, figures: DigestFigures, labels: DigestLabels
         labels.behind,
     ]
     rows = [_summary_row(cell, labels) for cell in figures.cells]
-    _write_table(sheet, header, rows, formats={3: DATETIME, 4: DATETIME, 5: PERCENT}, fixed=1)
+    _write_table(
+        sheet, header, rows, labels, formats={3: DATETIME, 4: DATETIME, 5: PERCENT}, fixed=1
+    )
 
 
 def _summary_row(cell: CellFigures, labels: DigestLabels) -> list[Value]:
@@ -123,7 +137,7 @@ def _fill_cell(sheet: Worksheet, cell: CellFigures, labels: DigestLabels) -> Non
     _append(sheet, [cell.name])
     sheet.cell(1, 1).font = TITLE_FONT
     rows = [_meeting_row(meeting, labels) for meeting in _by_date(cell)]
-    _write_table(sheet, _meeting_header(labels), rows, formats=MEETING_FORMATS)
+    _write_table(sheet, _meeting_header(labels), rows, labels, formats=MEETING_FORMATS)
 
 
 def _fill_meetings(sheet: Worksheet, cells: Sequence[CellFigures], labels: DigestLabels) -> None:
@@ -134,6 +148,7 @@ def _fill_meetings(sheet: Worksheet, cells: Sequence[CellFigures], labels: Diges
         sheet,
         [labels.cell, *_meeting_header(labels)],
         rows,
+        labels,
         # The cell's name comes first, so each meeting column is one to the right.
         formats={column + 1: number_format for column, number_format in MEETING_FORMATS.items()},
         fixed=1,
@@ -150,6 +165,8 @@ def _meeting_header(labels: DigestLabels) -> list[str]:
         labels.meeting_kind,
         labels.expected,
         labels.present,
+        labels.meeting_excused,
+        labels.meeting_unexcused,
         labels.attendance,
         labels.quorum,
         labels.late,
@@ -163,6 +180,8 @@ def _meeting_row(meeting: MeetingFigures, labels: DigestLabels) -> list[Value]:
         meeting.kind_label,
         meeting.expected,
         meeting.present,
+        meeting.excused,
+        meeting.unexcused,
         _fraction(meeting.rate_percent),
         _yes_no(meeting.quorum_met, labels),
         _yes_no(meeting.late, labels),
@@ -174,17 +193,19 @@ def _fill_at_risk(sheet: Worksheet, figures: DigestFigures, labels: DigestLabels
     members = [member for cell in figures.cells for member in cell.at_risk]
     members.sort(key=lambda member: (-member.unexcused, member.cell, member.name))
     rows: list[list[Value]] = [[m.name, m.cell, m.unexcused] for m in members]
-    _write_table(sheet, [labels.member, labels.cell, labels.unexcused], rows)
+    _write_table(sheet, [labels.member, labels.cell, labels.unexcused], rows, labels)
 
 
 def _write_table(
     sheet: Worksheet,
     header: list[str],
     rows: Sequence[list[Value]],
+    labels: DigestLabels,
     formats: dict[int, str] | None = None,
     fixed: int = 0,
 ) -> None:
-    """Header and rows below what the sheet holds; panes frozen under the header.
+    """Header and rows below what the sheet holds; panes frozen under the header; printed
+    on A4 across, the header on every page. No rows: one saying there is nothing.
 
     ``formats`` maps 1-based columns to number formats; ``fixed`` columns stay in view
     when scrolling right.
@@ -204,7 +225,21 @@ def _write_table(
     if rows:
         last = get_column_letter(len(header))
         sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + len(rows)}"
+    else:
+        sheet.cell(header_row + 1, 1, labels.empty).font = EMPTY_FONT
     _fit_columns(sheet)
+    _print_on_a4(sheet, header_row)
+
+
+def _print_on_a4(sheet: Worksheet, header_row: int) -> None:
+    """Landscape A4, every column on the page's width (as many pages down as it takes), and
+    the header row repeated on each page, as offices print a table."""
+    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"{header_row}:{header_row}"
 
 
 def _append(sheet: Worksheet, values: Sequence[Value]) -> None:

@@ -127,6 +127,10 @@ LABEL_KEYS = {
     "mean_attendance": N_("digest.label.mean_attendance"),
     "thematic_share": N_("digest.label.thematic_share"),
     "meetings_sheet": N_("digest.label.meetings_sheet"),
+    "nobody_owed": N_("digest.label.nobody_owed"),
+    "meeting_excused": N_("digest.label.meeting_excused"),
+    "meeting_unexcused": N_("digest.label.meeting_unexcused"),
+    "empty": N_("digest.label.empty"),
 }
 
 
@@ -134,6 +138,8 @@ def labels(render: Render) -> DigestLabels:
     return DigestLabels(
         **{name: render(Text(key)) for name, key in LABEL_KEYS.items()},
         more_cells=lambda count: render(Text("digest.label.more_cells", {"count": count})),
+        month_of=lambda month: render(Text("digest.label.month_of", {"month": month})),
+        quarter_of=lambda quarter: render(Text("digest.label.quarter_of", {"quarter": quarter})),
         states={state.value: render(Text(key)) for state, key in STATE_TEXT.items()},
     )
 
@@ -435,6 +441,8 @@ def _cell_figures(
                 kind_label=render(Text(KIND_TEXT[meeting.kind])),
                 expected=roll.expected if roll else 0,
                 present=roll.present if roll else 0,
+                excused=roll.excused if roll else 0,
+                unexcused=roll.unexcused if roll else 0,
                 rate_percent=roll.percent if roll else None,
                 quorum_met=roll.quorum_met if roll else None,
                 late=meeting.late,

@@ -51,7 +51,7 @@ LABELS = DigestLabels(
     cell="Chi bộ",
     regular="Sinh hoạt thường kỳ",
     regular_date="Ngày họp",
-    thematic="Chuyên đề quý",
+    thematic="Chuyên đề",
     attendance="Tỷ lệ tham dự",
     quorum="Đủ số lượng",
     papers_assigned="Tham luận giao",
@@ -79,9 +79,15 @@ LABELS = DigestLabels(
     period="Kỳ báo cáo",
     on_time_share="Chi bộ sinh hoạt đúng hạn",
     mean_attendance="Tỷ lệ tham dự bình quân",
-    thematic_share="Chi bộ có chuyên đề trong quý",
+    thematic_share="Chi bộ có chuyên đề",
     more_cells=lambda count: f"Chi bộ không hiện ở đây: {count} — xem bảng tính",
     meetings_sheet="Các cuộc họp",
+    month_of=lambda month: f"tháng {month}",
+    quarter_of=lambda quarter: f"quý {quarter}",
+    nobody_owed="không chi bộ nào phải thực hiện",
+    meeting_excused="Vắng có lý do",
+    meeting_unexcused="Vắng không lý do",
+    empty="Không có",
 )
 
 
@@ -122,6 +128,8 @@ def meeting(
         kind_label=labels[kind],
         expected=expected,
         present=present,
+        excused=0,
+        unexcused=expected - present,
         rate_percent=rate,
         quorum_met=present * 3 >= expected * 2 if closed else None,
         late=late,
@@ -396,9 +404,9 @@ def test_summary_heads_with_the_organisation_figures() -> None:
     assert table(sheet, 1)[:5] == [
         ["Tổ chức", "Đảng bộ phường Bến Thành"] + [None] * 9,
         ["Kỳ báo cáo", "23/11/2026 – 29/11/2026"] + [None] * 9,
-        ["Chi bộ sinh hoạt đúng hạn", 0.4] + [None] * 9,
+        ["Chi bộ sinh hoạt đúng hạn (tháng 11/2026)", 0.4] + [None] * 9,
         ["Tỷ lệ tham dự bình quân", 0.79] + [None] * 9,
-        ["Chi bộ có chuyên đề trong quý", 0.6] + [None] * 9,
+        ["Chi bộ có chuyên đề (quý 4/2026)", 0.6] + [None] * 9,
     ]
     assert [sheet.cell(row, 2).number_format for row in (3, 4, 5)] == ["0%"] * 3
 
@@ -409,9 +417,9 @@ def test_summary_table_one_row_per_cell() -> None:
     header = [cell.value for cell in sheet[7]]
     assert header == [
         "Chi bộ",
-        "Sinh hoạt thường kỳ",
+        "Sinh hoạt thường kỳ (tháng 11/2026)",
         "Ngày họp",
-        "Chuyên đề quý",
+        "Chuyên đề (quý 4/2026)",
         "Tỷ lệ tham dự",
         "Đủ số lượng",
         "Tham luận giao",
@@ -448,29 +456,29 @@ def test_cell_sheet_lists_its_meetings_in_date_order() -> None:
 
     assert sheet["A1"].value == LONG_NAME
     assert [cell.value for cell in sheet[2]] == [
-        "Thời gian", "Loại", "Phải dự", "Có mặt", "Tỷ lệ tham dự", "Đủ số lượng", "Trễ hạn",
-        "Biên bản",
+        "Thời gian", "Loại", "Phải dự", "Có mặt", "Vắng có lý do", "Vắng không lý do",
+        "Tỷ lệ tham dự", "Đủ số lượng", "Trễ hạn", "Biên bản",
     ]  # fmt: skip
     assert all(cell.font.bold for cell in sheet[2])
     assert sheet.freeze_panes == "A3"
     assert table(sheet, 3) == [
-        [datetime(2026, 11, 12, 19, 30), "Thường kỳ", 20, 19, 0.95, "Có", "Không", "Có"],
-        [datetime(2026, 11, 26, 7, 30), "Cấp ủy", 5, 5, 1.0, "Có", "Không", "Có"],
+        [datetime(2026, 11, 12, 19, 30), "Thường kỳ", 20, 19, 0, 1, 0.95, "Có", "Không", "Có"],
+        [datetime(2026, 11, 26, 7, 30), "Cấp ủy", 5, 5, 0, 0, 1.0, "Có", "Không", "Có"],
     ]
     assert sheet["A3"].number_format == "dd/mm/yyyy hh:mm"
-    assert sheet["E3"].number_format == "0%"
+    assert sheet["G3"].number_format == "0%"
 
 
 def test_cell_sheet_with_an_open_roll_and_a_late_meeting() -> None:
     book = open_workbook()
 
     assert table(book["Kế toán-Tài vụ"], 3) == [
-        [datetime(2026, 11, 28, 8), "Thường kỳ", 11, 9, 0.82, "Có", "Có", "Không"],
+        [datetime(2026, 11, 28, 8), "Thường kỳ", 11, 9, 0, 2, 0.82, "Có", "Có", "Không"],
     ]
     assert table(book["Đoàn thanh niên"], 3) == [
-        [datetime(2026, 11, 30, 19), "Thường kỳ", 8, 0, None, None, "Không", "Không"],
+        [datetime(2026, 11, 30, 19), "Thường kỳ", 8, 0, 0, 8, None, None, "Không", "Không"],
     ]
-    assert table(book["Ấp Phú Hòa"], 3) == []
+    assert table(book["Ấp Phú Hòa"], 3) == [["Không có"] + [None] * 9]
 
 
 def test_a_large_organisation_s_meetings_share_one_sheet() -> None:
@@ -480,21 +488,21 @@ def test_a_large_organisation_s_meetings_share_one_sheet() -> None:
     assert book.sheetnames == ["Tổng hợp", "Đảng viên cần lưu ý", "Các cuộc họp"]
     sheet = book["Các cuộc họp"]
     assert [cell.value for cell in sheet[1]] == [
-        "Chi bộ", "Thời gian", "Loại", "Phải dự", "Có mặt", "Tỷ lệ tham dự", "Đủ số lượng",
-        "Trễ hạn", "Biên bản",
+        "Chi bộ", "Thời gian", "Loại", "Phải dự", "Có mặt", "Vắng có lý do",
+        "Vắng không lý do", "Tỷ lệ tham dự", "Đủ số lượng", "Trễ hạn", "Biên bản",
     ]  # fmt: skip
     assert sheet.freeze_panes == "B2"
     rows = table(sheet, 2)
     assert len(rows) == 51 * 2
     assert rows[:2] == [
-        [figures.cells[0].name, datetime(2026, 11, 12, 19, 30), "Thường kỳ", 20, 19, 0.95,
-         "Có", "Không", "Có"],
-        [figures.cells[0].name, datetime(2026, 11, 26, 7, 30), "Cấp ủy", 5, 5, 1.0, "Có",
+        [figures.cells[0].name, datetime(2026, 11, 12, 19, 30), "Thường kỳ", 20, 19, 0, 1,
+         0.95, "Có", "Không", "Có"],
+        [figures.cells[0].name, datetime(2026, 11, 26, 7, 30), "Cấp ủy", 5, 5, 0, 0, 1.0, "Có",
          "Không", "Có"],
     ]  # fmt: skip
     assert [row[0] for row in rows[::2]] == [cell.name for cell in figures.cells]
     assert sheet["B2"].number_format == "dd/mm/yyyy hh:mm"
-    assert sheet["F2"].number_format == "0%"
+    assert sheet["H2"].number_format == "0%"
     # Fifty cells still get a sheet each.
     assert len(open_workbook(many_cells(50)).sheetnames) == 52
 
