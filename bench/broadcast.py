@@ -124,7 +124,7 @@ async def enqueue_rows(database: Database, seeded: Seeded) -> int:
 async def enqueue_service(database: Database, seeded: Seeded) -> int:
     """The secretary's broadcast, as the "send invitations" button runs it."""
     await meetings.broadcast(
-        database, seeded.secretary, seeded.meeting_id, SystemClock().now(), "vi"
+        database, seeded.secretary, seeded.meeting_id, SystemClock().now(), "vi", "chibo_bench_bot"
     )
     async with database.transaction() as session:
         return int(await session.scalar(select(func.count()).select_from(OutboxMessage)) or 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -57,3 +58,17 @@ def bot_link(bot_username: str) -> str:
 
 def deep_link(bot_username: str, token: str) -> str:
     return f"https://t.me/{bot_username}?start={token}"
+
+
+# A group's invitation opens the private chat with this payload, so members answer there and
+# not in front of the group. It names only the meeting: the bot checks who opens it.
+_RSVP_PAYLOAD = re.compile(r"rsvp-(\d{1,18})")
+
+
+def rsvp_payload(meeting_id: int) -> str:
+    return f"rsvp-{meeting_id}"
+
+
+def meeting_of_rsvp_payload(payload: str) -> int | None:
+    matched = _RSVP_PAYLOAD.fullmatch(payload)
+    return int(matched.group(1)) if matched else None

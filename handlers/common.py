@@ -117,14 +117,9 @@ async def send_reply(update: Update, context: ChiboContext, reply: Reply) -> Non
     too long for one message goes as several in order, the buttons with the last."""
     translator = context.state.translator
     lang = translator.language(reply.lang or context.lang)
-    query = update.callback_query
-    # A button shows its notice as the press's brief answer; a typed message has no such
-    # answer, so the notice heads the reply instead of being lost.
-    text = reply.text
-    if query is None and reply.notice is not None:
-        text = Text("common.notice_then", {"notice": reply.notice, "text": reply.text})
-    parts = message_parts(text, lang, translator)
+    parts = message_parts(reply.text, lang, translator)
     markup = keyboard(reply.buttons, lang, translator)
+    query = update.callback_query
     if query is None:
         message = update.effective_message
         if reply.attachments:

@@ -146,6 +146,7 @@ async def _broadcast(action: Action, caller: Caller, context: ChiboContext) -> R
         _int(action, "meeting_id"),
         context.now(),
         context.state.settings.default_language,
+        context.bot_username,
     )
 
 

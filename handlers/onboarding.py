@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from telegram import Update
 
+from domain.invites import meeting_of_rsvp_payload
 from domain.messages import Reply, Text
 from domain.permissions import Menu
 from handlers.common import ChiboContext, caller_of, command_text, handler, typed_text
 from handlers.menus import GROUP_COMMANDS, MENU_COMMANDS, MENU_TITLES
-from services import cells, dialogue, onboarding, people
+from services import cells, dialogue, onboarding, people, rsvp
 
 
 @handler("start")
 async def start(update: Update, context: ChiboContext) -> Reply:
     token = context.args[0] if context.args else ""
+    meeting_id = meeting_of_rsvp_payload(token)
+    if meeting_id is not None:
+        return await rsvp.open_in_private(
+            context.state.database, caller_of(update), meeting_id, context.now()
+        )
     if token:
         return await onboarding.start_with_token(
             context.state.database,

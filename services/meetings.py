@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.calendar import Month, Quarter, cutoff_date, is_after_cutoff
 from domain.dates import parse_local_datetime, parse_time_of_day
+from domain.invites import deep_link, rsvp_payload
 from domain.meetings import (
     DEFAULT_DURATION,
     MAX_AGENDA_ITEM_LENGTH,
@@ -849,6 +850,13 @@ async def rsvp_buttons(
     return ((Button(Text("rsvp.attend"), attend), Button(Text("rsvp.absent"), absent)),)
 
 
+def answer_privately_button(
+    bot_username: str, meeting_id: int
+) -> tuple[tuple[Button, ...], ...]:
+    link = deep_link(bot_username, rsvp_payload(meeting_id))
+    return ((Button(Text("invitation.answer_privately"), url=link),),)
+
+
 def _calendar_payload(
     meeting: Meeting,
     cell_name: str,
@@ -882,10 +890,16 @@ def _calendar_payload(
 
 
 async def broadcast(
-    database: Database, caller: Caller, meeting_id: int, now: datetime, default_language: str
+    database: Database,
+    caller: Caller,
+    meeting_id: int,
+    now: datetime,
+    default_language: str,
+    bot_username: str,
 ) -> Reply:
     """Send the invitation with the agenda, RSVP buttons and a calendar file to every member,
-    and to the cell's group when it has one."""
+    and to the cell's group when it has one: there, a button opens the private chat, since
+    an answer and its reason are nobody else's business."""
     async with database.transaction() as session:
         _, _, meeting, cell = await managed_meeting(session, caller, meeting_id, for_update=True)
         if meeting.status is MeetingStatus.CANCELLED:
@@ -932,7 +946,7 @@ async def broadcast(
                 text=text,
                 lang=default_language,
                 now=now,
-                buttons=await rsvp_buttons(session, meeting.id, None, now),
+                buttons=answer_privately_button(bot_username, meeting.id),
             )
             await outbox.enqueue(
                 session,
@@ -1355,15 +1369,6 @@ async def set_pattern(
         )
         await pending.forget(session, caller=caller)
     reply = await plan(database, caller, now, settings, cell_id=cell_id)
-    return Reply(
-        reply.text,
-        reply.buttons,
-        notice=Text(
-            "pattern.saved",
-            {
-                "day": int(parts[0]),
-                "time": f"{at:%H:%M}",
-                "place": place,
-            },
-        ),
-    )
+    # Typed, so answered by a message, which has no notice: the confirmation heads it.
+    saved = Text("pattern.saved", {"day": int(parts[0]), "time": f"{at:%H:%M}", "place": place})
+    return Reply(Text("common.notice_then", {"notice": saved, "text": reply.text}), reply.buttons)

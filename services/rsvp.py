@@ -103,6 +103,23 @@ async def _answered(
     return Reply(text, buttons, notice=Text("rsvp.recorded"))
 
 
+async def open_in_private(
+    database: Database, caller: Caller, meeting_id: int, now: datetime
+) -> Reply:
+    """A member followed the group invitation's link: their own invitation, with their
+    answer so far and the buttons to give or change it, checked as a button press is."""
+    if not caller.private_chat:
+        raise refused("error.private_only")
+    async with database.transaction() as session:
+        _, meeting, cell, invitation = await _invitation(session, caller, meeting_id, now)
+        if invitation.response is not None:
+            answered = await _answered(session, caller, meeting, cell, invitation, now)
+            return Reply(answered.text, answered.buttons)
+        agenda = await agenda_lines(session, meeting.id)
+        buttons = await rsvp_buttons(session, meeting.id, caller.telegram_user_id, now)
+        return Reply(invitation_text(meeting, cell.name, agenda), buttons)
+
+
 async def respond(
     database: Database,
     caller: Caller,

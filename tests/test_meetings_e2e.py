@@ -16,9 +16,19 @@ from scheduler.dispatcher import OutboxDispatcher
 from services.views import summary
 from storage.models import AgendaItem, Invitation, Meeting, OutboxMessage
 from tests.conftest import VIETNAM
-from tests.harness import RunningBot, cell_with_members, eventually, plan_and_send, running_bot
+from tests.harness import (
+    BOT_USERNAME,
+    RunningBot,
+    cell_with_members,
+    eventually,
+    plan_and_send,
+    running_bot,
+    token_of,
+)
 
 MEMBERS = ["Lê Văn Minh", "Phạm Thị Hoa", "Đỗ Văn Tư"]
+# An invitation in private has the answer buttons; in a group, the one that opens the chat.
+INVITATION_BUTTONS = ("rsvp.attend", "invitation.answer_privately")
 
 
 @pytest.fixture(params=["vi", "en"])
@@ -31,7 +41,7 @@ def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> da
 
 
 def invitations_to(bot: RunningBot, user: EmuUser) -> list[SentMessage]:
-    marker = bot.t("vi", "rsvp.attend"), bot.t("en", "rsvp.attend")
+    marker = {bot.t(lang, key) for lang in ("vi", "en") for key in INVITATION_BUTTONS}
     return [
         m
         for m in bot.emulator.messages(user.id)
@@ -499,17 +509,22 @@ async def test_a_broadcast_cut_half_way_reaches_everyone_exactly_once(bot: Runni
     assert [len(files) for files in calendars] == [1] * 12
     group_invitations = invitations_to(bot, group)
     assert len(group_invitations) == 1
-    # Anyone of the cell may answer from the group's message; the group's message stays.
-    pressed = bot.emulator.press_button(
-        cell.members[0], group_invitations[0], text=t("vi", "rsvp.attend")
-    )
-    await bot.settle(pressed)
-    assert bot.answer(pressed) == t("vi", "rsvp.answer.attend")
-    assert group_invitations[0].edits == 0
+    # Nobody answers in front of the group: its message only opens the private chat.
+    assert group_invitations[0].button_texts() == [t("vi", "invitation.answer_privately")]
+    [(_, link)] = group_invitations[0].url_buttons()
+    assert link.startswith(f"https://t.me/{BOT_USERNAME}?start=")
+    member = cell.members[0]
+    opened = await bot.send(member, f"/start {token_of(link)}")
+    assert opened.button_texts() == [t("vi", "rsvp.attend"), t("vi", "rsvp.absent")]
+    answered = await bot.press(member, opened, t("vi", "rsvp.attend"))
+    assert t("vi", "rsvp.answer.attend") in (answered.text or "")
+    again = await bot.send(member, f"/start {token_of(link)}")
+    assert t("vi", "rsvp.answer.attend") in (again.text or "")
+    # The link names only the meeting: who opens it is checked as a press would be.
     stranger = bot.emulator.user(99_999, "Người Ngoài")
-    pressed = bot.emulator.press_button(stranger, group_invitations[0], text=t("vi", "rsvp.attend"))
-    await bot.settle(pressed)
-    assert bot.answer(pressed) == t("vi", "error.not_registered")
+    assert (await bot.send(stranger, f"/start {token_of(link)}")).text == t(
+        "vi", "error.not_registered"
+    )
 
 
 async def test_double_confirmations_past_meetings_and_former_members(bot: RunningBot) -> None:
