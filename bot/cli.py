@@ -117,11 +117,11 @@ async def _prepare_for_start(settings: Settings, database: Database) -> None:
 
 
 def _secrets(settings: Settings) -> list[str]:
-    return [
-        secret.get_secret_value()
-        for secret in (settings.bot_token, settings.webhook_secret)
-        if secret is not None
-    ]
+    """What the logs must never show: the token and the webhook secret, derived or set."""
+    if settings.bot_token is not None:
+        return [settings.bot_token.get_secret_value(), settings.effective_webhook_secret]
+    set_secret = settings.webhook_secret
+    return [] if set_secret is None else [set_secret.get_secret_value()]
 
 
 def run(settings: Settings) -> None:

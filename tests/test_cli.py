@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from alembic.script import ScriptDirectory
 
-from bot.cli import _setup_link
+from bot.cli import _secrets, _setup_link
 from bot.settings import Settings
 from storage import migrate
 from storage.db import Database
@@ -275,3 +275,10 @@ def test_org_create_refuses_an_impossible_cutoff_day(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "Cutoff day 31 is not valid: choose 1 to 28." in result.stderr
+
+
+def test_the_derived_webhook_secret_is_scrubbed_from_logs_like_the_token() -> None:
+    settings = Settings(bot_token="123456:TOKEN-for-scrubbing", webhook_url="https://bot.example")
+    derived = settings.effective_webhook_secret
+    assert settings.webhook_secret is None
+    assert _secrets(settings) == ["123456:TOKEN-for-scrubbing", derived]
