@@ -174,7 +174,7 @@ async def test_thematic_draft_comments_and_overdue_minutes(bot: RunningBot) -> N
         bot, lan, resolution, t("vi", "resolution.text_button"), "Dự thảo nghị quyết chuyên đề"
     )
     await type_into(bot, lan, resolution, t("vi", "resolution.comments_button"), "07/12 17:00")
-    [view] = [m for m in emu.messages(lan.id) if (m.text or "").startswith("📜 Nghị quyết")][-1:]
+    [view] = [m for m in emu.messages(lan.id) if "📜 Nghị quyết —" in (m.text or "")][-1:]
     assert t("vi", "resolution.status.commenting") in (view.text or "")
     draft = bot.last(minh.id)
     assert "Dự thảo nghị quyết chuyên đề" in (draft.text or "")
