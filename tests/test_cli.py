@@ -19,7 +19,7 @@ from bot.settings import Settings
 from storage import migrate
 from storage.db import Database
 from storage.models import SupervisorScope
-from tests.conftest import postgres_url
+from tests.conftest import POSTGRES_SKIP_REASON, postgres_url
 from tests.harness import BOT_USERNAME, RunningBot, join, setup_link
 
 
@@ -207,7 +207,7 @@ def test_sync_driver_urls_are_given_the_async_driver(tmp_path: Path) -> None:
 def test_a_plain_postgresql_url_reaches_postgresql(tmp_path: Path) -> None:
     url = postgres_url()
     if url is None:
-        pytest.skip("needs TEST_DATABASE_URL")
+        pytest.skip(POSTGRES_SKIP_REASON)
     plain = url.replace("postgresql+asyncpg://", "postgresql://", 1)
     result = chibo(tmp_path, "health", CHIBO_DATABASE_URL=plain)
     assert (result.returncode, result.stdout, result.stderr) == (

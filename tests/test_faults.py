@@ -102,11 +102,10 @@ async def test_faults_while_handling_buttons_leave_the_bot_serving(bot: RunningB
     assert reply.text != t("vi", "error.generic")
 
 
+@pytest.mark.postgres_only
 async def test_the_bot_reconnects_after_the_database_drops_connections(
     bot: RunningBot,
 ) -> None:
-    if not bot.database.is_postgresql:
-        pytest.skip("connections are killed on the PostgreSQL server")
     t = bot.t
     cell = await cell_with_members(bot, ["Lê Văn Minh"])
     async with bot.database.engine.connect() as connection:
@@ -179,11 +178,10 @@ def _writes(statement: str) -> bool:
     return statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "WITH"))
 
 
+@pytest.mark.postgres_only
 async def test_connections_killed_mid_transaction_during_a_broadcast_lose_and_double_nothing(
     bot: RunningBot,
 ) -> None:
-    if not bot.database.is_postgresql:
-        pytest.skip("connections are killed on the PostgreSQL server")
     emu = bot.emulator
     members = [emu.user(70_000 + n, f"Đảng viên {n}") for n in range(50)]
     for member in members:
@@ -214,6 +212,7 @@ async def test_connections_killed_mid_transaction_during_a_broadcast_lose_and_do
     assert {"WITH claimed_ids AS", "UPDATE outbox SET"} == set(killer.killed)
 
 
+@pytest.mark.postgres_only
 async def test_connections_killed_mid_transaction_during_presses_leave_no_contradiction(
     bot: RunningBot,
 ) -> None:
@@ -221,8 +220,6 @@ async def test_connections_killed_mid_transaction_during_presses_leave_no_contra
     transactions (the admission's, the answer's): each press gets one answer, the apology or
     the recorded answer on the invitation, never both; pressing again after an apology works,
     and every answer is there in the end."""
-    if not bot.database.is_postgresql:
-        pytest.skip("connections are killed on the PostgreSQL server")
     emu, t = bot.emulator, bot.t
     cell = await cell_with_members(bot, [f"Đảng Viên {n}" for n in range(1, 7)])
     await schedule_and_invite(bot, cell.secretary, "vi", "meeting.kind.regular", "05/12 19:30")

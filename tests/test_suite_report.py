@@ -13,7 +13,16 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_postgresql_skips_are_reported_as_one_line() -> None:
     environment = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
     finished = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_outbox.py"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_outbox.py",
+            "tests/test_faults.py",
+        ],
         cwd=ROOT,
         env=environment,
         capture_output=True,
@@ -28,3 +37,5 @@ def test_postgresql_skips_are_reported_as_one_line() -> None:
     skipped = int(about_postgresql[0].split("[", 1)[1].split("]", 1)[0])
     assert f"{skipped} skipped" in lines[-1]
     assert skipped > 1
+    # A test of PostgreSQL's own faults has no SQLite variant to skip at all.
+    assert [line for line in lines if line.startswith("SKIPPED")] == about_postgresql
