@@ -135,6 +135,7 @@ CONCLUSIONS = (
     "Các đồng chí đảng viên phát huy tinh thần trách nhiệm, giữ kỷ luật phát ngôn.",
     "Tập trung hoàn thành hồ sơ, báo cáo đúng hạn; không để tồn đọng việc.",
 )
+OPINION = "Nhất trí với báo cáo; đề nghị chi bộ theo dõi sát tiến độ các nhiệm vụ còn lại."
 TASKS = (
     "Hoàn thành báo cáo tổng kết năm",
     "Rà soát hồ sơ đảng viên",
@@ -689,8 +690,17 @@ async def record_minutes(bot: DemoBot, meeting: PlannedMeeting, rng: random.Rand
     )
     [first_item] = [b for b in editor.button_texts() if b.startswith("1. ")]
     item = await bot.press(secretary, editor, first_item)
-    await type_after(bot, secretary, item, "minutes.conclusion_button", rng.choice(CONCLUSIONS))
-    resolution = await bot.press(secretary, bot.last(secretary), bot.t("minutes.resolution_button"))
+    editor = await type_after(
+        bot, secretary, item, "minutes.conclusion_button", rng.choice(CONCLUSIONS)
+    )
+    # Who said what under the second item, the speaker picked among those present.
+    for second_item in [b for b in editor.button_texts() if b.startswith("2. ")]:
+        item = await bot.press(secretary, editor, second_item)
+        speakers = await bot.press(secretary, item, bot.t("minutes.opinions_button"))
+        await bot.press(secretary, speakers, came[0].first_name)
+        item = await bot.send(secretary, OPINION)
+        editor = await bot.press(secretary, item, bot.t("common.back"))
+    resolution = await bot.press(secretary, editor, bot.t("minutes.resolution_button"))
     next_month = (meeting.starts_at.replace(day=1) + timedelta(days=32)).strftime("%m/%Y")
     resolution = await type_after(
         bot,

@@ -19,6 +19,7 @@ from bot.demo import (
     LATE_CELL,
     MISSED_MONTH,
     MISSING_CELL,
+    OPINION,
     WORKBOOK_FILE,
     YEAR,
     DemoError,
@@ -79,7 +80,13 @@ def test_a_quick_quarter_leaves_a_chart_a_workbook_and_minutes(tmp_path: Path) -
 
     [minutes_file] = tmp_path.glob("bien-ban-*.docx")
     minutes = docx.Document(str(minutes_file))
-    assert any("BIÊN BẢN" in paragraph.text for paragraph in minutes.paragraphs)
+    lines = [paragraph.text for paragraph in minutes.paragraphs]
+    assert any("BIÊN BẢN" in line for line in lines)
+    # The complete layout: the number, who said what under the second item, the approval.
+    assert minutes.tables[0].cell(0, 0).paragraphs[-1].text.endswith("-BB/CB")
+    second = next(i for i, line in enumerate(lines) if line.startswith("2. "))
+    assert lines[second + 2].endswith(f": {OPINION}")
+    assert any(line.startswith("Biên bản đã được thông qua trước chi bộ lúc") for line in lines)
 
     printed = report.render()
     assert CELLS[LATE_CELL][0] in printed and "after the cutoff" in printed
