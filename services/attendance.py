@@ -156,7 +156,9 @@ async def overview(
                 {
                     "summary": summary(meeting, cell.name),
                     "expected": expected,
-                    "exempted": len(exempted),
+                    "exempted": Text("attendance.exempted_clause", {"count": len(exempted)})
+                    if exempted
+                    else "",
                     "attend_count": len(groups["attend"]),
                     "attend": groups["attend"] or "—",
                     "absent_count": len(groups["absent"]),

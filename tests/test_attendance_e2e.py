@@ -101,7 +101,7 @@ async def test_from_invitation_to_closed_roll_for_a_cell_of_twelve(
         "attendance.overview",
         summary=summary(meeting, "Chi bộ Phòng Tổng hợp"),
         expected=11,
-        exempted=1,
+        exempted=Text("attendance.exempted_clause", {"count": 1}),
         attend_count=6,
         attend="",
         absent_count=3,
@@ -299,3 +299,20 @@ async def test_a_third_absence_without_reason_is_flagged_once(bot: RunningBot) -
     [flag] = [m.text for m in emu.messages(hung.id) if (m.text or "").startswith("⚠️ Lê")]
     assert flag is not None and "3" in flag and "2026" in flag
     assert not [m for m in emu.messages(minh.id) if (m.text or "").startswith("⚠️")]
+
+
+async def test_a_cell_without_exempted_members_is_not_told_of_zero_exempted(
+    bot: RunningBot,
+) -> None:
+    t = bot.t
+    cell = await cell_with_members(bot, ["Lê Văn Minh", "Phạm Thị Hoa"])
+    lan = cell.secretary
+    kinds = await bot.send(lan, "/schedule")
+    await bot.press(lan, kinds, t("vi", "meeting.kind.regular"))
+    await bot.send(lan, "05/12 19:30")
+    confirm = await bot.send(lan, "Hội trường")
+    card = await bot.press(lan, confirm, t("vi", "schedule.create"))
+    await bot.press(lan, card, t("vi", "meeting.broadcast"))
+    answers = (await bot.send(lan, "/attendance")).text or ""
+    assert "Dự kiến: 3 đảng viên\n" in answers
+    assert "miễn sinh hoạt" not in answers
