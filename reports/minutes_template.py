@@ -372,11 +372,8 @@ def _loop_table(
 
 def _set_widths(table: Table, widths: Sequence[Length]) -> None:
     # Word reads the cells' widths, LibreOffice the columns'; both are set, and the layout is
-    # fixed so that neither program widens a column to its longest text.
+    # fixed (no autofit) so that neither program widens a column to its longest text.
     table.autofit = False
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    table._tbl.tblPr.append(layout)
     for column, width in zip(table.columns, widths, strict=True):
         column.width = width
         for cell in column.cells:
