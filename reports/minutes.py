@@ -11,6 +11,7 @@ from typing import Any
 
 from docxtpl import DocxTemplate
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup, escape
 
 from domain.records import ItemRecord, MinutesDocument
 from reports.minutes_template import DEFAULT_TEMPLATE
@@ -26,7 +27,7 @@ def minutes_docx(document: MinutesDocument, template: Path | None = None) -> byt
     # Autoescape keeps every value text: a topic like "<w:p>" or "{{ secret }}" is written as
     # typed, never read as the document's XML or the template's tags. The sandbox keeps a
     # house template from reaching past the values it is given.
-    word.render(_context(document), jinja_env=SandboxedEnvironment(autoescape=True))
+    word.render(_literal(_context(document)), jinja_env=SandboxedEnvironment(autoescape=True))
     _set_properties(word, document)
     buffer = io.BytesIO()
     word.save(buffer)
@@ -88,6 +89,23 @@ def _context(document: MinutesDocument) -> dict[str, Any]:
             "chair": {"role": one_line(labels.chair).upper(), "name": one_line(document.chair)},
         },
     }
+
+
+def _literal(value: Any) -> Any:
+    """Every text escaped for XML, and kept from docxtpl's one pass after rendering, which
+    turns "{_{" into "{{" (its way for a template to print a tag): the underscore is written as
+    a character reference, which the XML reads as "_" once that pass is over."""
+    if isinstance(value, str):
+        return (
+            escape(value)
+            .replace("{_", Markup("{&#95;"))
+            .replace("_}", Markup("&#95;}"))
+        )
+    if isinstance(value, dict):
+        return {key: _literal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_literal(item) for item in value]
+    return value
 
 
 def _headings(document: MinutesDocument) -> dict[str, str]:

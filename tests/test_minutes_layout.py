@@ -103,8 +103,8 @@ def test_the_number_column_never_wraps() -> None:
     for table in (attendance, tasks):
         assert table.rows[0].cells[0].text == "STT"
         assert number_column(table) == [(True, 1.5)] * len(table.rows)
-        layout = table._tbl.tblPr.find(qn("w:tblLayout"))
-        assert layout is not None and layout.get(qn("w:type")) == "fixed"
+        [layout] = table._tbl.tblPr.findall(qn("w:tblLayout"))
+        assert layout.get(qn("w:type")) == "fixed"
     assert len(attendance.rows) == 6 and len(tasks.rows) == 3
 
 
@@ -119,7 +119,10 @@ def test_the_document_is_tagged_vietnamese() -> None:
 
 
 def test_typed_text_is_written_as_typed_never_as_markup_or_template_tags() -> None:
-    hostile = 'Chủ đề {{ secret }} {% if 1 %}x{% endif %} <w:p><w:r><w:t>chèn</w:t></w:r></w:p> & "'
+    hostile = (
+        'Chủ đề {{ secret }} {% if 1 %}x{% endif %} <w:p><w:r><w:t>chèn</w:t></w:r></w:p> & "'
+        " {_{ x }_} {_% y %_} \\n"
+    )
     doc = render(
         meeting(
             subtitle=hostile,
