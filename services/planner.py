@@ -19,7 +19,6 @@ from domain.attendance import CHECKIN_OPENS_BEFORE
 from domain.calendar import (
     FOLLOW_UP_VALIDITY,
     MINUTES_DUE_AFTER,
-    NUDGE_OFFSET_MINUTES,
     Month,
     cutoff_date,
     cutoff_warning,
@@ -31,9 +30,10 @@ from domain.calendar import (
     quarter_warning,
 )
 from domain.invites import bot_link
-from domain.meetings import MeetingKind, MeetingStatus, Response
+from domain.meetings import MeetingKind, MeetingStatus
 from domain.messages import N_, ArgValue, Text
 from domain.papers import PAPER_REMINDER_OFFSETS_MINUTES
+from domain.reminding import gets_checkin_prompt, is_nudged, is_reminded
 from domain.roles import Role
 from services import actions, outbox
 from services.config import ServiceSettings
@@ -184,7 +184,7 @@ class _Planner:
         invitees = [
             (invitation, person, f"reminder:{meeting.id}:{meeting.version}:{person.id}:{offset}")
             for invitation, person in await self._current_invitees(list(due))
-            if invitation.response is not Response.ABSENT
+            if is_reminded(invitation.response)
             for meeting, _, offset in (due[invitation.meeting_id],)
         ]
         fresh = await self._fresh(key for _, _, key in invitees)
@@ -192,8 +192,7 @@ class _Planner:
             if key not in fresh:
                 continue
             meeting, cell_name, offset = due[invitation.meeting_id]
-            # The nudge: once, the day before, whoever has not answered gets the buttons.
-            if invitation.response is None and offset == NUDGE_OFFSET_MINUTES:
+            if is_nudged(invitation.response, offset):
                 buttons = await rsvp_buttons(
                     self.session, meeting.id, person.telegram_user_id, self.now
                 )
@@ -241,7 +240,7 @@ class _Planner:
         invitees = [
             (invitation, person)
             for invitation, person in await self._current_invitees(list(meetings))
-            if invitation.response is not Response.ABSENT and invitation.checked_in_at is None
+            if gets_checkin_prompt(invitation.response, invitation.checked_in_at is not None)
         ]
 
         def key(invitation: Invitation, person: Person) -> str:
