@@ -26,6 +26,8 @@ class InvitePurpose(StrEnum):
     ORG_SETUP = "org_setup"
     CELL_SECRETARY = "cell_secretary"
     CELL_MEMBER = "cell_member"
+    # A member of the upper committee's working group (tổ công tác) who follows one cell.
+    CELL_OBSERVER = "cell_observer"
 
 
 class Language(StrEnum):

@@ -69,6 +69,16 @@ async def _supervisor_link(action: Action, caller: Caller, context: ChiboContext
     )
 
 
+async def _observer_link(action: Action, caller: Caller, context: ChiboContext) -> Reply:
+    return await cells.observer_invite(
+        context.state.database,
+        caller,
+        _int(action, "cell_id"),
+        context.now(),
+        context.bot_username,
+    )
+
+
 async def _secretary_link(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await cells.secretary_link(
         context.state.database,
@@ -165,6 +175,7 @@ ROUTES: dict[str, Route] = {
     "newcell.org": _new_cell_in,
     "cell.secretary_link": _secretary_link,
     "org.supervisor_link": _supervisor_link,
+    "cell.observer_link": _observer_link,
     "invite.cell": _invite,
     "invite.renew": _invite,
     "invite.revoke": _revoke,

@@ -335,25 +335,62 @@ async def supervisor_invite(
         organisation = await session.get(Organisation, organisation_id)
         if organisation is None or not can_create_cell(actor, organisation.id):
             raise refused("error.not_supervisor")
-        invite = await create_invite(
-            session,
-            purpose=InvitePurpose.ORG_SETUP,
-            organisation_id=organisation.id,
-            cell_id=None,
-            created_by=person.id,
-            now=now,
-            member_invite_days=0,
-        )
+        token, expires = await _supervision_invite(session, person, organisation.id, None, now)
         return Reply(
             Text(
                 "cells.supervisor_link",
                 {
                     "organisation": organisation.name,
-                    "link": deep_link(bot_username, invite.token),
-                    "expires": invite.expires_at,
+                    "link": deep_link(bot_username, token),
+                    "expires": expires,
                 },
             )
         )
+
+
+async def observer_invite(
+    database: Database,
+    caller: Caller,
+    cell_id: int,
+    now: datetime,
+    bot_username: str,
+) -> Reply:
+    """A one-use link that makes whoever opens it a member of the working group following
+    the cell: a supervisor of that cell alone, who can be sent to its meetings."""
+    async with database.transaction() as session:
+        person, actor = await require_person(session, caller)
+        cell = await session.get(Cell, cell_id)
+        if cell is None or not can_create_cell(actor, cell.organisation_id):
+            raise refused("error.not_supervisor")
+        token, expires = await _supervision_invite(
+            session, person, cell.organisation_id, cell.id, now
+        )
+        return Reply(
+            Text(
+                "cells.observer_link",
+                {"cell": cell.name, "link": deep_link(bot_username, token), "expires": expires},
+            )
+        )
+
+
+async def _supervision_invite(
+    session: AsyncSession,
+    person: Person,
+    organisation_id: int,
+    cell_id: int | None,
+    now: datetime,
+) -> tuple[str, datetime]:
+    """A one-use link to supervise the organisation (no cell) or to follow one cell."""
+    invite = await create_invite(
+        session,
+        purpose=InvitePurpose.ORG_SETUP if cell_id is None else InvitePurpose.CELL_OBSERVER,
+        organisation_id=organisation_id,
+        cell_id=cell_id,
+        created_by=person.id,
+        now=now,
+        member_invite_days=0,
+    )
+    return invite.token, invite.expires_at
 
 
 async def cell_menu(database: Database, caller: Caller, cell_id: int, now: datetime) -> Reply:
@@ -371,6 +408,15 @@ async def cell_menu(database: Database, caller: Caller, cell_id: int, now: datet
                     await make_button(
                         Text("cells.secretary_link_button", {"cell": cell.name}),
                         "cell.secretary_link",
+                        cell_id=cell.id,
+                    ),
+                )
+            )
+            rows.append(
+                (
+                    await make_button(
+                        Text("cells.observer_invite_button", {"cell": cell.name}),
+                        "cell.observer_link",
                         cell_id=cell.id,
                     ),
                 )

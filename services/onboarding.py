@@ -158,6 +158,17 @@ async def _place_names(session: AsyncSession, invite: Invite) -> dict[str, str]:
 
 async def _refuse_if_pointless(session: AsyncSession, invite: Invite, person: Person) -> None:
     names = await _place_names(session, invite)
+    if invite.purpose is InvitePurpose.CELL_OBSERVER:
+        already = await session.scalar(
+            select(SupervisorScope.id).where(
+                SupervisorScope.person_id == person.id,
+                SupervisorScope.organisation_id == invite.organisation_id,
+                (SupervisorScope.cell_id == invite.cell_id) | SupervisorScope.cell_id.is_(None),
+            )
+        )
+        if already is not None:
+            raise refused("invite.already_observer", cell=names["cell"])
+        return
     if invite.purpose is InvitePurpose.ORG_SETUP:
         already = await session.scalar(
             select(SupervisorScope.id).where(
@@ -241,6 +252,7 @@ def _welcome_key(purpose: InvitePurpose) -> str:
         InvitePurpose.ORG_SETUP: N_("join.ask_name.setup"),
         InvitePurpose.CELL_SECRETARY: N_("join.ask_name.secretary"),
         InvitePurpose.CELL_MEMBER: N_("join.ask_name.member"),
+        InvitePurpose.CELL_OBSERVER: N_("join.ask_name.observer"),
     }[purpose]
 
 
@@ -295,18 +307,21 @@ async def _redeem(
 ) -> Reply:
     await _take_one_use(session, invite, now)
     names = await _place_names(session, invite)
-    if invite.purpose is InvitePurpose.ORG_SETUP:
+    if invite.purpose in (InvitePurpose.ORG_SETUP, InvitePurpose.CELL_OBSERVER):
+        # A supervisor's reach: the whole organisation, or the one cell a working group's
+        # member follows.
         session.add(
             SupervisorScope(
                 person_id=person.id,
                 organisation_id=invite.organisation_id,
-                cell_id=None,
+                cell_id=invite.cell_id,
                 created_at=now,
             )
         )
         await session.flush()
         await refresh_menu(session, person, now, settings.default_language)
-        return Reply(Text("join.done.setup", names))
+        done = N_("join.done.setup") if invite.cell_id is None else N_("join.done.observer")
+        return Reply(Text(done, names))
     assert invite.cell_id is not None
     if invite.purpose is InvitePurpose.CELL_SECRETARY:
         await _appoint_secretary(session, invite, person, now, settings, names)
