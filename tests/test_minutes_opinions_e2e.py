@@ -89,6 +89,16 @@ async def test_opinions_recorded_in_chat_appear_under_their_item(bot: RunningBot
     thematic = docx.Document(io.BytesIO(exported.content or b""))
     assert [p.text for p in thematic.tables[0].cell(0, 0).paragraphs][-1] == "Số 02-BB/CB"
 
+    # A new year starts the count again.
+    editor = await hold_meeting(
+        bot, lan, "meeting.kind.regular", "05/01/2027 19:30", local(5, 20, 0, month=1, year=2027)
+    )
+    before = emu.message_count(lan.id)
+    await bot.press(lan, editor, t("vi", "minutes.export"))
+    [exported] = emu.messages(lan.id)[before:]
+    january = docx.Document(io.BytesIO(exported.content or b""))
+    assert [p.text for p in january.tables[0].cell(0, 0).paragraphs][-1] == "Số 01-BB/CB"
+
 
 async def test_an_organisations_house_template_lays_out_the_exported_minutes(
     database: Database, clock: FakeClock, emulator: BotApiEmulator, tmp_path: Path
