@@ -8,8 +8,11 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zipfile import BadZipFile
 
+from docx.opc.exceptions import PackageNotFoundError
 from docxtpl import DocxTemplate
+from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
@@ -21,13 +24,20 @@ ROMAN = ("I", "II", "III", "IV", "V", "VI")
 BLANK = "…………"  # the end time, when unknown, is left to be written in by hand
 
 
+class TemplateProblem(ValueError):
+    """A house template that cannot lay out minutes: not a Word file, or tags Jinja refuses."""
+
+
 def minutes_docx(document: MinutesDocument, template: Path | None = None) -> bytes:
     """The minutes as a .docx file, laid out by ``template`` (the default one if None)."""
     word = DocxTemplate(template or DEFAULT_TEMPLATE)
-    # Autoescape keeps every value text: a topic like "<w:p>" or "{{ secret }}" is written as
-    # typed, never read as the document's XML or the template's tags. The sandbox keeps a
-    # house template from reaching past the values it is given.
-    word.render(_literal(_context(document)), jinja_env=SandboxedEnvironment(autoescape=True))
+    try:
+        # Autoescape keeps every value text: a topic like "<w:p>" or "{{ secret }}" is written
+        # as typed, never read as the document's XML or the template's tags. The sandbox keeps
+        # a house template from reaching past the values it is given.
+        word.render(_literal(_context(document)), jinja_env=SandboxedEnvironment(autoescape=True))
+    except (TemplateError, BadZipFile, PackageNotFoundError, KeyError) as error:
+        raise TemplateProblem(one_line(str(error))[:200]) from error
     _set_properties(word, document)
     buffer = io.BytesIO()
     word.save(buffer)

@@ -32,7 +32,7 @@ from domain.resolutions import (
     vote_problem,
 )
 from domain.roles import MemberStatus
-from reports.minutes import minutes_docx
+from reports.minutes import TemplateProblem, minutes_docx
 from services import actions, outbox, pending
 from services.access import managed_meeting
 from services.cells import managed_cell
@@ -1225,9 +1225,13 @@ async def export(
         vote=vote_record,
     )
     file_name = f"bien-ban-{start:%Y%m%d}-{meeting.id}.docx"
+    try:
+        content = minutes_docx(document, settings.minutes_template)
+    except TemplateProblem as problem:
+        raise refused("minutes.template_broken", problem=str(problem)) from problem
     return Reply(
         Text(N_("minutes.export_caption"), {"summary": summary(meeting, cell.name)}),
-        attachments=(Attachment(file_name, minutes_docx(document, settings.minutes_template)),),
+        attachments=(Attachment(file_name, content),),
     )
 
 

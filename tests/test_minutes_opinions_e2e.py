@@ -128,3 +128,27 @@ def test_a_house_template_that_is_not_there_stops_the_bot_in_one_line(tmp_path: 
     result = chibo(tmp_path, "run", CHIBO_MINUTES_TEMPLATE=str(tmp_path / "missing.docx"))
     assert result.returncode == 2
     assert "CHIBO_MINUTES_TEMPLATE" in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_a_broken_house_template_is_explained_to_the_secretary(
+    database: Database, clock: FakeClock, emulator: BotApiEmulator, tmp_path: Path
+) -> None:
+    house = docx.Document(io.BytesIO(minutes_template.build()))
+    house.paragraphs[0].insert_paragraph_before("{{ cell ")  # a tag never closed
+    path = tmp_path / "house.docx"
+    house.save(str(path))
+    async with running_bot(
+        database, clock, emulator, tmp_path / "files", minutes_template=path
+    ) as bot:
+        t = bot.t
+        cell = await cell_with_members(bot, ["Lê Văn Minh"])
+        lan = cell.secretary
+        editor = await hold_meeting(
+            bot, lan, "meeting.kind.regular", "05/12 19:30", local(5, 20, 0)
+        )
+        before = emulator.message_count(lan.id)
+        press = emulator.press_button(lan, editor, text=t("vi", "minutes.export"))
+        await bot.settle(press)
+        answer = bot.answer(press) or ""
+        assert all(m.document is None for m in emulator.messages(lan.id)[before:])
+    assert answer.startswith("Không xuất được biên bản: mẫu biên bản riêng của tổ chức")
