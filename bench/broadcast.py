@@ -48,7 +48,7 @@ from bench.common import (
     seed_cell,
 )
 from bot.app import ChiboApplication
-from bot.clock import SystemClock
+from domain.clock import SystemClock
 from emulator import BotApiEmulator
 from handlers.common import STATE_KEY, AppState
 from scheduler import jobs

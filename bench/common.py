@@ -29,8 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 from bot.app import ChiboApplication, build_application
-from bot.clock import Clock
 from bot.settings import Settings
+from domain.clock import Clock
 from domain.meetings import MeetingKind, MeetingStatus
 from domain.roles import MemberStatus, Role
 from emulator import BotApiEmulator, EmuUser

@@ -60,8 +60,8 @@ from bench.common import (
     scratch_database,
     seed_cell,
 )
-from bot.clock import SystemClock
 from bot.settings import Settings
+from domain.clock import SystemClock
 from domain.meetings import Response
 from emulator import BotApiEmulator, EmuUser, SentMessage
 from handlers import common as common_handlers

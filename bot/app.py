@@ -18,12 +18,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.clock import Clock
 from bot.i18n import Translator
 from bot.pacing import SendingRateLimiter
 from bot.rendering import bot_commands, outbox_call
 from bot.settings import Settings
 from bot.updates import TrackedUpdateProcessor, admit_update, on_error
+from domain.clock import Clock
 from domain.messages import Text
 from domain.permissions import Menu
 from handlers import attendance, callbacks, digest, meetings, minutes, onboarding, papers

@@ -30,11 +30,11 @@ from zoneinfo import ZoneInfo
 from pydantic import SecretStr
 
 from bot.app import ChiboApplication, build_application
-from bot.clock import FakeClock
 from bot.i18n import Translator
 from bot.logging import configure_logging
 from bot.settings import Settings
 from bot.updates import TrackedUpdateProcessor
+from domain.clock import FakeClock
 from domain.messages import ArgValue
 from domain.roles import Language
 from emulator import BotApiEmulator, EmuUser, SentMessage

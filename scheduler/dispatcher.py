@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from domain.clock import Clock
 from domain.delivery import gives_up, retry_delay
 from services import outbox
 from storage.db import Database
@@ -38,10 +39,6 @@ SETTLE_RETRY_SECONDS = 0.1
 Renderer = Callable[[str, int, dict[str, Any]], Callable[[Bot, float], Awaitable[object]]]
 # Records how a claimed row ended: sent, failed, to retry, given back.
 Settle = Callable[[], Awaitable[None]]
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
 
 
 class OutboxDispatcher:

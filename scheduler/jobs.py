@@ -11,8 +11,9 @@ from typing import Any, cast
 from telegram.ext import CallbackContext, JobQueue
 
 from bot.logging import handler_var
+from domain.clock import Clock
 from domain.messages import Text
-from scheduler.dispatcher import Clock, OutboxDispatcher
+from scheduler.dispatcher import OutboxDispatcher
 from services import actions, digest, pending, planner, updates
 from services.config import ServiceSettings
 from storage.db import Database

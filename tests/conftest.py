@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.clock import FakeClock
+from domain.clock import FakeClock
 from storage import migrate
 from storage.db import Database
 from storage.models import Base

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import ChiboApplication, build_application
-from bot.clock import FakeClock
 from bot.i18n import Translator
 from bot.settings import Settings
 from bot.updates import TrackedUpdateProcessor
+from domain.clock import FakeClock
 from domain.messages import ArgValue
 from emulator import BotApiEmulator, EmuChat, EmuUser, SentMessage
 from scheduler.dispatcher import OutboxDispatcher

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 import services.papers
-from bot.clock import FakeClock
+from domain.clock import FakeClock
 from domain.papers import FileProblem, problem_with_content
 from emulator import BotApiEmulator
 from storage.db import Database

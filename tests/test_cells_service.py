@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FakeClock
+from domain.clock import FakeClock
 from domain.messages import Reply
 from services import cells, onboarding, pending
 from services.config import ServiceSettings

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import docx
 
-from bot.clock import FakeClock
+from domain.clock import FakeClock
 from emulator import BotApiEmulator
 from reports import minutes_template
 from storage.db import Database

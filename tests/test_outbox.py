@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from telegram import Bot
 
-from bot.clock import FakeClock
 from bot.i18n import Translator
 from bot.rendering import outbox_call
+from domain.clock import FakeClock
 from domain.messages import Text
 from emulator import BotApiEmulator, EmuUser
 from scheduler.dispatcher import OutboxDispatcher

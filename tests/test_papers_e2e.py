@@ -12,7 +12,7 @@ from typing import Any
 import docx
 import pytest
 
-from bot.clock import FakeClock
+from domain.clock import FakeClock
 from emulator import BotApiEmulator, EmuUser, SentMessage
 from storage.db import Database
 from storage.models import MeetingMaterial, PaperAssignment, PaperSubmission, StoredFile

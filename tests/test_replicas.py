@@ -12,9 +12,9 @@ from sqlalchemy import select
 from telegram import Update
 
 from bot.app import ChiboApplication, build_application
-from bot.clock import FakeClock
 from bot.settings import Settings
 from bot.updates import handle
+from domain.clock import FakeClock
 from domain.messages import Text
 from emulator import BotApiEmulator
 from scheduler.dispatcher import OutboxDispatcher

@@ -1,4 +1,5 @@
-"""Time as a dependency: the real clock in production, a settable one in tests and the demo."""
+"""Time as a dependency: the one `Clock` protocol services, handlers and the scheduler receive;
+the real clock in production, a settable one in tests and the demo."""
 
 from __future__ import annotations
 
