@@ -11,6 +11,7 @@ RUN pip install --no-cache-dir -r requirements.lock
 
 COPY pyproject.toml README.md hatch_build.py ./
 COPY bot ./bot
+COPY chat ./chat
 COPY handlers ./handlers
 COPY services ./services
 COPY domain ./domain

@@ -313,7 +313,7 @@ async def seed(database: Database, cells: int, per_cell: int, months: int) -> Si
 
 
 async def measure(url: str, period_name: str) -> dict[str, Any]:
-    from bot.i18n import Translator
+    from chat.i18n import Translator
     from domain.messages import Text
     from reports.chart import attendance_chart
     from reports.spreadsheet import digest_workbook

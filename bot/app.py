@@ -18,17 +18,18 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import Translator
+from bot.outbox_render import outbox_call
 from bot.pacing import SendingRateLimiter
-from bot.rendering import bot_commands, outbox_call
 from bot.settings import Settings
-from bot.updates import TrackedUpdateProcessor, admit_update, on_error
+from chat.i18n import Translator
+from chat.menus import GROUP_COMMANDS
+from chat.rendering import bot_commands
 from domain.clock import Clock
 from domain.messages import Text
 from domain.permissions import Menu
 from handlers import attendance, callbacks, digest, meetings, minutes, onboarding, papers
+from handlers.admission import TrackedUpdateProcessor, admit_update, on_error
 from handlers.common import STATE_KEY, AppState, ChiboContext
-from handlers.menus import GROUP_COMMANDS
 from scheduler import jobs
 from scheduler.dispatcher import OutboxDispatcher
 from services.config import ServiceSettings

@@ -23,9 +23,9 @@ from telegram.error import InvalidToken, NetworkError
 from bot import webhook
 from bot.app import ChiboApplication, build_application
 from bot.demo import DemoError, demo_command
-from bot.i18n import Translator
 from bot.logging import configure_logging
 from bot.settings import Settings
+from chat.i18n import Translator
 from domain.clock import SystemClock
 from domain.invites import deep_link
 from domain.organisations import DEFAULT_CUTOFF_DAY

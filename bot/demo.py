@@ -30,14 +30,14 @@ from zoneinfo import ZoneInfo
 from pydantic import SecretStr
 
 from bot.app import ChiboApplication, build_application
-from bot.i18n import Translator
 from bot.logging import configure_logging
 from bot.settings import Settings
-from bot.updates import TrackedUpdateProcessor
+from chat.i18n import Translator
 from domain.clock import FakeClock
 from domain.messages import ArgValue
 from domain.roles import Language
 from emulator import BotApiEmulator, EmuUser, SentMessage
+from handlers.admission import TrackedUpdateProcessor
 from scheduler.dispatcher import OutboxDispatcher
 from services.onboarding import create_organisation
 from storage import migrate

@@ -6,7 +6,6 @@ additionally scrubbed from every line, because libraries log request URLs that c
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 import sys
@@ -14,10 +13,7 @@ import traceback
 from datetime import UTC, datetime
 from typing import Any
 
-update_id_var: contextvars.ContextVar[int | None] = contextvars.ContextVar(
-    "update_id", default=None
-)
-handler_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("handler", default=None)
+from chat.log_context import handler_var, update_id_var
 
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 

@@ -23,7 +23,7 @@ from starlette.routing import Route
 from telegram import Update
 
 from bot.app import ChiboApplication
-from bot.updates import handle
+from handlers.admission import handle
 from storage.db import Database
 
 log = logging.getLogger(__name__)

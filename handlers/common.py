@@ -16,9 +16,9 @@ from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest, TimedOut
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.i18n import Translator
-from bot.logging import handler_var
-from bot.rendering import TELEGRAM_CAPTION_LIMIT, keyboard, message_parts
+from chat.i18n import Translator
+from chat.log_context import handler_var
+from chat.rendering import TELEGRAM_CAPTION_LIMIT, keyboard, message_parts
 from domain.clock import Clock
 from domain.messages import Attachment, Reply, Text, telegram_length
 from domain.text import clean_text

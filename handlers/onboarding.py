@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from telegram import Update
 
+from chat.menus import GROUP_COMMANDS, MENU_COMMANDS, MENU_TITLES
 from domain.invites import meeting_of_rsvp_payload
 from domain.messages import Reply, Text
 from domain.permissions import Menu
 from handlers.common import ChiboContext, caller_of, command_text, handler, typed_text
-from handlers.menus import GROUP_COMMANDS, MENU_COMMANDS, MENU_TITLES
 from services import cells, dialogue, onboarding, people, rsvp
 
 

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from telegram.ext import CallbackContext, JobQueue
 
-from bot.logging import handler_var
+from chat.log_context import handler_var
 from domain.clock import Clock
 from domain.messages import Text
 from scheduler.dispatcher import OutboxDispatcher

@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import ChiboApplication, build_application
-from bot.i18n import Translator
 from bot.settings import Settings
-from bot.updates import TrackedUpdateProcessor
+from chat.i18n import Translator
 from domain.clock import FakeClock
 from domain.messages import ArgValue
 from emulator import BotApiEmulator, EmuChat, EmuUser, SentMessage
+from handlers.admission import TrackedUpdateProcessor
 from scheduler.dispatcher import OutboxDispatcher
 from services.onboarding import create_organisation
 from storage.db import Database

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import update
 
-from bot.i18n import Translator
+from chat.i18n import Translator
 from domain.attendance import RollStatus
 from domain.digest import BehindReason, DigestFigures, RegularState
 from domain.meetings import MeetingKind

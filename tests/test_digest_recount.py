@@ -26,7 +26,7 @@ from typing import Any
 from openpyxl import load_workbook
 from sqlalchemy import delete
 
-from bot.i18n import Translator
+from chat.i18n import Translator
 from domain.attendance import RollStatus
 from domain.calendar import Month, Quarter
 from domain.digest import DigestFigures, RegularState

@@ -11,12 +11,21 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-from bot.i18n import LANGUAGES, LOCALE_DIR, Translator
+from chat.i18n import LANGUAGES, LOCALE_DIR, Translator
 from domain.messages import Text
 from tests.conftest import VIETNAM
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE_PACKAGES = ("bot", "handlers", "services", "domain", "scheduler", "storage", "reports")
+SOURCE_PACKAGES = (
+    "bot",
+    "chat",
+    "handlers",
+    "services",
+    "domain",
+    "scheduler",
+    "storage",
+    "reports",
+)
 # How the code marks catalogue keys: Text("key", ...), refused("key", ...) and N_("key").
 # The calls are found by walking each module's syntax tree, so a call nested in another's
 # arguments, in a comprehension or in a lambda counts like any other, whatever an

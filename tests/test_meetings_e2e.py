@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.rendering import OutboxSend, outbox_call
+from bot.outbox_render import OutboxSend, outbox_call
 from domain.meetings import MeetingKind, Response
 from domain.messages import Text
 from emulator import EmuUser, SentMessage

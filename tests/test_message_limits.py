@@ -11,8 +11,8 @@ import pytest
 from telegram import Bot
 from telegram.error import BadRequest
 
-from bot.i18n import Translator
-from bot.rendering import TELEGRAM_TEXT_LIMIT, split_text
+from chat.i18n import Translator
+from chat.rendering import TELEGRAM_TEXT_LIMIT, split_text
 from domain.meetings import (
     MAX_AGENDA_ITEM_LENGTH,
     MAX_AGENDA_ITEMS,

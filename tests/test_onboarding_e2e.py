@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 
 from bot.logging import JsonFormatter
+from chat.menus import MENU_COMMANDS
 from domain.permissions import Menu
 from domain.roles import MemberStatus, Role
-from handlers.menus import MENU_COMMANDS
 from storage.models import Cell, Membership, MembershipChange, Person, SupervisorScope
 from tests.harness import (
     TOKEN,

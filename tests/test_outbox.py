@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from telegram import Bot
 
-from bot.i18n import Translator
-from bot.rendering import outbox_call
+from bot.outbox_render import outbox_call
+from chat.i18n import Translator
 from domain.clock import FakeClock
 from domain.messages import Text
 from emulator import BotApiEmulator, EmuUser

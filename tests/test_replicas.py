@@ -13,10 +13,10 @@ from telegram import Update
 
 from bot.app import ChiboApplication, build_application
 from bot.settings import Settings
-from bot.updates import handle
 from domain.clock import FakeClock
 from domain.messages import Text
 from emulator import BotApiEmulator
+from handlers.admission import handle
 from scheduler.dispatcher import OutboxDispatcher
 from services import outbox
 from services.onboarding import create_organisation

@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.logging import JsonFormatter
 from bot.settings import Settings
-from bot.updates import TrackedUpdateProcessor
 from bot.webhook import SECRET_HEADER, WEBHOOK_PATH, asgi_app
 from emulator import BotApiEmulator, EmuUser, SentMessage
+from handlers.admission import TrackedUpdateProcessor
 from services import updates
 from storage.db import Database
 from storage.models import Cell

@@ -1,98 +1,23 @@
-"""From catalogue terms to Bot API calls: replies, keyboards, and outbox rows."""
+"""The Bot API call of an outbox row, rendered in its recipient's language when it is sent.
+
+Wired here, in the composition root, because a row's call reads stored files (storage) and
+renders calendar files (reports), which the Telegram I/O layer does not import."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from telegram import (
-    Bot,
-    BotCommand,
-    BotCommandScopeChat,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputFile,
-)
+from telegram import Bot, BotCommandScopeChat, InputFile
 
-from bot.i18n import Translator
-from domain.messages import Button, Text, telegram_length
+from chat.i18n import Translator
+from chat.rendering import bot_commands, keyboard, message_parts
+from domain.messages import Button, Text
 from domain.permissions import Menu
-from handlers.menus import commands_for
 from reports.ical import CalendarEntry, meeting_ics
 from storage.files import FileStore
-
-TELEGRAM_TEXT_LIMIT = 4096
-TELEGRAM_CAPTION_LIMIT = 1024
-
-
-def keyboard(
-    rows: Sequence[Sequence[Button]], lang: str, translator: Translator
-) -> InlineKeyboardMarkup | None:
-    if not rows:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(translator.render(b.text, lang), callback_data=b.action)
-                if b.url is None
-                else InlineKeyboardButton(translator.render(b.text, lang), url=b.url)
-                for b in row
-            ]
-            for row in rows
-        ]
-    )
-
-
-def message_parts(text: Text, lang: str, translator: Translator) -> list[str]:
-    """The text as the messages that carry it: one, or several in order when it is longer
-    than Telegram allows; nothing is cut. Buttons belong with the last part, which ends with
-    the text's question or prompt."""
-    return split_text(translator.render(text, lang), TELEGRAM_TEXT_LIMIT)
-
-
-# Where a part may end, best first: between paragraphs, lines, words.
-_BREAKS = ("\n\n", "\n", " ")
-
-
-def split_text(text: str, limit: int) -> list[str]:
-    """``text`` in parts of at most ``limit`` UTF-16 units (as Telegram counts). A part ends
-    at the last paragraph, else line, else word that ends in its second half (so parts stay
-    full), else at the last line or word anywhere; only a word longer than a part is cut."""
-    parts = []
-    rest = text
-    while telegram_length(rest) > limit:
-        end, resume = _break(rest, _fitting(rest, limit))
-        parts.append(rest[:end].rstrip())
-        rest = rest[resume:].lstrip("\n")
-    parts.append(rest)
-    return parts
-
-
-def _fitting(text: str, limit: int) -> int:
-    """How many of the text's first characters fit in ``limit`` UTF-16 units (half of an
-    emoji's surrogate pair is dropped)."""
-    return len(text.encode("utf-16-le")[: 2 * limit].decode("utf-16-le", errors="ignore"))
-
-
-def _break(text: str, fits: int) -> tuple[int, int]:
-    """Where the part of ``text`` whose first ``fits`` characters fit ends, and where the next
-    part starts (after the break)."""
-    for separator in _BREAKS:
-        # The break may sit just after the characters that fit: it is not part of either.
-        at = text.rfind(separator, fits // 2, fits + len(separator))
-        if at > 0:
-            return at, at + len(separator)
-    at = max(text.rfind("\n", 0, fits + 1), text.rfind(" ", 0, fits + 1))
-    if at > 0:
-        return at, at + 1
-    return fits, fits
-
-
-def bot_commands(menus: Sequence[Menu], lang: str, translator: Translator) -> list[BotCommand]:
-    return [BotCommand(name, translator.text(lang, key)) for name, key in commands_for(menus)]
-
 
 # Called with the bot and how long to wait for Telegram's answer (the read timeout).
 OutboxSend = Callable[[Bot, float], Awaitable[object]]

@@ -13,7 +13,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, BaseUpdateProcessor
 
-from bot.logging import handler_var, update_id_var
+from chat.log_context import handler_var, update_id_var
 from domain.messages import Text
 from handlers.common import ChiboContext, send_refusal
 from services import updates

@@ -12,7 +12,8 @@ from babel.support import Translations
 from domain.messages import N_, ArgValue, Text
 from domain.roles import Language
 
-LOCALE_DIR = Path(__file__).with_name("locale")
+# The catalogues stay in bot/locale, where hatch_build.py compiles them at install.
+LOCALE_DIR = Path(__file__).parent.parent / "bot" / "locale"
 DOMAIN = "chibo"
 LANGUAGES = tuple(language.value for language in Language)
 
