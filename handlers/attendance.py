@@ -25,19 +25,15 @@ async def check_in(update: Update, context: ChiboContext) -> Reply:
     return await attendance.check_in(context.state.database, caller_of(update), context.now())
 
 
-def _int(action: Action, name: str) -> int:
-    return int(action.payload[name])
-
-
 async def _overview_for_cell(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await attendance.overview(
-        context.state.database, caller, context.now(), cell_id=_int(action, "cell_id")
+        context.state.database, caller, context.now(), cell_id=action.integer("cell_id")
     )
 
 
 async def _overview_for_meeting(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await attendance.overview(
-        context.state.database, caller, context.now(), meeting_id=_int(action, "meeting_id")
+        context.state.database, caller, context.now(), meeting_id=action.integer("meeting_id")
     )
 
 
@@ -45,7 +41,7 @@ async def _open_roll(action: Action, caller: Caller, context: ChiboContext) -> R
     return await attendance.open_roll(
         context.state.database,
         caller,
-        _int(action, "meeting_id"),
+        action.integer("meeting_id"),
         context.now(),
         page=int(action.payload.get("page", 0)),
     )
@@ -55,9 +51,9 @@ async def _cycle(action: Action, caller: Caller, context: ChiboContext) -> Reply
     return await attendance.cycle(
         context.state.database,
         caller,
-        _int(action, "invitation_id"),
+        action.integer("invitation_id"),
         str(action.payload["seen"]),
-        _int(action, "page"),
+        action.integer("page"),
         context.now(),
     )
 
@@ -66,7 +62,7 @@ async def _close_roll(action: Action, caller: Caller, context: ChiboContext) -> 
     return await attendance.close_roll(
         context.state.database,
         caller,
-        _int(action, "meeting_id"),
+        action.integer("meeting_id"),
         context.now(),
         context.state.settings,
         confirmed=bool(action.payload.get("confirmed", False)),
@@ -75,7 +71,7 @@ async def _close_roll(action: Action, caller: Caller, context: ChiboContext) -> 
 
 async def _check_in(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await attendance.check_in(
-        context.state.database, caller, context.now(), meeting_id=_int(action, "meeting_id")
+        context.state.database, caller, context.now(), meeting_id=action.integer("meeting_id")
     )
 
 

@@ -22,10 +22,6 @@ from services.people import Caller
 Route = Callable[[Action, Caller, ChiboContext], Awaitable[Reply]]
 
 
-def _int(action: Action, name: str) -> int:
-    return int(action.payload[name])
-
-
 async def _set_language(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await people.set_language(
         context.state.database,
@@ -40,7 +36,7 @@ async def _join_with_name(action: Action, caller: Caller, context: ChiboContext)
     return await onboarding.confirm_name(
         context.state.database,
         caller,
-        _int(action, "invite_id"),
+        action.integer("invite_id"),
         str(action.payload["name"]),
         context.now(),
         context.state.settings,
@@ -55,7 +51,7 @@ async def _new_cell_in(action: Action, caller: Caller, context: ChiboContext) ->
         context.now(),
         context.state.settings,
         context.bot_username,
-        organisation_id=_int(action, "organisation_id"),
+        organisation_id=action.integer("organisation_id"),
     )
 
 
@@ -63,7 +59,7 @@ async def _supervisor_link(action: Action, caller: Caller, context: ChiboContext
     return await cells.supervisor_invite(
         context.state.database,
         caller,
-        _int(action, "organisation_id"),
+        action.integer("organisation_id"),
         context.now(),
         context.bot_username,
     )
@@ -73,7 +69,7 @@ async def _observer_link(action: Action, caller: Caller, context: ChiboContext) 
     return await cells.observer_invite(
         context.state.database,
         caller,
-        _int(action, "cell_id"),
+        action.integer("cell_id"),
         context.now(),
         context.bot_username,
     )
@@ -83,7 +79,7 @@ async def _secretary_link(action: Action, caller: Caller, context: ChiboContext)
     return await cells.secretary_link(
         context.state.database,
         caller,
-        _int(action, "cell_id"),
+        action.integer("cell_id"),
         context.now(),
         context.state.settings,
         context.bot_username,
@@ -97,14 +93,14 @@ async def _invite(action: Action, caller: Caller, context: ChiboContext) -> Repl
         context.now(),
         context.state.settings,
         context.bot_username,
-        cell_id=_int(action, "cell_id"),
+        cell_id=action.integer("cell_id"),
         renew=action.kind == "invite.renew",
     )
 
 
 async def _revoke(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await cells.revoke_invite(
-        context.state.database, caller, _int(action, "invite_id"), context.now()
+        context.state.database, caller, action.integer("invite_id"), context.now()
     )
 
 
@@ -113,20 +109,20 @@ async def _members(action: Action, caller: Caller, context: ChiboContext) -> Rep
         context.state.database,
         caller,
         context.now(),
-        cell_id=_int(action, "cell_id"),
+        cell_id=action.integer("cell_id"),
         page=int(action.payload.get("page", 0)),
     )
 
 
 async def _member_card(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await cells.member_card(
-        context.state.database, caller, _int(action, "membership_id"), context.now()
+        context.state.database, caller, action.integer("membership_id"), context.now()
     )
 
 
 async def _ask_remove(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await cells.ask_remove_member(
-        context.state.database, caller, _int(action, "membership_id"), context.now()
+        context.state.database, caller, action.integer("membership_id"), context.now()
     )
 
 
@@ -135,7 +131,7 @@ async def _change_member(action: Action, caller: Caller, context: ChiboContext) 
     return await cells.change_member(
         context.state.database,
         caller,
-        _int(action, "membership_id"),
+        action.integer("membership_id"),
         str(action.payload["change"]),
         context.now(),
         context.state.settings,
@@ -145,7 +141,7 @@ async def _change_member(action: Action, caller: Caller, context: ChiboContext) 
 
 async def _link_group(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await cells.link_group(
-        context.state.database, caller, context.now(), cell_id=_int(action, "cell_id")
+        context.state.database, caller, context.now(), cell_id=action.integer("cell_id")
     )
 
 
@@ -157,7 +153,7 @@ async def _cells_page(action: Action, caller: Caller, context: ChiboContext) -> 
 
 async def _cell_menu(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await cells.cell_menu(
-        context.state.database, caller, _int(action, "cell_id"), context.now()
+        context.state.database, caller, action.integer("cell_id"), context.now()
     )
 
 

@@ -25,25 +25,21 @@ async def tasks(update: Update, context: ChiboContext) -> Reply:
     return await minutes.my_tasks(context.state.database, caller_of(update), context.now())
 
 
-def _int(action: Action, name: str) -> int:
-    return int(action.payload[name])
-
-
 async def _open(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await minutes.editor(
-        context.state.database, caller, _int(action, "meeting_id"), context.now()
+        context.state.database, caller, action.integer("meeting_id"), context.now()
     )
 
 
 async def _history(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await minutes.history(
-        context.state.database, caller, context.now(), cell_id=_int(action, "cell_id")
+        context.state.database, caller, context.now(), cell_id=action.integer("cell_id")
     )
 
 
 async def _item(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await minutes.item_menu(
-        context.state.database, caller, _int(action, "item_id"), context.now()
+        context.state.database, caller, action.integer("item_id"), context.now()
     )
 
 
@@ -52,7 +48,7 @@ async def _ask(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await minutes.ask(
         context.state.database,
         caller,
-        _int(action, "meeting_id"),
+        action.integer("meeting_id"),
         str(action.payload["field"]),
         context.now(),
         item_id=None if item_id is None else int(item_id),
@@ -63,7 +59,7 @@ async def _finish(action: Action, caller: Caller, context: ChiboContext) -> Repl
     return await minutes.finish(
         context.state.database,
         caller,
-        _int(action, "meeting_id"),
+        action.integer("meeting_id"),
         context.now(),
         context.state.settings,
     )
@@ -71,7 +67,7 @@ async def _finish(action: Action, caller: Caller, context: ChiboContext) -> Repl
 
 async def _opinion(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await minutes.ask_opinion(
-        context.state.database, caller, _int(action, "item_id"), context.now()
+        context.state.database, caller, action.integer("item_id"), context.now()
     )
 
 
@@ -79,8 +75,8 @@ async def _opinion_of(action: Action, caller: Caller, context: ChiboContext) -> 
     return await minutes.ask_opinion_of(
         context.state.database,
         caller,
-        _int(action, "item_id"),
-        _int(action, "person_id"),
+        action.integer("item_id"),
+        action.integer("person_id"),
         context.now(),
     )
 
@@ -92,7 +88,7 @@ async def _export(action: Action, caller: Caller, context: ChiboContext) -> Repl
         return translator.render(text, lang)
 
     return await minutes.export(
-        context.state.database, caller, _int(action, "meeting_id"), render, context.state.settings
+        context.state.database, caller, action.integer("meeting_id"), render, context.state.settings
     )
 
 
@@ -100,7 +96,7 @@ async def _resolution(action: Action, caller: Caller, context: ChiboContext) -> 
     return await minutes.resolution_view(
         context.state.database,
         caller,
-        _int(action, "meeting_id"),
+        action.integer("meeting_id"),
         context.now(),
         context.state.settings,
     )
@@ -108,7 +104,7 @@ async def _resolution(action: Action, caller: Caller, context: ChiboContext) -> 
 
 async def _task_member(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await minutes.pick_task_member(
-        context.state.database, caller, _int(action, "meeting_id"), context.now()
+        context.state.database, caller, action.integer("meeting_id"), context.now()
     )
 
 
@@ -116,27 +112,27 @@ async def _ask_task(action: Action, caller: Caller, context: ChiboContext) -> Re
     return await minutes.ask_task(
         context.state.database,
         caller,
-        _int(action, "meeting_id"),
-        _int(action, "person_id"),
+        action.integer("meeting_id"),
+        action.integer("person_id"),
         context.now(),
     )
 
 
 async def _ask_comment(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await minutes.ask_comment(
-        context.state.database, caller, _int(action, "resolution_id"), context.now()
+        context.state.database, caller, action.integer("resolution_id"), context.now()
     )
 
 
 async def _done(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await minutes.mark_done(
-        context.state.database, caller, _int(action, "task_id"), context.now()
+        context.state.database, caller, action.integer("task_id"), context.now()
     )
 
 
 async def _progress(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await minutes.ask_progress(
-        context.state.database, caller, _int(action, "task_id"), context.now()
+        context.state.database, caller, action.integer("task_id"), context.now()
     )
 
 

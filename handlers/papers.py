@@ -52,19 +52,15 @@ async def document(update: Update, context: ChiboContext) -> Reply:
     )
 
 
-def _int(action: Action, name: str) -> int:
-    return int(action.payload[name])
-
-
 async def _view(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await papers.papers_view(
-        context.state.database, caller, _int(action, "meeting_id"), context.now()
+        context.state.database, caller, action.integer("meeting_id"), context.now()
     )
 
 
 async def _pick_member(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await papers.pick_member(
-        context.state.database, caller, _int(action, "meeting_id"), context.now()
+        context.state.database, caller, action.integer("meeting_id"), context.now()
     )
 
 
@@ -72,8 +68,8 @@ async def _ask_topic(action: Action, caller: Caller, context: ChiboContext) -> R
     return await papers.ask_topic(
         context.state.database,
         caller,
-        _int(action, "meeting_id"),
-        _int(action, "person_id"),
+        action.integer("meeting_id"),
+        action.integer("person_id"),
         context.now(),
     )
 
@@ -82,8 +78,8 @@ async def _create(action: Action, caller: Caller, context: ChiboContext) -> Repl
     return await papers.assign(
         context.state.database,
         caller,
-        _int(action, "meeting_id"),
-        _int(action, "person_id"),
+        action.integer("meeting_id"),
+        action.integer("person_id"),
         str(action.payload["topic"]),
         datetime.fromisoformat(str(action.payload["due_at"])),
         context.now(),
@@ -93,7 +89,7 @@ async def _create(action: Action, caller: Caller, context: ChiboContext) -> Repl
 
 async def _zip(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await papers.papers_zip(
-        context.state.database, caller, _int(action, "meeting_id"), context.state.files
+        context.state.database, caller, action.integer("meeting_id"), context.state.files
     )
 
 
@@ -101,7 +97,7 @@ async def _submit_for(action: Action, caller: Caller, context: ChiboContext) -> 
     return await papers.submit(
         context.state.database,
         caller,
-        _int(action, "assignment_id"),
+        action.integer("assignment_id"),
         IncomingDocument.from_json(dict(action.payload["document"])),
         files_of(context),
         context.now(),
@@ -111,7 +107,7 @@ async def _submit_for(action: Action, caller: Caller, context: ChiboContext) -> 
 
 async def _materials(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await papers.ask_materials(
-        context.state.database, caller, _int(action, "meeting_id"), context.now()
+        context.state.database, caller, action.integer("meeting_id"), context.now()
     )
 
 

@@ -13,19 +13,15 @@ from services.people import Caller
 Route = Callable[[Action, Caller, ChiboContext], Awaitable[Reply]]
 
 
-def _int(action: Action, name: str) -> int:
-    return int(action.payload[name])
-
-
 async def _meetings(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await working_groups.cell_meetings(
-        context.state.database, caller, _int(action, "cell_id"), context.now()
+        context.state.database, caller, action.integer("cell_id"), context.now()
     )
 
 
 async def _pick(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await working_groups.pick_observer(
-        context.state.database, caller, _int(action, "meeting_id"), context.now()
+        context.state.database, caller, action.integer("meeting_id"), context.now()
     )
 
 
@@ -33,8 +29,8 @@ async def _assign(action: Action, caller: Caller, context: ChiboContext) -> Repl
     return await working_groups.assign(
         context.state.database,
         caller,
-        _int(action, "meeting_id"),
-        _int(action, "person_id"),
+        action.integer("meeting_id"),
+        action.integer("person_id"),
         context.now(),
         context.state.settings,
     )
@@ -42,7 +38,7 @@ async def _assign(action: Action, caller: Caller, context: ChiboContext) -> Repl
 
 async def _ask_report(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await working_groups.ask_report(
-        context.state.database, caller, _int(action, "meeting_id"), context.now()
+        context.state.database, caller, action.integer("meeting_id"), context.now()
     )
 
 

@@ -26,6 +26,10 @@ class Action:
     payload: dict[str, Any]
     telegram_user_id: int | None
 
+    def integer(self, name: str) -> int:
+        """A whole number the button was issued with: an id, a page, a step."""
+        return int(self.payload[name])
+
 
 async def issue(
     session: AsyncSession,
