@@ -3,8 +3,8 @@
     python -m bench.broadcast --members 3000 [--db sqlite|postgresql]
 
 A cell of N members gets one meeting invitation each: N ``sendMessage`` rows with the RSVP
-buttons and unique keys of ``services.meetings.broadcast`` (``--source service`` runs that
-very function instead, which adds a calendar file per member: 2N messages). The real
+buttons and unique keys of ``services.meetings.invitations.broadcast`` (``--source service``
+runs that very function instead, which adds a calendar file per member: 2N messages). The real
 Application (bot/app.py: its ExtBot paced by bot/pacing.py, its OutboxDispatcher, its
 outbox-dispatch job) is started against the emulator with ``emu.rate_limit(30)``; the
 broadcast's transaction is committed, the dispatcher woken as the handler wakes it, and the
@@ -53,7 +53,8 @@ from emulator import BotApiEmulator
 from handlers.common import STATE_KEY, AppState
 from scheduler import jobs
 from scheduler.dispatcher import OutboxDispatcher
-from services import meetings, outbox
+from services import outbox
+from services.meetings import agenda, invitations
 from services.people import Caller
 from storage.db import Database
 from storage.models import Cell, Invitation, Meeting, Membership, OutboxMessage, Person
@@ -88,7 +89,7 @@ async def seed(database: Database, emulator: BotApiEmulator, members: int) -> Se
 
 
 async def enqueue_rows(database: Database, seeded: Seeded) -> int:
-    """What ``services.meetings.broadcast`` writes for each member, without the calendar
+    """What ``services.meetings.invitations.broadcast`` writes for each member, without the calendar
     file: the invitation, its RSVP buttons, one outbox row under the broadcast's key."""
     now = SystemClock().now()
     async with database.transaction() as session:
@@ -101,8 +102,8 @@ async def enqueue_rows(database: Database, seeded: Seeded) -> int:
             .join(Membership, Membership.person_id == Person.id)
             .where(Membership.cell_id == cell.id, Membership.left_at.is_(None))
         )
-        text = meetings.invitation_text(
-            meeting, cell.name, await meetings.agenda_lines(session, meeting.id)
+        text = invitations.invitation_text(
+            meeting, cell.name, await agenda.agenda_lines(session, meeting.id)
         )
         count = 0
         for person_id, telegram_user_id, language in members:
@@ -114,7 +115,7 @@ async def enqueue_rows(database: Database, seeded: Seeded) -> int:
                 text=text,
                 lang=language or "vi",
                 now=now,
-                buttons=await meetings.rsvp_buttons(session, meeting.id, telegram_user_id, now),
+                buttons=await invitations.rsvp_buttons(session, meeting.id, telegram_user_id, now),
             )
             count += 1
         meeting.broadcast_at = now
@@ -123,7 +124,7 @@ async def enqueue_rows(database: Database, seeded: Seeded) -> int:
 
 async def enqueue_service(database: Database, seeded: Seeded) -> int:
     """The secretary's broadcast, as the "send invitations" button runs it."""
-    await meetings.broadcast(
+    await invitations.broadcast(
         database, seeded.secretary, seeded.meeting_id, SystemClock().now(), "vi", "chibo_bench_bot"
     )
     async with database.transaction() as session:
@@ -318,8 +319,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--source",
         choices=("rows", "service"),
         default="rows",
-        help="rows: one invitation message per member; service: services.meetings.broadcast "
-        "itself (invitation and calendar file, 2 messages per member)",
+        help="rows: one invitation message per member; service: "
+        "services.meetings.invitations.broadcast itself (invitation and calendar file, "
+        "2 messages per member)",
     )
     parser.add_argument(
         "--limiter",

@@ -67,7 +67,8 @@ from emulator import BotApiEmulator, EmuUser, SentMessage
 from handlers import common as common_handlers
 from services import actions, outbox, rsvp
 from services import updates as updates_service
-from services.meetings import agenda_lines, invitation_text, rsvp_buttons
+from services.meetings.agenda import agenda_lines
+from services.meetings.invitations import invitation_text, rsvp_buttons
 from storage.db import Database
 from storage.models import Invitation, OutboxMessage
 

@@ -9,9 +9,11 @@ from telegram import Update
 
 from domain.messages import Reply
 from handlers.common import ChiboContext, caller_of, handler
-from services import meetings, rsvp
+from services import rsvp
 from services.actions import Action
-from services.meetings import Draft
+from services.meetings import agenda, card, changes, invitations, scheduling
+from services.meetings import plan as month_plan
+from services.meetings.common import Draft
 from services.people import Caller
 
 Route = Callable[[Action, Caller, ChiboContext], Awaitable[Reply]]
@@ -19,12 +21,14 @@ Route = Callable[[Action, Caller, ChiboContext], Awaitable[Reply]]
 
 @handler("schedule")
 async def schedule(update: Update, context: ChiboContext) -> Reply:
-    return await meetings.start_scheduling(context.state.database, caller_of(update), context.now())
+    return await scheduling.start_scheduling(
+        context.state.database, caller_of(update), context.now()
+    )
 
 
 @handler("meetings")
 async def plan(update: Update, context: ChiboContext) -> Reply:
-    return await meetings.plan(
+    return await month_plan.plan(
         context.state.database, caller_of(update), context.now(), context.state.settings
     )
 
@@ -38,7 +42,7 @@ def _draft(action: Action) -> Draft:
 
 
 async def _schedule_cell(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await meetings.start_scheduling(
+    return await scheduling.start_scheduling(
         context.state.database, caller, context.now(), cell_id=_int(action, "cell_id")
     )
 
@@ -46,7 +50,7 @@ async def _schedule_cell(action: Action, caller: Caller, context: ChiboContext) 
 async def _draft_step(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     step = str(action.payload["step"])
     if step == "time":
-        return await meetings.ask_time_of_day(
+        return await scheduling.ask_time_of_day(
             context.state.database,
             caller,
             _draft(action),
@@ -54,7 +58,7 @@ async def _draft_step(action: Action, caller: Caller, context: ChiboContext) -> 
             context.now(),
         )
     answer = action.payload.get("answer")
-    return await meetings.continue_draft(
+    return await scheduling.continue_draft(
         context.state.database,
         caller,
         _draft(action),
@@ -66,7 +70,7 @@ async def _draft_step(action: Action, caller: Caller, context: ChiboContext) -> 
 
 
 async def _at_time(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await meetings.at_time_of_day(
+    return await scheduling.at_time_of_day(
         context.state.database,
         caller,
         _draft(action),
@@ -78,23 +82,23 @@ async def _at_time(action: Action, caller: Caller, context: ChiboContext) -> Rep
 
 
 async def _create(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await meetings.create(
+    return await scheduling.create(
         context.state.database, caller, _draft(action), context.now(), context.state.settings
     )
 
 
 async def _abandon(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await meetings.abandon(context.state.database, caller)
+    return await scheduling.abandon(context.state.database, caller)
 
 
 async def _card(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await meetings.meeting_card(
+    return await card.meeting_card(
         context.state.database, caller, _int(action, "meeting_id"), context.now()
     )
 
 
 async def _plan(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await meetings.plan(
+    return await month_plan.plan(
         context.state.database,
         caller,
         context.now(),
@@ -104,43 +108,43 @@ async def _plan(action: Action, caller: Caller, context: ChiboContext) -> Reply:
 
 
 async def _agenda(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await meetings.agenda_editor(
+    return await agenda.agenda_editor(
         context.state.database, caller, _int(action, "meeting_id"), context.now()
     )
 
 
 async def _agenda_item(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await meetings.agenda_item_menu(
+    return await agenda.agenda_item_menu(
         context.state.database, caller, _int(action, "item_id"), context.now()
     )
 
 
 async def _agenda_move(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await meetings.move_agenda_item(
+    return await agenda.move_agenda_item(
         context.state.database, caller, _int(action, "item_id"), _int(action, "step"), context.now()
     )
 
 
 async def _agenda_remove(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await meetings.remove_agenda_item(
+    return await agenda.remove_agenda_item(
         context.state.database, caller, _int(action, "item_id"), context.now()
     )
 
 
 async def _agenda_edit(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await meetings.ask_agenda_text(
+    return await agenda.ask_agenda_text(
         context.state.database, caller, context.now(), item_id=_int(action, "item_id")
     )
 
 
 async def _agenda_add(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await meetings.ask_agenda_text(
+    return await agenda.ask_agenda_text(
         context.state.database, caller, context.now(), meeting_id=_int(action, "meeting_id")
     )
 
 
 async def _broadcast(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await meetings.broadcast(
+    return await invitations.broadcast(
         context.state.database,
         caller,
         _int(action, "meeting_id"),
@@ -151,7 +155,7 @@ async def _broadcast(action: Action, caller: Caller, context: ChiboContext) -> R
 
 
 async def _reschedule(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await meetings.ask_new_time(
+    return await changes.ask_new_time(
         context.state.database,
         caller,
         _int(action, "meeting_id"),
@@ -161,7 +165,7 @@ async def _reschedule(action: Action, caller: Caller, context: ChiboContext) -> 
 
 
 async def _move(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await meetings.reschedule(
+    return await changes.reschedule(
         context.state.database,
         caller,
         _draft(action),
@@ -172,13 +176,13 @@ async def _move(action: Action, caller: Caller, context: ChiboContext) -> Reply:
 
 
 async def _ask_cancel(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await meetings.ask_cancel(
+    return await changes.ask_cancel(
         context.state.database, caller, _int(action, "meeting_id"), context.now()
     )
 
 
 async def _cancel(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await meetings.cancel(
+    return await changes.cancel(
         context.state.database,
         caller,
         _int(action, "meeting_id"),
@@ -188,7 +192,7 @@ async def _cancel(action: Action, caller: Caller, context: ChiboContext) -> Repl
 
 
 async def _ask_pattern(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await meetings.ask_pattern(
+    return await month_plan.ask_pattern(
         context.state.database, caller, _int(action, "cell_id"), context.now()
     )
 

@@ -12,7 +12,6 @@ from domain.messages import Reply, Text
 from services import (
     attendance,
     cells,
-    meetings,
     minutes,
     onboarding,
     papers,
@@ -21,7 +20,8 @@ from services import (
     working_groups,
 )
 from services.config import ServiceSettings
-from services.meetings import Draft
+from services.meetings import agenda, plan, scheduling
+from services.meetings.common import Draft
 from services.papers import Files, IncomingDocument
 from services.people import Caller
 from storage.db import Database
@@ -51,7 +51,7 @@ Answer = Callable[[Answered], Awaitable[Reply]]
 
 def _draft_step(step: str) -> Answer:
     async def answer(a: Answered) -> Reply:
-        return await meetings.continue_draft(
+        return await scheduling.continue_draft(
             a.database,
             a.caller,
             Draft.from_json(a.payload["draft"]),
@@ -77,10 +77,10 @@ ANSWERS: dict[str, Answer] = {
         a.bot_username,
         organisation_id=a.number("organisation_id"),
     ),
-    meetings.ASK_WHEN: _draft_step("when"),
-    meetings.ASK_PLACE: _draft_step("place"),
-    meetings.ASK_THEME: _draft_step("theme"),
-    meetings.ASK_TIME: lambda a: meetings.at_time_of_day(
+    scheduling.ASK_WHEN: _draft_step("when"),
+    scheduling.ASK_PLACE: _draft_step("place"),
+    scheduling.ASK_THEME: _draft_step("theme"),
+    scheduling.ASK_TIME: lambda a: scheduling.at_time_of_day(
         a.database,
         a.caller,
         Draft.from_json(a.payload["draft"]),
@@ -89,13 +89,13 @@ ANSWERS: dict[str, Answer] = {
         a.now,
         a.settings,
     ),
-    meetings.ASK_AGENDA_ADD: lambda a: meetings.write_agenda_text(
+    agenda.ASK_AGENDA_ADD: lambda a: agenda.write_agenda_text(
         a.database, a.caller, a.text, a.now, meeting_id=a.number("meeting_id")
     ),
-    meetings.ASK_AGENDA_EDIT: lambda a: meetings.write_agenda_text(
+    agenda.ASK_AGENDA_EDIT: lambda a: agenda.write_agenda_text(
         a.database, a.caller, a.text, a.now, item_id=a.number("item_id")
     ),
-    meetings.ASK_PATTERN: lambda a: meetings.set_pattern(
+    plan.ASK_PATTERN: lambda a: plan.set_pattern(
         a.database, a.caller, a.number("cell_id"), a.text, a.now, a.settings
     ),
     rsvp.ASK_NOTE: lambda a: rsvp.give_note(

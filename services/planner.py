@@ -37,7 +37,7 @@ from domain.reminding import gets_checkin_prompt, is_nudged, is_reminded
 from domain.roles import Role
 from services import actions, outbox
 from services.config import ServiceSettings
-from services.meetings import rsvp_buttons
+from services.meetings.invitations import rsvp_buttons
 from services.views import KIND_TEXT, summary
 from storage.db import Database
 from storage.models import (

@@ -19,7 +19,8 @@ from domain.messages import Button, Reply, Text, telegram_length
 from services import actions, outbox, pending
 from services.config import ServiceSettings
 from services.errors import refused
-from services.meetings import agenda_lines, invitation_text, rsvp_buttons
+from services.meetings.agenda import agenda_lines
+from services.meetings.invitations import invitation_text, rsvp_buttons
 from services.people import Caller
 from services.views import summary
 from storage.db import Database

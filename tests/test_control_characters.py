@@ -14,12 +14,13 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from domain.meetings import MAX_PLACE_LENGTH
+from domain.meetings import MAX_PLACE_LENGTH, MeetingKind
 from domain.names import clean_name
 from domain.text import ZERO_WIDTH_JOINER, clean_text, is_token
 from emulator import EmuUser, SentMessage
-from services import cells, meetings, minutes, papers, pending, rsvp
-from services.meetings import Draft, MeetingKind
+from services import cells, minutes, papers, pending, rsvp
+from services.meetings import agenda, scheduling
+from services.meetings.common import Draft
 from services.people import Caller
 from storage.models import (
     AgendaItem,
@@ -440,10 +441,10 @@ async def test_every_free_text_answer_is_stored_clean(
     assert all(is_clean(c.name, multiline=False) for c in named)
     assert clean_name(typed) in {c.name for c in named}
 
-    await q.answer(lan, meetings.ASK_PLACE, {"draft": draft}, typed)
+    await q.answer(lan, scheduling.ASK_PLACE, {"draft": draft}, typed)
     assert (await q.pending_payload(lan))["draft"]["place"] == one_line
 
-    await q.answer(lan, meetings.ASK_THEME, {"draft": draft}, typed)
+    await q.answer(lan, scheduling.ASK_THEME, {"draft": draft}, typed)
     themes = [
         a.payload["draft"]["theme"]
         for a in await bot.rows(CallbackAction, CallbackAction.kind == "schedule.create")
@@ -451,7 +452,7 @@ async def test_every_free_text_answer_is_stored_clean(
     ]
     assert one_line in themes and all(is_clean(theme, multiline=False) for theme in themes)
 
-    await q.answer(lan, meetings.ASK_AGENDA_EDIT, {"item_id": prepared_item.id}, typed)
+    await q.answer(lan, agenda.ASK_AGENDA_EDIT, {"item_id": prepared_item.id}, typed)
     [item] = await bot.rows(AgendaItem, AgendaItem.id == prepared_item.id)
     assert item.title == one_line
 

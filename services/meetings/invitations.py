@@ -1,0 +1,248 @@
+"""The invitation: its text, the answer buttons and calendar file, the broadcast to every
+member (and the cell's group), and the notices of a change to the invited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.invites import deep_link, rsvp_payload
+from domain.meetings import MeetingStatus, Response
+from domain.messages import Button, Reply, Text
+from services import actions, outbox
+from services.access import managed_meeting
+from services.errors import refused
+from services.meetings.agenda import agenda_lines
+from services.meetings.card import card
+from services.papers import send_materials_to
+from services.people import Caller
+from services.views import KIND_TEXT, summary
+from storage.db import Database
+from storage.models import Cell, Invitation, Meeting, Person
+from storage.repositories import active_members
+
+
+def invitation_text(meeting: Meeting, cell_name: str, agenda: list[Text]) -> Text:
+    return Text("invitation.text", {"summary": summary(meeting, cell_name), "agenda": agenda})
+
+
+async def rsvp_buttons(
+    session: AsyncSession, meeting_id: int, telegram_user_id: int | None, now: datetime
+) -> tuple[tuple[Button, ...], ...]:
+    """Attend / absent. In a group the buttons are anyone's; the handler checks the presser."""
+    buttons = []
+    for response, label in ((Response.ATTEND, "rsvp.attend"), (Response.ABSENT, "rsvp.absent")):
+        token = await actions.issue(
+            session,
+            "rsvp",
+            {"meeting_id": meeting_id, "response": response.value},
+            telegram_user_id=telegram_user_id,
+            now=now,
+            lifetime=timedelta(days=400),
+        )
+        buttons.append(Button(Text(label), token))
+    return (tuple(buttons),)
+
+
+def answer_privately_button(bot_username: str, meeting_id: int) -> tuple[tuple[Button, ...], ...]:
+    link = deep_link(bot_username, rsvp_payload(meeting_id))
+    return ((Button(Text("invitation.answer_privately"), url=link),),)
+
+
+def _calendar_payload(
+    meeting: Meeting,
+    cell_name: str,
+    agenda: list[Text],
+    lang: str,
+    now: datetime,
+    cancelled: bool = False,
+) -> dict[str, Any]:
+    return {
+        "lang": lang,
+        "calendar": {
+            "uid": f"meeting-{meeting.id}@chibo",
+            "sequence": meeting.version,
+            "starts_at": meeting.starts_at.astimezone(UTC).isoformat(),
+            "ends_at": meeting.ends_at.astimezone(UTC).isoformat(),
+            "location": meeting.place,
+            "cancelled": cancelled,
+            "stamp": now.isoformat(),
+        },
+        "summary": Text(
+            "ics.summary",
+            {
+                "kind": Text(KIND_TEXT[meeting.kind]),
+                "cell": cell_name,
+            },
+        ).to_json(),
+        "description": Text("ics.description", {"agenda": agenda}).to_json(),
+        "caption": Text("invitation.ics_caption").to_json(),
+        "filename": f"chibo-{meeting.starts_at:%Y%m%d}-{meeting.id}.ics",
+    }
+
+
+@dataclass(frozen=True)
+class _Mailing:
+    """One meeting's messages being queued, in one transaction: the calendar file of each is
+    the meeting as it now stands."""
+
+    session: AsyncSession
+    meeting: Meeting
+    cell: Cell
+    agenda: list[Text]
+    now: datetime
+    default_language: str
+
+    async def calendar(self, key: str, chat_id: int, lang: str) -> None:
+        cancelled = self.meeting.status is MeetingStatus.CANCELLED
+        await outbox.enqueue(
+            self.session,
+            key=key,
+            chat_id=chat_id,
+            method="sendDocument",
+            payload=_calendar_payload(
+                self.meeting, self.cell.name, self.agenda, lang, self.now, cancelled=cancelled
+            ),
+            due_at=self.now,
+            now=self.now,
+        )
+
+
+async def broadcast(
+    database: Database,
+    caller: Caller,
+    meeting_id: int,
+    now: datetime,
+    default_language: str,
+    bot_username: str,
+) -> Reply:
+    """Send the invitation with the agenda, RSVP buttons and a calendar file to every member,
+    and to the cell's group when it has one: there, a button opens the private chat, since
+    an answer and its reason are nobody else's business."""
+    async with database.transaction() as session:
+        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id, for_update=True)
+        if meeting.status is MeetingStatus.CANCELLED:
+            raise refused("rsvp.cancelled")
+        if meeting.broadcast_at is not None:
+            raise refused("broadcast.already")
+        if meeting.starts_at <= now:
+            raise refused("broadcast.started")
+        members = await active_members(session, cell.id)
+        if not members:
+            raise refused("broadcast.no_members")
+        agenda = await agenda_lines(session, meeting.id)
+        mailing = _Mailing(session, meeting, cell, agenda, now, default_language)
+        text = invitation_text(meeting, cell.name, agenda)
+        for membership in members:
+            await _invite(mailing, membership.person, text)
+        if cell.group_chat_id is not None:
+            await _invite_group(mailing, cell.group_chat_id, text, bot_username)
+        meeting.broadcast_at = now
+        await session.flush()
+        reply = await card(session, caller, meeting, cell, now, None)
+        return Reply(
+            Text(
+                "broadcast.done",
+                {
+                    "count": len(members),
+                    "group": Text("broadcast.and_group") if cell.group_chat_id else "",
+                    "card": reply.text,
+                },
+            ),
+            reply.buttons,
+        )
+
+
+async def _invite(mailing: _Mailing, person: Person, text: Text) -> None:
+    """A member's invitation, the meeting's materials, and the calendar file."""
+    session, meeting, now = mailing.session, mailing.meeting, mailing.now
+    session.add(Invitation(meeting_id=meeting.id, person_id=person.id, invited_at=now))
+    lang = person.language or mailing.default_language
+    await outbox.enqueue_message(
+        session,
+        key=f"invite:{meeting.id}:{meeting.version}:{person.id}",
+        chat_id=person.telegram_user_id,
+        text=text,
+        lang=lang,
+        now=now,
+        buttons=await rsvp_buttons(session, meeting.id, person.telegram_user_id, now),
+    )
+    await send_materials_to(
+        session, person, mailing.cell.id, now, mailing.default_language, meeting_id=meeting.id
+    )
+    await mailing.calendar(
+        f"invite-ics:{meeting.id}:{meeting.version}:{person.id}", person.telegram_user_id, lang
+    )
+
+
+async def _invite_group(mailing: _Mailing, chat_id: int, text: Text, bot_username: str) -> None:
+    meeting = mailing.meeting
+    await outbox.enqueue_message(
+        mailing.session,
+        key=f"invite-group:{meeting.id}:{meeting.version}",
+        chat_id=chat_id,
+        text=text,
+        lang=mailing.default_language,
+        now=mailing.now,
+        buttons=answer_privately_button(bot_username, meeting.id),
+    )
+    await mailing.calendar(
+        f"invite-group-ics:{meeting.id}:{meeting.version}", chat_id, mailing.default_language
+    )
+
+
+async def notify_invitees(
+    session: AsyncSession,
+    meeting: Meeting,
+    cell: Cell,
+    key: str,
+    text: Text,
+    now: datetime,
+    default_language: str,
+    ask_again: bool = False,
+) -> None:
+    """Tell everyone invited (and the group) what changed, with the calendar file as it now
+    stands, once per change; ``ask_again`` attaches the answer buttons (a new time needs a
+    new answer)."""
+    invitees = (
+        await session.scalars(
+            select(Person)
+            .join(Invitation, Invitation.person_id == Person.id)
+            .where(Invitation.meeting_id == meeting.id)
+        )
+    ).all()
+    mailing = _Mailing(
+        session, meeting, cell, await agenda_lines(session, meeting.id), now, default_language
+    )
+    for person in invitees:
+        lang = person.language or default_language
+        await outbox.enqueue_message(
+            session,
+            key=f"{key}:{person.id}",
+            chat_id=person.telegram_user_id,
+            text=text,
+            lang=lang,
+            now=now,
+            buttons=await rsvp_buttons(session, meeting.id, person.telegram_user_id, now)
+            if ask_again
+            else (),
+        )
+        await mailing.calendar(f"{key}-ics:{person.id}", person.telegram_user_id, lang)
+    if cell.group_chat_id is not None and meeting.broadcast_at is not None:
+        await outbox.enqueue_message(
+            session,
+            key=f"{key}:group",
+            chat_id=cell.group_chat_id,
+            text=text,
+            lang=default_language,
+            now=now,
+        )
+
+
+async def withdraw_reminders(session: AsyncSession, meeting_id: int) -> None:
+    """Reminders queued for the old time (or a cancelled meeting) never go out."""
+    await outbox.withdraw(session, prefix=f"reminder:{meeting_id}:")

@@ -1,0 +1,220 @@
+"""/meetings: the cell's plan (this month's regular meeting against the cutoff, this quarter's
+thematic one, what is coming, the next meeting by the usual pattern) and that pattern."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.calendar import Month, Quarter, cutoff_date
+from domain.dates import parse_time_of_day
+from domain.meetings import MAX_PLACE_LENGTH, MeetingKind, MeetingStatus
+from domain.messages import ArgValue, Button, Reply, Text
+from domain.permissions import can_manage_cell
+from services import actions, pending
+from services.cells import managed_cell
+from services.config import ServiceSettings
+from services.errors import refused
+from services.meetings.common import (
+    Draft,
+    cell_managed_by,
+    clean_text,
+    cutoff_day,
+    existing_regular,
+)
+from services.meetings.scheduling import draft_button
+from services.people import Caller, require_person
+from services.views import KIND_TEXT
+from storage.db import Database
+from storage.models import Cell, Meeting
+
+ASK_PATTERN = "pattern"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the cell has planned, as of now."""
+
+    month: Month
+    quarter: Quarter
+    cutoff_day: int
+    regular: Meeting | None
+    thematic: Meeting | None
+    upcoming: Sequence[Meeting]
+    proposal: datetime | None
+
+
+async def plan(
+    database: Database,
+    caller: Caller,
+    now: datetime,
+    settings: ServiceSettings,
+    cell_id: int | None = None,
+) -> Reply:
+    """/meetings: this month's regular meeting against the cutoff, this quarter's thematic
+    meeting, and what is coming."""
+    async with database.transaction() as session:
+        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
+        _, actor = await require_person(session, caller)
+        cell = await managed_cell(session, caller, actor, cell_id, "meetings.cell", now)
+        if isinstance(cell, Reply):
+            return cell
+        await pending.forget(session, caller=caller)
+        planned = await _planned(session, cell, now, settings.zone)
+        return await _plan_view(make_button, cell, planned)
+
+
+async def _planned(session: AsyncSession, cell: Cell, now: datetime, zone: ZoneInfo) -> _Plan:
+    month, quarter = Month.of(now, zone), Quarter.of(now, zone)
+    q_start, q_end = quarter.bounds(zone)
+    thematic = await session.scalar(
+        select(Meeting)
+        .where(
+            Meeting.cell_id == cell.id,
+            Meeting.kind == MeetingKind.THEMATIC,
+            Meeting.status == MeetingStatus.SCHEDULED,
+            Meeting.starts_at >= q_start,
+            Meeting.starts_at < q_end,
+        )
+        .order_by(Meeting.starts_at)
+        .limit(1)
+    )
+    upcoming = (
+        await session.scalars(
+            select(Meeting)
+            .where(
+                Meeting.cell_id == cell.id,
+                Meeting.status == MeetingStatus.SCHEDULED,
+                Meeting.ends_at > now,
+            )
+            .order_by(Meeting.starts_at)
+            .limit(10)
+        )
+    ).all()
+    return _Plan(
+        month=month,
+        quarter=quarter,
+        cutoff_day=await cutoff_day(session, cell),
+        regular=await existing_regular(session, cell.id, month, zone, None),
+        thematic=thematic,
+        upcoming=upcoming,
+        proposal=await _proposal(session, cell, now, zone),
+    )
+
+
+def _when_and_kind(key: str, meeting: Meeting) -> Text:
+    return Text(key, {"when": meeting.starts_at, "kind": Text(KIND_TEXT[meeting.kind])})
+
+
+def _regular_text(regular: Meeting | None) -> Text:
+    if regular is None:
+        return Text("meetings.regular.none")
+    if regular.late:
+        return Text("meetings.regular.late", {"when": regular.starts_at})
+    return Text("meetings.regular.on_time", {"when": regular.starts_at})
+
+
+async def _plan_view(make_button: actions.ButtonMaker, cell: Cell, planned: _Plan) -> Reply:
+    rows: list[tuple[Button, ...]] = [
+        (
+            await make_button(
+                _when_and_kind("meetings.open", meeting), "meeting.card", meeting_id=meeting.id
+            ),
+        )
+        for meeting in planned.upcoming
+    ]
+    if planned.proposal is not None:
+        draft = Draft(
+            cell.id, MeetingKind.REGULAR, starts_at=planned.proposal, place=cell.pattern_place
+        )
+        label = Text(
+            "meetings.propose", {"when": planned.proposal, "place": cell.pattern_place or ""}
+        )
+        rows.append((await draft_button(make_button, label, draft, "check"),))
+    rows.append(
+        (
+            await make_button(Text("meetings.schedule"), "schedule.cell", cell_id=cell.id),
+            await make_button(Text("meetings.set_pattern"), "pattern.ask", cell_id=cell.id),
+        )
+    )
+    thematic = planned.thematic
+    overview: dict[str, ArgValue] = {
+        "cell": cell.name,
+        "month": planned.month.label,
+        "cutoff": cutoff_date(planned.month, planned.cutoff_day),
+        "regular": _regular_text(planned.regular),
+        "quarter": planned.quarter.label,
+        "thematic": Text("meetings.thematic.planned", {"when": thematic.starts_at})
+        if thematic
+        else Text("meetings.thematic.none"),
+        "upcoming": [_when_and_kind("meetings.upcoming.line", m) for m in planned.upcoming]
+        or [Text("meetings.upcoming.none")],
+    }
+    return Reply(Text("meetings.overview", overview), tuple(rows))
+
+
+async def _proposal(
+    session: AsyncSession, cell: Cell, now: datetime, zone: ZoneInfo
+) -> datetime | None:
+    """The next regular meeting by the cell's usual pattern, if that month has none yet."""
+    if cell.pattern_day is None or cell.pattern_time is None or cell.pattern_place is None:
+        return None
+    at = parse_time_of_day(cell.pattern_time) or time(8, 0)
+    month = Month.of(now, zone)
+    for candidate_month in (month, month.next()):
+        moment = datetime.combine(
+            date(candidate_month.year, candidate_month.month, cell.pattern_day), at, tzinfo=zone
+        )
+        if moment > now and not await existing_regular(
+            session, cell.id, candidate_month, zone, None
+        ):
+            return moment
+    return None
+
+
+async def ask_pattern(database: Database, caller: Caller, cell_id: int, now: datetime) -> Reply:
+    async with database.transaction() as session:
+        _, actor = await require_person(session, caller)
+        if not can_manage_cell(actor, cell_id):
+            raise refused("error.not_manager")
+        await pending.ask(
+            session,
+            caller=caller,
+            kind=ASK_PATTERN,
+            payload={"cell_id": cell_id},
+            now=now,
+        )
+        return Reply(Text("pattern.ask"))
+
+
+async def set_pattern(
+    database: Database,
+    caller: Caller,
+    cell_id: int,
+    typed: str,
+    now: datetime,
+    settings: ServiceSettings,
+) -> Reply:
+    """`5 19:30 Hội trường`: the usual day of the month, time and place."""
+    parts = typed.split(maxsplit=2)
+    at = parse_time_of_day(parts[1]) if len(parts) == 3 else None
+    place = clean_text(parts[2], MAX_PLACE_LENGTH) if len(parts) == 3 else None
+    if at is None or place is None or not parts[0].isdigit() or not 1 <= int(parts[0]) <= 28:
+        raise refused("pattern.bad")
+    async with database.transaction() as session:
+        _, cell = await cell_managed_by(session, caller, cell_id)
+        cell.pattern_day, cell.pattern_time, cell.pattern_place = (
+            int(parts[0]),
+            f"{at:%H:%M}",
+            place,
+        )
+        await pending.forget(session, caller=caller)
+    reply = await plan(database, caller, now, settings, cell_id=cell_id)
+    # Typed, so answered by a message, which has no notice: the confirmation heads it.
+    saved = Text("pattern.saved", {"day": int(parts[0]), "time": f"{at:%H:%M}", "place": place})
+    return Reply(Text("common.notice_then", {"notice": saved, "text": reply.text}), reply.buttons)
