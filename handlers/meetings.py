@@ -33,17 +33,13 @@ async def plan(update: Update, context: ChiboContext) -> Reply:
     )
 
 
-def _int(action: Action, name: str) -> int:
-    return int(action.payload[name])
-
-
 def _draft(action: Action) -> Draft:
     return Draft.from_json(action.payload["draft"])
 
 
 async def _schedule_cell(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await scheduling.start_scheduling(
-        context.state.database, caller, context.now(), cell_id=_int(action, "cell_id")
+        context.state.database, caller, context.now(), cell_id=action.integer("cell_id")
     )
 
 
@@ -93,7 +89,7 @@ async def _abandon(action: Action, caller: Caller, context: ChiboContext) -> Rep
 
 async def _card(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await card.meeting_card(
-        context.state.database, caller, _int(action, "meeting_id"), context.now()
+        context.state.database, caller, action.integer("meeting_id"), context.now()
     )
 
 
@@ -103,43 +99,47 @@ async def _plan(action: Action, caller: Caller, context: ChiboContext) -> Reply:
         caller,
         context.now(),
         context.state.settings,
-        cell_id=_int(action, "cell_id"),
+        cell_id=action.integer("cell_id"),
     )
 
 
 async def _agenda(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await agenda.agenda_editor(
-        context.state.database, caller, _int(action, "meeting_id"), context.now()
+        context.state.database, caller, action.integer("meeting_id"), context.now()
     )
 
 
 async def _agenda_item(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await agenda.agenda_item_menu(
-        context.state.database, caller, _int(action, "item_id"), context.now()
+        context.state.database, caller, action.integer("item_id"), context.now()
     )
 
 
 async def _agenda_move(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await agenda.move_agenda_item(
-        context.state.database, caller, _int(action, "item_id"), _int(action, "step"), context.now()
+        context.state.database,
+        caller,
+        action.integer("item_id"),
+        action.integer("step"),
+        context.now(),
     )
 
 
 async def _agenda_remove(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await agenda.remove_agenda_item(
-        context.state.database, caller, _int(action, "item_id"), context.now()
+        context.state.database, caller, action.integer("item_id"), context.now()
     )
 
 
 async def _agenda_edit(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await agenda.ask_agenda_text(
-        context.state.database, caller, context.now(), item_id=_int(action, "item_id")
+        context.state.database, caller, context.now(), item_id=action.integer("item_id")
     )
 
 
 async def _agenda_add(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await agenda.ask_agenda_text(
-        context.state.database, caller, context.now(), meeting_id=_int(action, "meeting_id")
+        context.state.database, caller, context.now(), meeting_id=action.integer("meeting_id")
     )
 
 
@@ -147,7 +147,7 @@ async def _broadcast(action: Action, caller: Caller, context: ChiboContext) -> R
     return await invitations.broadcast(
         context.state.database,
         caller,
-        _int(action, "meeting_id"),
+        action.integer("meeting_id"),
         context.now(),
         context.state.settings.default_language,
         context.bot_username,
@@ -158,7 +158,7 @@ async def _reschedule(action: Action, caller: Caller, context: ChiboContext) -> 
     return await changes.ask_new_time(
         context.state.database,
         caller,
-        _int(action, "meeting_id"),
+        action.integer("meeting_id"),
         context.now(),
         context.state.settings,
     )
@@ -177,7 +177,7 @@ async def _move(action: Action, caller: Caller, context: ChiboContext) -> Reply:
 
 async def _ask_cancel(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await changes.ask_cancel(
-        context.state.database, caller, _int(action, "meeting_id"), context.now()
+        context.state.database, caller, action.integer("meeting_id"), context.now()
     )
 
 
@@ -185,7 +185,7 @@ async def _cancel(action: Action, caller: Caller, context: ChiboContext) -> Repl
     return await changes.cancel(
         context.state.database,
         caller,
-        _int(action, "meeting_id"),
+        action.integer("meeting_id"),
         context.now(),
         context.state.settings.default_language,
     )
@@ -193,7 +193,7 @@ async def _cancel(action: Action, caller: Caller, context: ChiboContext) -> Repl
 
 async def _ask_pattern(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await month_plan.ask_pattern(
-        context.state.database, caller, _int(action, "cell_id"), context.now()
+        context.state.database, caller, action.integer("cell_id"), context.now()
     )
 
 
@@ -201,7 +201,7 @@ async def _rsvp(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     return await rsvp.respond(
         context.state.database,
         caller,
-        _int(action, "meeting_id"),
+        action.integer("meeting_id"),
         str(action.payload["response"]),
         context.now(),
         context.state.settings,
@@ -212,7 +212,7 @@ async def _rsvp_reason(action: Action, caller: Caller, context: ChiboContext) ->
     return await rsvp.give_reason(
         context.state.database,
         caller,
-        _int(action, "meeting_id"),
+        action.integer("meeting_id"),
         str(action.payload["reason"]),
         context.now(),
     )
