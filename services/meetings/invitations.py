@@ -97,6 +97,24 @@ class _Mailing:
     now: datetime
     default_language: str
 
+    async def message(
+        self,
+        key: str,
+        chat_id: int,
+        text: Text,
+        lang: str,
+        buttons: tuple[tuple[Button, ...], ...] = (),
+    ) -> None:
+        await outbox.enqueue_message(
+            self.session,
+            key=key,
+            chat_id=chat_id,
+            text=text,
+            lang=lang,
+            now=self.now,
+            buttons=buttons,
+        )
+
     async def calendar(self, key: str, chat_id: int, lang: str) -> None:
         cancelled = self.meeting.status is MeetingStatus.CANCELLED
         await outbox.enqueue(
@@ -162,14 +180,12 @@ async def _invite(mailing: _Mailing, person: Person, text: Text) -> None:
     session, meeting, now = mailing.session, mailing.meeting, mailing.now
     session.add(Invitation(meeting_id=meeting.id, person_id=person.id, invited_at=now))
     lang = person.language or mailing.default_language
-    await outbox.enqueue_message(
-        session,
-        key=f"invite:{meeting.id}:{meeting.version}:{person.id}",
-        chat_id=person.telegram_user_id,
-        text=text,
-        lang=lang,
-        now=now,
-        buttons=await rsvp_buttons(session, meeting.id, person.telegram_user_id, now),
+    await mailing.message(
+        f"invite:{meeting.id}:{meeting.version}:{person.id}",
+        person.telegram_user_id,
+        text,
+        lang,
+        await rsvp_buttons(session, meeting.id, person.telegram_user_id, now),
     )
     await send_materials_to(
         session, person, mailing.cell.id, now, mailing.default_language, meeting_id=meeting.id
@@ -181,14 +197,12 @@ async def _invite(mailing: _Mailing, person: Person, text: Text) -> None:
 
 async def _invite_group(mailing: _Mailing, chat_id: int, text: Text, bot_username: str) -> None:
     meeting = mailing.meeting
-    await outbox.enqueue_message(
-        mailing.session,
-        key=f"invite-group:{meeting.id}:{meeting.version}",
-        chat_id=chat_id,
-        text=text,
-        lang=mailing.default_language,
-        now=mailing.now,
-        buttons=answer_privately_button(bot_username, meeting.id),
+    await mailing.message(
+        f"invite-group:{meeting.id}:{meeting.version}",
+        chat_id,
+        text,
+        mailing.default_language,
+        answer_privately_button(bot_username, meeting.id),
     )
     await mailing.calendar(
         f"invite-group-ics:{meeting.id}:{meeting.version}", chat_id, mailing.default_language
@@ -220,27 +234,15 @@ async def notify_invitees(
     )
     for person in invitees:
         lang = person.language or default_language
-        await outbox.enqueue_message(
-            session,
-            key=f"{key}:{person.id}",
-            chat_id=person.telegram_user_id,
-            text=text,
-            lang=lang,
-            now=now,
-            buttons=await rsvp_buttons(session, meeting.id, person.telegram_user_id, now)
+        buttons = (
+            await rsvp_buttons(session, meeting.id, person.telegram_user_id, now)
             if ask_again
-            else (),
+            else ()
         )
+        await mailing.message(f"{key}:{person.id}", person.telegram_user_id, text, lang, buttons)
         await mailing.calendar(f"{key}-ics:{person.id}", person.telegram_user_id, lang)
     if cell.group_chat_id is not None and meeting.broadcast_at is not None:
-        await outbox.enqueue_message(
-            session,
-            key=f"{key}:group",
-            chat_id=cell.group_chat_id,
-            text=text,
-            lang=default_language,
-            now=now,
-        )
+        await mailing.message(f"{key}:group", cell.group_chat_id, text, default_language)
 
 
 async def withdraw_reminders(session: AsyncSession, meeting_id: int) -> None:
