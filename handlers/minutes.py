@@ -8,8 +8,9 @@ from telegram import Update
 
 from domain.messages import Reply, Text
 from handlers.common import ChiboContext, caller_of, handler
-from services import minutes
 from services.actions import Action
+from services.minutes import comments, export, opinions, record, resolution
+from services.minutes import tasks as task_cases
 from services.people import Caller
 
 Route = Callable[[Action, Caller, ChiboContext], Awaitable[Reply]]
@@ -17,35 +18,35 @@ Route = Callable[[Action, Caller, ChiboContext], Awaitable[Reply]]
 
 @handler("minutes")
 async def history(update: Update, context: ChiboContext) -> Reply:
-    return await minutes.history(context.state.database, caller_of(update), context.now())
+    return await record.history(context.state.database, caller_of(update), context.now())
 
 
 @handler("tasks")
 async def tasks(update: Update, context: ChiboContext) -> Reply:
-    return await minutes.my_tasks(context.state.database, caller_of(update), context.now())
+    return await task_cases.my_tasks(context.state.database, caller_of(update), context.now())
 
 
 async def _open(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await minutes.editor(
+    return await record.editor(
         context.state.database, caller, action.integer("meeting_id"), context.now()
     )
 
 
 async def _history(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await minutes.history(
+    return await record.history(
         context.state.database, caller, context.now(), cell_id=action.integer("cell_id")
     )
 
 
 async def _item(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await minutes.item_menu(
+    return await record.item_menu(
         context.state.database, caller, action.integer("item_id"), context.now()
     )
 
 
 async def _ask(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     item_id = action.payload.get("item_id")
-    return await minutes.ask(
+    return await record.ask(
         context.state.database,
         caller,
         action.integer("meeting_id"),
@@ -56,7 +57,7 @@ async def _ask(action: Action, caller: Caller, context: ChiboContext) -> Reply:
 
 
 async def _finish(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await minutes.finish(
+    return await record.finish(
         context.state.database,
         caller,
         action.integer("meeting_id"),
@@ -66,13 +67,13 @@ async def _finish(action: Action, caller: Caller, context: ChiboContext) -> Repl
 
 
 async def _opinion(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await minutes.ask_opinion(
+    return await opinions.ask_opinion(
         context.state.database, caller, action.integer("item_id"), context.now()
     )
 
 
 async def _opinion_of(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await minutes.ask_opinion_of(
+    return await opinions.ask_opinion_of(
         context.state.database,
         caller,
         action.integer("item_id"),
@@ -87,13 +88,13 @@ async def _export(action: Action, caller: Caller, context: ChiboContext) -> Repl
     def render(text: Text) -> str:
         return translator.render(text, lang)
 
-    return await minutes.export(
+    return await export.export(
         context.state.database, caller, action.integer("meeting_id"), render, context.state.settings
     )
 
 
 async def _resolution(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await minutes.resolution_view(
+    return await resolution.resolution_view(
         context.state.database,
         caller,
         action.integer("meeting_id"),
@@ -103,13 +104,13 @@ async def _resolution(action: Action, caller: Caller, context: ChiboContext) -> 
 
 
 async def _task_member(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await minutes.pick_task_member(
+    return await resolution.pick_task_member(
         context.state.database, caller, action.integer("meeting_id"), context.now()
     )
 
 
 async def _ask_task(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await minutes.ask_task(
+    return await resolution.ask_task(
         context.state.database,
         caller,
         action.integer("meeting_id"),
@@ -119,19 +120,19 @@ async def _ask_task(action: Action, caller: Caller, context: ChiboContext) -> Re
 
 
 async def _ask_comment(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await minutes.ask_comment(
+    return await comments.ask_comment(
         context.state.database, caller, action.integer("resolution_id"), context.now()
     )
 
 
 async def _done(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await minutes.mark_done(
+    return await task_cases.mark_done(
         context.state.database, caller, action.integer("task_id"), context.now()
     )
 
 
 async def _progress(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await minutes.ask_progress(
+    return await task_cases.ask_progress(
         context.state.database, caller, action.integer("task_id"), context.now()
     )
 

@@ -12,7 +12,6 @@ from domain.messages import Reply, Text
 from services import (
     attendance,
     cells,
-    minutes,
     onboarding,
     papers,
     pending,
@@ -22,6 +21,7 @@ from services import (
 from services.config import ServiceSettings
 from services.meetings import agenda, plan, scheduling
 from services.meetings.common import Draft
+from services.minutes import comments, opinions, record, resolution, tasks
 from services.papers import Files, IncomingDocument
 from services.people import Caller
 from storage.db import Database
@@ -114,7 +114,7 @@ ANSWERS: dict[str, Answer] = {
         a.now,
         a.settings,
     ),
-    minutes.ASK_FIELD: lambda a: minutes.write(
+    record.ASK_FIELD: lambda a: record.write(
         a.database,
         a.caller,
         a.number("meeting_id"),
@@ -124,7 +124,7 @@ ANSWERS: dict[str, Answer] = {
         a.now,
         a.settings,
     ),
-    minutes.ASK_OPINION: lambda a: minutes.record_opinion(
+    opinions.ASK_OPINION: lambda a: opinions.record_opinion(
         a.database,
         a.caller,
         a.number("item_id"),
@@ -132,7 +132,7 @@ ANSWERS: dict[str, Answer] = {
         a.text,
         a.now,
     ),
-    minutes.ASK_TASK: lambda a: minutes.add_task(
+    resolution.ASK_TASK: lambda a: resolution.add_task(
         a.database,
         a.caller,
         a.number("meeting_id"),
@@ -141,10 +141,10 @@ ANSWERS: dict[str, Answer] = {
         a.now,
         a.settings,
     ),
-    minutes.ASK_COMMENT: lambda a: minutes.comment(
+    comments.ASK_COMMENT: lambda a: comments.comment(
         a.database, a.caller, a.number("resolution_id"), a.text, a.now
     ),
-    minutes.ASK_PROGRESS: lambda a: minutes.report_progress(
+    tasks.ASK_PROGRESS: lambda a: tasks.report_progress(
         a.database, a.caller, a.number("task_id"), a.text, a.now
     ),
     working_groups.ASK_REPORT: lambda a: working_groups.report(

@@ -18,9 +18,11 @@ from domain.meetings import MAX_PLACE_LENGTH, MeetingKind
 from domain.names import clean_name
 from domain.text import ZERO_WIDTH_JOINER, clean_text, is_token
 from emulator import EmuUser, SentMessage
-from services import cells, minutes, papers, pending, rsvp
+from services import cells, papers, pending, rsvp
 from services.meetings import agenda, scheduling
 from services.meetings.common import Draft
+from services.minutes.record import ASK_FIELD
+from services.minutes.resolution import ASK_TASK
 from services.people import Caller
 from storage.models import (
     AgendaItem,
@@ -468,13 +470,13 @@ async def test_every_free_text_answer_is_stored_clean(
 
     resolution = f"Nghị quyết {q.examples}\n{raw}"
     payload = {"meeting_id": held.id, "field": "resolution"}
-    await q.answer(lan, minutes.ASK_FIELD, payload, resolution)
+    await q.answer(lan, ASK_FIELD, payload, resolution)
     [row] = await bot.rows(Resolution, Resolution.meeting_id == held.id)
     assert row.text == clean_text(resolution, multiline=True)
 
     task = f"Nhiệm vụ {q.examples} {raw.replace(';', ',')}"  # a semicolon starts the due day
     payload = {"meeting_id": held.id, "person_id": minh_person.id}
-    await q.answer(lan, minutes.ASK_TASK, payload, task)
+    await q.answer(lan, ASK_TASK, payload, task)
     tasks = [created.description for created in await bot.rows(ResolutionTask)]
     assert clean_text(task, multiline=False) in tasks
 
@@ -490,6 +492,6 @@ async def test_every_free_text_answer_is_stored_clean(
 
     report = f"Báo cáo {q.examples}\n{raw}"
     payload = {"meeting_id": held.id, "field": "report", "item_id": held_item.id}
-    await q.answer(lan, minutes.ASK_FIELD, payload, report)
+    await q.answer(lan, ASK_FIELD, payload, report)
     [item] = await bot.rows(AgendaItem, AgendaItem.id == held_item.id)
     assert item.report == clean_text(report, multiline=True)

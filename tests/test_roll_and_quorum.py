@@ -14,8 +14,8 @@ import pytest
 from domain.attendance import REPEATED_ABSENCES, RollStatus
 from domain.messages import Text
 from emulator import EmuUser, SentMessage
-from services import minutes
 from services.errors import Refused
+from services.minutes.resolution import vote
 from services.people import Caller
 from services.views import summary
 from storage.models import Invitation, Meeting, Person, Resolution
@@ -291,7 +291,7 @@ async def test_a_meeting_without_quorum_adopts_no_resolution(bot: RunningBot) ->
     caller = Caller(lan.id, lan.id, SECRETARY, private_chat=True)
     [meeting] = await bot.rows(Meeting)
     with pytest.raises(Refused) as refusal:
-        await minutes.vote(
+        await vote(
             bot.database,
             caller,
             meeting.id,

@@ -18,7 +18,7 @@ from services import actions, pending
 from services.access import managed_meeting
 from services.errors import refused
 from services.meetings.common import clean_text
-from services.minutes import review_lines
+from services.minutes.tasks import review_lines
 from services.people import Caller
 from services.views import agenda_items, item_title, summary
 from storage.db import Database

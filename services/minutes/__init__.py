@@ -1,0 +1,6 @@
+"""Minutes (biên bản) and resolutions (nghị quyết): recorded in chat after the roll, the
+resolution's tasks followed until they are done, exported as a document.
+
+``record`` (the editor), ``opinions``, ``resolution`` (its screen, tasks assigned, the vote),
+``comments`` (on a thematic draft), ``tasks`` (for the member responsible), ``export`` (the
+.docx); ``access`` holds the lookups they share."""
