@@ -115,6 +115,8 @@ class DigestFigures:
     on_time_share: Fraction | None  # of the cells owing this month's meeting; None: none owes
     mean_attendance: Fraction | None  # exact mean of the cells' exact rates
     thematic_share: Fraction | None  # of the cells owing this quarter's thematic meeting
+    # Cells owe this month's meeting but none is settled yet (all ahead, before the cutoff).
+    on_time_pending: bool = False
     observations: list[Observation] = field(default_factory=list)
 
     @property
@@ -187,6 +189,7 @@ class DigestLabels:
     month_of: Callable[[str], str]  # "tháng 12/2026": which month a figure counts
     quarter_of: Callable[[str], str]  # "quý 4/2026"
     nobody_owed: str  # "không chi bộ nào phải thực hiện": a share of no cells at all
+    not_due_yet: str  # "chưa đến hạn": cells owe the month, none has settled it yet
     meeting_excused: str  # "Vắng có lý do"
     meeting_unexcused: str  # "Vắng không lý do"
     empty: str  # "Không có": a sheet with nothing to list says so

@@ -13,6 +13,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, PercentFormatter
 
+from domain.attendance import ATTENDANCE_NORM
 from domain.digest import BehindReason, CellFigures, DigestFigures, DigestLabels, RegularState
 
 NORM_PERCENT = 90
@@ -138,7 +139,9 @@ def _draw_bar(ax: Axes, row: int, cell: CellFigures, labels: DigestLabels) -> No
             bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
         )
         return
-    colour = OK_COLOUR if rate >= NORM_PERCENT else BELOW_NORM_COLOUR
+    # The norm is met by the exact rate, not by its rounding: 89.7% is below 90%.
+    assert cell.attendance_rate is not None
+    colour = OK_COLOUR if cell.attendance_rate >= ATTENDANCE_NORM else BELOW_NORM_COLOUR
     ax.barh(row, rate, height=0.7, color=colour)
     inside = rate >= 15
     ax.text(

@@ -78,21 +78,21 @@ def _fill_summary(sheet: Worksheet, figures: DigestFigures, labels: DigestLabels
     quarter = f"{labels.thematic} ({labels.quarter_of(figures.quarter)})"
     _append(sheet, [labels.organisation, figures.organisation])
     _append(sheet, [labels.period, figures.period])
-    for label, percent, owed in (
+    for label, percent, instead in (
         (
             f"{labels.on_time_share} ({labels.month_of(figures.month)})",
             figures.on_time_percent,
-            figures.on_time_share is not None,
+            labels.not_due_yet if figures.on_time_pending else labels.nobody_owed,
         ),
-        (labels.mean_attendance, figures.mean_attendance_percent, True),
+        (labels.mean_attendance, figures.mean_attendance_percent, labels.no_roll),
         (
             f"{labels.thematic_share} ({labels.quarter_of(figures.quarter)})",
             figures.thematic_percent,
-            figures.thematic_share is not None,
+            labels.nobody_owed,
         ),
     ):
-        # A share of no cells is no 0%: the sheet says that no cell owed it.
-        _append(sheet, [label, _fraction(percent) if owed else labels.nobody_owed])
+        # A share of no cells is no 0%: the sheet says why there is none.
+        _append(sheet, [label, instead if percent is None else _fraction(percent)])
         sheet.cell(sheet.max_row, 2).number_format = PERCENT
     for row in range(1, sheet.max_row + 1):
         sheet.cell(row, 1).font = HEADER_FONT

@@ -128,6 +128,7 @@ LABEL_KEYS = {
     "thematic_share": N_("digest.label.thematic_share"),
     "meetings_sheet": N_("digest.label.meetings_sheet"),
     "nobody_owed": N_("digest.label.nobody_owed"),
+    "not_due_yet": N_("digest.label.not_due_yet"),
     "meeting_excused": N_("digest.label.meeting_excused"),
     "meeting_unexcused": N_("digest.label.meeting_unexcused"),
     "empty": N_("digest.label.empty"),
@@ -191,6 +192,12 @@ class _Looking:
         return self.settings.zone
 
     @property
+    def cutoff_passed(self) -> bool:
+        """Whether this month's cutoff day is over, so that its regular meeting is settled."""
+        day_after = cutoff_date(self.month, self.cutoff_day) + timedelta(days=1)
+        return self.now >= datetime.combine(day_after, datetime.min.time(), tzinfo=self.zone)
+
+    @property
     def since(self) -> datetime:
         """The earliest moment anything it looks at starts."""
         return min(
@@ -245,7 +252,7 @@ async def figures(
     )
     rolls = await _rolls(session, in_window)
     papers = await _papers(session, scope, period, now)
-    at_risk = await _at_risk(session, scope, now, zone)
+    at_risk = await _at_risk(session, scope, period.start, zone)
     by_cell: dict[int, list[Meeting]] = defaultdict(list)
     for meeting in meetings:
         by_cell[meeting.cell_id].append(meeting)
@@ -279,6 +286,15 @@ async def figures(
         if text
     ]
     owing_month = [c for c in results if c.owes_month]
+    # Of the cells that owe the month, those whose month is settled: met (on time or late),
+    # planned late, or past the cutoff without a meeting; one planned on time but still
+    # ahead, or not planned before the cutoff, is neither on time nor late yet.
+    settled = [
+        c
+        for c in owing_month
+        if c.regular in (RegularState.ON_TIME, RegularState.LATE)
+        or (c.regular is RegularState.MISSING and looking.cutoff_passed)
+    ]
     owing_quarter = [c for c in results if c.owes_quarter]
     return DigestFigures(
         observations=observations,
@@ -288,13 +304,16 @@ async def figures(
         month=looking.month.label,
         quarter=looking.quarter.label,
         on_time_share=share_of(
-            sum(1 for c in owing_month if c.regular is RegularState.ON_TIME), len(owing_month)
+            sum(1 for c in settled if c.regular is RegularState.ON_TIME), len(settled)
         ),
+        on_time_pending=bool(owing_month) and not settled,
         mean_attendance=mean(
             [c.attendance_rate for c in results if c.attendance_rate is not None]
         ),
+        # Held, not only planned: a thematic meeting still ahead is not one the cell had.
         thematic_share=share_of(
-            sum(1 for c in owing_quarter if c.thematic_at is not None), len(owing_quarter)
+            sum(1 for c in owing_quarter if c.thematic_at is not None and c.thematic_at <= now),
+            len(owing_quarter),
         ),
     )
 
@@ -336,6 +355,7 @@ async def _papers(
         .outerjoin(current, current.c.assignment_id == PaperAssignment.id)
         .where(
             Meeting.cell_id.in_(scope),
+            Meeting.status == MeetingStatus.SCHEDULED,  # a cancelled meeting's papers are moot
             PaperAssignment.due_at >= period.start,
             PaperAssignment.due_at < period.end,
         )
@@ -352,10 +372,12 @@ async def _papers(
 
 
 async def _at_risk(
-    session: AsyncSession, scope: Select[int], now: datetime, zone: ZoneInfo
+    session: AsyncSession, scope: Select[int], period_start: datetime, zone: ZoneInfo
 ) -> dict[int, list[MemberAtRisk]]:
-    """Members with repeated unexcused absences this year; the exempted are never absent."""
-    year = now.astimezone(zone).year
+    """Members with repeated unexcused absences in the year the period starts in (the first
+    digest of January still reports December's third absence); the exempted are never
+    absent."""
+    year = period_start.astimezone(zone).year
     start = datetime(year, 1, 1, tzinfo=zone)
     rows = await session.execute(
         select(Meeting.cell_id, Cell.name, Person.full_name, func.count(Invitation.id))
@@ -365,6 +387,8 @@ async def _at_risk(
         .where(
             Meeting.cell_id.in_(scope),
             Meeting.starts_at >= start,
+            Meeting.starts_at < datetime(year + 1, 1, 1, tzinfo=zone),
+            Meeting.status == MeetingStatus.SCHEDULED,
             Meeting.roll_closed_at.is_not(None),
             Invitation.roll_status == RollStatus.UNEXCUSED,
             Invitation.exempted.is_(False),
@@ -379,8 +403,11 @@ async def _at_risk(
 
 
 def _regular_state(regular: Meeting | None, owed: bool, looking: _Looking) -> RegularState:
+    # A month the cell did not owe is neither on time nor late, whether it met or not.
+    if not owed:
+        return RegularState.NOT_OWED
     if regular is None:
-        return RegularState.MISSING if owed else RegularState.NOT_OWED
+        return RegularState.MISSING
     if regular.late or is_after_cutoff(regular.starts_at, looking.cutoff_day, looking.zone):
         return RegularState.LATE
     if regular.starts_at > looking.now:
@@ -461,17 +488,12 @@ def _cell_figures(
     ]
     assigned, submitted, late_papers, missing_papers = papers
     state = _regular_state(regular, owes_month_now, looking)
-    cutoff_passed = now >= datetime.combine(
-        cutoff_date(looking.month, looking.cutoff_day) + timedelta(days=1),
-        datetime.min.time(),
-        tzinfo=zone,
-    )
 
     def behind(reason: BehindReason, **arguments: ArgValue) -> Behind:
         return Behind(reason, render(Text(REASON_TEXT[reason], arguments)))
 
     reasons = []
-    if cutoff_passed and state in (RegularState.MISSING, RegularState.LATE):
+    if looking.cutoff_passed and state in (RegularState.MISSING, RegularState.LATE):
         reasons.append(
             behind(BehindReason.NO_REGULAR_AT_CUTOFF, month=looking.month.label)
         )
@@ -486,7 +508,13 @@ def _cell_figures(
         behind(BehindReason.MISSED_THEMATIC, quarter=q.label) for q in missed_quarters
     ]
     if attendance is not None and attendance < ATTENDANCE_NORM:
-        reasons.append(behind(BehindReason.LOW_ATTENDANCE, percent=f"{whole_percent(attendance)}%"))
+        shown = whole_percent(attendance)
+        # 89.6% shows as 90%: said as "below the norm" alone, not as "90%, below 90%".
+        reasons.append(
+            behind(BehindReason.LOW_ATTENDANCE, percent=f"{shown}%")
+            if shown < whole_percent(ATTENDANCE_NORM)
+            else Behind(BehindReason.LOW_ATTENDANCE, render(Text("digest.reason.near_norm")))
+        )
     if quorum_results and not all(quorum_results):
         reasons.append(behind(BehindReason.NO_QUORUM))
     if minutes_missing:
@@ -531,9 +559,12 @@ def summary_text(digest: DigestFigures) -> Text:
             "cells": len(digest.cells),
             "month": digest.month,
             "quarter": digest.quarter,
-            "on_time": _percent(digest.on_time_percent),
-            "attendance": _percent(digest.mean_attendance_percent),
-            "thematic": _percent(digest.thematic_percent),
+            "on_time": _percent(
+                digest.on_time_percent,
+                Text("digest.not_due_yet") if digest.on_time_pending else Text("digest.not_owed"),
+            ),
+            "attendance": _percent(digest.mean_attendance_percent, Text("digest.no_roll_yet")),
+            "thematic": _percent(digest.thematic_percent, Text("digest.not_owed")),
             "behind": [
                 Text(
                     "digest.behind_item",
@@ -580,9 +611,9 @@ def summary_text(digest: DigestFigures) -> Text:
     )
 
 
-def _percent(value: int | None) -> Text | str:
-    """A share, or that nothing was owed (no cell had to: not 0%)."""
-    return Text("digest.not_owed") if value is None else f"{value}%"
+def _percent(value: int | None, instead: Text) -> Text | str:
+    """A share, or why there is none (no cell had to, none is due yet: not 0%)."""
+    return instead if value is None else f"{value}%"
 
 
 def render_files(digest: DigestFigures, render: Render, stem: str) -> tuple[Attachment, ...]:

@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
+from matplotlib.colors import to_hex
 from matplotlib.lines import Line2D
 
 import reports.chart
@@ -97,3 +98,19 @@ def test_long_names_are_cut_after_a_whole_word() -> None:
     assert short("Chi bộ Công ty Cổ phần Xây dựng Thăng Long") == "Chi bộ Công ty Cổ phần Xây dựng…"
     assert short("Chi bộ Khu phố 3") == "Chi bộ Khu phố 3"
     assert short("A" * 50) == "A" * 34 + "…"
+
+
+def test_a_rate_shown_as_90_but_below_it_is_drawn_below_the_norm(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    colours: list[str] = []
+
+    class RecordingCanvas(FigureCanvasAgg):
+        def print_png(self, *args: Any, **kwargs: Any) -> None:
+            super().print_png(*args, **kwargs)
+            colours.extend(to_hex(bar.get_facecolor()) for bar in self.figure.axes[0].patches)
+
+    monkeypatch.setattr(reports.chart, "FigureCanvasAgg", RecordingCanvas)
+    just_under = replace(CELLS[0], attendance_rate=Fraction(26, 29))  # 89.66%, shown as 90%
+    attendance_chart(replace(FIGURES, cells=[just_under]), LABELS)
+    assert colours == [reports.chart.BELOW_NORM_COLOUR.lower()]

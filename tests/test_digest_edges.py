@@ -14,11 +14,11 @@ from sqlalchemy import update
 from chat.i18n import Translator
 from domain.attendance import RollStatus
 from domain.digest import BehindReason, DigestFigures, RegularState
-from domain.meetings import MeetingKind
+from domain.meetings import MeetingKind, MeetingStatus
 from domain.messages import Text
 from services import digest
 from storage.db import Database
-from storage.models import Invitation, Organisation
+from storage.models import Invitation, Meeting, Organisation
 from tests.conftest import VIETNAM
 from tests.test_digest import SETTINGS, Quarter
 
@@ -197,3 +197,65 @@ async def test_the_organisation_mean_is_taken_of_exact_rates(database: Database)
     assert [c.attendance_percent for c in figures.cells] == [67, 50]
     assert figures.mean_attendance_percent == 58
     assert "Tỷ lệ tham dự bình quân: 58%" in vi(digest.summary_text(figures))
+
+
+async def test_a_new_cell_meeting_in_a_month_it_did_not_owe_is_neither_late_nor_flagged(
+    database: Database,
+) -> None:
+    organisation, builder, cells = await july_cells(database)
+    await builder.meeting(cells[0], MeetingKind.REGULAR, day(7, 20, 19), [P] * 7)
+    figures = await weekly_figures(database, organisation, day(7, 27, 7))
+    met = figures.cells[0]
+    assert met.regular is RegularState.NOT_OWED and met.regular_at == day(7, 20, 19)
+    assert met.reasons == []
+    assert "không sinh hoạt thường kỳ tháng 07/2026" not in vi(digest.summary_text(figures))
+
+
+async def test_shares_count_what_is_settled_and_held_not_what_is_ahead(
+    database: Database,
+) -> None:
+    organisation, builder, cells = await july_cells(database)
+    # 5 October: both cells have October's meeting planned before the cutoff, and a thematic
+    # meeting planned for the 30th; nothing of it has happened yet.
+    for cell in cells:
+        await builder.meeting(cell, MeetingKind.REGULAR, day(10, 8, 19), None)
+        await builder.meeting(cell, MeetingKind.THEMATIC, day(10, 30, 14), None)
+    figures = await weekly_figures(database, organisation, day(10, 5, 7))
+    assert figures.on_time_share is None and figures.on_time_pending
+    assert figures.thematic_share == 0
+    text = vi(digest.summary_text(figures))
+    assert "tháng 10/2026 đúng hạn: chưa đến hạn (các cuộc họp còn ở phía trước)" in text
+    assert "Tỷ lệ tham dự bình quân: chưa có cuộc họp nào được điểm danh" in text
+    assert "quý 4/2026: 0%" in text
+    # After the meetings took place, the same shares are settled and held.
+    later = await weekly_figures(database, organisation, day(11, 2, 7))
+    assert later.thematic_share == 1
+
+
+async def test_a_cancelled_meeting_s_papers_are_not_missing(database: Database) -> None:
+    organisation, builder, cells = await july_cells(database)
+    thematic = await builder.meeting(cells[0], MeetingKind.THEMATIC, day(10, 22, 14), None)
+    await builder.paper(thematic, cells[0][2], day(10, 19, 23), None)
+    async with database.transaction() as session:
+        await session.execute(
+            update(Meeting).where(Meeting.id == thematic).values(status=MeetingStatus.CANCELLED)
+        )
+    quarter = digest.period_of("quarter", day(10, 26), VIETNAM)
+    async with database.transaction() as session:
+        figures = await digest.figures(
+            session, organisation, None, quarter, day(10, 26), SETTINGS, vi, "quý"
+        )
+    assert BehindReason.PAPERS_MISSING not in figures.cells[0].reasons
+    assert figures.cells[0].papers_assigned == 0
+
+
+async def test_a_third_absence_in_december_is_reported_in_january(database: Database) -> None:
+    builder = Quarter(database)
+    organisation = await builder.organisation()
+    cell = await builder.cell(organisation, "Chi bộ Cuối năm", 4)
+    for month, date in ((10, 8), (11, 8), (12, 30)):
+        await builder.meeting(cell, MeetingKind.REGULAR, day(month, date, 19), [P, P, P, U])
+    january = datetime(2027, 1, 4, 7, 0, tzinfo=VIETNAM)  # the week of 28/12 to 03/01
+    figures = await weekly_figures(database, organisation, january)
+    assert [(m.name, m.unexcused) for m in figures.cells[0].at_risk] == [("Chi bộ Cuối năm 3", 3)]
+    assert "• Chi bộ Cuối năm 3 (Chi bộ Cuối năm): 3 lần" in vi(digest.summary_text(figures))

@@ -1,16 +1,19 @@
 """Every figure the digest states, against a recount by hand of what happened.
 
-Five months of four cells are played from a seeded, recorded plan: cells created before the
+Six months of four cells are played from a seeded, recorded plan: cells created before the
 summer, in the middle of July (after its cutoff) and early in August (before its cutoff);
 regular meetings on time, late and missing; thematic meetings in some quarters; rolls with
 excused and unexcused absences, an exempted member (wrongly marked "unexcused" on the roll,
 as older rolls were) and probationary members; minutes recorded late or never; papers handed
-in on time, late or never, some due after the digest's moment.
+in on time, late or never, some due after the digest's moment. Written in on purpose: the
+mid-July cell meeting in July (a month it did not owe), a cancelled thematic meeting with a
+paper, and a third unexcused absence on 30 December, which January's first digest reports.
 
 At every Monday of the months, the database holds exactly what had happened by then, and the
 weekly digest (and a quarter's on demand) is compared, figure by figure, with a recount that
-reads only the plan below, written out plainly as a person would count: it shares no code with
-the service but the calendar's arithmetic (which month, which quarter) and the translations.
+reads only the plan below, written out plainly as a person would count: it shares with the
+service only the calendar's arithmetic (which month, which quarter), the periods it asks the
+service for, and the translations (so that every reason's wording is compared too).
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ SETTINGS = ServiceSettings(default_language="vi", member_invite_days=14, zone=VI
 TRANSLATOR = Translator(VIETNAM, "vi")
 P, E, U = RollStatus.PRESENT, RollStatus.EXCUSED, RollStatus.UNEXCUSED
 FIRST_MONDAY = datetime(2026, 7, 20, 7, 0, tzinfo=VIETNAM)
-LAST_MONDAY = datetime(2026, 11, 30, 7, 0, tzinfo=VIETNAM)
+LAST_MONDAY = datetime(2027, 1, 11, 7, 0, tzinfo=VIETNAM)
 
 
 def vi(text: Text) -> str:
@@ -84,6 +87,7 @@ class PlannedMeeting:
     roll: dict[str, RollStatus]  # by member name, as closed; the exempted one included
     roll_closed_at: datetime | None
     minutes_at: datetime | None
+    cancelled: bool = False
 
 
 @dataclass
@@ -124,7 +128,7 @@ def plan() -> list[PlannedCell]:
         statuses.append(MemberStatus.EXEMPTED)
         members = [PlannedMember(f"{name} – đv {n + 1}", s) for n, s in enumerate(statuses)]
         cell = PlannedCell(name, created, members)
-        for first in months_from(created.date(), date(2026, 11, 30)):
+        for first in months_from(created.date(), date(2027, 1, 15)):
             choice = rng.random()
             if choice < 0.6:
                 day = first.replace(day=rng.randint(3, CUTOFF_DAY))
@@ -152,7 +156,31 @@ def plan() -> list[PlannedCell]:
                         )
                         cell.papers.append(PlannedPaper(held, author.name, due, handed))
         cells.append(cell)
+    add_the_edges_a_seed_may_miss(rng, cells)
     return cells
+
+
+def add_the_edges_a_seed_may_miss(rng: random.Random, cells: list[PlannedCell]) -> None:
+    """Cases written in on purpose rather than left to chance."""
+    mid_july = next(c for c in cells if c.created_at.day == 14)
+    # It meets in July, a month it did not owe (created after the cutoff): neither on time
+    # nor late.
+    mid_july.meetings = [m for m in mid_july.meetings if m.starts_at.month != 7]
+    july_meeting = meeting(rng, mid_july, MeetingKind.REGULAR, at(date(2026, 7, 20), 19, 30))
+    mid_july.meetings.append(july_meeting)
+    # A thematic meeting with a paper, cancelled: its paper is not missing.
+    first = cells[0]
+    dropped = meeting(rng, first, MeetingKind.THEMATIC, at(date(2026, 10, 22), 14, 0))
+    dropped.cancelled = True
+    first.meetings.append(dropped)
+    first.papers.append(
+        PlannedPaper(dropped, first.members[2].name, dropped.starts_at - timedelta(days=3), None)
+    )
+    # A member's third unexcused absence on 30 December, reported in January's first digest.
+    late_in_year = meeting(rng, first, MeetingKind.COMMITTEE, at(date(2026, 12, 30), 19, 30))
+    late_in_year.roll_closed_at = late_in_year.starts_at + timedelta(hours=2)
+    late_in_year.roll[first.members[1].name] = U
+    first.meetings.append(late_in_year)
 
 
 def meeting(
@@ -242,7 +270,7 @@ async def load_as_of(database: Database, cells: list[PlannedCell], now: datetime
                 row = Meeting(
                     cell_id=cell.id,
                     kind=held.kind,
-                    status=MeetingStatus.SCHEDULED,
+                    status=MeetingStatus.CANCELLED if held.cancelled else MeetingStatus.SCHEDULED,
                     starts_at=held.starts_at,
                     ends_at=held.starts_at + timedelta(hours=2),
                     place="Hội trường",
@@ -349,7 +377,7 @@ class Counted:
 
 def recount_cell(cell: PlannedCell, start: datetime, end: datetime, now: datetime) -> Counted:
     """By hand, from the plan: what had happened by ``now``, for the period [start, end)."""
-    known = [m for m in cell.meetings if m.scheduled_at <= now]
+    known = [m for m in cell.meetings if m.scheduled_at <= now and not m.cancelled]
     exempted = {m.name for m in cell.members if m.status is MemberStatus.EXEMPTED}
     this_month = Month.of(now, VIETNAM)
     this_quarter = Quarter.of(now, VIETNAM)
@@ -363,8 +391,10 @@ def recount_cell(cell: PlannedCell, start: datetime, end: datetime, now: datetim
         key=lambda m: m.starts_at,
     )
     regular = regulars_this_month[0] if regulars_this_month else None
-    if regular is None:
-        state = RegularState.MISSING if owes_month(cell, this_month) else RegularState.NOT_OWED
+    if not owes_month(cell, this_month):
+        state = RegularState.NOT_OWED
+    elif regular is None:
+        state = RegularState.MISSING
     elif regular.late or regular.starts_at.day > CUTOFF_DAY:
         state = RegularState.LATE
     elif regular.starts_at > now:
@@ -411,7 +441,9 @@ def recount_cell(cell: PlannedCell, start: datetime, end: datetime, now: datetim
         and m.starts_at <= now - timedelta(days=3)
     ]
     papers = [
-        p for p in cell.papers if p.meeting.scheduled_at <= now and start <= p.due_at < end
+        p
+        for p in cell.papers
+        if p.meeting.scheduled_at <= now and not p.meeting.cancelled and start <= p.due_at < end
     ]
     handed = [p for p in papers if p.submitted_at is not None and p.submitted_at <= now]
     overdue = [p for p in papers if p not in handed and now > p.due_at]
@@ -434,11 +466,15 @@ def recount_cell(cell: PlannedCell, start: datetime, end: datetime, now: datetim
     ]
     if rate is not None and rate < Fraction(9, 10):
         percent = int(rate * 100 + Fraction(1, 2))
-        reasons.append(reason("low_attendance", percent=f"{percent}%"))
+        if percent < 90:
+            reasons.append(reason("low_attendance", percent=f"{percent}%"))
+        else:  # 89.5% and more reads 90%: said without the figure
+            reasons.append(reason("near_norm"))
     if quorums and not all(quorums):
         reasons.append(reason("no_quorum"))
     if minutes_missing:
-        dates = ", ".join(f"{m.starts_at:%d/%m/%Y}" for m in minutes_missing)
+        in_order = sorted(minutes_missing, key=lambda m: m.starts_at)
+        dates = ", ".join(f"{m.starts_at:%d/%m/%Y}" for m in in_order)
         reasons.append(reason("minutes_missing", dates=dates))
     if overdue:
         reasons.append(reason("papers_missing", count=len(overdue)))
@@ -447,7 +483,7 @@ def recount_cell(cell: PlannedCell, start: datetime, end: datetime, now: datetim
     for held in known:
         if held.roll_closed_at is None or held.roll_closed_at > now:
             continue
-        if held.starts_at.year != now.year:
+        if held.starts_at.year != start.year:  # the year the period starts in
             continue
         for name, status in held.roll.items():
             if status is U and name not in exempted:
@@ -521,29 +557,44 @@ def compare(
 
     this_month, this_quarter = Month.of(now, VIETNAM), Quarter.of(now, VIETNAM)
     owing_month = [c for c in existing if owes_month(c, this_month)]
-    on_time = [c for c in owing_month if counted[c.name].state is RegularState.ON_TIME]
+    cutoff_over = now.date() > date(now.year, now.month, CUTOFF_DAY)
+    settled = [
+        c
+        for c in owing_month
+        if counted[c.name].state in (RegularState.ON_TIME, RegularState.LATE)
+        or (counted[c.name].state is RegularState.MISSING and cutoff_over)
+    ]
+    on_time = [c for c in settled if counted[c.name].state is RegularState.ON_TIME]
     owing_quarter = [c for c in existing if owes_quarter(c, this_quarter)]
     with_thematic = [
         c
         for c in owing_quarter
         if any(
             m.kind is MeetingKind.THEMATIC
-            and m.scheduled_at <= now
+            and not m.cancelled
+            and m.starts_at <= now  # held, not only planned
             and Quarter.of(m.starts_at, VIETNAM) == this_quarter
             for m in c.meetings
         )
     ]
     rates = [counted[c.name].rate for c in existing if counted[c.name].rate is not None]
     not_owed = TRANSLATOR.text("vi", "digest.not_owed")
-    on_time_said = (
-        by_hand_percent(Fraction(len(on_time), len(owing_month))) if owing_month else not_owed
-    )
+    if settled:
+        on_time_said = by_hand_percent(Fraction(len(on_time), len(settled)))
+    elif owing_month:
+        on_time_said = TRANSLATOR.text("vi", "digest.not_due_yet")
+    else:
+        on_time_said = not_owed
     thematic_said = (
         by_hand_percent(Fraction(len(with_thematic), len(owing_quarter)))
         if owing_quarter
         else not_owed
     )
-    mean_said = by_hand_percent(sum(rates, Fraction(0)) / len(rates)) if rates else not_owed
+    mean_said = (
+        by_hand_percent(sum(rates, Fraction(0)) / len(rates))
+        if rates
+        else TRANSLATOR.text("vi", "digest.no_roll_yet")
+    )
     month_label = f"{this_month.month:02d}/{this_month.year}"
     quarter_label = f"{this_quarter.number}/{this_quarter.year}"
     tally.same(

@@ -85,6 +85,7 @@ LABELS = DigestLabels(
     month_of=lambda month: f"tháng {month}",
     quarter_of=lambda quarter: f"quý {quarter}",
     nobody_owed="không chi bộ nào phải thực hiện",
+    not_due_yet="chưa đến hạn",
     meeting_excused="Vắng có lý do",
     meeting_unexcused="Vắng không lý do",
     empty="Không có",
