@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.invites import deep_link, rsvp_payload
 from domain.meetings import MeetingStatus, Response
-from domain.messages import Button, Reply, Text
+from domain.messages import N_, Button, Reply, Text
 from services import actions, outbox
 from services.access import managed_meeting
 from services.errors import refused
@@ -35,7 +35,10 @@ async def rsvp_buttons(
 ) -> tuple[tuple[Button, ...], ...]:
     """Attend / absent. In a group the buttons are anyone's; the handler checks the presser."""
     buttons = []
-    for response, label in ((Response.ATTEND, "rsvp.attend"), (Response.ABSENT, "rsvp.absent")):
+    for response, label in (
+        (Response.ATTEND, N_("rsvp.attend")),
+        (Response.ABSENT, N_("rsvp.absent")),
+    ):
         token = await actions.issue(
             session,
             "rsvp",
