@@ -125,10 +125,12 @@ def owes_month(created_at: datetime, month: Month, cutoff_day: int, zone: ZoneIn
 
 
 def owes_quarter(created_at: datetime, quarter: Quarter, zone: ZoneInfo) -> bool:
-    """A cell owes a quarter's thematic meeting if it existed when the quarter's first
-    warning fell due (30 days before its end): with less time it was never asked for one."""
-    warned_from = quarter.next().first_day() - timedelta(days=max(QUARTER_WARNING_DAYS))
-    return created_at.astimezone(zone).date() <= warned_from
+    """A cell owes a quarter's thematic meeting if it existed for most of the quarter
+    (DOMAIN.md): more than half of its days, counting the day it was created."""
+    end = quarter.next().first_day()
+    days_in_quarter = (end - quarter.first_day()).days
+    days_existed = (end - max(created_at.astimezone(zone).date(), quarter.first_day())).days
+    return 2 * days_existed > days_in_quarter
 
 
 def cutoff_date(month: Month, cutoff_day: int) -> date:

@@ -7,10 +7,11 @@ import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.app import ChiboApplication, build_application
 from bot.settings import Settings
@@ -21,6 +22,7 @@ from emulator import BotApiEmulator, EmuChat, EmuUser, SentMessage
 from handlers.admission import TrackedUpdateProcessor
 from scheduler.dispatcher import OutboxDispatcher
 from services.onboarding import create_organisation
+from storage import models
 from storage.db import Database
 from storage.files import FileStore
 from storage.models import Base
@@ -215,6 +217,13 @@ async def cell_with_members(
         await join(bot, member, member_link, lang)
         members.append(member)
     return Cell(supervisor, secretary, members)
+
+
+async def cells_created_on(bot: RunningBot, moment: datetime) -> None:
+    """As if the cells had existed since ``moment``: a quarter's thematic meeting is owed only
+    by a cell that existed for most of the quarter."""
+    async with bot.database.transaction() as session:
+        await session.execute(update(models.Cell).values(created_at=moment))
 
 
 async def plan_and_send(bot: RunningBot) -> int:

@@ -355,8 +355,10 @@ def owes_month(cell: PlannedCell, month: Month) -> bool:
 
 
 def owes_quarter(cell: PlannedCell, quarter: Quarter) -> bool:
-    # Owed by a cell that existed when the quarter's first warning (30 days left) went out.
-    return existed_on(cell, (quarter_end(quarter) - timedelta(days=30)).date())
+    # Owed by a cell that existed for most of the quarter: more than half of its days.
+    first, end = quarter_start(quarter).date(), quarter_end(quarter).date()
+    existed = (end - max(cell.created_at.date(), first)).days
+    return existed > (end - first).days / 2
 
 
 def reason(key: str, **arguments: Any) -> str:

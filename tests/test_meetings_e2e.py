@@ -20,6 +20,7 @@ from tests.harness import (
     BOT_USERNAME,
     RunningBot,
     cell_with_members,
+    cells_created_on,
     eventually,
     plan_and_send,
     running_bot,
@@ -286,6 +287,7 @@ async def test_secretaries_are_warned_before_the_cutoff_and_the_quarter_end(
 ) -> None:
     emu, t = bot.emulator, bot.t
     cell = await cell_with_members(bot, MEMBERS[:1])
+    await cells_created_on(bot, local(2026, 9, 1))
     lan = cell.secretary
     cutoff_warning = t(
         "vi",
@@ -334,6 +336,7 @@ async def test_cells_without_secretary_are_listed_to_their_supervisor(bot: Runni
     # Two more cells whose secretary links were never opened: nobody there can schedule.
     await bot.send(cell.supervisor, "/newcell Chi bộ Khu phố 5")
     await bot.send(cell.supervisor, "/newcell Chi bộ Khu phố 4")
+    await cells_created_on(bot, local(2026, 9, 1))
     leaderless = [
         Text("warn.cell_line", {"cell": "Chi bộ Khu phố 4"}),
         Text("warn.cell_line", {"cell": "Chi bộ Khu phố 5"}),

@@ -9,7 +9,14 @@ from sqlalchemy import update
 from emulator import EmuUser
 from storage.models import Cell
 from tests.conftest import VIETNAM
-from tests.harness import RunningBot, cell_with_members, join, link_in, plan_and_send
+from tests.harness import (
+    RunningBot,
+    cell_with_members,
+    cells_created_on,
+    join,
+    link_in,
+    plan_and_send,
+)
 
 
 def local(month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -53,6 +60,7 @@ async def test_a_meeting_planned_after_the_cutoff_is_warned_of_before_it(
 async def test_the_quarter_warning_waits_for_the_cell_to_have_members(bot: RunningBot) -> None:
     t = bot.t
     cell = await cell_with_members(bot, [])
+    await cells_created_on(bot, local(9, 1))
     lan = cell.secretary
     bot.clock.set(local(12, 2, 8, 0))  # 30 days left in the quarter
     await plan_and_send(bot)
