@@ -14,8 +14,9 @@ from handlers import minutes as minutes_routes
 from handlers import papers as paper_routes
 from handlers import working_groups as working_group_routes
 from handlers.common import ChiboContext, caller_of, handler
-from services import actions, cells, onboarding, people
+from services import actions, onboarding, people
 from services.actions import Action
+from services.cells import creation, groups, links, members, overview
 from services.errors import refused
 from services.people import Caller
 
@@ -44,7 +45,7 @@ async def _join_with_name(action: Action, caller: Caller, context: ChiboContext)
 
 
 async def _new_cell_in(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await cells.new_cell(
+    return await creation.new_cell(
         context.state.database,
         caller,
         "",
@@ -56,7 +57,7 @@ async def _new_cell_in(action: Action, caller: Caller, context: ChiboContext) ->
 
 
 async def _supervisor_link(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await cells.supervisor_invite(
+    return await links.supervisor_invite(
         context.state.database,
         caller,
         action.integer("organisation_id"),
@@ -66,7 +67,7 @@ async def _supervisor_link(action: Action, caller: Caller, context: ChiboContext
 
 
 async def _observer_link(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await cells.observer_invite(
+    return await links.observer_invite(
         context.state.database,
         caller,
         action.integer("cell_id"),
@@ -76,7 +77,7 @@ async def _observer_link(action: Action, caller: Caller, context: ChiboContext) 
 
 
 async def _secretary_link(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await cells.secretary_link(
+    return await links.secretary_link(
         context.state.database,
         caller,
         action.integer("cell_id"),
@@ -87,7 +88,7 @@ async def _secretary_link(action: Action, caller: Caller, context: ChiboContext)
 
 
 async def _invite(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await cells.member_invite(
+    return await links.member_invite(
         context.state.database,
         caller,
         context.now(),
@@ -99,13 +100,13 @@ async def _invite(action: Action, caller: Caller, context: ChiboContext) -> Repl
 
 
 async def _revoke(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await cells.revoke_invite(
+    return await links.revoke_invite(
         context.state.database, caller, action.integer("invite_id"), context.now()
     )
 
 
 async def _members(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await cells.members_page(
+    return await members.members_page(
         context.state.database,
         caller,
         context.now(),
@@ -115,20 +116,20 @@ async def _members(action: Action, caller: Caller, context: ChiboContext) -> Rep
 
 
 async def _member_card(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await cells.member_card(
+    return await members.member_card(
         context.state.database, caller, action.integer("membership_id"), context.now()
     )
 
 
 async def _ask_remove(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await cells.ask_remove_member(
+    return await members.ask_remove_member(
         context.state.database, caller, action.integer("membership_id"), context.now()
     )
 
 
 async def _change_member(action: Action, caller: Caller, context: ChiboContext) -> Reply:
     status = action.payload.get("status")
-    return await cells.change_member(
+    return await members.change_member(
         context.state.database,
         caller,
         action.integer("membership_id"),
@@ -140,19 +141,19 @@ async def _change_member(action: Action, caller: Caller, context: ChiboContext) 
 
 
 async def _link_group(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await cells.link_group(
+    return await groups.link_group(
         context.state.database, caller, context.now(), cell_id=action.integer("cell_id")
     )
 
 
 async def _cells_page(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await cells.cells_overview(
+    return await overview.cells_overview(
         context.state.database, caller, context.now(), page=int(action.payload.get("page", 0))
     )
 
 
 async def _cell_menu(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await cells.cell_menu(
+    return await overview.cell_menu(
         context.state.database, caller, action.integer("cell_id"), context.now()
     )
 

@@ -9,7 +9,9 @@ from domain.invites import meeting_of_rsvp_payload
 from domain.messages import Reply, Text
 from domain.permissions import Menu
 from handlers.common import ChiboContext, caller_of, command_text, handler, typed_text
-from services import cells, dialogue, onboarding, people, rsvp
+from services import dialogue, onboarding, people, rsvp
+from services.cells import creation, groups, links, overview
+from services.cells import members as cell_members
 
 
 @handler("start")
@@ -66,7 +68,7 @@ async def lang(update: Update, context: ChiboContext) -> Reply:
 
 @handler("newcell")
 async def new_cell(update: Update, context: ChiboContext) -> Reply:
-    return await cells.new_cell(
+    return await creation.new_cell(
         context.state.database,
         caller_of(update),
         command_text(context),
@@ -78,12 +80,12 @@ async def new_cell(update: Update, context: ChiboContext) -> Reply:
 
 @handler("cells")
 async def list_cells(update: Update, context: ChiboContext) -> Reply:
-    return await cells.cells_overview(context.state.database, caller_of(update), context.now())
+    return await overview.cells_overview(context.state.database, caller_of(update), context.now())
 
 
 @handler("invite")
 async def invite(update: Update, context: ChiboContext) -> Reply:
-    return await cells.member_invite(
+    return await links.member_invite(
         context.state.database,
         caller_of(update),
         context.now(),
@@ -94,12 +96,12 @@ async def invite(update: Update, context: ChiboContext) -> Reply:
 
 @handler("members")
 async def members(update: Update, context: ChiboContext) -> Reply:
-    return await cells.members_page(context.state.database, caller_of(update), context.now())
+    return await cell_members.members_page(context.state.database, caller_of(update), context.now())
 
 
 @handler("linkgroup")
 async def link_group(update: Update, context: ChiboContext) -> Reply:
-    return await cells.link_group(context.state.database, caller_of(update), context.now())
+    return await groups.link_group(context.state.database, caller_of(update), context.now())
 
 
 @handler("private_only")
@@ -127,7 +129,7 @@ async def unknown_command(update: Update, context: ChiboContext) -> Reply:
 async def group_migrated(update: Update, context: ChiboContext) -> None:
     message = update.effective_message
     if message is not None and message.migrate_to_chat_id:
-        await cells.group_migrated(
+        await groups.group_migrated(
             context.state.database, message.chat_id, message.migrate_to_chat_id
         )
 

@@ -25,7 +25,7 @@ from domain.meetings import REASON_TEXT, AbsenceReason, MeetingStatus, Response
 from domain.messages import N_, Button, Reply, Text
 from services import actions, outbox
 from services.access import managed_meeting
-from services.cells import managed_cell
+from services.cells.common import managed_cell
 from services.config import ServiceSettings
 from services.errors import refused
 from services.people import Caller, require_person

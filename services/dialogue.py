@@ -11,13 +11,13 @@ from typing import Any
 from domain.messages import Reply, Text
 from services import (
     attendance,
-    cells,
     onboarding,
     papers,
     pending,
     rsvp,
     working_groups,
 )
+from services.cells import creation
 from services.config import ServiceSettings
 from services.meetings import agenda, plan, scheduling
 from services.meetings.common import Draft
@@ -68,7 +68,7 @@ ANSWERS: dict[str, Answer] = {
     onboarding.ASK_NAME: lambda a: onboarding.confirm_name(
         a.database, a.caller, a.number("invite_id"), a.text, a.now, a.settings
     ),
-    cells.ASK_CELL_NAME: lambda a: cells.new_cell(
+    creation.ASK_CELL_NAME: lambda a: creation.new_cell(
         a.database,
         a.caller,
         a.text,

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from domain.clock import FakeClock
 from domain.messages import Reply
-from services import cells, onboarding, pending
+from services import onboarding, pending
+from services.cells import creation, groups, links, members, overview
 from services.config import ServiceSettings
 from services.errors import Refused
 from services.people import Caller
@@ -51,12 +52,12 @@ async def two_cells(database: Database, clock: FakeClock) -> dict[str, object]:
     await join(database, clock, supervisor, created.setup_token)
     secretaries = {}
     for number, name in ((2, "Chi bộ A"), (3, "Chi bộ B")):
-        reply = await cells.new_cell(database, supervisor, name, clock.now(), SETTINGS, BOT)
+        reply = await creation.new_cell(database, supervisor, name, clock.now(), SETTINGS, BOT)
         secretary = caller(number, f"Bí Thư {name[-1]}")
         await join(database, clock, secretary, token_in(reply))
         secretaries[name] = secretary
     member = caller(4, "Lê Văn Minh")
-    invite = await cells.member_invite(
+    invite = await links.member_invite(
         database, secretaries["Chi bộ A"], clock.now(), SETTINGS, BOT
     )
     await join(database, clock, member, token_in(invite))
@@ -80,13 +81,13 @@ async def test_a_secretary_cannot_manage_another_cell(database: Database, clock:
     assert isinstance(other, Caller)
     minh = await membership_of(database, 4)
     for attempt in (
-        cells.member_card(database, other, minh.id, clock.now()),
-        cells.change_member(database, other, minh.id, "remove", clock.now(), SETTINGS),
-        cells.change_member(
+        members.member_card(database, other, minh.id, clock.now()),
+        members.change_member(database, other, minh.id, "remove", clock.now(), SETTINGS),
+        members.change_member(
             database, other, minh.id, "set_status", clock.now(), SETTINGS, status="exempted"
         ),
-        cells.members_page(database, other, clock.now(), cell_id=minh.cell_id),
-        cells.member_invite(database, other, clock.now(), SETTINGS, BOT, cell_id=minh.cell_id),
+        members.members_page(database, other, clock.now(), cell_id=minh.cell_id),
+        links.member_invite(database, other, clock.now(), SETTINGS, BOT, cell_id=minh.cell_id),
     ):
         with pytest.raises(Refused) as refusal:
             await attempt
@@ -116,13 +117,13 @@ async def test_a_group_links_to_one_cell_only(database: Database, clock: FakeClo
     assert isinstance(a, Caller) and isinstance(b, Caller)
     a_group = Caller(a.telegram_user_id, -100500, a.telegram_name, False, "Nhóm")
     b_group = Caller(b.telegram_user_id, -100500, b.telegram_name, False, "Nhóm")
-    assert (await cells.link_group(database, a_group, clock.now())).text.key == "linkgroup.done"
-    assert (await cells.link_group(database, a_group, clock.now())).text.key == "linkgroup.already"
+    assert (await groups.link_group(database, a_group, clock.now())).text.key == "linkgroup.done"
+    assert (await groups.link_group(database, a_group, clock.now())).text.key == "linkgroup.already"
     with pytest.raises(Refused) as refusal:
-        await cells.link_group(database, b_group, clock.now())
+        await groups.link_group(database, b_group, clock.now())
     assert refusal.value.text.key == "linkgroup.taken"
-    await cells.group_migrated(database, -100500, -100999)
-    assert (await cells.link_group(database, a_group, clock.now())).text.key == "linkgroup.done"
+    await groups.group_migrated(database, -100500, -100999)
+    assert (await groups.link_group(database, a_group, clock.now())).text.key == "linkgroup.done"
 
 
 async def test_many_cells_are_listed_a_page_at_a_time(database: Database, clock: FakeClock) -> None:
@@ -130,14 +131,14 @@ async def test_many_cells_are_listed_a_page_at_a_time(database: Database, clock:
     supervisor = caller(1, "Trần Văn Hùng")
     await join(database, clock, supervisor, created.setup_token)
     for number in range(25):
-        await cells.new_cell(
+        await creation.new_cell(
             database, supervisor, f"Chi bộ {number:02d}", clock.now(), SETTINGS, BOT
         )
-    first = await cells.cells_overview(database, supervisor, clock.now())
+    first = await overview.cells_overview(database, supervisor, clock.now())
     # Twenty cells, the page turn, then the invitation of a fellow supervisor.
     assert len(first.buttons) == 22 and first.text.args["pages"] == 2
     assert [b.text.key for b in first.buttons[-2]] == ["common.next"]
     assert [b.text.key for b in first.buttons[-1]] == ["cells.supervisor_invite_button"]
-    second = await cells.cells_overview(database, supervisor, clock.now(), page=1)
+    second = await overview.cells_overview(database, supervisor, clock.now(), page=1)
     assert len(second.buttons) == 7 and second.text.args["page"] == 2
     assert [b.text.key for b in second.buttons[-2]] == ["common.previous"]

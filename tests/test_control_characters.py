@@ -18,7 +18,8 @@ from domain.meetings import MAX_PLACE_LENGTH, MeetingKind
 from domain.names import clean_name
 from domain.text import ZERO_WIDTH_JOINER, clean_text, is_token
 from emulator import EmuUser, SentMessage
-from services import cells, papers, pending, rsvp
+from services import papers, pending, rsvp
+from services.cells.creation import ASK_CELL_NAME
 from services.meetings import agenda, scheduling
 from services.meetings.common import Draft
 from services.minutes.record import ASK_FIELD
@@ -437,7 +438,7 @@ async def test_every_free_text_answer_is_stored_clean(
     ).to_json()
 
     await q.answer(
-        supervisor, cells.ASK_CELL_NAME, {"organisation_id": cell.organisation_id}, typed
+        supervisor, ASK_CELL_NAME, {"organisation_id": cell.organisation_id}, typed
     )
     named = await bot.rows(Cell, Cell.id != cell.id)
     assert all(is_clean(c.name, multiline=False) for c in named)

@@ -315,12 +315,12 @@ async def test_a_replayed_update_changes_nothing(bot: RunningBot) -> None:
 async def test_a_failing_handler_apologises_in_the_user_s_language(
     bot: RunningBot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from services import cells
+    from services.cells import members
 
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database exploded while reading Nguyễn Thị Lan")
 
-    monkeypatch.setattr(cells, "members_page", broken)
+    monkeypatch.setattr(members, "members_page", broken)
     lan = bot.emulator.user(7001, "Nguyễn Thị Lan")
     reply = await bot.send(lan, "/members")
     assert reply.text == "Đã có lỗi xảy ra. Đồng chí vui lòng thử lại sau ít phút."

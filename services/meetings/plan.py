@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.calendar import Month, Quarter, cutoff_date
 from domain.dates import parse_time_of_day
 from domain.meetings import MAX_PLACE_LENGTH, MeetingKind, MeetingStatus
-from domain.messages import ArgValue, Button, Reply, Text
+from domain.messages import N_, ArgValue, Button, Reply, Text
 from domain.permissions import can_manage_cell
 from services import actions, pending
-from services.cells import managed_cell
+from services.cells.common import managed_cell
 from services.config import ServiceSettings
 from services.errors import refused
 from services.meetings.common import (
@@ -123,7 +123,7 @@ async def _plan_view(make_button: actions.ButtonMaker, cell: Cell, planned: _Pla
     rows: list[tuple[Button, ...]] = [
         (
             await make_button(
-                _when_and_kind("meetings.open", meeting), "meeting.card", meeting_id=meeting.id
+                _when_and_kind(N_("meetings.open"), meeting), "meeting.card", meeting_id=meeting.id
             ),
         )
         for meeting in planned.upcoming
@@ -152,7 +152,7 @@ async def _plan_view(make_button: actions.ButtonMaker, cell: Cell, planned: _Pla
         "thematic": Text("meetings.thematic.planned", {"when": thematic.starts_at})
         if thematic
         else Text("meetings.thematic.none"),
-        "upcoming": [_when_and_kind("meetings.upcoming.line", m) for m in planned.upcoming]
+        "upcoming": [_when_and_kind(N_("meetings.upcoming.line"), m) for m in planned.upcoming]
         or [Text("meetings.upcoming.none")],
     }
     return Reply(Text("meetings.overview", overview), tuple(rows))

@@ -26,7 +26,7 @@ from domain.messages import N_, Button, Reply, Text
 from domain.permissions import can_manage_cell
 from services import actions, pending
 from services.access import managed_meeting
-from services.cells import managed_cell
+from services.cells.common import managed_cell
 from services.config import ServiceSettings
 from services.errors import Refused, refused
 from services.meetings.card import card

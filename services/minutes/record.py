@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messages import N_, Button, Reply, Text
 from services import actions, pending
-from services.cells import managed_cell
+from services.cells.common import managed_cell
 from services.config import ServiceSettings
 from services.errors import refused
 from services.minutes.access import (
