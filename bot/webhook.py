@@ -54,7 +54,9 @@ class _Server(uvicorn.Server):
 
 def asgi_app(application: ChiboApplication, database: Database, secret: str) -> Starlette:
     async def receive(request: Request) -> Response:
-        if not hmac.compare_digest(request.headers.get(SECRET_HEADER, ""), secret):
+        # Compared as bytes: a header with a character beyond ASCII is refused, not a crash.
+        given = request.headers.get(SECRET_HEADER, "").encode("latin-1")
+        if not hmac.compare_digest(given, secret.encode()):
             log.warning("webhook call without the secret token refused")
             return Response(status_code=403)
         try:
@@ -94,7 +96,7 @@ def _update(data: object, application: ChiboApplication) -> Update:
         raise ValueError("not an update")
     try:
         return Update.de_json(data, application.bot)
-    except (AttributeError, KeyError, TypeError) as error:
+    except (AttributeError, KeyError, TypeError, OverflowError, OSError) as error:
         # What PTB's parser raises on a field that is a list, a string or incomplete.
         raise ValueError("not an update") from error
 

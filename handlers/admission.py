@@ -58,6 +58,9 @@ class Delivery:
     update_id: int
     admitted: bool = False  # recorded now, or by an earlier delivery of the same update
     language: str | None = None
+    # Telegram delivers an update again when the webhook refuses it: then an apology for an
+    # update not admitted would be followed by its result, and one more per retry.
+    comes_again_if_refused: bool = False
 
 
 # The pre-handler, the handlers and the error handler of one update run in one task.
@@ -67,7 +70,7 @@ _delivery: ContextVar[Delivery | None] = ContextVar("delivery", default=None)
 async def handle(application: Application[Any, Any, Any, Any, Any, Any], update: Update) -> bool:
     """Handle the update now, within the application's limit of concurrent updates; whether
     it was admitted. One that was not ran no handler, and is to be delivered again."""
-    token = _delivery.set(None)
+    token = _delivery.set(Delivery(update.update_id, comes_again_if_refused=True))
     try:
         await application.update_processor.process_update(
             update, application.process_update(update)
@@ -84,8 +87,10 @@ async def admit_update(update: Update, context: ChiboContext) -> None:
     its redelivery (or the user's retry) would do it twice."""
     update_id_var.set(update.update_id)
     handler_var.set(None)
-    delivery = Delivery(update.update_id)
-    _delivery.set(delivery)
+    delivery = _delivery.get()
+    if delivery is None or delivery.update_id != update.update_id:
+        delivery = Delivery(update.update_id)
+        _delivery.set(delivery)
     state = context.state
     user = update.effective_user
     query = update.callback_query
@@ -99,7 +104,8 @@ async def admit_update(update: Update, context: ChiboContext) -> None:
         )
     except Exception:
         log.error("update not admitted", exc_info=True)
-        await _apologise(update, context)
+        if not delivery.comes_again_if_refused:
+            await _apologise(update, context)
         raise ApplicationHandlerStop from None
     delivery.admitted = True
     if admission is None:
