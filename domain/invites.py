@@ -62,7 +62,8 @@ def deep_link(bot_username: str, token: str) -> str:
 
 # A group's invitation opens the private chat with this payload, so members answer there and
 # not in front of the group. It names only the meeting: the bot checks who opens it.
-_RSVP_PAYLOAD = re.compile(r"rsvp-(\d{1,18})")
+# Nine ASCII digits at most: a meeting's id is a 32-bit integer in the database.
+_RSVP_PAYLOAD = re.compile(r"rsvp-([0-9]{1,9})", re.ASCII)
 
 
 def rsvp_payload(meeting_id: int) -> str:

@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.delivery import gives_up, retry_delay
-from domain.invites import InviteProblem, InviteState, invite_max_uses, invite_problem
+from domain.invites import (
+    InviteProblem,
+    InviteState,
+    invite_max_uses,
+    invite_problem,
+    meeting_of_rsvp_payload,
+    rsvp_payload,
+)
 from domain.names import clean_name
 from domain.organisations import valid_cutoff_day
 from domain.permissions import (
@@ -145,3 +152,10 @@ def test_retry_backoff_grows_and_stops() -> None:
     assert retry_delay(3) == timedelta(seconds=20)
     assert retry_delay(30) == timedelta(minutes=30)
     assert not gives_up(9) and gives_up(10)
+
+
+def test_an_rsvp_link_names_a_meeting_the_database_can_hold() -> None:
+    assert meeting_of_rsvp_payload(rsvp_payload(42)) == 42
+    assert meeting_of_rsvp_payload("rsvp-999999999") == 999_999_999
+    for payload in ("rsvp-9999999999", "rsvp-", "rsvp-٣", "rsvp-12x", "xrsvp-1", "rsvp-1\x00"):
+        assert meeting_of_rsvp_payload(payload) is None, payload
