@@ -162,7 +162,13 @@ def _check_declared_sizes(entries: list[zipfile.ZipInfo]) -> None:
             and entry.file_size > MAX_ENTRY_RATIO * entry.compress_size
         ):
             raise UnsafeArchive
-    if sum(entry.file_size for entry in entries) > MAX_ARCHIVE_UNPACKED_BYTES:
+    unpacked = sum(entry.file_size for entry in entries)
+    packed = sum(entry.compress_size for entry in entries)
+    if unpacked > MAX_ARCHIVE_UNPACKED_BYTES:
+        raise UnsafeArchive
+    # The same ratio for the whole archive: a bomb cut into many entries under the
+    # per-entry size is still one bomb to whoever opens the document.
+    if unpacked > ENTRY_RATIO_CHECKED_FROM_BYTES and unpacked > MAX_ENTRY_RATIO * packed:
         raise UnsafeArchive
 
 

@@ -156,6 +156,18 @@ def test_entries_declaring_too_much_in_total_are_refused() -> None:
     assert problem_with_content("a.docx", inflated, LIMIT) is FileProblem.UNSAFE_ARCHIVE
 
 
+def test_a_bomb_cut_into_many_entries_under_the_entry_size_is_refused() -> None:
+    # 400 entries of 1 MB of zeros each (just under the per-entry check): 400 MB unpacked,
+    # within the total, from well under 1 MB: about 1000:1 for the archive as a whole.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        for number in range(400):
+            archive.writestr(f"word/media/part{number}.bin", b"\x00" * MB)
+    assert len(buffer.getvalue()) < MB
+    assert problem_with_content("a.docx", buffer.getvalue(), LIMIT) is FileProblem.UNSAFE_ARCHIVE
+
+
 def test_too_many_entries_are_refused() -> None:
     many = docx_with({f"word/media/{n}.xml": b"" for n in range(6_000)})
     assert problem_with_content("a.docx", many, LIMIT) is FileProblem.UNSAFE_ARCHIVE
