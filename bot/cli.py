@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import alembic.util
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from telegram import Bot
@@ -185,7 +186,11 @@ async def _db_command(settings: Settings, action: str, revision: str) -> str:
             await migrate.new_revision(database, revision)
             return "migration written to storage/migrations/versions/"
         migrate_to = migrate.upgrade if action == "upgrade" else migrate.downgrade
-        migration = await migrate_to(database, revision)
+        try:
+            migration = await migrate_to(database, revision)
+        except alembic.util.CommandError as error:
+            # A revision that does not exist, or a downgrade below the first: Alembic's words.
+            raise CommandError(f"database not {action}d: {error}") from None
     finally:
         await database.dispose()
     after = migrate.revision_name(migration.after)

@@ -282,3 +282,14 @@ def test_the_derived_webhook_secret_is_scrubbed_from_logs_like_the_token() -> No
     derived = settings.effective_webhook_secret
     assert settings.webhook_secret is None
     assert _secrets(settings) == ["123456:TOKEN-for-scrubbing", derived]
+
+
+@pytest.mark.parametrize(
+    "args", [("db", "upgrade", "nonsense"), ("db", "downgrade"), ("db", "downgrade", "nonsense")]
+)
+def test_a_migration_alembic_cannot_make_is_one_line(tmp_path: Path, args: tuple[str, ...]) -> None:
+    # On an empty database: nothing to downgrade from, and no revision called "nonsense".
+    result = chibo(tmp_path, *args)
+    assert result.returncode != 0
+    [line] = result.stderr.splitlines()
+    assert line.startswith("chibo: error: database not ") and "Traceback" not in result.stderr
