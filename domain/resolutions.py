@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -56,3 +57,20 @@ def vote_problem(vote: Vote, full_members_present: int, quorum_met: bool) -> Vot
 def adopted(vote: Vote, full_members: int) -> bool:
     """A resolution passes with more than half of the cell's full members voting for it."""
     return vote.votes_for * 2 > full_members
+
+
+# A vote recorded this long after the planned end was typed in afterwards, not taken then.
+VOTE_TAKEN_AT_THE_MEETING_WITHIN = timedelta(hours=2)
+
+
+def approval_moment(
+    decided_at: datetime | None, starts_at: datetime, ends_at: datetime
+) -> datetime | None:
+    """When the minutes were approved before the cell, as far as the bot knows: the moment of
+    a vote taken during the meeting. A vote typed in days later, or the moment the secretary
+    finished the record, says nothing of it, and the minutes leave it to be written by hand."""
+    if decided_at is None:
+        return None
+    if starts_at <= decided_at <= ends_at + VOTE_TAKEN_AT_THE_MEETING_WITHIN:
+        return decided_at
+    return None

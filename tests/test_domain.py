@@ -28,6 +28,7 @@ from domain.permissions import (
     member_change_refusal,
     menus_for,
 )
+from domain.resolutions import approval_moment
 from domain.roles import InvitePurpose, Role
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -159,3 +160,15 @@ def test_an_rsvp_link_names_a_meeting_the_database_can_hold() -> None:
     assert meeting_of_rsvp_payload("rsvp-999999999") == 999_999_999
     for payload in ("rsvp-9999999999", "rsvp-", "rsvp-٣", "rsvp-12x", "xrsvp-1", "rsvp-1\x00"):
         assert meeting_of_rsvp_payload(payload) is None, payload
+
+
+def test_the_minutes_are_approved_at_a_vote_taken_at_the_meeting_only() -> None:
+    starts = datetime(2026, 12, 5, 19, 30, tzinfo=UTC)
+    ends = starts + timedelta(hours=2)
+    at_the_meeting = starts + timedelta(hours=1, minutes=40)
+    assert approval_moment(at_the_meeting, starts, ends) == at_the_meeting
+    assert approval_moment(ends + timedelta(minutes=45), starts, ends) is not None
+    typed_days_later = datetime(2026, 12, 8, 15, 10, tzinfo=UTC)
+    assert approval_moment(typed_days_later, starts, ends) is None
+    assert approval_moment(starts - timedelta(days=1), starts, ends) is None
+    assert approval_moment(None, starts, ends) is None

@@ -66,9 +66,10 @@ async def test_opinions_recorded_in_chat_appear_under_their_item(bot: RunningBot
     right = [p.text for p in header.cell(0, 1).paragraphs]
     assert left[-1] == "Số 01-BB/CB"
     assert right[-1] == "Hội trường, ngày 05 tháng 12 năm 2026"
-    # No vote was taken: the approval's time is the minutes' recording, its count left blank.
+    # No vote was taken at the meeting: when and by how many is left to write in by hand,
+    # not taken from the moment the secretary finished the record.
     assert (
-        "Biên bản đã được thông qua trước chi bộ lúc 20 giờ 00, …… đồng chí nhất trí." in lines
+        "Biên bản đã được thông qua trước chi bộ lúc …… giờ ……, …… đồng chí nhất trí." in lines
     )
     # The number, once given, stays the same at every export.
     again = exports[1].tables[0]

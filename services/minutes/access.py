@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.attendance import RollFigures, roll_figures
@@ -155,7 +155,17 @@ async def minutes_number(session: AsyncSession, meeting: Meeting, settings: Serv
     (local) year, counted with the cell locked so that two exports never share one."""
     if meeting.minutes_number is not None:
         return meeting.minutes_number
-    await session.execute(select(Cell.id).where(Cell.id == meeting.cell_id).with_for_update())
+    # A write, not SELECT … FOR UPDATE, which SQLite ignores: it makes a second export wait
+    # on either database until the first has committed its number.
+    await session.execute(
+        update(Cell)
+        .where(Cell.id == meeting.cell_id)
+        .values(id=Cell.id)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(meeting, ["minutes_number"])
+    if meeting.minutes_number is not None:  # given by the export we waited for
+        return meeting.minutes_number
     year = meeting.starts_at.astimezone(settings.zone).year
     start = datetime(year, 1, 1, tzinfo=settings.zone)
     end = datetime(year + 1, 1, 1, tzinfo=settings.zone)

@@ -21,7 +21,7 @@ from domain.records import (
     TaskLine,
     VoteRecord,
 )
-from domain.resolutions import ResolutionStatus
+from domain.resolutions import ResolutionStatus, approval_moment
 from reports.minutes import TemplateProblem, minutes_docx
 from services.config import ServiceSettings
 from services.errors import refused
@@ -255,17 +255,22 @@ def _vote_record(resolution: Resolution | None) -> VoteRecord | None:
 
 
 def _approval(resolution: Resolution | None, meeting: Meeting, settings: ServiceSettings) -> Text:
-    """When the minutes were approved (the vote, else their recording) and by how many; what
-    is not known is left blank to be written in by hand."""
-    vote = resolution if resolution is not None and resolution.votes_for is not None else None
-    when = (vote.decided_at if vote is not None else None) or meeting.minutes_recorded_at
+    """When the minutes were approved and by how many, from a vote taken at the meeting that
+    adopted its resolution; what is not known is left blank to be written in by hand."""
+    adopted = resolution is not None and resolution.status is ResolutionStatus.ADOPTED
+    when = (
+        approval_moment(resolution.decided_at, meeting.starts_at, meeting.ends_at)
+        if resolution is not None and adopted
+        else None
+    )
     local = when.astimezone(settings.zone) if when is not None else None
+    agreed = resolution.votes_for if resolution is not None and adopted else None
     return Text(
         "minutes.label.approval",
         {
             "hour": f"{local:%H}" if local else BLANK,
             "minute": f"{local:%M}" if local else BLANK,
-            "agreed": vote.votes_for if vote is not None and vote.votes_for is not None else BLANK,
+            "agreed": BLANK if agreed is None else agreed,
         },
     )
 
