@@ -113,7 +113,7 @@ async def supervisor_invite(
             raise refused("error.not_supervisor")
         invite = await _supervision_invite(session, person, organisation.id, None, now)
         about = {"organisation": organisation.name}
-        return Reply(_link_text("cells.supervisor_link", bot_username, invite, about))
+        return Reply(_link_text(N_("cells.supervisor_link"), bot_username, invite, about))
 
 
 async def observer_invite(
@@ -128,7 +128,9 @@ async def observer_invite(
     async with database.transaction() as session:
         person, cell = await _founded_cell(session, caller, cell_id)
         invite = await _supervision_invite(session, person, cell.organisation_id, cell.id, now)
-        return Reply(_link_text("cells.observer_link", bot_username, invite, {"cell": cell.name}))
+        return Reply(
+            _link_text(N_("cells.observer_link"), bot_username, invite, {"cell": cell.name})
+        )
 
 
 async def _supervision_invite(
@@ -179,7 +181,7 @@ async def member_invite(
             await make_button(Text("invite.renew_button"), "invite.renew", cell_id=cell.id),
         )
         return Reply(
-            _link_text("invite.link", bot_username, invite, {"cell": cell.name}), (buttons,)
+            _link_text(N_("invite.link"), bot_username, invite, {"cell": cell.name}), (buttons,)
         )
 
 

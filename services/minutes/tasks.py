@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.messages import Reply, Text
+from domain.messages import N_, Reply, Text
 from domain.resolutions import ResolutionStatus, TaskStatus
 from services import actions, outbox, pending
 from services.config import ServiceSettings
@@ -55,8 +55,8 @@ async def announce_task(
             lifetime=TASK_BUTTON_LIFETIME,
         )
         for label, kind in (
-            ("task.done_button", "task.done"),
-            ("task.progress_button", "task.progress"),
+            (N_("task.done_button"), "task.done"),
+            (N_("task.progress_button"), "task.progress"),
         )
     ]
     await outbox.enqueue_message(
