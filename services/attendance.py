@@ -202,6 +202,8 @@ async def check_in(
             meeting = await _meeting_by_code_or_now(session, cells, code, now)
         if meeting is None or meeting.cell_id not in cells:
             raise refused(N_("checkin.no_meeting") if code is None else N_("checkin.bad_code"))
+        # Locked as the roll's closing locks it, so that a check-in never lands in a closed roll.
+        await session.refresh(meeting, with_for_update=True)
         if meeting.status is MeetingStatus.CANCELLED:
             raise refused("rsvp.cancelled")
         problem = checkin_problem(now, meeting.starts_at, meeting.ends_at)
@@ -381,7 +383,10 @@ async def cycle(
         invitation = await session.get(Invitation, invitation_id)
         if invitation is None:
             raise refused("error.stale_button")
-        _, _, meeting, cell = await managed_meeting(session, caller, invitation.meeting_id)
+        # Locked, like closing: a tap that lands as the roll closes waits, then is refused.
+        _, _, meeting, cell = await managed_meeting(
+            session, caller, invitation.meeting_id, for_update=True
+        )
         if meeting.roll_closed_at is not None:
             raise refused("roll.closed")
         if invitation.roll_status is not None and invitation.roll_status.value == seen:
@@ -402,7 +407,7 @@ async def close_roll(
     """Freeze the roll, give the rate and quorum, and flag a third unexcused absence. Members
     still undecided are recorded absent without reason only once the secretary confirms it."""
     async with database.transaction() as session:
-        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
+        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id, for_update=True)
         if meeting.roll_closed_at is not None:
             raise refused("roll.closed")
         if meeting.roll_opened_at is None:
