@@ -579,36 +579,33 @@ def summary_text(digest: DigestFigures) -> Text:
                 for cell in digest.behind
             ]
             or [Text("digest.nobody_behind")],
-            "at_risk": Text(
-                "digest.at_risk",
-                {
-                    "lines": [
-                        Text(
-                            "digest.at_risk_line",
-                            {"name": m.name, "cell": m.cell, "count": m.unexcused},
-                        )
-                        for m in digest.members_at_risk
-                    ]
-                },
-            )
-            if digest.members_at_risk
-            else "",
-            "observations": Text(
-                "digest.observations",
-                {
-                    "lines": [
-                        Text(
-                            "digest.observation_line",
-                            {"cell": o.cell, "name": o.observer, "text": o.text},
-                        )
-                        for o in digest.observations
-                    ]
-                },
-            )
-            if digest.observations
-            else "",
+            "at_risk": _section(
+                N_("digest.at_risk"),
+                [
+                    Text(
+                        "digest.at_risk_line",
+                        {"name": m.name, "cell": m.cell, "count": m.unexcused},
+                    )
+                    for m in digest.members_at_risk
+                ],
+            ),
+            "observations": _section(
+                N_("digest.observations"),
+                [
+                    Text(
+                        "digest.observation_line",
+                        {"cell": o.cell, "name": o.observer, "text": o.text},
+                    )
+                    for o in digest.observations
+                ],
+            ),
         },
     )
+
+
+def _section(key: str, lines: list[Text]) -> Text | str:
+    """A titled list of lines, or nothing at all when there is none."""
+    return Text(key, {"lines": lines}) if lines else ""
 
 
 def _percent(value: int | None, instead: Text) -> Text | str:
