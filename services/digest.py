@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -267,24 +268,22 @@ async def figures(
         )
         for cell in cells
     ]
-    observations = [
-        Observation(cell_name, observer, text)
-        for cell_name, observer, text in (
-            await session.execute(
-                select(Cell.name, Person.full_name, MeetingObserver.observations)
-                .join(Meeting, Meeting.id == MeetingObserver.meeting_id)
-                .join(Cell, Cell.id == Meeting.cell_id)
-                .join(Person, Person.id == MeetingObserver.person_id)
-                .where(
-                    Meeting.cell_id.in_(scope),
-                    MeetingObserver.observed_at >= period.start,
-                    MeetingObserver.observed_at < period.end,
-                )
-                .order_by(Cell.name, MeetingObserver.observed_at)
-            )
-        ).all()
-        if text
-    ]
+    return _organisation_figures(
+        organisation.name,
+        period_label,
+        results,
+        await _observations(session, scope, period),
+        looking,
+    )
+
+
+def _organisation_figures(
+    organisation: str,
+    period_label: str,
+    results: list[CellFigures],
+    observations: list[Observation],
+    looking: _Looking,
+) -> DigestFigures:
     owing_month = [c for c in results if c.owes_month]
     # Of the cells that owe the month, those whose month is settled: met (on time or late),
     # planned late, or past the cutoff without a meeting; one planned on time but still
@@ -296,9 +295,13 @@ async def figures(
         or (c.regular is RegularState.MISSING and looking.cutoff_passed)
     ]
     owing_quarter = [c for c in results if c.owes_quarter]
+    # Held, not only planned: a thematic meeting still ahead is not one the cell had.
+    held_thematic = [
+        c for c in owing_quarter if c.thematic_at is not None and c.thematic_at <= looking.now
+    ]
     return DigestFigures(
         observations=observations,
-        organisation=organisation.name,
+        organisation=organisation,
         period=period_label,
         cells=results,
         month=looking.month.label,
@@ -310,12 +313,27 @@ async def figures(
         mean_attendance=mean(
             [c.attendance_rate for c in results if c.attendance_rate is not None]
         ),
-        # Held, not only planned: a thematic meeting still ahead is not one the cell had.
-        thematic_share=share_of(
-            sum(1 for c in owing_quarter if c.thematic_at is not None and c.thematic_at <= now),
-            len(owing_quarter),
-        ),
+        thematic_share=share_of(len(held_thematic), len(owing_quarter)),
     )
+
+
+async def _observations(
+    session: AsyncSession, scope: Select[int], period: Period
+) -> list[Observation]:
+    """What the working groups reported from the cells' meetings during the period."""
+    rows = await session.execute(
+        select(Cell.name, Person.full_name, MeetingObserver.observations)
+        .join(Meeting, Meeting.id == MeetingObserver.meeting_id)
+        .join(Cell, Cell.id == Meeting.cell_id)
+        .join(Person, Person.id == MeetingObserver.person_id)
+        .where(
+            Meeting.cell_id.in_(scope),
+            MeetingObserver.observed_at >= period.start,
+            MeetingObserver.observed_at < period.end,
+        )
+        .order_by(Cell.name, MeetingObserver.observed_at)
+    )
+    return [Observation(cell, observer, text) for cell, observer, text in rows.all() if text]
 
 
 async def _rolls(
@@ -423,7 +441,7 @@ def _cell_figures(
     at_risk: list[MemberAtRisk],
     looking: _Looking,
 ) -> CellFigures:
-    zone, now, render = looking.zone, looking.now, looking.render
+    zone, now = looking.zone, looking.now
     # Reversed, so that of two meetings in a month (or quarter) the first is the one kept.
     earliest_first = list(reversed(meetings))
     regular_months = {
@@ -436,47 +454,10 @@ def _cell_figures(
     thematic = thematic_quarters.get(looking.quarter)
     owes_month_now = owes_month(cell.created_at, looking.month, looking.cutoff_day, zone)
     owes_quarter_now = owes_quarter(cell.created_at, looking.quarter, zone)
-    missed_months = [
-        m
-        for m in looking.months
-        if m not in regular_months and owes_month(cell.created_at, m, looking.cutoff_day, zone)
-    ]
-    missed_quarters = [
-        q
-        for q in looking.quarters
-        if q not in thematic_quarters and owes_quarter(cell.created_at, q, zone)
-    ]
     period = looking.period
-    in_period = [m for m in meetings if period.start <= m.starts_at < period.end]
-    meeting_figures = []
-    quorum_results = []
-    rates = []
-    for meeting in in_period:
-        roll = (
-            roll_figures(rolls.get(meeting.id, []), looking.settings.quorum)
-            if meeting.roll_closed_at
-            else None
-        )
-        if roll is not None:
-            quorum_results.append(roll.quorum_met)
-            if roll.rate is not None:
-                rates.append(roll.rate)
-        meeting_figures.append(
-            MeetingFigures(
-                starts_at=meeting.starts_at.astimezone(zone),
-                kind=meeting.kind.value,
-                kind_label=render(Text(KIND_TEXT[meeting.kind])),
-                expected=roll.expected if roll else 0,
-                present=roll.present if roll else 0,
-                excused=roll.excused if roll else 0,
-                unexcused=roll.unexcused if roll else 0,
-                rate_percent=roll.percent if roll else None,
-                quorum_met=roll.quorum_met if roll else None,
-                late=meeting.late,
-                minutes_recorded=meeting.minutes_recorded_at is not None,
-            )
-        )
-    attendance = mean(rates)
+    meeting_figures, quorum_results, rates = _meetings_in_period(
+        [m for m in meetings if period.start <= m.starts_at < period.end], rolls, looking
+    )
     # Minutes still missing from any meeting it looks at, the closed months' included: a
     # month's unfinished record is reported after the month, not forgotten with it.
     minutes_missing = [
@@ -488,46 +469,26 @@ def _cell_figures(
     ]
     assigned, submitted, late_papers, missing_papers = papers
     state = _regular_state(regular, owes_month_now, looking)
-
-    def behind(reason: BehindReason, **arguments: ArgValue) -> Behind:
-        return Behind(reason, render(Text(REASON_TEXT[reason], arguments)))
-
-    reasons = []
-    if looking.cutoff_passed and state in (RegularState.MISSING, RegularState.LATE):
-        reasons.append(
-            behind(BehindReason.NO_REGULAR_AT_CUTOFF, month=looking.month.label)
-        )
-    reasons += [behind(BehindReason.MISSED_MONTH, month=m.label) for m in missed_months]
-    if (
-        thematic is None
-        and owes_quarter_now
-        and looking.quarter.bounds(zone)[1] - now <= QUARTER_NEARLY_OVER
-    ):
-        reasons.append(behind(BehindReason.NO_THEMATIC, quarter=looking.quarter.label))
-    reasons += [
-        behind(BehindReason.MISSED_THEMATIC, quarter=q.label) for q in missed_quarters
-    ]
-    if attendance is not None and attendance < ATTENDANCE_NORM:
-        shown = whole_percent(attendance)
-        # 89.6% shows as 90%: said as "below the norm" alone, not as "90%, below 90%".
-        reasons.append(
-            behind(BehindReason.LOW_ATTENDANCE, percent=f"{shown}%")
-            if shown < whole_percent(ATTENDANCE_NORM)
-            else Behind(BehindReason.LOW_ATTENDANCE, render(Text("digest.reason.near_norm")))
-        )
-    if quorum_results and not all(quorum_results):
-        reasons.append(behind(BehindReason.NO_QUORUM))
-    if minutes_missing:
-        reasons.append(
-            behind(
-                BehindReason.MINUTES_MISSING,
-                dates=", ".join(
-                    f"{m.starts_at.astimezone(zone):%d/%m/%Y}" for m in minutes_missing
-                ),
-            )
-        )
-    if missing_papers:
-        reasons.append(behind(BehindReason.PAPERS_MISSING, count=missing_papers))
+    attendance = mean(rates)
+    reasons = _reasons(
+        looking,
+        state=state,
+        missed_months=[
+            m
+            for m in looking.months
+            if m not in regular_months and owes_month(cell.created_at, m, looking.cutoff_day, zone)
+        ],
+        thematic_due=thematic is None and owes_quarter_now,
+        missed_quarters=[
+            q
+            for q in looking.quarters
+            if q not in thematic_quarters and owes_quarter(cell.created_at, q, zone)
+        ],
+        attendance=attendance,
+        quorum_results=quorum_results,
+        minutes_missing=minutes_missing,
+        missing_papers=missing_papers,
+    )
     return CellFigures(
         cell_id=cell.id,
         name=cell.name,
@@ -546,6 +507,85 @@ def _cell_figures(
         owes_month=owes_month_now,
         owes_quarter=owes_quarter_now,
     )
+
+
+def _meetings_in_period(
+    in_period: list[Meeting], rolls: dict[int, list[RollStatus]], looking: _Looking
+) -> tuple[list[MeetingFigures], list[bool], list[Fraction]]:
+    """Each meeting's figures, and of the closed rolls: whether they had quorum, their rate."""
+    figures, quorum_results, rates = [], [], []
+    for meeting in in_period:
+        roll = (
+            roll_figures(rolls.get(meeting.id, []), looking.settings.quorum)
+            if meeting.roll_closed_at
+            else None
+        )
+        if roll is not None:
+            quorum_results.append(roll.quorum_met)
+            if roll.rate is not None:
+                rates.append(roll.rate)
+        figures.append(
+            MeetingFigures(
+                starts_at=meeting.starts_at.astimezone(looking.zone),
+                kind=meeting.kind.value,
+                kind_label=looking.render(Text(KIND_TEXT[meeting.kind])),
+                expected=roll.expected if roll else 0,
+                present=roll.present if roll else 0,
+                excused=roll.excused if roll else 0,
+                unexcused=roll.unexcused if roll else 0,
+                rate_percent=roll.percent if roll else None,
+                quorum_met=roll.quorum_met if roll else None,
+                late=meeting.late,
+                minutes_recorded=meeting.minutes_recorded_at is not None,
+            )
+        )
+    return figures, quorum_results, rates
+
+
+def _reasons(
+    looking: _Looking,
+    *,
+    state: RegularState,
+    missed_months: list[Month],
+    thematic_due: bool,
+    missed_quarters: list[Quarter],
+    attendance: Fraction | None,
+    quorum_results: list[bool],
+    minutes_missing: list[Meeting],
+    missing_papers: int,
+) -> list[Behind]:
+    """Why the cell is to be looked at, each said with the month, quarter or meetings it
+    concerns, in the order a supervisor reads them."""
+
+    def behind(reason: BehindReason, **arguments: ArgValue) -> Behind:
+        return Behind(reason, looking.render(Text(REASON_TEXT[reason], arguments)))
+
+    reasons = []
+    if looking.cutoff_passed and state in (RegularState.MISSING, RegularState.LATE):
+        reasons.append(behind(BehindReason.NO_REGULAR_AT_CUTOFF, month=looking.month.label))
+    reasons += [behind(BehindReason.MISSED_MONTH, month=m.label) for m in missed_months]
+    if thematic_due and looking.quarter.bounds(looking.zone)[1] - looking.now <= (
+        QUARTER_NEARLY_OVER
+    ):
+        reasons.append(behind(BehindReason.NO_THEMATIC, quarter=looking.quarter.label))
+    reasons += [behind(BehindReason.MISSED_THEMATIC, quarter=q.label) for q in missed_quarters]
+    if attendance is not None and attendance < ATTENDANCE_NORM:
+        shown = whole_percent(attendance)
+        # 89.6% shows as 90%: said as "below the norm" alone, not as "90%, below 90%".
+        near_norm = looking.render(Text("digest.reason.near_norm"))
+        reasons.append(
+            behind(BehindReason.LOW_ATTENDANCE, percent=f"{shown}%")
+            if shown < whole_percent(ATTENDANCE_NORM)
+            else Behind(BehindReason.LOW_ATTENDANCE, near_norm)
+        )
+    if quorum_results and not all(quorum_results):
+        reasons.append(behind(BehindReason.NO_QUORUM))
+    if minutes_missing:
+        days = [f"{m.starts_at.astimezone(looking.zone):%d/%m/%Y}" for m in minutes_missing]
+        reasons.append(behind(BehindReason.MINUTES_MISSING, dates=", ".join(days)))
+    if missing_papers:
+        reasons.append(behind(BehindReason.PAPERS_MISSING, count=missing_papers))
+    return reasons
 
 
 def summary_text(digest: DigestFigures) -> Text:
