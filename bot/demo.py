@@ -811,7 +811,7 @@ def month_progress(plan: QuarterPlan, month: int) -> str:
     return (
         f"{calendar.month_name[month]} {YEAR}: {len({m.cell for m in regular})} of "
         f"{len(CELLS)} cells met, {sum(1 for m in regular if not m.late)} before the cutoff "
-        f"(day {CUTOFF_DAY}); {len(held) - len(regular)} thematic meetings; "
+        f"(day {CUTOFF_DAY}); thematic meetings: {len(held) - len(regular)}; "
         f"{present} of {expected} present; {handed_in} of {len(papers)} papers in; "
         f"minutes for {sum(1 for m in held if m.minutes)} meetings"
     )
