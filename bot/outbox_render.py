@@ -13,7 +13,7 @@ from typing import Any
 from telegram import Bot, BotCommandScopeChat, InputFile
 
 from chat.i18n import Translator
-from chat.rendering import bot_commands, keyboard, message_parts
+from chat.rendering import PartlySent, bot_commands, keyboard, message_parts
 from domain.messages import Button, Text
 from domain.permissions import Menu
 from reports.ical import CalendarEntry, meeting_ics
@@ -29,7 +29,8 @@ def outbox_call(
     """The Bot API call for an outbox row, rendered in its recipient's language now."""
     lang = payload.get("lang") or translator.default_language
     if method == "sendMessage":
-        *leading, last = message_parts(Text.from_json(payload["text"]), lang, translator)
+        parts = message_parts(Text.from_json(payload["text"]), lang, translator)
+        already = int(payload.get("parts_sent", 0))
         markup = keyboard(
             [[Button.from_json(b) for b in row] for row in payload.get("buttons", [])],
             lang,
@@ -37,14 +38,24 @@ def outbox_call(
         )
 
         async def send_in_order(bot: Bot, wait: float) -> object:
-            # All parts share the row's time to wait. If a later part fails, the row's retry
-            # sends the earlier ones again: a repeated part rather than a missing one.
+            # All parts share the row's time to wait; the buttons go with the last. A retry
+            # starts from the first part not yet delivered.
             deadline = time.monotonic() + wait
-            for part in leading:
-                await bot.send_message(chat_id, part, read_timeout=_left(deadline))
-            return await bot.send_message(
-                chat_id, last, reply_markup=markup, read_timeout=_left(deadline)
-            )
+            sent: object = None
+            for number in range(already, len(parts)):
+                last = number == len(parts) - 1
+                try:
+                    sent = await bot.send_message(
+                        chat_id,
+                        parts[number],
+                        reply_markup=markup if last else None,
+                        read_timeout=_left(deadline),
+                    )
+                except Exception as error:
+                    if number == already:
+                        raise
+                    raise PartlySent(number, error) from error
+            return sent
 
         return send_in_order
     if method == "setMyCommands":

@@ -80,3 +80,13 @@ def _break(text: str, fits: int) -> tuple[int, int]:
 
 def bot_commands(menus: Sequence[Menu], lang: str, translator: Translator) -> list[BotCommand]:
     return [BotCommand(name, translator.text(lang, key)) for name, key in commands_for(menus)]
+
+
+class PartlySent(Exception):
+    """A message sent in parts stopped after ``parts_sent`` of them were delivered: its retry
+    sends the rest, not again what the recipient already has. ``error`` is why it stopped."""
+
+    def __init__(self, parts_sent: int, error: Exception) -> None:
+        super().__init__(f"{parts_sent} parts sent")
+        self.parts_sent = parts_sent
+        self.error = error

@@ -634,13 +634,21 @@ class BotApiEmulator:
 
     # -- faults ------------------------------------------------------------------------
 
-    def fail_next(self, method: str, kind: FaultKind, count: int = 1, retry_after: int = 1) -> None:
-        """Make the next ``count`` calls of ``method`` ("*" = any) fail.
+    def fail_next(
+        self,
+        method: str,
+        kind: FaultKind,
+        count: int = 1,
+        retry_after: int = 1,
+        after: int = 0,
+    ) -> None:
+        """Make the next ``count`` calls of ``method`` ("*" = any) fail, once ``after`` calls
+        of it have gone through.
 
         429/500/502 answer that error without executing the call; "timeout" executes it
         but answers only after ``timeout_delay``; "drop" closes the connection unexecuted.
         """
-        self.faults.add(method, kind, count, retry_after)
+        self.faults.add(method, kind, count, retry_after, after)
 
     def clear_faults(self) -> None:
         self.faults.clear()

@@ -17,6 +17,7 @@ class Fault:
     kind: FaultKind
     remaining: int
     retry_after: int
+    passes: int = 0  # matching calls let through before the first failure
 
 
 class FaultPlan:
@@ -25,17 +26,22 @@ class FaultPlan:
     def __init__(self) -> None:
         self._faults: list[Fault] = []
 
-    def add(self, method: str, kind: FaultKind, count: int, retry_after: int) -> None:
+    def add(
+        self, method: str, kind: FaultKind, count: int, retry_after: int, after: int = 0
+    ) -> None:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
         if count < 1:
             raise ValueError("count must be at least 1")
-        self._faults.append(Fault(method.lower(), kind, count, retry_after))
+        self._faults.append(Fault(method.lower(), kind, count, retry_after, after))
 
     def take(self, method: str) -> Fault | None:
         wanted = method.lower()
         for fault in self._faults:
             if fault.method in (wanted, "*"):
+                if fault.passes:
+                    fault.passes -= 1
+                    return None
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self._faults.remove(fault)

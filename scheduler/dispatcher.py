@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from chat.rendering import PartlySent
 from domain.clock import Clock
 from domain.delivery import gives_up, retry_delay
 from services import outbox
@@ -138,13 +139,20 @@ class OutboxDispatcher:
             return partial(
                 outbox.mark_failed, self._database, row, f"render: {type(error).__name__}"
             )
+        parts_sent: int | None = None
         try:
-            await send(self._bot, answer_within.total_seconds())
+            try:
+                await send(self._bot, answer_within.total_seconds())
+            except PartlySent as partly:
+                parts_sent = partly.parts_sent
+                raise partly.error from partly
         except RetryAfter as error:
             wait = error.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             due_at = self._clock.now() + timedelta(seconds=seconds)
-            return partial(outbox.retry_later, self._database, row, due_at, "retry_after")
+            return partial(
+                outbox.retry_later, self._database, row, due_at, "retry_after", parts_sent
+            )
         except (Forbidden, BadRequest) as error:
             log.warning(
                 "outbox message refused", extra={"outbox_id": row.id, "reason": error.message}
@@ -154,7 +162,9 @@ class OutboxDispatcher:
             if gives_up(row.attempts):
                 return partial(outbox.mark_failed, self._database, row, error.message)
             due_at = self._clock.now() + retry_delay(row.attempts)
-            return partial(outbox.retry_later, self._database, row, due_at, error.message)
+            return partial(
+                outbox.retry_later, self._database, row, due_at, error.message, parts_sent
+            )
         return partial(outbox.mark_sent, self._database, row, self._clock.now())
 
     async def _settle(self, row: OutboxMessage, outcome: Settle) -> None:

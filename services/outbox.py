@@ -224,13 +224,25 @@ async def release(database: Database, row: OutboxMessage) -> None:
         )
 
 
-async def retry_later(database: Database, row: OutboxMessage, due_at: datetime, error: str) -> None:
+async def retry_later(
+    database: Database,
+    row: OutboxMessage,
+    due_at: datetime,
+    error: str,
+    parts_sent: int | None = None,
+) -> None:
+    """The row goes back for a later try; of a message in parts, ``parts_sent`` were
+    delivered and are not sent again."""
+    values: dict[str, object] = {
+        "status": PENDING,
+        "due_at": due_at,
+        "claimed_until": None,
+        "last_error": error[:300],
+    }
+    if parts_sent is not None:
+        values["payload"] = {**row.payload, "parts_sent": parts_sent}
     async with database.transaction() as session:
-        await session.execute(
-            update(OutboxMessage)
-            .where(_still_mine(row))
-            .values(status=PENDING, due_at=due_at, claimed_until=None, last_error=error[:300])
-        )
+        await session.execute(update(OutboxMessage).where(_still_mine(row)).values(**values))
 
 
 async def mark_failed(database: Database, row: OutboxMessage, error: str) -> None:
