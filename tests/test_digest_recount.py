@@ -375,6 +375,10 @@ class Counted:
     minutes_missing: int
     reasons: list[str]
     at_risk: dict[str, int]
+    # Each meeting of the period, in order: when, expected, present, excused, unexcused
+    # (zeros while its roll is open).
+    meetings: list[tuple[datetime, int, int, int, int]]
+    quorum: bool | None
 
 
 def recount_cell(cell: PlannedCell, start: datetime, end: datetime, now: datetime) -> Counted:
@@ -420,13 +424,19 @@ def recount_cell(cell: PlannedCell, start: datetime, end: datetime, now: datetim
     if now.month == quarter_start(this_quarter).month:  # the first month of a quarter
         closed_quarters = [previous_quarter(this_quarter)]
 
-    in_period = [m for m in known if start <= m.starts_at < end]
+    in_period = sorted((m for m in known if start <= m.starts_at < end), key=lambda m: m.starts_at)
     rates, quorums = [], []
+    meetings = []
     for held in in_period:
         if held.roll_closed_at is None or held.roll_closed_at > now:
+            meetings.append((held.starts_at, 0, 0, 0, 0))
             continue
         expected = [name for name in held.roll if name not in exempted]
         present = sum(1 for name in expected if held.roll[name] is P)
+        excused = sum(1 for name in expected if held.roll[name] is E)
+        meetings.append(
+            (held.starts_at, len(expected), present, excused, len(expected) - present - excused)
+        )
         rates.append(Fraction(present, len(expected)))
         needed = -(-len(expected) * 2 // 3)
         quorums.append(present >= needed)
@@ -499,6 +509,8 @@ def recount_cell(cell: PlannedCell, start: datetime, end: datetime, now: datetim
         minutes_missing=len(minutes_missing),
         reasons=reasons,
         at_risk={name: count for name, count in unexcused.items() if count >= 2},
+        meetings=meetings,
+        quorum=all(quorums) if quorums else None,
     )
 
 
@@ -613,33 +625,91 @@ def compare(
         for member, absences in count.at_risk.items():
             line = f"• {member} ({name}): {absences} lần"
             tally.same(line in text, absences >= 3, f"{member} in the text on {when}")
-    compare_workbook(tally, figures, counted, when)
+    # The workbook states the same shares, as fractions formatted 0%, or in its own words.
+    labels = digest.labels(vi)
+
+    def in_sheet(said: str, instead: str) -> str | float:
+        return int(said[:-1]) / 100 if said.endswith("%") else instead
+
+    compare_workbook(
+        tally,
+        figures,
+        counted,
+        {
+            labels.on_time_share: in_sheet(
+                on_time_said, labels.not_due_yet if owing_month else labels.nobody_owed
+            ),
+            labels.mean_attendance: in_sheet(mean_said, labels.no_roll),
+            labels.thematic_share: in_sheet(thematic_said, labels.nobody_owed),
+        },
+        when,
+    )
 
 
 def compare_workbook(
-    tally: Tally, figures: DigestFigures, counted: dict[str, Counted], when: str
+    tally: Tally,
+    figures: DigestFigures,
+    counted: dict[str, Counted],
+    said: dict[str, str | float],
+    when: str,
 ) -> None:
+    """The workbook as a supervisor opens it: the organisation's three shares, one row per
+    cell, each cell's sheet of meetings, and the members at risk."""
     labels = digest.labels(vi)
     files = digest.render_files(figures, vi, "recount")
     workbook = load_workbook(BytesIO(files[1].content))
     summary = workbook.worksheets[0]
     rows = [list(row) for row in summary.iter_rows(values_only=True)]
+    for title, value in said.items():
+        [row] = [r for r in rows if r and isinstance(r[0], str) and r[0].startswith(title)]
+        tally.same(row[1], value, f"{title} in the workbook on {when}")
     header_at = next(i for i, row in enumerate(rows) if row and row[0] == labels.cell)
     header = rows[header_at]
     column = {title: index for index, title in enumerate(header) if title}
-    for row in rows[header_at + 1 :]:
-        if not row or row[0] not in counted:
-            continue
-        count = counted[str(row[0])]
-        where = f"{row[0]} in the workbook on {when}"
-        rate = row[column[labels.attendance]]
+    by_name = {str(row[0]): row for row in rows[header_at + 1 :] if row and row[0] in counted}
+    tally.same(sorted(by_name), sorted(counted), f"cells in the workbook on {when}")
+    for name, count in counted.items():
+        row = by_name[name]
+        where = f"{name} in the workbook on {when}"
         expected_rate = None if count.rate is None else int(count.rate * 100 + Fraction(1, 2)) / 100
-        tally.same(rate, expected_rate, f"{where}: attendance")
+        state = next(title for title in header if str(title).startswith(labels.regular))
+        tally.same(row[column[state]], labels.states[count.state.value], f"{where}: state")
+        tally.same(row[column[labels.attendance]], expected_rate, f"{where}: attendance")
+        quorum = None if count.quorum is None else (labels.yes if count.quorum else labels.no)
+        tally.same(row[column[labels.quorum]], quorum, f"{where}: quorum")
         tally.same(row[column[labels.papers_assigned]], count.assigned, f"{where}: assigned")
         tally.same(row[column[labels.papers_submitted]], count.submitted, f"{where}: submitted")
         tally.same(row[column[labels.papers_late]], count.late_papers, f"{where}: late papers")
         tally.same(row[column[labels.minutes_missing]], count.minutes_missing, f"{where}: minutes")
         tally.same(row[column[labels.behind]], "; ".join(count.reasons) or None, f"{where}: why")
+        compare_cell_sheet(tally, workbook, name, count, f"{name}'s sheet on {when}")
+    at_risk_rows = [
+        (row[0], row[1], row[2])
+        for row in workbook.worksheets[1].iter_rows(min_row=2, values_only=True)
+        if row[0] and row[2] is not None
+    ]
+    tally.same(
+        sorted(at_risk_rows),
+        sorted((m, c, n) for c, count in counted.items() for m, n in count.at_risk.items()),
+        f"members at risk in the workbook on {when}",
+    )
+
+
+def compare_cell_sheet(
+    tally: Tally, workbook: Any, name: str, count: Counted, where: str
+) -> None:
+    [sheet] = [s for s in workbook.worksheets if s.cell(1, 1).value == name]
+    rows = [row for row in sheet.iter_rows(min_row=3, values_only=True) if row[0] is not None]
+    stated = [
+        (row[0], row[2], row[3], row[4], row[5])
+        for row in rows
+        if isinstance(row[0], datetime)
+    ]
+    tally.same(
+        stated,
+        [(at.replace(tzinfo=None), *figures) for at, *figures in count.meetings],
+        where,
+    )
 
 
 async def test_every_digest_figure_matches_a_recount_by_hand(database: Database) -> None:
