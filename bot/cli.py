@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import logging
 import sys
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -328,7 +329,17 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def drop_late_loop_errors(args: threading.ExceptHookArgs) -> None:
+    """aiosqlite's worker thread may hand back its last result after a failed command's event
+    loop has closed: the operator has had their one line by then, so that late report of a
+    closed loop is dropped instead of printed as a traceback. Anything else is reported."""
+    if isinstance(args.exc_value, RuntimeError) and str(args.exc_value) == "Event loop is closed":
+        return
+    threading.__excepthook__(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    threading.excepthook = drop_late_loop_errors
     arguments = parser().parse_args(argv)
     secrets: list[str] = []
     try:

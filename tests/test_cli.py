@@ -7,6 +7,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from alembic.script import ScriptDirectory
 
-from bot.cli import _secrets, _setup_link
+from bot.cli import _secrets, _setup_link, drop_late_loop_errors
 from bot.settings import Settings
 from storage import migrate
 from storage.db import Database
@@ -293,3 +294,25 @@ def test_a_migration_alembic_cannot_make_is_one_line(tmp_path: Path, args: tuple
     assert result.returncode != 0
     [line] = result.stderr.splitlines()
     assert line.startswith("chibo: error: database not ") and "Traceback" not in result.stderr
+
+
+def test_a_worker_thread_reporting_to_a_closed_loop_adds_no_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def fails_with(error: BaseException) -> None:
+        def raising() -> None:
+            raise error
+
+        thread = threading.Thread(target=raising)
+        previous = threading.excepthook
+        threading.excepthook = drop_late_loop_errors
+        try:
+            thread.start()
+            thread.join()
+        finally:
+            threading.excepthook = previous
+
+    fails_with(RuntimeError("Event loop is closed"))
+    assert capsys.readouterr().err == ""
+    fails_with(ValueError("a real fault"))
+    assert "ValueError: a real fault" in capsys.readouterr().err
