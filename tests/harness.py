@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -217,6 +218,13 @@ async def cell_with_members(
         await join(bot, member, member_link, lang)
         members.append(member)
     return Cell(supervisor, secretary, members)
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 async def cells_created_on(bot: RunningBot, moment: datetime) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from storage import migrate
 from storage.db import Database
 from storage.models import SupervisorScope
 from tests.conftest import POSTGRES_SKIP_REASON, postgres_url
-from tests.harness import BOT_USERNAME, RunningBot, join, setup_link
+from tests.harness import BOT_USERNAME, RunningBot, free_port, join, setup_link
 
 
 def chibo(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -59,13 +58,6 @@ def test_db_upgrade_creates_the_default_sqlite_file(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "chibo.db") as connection:
         tables = {row[0] for row in connection.execute("select name from sqlite_master")}
     assert {"organisation", "cell", "person", "membership", "outbox", "invite"} <= tables
-
-
-def free_port() -> int:
-    """A port nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], status: int = 2) -> str:

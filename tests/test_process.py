@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,13 +20,7 @@ from services import outbox
 from storage import migrate
 from storage.db import Database
 from tests.conftest import POSTGRES_SKIP_REASON, postgres_url
-from tests.harness import TOKEN, eventually
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.harness import TOKEN, eventually, free_port
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

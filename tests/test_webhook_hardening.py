@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -30,13 +28,16 @@ from handlers.admission import TrackedUpdateProcessor
 from services import updates
 from storage.db import Database
 from storage.models import Cell
-from tests.harness import TOKEN, RunningBot, cell_with_members, eventually, link_in, token_of
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.harness import (
+    TOKEN,
+    RunningBot,
+    cell_with_members,
+    eventually,
+    free_port,
+    link_in,
+    token_of,
+)
+from tests.test_process import chibo_env
 
 
 class _Lines(logging.Handler):
@@ -163,11 +164,9 @@ async def test_chibo_run_in_webhook_mode_without_a_secret_setting_is_not_open(
     emulator: BotApiEmulator, tmp_path: Path
 ) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHIBO_")}
-    env.update(
-        CHIBO_BOT_TOKEN=TOKEN,
-        CHIBO_BOT_API_URL=emulator.base_url,
-        CHIBO_BOT_API_FILE_URL=emulator.base_file_url,
+    env = chibo_env(
+        emulator,
+        None,
         CHIBO_WEBHOOK_URL=f"http://127.0.0.1:{port}",
         CHIBO_WEBHOOK_LISTEN="127.0.0.1",
         CHIBO_WEBHOOK_PORT=str(port),

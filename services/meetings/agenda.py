@@ -17,7 +17,7 @@ from domain.messages import Button, Reply, Text
 from services import actions, pending
 from services.access import managed_meeting
 from services.errors import refused
-from services.meetings.common import clean_text
+from services.meetings.common import typed_line
 from services.minutes.tasks import review_lines
 from services.people import Caller
 from services.views import agenda_items, item_title, summary
@@ -221,7 +221,7 @@ async def write_agenda_text(
     meeting_id: int | None = None,
     item_id: int | None = None,
 ) -> Reply:
-    title = clean_text(typed, MAX_AGENDA_ITEM_LENGTH)
+    title = typed_line(typed, MAX_AGENDA_ITEM_LENGTH)
     if title is None:
         raise refused("agenda.bad_item", max=MAX_AGENDA_ITEM_LENGTH)
     async with database.transaction() as session:

@@ -126,7 +126,9 @@ async def refuse_second_regular(
         )
 
 
-def clean_text(text: str, limit: int) -> str | None:
+def typed_line(text: str, limit: int) -> str | None:
+    """A typed one-line answer (a place, a theme, an agenda item) with its spaces folded, or
+    None when it is empty, longer than ``limit`` as Telegram counts, or a command."""
     cleaned = " ".join(text.split())
     if not cleaned or telegram_length(cleaned) > limit or cleaned.startswith("/"):
         return None

@@ -23,9 +23,9 @@ from services.errors import refused
 from services.meetings.common import (
     Draft,
     cell_managed_by,
-    clean_text,
     cutoff_day,
     existing_regular,
+    typed_line,
 )
 from services.meetings.scheduling import draft_button
 from services.people import Caller, require_person
@@ -203,7 +203,7 @@ async def set_pattern(
     """`5 19:30 Hội trường`: the usual day of the month, time and place."""
     parts = typed.split(maxsplit=2)
     at = parse_time_of_day(parts[1]) if len(parts) == 3 else None
-    place = clean_text(parts[2], MAX_PLACE_LENGTH) if len(parts) == 3 else None
+    place = typed_line(parts[2], MAX_PLACE_LENGTH) if len(parts) == 3 else None
     if at is None or place is None or not parts[0].isdigit() or not 1 <= int(parts[0]) <= 28:
         raise refused("pattern.bad")
     async with database.transaction() as session:

@@ -33,10 +33,10 @@ from services.meetings.card import card
 from services.meetings.common import (
     Draft,
     cell_managed_by,
-    clean_text,
     cutoff_day,
     is_late,
     refuse_second_regular,
+    typed_line,
 )
 from services.people import Caller, require_person
 from services.views import KIND_TEXT, date_problem, summary
@@ -248,7 +248,7 @@ async def _after_when(step: Step, draft: Draft, answer: str | None) -> Reply:
 
 async def _ask_place(step: Step, draft: Draft, answer: str | None) -> Reply:
     if answer is not None:
-        place = clean_text(answer, MAX_PLACE_LENGTH)
+        place = typed_line(answer, MAX_PLACE_LENGTH)
         if place is None:
             raise refused("schedule.bad_place", max=MAX_PLACE_LENGTH)
         draft = draft.but(place=place)
@@ -284,7 +284,7 @@ async def _last_place(session: AsyncSession, cell_id: int) -> str | None:
 
 async def _ask_theme(step: Step, draft: Draft, answer: str | None) -> Reply:
     if answer is not None:
-        theme = clean_text(answer, MAX_AGENDA_ITEM_LENGTH)
+        theme = typed_line(answer, MAX_AGENDA_ITEM_LENGTH)
         if theme is None:
             raise refused("schedule.bad_theme", max=MAX_AGENDA_ITEM_LENGTH)
         return await _confirm(step, draft.but(theme=theme))
