@@ -32,6 +32,7 @@ from handlers.admission import TrackedUpdateProcessor, admit_update, on_error
 from handlers.common import STATE_KEY, AppState, ChiboContext
 from scheduler import jobs
 from scheduler.dispatcher import OutboxDispatcher
+from services import routes
 from services.config import ServiceSettings
 from storage.db import Database
 from storage.files import FileStore
@@ -58,6 +59,7 @@ ChiboApplication = Application[Any, ChiboContext, Any, Any, Any, Any]
 def build_application(settings: Settings, database: Database, clock: Clock) -> ChiboApplication:
     if settings.bot_token is None:
         raise ValueError("CHIBO_BOT_TOKEN is not set")
+    routes.discover()
     translator = Translator(settings.zone, settings.default_language.value)
     application: ChiboApplication = (
         ApplicationBuilder()

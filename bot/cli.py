@@ -143,8 +143,7 @@ def _telegram_errors(settings: Settings, advice: str = "") -> Iterator[None]:
         yield
     except InvalidToken:
         raise CommandError(
-            "Telegram refused CHIBO_BOT_TOKEN: check it against the token from @BotFather"
-            + advice
+            "Telegram refused CHIBO_BOT_TOKEN: check it against the token from @BotFather" + advice
         ) from None
     except NetworkError as error:
         raise CommandError(

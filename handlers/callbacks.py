@@ -13,8 +13,8 @@ from handlers import meetings as meeting_routes
 from handlers import minutes as minutes_routes
 from handlers import papers as paper_routes
 from handlers import working_groups as working_group_routes
-from handlers.common import ChiboContext, caller_of, handler
-from services import actions, onboarding, people
+from handlers.common import ChiboContext, handler
+from services import actions, onboarding, people, routes
 from services.actions import Action
 from services.cells import creation, groups, links, members, overview
 from services.errors import refused
@@ -186,9 +186,12 @@ ROUTES: dict[str, Route] = {
 
 @handler("button")
 async def on_button(update: Update, context: ChiboContext) -> Reply:
-    caller = caller_of(update)
-    action = actions.pressed(context.button, caller.telegram_user_id)
+    request = context.request(update)
+    action = actions.pressed(context.button, request.caller.telegram_user_id)
+    registered = routes.BUTTONS.get(action.kind)
+    if registered is not None:
+        return await registered(request, action.payload)
     route = ROUTES.get(action.kind)
     if route is None:
         raise refused("error.stale_button")
-    return await route(action, caller, context)
+    return await route(action, request.caller, context)

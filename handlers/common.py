@@ -27,6 +27,7 @@ from services.actions import Action
 from services.config import ServiceSettings
 from services.errors import Refused, refused
 from services.people import Caller
+from services.request import Request
 from storage.db import Database
 from storage.files import FileStore
 
@@ -78,6 +79,18 @@ class ChiboContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
     @property
     def bot_username(self) -> str:
         return self.bot.username
+
+    def request(self, update: Update) -> Request:
+        """What the use case behind this update is handed: its caller, now, the settings."""
+        translator, lang = self.state.translator, self.language
+        return Request(
+            database=self.state.database,
+            caller=caller_of(update),
+            now=self.now(),
+            settings=self.state.settings,
+            bot_username=self.bot_username,
+            render=lambda text: translator.render(text, lang),
+        )
 
 
 def caller_of(update: Update) -> Caller:

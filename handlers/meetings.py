@@ -9,7 +9,6 @@ from telegram import Update
 
 from domain.messages import Reply
 from handlers.common import ChiboContext, caller_of, handler
-from services import rsvp
 from services.actions import Action
 from services.meetings import agenda, card, changes, invitations, scheduling
 from services.meetings import plan as month_plan
@@ -197,27 +196,6 @@ async def _ask_pattern(action: Action, caller: Caller, context: ChiboContext) ->
     )
 
 
-async def _rsvp(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await rsvp.respond(
-        context.state.database,
-        caller,
-        action.integer("meeting_id"),
-        str(action.payload["response"]),
-        context.now(),
-        context.state.settings,
-    )
-
-
-async def _rsvp_reason(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await rsvp.give_reason(
-        context.state.database,
-        caller,
-        action.integer("meeting_id"),
-        str(action.payload["reason"]),
-        context.now(),
-    )
-
-
 ROUTES: dict[str, Route] = {
     "schedule.cell": _schedule_cell,
     "schedule.draft": _draft_step,
@@ -238,6 +216,4 @@ ROUTES: dict[str, Route] = {
     "meeting.cancel.ask": _ask_cancel,
     "meeting.cancel": _cancel,
     "pattern.ask": _ask_pattern,
-    "rsvp": _rsvp,
-    "rsvp.reason": _rsvp_reason,
 }

@@ -19,9 +19,7 @@ async def start(update: Update, context: ChiboContext) -> Reply:
     token = context.args[0] if context.args else ""
     meeting_id = meeting_of_rsvp_payload(token)
     if meeting_id is not None:
-        return await rsvp.open_in_private(
-            context.state.database, caller_of(update), meeting_id, context.now()
-        )
+        return await rsvp.open_in_private(context.request(update), rsvp.AboutMeeting(meeting_id))
     if token:
         return await onboarding.start_with_token(
             context.state.database,
@@ -111,14 +109,7 @@ async def private_only(update: Update, context: ChiboContext) -> Reply:
 
 @handler("text")
 async def text(update: Update, context: ChiboContext) -> Reply:
-    return await dialogue.answer(
-        context.state.database,
-        caller_of(update),
-        typed_text(update),
-        context.now(),
-        context.state.settings,
-        context.bot_username,
-    )
+    return await dialogue.answer(context.request(update), typed_text(update))
 
 
 @handler("unknown_command")

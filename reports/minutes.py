@@ -106,11 +106,7 @@ def _literal(value: Any) -> Any:
     turns "{_{" into "{{" (its way for a template to print a tag): the underscore is written as
     a character reference, which the XML reads as "_" once that pass is over."""
     if isinstance(value, str):
-        return (
-            escape(value)
-            .replace("{_", Markup("{&#95;"))
-            .replace("_}", Markup("&#95;}"))
-        )
+        return escape(value).replace("{_", Markup("{&#95;")).replace("_}", Markup("&#95;}"))
     if isinstance(value, dict):
         return {key: _literal(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -14,7 +14,7 @@ from services import (
     onboarding,
     papers,
     pending,
-    rsvp,
+    routes,
     working_groups,
 )
 from services.cells import creation
@@ -24,6 +24,7 @@ from services.meetings.common import Draft
 from services.minutes import comments, opinions, record, resolution, tasks
 from services.papers import Files, IncomingDocument
 from services.people import Caller
+from services.request import Request
 from storage.db import Database
 
 # The code a secretary shows in the room, typed by a member to check in.
@@ -98,9 +99,6 @@ ANSWERS: dict[str, Answer] = {
     plan.ASK_PATTERN: lambda a: plan.set_pattern(
         a.database, a.caller, a.number("cell_id"), a.text, a.now, a.settings
     ),
-    rsvp.ASK_NOTE: lambda a: rsvp.give_note(
-        a.database, a.caller, a.number("meeting_id"), a.text, a.now
-    ),
     papers.ASK_TOPIC: lambda a: papers.ask_due(
         a.database, a.caller, a.number("meeting_id"), a.number("person_id"), a.text, a.now
     ),
@@ -171,21 +169,30 @@ async def receive_document(
     return await papers.receive_paper(database, caller, document, files, now, settings)
 
 
-async def answer(
-    database: Database,
-    caller: Caller,
-    text: str,
-    now: datetime,
-    settings: ServiceSettings,
-    bot_username: str,
-) -> Reply:
-    async with database.transaction() as session:
-        question = await pending.current(session, caller=caller, now=now)
+async def answer(request: Request, text: str) -> Reply:
+    """Typed text answers the caller's open question here; without one, it is a check-in
+    code or nothing the bot understands."""
+    async with request.transaction() as session:
+        question = await pending.current(session, caller=request.caller, now=request.now)
+    if question is not None:
+        route = routes.ANSWERS.get(question.kind)
+        if route is not None:
+            return await route(request, {**question.payload, "text": text})
     respond = None if question is None else ANSWERS.get(question.kind)
     if question is None or respond is None:
         if CHECKIN_CODE.fullmatch(text.strip()):
-            return await attendance.check_in(database, caller, now, code=text.strip())
+            return await attendance.check_in(
+                request.database, request.caller, request.now, code=text.strip()
+            )
         return Reply(Text("fallback.unknown_text"))
     return await respond(
-        Answered(database, caller, text, question.payload, now, settings, bot_username)
+        Answered(
+            request.database,
+            request.caller,
+            text,
+            question.payload,
+            request.now,
+            request.settings,
+            request.bot_username,
+        )
     )

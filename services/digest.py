@@ -239,9 +239,7 @@ async def figures(
         months=months_to_check(period.start, now, zone),
         quarters=quarters_to_check(now, zone),
     )
-    window_end = max(
-        looking.month.bounds(zone)[1], looking.quarter.bounds(zone)[1], period.end
-    )
+    window_end = max(looking.month.bounds(zone)[1], looking.quarter.bounds(zone)[1], period.end)
     in_window = (
         Meeting.cell_id.in_(scope),
         Meeting.status == MeetingStatus.SCHEDULED,
@@ -310,9 +308,7 @@ def _organisation_figures(
             sum(1 for c in settled if c.regular is RegularState.ON_TIME), len(settled)
         ),
         on_time_pending=bool(owing_month) and not settled,
-        mean_attendance=mean(
-            [c.attendance_rate for c in results if c.attendance_rate is not None]
-        ),
+        mean_attendance=mean([c.attendance_rate for c in results if c.attendance_rate is not None]),
         thematic_share=share_of(len(held_thematic), len(owing_quarter)),
     )
 

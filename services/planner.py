@@ -673,4 +673,3 @@ def _cell_list(cells: list[Cell]) -> list[Text]:
     if len(cells) > len(named):
         lines.append(Text("warn.more_cells", {"count": len(cells) - len(named)}))
     return lines
-

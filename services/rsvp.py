@@ -3,9 +3,9 @@ answer until the meeting starts; the invitation message shows the current answer
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.meetings import (
@@ -17,14 +17,15 @@ from domain.meetings import (
 )
 from domain.messages import Button, Reply, Text, telegram_length
 from services import actions, outbox, pending
-from services.config import ServiceSettings
 from services.errors import refused
 from services.meetings.agenda import agenda_lines
 from services.meetings.invitations import invitation_text, rsvp_buttons
 from services.people import Caller
+from services.request import Request
+from services.routes import answer, button
 from services.views import summary
-from storage.db import Database
-from storage.models import Cell, Invitation, Meeting, Membership, Person
+from storage.models import Cell, Invitation, Meeting, Person
+from storage.queries.rsvp import invitation_of
 
 ASK_NOTE = "rsvp.other"
 
@@ -32,29 +33,8 @@ ASK_NOTE = "rsvp.other"
 async def _invitation(
     session: AsyncSession, caller: Caller, meeting_id: int, now: datetime
 ) -> tuple[Person, Meeting, Cell, Invitation]:
-    """The caller's invitation, checked afresh: member of the cell, meeting still ahead.
-    Read in one query: it runs on every press of an invitation's buttons."""
-    found = (
-        await session.execute(
-            select(Person, Meeting, Cell, Membership.id, Invitation)
-            .select_from(Person)
-            .outerjoin(Meeting, Meeting.id == meeting_id)
-            .outerjoin(Cell, Cell.id == Meeting.cell_id)
-            .outerjoin(
-                Membership,
-                and_(
-                    Membership.person_id == Person.id,
-                    Membership.cell_id == Meeting.cell_id,
-                    Membership.left_at.is_(None),
-                ),
-            )
-            .outerjoin(
-                Invitation,
-                and_(Invitation.meeting_id == Meeting.id, Invitation.person_id == Person.id),
-            )
-            .where(Person.telegram_user_id == caller.telegram_user_id)
-        )
-    ).first()
+    """The caller's invitation, checked afresh: member of the cell, meeting still ahead."""
+    found = await invitation_of(session, caller.telegram_user_id, meeting_id)
     if found is None:
         raise refused("error.not_registered")
     person, meeting, cell, membership_id, invitation = found
@@ -104,14 +84,36 @@ async def _answered(
     return Reply(text, buttons, notice=Text("rsvp.recorded"))
 
 
-async def open_in_private(
-    database: Database, caller: Caller, meeting_id: int, now: datetime
-) -> Reply:
+@dataclass(frozen=True)
+class AboutMeeting:
+    meeting_id: int
+
+
+@dataclass(frozen=True)
+class Choice:
+    meeting_id: int
+    response: Response
+
+
+@dataclass(frozen=True)
+class Reason:
+    meeting_id: int
+    reason: AbsenceReason
+
+
+@dataclass(frozen=True)
+class Note:
+    meeting_id: int
+    text: str
+
+
+async def open_in_private(request: Request, about: AboutMeeting) -> Reply:
     """A member followed the group invitation's link: their own invitation, with their
     answer so far and the buttons to give or change it, checked as a button press is."""
+    caller, now, meeting_id = request.caller, request.now, about.meeting_id
     if not caller.private_chat:
         raise refused("error.private_only")
-    async with database.transaction() as session:
+    async with request.transaction() as session:
         _, meeting, cell, invitation = await _invitation(session, caller, meeting_id, now)
         if invitation.response is not None:
             answered = await _answered(session, caller, meeting, cell, invitation, now)
@@ -121,21 +123,14 @@ async def open_in_private(
         return Reply(invitation_text(meeting, cell.name, agenda), buttons)
 
 
-async def respond(
-    database: Database,
-    caller: Caller,
-    meeting_id: int,
-    response: str,
-    now: datetime,
-    settings: ServiceSettings,
-) -> Reply:
-    try:
-        choice = Response(response)
-    except ValueError as error:
-        raise refused("error.stale_button") from error
-    async with database.transaction() as session:
-        person, meeting, cell, invitation = await _invitation(session, caller, meeting_id, now)
-        if choice is Response.ATTEND:
+@button("rsvp", Choice)
+async def respond(request: Request, chosen: Choice) -> Reply:
+    caller, now = request.caller, request.now
+    async with request.transaction() as session:
+        person, meeting, cell, invitation = await _invitation(
+            session, caller, chosen.meeting_id, now
+        )
+        if chosen.response is Response.ATTEND:
             _record(invitation, Response.ATTEND, None, None, now)
             await session.flush()
             if not caller.private_chat:
@@ -150,7 +145,7 @@ async def respond(
                 session,
                 key=f"rsvp-reason:{meeting.id}:{person.id}:{now.timestamp()}",
                 chat_id=person.telegram_user_id,
-                lang=person.language or settings.default_language,
+                lang=person.language or request.settings.default_language,
                 text=Text(
                     "rsvp.ask_reason_private",
                     {
@@ -204,15 +199,11 @@ def _record(
     invitation.responded_at = now
 
 
-async def give_reason(
-    database: Database, caller: Caller, meeting_id: int, reason: str, now: datetime
-) -> Reply:
-    try:
-        why = AbsenceReason(reason)
-    except ValueError as error:
-        raise refused("error.stale_button") from error
-    async with database.transaction() as session:
-        _, meeting, cell, invitation = await _invitation(session, caller, meeting_id, now)
+@button("rsvp.reason", Reason)
+async def give_reason(request: Request, given: Reason) -> Reply:
+    caller, now, why = request.caller, request.now, given.reason
+    async with request.transaction() as session:
+        _, meeting, cell, invitation = await _invitation(session, caller, given.meeting_id, now)
         if why is AbsenceReason.OTHER:
             await pending.ask(
                 session,
@@ -227,14 +218,14 @@ async def give_reason(
         return await _answered(session, caller, meeting, cell, invitation, now)
 
 
-async def give_note(
-    database: Database, caller: Caller, meeting_id: int, typed: str, now: datetime
-) -> Reply:
-    note = " ".join(typed.split())
+@answer(ASK_NOTE, Note)
+async def give_note(request: Request, typed: Note) -> Reply:
+    caller, now = request.caller, request.now
+    note = " ".join(typed.text.split())
     if not note or telegram_length(note) > MAX_REASON_NOTE:
         raise refused("rsvp.bad_note", max=MAX_REASON_NOTE)
-    async with database.transaction() as session:
-        _, meeting, cell, invitation = await _invitation(session, caller, meeting_id, now)
+    async with request.transaction() as session:
+        _, meeting, cell, invitation = await _invitation(session, caller, typed.meeting_id, now)
         _record(invitation, Response.ABSENT, AbsenceReason.OTHER, note, now)
         await pending.forget(session, caller=caller)
         await session.flush()

@@ -437,9 +437,7 @@ async def test_every_free_text_answer_is_stored_clean(
         cell.id, MeetingKind.THEMATIC, starts_at=local(2027, 2, 5, 19, 30), place="Hội trường"
     ).to_json()
 
-    await q.answer(
-        supervisor, ASK_CELL_NAME, {"organisation_id": cell.organisation_id}, typed
-    )
+    await q.answer(supervisor, ASK_CELL_NAME, {"organisation_id": cell.organisation_id}, typed)
     named = await bot.rows(Cell, Cell.id != cell.id)
     assert all(is_clean(c.name, multiline=False) for c in named)
     assert clean_name(typed) in {c.name for c in named}

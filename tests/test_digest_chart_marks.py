@@ -71,9 +71,10 @@ def test_marks_and_labels_stay_inside_the_plot_and_off_the_norm_line(
 ) -> None:
     figures = replace(
         FIGURES,
-        cells=[replace(cell, attendance_rate=Fraction(rate, 100)) for cell, rate in zip(
-            CELLS, (100, 98, 91, 89, 15), strict=True
-        )],
+        cells=[
+            replace(cell, attendance_rate=Fraction(rate, 100))
+            for cell, rate in zip(CELLS, (100, 98, 91, 89, 15), strict=True)
+        ],
     )
     seen = drawn_chart(monkeypatch, figures)
     axes, picture = seen["axes"], seen["figure"]

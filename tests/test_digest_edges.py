@@ -159,9 +159,7 @@ async def test_exempted_members_are_never_at_risk_and_rates_round_as_by_hand(
         meetings.append(await builder.meeting(cell, MeetingKind.REGULAR, day(month, 8, 19), roll))
     async with database.transaction() as session:
         await session.execute(
-            update(Invitation)
-            .where(Invitation.person_id == exempted_person)
-            .values(exempted=True)
+            update(Invitation).where(Invitation.person_id == exempted_person).values(exempted=True)
         )
     period = digest.Period(day(12, 7, 0), day(12, 14, 0))
     async with database.transaction() as session:

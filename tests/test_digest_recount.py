@@ -442,9 +442,7 @@ def recount_cell(cell: PlannedCell, start: datetime, end: datetime, now: datetim
         quorums.append(present >= needed)
     rate = sum(rates, Fraction(0)) / len(rates) if rates else None
 
-    since = min(
-        [month_start(min(looked_at)), start] + [quarter_start(q) for q in closed_quarters]
-    )
+    since = min([month_start(min(looked_at)), start] + [quarter_start(q) for q in closed_quarters])
     minutes_missing = [
         m
         for m in known
@@ -563,9 +561,7 @@ def compare(
         )
         tally.same(cell.minutes_missing, count.minutes_missing, f"{where}: minutes")
         tally.same([b.label for b in cell.behind], count.reasons, f"{where}: reasons")
-        tally.same(
-            {m.name: m.unexcused for m in cell.at_risk}, count.at_risk, f"{where}: at risk"
-        )
+        tally.same({m.name: m.unexcused for m in cell.at_risk}, count.at_risk, f"{where}: at risk")
         for label in count.reasons:
             tally.same(f"   – {label}" in text, True, f"{where}: '{label}' in the text")
 
@@ -695,15 +691,11 @@ def compare_workbook(
     )
 
 
-def compare_cell_sheet(
-    tally: Tally, workbook: Any, name: str, count: Counted, where: str
-) -> None:
+def compare_cell_sheet(tally: Tally, workbook: Any, name: str, count: Counted, where: str) -> None:
     [sheet] = [s for s in workbook.worksheets if s.cell(1, 1).value == name]
     rows = [row for row in sheet.iter_rows(min_row=3, values_only=True) if row[0] is not None]
     stated = [
-        (row[0], row[2], row[3], row[4], row[5])
-        for row in rows
-        if isinstance(row[0], datetime)
+        (row[0], row[2], row[3], row[4], row[5]) for row in rows if isinstance(row[0], datetime)
     ]
     tally.same(
         stated,

@@ -79,7 +79,7 @@ def test_keys_are_found_nested_and_in_comprehensions() -> None:
         'reply = Text("outer", {"inner": Text("nested", {"deeper": N_("deepest")})})\n'
         'lines = [Text("per_item", {"n": n}) for n in range(3)]\n'
         'check = lambda: refused("in_lambda")\n'
-        'dynamic = Text(key_variable)\n'
+        "dynamic = Text(key_variable)\n"
     )
     assert sorted(key for key, _ in keys_in(source)) == [
         "deepest",

@@ -68,9 +68,7 @@ async def test_opinions_recorded_in_chat_appear_under_their_item(bot: RunningBot
     assert right[-1] == "Hội trường, ngày 05 tháng 12 năm 2026"
     # No vote was taken at the meeting: when and by how many is left to write in by hand,
     # not taken from the moment the secretary finished the record.
-    assert (
-        "Biên bản đã được thông qua trước chi bộ lúc …… giờ ……, …… đồng chí nhất trí." in lines
-    )
+    assert "Biên bản đã được thông qua trước chi bộ lúc …… giờ ……, …… đồng chí nhất trí." in lines
     # The number, once given, stays the same at every export.
     again = exports[1].tables[0]
     assert [p.text for p in again.cell(0, 0).paragraphs][-1] == "Số 01-BB/CB"

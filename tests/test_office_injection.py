@@ -279,7 +279,6 @@ def test_control_characters_are_left_out_of_the_calendar_file() -> None:
     }
 
 
-
 # --- chart ---------------------------------------------------------------------------------
 
 # Matplotlib reads text between dollar signs as a formula of its own (mathtext).

@@ -14,9 +14,7 @@ async def test_a_supervisor_invites_a_fellow_supervisor_with_a_one_use_link(
     t, emu = bot.t, bot.emulator
     cell = await cell_with_members(bot, ["Lê Văn Minh"])
     overview = await bot.send(cell.supervisor, "/cells")
-    button = t(
-        "vi", "cells.supervisor_invite_button", organisation="Đảng bộ Văn phòng UBND tỉnh"
-    )
+    button = t("vi", "cells.supervisor_invite_button", organisation="Đảng bộ Văn phòng UBND tỉnh")
     assert button in overview.button_texts()
     shown = await bot.press(cell.supervisor, overview, button)
     link = link_in(shown)

@@ -24,9 +24,7 @@ def local(month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
 
 
 def warnings(bot: RunningBot, user: EmuUser) -> list[str]:
-    return [
-        m.text or "" for m in bot.emulator.messages(user.id) if (m.text or "").startswith("⚠️")
-    ]
+    return [m.text or "" for m in bot.emulator.messages(user.id) if (m.text or "").startswith("⚠️")]
 
 
 async def test_a_meeting_planned_after_the_cutoff_is_warned_of_before_it(

@@ -1,0 +1,38 @@
+"""What every use case is handed for one update: who asks, when, and with what."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.messages import Text
+from services.actions import ButtonMaker
+from services.config import ServiceSettings
+from services.people import Caller
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class Request:
+    """One update's context, built once by the handler layer: the database to work in, the
+    caller (as Telegram says, not yet trusted), the moment, the deployment's settings, the
+    bot's username for links, and a renderer in the caller's language for what must be drawn
+    as text (a chart's labels, a workbook's headings)."""
+
+    database: Database
+    caller: Caller
+    now: datetime
+    settings: ServiceSettings
+    bot_username: str
+    render: Callable[[Text], str]
+
+    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return self.database.transaction()
+
+    def buttons(self, session: AsyncSession) -> ButtonMaker:
+        """The maker of this reply's buttons, each for the caller alone to press."""
+        return ButtonMaker(session, self.caller.telegram_user_id, self.now)

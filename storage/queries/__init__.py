@@ -1,0 +1,1 @@
+"""The SQL of each feature, named by what it returns; services decide, these only read."""
