@@ -11,7 +11,8 @@ MAX_ATTEMPTS = 10
 
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff: 5 s, 10 s, 20 s ... capped at 30 minutes."""
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+    doubled: timedelta = FIRST_RETRY * 2 ** max(attempts - 1, 0)
+    return min(doubled, LONGEST_RETRY)
 
 
 def gives_up(attempts: int) -> bool:
