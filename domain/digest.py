@@ -276,20 +276,16 @@ def regular_state(
     return RegularState.ON_TIME
 
 
-@dataclass(frozen=True)
-class Looked:
-    """What the organisation's figures are about, beside its cells' figures."""
-
-    organisation: str
-    period: str
-    month: str
-    quarter: str
-    cutoff_passed: bool  # this month's cutoff day is over
-    now: datetime
-
-
 def organisation_figures(
-    looked: Looked, cells: list[CellFigures], observations: list[Observation]
+    cells: list[CellFigures],
+    observations: list[Observation],
+    *,
+    organisation: str,
+    period: str,
+    month: Month,
+    quarter: Quarter,
+    cutoff_passed: bool,  # this month's cutoff day is over
+    now: datetime,
 ) -> DigestFigures:
     """The organisation's shares and mean, from its cells' figures."""
     owing_month = [c for c in cells if c.owes_month]
@@ -300,20 +296,18 @@ def organisation_figures(
         c
         for c in owing_month
         if c.regular in (RegularState.ON_TIME, RegularState.LATE)
-        or (c.regular is RegularState.MISSING and looked.cutoff_passed)
+        or (c.regular is RegularState.MISSING and cutoff_passed)
     ]
     owing_quarter = [c for c in cells if c.owes_quarter]
     # Held, not only planned: a thematic meeting still ahead is not one the cell had.
-    held_thematic = [
-        c for c in owing_quarter if c.thematic_at is not None and c.thematic_at <= looked.now
-    ]
+    held_thematic = [c for c in owing_quarter if c.thematic_at is not None and c.thematic_at <= now]
     return DigestFigures(
         observations=observations,
-        organisation=looked.organisation,
-        period=looked.period,
+        organisation=organisation,
+        period=period,
         cells=cells,
-        month=looked.month,
-        quarter=looked.quarter,
+        month=month.label,
+        quarter=quarter.label,
         on_time_share=share_of(
             sum(1 for c in settled if c.regular is RegularState.ON_TIME), len(settled)
         ),

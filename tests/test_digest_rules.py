@@ -3,15 +3,17 @@ against the cutoff day, and the organisation's shares from its cells' figures.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from fractions import Fraction
+from typing import Any
 
 import pytest
 
+from domain.calendar import Month, Quarter
 from domain.digest import (
     CellFigures,
-    Looked,
+    DigestFigures,
     Observation,
     Period,
     PeriodName,
@@ -23,6 +25,7 @@ from domain.digest import (
     regular_state,
 )
 from tests.conftest import VIETNAM
+from tests.test_digest_reports import CELLS
 
 WEDNESDAY = datetime(2026, 12, 16, 10, 0, tzinfo=VIETNAM)
 CUTOFF = 10
@@ -90,46 +93,39 @@ def test_a_regular_meeting_planned_on_time_but_ahead_is_scheduled() -> None:
     )
 
 
-def cell(
-    name: str,
-    regular: RegularState,
-    *,
-    thematic_at: datetime | None = None,
-    rate: Fraction | None = None,
-    owes_month: bool = True,
-    owes_quarter: bool = True,
-) -> CellFigures:
-    return CellFigures(
-        cell_id=len(name),
-        name=name,
-        regular=regular,
-        regular_at=None,
-        thematic_at=thematic_at,
-        attendance_rate=rate,
-        quorum_ok=None,
-        papers_assigned=0,
-        papers_submitted=0,
-        papers_late=0,
-        minutes_missing=0,
-        owes_month=owes_month,
-        owes_quarter=owes_quarter,
+# Of a cell's figures, what the organisation's figures read.
+BLANK = {"thematic_at": None, "attendance_rate": None, "owes_month": True, "owes_quarter": True}
+
+
+def cell(name: str, regular: RegularState, **changes: Any) -> CellFigures:
+    return replace(CELLS[0], name=name, regular=regular, **{**BLANK, **changes})
+
+
+NOT_OWING = {"owes_month": False, "owes_quarter": False}
+
+
+def figures_of(cells: list[CellFigures], *, cutoff_passed: bool) -> DigestFigures:
+    return organisation_figures(
+        cells,
+        [Observation("A", "Hùng", "tốt")],
+        organisation="Đảng bộ",
+        period="07/12 – 13/12",
+        month=Month(2026, 12),
+        quarter=Quarter(2026, 4),
+        cutoff_passed=cutoff_passed,
+        now=WEDNESDAY,
     )
-
-
-def looked(*, cutoff_passed: bool) -> Looked:
-    return Looked("Đảng bộ", "07/12 – 13/12", "12/2026", "IV/2026", cutoff_passed, WEDNESDAY)
 
 
 def test_the_organisation_shares_count_only_settled_and_owing_cells() -> None:
     cells = [
-        cell("A", RegularState.ON_TIME, thematic_at=local(11, 5), rate=Fraction(1)),
-        cell("B", RegularState.LATE, thematic_at=local(12, 30), rate=Fraction(1, 2)),
+        cell("A", RegularState.ON_TIME, thematic_at=local(11, 5), attendance_rate=Fraction(1)),
+        cell("B", RegularState.LATE, thematic_at=local(12, 30), attendance_rate=Fraction(1, 2)),
         cell("C", RegularState.MISSING),
         cell("D", RegularState.SCHEDULED),  # not settled: neither on time nor late yet
-        cell("E", RegularState.NOT_OWED, owes_month=False, owes_quarter=False),
+        cell("E", RegularState.NOT_OWED, **NOT_OWING),
     ]
-    seen = [Observation("A", "Hùng", "tốt")]
-    figures = organisation_figures(looked(cutoff_passed=True), cells, seen)
+    figures = figures_of(cells, cutoff_passed=True)
     # Settled: A, B and C (missing past the cutoff); A alone on time.
     assert figures.on_time_share == Fraction(1, 3)
     assert not figures.on_time_pending
@@ -140,23 +136,19 @@ def test_the_organisation_shares_count_only_settled_and_owing_cells() -> None:
         "Đảng bộ",
         "07/12 – 13/12",
         "12/2026",
-        "IV/2026",
+        "4/2026",
     )
-    assert figures.cells == cells and figures.observations == seen
+    assert figures.cells == cells and figures.observations == [Observation("A", "Hùng", "tốt")]
 
 
 def test_before_the_cutoff_a_missing_meeting_is_not_yet_settled() -> None:
     cells = [cell("C", RegularState.MISSING), cell("D", RegularState.SCHEDULED)]
-    figures = organisation_figures(looked(cutoff_passed=False), cells, [])
+    figures = figures_of(cells, cutoff_passed=False)
     assert figures.on_time_share is None and figures.on_time_pending
     assert figures.mean_attendance is None
 
 
 def test_no_cell_owing_anything_makes_no_share() -> None:
-    figures = organisation_figures(
-        looked(cutoff_passed=True),
-        [cell("E", RegularState.NOT_OWED, owes_month=False, owes_quarter=False)],
-        [],
-    )
+    figures = figures_of([cell("E", RegularState.NOT_OWED, **NOT_OWING)], cutoff_passed=True)
     assert figures.on_time_share is None and not figures.on_time_pending
     assert figures.thematic_share is None

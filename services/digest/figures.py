@@ -32,7 +32,6 @@ from domain.digest import (
     BehindReason,
     CellFigures,
     DigestFigures,
-    Looked,
     MeetingFigures,
     MemberAtRisk,
     Period,
@@ -141,16 +140,6 @@ class _Looking:
             max(self.month.bounds(zone)[1], self.quarter.bounds(zone)[1], self.period.end),
         )
 
-    def looked(self, organisation: str, period_label: str) -> Looked:
-        return Looked(
-            organisation=organisation,
-            period=period_label,
-            month=self.month.label,
-            quarter=self.quarter.label,
-            cutoff_passed=self.cutoff_passed,
-            now=self.now,
-        )
-
 
 class _Papers(NamedTuple):
     """A cell's papers due in the period."""
@@ -196,9 +185,14 @@ async def digest_figures(
         for cell in cells
     ]
     return organisation_figures(
-        looking.looked(organisation.name, period_label),
         results,
         await observations(session, scope, period),
+        organisation=organisation.name,
+        period=period_label,
+        month=looking.month,
+        quarter=looking.quarter,
+        cutoff_passed=looking.cutoff_passed,
+        now=now,
     )
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from domain.attendance import RollStatus
 from domain.meetings import MeetingStatus
@@ -23,6 +24,8 @@ from storage.models import (
     PaperSubmission,
     Person,
 )
+
+Columns = TypeVarTuple("Columns")
 
 
 class CellScope(NamedTuple):
@@ -131,6 +134,19 @@ async def papers_due_between(
     return [PaperDue(*row) for row in rows.all()]
 
 
+def _with_cell_and_person(
+    query: Select[*Columns],
+    meeting_id: QueryableAttribute[int],
+    person_id: QueryableAttribute[int],
+) -> Select[*Columns]:
+    """The query joined to the meeting, its cell and the person its rows are about."""
+    return (
+        query.join(Meeting, Meeting.id == meeting_id)
+        .join(Cell, Cell.id == Meeting.cell_id)
+        .join(Person, Person.id == person_id)
+    )
+
+
 class Absences(NamedTuple):
     cell_id: int
     cell: str
@@ -144,10 +160,11 @@ async def unexcused_absences_between(
     """Per cell and member, the unexcused absences from the closed rolls of meetings held in
     [start, end), for those with ``at_least`` of them; the exempted are never absent."""
     rows = await session.execute(
-        select(Meeting.cell_id, Cell.name, Person.full_name, func.count(Invitation.id))
-        .join(Meeting, Meeting.id == Invitation.meeting_id)
-        .join(Cell, Cell.id == Meeting.cell_id)
-        .join(Person, Person.id == Invitation.person_id)
+        _with_cell_and_person(
+            select(Meeting.cell_id, Cell.name, Person.full_name, func.count(Invitation.id)),
+            Invitation.meeting_id,
+            Invitation.person_id,
+        )
         .where(
             Meeting.cell_id.in_(_cell_ids(scope)),
             Meeting.starts_at >= start,
@@ -175,10 +192,11 @@ async def observations_between(
     """What the working groups' members reported in [start, end) from the cells' meetings,
     by cell then as reported."""
     rows = await session.execute(
-        select(Cell.name, Person.full_name, MeetingObserver.observations)
-        .join(Meeting, Meeting.id == MeetingObserver.meeting_id)
-        .join(Cell, Cell.id == Meeting.cell_id)
-        .join(Person, Person.id == MeetingObserver.person_id)
+        _with_cell_and_person(
+            select(Cell.name, Person.full_name, MeetingObserver.observations),
+            MeetingObserver.meeting_id,
+            MeetingObserver.person_id,
+        )
         .where(
             Meeting.cell_id.in_(_cell_ids(scope)),
             MeetingObserver.observed_at >= start,
