@@ -13,7 +13,15 @@ from sqlalchemy import update
 
 from chat.i18n import Translator
 from domain.attendance import RollStatus
-from domain.digest import BehindReason, DigestFigures, Period, RegularState, last_week, period_of
+from domain.digest import (
+    BehindReason,
+    DigestFigures,
+    Period,
+    PeriodName,
+    RegularState,
+    last_week,
+    period_of,
+)
 from domain.meetings import MeetingKind, MeetingStatus
 from domain.messages import Text
 from services.digest import report
@@ -130,7 +138,7 @@ async def test_papers_not_yet_due_are_not_missing(database: Database) -> None:
     thematic = await builder.meeting(cells[0], MeetingKind.THEMATIC, day(9, 26, 19), None)
     author = cells[0][2]
     await builder.paper(thematic, author, day(9, 23, 23), None)
-    quarter = period_of("quarter", day(9, 21), VIETNAM)
+    quarter = period_of(PeriodName.QUARTER, day(9, 21), VIETNAM)
 
     async def papers_on(now: datetime) -> tuple[int, list[BehindReason]]:
         async with database.transaction() as session:
@@ -239,7 +247,7 @@ async def test_a_cancelled_meeting_s_papers_are_not_missing(database: Database) 
         await session.execute(
             update(Meeting).where(Meeting.id == thematic).values(status=MeetingStatus.CANCELLED)
         )
-    quarter = period_of("quarter", day(10, 26), VIETNAM)
+    quarter = period_of(PeriodName.QUARTER, day(10, 26), VIETNAM)
     async with database.transaction() as session:
         figures = await digest_figures(
             session, organisation, None, quarter, day(10, 26), SETTINGS, vi, "quý"

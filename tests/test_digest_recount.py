@@ -32,7 +32,7 @@ from sqlalchemy import delete
 from chat.i18n import Translator
 from domain.attendance import RollStatus
 from domain.calendar import Month, Quarter
-from domain.digest import DigestFigures, RegularState, last_week, period_of
+from domain.digest import DigestFigures, PeriodName, RegularState, last_week, period_of
 from domain.meetings import MeetingKind, MeetingStatus
 from domain.messages import Text
 from domain.roles import MemberStatus, Role
@@ -727,7 +727,7 @@ async def test_every_digest_figure_matches_a_recount_by_hand(database: Database)
     for now in mondays():
         organisation = await load_as_of(database, cells, now)
         weekly = last_week(now, VIETNAM)
-        quarter = period_of("quarter", now, VIETNAM)
+        quarter = period_of(PeriodName.QUARTER, now, VIETNAM)
         for period in (weekly, quarter):
             async with database.transaction() as session:
                 figures = await digest_figures(
