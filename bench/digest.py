@@ -9,11 +9,12 @@ meeting (an invitation per member with its roll status), papers for the last thr
 and a few working-group observations.
 
 Then a fresh Python process (so that its peak RSS is the digest's, not the seeding's) runs,
-as the weekly digest and /digest do, ``services.digest.figures`` for every cell of the
-organisation and ``services.digest.render_files`` (the PNG chart and the XLSX workbook),
-and reports ``figures_s`` (first call, cold caches; the second call is shown in the table),
-``render_s``, ``peak_rss_mb`` (``ru_maxrss`` of that process) and ``sql_statements`` (sent
-during one ``figures`` call, counted with ``before_cursor_execute``).
+as the weekly digest and /digest do, ``services.digest.figures.digest_figures`` for every
+cell of the organisation and ``services.digest.report.render_files`` (the PNG chart and the
+XLSX workbook), and reports ``figures_s`` (first call, cold caches; the second call is shown
+in the table), ``render_s``, ``peak_rss_mb`` (``ru_maxrss`` of that process) and
+``sql_statements`` (sent during one ``digest_figures`` call, counted with
+``before_cursor_execute``).
 """
 
 from __future__ import annotations
@@ -314,11 +315,13 @@ async def seed(database: Database, cells: int, per_cell: int, months: int) -> Si
 
 async def measure(url: str, period_name: str) -> dict[str, Any]:
     from chat.i18n import Translator
+    from domain.digest import PeriodName, period_of
     from domain.messages import Text
     from reports.chart import attendance_chart
     from reports.spreadsheet import digest_workbook
-    from services import digest
     from services.config import ServiceSettings
+    from services.digest import report
+    from services.digest.figures import digest_figures
 
     settings = ServiceSettings(default_language="vi", member_invite_days=14, zone=ZONE)
     translator = Translator(ZONE, "vi")
@@ -326,7 +329,7 @@ async def measure(url: str, period_name: str) -> dict[str, Any]:
     def render(text: Text) -> str:
         return translator.render(text, "vi")
 
-    period = digest.period_of(period_name, NOW, ZONE)
+    period = period_of(PeriodName(period_name), NOW, ZONE)
     label = f"{period.start:%d/%m/%Y} – {period.end - timedelta(seconds=1):%d/%m/%Y}"
     database = Database(url)
     rss_before = peak_rss_mb()
@@ -339,15 +342,15 @@ async def measure(url: str, period_name: str) -> dict[str, Any]:
                 assert organisation is not None
                 with counting_statements(database) as counter:
                     started = time.perf_counter()
-                    figures = await digest.figures(
+                    figures = await digest_figures(
                         session, organisation, None, period, NOW, settings, render, label
                     )
                     timings.append(time.perf_counter() - started)
                 statements.append(counter.count)
         rss_figures = peak_rss_mb()
-        # What digest.render_files does, timed step by step.
+        # What report.render_files does, timed step by step.
         started = time.perf_counter()
-        labels = digest.labels(render)
+        labels = report.labels(render)
         chart = attendance_chart(figures, labels)
         chart_s = time.perf_counter() - started
         rss_chart = peak_rss_mb()

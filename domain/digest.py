@@ -1,19 +1,26 @@
 """The supervisors' digest as figures: per cell and for the organisation, for one period.
 
-Computed by services/digest.py from the database; rendered by reports/ (message, chart,
-spreadsheet). Everything here is plain data; texts are filled in by the caller's language.
+Computed by services/digest/ from the database; rendered by reports/ (message, chart,
+spreadsheet). Everything here is plain data and the rules that need no database; texts are
+filled in by the caller's language.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from domain.attendance import REPEATED_ABSENCES
-from domain.percent import whole_percent
+from domain.calendar import Month, Quarter, is_after_cutoff
+from domain.percent import mean, share_of, whole_percent
+
+# The digest goes out on Monday at 07:00 and covers the week that just ended.
+DIGEST_TIME = timedelta(hours=7)
 
 
 class RegularState(StrEnum):
@@ -193,3 +200,118 @@ class DigestLabels:
     meeting_excused: str  # "Vắng có lý do"
     meeting_unexcused: str  # "Vắng không lý do"
     empty: str  # "Không có": a sheet with nothing to list says so
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime  # exclusive
+
+
+class PeriodName(StrEnum):
+    """The periods a supervisor may ask the digest for."""
+
+    WEEK = "week"  # the current week
+    MONTH = "month"
+    QUARTER = "quarter"
+
+
+def _this_monday(now: datetime, zone: ZoneInfo) -> datetime:
+    """Monday 00:00 local of the week ``now`` is in."""
+    local = now.astimezone(zone)
+    return datetime.combine(
+        local.date() - timedelta(days=local.weekday()), datetime.min.time(), tzinfo=zone
+    )
+
+
+def last_week(now: datetime, zone: ZoneInfo) -> Period:
+    """Monday 00:00 to Sunday 24:00 of the week before the one ``now`` is in."""
+    monday = _this_monday(now, zone)
+    return Period(monday - timedelta(days=7), monday)
+
+
+def digest_moment(now: datetime, zone: ZoneInfo) -> datetime:
+    """This week's sending time: Monday 07:00 local."""
+    return _this_monday(now, zone) + DIGEST_TIME
+
+
+def period_of(name: PeriodName, now: datetime, zone: ZoneInfo) -> Period:
+    """The current week, month or quarter."""
+    if name == PeriodName.WEEK:
+        week = last_week(now, zone)
+        return Period(week.end, week.end + timedelta(days=7))
+    if name == PeriodName.MONTH:
+        return Period(*Month.of(now, zone).bounds(zone))
+    return Period(*Quarter.of(now, zone).bounds(zone))
+
+
+# --- rules -----------------------------------------------------------------------------------
+
+
+class RegularMeeting(Protocol):
+    """A month's regular meeting as the digest judges it."""
+
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def late(self) -> bool: ...  # planned after the cutoff day
+
+
+def regular_state(
+    regular: RegularMeeting | None, owed: bool, cutoff_day: int, zone: ZoneInfo, now: datetime
+) -> RegularState:
+    """This month's regular meeting against the cutoff day."""
+    # A month the cell did not owe is neither on time nor late, whether it met or not.
+    if not owed:
+        return RegularState.NOT_OWED
+    if regular is None:
+        return RegularState.MISSING
+    if regular.late or is_after_cutoff(regular.starts_at, cutoff_day, zone):
+        return RegularState.LATE
+    if regular.starts_at > now:
+        return RegularState.SCHEDULED
+    return RegularState.ON_TIME
+
+
+def organisation_figures(
+    cells: list[CellFigures],
+    observations: list[Observation],
+    *,
+    organisation: str,
+    period: str,
+    month: Month,
+    quarter: Quarter,
+    cutoff_passed: bool,  # this month's cutoff day is over
+    now: datetime,
+) -> DigestFigures:
+    """The organisation's shares and mean, from its cells' figures."""
+    owing_month = [c for c in cells if c.owes_month]
+    # Of the cells that owe the month, those whose month is settled: met (on time or late),
+    # planned late, or past the cutoff without a meeting; one planned on time but still
+    # ahead, or not planned before the cutoff, is neither on time nor late yet.
+    settled = [
+        c
+        for c in owing_month
+        if c.regular in (RegularState.ON_TIME, RegularState.LATE)
+        or (c.regular is RegularState.MISSING and cutoff_passed)
+    ]
+    owing_quarter = [c for c in cells if c.owes_quarter]
+    # Held, not only planned: a thematic meeting still ahead is not one the cell had.
+    held_thematic = [c for c in owing_quarter if c.thematic_at is not None and c.thematic_at <= now]
+    return DigestFigures(
+        observations=observations,
+        organisation=organisation,
+        period=period,
+        cells=cells,
+        month=month.label,
+        quarter=quarter.label,
+        on_time_share=share_of(
+            sum(1 for c in settled if c.regular is RegularState.ON_TIME), len(settled)
+        ),
+        on_time_pending=bool(owing_month) and not settled,
+        mean_attendance=mean([c.attendance_rate for c in cells if c.attendance_rate is not None]),
+        thematic_share=share_of(len(held_thematic), len(owing_quarter)),
+    )

@@ -1,4 +1,5 @@
-"""The supervisors' digest on demand: /digest and its period buttons."""
+"""The supervisors' digest on demand: /digest (its period buttons are routed to
+services.digest.on_demand)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Update
 
-from domain.messages import Reply, Text
-from handlers.common import ChiboContext, caller_of, handler
-from services import digest
+from domain.messages import Reply
+from handlers.common import ChiboContext, handler
 from services.actions import Action
+from services.digest import on_demand
 from services.people import Caller
 
 Route = Callable[[Action, Caller, ChiboContext], Awaitable[Reply]]
@@ -17,23 +18,7 @@ Route = Callable[[Action, Caller, ChiboContext], Awaitable[Reply]]
 
 @handler("digest")
 async def choose(update: Update, context: ChiboContext) -> Reply:
-    return await digest.choose(context.state.database, caller_of(update), context.now())
+    return await on_demand.choose(context.request(update))
 
 
-async def _period(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    translator, lang = context.state.translator, context.language
-
-    def render(text: Text) -> str:
-        return translator.render(text, lang)
-
-    return await digest.on_demand(
-        context.state.database,
-        caller,
-        str(action.payload["period"]),
-        context.now(),
-        context.state.settings,
-        render,
-    )
-
-
-ROUTES: dict[str, Route] = {"digest.period": _period}
+ROUTES: dict[str, Route] = {}

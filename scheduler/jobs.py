@@ -14,8 +14,9 @@ from chat.log_context import handler_var
 from domain.clock import Clock
 from domain.messages import Text
 from scheduler.dispatcher import OutboxDispatcher
-from services import actions, digest, pending, planner, updates
+from services import actions, pending, planner, updates
 from services.config import ServiceSettings
+from services.digest.weekly import queue_weekly
 from storage.db import Database
 from storage.files import FileStore
 
@@ -59,7 +60,7 @@ class Planner:
     async def run(self, bot_username: str) -> int:
         now = self.clock.now()
         queued = await planner.plan(self.database, now, self.settings, bot_username)
-        return queued + await digest.weekly(
+        return queued + await queue_weekly(
             self.database, now, self.settings, self.render_for, self.files
         )
 

@@ -11,12 +11,13 @@ import openpyxl
 from sqlalchemy import event, select
 
 from domain.attendance import RollStatus
-from domain.digest import BehindReason, RegularState
+from domain.digest import BehindReason, Period, RegularState, last_week
 from domain.meetings import MeetingKind, MeetingStatus
 from domain.messages import Text
 from domain.roles import MemberStatus, Role
-from services import digest
 from services.config import ServiceSettings
+from services.digest.figures import digest_figures
+from services.digest.weekly import queue_weekly
 from storage.db import Database
 from storage.files import FileStore
 from storage.models import (
@@ -193,11 +194,9 @@ async def build(database: Database) -> tuple[Organisation, dict[str, list[int]]]
 
 async def test_figures_for_a_hand_built_quarter(database: Database) -> None:
     organisation, _ = await build(database)
-    period = digest.Period(
-        datetime(2026, 12, 7, tzinfo=VIETNAM), datetime(2026, 12, 14, tzinfo=VIETNAM)
-    )
+    period = Period(datetime(2026, 12, 7, tzinfo=VIETNAM), datetime(2026, 12, 14, tzinfo=VIETNAM))
     async with database.transaction() as session:
-        figures = await digest.figures(
+        figures = await digest_figures(
             session, organisation, None, period, NOW, SETTINGS, render, "07/12/2026 – 13/12/2026"
         )
     by_name = {c.name: c for c in figures.cells}
@@ -246,7 +245,7 @@ async def test_a_bounded_number_of_queries_whatever_the_number_of_cells(
     database: Database,
 ) -> None:
     organisation, _ = await build(database)
-    period = digest.last_week(NOW, VIETNAM)
+    period = last_week(NOW, VIETNAM)
 
     async def statements() -> int:
         count = 0
@@ -258,7 +257,7 @@ async def test_a_bounded_number_of_queries_whatever_the_number_of_cells(
         event.listen(database.engine.sync_engine, "before_cursor_execute", counted)
         try:
             async with database.transaction() as session:
-                await digest.figures(session, organisation, None, period, NOW, SETTINGS, render, "")
+                await digest_figures(session, organisation, None, period, NOW, SETTINGS, render, "")
         finally:
             event.remove(database.engine.sync_engine, "before_cursor_execute", counted)
         return count
@@ -289,11 +288,11 @@ async def test_a_supervisor_sees_only_the_cells_in_scope(database: Database) -> 
             )
     async with database.transaction() as session:
         [(key, cell_ids)] = (await supervisor_scopes(session, [supervisor.id])).items()
-        figures = await digest.figures(
+        figures = await digest_figures(
             session,
             organisation,
             cell_ids,
-            digest.last_week(NOW, VIETNAM),
+            last_week(NOW, VIETNAM),
             NOW,
             SETTINGS,
             render,
@@ -326,14 +325,14 @@ async def test_weekly_digest_exactly_once_and_caught_up_after_downtime(
 
     # Monday 06:59: not yet. The bot is down on Monday; it comes back on Wednesday.
     assert (
-        await digest.weekly(database, NOW.replace(hour=6, minute=59), SETTINGS, render_for, files)
+        await queue_weekly(database, NOW.replace(hour=6, minute=59), SETTINGS, render_for, files)
         == 0
     )
     wednesday = NOW + timedelta(days=2)
-    assert await digest.weekly(database, wednesday, SETTINGS, render_for, files) == 1
+    assert await queue_weekly(database, wednesday, SETTINGS, render_for, files) == 1
     # A restart, or a second replica, the same week: nothing more.
     assert (
-        await digest.weekly(database, wednesday + timedelta(hours=1), SETTINGS, render_for, files)
+        await queue_weekly(database, wednesday + timedelta(hours=1), SETTINGS, render_for, files)
         == 0
     )
     async with database.transaction() as session:
@@ -355,11 +354,11 @@ async def test_weekly_digest_exactly_once_and_caught_up_after_downtime(
             )
         )
     assert (
-        await digest.weekly(database, wednesday + timedelta(hours=2), SETTINGS, render_for, files)
+        await queue_weekly(database, wednesday + timedelta(hours=2), SETTINGS, render_for, files)
         == 0
     )
     # The next Monday brings the next week's digest (both organisations now).
-    assert await digest.weekly(database, NOW + timedelta(days=7), SETTINGS, render_for, files) == 2
+    assert await queue_weekly(database, NOW + timedelta(days=7), SETTINGS, render_for, files) == 2
 
 
 async def test_two_replicas_drawing_the_same_digest_queue_it_once(
@@ -389,8 +388,8 @@ async def test_two_replicas_drawing_the_same_digest_queue_it_once(
 
     # Both replicas find both digests due, draw them meanwhile, and race to queue them.
     queued = await asyncio.gather(
-        digest.weekly(database, NOW, SETTINGS, render_for, files),
-        digest.weekly(database, NOW, SETTINGS, render_for, files),
+        queue_weekly(database, NOW, SETTINGS, render_for, files),
+        queue_weekly(database, NOW, SETTINGS, render_for, files),
     )
     assert sum(queued) == 2
     async with database.transaction() as session:

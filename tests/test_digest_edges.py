@@ -13,10 +13,19 @@ from sqlalchemy import update
 
 from chat.i18n import Translator
 from domain.attendance import RollStatus
-from domain.digest import BehindReason, DigestFigures, RegularState
+from domain.digest import (
+    BehindReason,
+    DigestFigures,
+    Period,
+    PeriodName,
+    RegularState,
+    last_week,
+    period_of,
+)
 from domain.meetings import MeetingKind, MeetingStatus
 from domain.messages import Text
-from services import digest
+from services.digest import report
+from services.digest.figures import digest_figures
 from storage.db import Database
 from storage.models import Invitation, Meeting, Organisation
 from tests.conftest import VIETNAM
@@ -38,9 +47,9 @@ def day(month: int, date: int, hour: int = 9) -> datetime:
 async def weekly_figures(
     database: Database, organisation: Organisation, now: datetime
 ) -> DigestFigures:
-    period = digest.last_week(now, VIETNAM)
+    period = last_week(now, VIETNAM)
     async with database.transaction() as session:
-        return await digest.figures(
+        return await digest_figures(
             session, organisation, None, period, now, SETTINGS, vi, "tuần trước"
         )
 
@@ -64,7 +73,7 @@ async def test_months_before_a_cell_existed_are_not_owed(database: Database) -> 
         assert cell.regular is RegularState.NOT_OWED
         assert cell.behind == []
     assert july.on_time_share is None
-    text = vi(digest.summary_text(july))
+    text = vi(report.summary_text(july))
     assert "Sinh hoạt thường kỳ tháng 07/2026 đúng hạn: không chi bộ nào phải thực hiện" in text
     assert "đúng hạn: 0%" not in text
     assert "Không có chi bộ nào cần lưu ý" in text
@@ -77,14 +86,14 @@ async def test_months_before_a_cell_existed_are_not_owed(database: Database) -> 
     assert b.reasons == [BehindReason.NO_REGULAR_AT_CUTOFF]  # July is not a missed month
     assert august.on_time_share is not None and august.on_time_percent == 50
     assert "không sinh hoạt thường kỳ tháng 08/2026 trước ngày hạn" in vi(
-        digest.summary_text(august)
+        report.summary_text(august)
     )
 
     # September's first digest names the month B left undone, not "last month".
     september = await weekly_figures(database, organisation, day(9, 7, 7))
     b = september.cells[1]
     assert BehindReason.MISSED_MONTH in b.reasons
-    assert "bỏ sinh hoạt thường kỳ tháng 08/2026" in vi(digest.summary_text(september))
+    assert "bỏ sinh hoạt thường kỳ tháng 08/2026" in vi(report.summary_text(september))
 
 
 async def test_a_quarter_left_undone_is_reported_after_it_closes(database: Database) -> None:
@@ -103,7 +112,7 @@ async def test_a_quarter_left_undone_is_reported_after_it_closes(database: Datab
     a, b = october.cells
     assert BehindReason.MISSED_THEMATIC not in a.reasons
     assert BehindReason.MISSED_THEMATIC in b.reasons
-    text = vi(digest.summary_text(october))
+    text = vi(report.summary_text(october))
     assert "Không có chi bộ nào cần lưu ý" not in text
     assert "không sinh hoạt chuyên đề quý 3/2026" in text
 
@@ -129,11 +138,11 @@ async def test_papers_not_yet_due_are_not_missing(database: Database) -> None:
     thematic = await builder.meeting(cells[0], MeetingKind.THEMATIC, day(9, 26, 19), None)
     author = cells[0][2]
     await builder.paper(thematic, author, day(9, 23, 23), None)
-    quarter = digest.period_of("quarter", day(9, 21), VIETNAM)
+    quarter = period_of(PeriodName.QUARTER, day(9, 21), VIETNAM)
 
     async def papers_on(now: datetime) -> tuple[int, list[BehindReason]]:
         async with database.transaction() as session:
-            figures = await digest.figures(
+            figures = await digest_figures(
                 session, organisation, None, quarter, now, SETTINGS, vi, "quý"
             )
         cell = figures.cells[0]
@@ -161,9 +170,9 @@ async def test_exempted_members_are_never_at_risk_and_rates_round_as_by_hand(
         await session.execute(
             update(Invitation).where(Invitation.person_id == exempted_person).values(exempted=True)
         )
-    period = digest.Period(day(12, 7, 0), day(12, 14, 0))
+    period = Period(day(12, 7, 0), day(12, 14, 0))
     async with database.transaction() as session:
-        figures = await digest.figures(session, organisation, None, period, now, SETTINGS, vi, "")
+        figures = await digest_figures(session, organisation, None, period, now, SETTINGS, vi, "")
     [cell_figures] = figures.cells
     # By hand: 7 expected (8 listed less the exempted), 6 present: 6/7 = 85.71% -> 86%.
     assert cell_figures.meetings[0].expected == 7
@@ -171,7 +180,7 @@ async def test_exempted_members_are_never_at_risk_and_rates_round_as_by_hand(
     assert cell_figures.attendance_percent == 86
     at_risk = [(m.name, m.unexcused) for m in cell_figures.at_risk]
     assert at_risk == [("Chi bộ Khu phố 1 6", 3)]  # the seventh member; the exempted not
-    text = vi(digest.summary_text(figures))
+    text = vi(report.summary_text(figures))
     assert "Đảng viên vắng không lý do từ 3 lần trong năm" in text
     assert "• Chi bộ Khu phố 1 6 (Chi bộ Khu phố 1): 3 lần" in text
     assert "Chi bộ Khu phố 1 7" not in text
@@ -187,14 +196,14 @@ async def test_the_organisation_mean_is_taken_of_exact_rates(database: Database)
     small = await builder.cell(organisation, "Chi bộ Nhỏ", 2)
     await builder.meeting(big, MeetingKind.REGULAR, day(12, 8, 19), [P] * 133 + [U] * 67)
     await builder.meeting(small, MeetingKind.REGULAR, day(12, 9, 19), [P, U])
-    period = digest.Period(day(12, 7, 0), day(12, 14, 0))
+    period = Period(day(12, 7, 0), day(12, 14, 0))
     async with database.transaction() as session:
-        figures = await digest.figures(
+        figures = await digest_figures(
             session, organisation, None, period, day(12, 14, 9), SETTINGS, vi, ""
         )
     assert [c.attendance_percent for c in figures.cells] == [67, 50]
     assert figures.mean_attendance_percent == 58
-    assert "Tỷ lệ tham dự bình quân: 58%" in vi(digest.summary_text(figures))
+    assert "Tỷ lệ tham dự bình quân: 58%" in vi(report.summary_text(figures))
 
 
 async def test_a_new_cell_meeting_in_a_month_it_did_not_owe_is_neither_late_nor_flagged(
@@ -206,7 +215,7 @@ async def test_a_new_cell_meeting_in_a_month_it_did_not_owe_is_neither_late_nor_
     met = figures.cells[0]
     assert met.regular is RegularState.NOT_OWED and met.regular_at == day(7, 20, 19)
     assert met.reasons == []
-    assert "không sinh hoạt thường kỳ tháng 07/2026" not in vi(digest.summary_text(figures))
+    assert "không sinh hoạt thường kỳ tháng 07/2026" not in vi(report.summary_text(figures))
 
 
 async def test_shares_count_what_is_settled_and_held_not_what_is_ahead(
@@ -221,7 +230,7 @@ async def test_shares_count_what_is_settled_and_held_not_what_is_ahead(
     figures = await weekly_figures(database, organisation, day(10, 5, 7))
     assert figures.on_time_share is None and figures.on_time_pending
     assert figures.thematic_share == 0
-    text = vi(digest.summary_text(figures))
+    text = vi(report.summary_text(figures))
     assert "tháng 10/2026 đúng hạn: chưa đến hạn (các cuộc họp còn ở phía trước)" in text
     assert "Tỷ lệ tham dự bình quân: chưa có cuộc họp nào được điểm danh" in text
     assert "quý 4/2026: 0%" in text
@@ -238,9 +247,9 @@ async def test_a_cancelled_meeting_s_papers_are_not_missing(database: Database) 
         await session.execute(
             update(Meeting).where(Meeting.id == thematic).values(status=MeetingStatus.CANCELLED)
         )
-    quarter = digest.period_of("quarter", day(10, 26), VIETNAM)
+    quarter = period_of(PeriodName.QUARTER, day(10, 26), VIETNAM)
     async with database.transaction() as session:
-        figures = await digest.figures(
+        figures = await digest_figures(
             session, organisation, None, quarter, day(10, 26), SETTINGS, vi, "quý"
         )
     assert BehindReason.PAPERS_MISSING not in figures.cells[0].reasons
@@ -256,4 +265,4 @@ async def test_a_third_absence_in_december_is_reported_in_january(database: Data
     january = datetime(2027, 1, 4, 7, 0, tzinfo=VIETNAM)  # the week of 28/12 to 03/01
     figures = await weekly_figures(database, organisation, january)
     assert [(m.name, m.unexcused) for m in figures.cells[0].at_risk] == [("Chi bộ Cuối năm 3", 3)]
-    assert "• Chi bộ Cuối năm 3 (Chi bộ Cuối năm): 3 lần" in vi(digest.summary_text(figures))
+    assert "• Chi bộ Cuối năm 3 (Chi bộ Cuối năm): 3 lần" in vi(report.summary_text(figures))

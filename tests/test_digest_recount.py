@@ -32,12 +32,13 @@ from sqlalchemy import delete
 from chat.i18n import Translator
 from domain.attendance import RollStatus
 from domain.calendar import Month, Quarter
-from domain.digest import DigestFigures, RegularState
+from domain.digest import DigestFigures, PeriodName, RegularState, last_week, period_of
 from domain.meetings import MeetingKind, MeetingStatus
 from domain.messages import Text
 from domain.roles import MemberStatus, Role
-from services import digest
 from services.config import ServiceSettings
+from services.digest import report
+from services.digest.figures import digest_figures
 from storage.db import Database
 from storage.models import (
     Cell,
@@ -548,7 +549,7 @@ def compare(
     tally.same(sorted(c.name for c in figures.cells), sorted(c.name for c in existing), when)
     stated = {c.name: c for c in figures.cells}
     counted = {c.name: recount_cell(c, start, end, now) for c in existing}
-    text = vi(digest.summary_text(figures))
+    text = vi(report.summary_text(figures))
     for name, count in counted.items():
         cell = stated[name]
         where = f"{name} on {when}"
@@ -622,7 +623,7 @@ def compare(
             line = f"• {member} ({name}): {absences} lần"
             tally.same(line in text, absences >= 3, f"{member} in the text on {when}")
     # The workbook states the same shares, as fractions formatted 0%, or in its own words.
-    labels = digest.labels(vi)
+    labels = report.labels(vi)
 
     def in_sheet(said: str, instead: str) -> str | float:
         return int(said[:-1]) / 100 if said.endswith("%") else instead
@@ -651,8 +652,8 @@ def compare_workbook(
 ) -> None:
     """The workbook as a supervisor opens it: the organisation's three shares, one row per
     cell, each cell's sheet of meetings, and the members at risk."""
-    labels = digest.labels(vi)
-    files = digest.render_files(figures, vi, "recount")
+    labels = report.labels(vi)
+    files = report.render_files(figures, vi, "recount")
     workbook = load_workbook(BytesIO(files[1].content))
     summary = workbook.worksheets[0]
     rows = [list(row) for row in summary.iter_rows(values_only=True)]
@@ -725,11 +726,11 @@ async def test_every_digest_figure_matches_a_recount_by_hand(database: Database)
     tally = Tally()
     for now in mondays():
         organisation = await load_as_of(database, cells, now)
-        weekly = digest.last_week(now, VIETNAM)
-        quarter = digest.period_of("quarter", now, VIETNAM)
+        weekly = last_week(now, VIETNAM)
+        quarter = period_of(PeriodName.QUARTER, now, VIETNAM)
         for period in (weekly, quarter):
             async with database.transaction() as session:
-                figures = await digest.figures(
+                figures = await digest_figures(
                     session, organisation, None, period, now, SETTINGS, vi, "kỳ"
                 )
             compare(tally, cells, figures, period.start, period.end, now)

@@ -1,0 +1,403 @@
+"""The digest's figures, per cell and for the organisation, for one period.
+
+The figures come from a fixed number of queries, whatever the number of cells or members:
+each query covers every cell in scope at once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.attendance import ATTENDANCE_NORM, RollStatus, roll_figures
+from domain.calendar import (
+    MINUTES_DUE_AFTER,
+    Month,
+    Quarter,
+    cutoff_date,
+    months_to_check,
+    owes_month,
+    owes_quarter,
+    quarters_to_check,
+)
+from domain.digest import (
+    Behind,
+    BehindReason,
+    CellFigures,
+    DigestFigures,
+    MeetingFigures,
+    MemberAtRisk,
+    Period,
+    RegularState,
+    organisation_figures,
+    regular_state,
+)
+from domain.meetings import MeetingKind
+from domain.messages import N_, ArgValue, Text
+from domain.papers import is_overdue
+from domain.percent import mean, whole_percent
+from services.config import ServiceSettings
+from services.digest.observations import members_at_risk, observations
+from services.views import KIND_TEXT
+from storage.models import Cell, Meeting, Organisation
+from storage.queries.digest import (
+    CellScope,
+    PaperDue,
+    RollEntry,
+    cells_in_scope,
+    closed_rolls_between,
+    papers_due_between,
+    scheduled_meetings_between,
+)
+
+Render = Callable[[Text], str]
+
+# A quarter is "nearly over" for the thematic-meeting check with this many days left.
+QUARTER_NEARLY_OVER = timedelta(days=30)
+
+REASON_TEXT = {
+    BehindReason.NO_REGULAR_AT_CUTOFF: N_("digest.reason.no_regular_at_cutoff"),
+    BehindReason.MISSED_MONTH: N_("digest.reason.missed_month"),
+    BehindReason.NO_THEMATIC: N_("digest.reason.no_thematic"),
+    BehindReason.MISSED_THEMATIC: N_("digest.reason.missed_thematic"),
+    BehindReason.LOW_ATTENDANCE: N_("digest.reason.low_attendance"),
+    BehindReason.NO_QUORUM: N_("digest.reason.no_quorum"),
+    BehindReason.MINUTES_MISSING: N_("digest.reason.minutes_missing"),
+    BehindReason.PAPERS_MISSING: N_("digest.reason.papers_missing"),
+}
+
+
+@dataclass(frozen=True)
+class _Looking:
+    """What one digest looks at: its period, the current month and quarter, and the closed
+    months and quarters it looks back on."""
+
+    period: Period
+    now: datetime
+    cutoff_day: int
+    settings: ServiceSettings
+    render: Render
+    month: Month
+    quarter: Quarter
+    months: list[Month]  # checked for a missed regular meeting
+    quarters: list[Quarter]  # closed, checked for a missed thematic meeting
+
+    @classmethod
+    def at(
+        cls,
+        organisation: Organisation,
+        period: Period,
+        now: datetime,
+        settings: ServiceSettings,
+        render: Render,
+    ) -> _Looking:
+        zone = settings.zone
+        return cls(
+            period=period,
+            now=now,
+            cutoff_day=organisation.cutoff_day,
+            settings=settings,
+            render=render,
+            month=Month.of(now, zone),
+            quarter=Quarter.of(now, zone),
+            months=months_to_check(period.start, now, zone),
+            quarters=quarters_to_check(now, zone),
+        )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.settings.zone
+
+    @property
+    def cutoff_passed(self) -> bool:
+        """Whether this month's cutoff day is over, so that its regular meeting is settled."""
+        day_after = cutoff_date(self.month, self.cutoff_day) + timedelta(days=1)
+        return self.now >= datetime.combine(day_after, datetime.min.time(), tzinfo=self.zone)
+
+    @property
+    def since(self) -> datetime:
+        """The earliest moment anything it looks at starts."""
+        return min(
+            self.months[0].bounds(self.zone)[0],
+            *(q.bounds(self.zone)[0] for q in self.quarters),
+            self.period.start,
+        )
+
+    @property
+    def window(self) -> tuple[datetime, datetime]:
+        """When the meetings it reads start: from the earliest it looks back on to the end of
+        the current month, the current quarter or the period, whichever is last."""
+        zone = self.zone
+        return (
+            min(self.since, self.quarter.bounds(zone)[0]),
+            max(self.month.bounds(zone)[1], self.quarter.bounds(zone)[1], self.period.end),
+        )
+
+
+class _Papers(NamedTuple):
+    """A cell's papers due in the period."""
+
+    assigned: int = 0
+    submitted: int = 0
+    late: int = 0
+    missing: int = 0  # due by now and not handed in: a paper not yet due is not missing
+
+
+async def digest_figures(
+    session: AsyncSession,
+    organisation: Organisation,
+    cell_ids: set[int] | None,
+    period: Period,
+    now: datetime,
+    settings: ServiceSettings,
+    render: Render,
+    period_label: str,
+) -> DigestFigures:
+    """The figures of the organisation's cells (only ``cell_ids`` when given) for ``period``,
+    labels said by ``render``."""
+    scope = CellScope(organisation.id, cell_ids)
+    cells = await cells_in_scope(session, scope)
+    looking = _Looking.at(organisation, period, now, settings, render)
+    start, end = looking.window
+    meetings = await scheduled_meetings_between(session, scope, start, end)
+    rolls = _rolls(await closed_rolls_between(session, scope, start, end))
+    papers = _papers(await papers_due_between(session, scope, period.start, period.end), now)
+    at_risk = await members_at_risk(session, scope, period.start, settings.zone)
+    by_cell: dict[int, list[Meeting]] = defaultdict(list)
+    for meeting in meetings:
+        by_cell[meeting.cell_id].append(meeting)
+    results = [
+        _cell_figures(
+            cell,
+            by_cell[cell.id],
+            rolls,
+            papers.get(cell.id, _Papers()),
+            at_risk.get(cell.id, []),
+            looking,
+        )
+        for cell in cells
+    ]
+    return organisation_figures(
+        results,
+        await observations(session, scope, period),
+        organisation=organisation.name,
+        period=period_label,
+        month=looking.month,
+        quarter=looking.quarter,
+        cutoff_passed=looking.cutoff_passed,
+        now=now,
+    )
+
+
+def _rolls(entries: list[RollEntry]) -> dict[int, list[RollStatus]]:
+    """The closed rolls' entries, by meeting."""
+    rolls: dict[int, list[RollStatus]] = defaultdict(list)
+    for meeting_id, status in entries:
+        if status is not None:
+            rolls[meeting_id].append(status)
+    return rolls
+
+
+def _papers(due: list[PaperDue], now: datetime) -> dict[int, _Papers]:
+    """Per cell: assigned, submitted, late, and missing."""
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for cell_id, due_at, late in due:
+        counts[cell_id][0] += 1
+        if late is not None:
+            counts[cell_id][1] += 1
+            counts[cell_id][2] += int(bool(late))
+        elif is_overdue(due_at, now):
+            counts[cell_id][3] += 1
+    return {cell_id: _Papers(*count) for cell_id, count in counts.items()}
+
+
+@dataclass(frozen=True)
+class _Held:
+    """A cell's regular meeting of each month and thematic meeting of each quarter: of two
+    in a month (or quarter), the first."""
+
+    regular: dict[Month, Meeting]
+    thematic: dict[Quarter, Meeting]
+
+    @classmethod
+    def of(cls, meetings: list[Meeting], zone: ZoneInfo) -> _Held:
+        # Reversed, so that of two meetings in a month (or quarter) the first is the one kept.
+        earliest_first = list(reversed(meetings))
+        return cls(
+            {
+                Month.of(m.starts_at, zone): m
+                for m in earliest_first
+                if m.kind is MeetingKind.REGULAR
+            },
+            {
+                Quarter.of(m.starts_at, zone): m
+                for m in earliest_first
+                if m.kind is MeetingKind.THEMATIC
+            },
+        )
+
+
+def _cell_figures(
+    cell: Cell,
+    meetings: list[Meeting],
+    rolls: dict[int, list[RollStatus]],
+    papers: _Papers,
+    at_risk: list[MemberAtRisk],
+    looking: _Looking,
+) -> CellFigures:
+    zone, period = looking.zone, looking.period
+    held = _Held.of(meetings, zone)
+    regular = held.regular.get(looking.month)
+    thematic = held.thematic.get(looking.quarter)
+    owes_month_now = owes_month(cell.created_at, looking.month, looking.cutoff_day, zone)
+    owes_quarter_now = owes_quarter(cell.created_at, looking.quarter, zone)
+    meeting_figures, quorum_results, rates = _meetings_in_period(
+        [m for m in meetings if period.start <= m.starts_at < period.end], rolls, looking
+    )
+    minutes_missing = _minutes_missing(meetings, looking)
+    state = regular_state(regular, owes_month_now, looking.cutoff_day, zone, looking.now)
+    attendance = mean(rates)
+    reasons = _reasons(
+        looking,
+        state=state,
+        missed=_missed(cell, held, looking),
+        thematic_due=thematic is None and owes_quarter_now,
+        attendance=attendance,
+        quorum_results=quorum_results,
+        minutes_missing=minutes_missing,
+        missing_papers=papers.missing,
+    )
+    return CellFigures(
+        cell_id=cell.id,
+        name=cell.name,
+        regular=state,
+        regular_at=regular.starts_at.astimezone(zone) if regular else None,
+        thematic_at=thematic.starts_at.astimezone(zone) if thematic else None,
+        attendance_rate=attendance,
+        quorum_ok=all(quorum_results) if quorum_results else None,
+        papers_assigned=papers.assigned,
+        papers_submitted=papers.submitted,
+        papers_late=papers.late,
+        minutes_missing=len(minutes_missing),
+        meetings=meeting_figures,
+        at_risk=sorted(at_risk, key=lambda m: -m.unexcused),
+        behind=reasons,
+        owes_month=owes_month_now,
+        owes_quarter=owes_quarter_now,
+    )
+
+
+def _minutes_missing(meetings: list[Meeting], looking: _Looking) -> list[Meeting]:
+    """Minutes still missing from any meeting it looks at, the closed months' included: a
+    month's unfinished record is reported after the month, not forgotten with it."""
+    return [
+        m
+        for m in meetings
+        if looking.since <= m.starts_at < looking.period.end
+        and m.minutes_recorded_at is None
+        and m.starts_at <= looking.now - MINUTES_DUE_AFTER
+    ]
+
+
+def _missed(cell: Cell, held: _Held, looking: _Looking) -> tuple[list[Month], list[Quarter]]:
+    """The closed months without a regular meeting and the closed quarters without a
+    thematic one, of those the cell owed."""
+    zone = looking.zone
+    return (
+        [
+            m
+            for m in looking.months
+            if m not in held.regular and owes_month(cell.created_at, m, looking.cutoff_day, zone)
+        ],
+        [
+            q
+            for q in looking.quarters
+            if q not in held.thematic and owes_quarter(cell.created_at, q, zone)
+        ],
+    )
+
+
+def _meetings_in_period(
+    in_period: list[Meeting], rolls: dict[int, list[RollStatus]], looking: _Looking
+) -> tuple[list[MeetingFigures], list[bool], list[Fraction]]:
+    """Each meeting's figures, and of the closed rolls: whether they had quorum, their rate."""
+    figures, quorum_results, rates = [], [], []
+    for meeting in in_period:
+        roll = (
+            roll_figures(rolls.get(meeting.id, []), looking.settings.quorum)
+            if meeting.roll_closed_at
+            else None
+        )
+        if roll is not None:
+            quorum_results.append(roll.quorum_met)
+            if roll.rate is not None:
+                rates.append(roll.rate)
+        figures.append(
+            MeetingFigures(
+                starts_at=meeting.starts_at.astimezone(looking.zone),
+                kind=meeting.kind.value,
+                kind_label=looking.render(Text(KIND_TEXT[meeting.kind])),
+                expected=roll.expected if roll else 0,
+                present=roll.present if roll else 0,
+                excused=roll.excused if roll else 0,
+                unexcused=roll.unexcused if roll else 0,
+                rate_percent=roll.percent if roll else None,
+                quorum_met=roll.quorum_met if roll else None,
+                late=meeting.late,
+                minutes_recorded=meeting.minutes_recorded_at is not None,
+            )
+        )
+    return figures, quorum_results, rates
+
+
+def _reasons(
+    looking: _Looking,
+    *,
+    state: RegularState,
+    missed: tuple[list[Month], list[Quarter]],
+    thematic_due: bool,
+    attendance: Fraction | None,
+    quorum_results: list[bool],
+    minutes_missing: list[Meeting],
+    missing_papers: int,
+) -> list[Behind]:
+    """Why the cell is to be looked at, each said with the month, quarter or meetings it
+    concerns, in the order a supervisor reads them."""
+
+    def behind(reason: BehindReason, **arguments: ArgValue) -> Behind:
+        return Behind(reason, looking.render(Text(REASON_TEXT[reason], arguments)))
+
+    missed_months, missed_quarters = missed
+    reasons = []
+    if looking.cutoff_passed and state in (RegularState.MISSING, RegularState.LATE):
+        reasons.append(behind(BehindReason.NO_REGULAR_AT_CUTOFF, month=looking.month.label))
+    reasons += [behind(BehindReason.MISSED_MONTH, month=m.label) for m in missed_months]
+    if thematic_due and looking.quarter.bounds(looking.zone)[1] - looking.now <= (
+        QUARTER_NEARLY_OVER
+    ):
+        reasons.append(behind(BehindReason.NO_THEMATIC, quarter=looking.quarter.label))
+    reasons += [behind(BehindReason.MISSED_THEMATIC, quarter=q.label) for q in missed_quarters]
+    if attendance is not None and attendance < ATTENDANCE_NORM:
+        shown = whole_percent(attendance)
+        # 89.6% shows as 90%: said as "below the norm" alone, not as "90%, below 90%".
+        near_norm = looking.render(Text("digest.reason.near_norm"))
+        reasons.append(
+            behind(BehindReason.LOW_ATTENDANCE, percent=f"{shown}%")
+            if shown < whole_percent(ATTENDANCE_NORM)
+            else Behind(BehindReason.LOW_ATTENDANCE, near_norm)
+        )
+    if quorum_results and not all(quorum_results):
+        reasons.append(behind(BehindReason.NO_QUORUM))
+    if minutes_missing:
+        days = [f"{m.starts_at.astimezone(looking.zone):%d/%m/%Y}" for m in minutes_missing]
+        reasons.append(behind(BehindReason.MINUTES_MISSING, dates=", ".join(days)))
+    if missing_papers:
+        reasons.append(behind(BehindReason.PAPERS_MISSING, count=missing_papers))
+    return reasons

@@ -1,0 +1,224 @@
+"""What the supervisors' digest reads: each query covers every cell in scope at once, so that
+their number does not grow with the number of cells."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import NamedTuple, TypeVarTuple
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
+
+from domain.attendance import RollStatus
+from domain.meetings import MeetingStatus
+from storage.models import (
+    Cell,
+    Invitation,
+    Meeting,
+    MeetingObserver,
+    Organisation,
+    OutboxMessage,
+    PaperAssignment,
+    PaperSubmission,
+    Person,
+)
+
+Columns = TypeVarTuple("Columns")
+
+
+class CellScope(NamedTuple):
+    """The cells a digest covers: an organisation's, or only those named (None: all)."""
+
+    organisation_id: int
+    cell_ids: set[int] | None
+
+
+def _cell_ids(scope: CellScope) -> Select[int]:
+    """The cells in scope as a subquery, not a list of ids: a province's thousands of cells,
+    and their meetings, would exceed a driver's bound-parameter limit (asyncpg's is 32,767).
+    Only a supervisor scoped to particular cells names them, a handful."""
+    query = select(Cell.id).where(Cell.organisation_id == scope.organisation_id)
+    if scope.cell_ids is not None:
+        query = query.where(Cell.id.in_(scope.cell_ids))
+    return query
+
+
+async def cells_in_scope(session: AsyncSession, scope: CellScope) -> list[Cell]:
+    """The cells in scope, by name."""
+    return list(
+        (
+            await session.scalars(
+                select(Cell).where(Cell.id.in_(_cell_ids(scope))).order_by(Cell.name)
+            )
+        ).all()
+    )
+
+
+def _scheduled_between(
+    scope: CellScope, start: datetime, end: datetime
+) -> tuple[ColumnElement[bool], ...]:
+    return (
+        Meeting.cell_id.in_(_cell_ids(scope)),
+        Meeting.status == MeetingStatus.SCHEDULED,
+        Meeting.starts_at >= start,
+        Meeting.starts_at < end,
+    )
+
+
+async def scheduled_meetings_between(
+    session: AsyncSession, scope: CellScope, start: datetime, end: datetime
+) -> list[Meeting]:
+    """The meetings in scope not cancelled, starting in [start, end), earliest first."""
+    return list(
+        (
+            await session.scalars(
+                select(Meeting)
+                .where(*_scheduled_between(scope, start, end))
+                .order_by(Meeting.starts_at)
+            )
+        ).all()
+    )
+
+
+class RollEntry(NamedTuple):
+    meeting_id: int
+    status: RollStatus | None
+
+
+async def closed_rolls_between(
+    session: AsyncSession, scope: CellScope, start: datetime, end: datetime
+) -> list[RollEntry]:
+    """Each entry of the closed rolls of those same meetings, exempted members left out."""
+    rows = await session.execute(
+        select(Invitation.meeting_id, Invitation.roll_status)
+        .join(Meeting, Meeting.id == Invitation.meeting_id)
+        .where(
+            *_scheduled_between(scope, start, end),
+            Meeting.roll_closed_at.is_not(None),
+            Invitation.roll_status.is_not(None),
+            Invitation.exempted.is_(False),
+        )
+    )
+    return [RollEntry(*row) for row in rows.all()]
+
+
+class PaperDue(NamedTuple):
+    cell_id: int
+    due_at: datetime
+    late: bool | None  # None: no current submission
+
+
+async def papers_due_between(
+    session: AsyncSession, scope: CellScope, start: datetime, end: datetime
+) -> list[PaperDue]:
+    """The papers due in [start, end) at the cells' meetings not cancelled (a cancelled
+    meeting's papers are moot), with whether their current submission came late."""
+    current = (
+        select(PaperSubmission.assignment_id, PaperSubmission.late)
+        .where(PaperSubmission.replaced_at.is_(None))
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Meeting.cell_id, PaperAssignment.due_at, current.c.late)
+        .join(Meeting, Meeting.id == PaperAssignment.meeting_id)
+        .outerjoin(current, current.c.assignment_id == PaperAssignment.id)
+        .where(
+            Meeting.cell_id.in_(_cell_ids(scope)),
+            Meeting.status == MeetingStatus.SCHEDULED,
+            PaperAssignment.due_at >= start,
+            PaperAssignment.due_at < end,
+        )
+    )
+    return [PaperDue(*row) for row in rows.all()]
+
+
+def _with_cell_and_person(
+    query: Select[*Columns],
+    meeting_id: QueryableAttribute[int],
+    person_id: QueryableAttribute[int],
+) -> Select[*Columns]:
+    """The query joined to the meeting, its cell and the person its rows are about."""
+    return (
+        query.join(Meeting, Meeting.id == meeting_id)
+        .join(Cell, Cell.id == Meeting.cell_id)
+        .join(Person, Person.id == person_id)
+    )
+
+
+class Absences(NamedTuple):
+    cell_id: int
+    cell: str
+    name: str
+    unexcused: int
+
+
+async def unexcused_absences_between(
+    session: AsyncSession, scope: CellScope, start: datetime, end: datetime, at_least: int
+) -> list[Absences]:
+    """Per cell and member, the unexcused absences from the closed rolls of meetings held in
+    [start, end), for those with ``at_least`` of them; the exempted are never absent."""
+    rows = await session.execute(
+        _with_cell_and_person(
+            select(Meeting.cell_id, Cell.name, Person.full_name, func.count(Invitation.id)),
+            Invitation.meeting_id,
+            Invitation.person_id,
+        )
+        .where(
+            Meeting.cell_id.in_(_cell_ids(scope)),
+            Meeting.starts_at >= start,
+            Meeting.starts_at < end,
+            Meeting.status == MeetingStatus.SCHEDULED,
+            Meeting.roll_closed_at.is_not(None),
+            Invitation.roll_status == RollStatus.UNEXCUSED,
+            Invitation.exempted.is_(False),
+        )
+        .group_by(Meeting.cell_id, Cell.name, Person.id, Person.full_name)
+        .having(func.count(Invitation.id) >= at_least)
+    )
+    return [Absences(cell_id, cell, name, int(count)) for cell_id, cell, name, count in rows]
+
+
+class ObservationRow(NamedTuple):
+    cell: str
+    observer: str
+    text: str | None
+
+
+async def observations_between(
+    session: AsyncSession, scope: CellScope, start: datetime, end: datetime
+) -> list[ObservationRow]:
+    """What the working groups' members reported in [start, end) from the cells' meetings,
+    by cell then as reported."""
+    rows = await session.execute(
+        _with_cell_and_person(
+            select(Cell.name, Person.full_name, MeetingObserver.observations),
+            MeetingObserver.meeting_id,
+            MeetingObserver.person_id,
+        )
+        .where(
+            Meeting.cell_id.in_(_cell_ids(scope)),
+            MeetingObserver.observed_at >= start,
+            MeetingObserver.observed_at < end,
+        )
+        .order_by(Cell.name, MeetingObserver.observed_at)
+    )
+    return [ObservationRow(*row) for row in rows.all()]
+
+
+async def queued_keys(session: AsyncSession, keys: Collection[str]) -> set[str]:
+    """Those of ``keys`` already in the outbox."""
+    return set(await session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(keys))))
+
+
+async def people_by_id(session: AsyncSession, ids: Collection[int]) -> dict[int, Person]:
+    return {p.id: p for p in await session.scalars(select(Person).where(Person.id.in_(ids)))}
+
+
+async def organisations_by_id(
+    session: AsyncSession, ids: Collection[int]
+) -> dict[int, Organisation]:
+    return {
+        o.id: o for o in await session.scalars(select(Organisation).where(Organisation.id.in_(ids)))
+    }
