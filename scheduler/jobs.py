@@ -14,8 +14,9 @@ from chat.log_context import handler_var
 from domain.clock import Clock
 from domain.messages import Text
 from scheduler.dispatcher import OutboxDispatcher
-from services import actions, digest, pending, planner, updates
+from services import actions, digest, pending, updates
 from services.config import ServiceSettings
+from services.planner import run as planner
 from storage.db import Database
 from storage.files import FileStore
 

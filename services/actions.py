@@ -7,7 +7,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messages import Button, Text
@@ -15,6 +14,7 @@ from domain.text import is_token
 from services.errors import refused
 from storage.db import Database
 from storage.models import CallbackAction
+from storage.queries.actions import delete_expired_actions
 
 ACTION_LIFETIME = timedelta(days=30)
 TOKEN_BYTES = 12  # 16 URL-safe characters: unguessable, and well under Telegram's 64-byte limit
@@ -112,7 +112,7 @@ async def load(session: AsyncSession, token: str, now: datetime) -> Action | Non
 
 async def forget_expired(database: Database, now: datetime) -> None:
     async with database.transaction() as session:
-        await session.execute(delete(CallbackAction).where(CallbackAction.expires_at <= now))
+        await delete_expired_actions(session, now)
 
 
 def pressed(action: Action | None, telegram_user_id: int) -> Action:
