@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,21 +54,20 @@ async def issue(
     return token
 
 
+class Issue(TypedDict):
+    """For whom an action is issued (None: anyone), when, and for how long it works
+    (``ACTION_LIFETIME`` when not said)."""
+
+    telegram_user_id: int | None
+    now: datetime
+    lifetime: NotRequired[timedelta]
+
+
 async def button(
-    session: AsyncSession,
-    label: Text,
-    kind: str,
-    payload: dict[str, Any],
-    *,
-    telegram_user_id: int | None,
-    now: datetime,
-    lifetime: timedelta = ACTION_LIFETIME,
+    session: AsyncSession, label: Text, kind: str, payload: dict[str, Any], **issued: Unpack[Issue]
 ) -> Button:
     """A button whose press performs ``kind`` with ``payload`` (for that person only)."""
-    token = await issue(
-        session, kind, payload, telegram_user_id=telegram_user_id, now=now, lifetime=lifetime
-    )
-    return Button(label, token)
+    return Button(label, await issue(session, kind, payload, **issued))
 
 
 @dataclass(frozen=True)

@@ -113,12 +113,5 @@ async def supervisor_scopes(
 
 async def agenda_items_of_meeting(session: AsyncSession, meeting_id: int) -> list[AgendaItem]:
     """The meeting's agenda, in its order."""
-    return list(
-        (
-            await session.scalars(
-                select(AgendaItem)
-                .where(AgendaItem.meeting_id == meeting_id)
-                .order_by(AgendaItem.position, AgendaItem.id)
-            )
-        ).all()
-    )
+    query = select(AgendaItem).where(AgendaItem.meeting_id == meeting_id)
+    return list((await session.scalars(query.order_by(AgendaItem.position, AgendaItem.id))).all())

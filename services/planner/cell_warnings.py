@@ -180,12 +180,12 @@ async def _warn(plan: Planning, cells: list[Cell], warning: _Warning) -> None:
     for cell in cells:
         if not managers.get(cell.id):
             leaderless[cell.organisation_id].append(cell)
-        for person in managers.get(cell.id, []):
-            await plan.tell(
-                f"{warning.kind}:{cell.id}:{warning.occasion(cell)}:{person.id}",
-                person,
-                Text(warning.to_managers, {"cell": cell.name, **warning.details(cell)}),
-            )
+        await plan.tell_managers(
+            managers,
+            cell.id,
+            f"{warning.kind}:{cell.id}:{warning.occasion(cell)}",
+            Text(warning.to_managers, {"cell": cell.name, **warning.details(cell)}),
+        )
     if leaderless:
         await _warn_supervisors(plan, leaderless, warning)
 
@@ -208,12 +208,12 @@ async def _warn_supervisors(
                 f"{warning.kind}-leaderless:{organisation_id}:{warning.occasion(first)}:{person_id}",
                 people[person_id],
                 Text(
-                    warning.to_supervisors, {"cells": cell_list(theirs), **warning.details(first)}
+                    warning.to_supervisors, {"cells": _cell_list(theirs), **warning.details(first)}
                 ),
             )
 
 
-def cell_list(cells: list[Cell]) -> list[Text]:
+def _cell_list(cells: list[Cell]) -> list[Text]:
     """A list of cells in a message: the first few by name, then how many more."""
     named = sorted(cells, key=lambda cell: cell.name)[:CELLS_LISTED]
     lines = [Text("warn.cell_line", {"cell": cell.name}) for cell in named]

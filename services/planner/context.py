@@ -47,6 +47,14 @@ class Planning:
         ):
             self.queued += 1
 
+    async def tell_managers(
+        self, managers: dict[int, list[Person]], cell_id: int, key: str, text: Text
+    ) -> None:
+        """Queue ``text`` to each of the cell's secretary and deputies (as ``managers`` found
+        them), under ``key`` and the person's id."""
+        for person in managers.get(cell_id, []):
+            await self.tell(f"{key}:{person.id}", person, text)
+
     async def one_button(
         self, person: Person, label: Text, kind: str, meeting_id: int
     ) -> tuple[tuple[Button, ...], ...]:

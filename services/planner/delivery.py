@@ -59,17 +59,17 @@ async def delivery_reports(plan: Planning) -> None:
     managers = await plan.managers(meeting.cell_id for meeting in meetings.values())
     for (meeting_id, version), people in unreached.items():
         meeting = meetings[meeting_id]
-        for person in managers.get(meeting.cell_id, []):
-            await plan.tell(
-                f"undeliverable:{meeting_id}:{version}:{person.id}",
-                person,
-                Text(
-                    "undeliverable",
-                    {
-                        "kind": Text(KIND_TEXT[meeting.kind]),
-                        "when": meeting.starts_at,
-                        "names": ", ".join(sorted(names[p] for p in people)),
-                        "link": bot_link(plan.bot_username),
-                    },
-                ),
-            )
+        await plan.tell_managers(
+            managers,
+            meeting.cell_id,
+            f"undeliverable:{meeting_id}:{version}",
+            Text(
+                "undeliverable",
+                {
+                    "kind": Text(KIND_TEXT[meeting.kind]),
+                    "when": meeting.starts_at,
+                    "names": ", ".join(sorted(names[p] for p in people)),
+                    "link": bot_link(plan.bot_username),
+                },
+            ),
+        )

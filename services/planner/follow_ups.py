@@ -3,6 +3,7 @@ minutes); three days after, the minutes not yet recorded."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from domain.calendar import FOLLOW_UP_VALIDITY, MINUTES_DUE_AFTER, follow_up_due
@@ -11,6 +12,7 @@ from services.planner.context import Planning
 from services.views import summary
 from storage.models import Meeting
 from storage.queries import planner as queries
+from storage.queries.planner import MeetingOfCell
 
 
 def _missing(meeting: Meeting) -> list[Text]:
@@ -23,6 +25,26 @@ def _missing(meeting: Meeting) -> list[Text]:
     return missing
 
 
+async def _tell_managers_of(
+    plan: Planning, meetings: list[MeetingOfCell], kind: str, text: Callable[[Meeting, str], Text]
+) -> None:
+    """Each meeting's ``text`` (of the meeting and its cell's name) to its cell's secretary
+    and deputies, once per meeting and person under ``kind``."""
+    managers = await plan.managers(found.meeting.cell_id for found in meetings)
+    for meeting, cell_name in meetings:
+        await plan.tell_managers(
+            managers, meeting.cell_id, f"{kind}:{meeting.id}", text(meeting, cell_name)
+        )
+
+
+def _follow_up(meeting: Meeting, cell_name: str) -> Text:
+    return Text("followup", {"summary": summary(meeting, cell_name), "missing": _missing(meeting)})
+
+
+def _minutes_overdue(meeting: Meeting, cell_name: str) -> Text:
+    return Text("minutes.overdue", {"summary": summary(meeting, cell_name)})
+
+
 async def follow_ups(plan: Planning) -> None:
     """The morning after a meeting whose roll or minutes are still open."""
     open_meetings = [
@@ -32,17 +54,7 @@ async def follow_ups(plan: Planning) -> None:
         )
         if follow_up_due(found.meeting.starts_at, plan.now, plan.settings.zone)
     ]
-    managers = await plan.managers(found.meeting.cell_id for found in open_meetings)
-    for meeting, cell_name in open_meetings:
-        for person in managers.get(meeting.cell_id, []):
-            await plan.tell(
-                f"followup:{meeting.id}:{person.id}",
-                person,
-                Text(
-                    "followup",
-                    {"summary": summary(meeting, cell_name), "missing": _missing(meeting)},
-                ),
-            )
+    await _tell_managers_of(plan, open_meetings, "followup", _follow_up)
 
 
 async def minutes_overdue(plan: Planning) -> None:
@@ -52,11 +64,4 @@ async def minutes_overdue(plan: Planning) -> None:
         plan.now - MINUTES_DUE_AFTER - FOLLOW_UP_VALIDITY,
         plan.now - MINUTES_DUE_AFTER,
     )
-    managers = await plan.managers(found.meeting.cell_id for found in overdue)
-    for meeting, cell_name in overdue:
-        for person in managers.get(meeting.cell_id, []):
-            await plan.tell(
-                f"minutes-overdue:{meeting.id}:{person.id}",
-                person,
-                Text("minutes.overdue", {"summary": summary(meeting, cell_name)}),
-            )
+    await _tell_managers_of(plan, overdue, "minutes-overdue", _minutes_overdue)

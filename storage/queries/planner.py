@@ -65,6 +65,15 @@ async def _scheduled_meetings(
     return [MeetingOfCell(*row) for row in rows]
 
 
+def _scheduled_starting(after: datetime, until: datetime) -> tuple[ColumnElement[bool], ...]:
+    """A scheduled (not cancelled) meeting that starts after ``after`` and by ``until``."""
+    return (
+        Meeting.status == MeetingStatus.SCHEDULED,
+        Meeting.starts_at > after,
+        Meeting.starts_at <= until,
+    )
+
+
 async def longest_reminder_offset(session: AsyncSession) -> int:
     """Of every organisation's reminder offsets (minutes before a meeting), the longest; 0
     when there are none."""
@@ -81,12 +90,7 @@ async def broadcast_meetings_starting_between(
         select(Meeting, Cell.name, Organisation.reminder_offsets_minutes)
         .join(Cell, Cell.id == Meeting.cell_id)
         .join(Organisation, Organisation.id == Cell.organisation_id)
-        .where(
-            Meeting.status == MeetingStatus.SCHEDULED,
-            Meeting.broadcast_at.is_not(None),
-            Meeting.starts_at > after,
-            Meeting.starts_at <= until,
-        )
+        .where(*_scheduled_starting(after, until), Meeting.broadcast_at.is_not(None))
     )
     return [MeetingToRemind(*row) for row in rows]
 
@@ -207,12 +211,7 @@ async def observers_yet_to_report(
         .join(Person, Person.id == MeetingObserver.person_id)
         .join(Meeting, Meeting.id == MeetingObserver.meeting_id)
         .join(Cell, Cell.id == Meeting.cell_id)
-        .where(
-            Meeting.status == MeetingStatus.SCHEDULED,
-            MeetingObserver.observed_at.is_(None),
-            Meeting.starts_at > after,
-            Meeting.starts_at <= until,
-        )
+        .where(*_scheduled_starting(after, until), MeetingObserver.observed_at.is_(None))
     )
     return [Observer(*row) for row in rows]
 
