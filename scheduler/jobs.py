@@ -14,9 +14,10 @@ from chat.log_context import handler_var
 from domain.clock import Clock
 from domain.messages import Text
 from scheduler.dispatcher import OutboxDispatcher
-from services import actions, pending, planner, updates
+from services import actions, pending, updates
 from services.config import ServiceSettings
 from services.digest.weekly import queue_weekly
+from services.planner import run as planner
 from storage.db import Database
 from storage.files import FileStore
 

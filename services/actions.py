@@ -5,9 +5,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messages import Button, Text
@@ -15,6 +14,7 @@ from domain.text import is_token
 from services.errors import refused
 from storage.db import Database
 from storage.models import CallbackAction
+from storage.queries.actions import delete_expired_actions
 
 ACTION_LIFETIME = timedelta(days=30)
 TOKEN_BYTES = 12  # 16 URL-safe characters: unguessable, and well under Telegram's 64-byte limit
@@ -54,21 +54,20 @@ async def issue(
     return token
 
 
+class Issue(TypedDict):
+    """For whom an action is issued (None: anyone), when, and for how long it works
+    (``ACTION_LIFETIME`` when not said)."""
+
+    telegram_user_id: int | None
+    now: datetime
+    lifetime: NotRequired[timedelta]
+
+
 async def button(
-    session: AsyncSession,
-    label: Text,
-    kind: str,
-    payload: dict[str, Any],
-    *,
-    telegram_user_id: int | None,
-    now: datetime,
-    lifetime: timedelta = ACTION_LIFETIME,
+    session: AsyncSession, label: Text, kind: str, payload: dict[str, Any], **issued: Unpack[Issue]
 ) -> Button:
     """A button whose press performs ``kind`` with ``payload`` (for that person only)."""
-    token = await issue(
-        session, kind, payload, telegram_user_id=telegram_user_id, now=now, lifetime=lifetime
-    )
-    return Button(label, token)
+    return Button(label, await issue(session, kind, payload, **issued))
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ async def load(session: AsyncSession, token: str, now: datetime) -> Action | Non
 
 async def forget_expired(database: Database, now: datetime) -> None:
     async with database.transaction() as session:
-        await session.execute(delete(CallbackAction).where(CallbackAction.expires_at <= now))
+        await delete_expired_actions(session, now)
 
 
 def pressed(action: Action | None, telegram_user_id: int) -> Action:

@@ -7,21 +7,19 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
-from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messages import Button, Text
 from storage.db import Database
 from storage.models import OutboxMessage
-from storage.upsert import insert_if_absent, upsert
-
-PENDING = "pending"
-SENDING = "sending"
-SENT = "sent"
-FAILED = "failed"
-WITHDRAWN = "withdrawn"
+from storage.queries import outbox as queries
+from storage.queries.outbox import FAILED as FAILED
+from storage.queries.outbox import PENDING as PENDING
+from storage.queries.outbox import SENDING as SENDING
+from storage.queries.outbox import SENT as SENT
+from storage.queries.outbox import WITHDRAWN as WITHDRAWN
 
 
 @dataclass
@@ -60,65 +58,39 @@ def message_payload(
     }
 
 
-async def enqueue(
-    session: AsyncSession,
-    *,
-    key: str,
-    chat_id: int,
-    method: str,
-    payload: dict[str, Any],
-    due_at: datetime,
-    now: datetime,
-) -> bool:
+class Message(TypedDict):
+    """What is queued: under ``key``, the call ``method`` to ``chat_id`` with ``payload``,
+    due at ``due_at``."""
+
+    key: str
+    chat_id: int
+    method: str
+    payload: dict[str, Any]
+    due_at: datetime
+    now: datetime
+
+
+def _new(message: Message) -> queries.NewMessage:
+    return queries.NewMessage(
+        message["key"],
+        message["chat_id"],
+        message["method"],
+        message["payload"],
+        message["due_at"],
+        message["now"],
+    )
+
+
+async def enqueue(session: AsyncSession, **message: Unpack[Message]) -> bool:
     """Queue a message once per key, in the caller's transaction; False if already queued."""
     _note_queued()
-    return await insert_if_absent(
-        session,
-        OutboxMessage,
-        {
-            "key": key,
-            "chat_id": chat_id,
-            "method": method,
-            "payload": payload,
-            "status": PENDING,
-            "due_at": due_at,
-            "attempts": 0,
-            "created_at": now,
-        },
-        ["key"],
-    )
+    return await queries.add_once(session, _new(message))
 
 
-async def enqueue_latest(
-    session: AsyncSession,
-    *,
-    key: str,
-    chat_id: int,
-    method: str,
-    payload: dict[str, Any],
-    due_at: datetime,
-    now: datetime,
-) -> None:
+async def enqueue_latest(session: AsyncSession, **message: Unpack[Message]) -> None:
     """Queue a message under ``key``, replacing whatever that key held, sent or not."""
     _note_queued()
-    await upsert(
-        session,
-        OutboxMessage,
-        {
-            "key": key,
-            "chat_id": chat_id,
-            "method": method,
-            "payload": payload,
-            "status": PENDING,
-            "due_at": due_at,
-            "attempts": 0,
-            "claimed_until": None,
-            "last_error": None,
-            "sent_at": None,
-            "created_at": now,
-        },
-        ["key"],
-    )
+    await queries.add_or_replace(session, _new(message))
 
 
 async def enqueue_message(
@@ -147,15 +119,7 @@ async def withdraw(session: AsyncSession, *, prefix: str) -> None:
     """Stop messages not yet sent whose key starts with ``prefix`` (a moved meeting's
     reminders); ones already sent stay as they were. A row a dispatcher holds right now is
     withdrawn too: if its send fails and would be retried, it no longer is."""
-    await session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.key.startswith(prefix, autoescape=True),
-            OutboxMessage.status.in_([PENDING, SENDING]),
-        )
-        .values(status=WITHDRAWN)
-        .execution_options(synchronize_session=False)
-    )
+    await queries.withdraw_unsent(session, prefix)
 
 
 async def claim_due(
@@ -167,61 +131,29 @@ async def claim_due(
     the lease runs out. One UPDATE ... RETURNING makes the claim atomic on SQLite; on
     PostgreSQL, SKIP LOCKED lets replicas claim disjoint rows without waiting on each other.
     """
-    due = or_(
-        and_(OutboxMessage.status == PENDING, OutboxMessage.due_at <= now),
-        and_(OutboxMessage.status == SENDING, OutboxMessage.claimed_until < now),
-    )
-    candidates = (
-        select(OutboxMessage.id)
-        .where(due)
-        .order_by(OutboxMessage.due_at, OutboxMessage.id)
-        .limit(limit)
-    )
-    if database.is_postgresql:
-        candidates = candidates.with_for_update(skip_locked=True)
-    # MATERIALIZED: PostgreSQL may otherwise re-run a LIMIT ... SKIP LOCKED subquery per row
-    # and claim more rows than asked, starving the other replicas.
-    claimed_ids = candidates.cte("claimed_ids").prefix_with("MATERIALIZED")
-    statement = (
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(select(claimed_ids.c.id)), due)
-        .values(status=SENDING, claimed_until=now + lease, attempts=OutboxMessage.attempts + 1)
-        .returning(OutboxMessage)
-        .execution_options(synchronize_session=False)
-    )
     async with database.transaction() as session:
-        rows = list((await session.scalars(statement)).all())
+        rows = await queries.claim_due_rows(
+            session, now=now, limit=limit, lease=lease, skip_locked=database.is_postgresql
+        )
     rows.sort(key=lambda row: (row.due_at, row.id))
     return rows
 
 
-def _still_mine(row: OutboxMessage) -> Any:
-    """A dispatcher only settles rows it still holds: if its lease ran out and another took
-    the row over, the other one's outcome stands."""
-    return (
-        (OutboxMessage.id == row.id)
-        & (OutboxMessage.status == SENDING)
-        & (OutboxMessage.claimed_until == row.claimed_until)
-    )
+async def _settle(database: Database, row: OutboxMessage, **values: object) -> None:
+    """Record the row's outcome, if this dispatcher still holds it: if its lease ran out and
+    another took the row over, the other one's outcome stands."""
+    async with database.transaction() as session:
+        await queries.settle_held(session, row, **values)
 
 
 async def mark_sent(database: Database, row: OutboxMessage, now: datetime) -> None:
-    async with database.transaction() as session:
-        await session.execute(
-            update(OutboxMessage)
-            .where(_still_mine(row))
-            .values(status=SENT, sent_at=now, claimed_until=None, last_error=None)
-        )
+    await _settle(database, row, status=SENT, sent_at=now, claimed_until=None, last_error=None)
 
 
 async def release(database: Database, row: OutboxMessage) -> None:
     """Give back a claimed row unsent and untried, for the next claim to take at once."""
     async with database.transaction() as session:
-        await session.execute(
-            update(OutboxMessage)
-            .where(_still_mine(row))
-            .values(status=PENDING, claimed_until=None, attempts=OutboxMessage.attempts - 1)
-        )
+        await queries.give_back_held(session, row)
 
 
 async def retry_later(
@@ -241,14 +173,8 @@ async def retry_later(
     }
     if parts_sent is not None:
         values["payload"] = {**row.payload, "parts_sent": parts_sent}
-    async with database.transaction() as session:
-        await session.execute(update(OutboxMessage).where(_still_mine(row)).values(**values))
+    await _settle(database, row, **values)
 
 
 async def mark_failed(database: Database, row: OutboxMessage, error: str) -> None:
-    async with database.transaction() as session:
-        await session.execute(
-            update(OutboxMessage)
-            .where(_still_mine(row))
-            .values(status=FAILED, claimed_until=None, last_error=error[:300])
-        )
+    await _settle(database, row, status=FAILED, claimed_until=None, last_error=error[:300])

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.people import Caller
 from storage.db import Database
 from storage.models import PendingInput
+from storage.queries import pending as queries
 from storage.upsert import insert_if_absent
 
 # Long enough to open an invite on Friday and type one's name on Monday.
@@ -50,12 +50,7 @@ async def ask(
 
 
 async def current(session: AsyncSession, *, caller: Caller, now: datetime) -> Pending | None:
-    row = await session.scalar(
-        select(PendingInput).where(
-            PendingInput.telegram_user_id == caller.telegram_user_id,
-            PendingInput.chat_id == caller.chat_id,
-        )
-    )
+    row = await queries.question_in_chat(session, caller.telegram_user_id, caller.chat_id)
     if row is None or row.expires_at <= now:
         return None
     return Pending(row.kind, dict(row.payload))
@@ -63,13 +58,8 @@ async def current(session: AsyncSession, *, caller: Caller, now: datetime) -> Pe
 
 async def forget_expired(database: Database, now: datetime) -> None:
     async with database.transaction() as session:
-        await session.execute(delete(PendingInput).where(PendingInput.expires_at <= now))
+        await queries.delete_expired_questions(session, now)
 
 
 async def forget(session: AsyncSession, *, caller: Caller) -> None:
-    await session.execute(
-        delete(PendingInput).where(
-            PendingInput.telegram_user_id == caller.telegram_user_id,
-            PendingInput.chat_id == caller.chat_id,
-        )
-    )
+    await queries.delete_question_in_chat(session, caller.telegram_user_id, caller.chat_id)

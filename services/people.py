@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messages import N_, Button, Reply, Text
@@ -15,7 +14,7 @@ from services import actions, outbox
 from services.errors import Refused
 from storage.db import Database
 from storage.models import Person
-from storage.repositories import load_actor, person_by_telegram_id
+from storage.repositories import language_of_telegram_user, load_actor, person_by_telegram_id
 
 
 @dataclass(frozen=True)
@@ -30,10 +29,7 @@ class Caller:
 
 
 async def chosen_language(session: AsyncSession, telegram_user_id: int) -> str | None:
-    language: str | None = await session.scalar(
-        select(Person.language).where(Person.telegram_user_id == telegram_user_id)
-    )
-    return language
+    return await language_of_telegram_user(session, telegram_user_id)
 
 
 async def require_person(session: AsyncSession, caller: Caller) -> tuple[Person, Actor]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
-
 from services import actions
 from services.actions import Action
 from services.people import chosen_language
 from storage.db import Database
 from storage.models import ProcessedUpdate
+from storage.queries.updates import delete_updates_processed_before
 from storage.upsert import insert_if_absent
 
 
@@ -47,7 +46,4 @@ async def admit(
 async def forget_old_updates(database: Database, now: datetime, keep: timedelta) -> int:
     """Telegram never redelivers an update after a day, so older ids needn't be kept."""
     async with database.transaction() as session:
-        result = await session.execute(
-            delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < now - keep)
-        )
-    return int(getattr(result, "rowcount", 0) or 0)
+        return await delete_updates_processed_before(session, now - keep)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.dates import DateProblem, ParsedDateTime
 from domain.meetings import MeetingKind
 from domain.messages import N_, Text
 from storage.models import AgendaItem, Meeting
+from storage.repositories import agenda_items_of_meeting
 
 KIND_TEXT = {
     MeetingKind.REGULAR: N_("meeting.kind.regular"),
@@ -57,12 +57,4 @@ def item_title(item: AgendaItem) -> Text | str:
 
 
 async def agenda_items(session: AsyncSession, meeting_id: int) -> list[AgendaItem]:
-    return list(
-        (
-            await session.scalars(
-                select(AgendaItem)
-                .where(AgendaItem.meeting_id == meeting_id)
-                .order_by(AgendaItem.position, AgendaItem.id)
-            )
-        ).all()
-    )
+    return await agenda_items_of_meeting(session, meeting_id)

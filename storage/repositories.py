@@ -10,11 +10,19 @@ from sqlalchemy.orm import joinedload
 
 from domain.permissions import Actor, CellRole
 from domain.roles import Role
-from storage.models import Cell, Membership, Person, SupervisorScope
+from storage.models import AgendaItem, Cell, Membership, Person, SupervisorScope
 
 
 async def person_by_telegram_id(session: AsyncSession, telegram_user_id: int) -> Person | None:
     return await session.scalar(select(Person).where(Person.telegram_user_id == telegram_user_id))
+
+
+async def language_of_telegram_user(session: AsyncSession, telegram_user_id: int) -> str | None:
+    """The language the person chose, None for the default (or no such person)."""
+    language: str | None = await session.scalar(
+        select(Person.language).where(Person.telegram_user_id == telegram_user_id)
+    )
+    return language
 
 
 async def load_actor(session: AsyncSession, person: Person) -> Actor:
@@ -101,3 +109,9 @@ async def supervisor_scopes(
             cells.add(cell_id)
             found[key] = cells
     return found
+
+
+async def agenda_items_of_meeting(session: AsyncSession, meeting_id: int) -> list[AgendaItem]:
+    """The meeting's agenda, in its order."""
+    query = select(AgendaItem).where(AgendaItem.meeting_id == meeting_id)
+    return list((await session.scalars(query.order_by(AgendaItem.position, AgendaItem.id))).all())
