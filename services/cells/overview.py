@@ -53,19 +53,26 @@ async def cells_overview(request: Request, asked: Page) -> Reply:
             session, orgs, cells, page * CELLS_PAGE_SIZE, CELLS_PAGE_SIZE
         )
         lines = await _cell_lines(session, shown)
-        rows: list[tuple[Button, ...]] = [
-            (
-                await make_button(
-                    Text("common.cell_button", {"cell": cell.name}), "cell.menu", cell_id=cell.id
-                ),
-            )
-            for cell in shown
-        ]
-        rows.extend(await page_buttons(make_button, "cells.page", page, pages))
-        rows.extend(invite_rows)
+        rows = await _cell_buttons(make_button, shown, page, pages)
         return Reply(
-            Text("cells.header", {"lines": lines, "page": page + 1, "pages": pages}), tuple(rows)
+            Text("cells.header", {"lines": lines, "page": page + 1, "pages": pages}),
+            (*rows, *invite_rows),
         )
+
+
+async def _cell_buttons(
+    make_button: actions.ButtonMaker, cells: Sequence[Cell], page: int, pages: int
+) -> tuple[tuple[Button, ...], ...]:
+    """A button a cell shown, to what can be done for it, then the page turns."""
+    rows = [
+        (
+            await make_button(
+                Text("common.cell_button", {"cell": cell.name}), "cell.menu", cell_id=cell.id
+            ),
+        )
+        for cell in cells
+    ]
+    return (*rows, *await page_buttons(make_button, "cells.page", page, pages))
 
 
 async def _cell_lines(session: AsyncSession, cells: Sequence[Cell]) -> list[Text]:
