@@ -8,36 +8,32 @@ from chat.menus import GROUP_COMMANDS, MENU_COMMANDS, MENU_TITLES
 from domain.invites import meeting_of_rsvp_payload
 from domain.messages import Reply, Text
 from domain.permissions import Menu
-from handlers.common import ChiboContext, caller_of, command_text, handler, typed_text
-from services import dialogue, onboarding, people, rsvp
+from handlers.common import ChiboContext, command_text, handler, typed_text
+from services import dialogue, onboarding, profile, rsvp
 from services.cells import creation, groups, links, overview
 from services.cells import members as cell_members
+from services.cells.common import CellPage, ChosenCell
 
 
 @handler("start")
 async def start(update: Update, context: ChiboContext) -> Reply:
     token = context.args[0] if context.args else ""
+    request = context.request(update)
     meeting_id = meeting_of_rsvp_payload(token)
     if meeting_id is not None:
-        return await rsvp.open_in_private(context.request(update), rsvp.AboutMeeting(meeting_id))
+        return await rsvp.open_in_private(request, rsvp.AboutMeeting(meeting_id))
     if token:
-        return await onboarding.start_with_token(
-            context.state.database,
-            caller_of(update),
-            token,
-            context.now(),
-            context.state.settings,
-        )
-    registered, menus = await people.help_menus(context.state.database, caller_of(update))
-    return _help(menus) if registered else Reply(Text("start.stranger"))
+        return await onboarding.start_with_token(request, onboarding.StartLink(token))
+    found = await profile.help_menus(request)
+    return _help(found.menus) if found.registered else Reply(Text("start.stranger"))
 
 
 @handler("help")
 async def help_command(update: Update, context: ChiboContext) -> Reply:
-    if not caller_of(update).private_chat:
+    request = context.request(update)
+    if not request.caller.private_chat:
         return Reply(Text("help.group", {"commands": _command_lines(GROUP_COMMANDS)}))
-    _, menus = await people.help_menus(context.state.database, caller_of(update))
-    return _help(menus)
+    return _help((await profile.help_menus(request)).menus)
 
 
 def _help(menus: tuple[Menu, ...]) -> Reply:
@@ -59,47 +55,34 @@ def _command_lines(commands: tuple[tuple[str, str], ...]) -> list[Text]:
 
 @handler("lang")
 async def lang(update: Update, context: ChiboContext) -> Reply:
-    return await people.language_choice(
-        context.state.database, caller_of(update), context.now(), context.language
-    )
+    current = profile.CurrentLanguage(context.language)
+    return await profile.language_choice(context.request(update), current)
 
 
 @handler("newcell")
 async def new_cell(update: Update, context: ChiboContext) -> Reply:
-    return await creation.new_cell(
-        context.state.database,
-        caller_of(update),
-        command_text(context),
-        context.now(),
-        context.state.settings,
-        context.bot_username,
-    )
+    named = creation.CellName(command_text(context))
+    return await creation.new_cell(context.request(update), named)
 
 
 @handler("cells")
 async def list_cells(update: Update, context: ChiboContext) -> Reply:
-    return await overview.cells_overview(context.state.database, caller_of(update), context.now())
+    return await overview.cells_overview(context.request(update), overview.Page())
 
 
 @handler("invite")
 async def invite(update: Update, context: ChiboContext) -> Reply:
-    return await links.member_invite(
-        context.state.database,
-        caller_of(update),
-        context.now(),
-        context.state.settings,
-        context.bot_username,
-    )
+    return await links.member_invite(context.request(update), ChosenCell())
 
 
 @handler("members")
 async def members(update: Update, context: ChiboContext) -> Reply:
-    return await cell_members.members_page(context.state.database, caller_of(update), context.now())
+    return await cell_members.members_page(context.request(update), CellPage())
 
 
 @handler("linkgroup")
 async def link_group(update: Update, context: ChiboContext) -> Reply:
-    return await groups.link_group(context.state.database, caller_of(update), context.now())
+    return await groups.link_group(context.request(update), ChosenCell())
 
 
 @handler("private_only")

@@ -11,13 +11,10 @@ from typing import Any
 from domain.messages import Reply, Text
 from services import (
     attendance,
-    onboarding,
     papers,
     pending,
     routes,
-    working_groups,
 )
-from services.cells import creation
 from services.config import ServiceSettings
 from services.meetings import agenda, plan, scheduling
 from services.meetings.common import Draft
@@ -66,18 +63,6 @@ def _draft_step(step: str) -> Answer:
 
 
 ANSWERS: dict[str, Answer] = {
-    onboarding.ASK_NAME: lambda a: onboarding.confirm_name(
-        a.database, a.caller, a.number("invite_id"), a.text, a.now, a.settings
-    ),
-    creation.ASK_CELL_NAME: lambda a: creation.new_cell(
-        a.database,
-        a.caller,
-        a.text,
-        a.now,
-        a.settings,
-        a.bot_username,
-        organisation_id=a.number("organisation_id"),
-    ),
     scheduling.ASK_WHEN: _draft_step("when"),
     scheduling.ASK_PLACE: _draft_step("place"),
     scheduling.ASK_THEME: _draft_step("theme"),
@@ -144,9 +129,6 @@ ANSWERS: dict[str, Answer] = {
     ),
     tasks.ASK_PROGRESS: lambda a: tasks.report_progress(
         a.database, a.caller, a.number("task_id"), a.text, a.now
-    ),
-    working_groups.ASK_REPORT: lambda a: working_groups.report(
-        a.database, a.caller, a.number("meeting_id"), a.text, a.now, a.settings
     ),
 }
 

@@ -6,7 +6,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.invites import (
@@ -22,21 +21,24 @@ from domain.organisations import DEFAULT_CUTOFF_DAY, valid_cutoff_day
 from domain.roles import InvitePurpose, MemberStatus, Role
 from domain.text import is_token
 from services import actions, outbox, pending
-from services.config import ServiceSettings
+from services.cells.common import change_role, tell_managers
 from services.errors import Refused, refused
 from services.papers import send_materials_to
-from services.people import Caller, ensure_person, refresh_menu
+from services.people import ensure_person, refresh_menu
+from services.request import Request
+from services.routes import answer, button
 from storage.db import Database
-from storage.models import (
-    Cell,
-    Invite,
-    Membership,
-    MembershipChange,
-    Organisation,
-    Person,
-    SupervisorScope,
+from storage.models import Cell, Invite, Membership, Organisation, Person, SupervisorScope
+from storage.queries.onboarding import (
+    invite_with_token,
+    left_cell_since,
+    lock_cell,
+    organisation_named,
+    other_secretaries_of_cell,
+    supervises_already,
+    took_one_use,
 )
-from storage.repositories import active_membership, cell_managers, person_by_telegram_id
+from storage.repositories import active_membership, person_by_telegram_id
 
 INVITE_PROBLEM_TEXT = {
     InviteProblem.UNKNOWN: N_("invite.problem.unknown"),
@@ -84,6 +86,20 @@ async def create_invite(
     return invite
 
 
+async def _setup_invite(session: AsyncSession, organisation_id: int, now: datetime) -> Invite:
+    """A one-time link that makes a supervisor of the whole organisation, made by the
+    operator (no person)."""
+    return await create_invite(
+        session,
+        purpose=InvitePurpose.ORG_SETUP,
+        organisation_id=organisation_id,
+        cell_id=None,
+        created_by=None,
+        now=now,
+        member_invite_days=0,
+    )
+
+
 async def create_organisation(
     database: Database, name: str, now: datetime, cutoff_day: int = DEFAULT_CUTOFF_DAY
 ) -> NewOrganisation:
@@ -93,21 +109,12 @@ async def create_organisation(
     if not valid_cutoff_day(cutoff_day):
         raise refused("org.bad_cutoff_day", day=cutoff_day)
     async with database.transaction() as session:
-        taken = await session.scalar(select(Organisation.id).where(Organisation.name == clean))
-        if taken is not None:
+        if await organisation_named(session, clean) is not None:
             raise refused("org.duplicate", organisation=clean)
         organisation = Organisation(name=clean, cutoff_day=cutoff_day, created_at=now)
         session.add(organisation)
         await session.flush()
-        invite = await create_invite(
-            session,
-            purpose=InvitePurpose.ORG_SETUP,
-            organisation_id=organisation.id,
-            cell_id=None,
-            created_by=None,
-            now=now,
-            member_invite_days=0,
-        )
+        invite = await _setup_invite(session, organisation.id, now)
     return NewOrganisation(organisation.id, invite.token, invite.expires_at)
 
 
@@ -115,20 +122,10 @@ async def supervisor_link(database: Database, name: str, now: datetime) -> NewOr
     """A new one-time setup link for an existing organisation: it makes one more supervisor
     (or replaces a setup link that expired unused)."""
     async with database.transaction() as session:
-        organisation = await session.scalar(
-            select(Organisation).where(Organisation.name == (clean_name(name) or name))
-        )
+        organisation = await organisation_named(session, clean_name(name) or name)
         if organisation is None:
             raise refused("org.unknown", organisation=name)
-        invite = await create_invite(
-            session,
-            purpose=InvitePurpose.ORG_SETUP,
-            organisation_id=organisation.id,
-            cell_id=None,
-            created_by=None,
-            now=now,
-            member_invite_days=0,
-        )
+        invite = await _setup_invite(session, organisation.id, now)
     return NewOrganisation(organisation.id, invite.token, invite.expires_at)
 
 
@@ -140,7 +137,7 @@ def _state(invite: Invite | None) -> InviteState | None:
     )
 
 
-async def _usable_invite(session: AsyncSession, invite: Invite | None, now: datetime) -> Invite:
+def _usable(invite: Invite | None, now: datetime) -> Invite:
     problem = invite_problem(_state(invite), now)
     if problem is not None or invite is None:
         raise Refused(Text(INVITE_PROBLEM_TEXT[problem or InviteProblem.UNKNOWN]))
@@ -157,33 +154,21 @@ async def _place_names(session: AsyncSession, invite: Invite) -> dict[str, str]:
 
 
 async def _refuse_if_pointless(session: AsyncSession, invite: Invite, person: Person) -> None:
+    """A link the person has no use for (they already have what it gives) is refused."""
     names = await _place_names(session, invite)
-    if invite.purpose is InvitePurpose.CELL_OBSERVER:
-        already = await session.scalar(
-            select(SupervisorScope.id).where(
-                SupervisorScope.person_id == person.id,
-                SupervisorScope.organisation_id == invite.organisation_id,
-                (SupervisorScope.cell_id == invite.cell_id) | SupervisorScope.cell_id.is_(None),
-            )
-        )
-        if already is not None:
+    if invite.purpose in (InvitePurpose.CELL_OBSERVER, InvitePurpose.ORG_SETUP):
+        observer = invite.purpose is InvitePurpose.CELL_OBSERVER
+        cell_id = invite.cell_id if observer else None
+        if not await supervises_already(session, person.id, invite.organisation_id, cell_id):
+            return
+        if observer:
             raise refused("invite.already_observer", cell=names["cell"])
-        return
-    if invite.purpose is InvitePurpose.ORG_SETUP:
-        already = await session.scalar(
-            select(SupervisorScope.id).where(
-                SupervisorScope.person_id == person.id,
-                SupervisorScope.organisation_id == invite.organisation_id,
-                SupervisorScope.cell_id.is_(None),
-            )
-        )
-        if already is not None:
-            raise refused("invite.already_supervisor", organisation=names["organisation"])
-        return
+        raise refused("invite.already_supervisor", organisation=names["organisation"])
     assert invite.cell_id is not None
     membership = await active_membership(session, person.id, invite.cell_id)
     if membership is None:
-        if invite.purpose is InvitePurpose.CELL_MEMBER and await _removed_since(
+        # A member removed after the link was made can't walk back in with the same link.
+        if invite.purpose is InvitePurpose.CELL_MEMBER and await left_cell_since(
             session, person.id, invite.cell_id, invite.created_at
         ):
             raise refused("invite.removed", cell=names["cell"])
@@ -192,40 +177,40 @@ async def _refuse_if_pointless(session: AsyncSession, invite: Invite, person: Pe
         raise refused("invite.already_member", cell=names["cell"])
 
 
-async def _removed_since(
-    session: AsyncSession, person_id: int, cell_id: int, since: datetime
-) -> bool:
-    """A member removed after the link was made can't walk back in with the same link."""
-    return (
-        await session.scalar(
-            select(Membership.id)
-            .where(
-                Membership.person_id == person_id,
-                Membership.cell_id == cell_id,
-                Membership.left_at >= since,
-            )
-            .limit(1)
-        )
-    ) is not None
+@dataclass(frozen=True)
+class StartLink:
+    """What a deep link carried after /start."""
+
+    token: str
 
 
-async def start_with_token(
-    database: Database, caller: Caller, token: str, now: datetime, settings: ServiceSettings
-) -> Reply:
+@dataclass(frozen=True)
+class NameChosen:
+    """The newcomer took the name Telegram knows them by."""
+
+    invite_id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class NameTyped:
+    """The newcomer typed their name."""
+
+    invite_id: int
+    text: str
+
+
+async def start_with_token(request: Request, link: StartLink) -> Reply:
     """A deep link was opened: redeem it, or first ask a newcomer to confirm their name."""
-    async with database.transaction() as session:
+    caller, now = request.caller, request.now
+    async with request.transaction() as session:
         # A payload that is no token of ours (a NUL byte, too long) is not even looked up.
-        found = (
-            await session.scalar(select(Invite).where(Invite.token == token))
-            if is_token(token)
-            else None
-        )
-        invite = await _usable_invite(session, found, now)
+        found = await invite_with_token(session, link.token) if is_token(link.token) else None
+        invite = _usable(found, now)
         person = await person_by_telegram_id(session, caller.telegram_user_id)
         if person is not None and person.name_confirmed_at is not None:
             await _refuse_if_pointless(session, invite, person)
-            return await _redeem(session, invite, person, now, settings)
-        suggested = clean_name(caller.telegram_name)
+            return await _redeem(request, session, invite, person)
         await pending.ask(
             session,
             caller=caller,
@@ -233,18 +218,27 @@ async def start_with_token(
             payload={"invite_id": invite.id},
             now=now,
         )
-        buttons: tuple[tuple[Button, ...], ...] = ()
-        if suggested is not None:
-            token_id = await actions.issue(
-                session,
-                "join.name",
-                {"invite_id": invite.id, "name": suggested},
-                telegram_user_id=caller.telegram_user_id,
-                now=now,
-            )
-            buttons = ((Button(Text("join.use_name", {"name": suggested}), token_id),),)
-        names = await _place_names(session, invite)
-        return Reply(Text(_welcome_key(invite.purpose), names), buttons)
+        return await _ask_name(
+            request.buttons(session), session, invite, clean_name(caller.telegram_name)
+        )
+
+
+async def _ask_name(
+    make_button: actions.ButtonMaker, session: AsyncSession, invite: Invite, suggested: str | None
+) -> Reply:
+    """Welcome to what the link is for, and a question for the newcomer's name: a button
+    takes the name Telegram knows them by, if it is one."""
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if suggested is not None:
+        use_name = await make_button(
+            Text("join.use_name", {"name": suggested}),
+            "join.name",
+            invite_id=invite.id,
+            name=suggested,
+        )
+        buttons = ((use_name,),)
+    names = await _place_names(session, invite)
+    return Reply(Text(_welcome_key(invite.purpose), names), buttons)
 
 
 def _welcome_key(purpose: InvitePurpose) -> str:
@@ -256,18 +250,23 @@ def _welcome_key(purpose: InvitePurpose) -> str:
     }[purpose]
 
 
-async def confirm_name(
-    database: Database,
-    caller: Caller,
-    invite_id: int,
-    typed_name: str,
-    now: datetime,
-    settings: ServiceSettings,
-) -> Reply:
+@button("join.name", NameChosen)
+async def join_with_name(request: Request, chosen: NameChosen) -> Reply:
+    return await _join_as(request, chosen.invite_id, chosen.name)
+
+
+@answer(ASK_NAME, NameTyped)
+async def confirm_name(request: Request, typed: NameTyped) -> Reply:
+    return await _join_as(request, typed.invite_id, typed.text)
+
+
+async def _join_as(request: Request, invite_id: int, typed_name: str) -> Reply:
+    """The newcomer's name confirmed, the link they opened is redeemed."""
+    caller, now = request.caller, request.now
     name = clean_name(typed_name)
     if name is None:
         raise refused("join.bad_name")
-    async with database.transaction() as session:
+    async with request.transaction() as session:
         invite = await session.get(Invite, invite_id)
         problem = invite_problem(_state(invite), now)
         if problem is not None:
@@ -275,149 +274,124 @@ async def confirm_name(
             await pending.forget(session, caller=caller)
     if problem is not None or invite is None:
         raise Refused(Text(INVITE_PROBLEM_TEXT[problem or InviteProblem.UNKNOWN]))
-    async with database.transaction() as session:
-        invite = await _usable_invite(session, await session.get(Invite, invite_id), now)
+    async with request.transaction() as session:
+        invite = _usable(await session.get(Invite, invite_id), now)
         person = await ensure_person(session, caller, now)
         person.full_name = name
         person.name_confirmed_at = now
         await _refuse_if_pointless(session, invite, person)
         await pending.forget(session, caller=caller)
-        return await _redeem(session, invite, person, now, settings)
+        return await _redeem(request, session, invite, person)
 
 
-async def _take_one_use(session: AsyncSession, invite: Invite, now: datetime) -> None:
-    """Count a use atomically, so two people racing for a one-time link can't both win."""
-    result = await session.execute(
-        update(Invite)
-        .where(
-            Invite.id == invite.id,
-            Invite.revoked_at.is_(None),
-            Invite.expires_at > now,
-            (Invite.max_uses.is_(None)) | (Invite.use_count < Invite.max_uses),
-        )
-        .values(use_count=Invite.use_count + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(result, "rowcount", 0) != 1:
+async def _redeem(request: Request, session: AsyncSession, invite: Invite, person: Person) -> Reply:
+    # Counted atomically, so two people racing for a one-time link can't both win.
+    if not await took_one_use(session, invite.id, request.now):
         raise Refused(Text(INVITE_PROBLEM_TEXT[InviteProblem.USED_UP]))
-
-
-async def _redeem(
-    session: AsyncSession, invite: Invite, person: Person, now: datetime, settings: ServiceSettings
-) -> Reply:
-    await _take_one_use(session, invite, now)
     names = await _place_names(session, invite)
     if invite.purpose in (InvitePurpose.ORG_SETUP, InvitePurpose.CELL_OBSERVER):
-        # A supervisor's reach: the whole organisation, or the one cell a working group's
-        # member follows.
-        session.add(
-            SupervisorScope(
-                person_id=person.id,
-                organisation_id=invite.organisation_id,
-                cell_id=invite.cell_id,
-                created_at=now,
-            )
-        )
-        await session.flush()
-        await refresh_menu(session, person, now, settings.default_language)
+        await _add_supervisor(request, session, invite, person)
         done = N_("join.done.setup") if invite.cell_id is None else N_("join.done.observer")
         return Reply(Text(done, names))
     assert invite.cell_id is not None
     if invite.purpose is InvitePurpose.CELL_SECRETARY:
-        await _appoint_secretary(session, invite, person, now, settings, names)
+        await _appoint_secretary(request, session, invite, person, names)
         return Reply(Text("join.done.secretary", names))
-    membership = Membership(
+    await _add_member(request, session, invite, person, names)
+    return Reply(Text("join.done.member", names))
+
+
+async def _add_supervisor(
+    request: Request, session: AsyncSession, invite: Invite, person: Person
+) -> None:
+    """A supervisor's reach: the whole organisation, or the one cell a working group's
+    member follows."""
+    session.add(
+        SupervisorScope(
+            person_id=person.id,
+            organisation_id=invite.organisation_id,
+            cell_id=invite.cell_id,
+            created_at=request.now,
+        )
+    )
+    await session.flush()
+    await refresh_menu(session, person, request.now, request.settings.default_language)
+
+
+def _membership(invite: Invite, person: Person, role: Role, now: datetime) -> Membership:
+    """A new membership of the link's cell, joined through it."""
+    assert invite.cell_id is not None
+    return Membership(
         person_id=person.id,
         cell_id=invite.cell_id,
-        role=Role.MEMBER,
+        role=role,
         status=MemberStatus.FULL,
         invite_id=invite.id,
         joined_at=now,
     )
+
+
+async def _add_member(
+    request: Request, session: AsyncSession, invite: Invite, person: Person, names: dict[str, str]
+) -> None:
+    """A new member of the cell, with the papers to study and a word to its managers."""
+    assert invite.cell_id is not None
+    now, default_language = request.now, request.settings.default_language
+    membership = _membership(invite, person, Role.MEMBER, now)
     session.add(membership)
     await session.flush()
-    await refresh_menu(session, person, now, settings.default_language)
+    await refresh_menu(session, person, now, default_language)
     # Whoever joins late still gets the documents to study for the coming meetings.
-    await send_materials_to(session, person, invite.cell_id, now, settings.default_language)
-    for manager in await cell_managers(session, invite.cell_id):
-        await outbox.enqueue_message(
-            session,
-            key=f"joined:{membership.id}:{manager.id}",
-            chat_id=manager.telegram_user_id,
-            text=Text("notice.member_joined", {"name": person.full_name, "cell": names["cell"]}),
-            lang=manager.language or settings.default_language,
-            now=now,
-        )
-    return Reply(Text("join.done.member", names))
+    await send_materials_to(session, person, invite.cell_id, now, default_language)
+    await tell_managers(
+        session,
+        invite.cell_id,
+        f"joined:{membership.id}",
+        Text("notice.member_joined", {"name": person.full_name, "cell": names["cell"]}),
+        now,
+        default_language,
+    )
 
 
 async def _appoint_secretary(
-    session: AsyncSession,
-    invite: Invite,
-    person: Person,
-    now: datetime,
-    settings: ServiceSettings,
-    names: dict[str, str],
+    request: Request, session: AsyncSession, invite: Invite, person: Person, names: dict[str, str]
 ) -> None:
     """The secretary link hands the cell over: a former secretary stays on as a member."""
     assert invite.cell_id is not None
-    # Two secretary links redeemed at once must not leave two secretaries (PostgreSQL locks
-    # the cell's row; SQLite has a single writer anyway).
-    await session.execute(select(Cell.id).where(Cell.id == invite.cell_id).with_for_update())
-    for former in await session.scalars(
-        select(Membership).where(
-            Membership.cell_id == invite.cell_id,
-            Membership.left_at.is_(None),
-            Membership.role == Role.SECRETARY,
-            Membership.person_id != person.id,
-        )
-    ):
-        session.add(
-            MembershipChange(
-                membership_id=former.id,
-                field="role",
-                old_value=Role.SECRETARY.value,
-                new_value=Role.MEMBER.value,
-                changed_by_person_id=person.id,
-                changed_at=now,
-            )
-        )
-        former.role = Role.MEMBER
-        former_person = await session.get(Person, former.person_id)
-        assert former_person is not None
-        await session.flush()
-        await refresh_menu(session, former_person, now, settings.default_language)
-        await outbox.enqueue_message(
-            session,
-            key=f"secretary-replaced:{invite.id}:{former.id}",
-            chat_id=former_person.telegram_user_id,
-            text=Text("notice.secretary_replaced", {"name": person.full_name, **names}),
-            lang=former_person.language or settings.default_language,
-            now=now,
-        )
+    now = request.now
+    # Two secretary links redeemed at once must not leave two secretaries.
+    await lock_cell(session, invite.cell_id)
+    for former in await other_secretaries_of_cell(session, invite.cell_id, person.id):
+        await _step_down(request, session, invite, former, person, names)
     membership = await active_membership(session, person.id, invite.cell_id)
     if membership is None:
-        session.add(
-            Membership(
-                person_id=person.id,
-                cell_id=invite.cell_id,
-                role=Role.SECRETARY,
-                status=MemberStatus.FULL,
-                invite_id=invite.id,
-                joined_at=now,
-            )
-        )
+        session.add(_membership(invite, person, Role.SECRETARY, now))
     else:
-        session.add(
-            MembershipChange(
-                membership_id=membership.id,
-                field="role",
-                old_value=membership.role.value,
-                new_value=Role.SECRETARY.value,
-                changed_by_person_id=person.id,
-                changed_at=now,
-            )
-        )
-        membership.role = Role.SECRETARY
+        change_role(session, membership, Role.SECRETARY, person, now)
     await session.flush()
-    await refresh_menu(session, person, now, settings.default_language)
+    await refresh_menu(session, person, now, request.settings.default_language)
+
+
+async def _step_down(
+    request: Request,
+    session: AsyncSession,
+    invite: Invite,
+    former: Membership,
+    successor: Person,
+    names: dict[str, str],
+) -> None:
+    """The former secretary stays on as a member, and is told who took over."""
+    now, default_language = request.now, request.settings.default_language
+    change_role(session, former, Role.MEMBER, successor, now)
+    former_person = await session.get(Person, former.person_id)
+    assert former_person is not None
+    await session.flush()
+    await refresh_menu(session, former_person, now, default_language)
+    await outbox.enqueue_message(
+        session,
+        key=f"secretary-replaced:{invite.id}:{former.id}",
+        chat_id=former_person.telegram_user_id,
+        text=Text("notice.secretary_replaced", {"name": successor.full_name, **names}),
+        lang=former_person.language or default_language,
+        now=now,
+    )

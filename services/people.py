@@ -1,4 +1,5 @@
-"""People: who is asking, in which language, with which command menus."""
+"""People: who is asking, in which language, with which command menus (the use cases a
+person has about themselves are in ``services.profile``)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.messages import N_, Button, Reply, Text
-from domain.permissions import Actor, Menu, menus_for
-from domain.roles import Language
-from services import actions, outbox
+from domain.messages import Text
+from domain.permissions import Actor, menus_for
+from services import outbox
 from services.errors import Refused
-from storage.db import Database
 from storage.models import Person
 from storage.repositories import language_of_telegram_user, load_actor, person_by_telegram_id
 
@@ -72,42 +71,3 @@ async def refresh_menu(
         due_at=now,
         now=now,
     )
-
-
-async def language_choice(database: Database, caller: Caller, now: datetime, current: str) -> Reply:
-    async with database.transaction() as session:
-        buttons = []
-        for language, label in (
-            (Language.VI, N_("lang.name.vi")),
-            (Language.EN, N_("lang.name.en")),
-        ):
-            token = await actions.issue(
-                session,
-                "lang.set",
-                {"lang": language.value},
-                telegram_user_id=caller.telegram_user_id,
-                now=now,
-            )
-            mark = "✓ " if language.value == current else ""
-            buttons.append(Button(Text("lang.option", {"mark": mark, "label": Text(label)}), token))
-    return Reply(Text("lang.choose"), (tuple(buttons),))
-
-
-async def set_language(
-    database: Database, caller: Caller, language: str, now: datetime, default_language: str
-) -> Reply:
-    lang = Language(language)
-    async with database.transaction() as session:
-        person = await ensure_person(session, caller, now)
-        person.language = lang.value
-        await refresh_menu(session, person, now, default_language)
-    return Reply(Text("lang.changed"), lang=lang.value)
-
-
-async def help_menus(database: Database, caller: Caller) -> tuple[bool, tuple[Menu, ...]]:
-    """Whether the caller belongs anywhere yet (a cell or a supervision), and their menus."""
-    async with database.transaction() as session:
-        person = await person_by_telegram_id(session, caller.telegram_user_id)
-        actor = None if person is None else await load_actor(session, person)
-        registered = actor is not None and (actor.is_member or actor.is_supervisor)
-        return registered, menus_for(actor)

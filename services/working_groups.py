@@ -3,25 +3,52 @@ observations and recommendations that the secretary sees and the next digest inc
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.meetings import MeetingStatus
 from domain.messages import Reply, Text
 from domain.permissions import can_supervise_cell
 from services import actions, outbox, pending
-from services.config import ServiceSettings
+from services.cells.common import AboutCell, tell_managers
 from services.errors import refused
 from services.people import Caller, require_person
+from services.request import Request
+from services.routes import answer, button
 from services.views import KIND_TEXT, summary
-from storage.db import Database
-from storage.models import Cell, Meeting, MeetingObserver, Person, SupervisorScope
-from storage.repositories import cell_managers
+from storage.models import Cell, Meeting, MeetingObserver, Person
+from storage.queries.working_groups import (
+    coming_meetings_of_cell,
+    observer_of_meeting,
+    supervisors_of_cell,
+)
 
 ASK_REPORT = "observer.report"
 MAX_REPORT = 4000
+MEETINGS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class AboutMeeting:
+    meeting_id: int
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Who of the working group is sent to which meeting."""
+
+    meeting_id: int
+    person_id: int
+
+
+@dataclass(frozen=True)
+class Observations:
+    """What an observer of the meeting typed."""
+
+    meeting_id: int
+    text: str
 
 
 async def _supervised_cell(
@@ -34,67 +61,42 @@ async def _supervised_cell(
     return person, cell
 
 
-async def cell_meetings(database: Database, caller: Caller, cell_id: int, now: datetime) -> Reply:
+@button("observer.cell", AboutCell)
+async def cell_meetings(request: Request, about: AboutCell) -> Reply:
     """A cell's coming meetings, to send someone from the working group to one."""
-    async with database.transaction() as session:
-        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
-        _, cell = await _supervised_cell(session, caller, cell_id)
-        meetings = (
-            await session.scalars(
-                select(Meeting)
-                .where(
-                    Meeting.cell_id == cell.id,
-                    Meeting.status == MeetingStatus.SCHEDULED,
-                    Meeting.starts_at > now,
-                )
-                .order_by(Meeting.starts_at)
-                .limit(10)
-            )
-        ).all()
+    async with request.transaction() as session:
+        make_button = request.buttons(session)
+        _, cell = await _supervised_cell(session, request.caller, about.cell_id)
+        meetings = await coming_meetings_of_cell(session, cell.id, request.now, MEETINGS_SHOWN)
         if not meetings:
             return Reply(Text("observer.no_meetings", {"cell": cell.name}))
-        rows = [
-            (
-                await make_button(
-                    Text("meetings.open", {"when": m.starts_at, "kind": Text(KIND_TEXT[m.kind])}),
-                    "observer.meeting",
-                    meeting_id=m.id,
-                ),
-            )
-            for m in meetings
-        ]
-        return Reply(Text("observer.pick_meeting", {"cell": cell.name}), tuple(rows))
+        return await _meetings_to_pick(make_button, cell, meetings)
 
 
-async def _supervisors_of(session: AsyncSession, cell: Cell) -> list[Person]:
-    return list(
-        (
-            await session.scalars(
-                select(Person)
-                .join(SupervisorScope, SupervisorScope.person_id == Person.id)
-                .where(
-                    (SupervisorScope.cell_id == cell.id)
-                    | (
-                        (SupervisorScope.organisation_id == cell.organisation_id)
-                        & SupervisorScope.cell_id.is_(None)
-                    )
-                )
-                .distinct()
-                .order_by(Person.full_name)
-            )
-        ).all()
-    )
-
-
-async def pick_observer(
-    database: Database, caller: Caller, meeting_id: int, now: datetime
+async def _meetings_to_pick(
+    make_button: actions.ButtonMaker, cell: Cell, meetings: Sequence[Meeting]
 ) -> Reply:
-    async with database.transaction() as session:
-        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
-        meeting = await session.get(Meeting, meeting_id)
+    rows = [
+        (
+            await make_button(
+                Text("meetings.open", {"when": m.starts_at, "kind": Text(KIND_TEXT[m.kind])}),
+                "observer.meeting",
+                meeting_id=m.id,
+            ),
+        )
+        for m in meetings
+    ]
+    return Reply(Text("observer.pick_meeting", {"cell": cell.name}), tuple(rows))
+
+
+@button("observer.meeting", AboutMeeting)
+async def pick_observer(request: Request, about: AboutMeeting) -> Reply:
+    async with request.transaction() as session:
+        make_button = request.buttons(session)
+        meeting = await session.get(Meeting, about.meeting_id)
         if meeting is None:
             raise refused("error.stale_button")
-        _, cell = await _supervised_cell(session, caller, meeting.cell_id)
+        _, cell = await _supervised_cell(session, request.caller, meeting.cell_id)
         rows = [
             (
                 await make_button(
@@ -104,68 +106,26 @@ async def pick_observer(
                     person_id=person.id,
                 ),
             )
-            for person in await _supervisors_of(session, cell)
+            for person in await supervisors_of_cell(session, cell.id, cell.organisation_id)
         ]
         return Reply(
             Text("observer.pick_person", {"summary": summary(meeting, cell.name)}), tuple(rows)
         )
 
 
-async def assign(
-    database: Database,
-    caller: Caller,
-    meeting_id: int,
-    person_id: int,
-    now: datetime,
-    settings: ServiceSettings,
-) -> Reply:
-    async with database.transaction() as session:
-        meeting = await session.get(Meeting, meeting_id)
+@button("observer.assign", Assignment)
+async def assign(request: Request, chosen: Assignment) -> Reply:
+    async with request.transaction() as session:
+        meeting = await session.get(Meeting, chosen.meeting_id)
         if meeting is None or meeting.status is MeetingStatus.CANCELLED:
             raise refused("error.stale_button")
-        assigner, cell = await _supervised_cell(session, caller, meeting.cell_id)
-        observer = next(
-            (p for p in await _supervisors_of(session, cell) if p.id == person_id), None
-        )
+        assigner, cell = await _supervised_cell(session, request.caller, meeting.cell_id)
+        supervisors = await supervisors_of_cell(session, cell.id, cell.organisation_id)
+        observer = next((p for p in supervisors if p.id == chosen.person_id), None)
         if observer is None:
             raise refused("error.stale_button")
-        exists = await session.scalar(
-            select(MeetingObserver.id).where(
-                MeetingObserver.meeting_id == meeting.id, MeetingObserver.person_id == observer.id
-            )
-        )
-        if exists is None:
-            session.add(
-                MeetingObserver(
-                    meeting_id=meeting.id,
-                    person_id=observer.id,
-                    assigned_by_person_id=assigner.id,
-                    assigned_at=now,
-                )
-            )
-            await outbox.enqueue_message(
-                session,
-                key=f"observer:{meeting.id}:{observer.id}",
-                chat_id=observer.telegram_user_id,
-                text=Text("observer.assigned", {"summary": summary(meeting, cell.name)}),
-                lang=observer.language or settings.default_language,
-                now=now,
-            )
-            for manager in await cell_managers(session, cell.id):
-                await outbox.enqueue_message(
-                    session,
-                    key=f"observer-notice:{meeting.id}:{observer.id}:{manager.id}",
-                    chat_id=manager.telegram_user_id,
-                    text=Text(
-                        "observer.secretary_notice",
-                        {
-                            "name": observer.full_name,
-                            "summary": summary(meeting, cell.name),
-                        },
-                    ),
-                    lang=manager.language or settings.default_language,
-                    now=now,
-                )
+        if await observer_of_meeting(session, meeting.id, observer.id) is None:
+            await _send(request, session, meeting, cell, observer, assigner)
         return Reply(
             Text(
                 "observer.done",
@@ -174,15 +134,55 @@ async def assign(
         )
 
 
-async def ask_report(database: Database, caller: Caller, meeting_id: int, now: datetime) -> Reply:
-    async with database.transaction() as session:
-        await _observer(session, caller, meeting_id)
+async def _send(
+    request: Request,
+    session: AsyncSession,
+    meeting: Meeting,
+    cell: Cell,
+    observer: Person,
+    assigner: Person,
+) -> None:
+    """The observer is sent to the meeting: they are told, and so are the cell's managers."""
+    now, default_language = request.now, request.settings.default_language
+    session.add(
+        MeetingObserver(
+            meeting_id=meeting.id,
+            person_id=observer.id,
+            assigned_by_person_id=assigner.id,
+            assigned_at=now,
+        )
+    )
+    await outbox.enqueue_message(
+        session,
+        key=f"observer:{meeting.id}:{observer.id}",
+        chat_id=observer.telegram_user_id,
+        text=Text("observer.assigned", {"summary": summary(meeting, cell.name)}),
+        lang=observer.language or default_language,
+        now=now,
+    )
+    await tell_managers(
+        session,
+        cell.id,
+        f"observer-notice:{meeting.id}:{observer.id}",
+        Text(
+            "observer.secretary_notice",
+            {"name": observer.full_name, "summary": summary(meeting, cell.name)},
+        ),
+        now,
+        default_language,
+    )
+
+
+@button("observer.report", AboutMeeting)
+async def ask_report(request: Request, about: AboutMeeting) -> Reply:
+    async with request.transaction() as session:
+        await _observer(session, request.caller, about.meeting_id)
         await pending.ask(
             session,
-            caller=caller,
+            caller=request.caller,
             kind=ASK_REPORT,
-            payload={"meeting_id": meeting_id},
-            now=now,
+            payload={"meeting_id": about.meeting_id},
+            now=request.now,
         )
         return Reply(Text("observer.ask_report"))
 
@@ -191,48 +191,34 @@ async def _observer(
     session: AsyncSession, caller: Caller, meeting_id: int
 ) -> tuple[Person, MeetingObserver]:
     person, _ = await require_person(session, caller)
-    observer = await session.scalar(
-        select(MeetingObserver).where(
-            MeetingObserver.meeting_id == meeting_id, MeetingObserver.person_id == person.id
-        )
-    )
+    observer = await observer_of_meeting(session, meeting_id, person.id)
     if observer is None:
         raise refused("error.stale_button")
     return person, observer
 
 
-async def report(
-    database: Database,
-    caller: Caller,
-    meeting_id: int,
-    typed: str,
-    now: datetime,
-    settings: ServiceSettings,
-) -> Reply:
-    text = typed.strip()
+@answer(ASK_REPORT, Observations)
+async def report(request: Request, typed: Observations) -> Reply:
+    now = request.now
+    text = typed.text.strip()
     if not text or len(text) > MAX_REPORT:
         raise refused("minutes.bad_text", max=MAX_REPORT)
-    async with database.transaction() as session:
-        person, observer = await _observer(session, caller, meeting_id)
+    async with request.transaction() as session:
+        person, observer = await _observer(session, request.caller, typed.meeting_id)
         observer.observations, observer.observed_at = text, now
-        meeting = await session.get(Meeting, meeting_id)
+        meeting = await session.get(Meeting, typed.meeting_id)
         cell = await session.get(Cell, meeting.cell_id) if meeting else None
         assert meeting is not None and cell is not None
-        for manager in await cell_managers(session, cell.id):
-            await outbox.enqueue_message(
-                session,
-                key=f"observations:{observer.id}:{now.timestamp()}:{manager.id}",
-                chat_id=manager.telegram_user_id,
-                text=Text(
-                    "observer.report_notice",
-                    {
-                        "name": person.full_name,
-                        "summary": summary(meeting, cell.name),
-                        "text": text,
-                    },
-                ),
-                lang=manager.language or settings.default_language,
-                now=now,
-            )
-        await pending.forget(session, caller=caller)
+        await tell_managers(
+            session,
+            cell.id,
+            f"observations:{observer.id}:{now.timestamp()}",
+            Text(
+                "observer.report_notice",
+                {"name": person.full_name, "summary": summary(meeting, cell.name), "text": text},
+            ),
+            now,
+            request.settings.default_language,
+        )
+        await pending.forget(session, caller=request.caller)
         return Reply(Text("observer.thanks"))

@@ -9,11 +9,15 @@ from sqlalchemy import select
 
 from domain.clock import FakeClock
 from domain.messages import Reply
+from domain.permissions import MemberChange
+from domain.roles import MemberStatus
 from services import onboarding, pending
 from services.cells import creation, groups, links, members, overview
+from services.cells.common import CellPage, ChosenCell
 from services.config import ServiceSettings
 from services.errors import Refused
 from services.people import Caller
+from services.request import Request
 from storage.db import Database
 from storage.models import Membership, Person
 from tests.conftest import VIETNAM
@@ -26,23 +30,23 @@ def caller(user_id: int, name: str = "Người Dùng", chat_id: int | None = Non
     return Caller(user_id, chat_id or user_id, name, private_chat=chat_id is None)
 
 
+def request(database: Database, clock: FakeClock, who: Caller) -> Request:
+    return Request(database, who, clock.now(), SETTINGS, BOT, lambda text: text.key)
+
+
 def token_in(reply: Reply) -> str:
     return str(reply.text.args["link"]).split("start=")[1]
 
 
 async def join(database: Database, clock: FakeClock, who: Caller, token: str) -> Reply:
     """Open a link as a newcomer, then confirm the name the bot asked for."""
-    await onboarding.start_with_token(database, who, token, clock.now(), SETTINGS)
+    await onboarding.start_with_token(request(database, clock, who), onboarding.StartLink(token))
     async with database.transaction() as session:
         question = await pending.current(session, caller=who, now=clock.now())
     assert question is not None and question.kind == onboarding.ASK_NAME
     return await onboarding.confirm_name(
-        database,
-        who,
-        int(question.payload["invite_id"]),
-        who.telegram_name,
-        clock.now(),
-        SETTINGS,
+        request(database, clock, who),
+        onboarding.NameTyped(int(question.payload["invite_id"]), who.telegram_name),
     )
 
 
@@ -52,13 +56,15 @@ async def two_cells(database: Database, clock: FakeClock) -> dict[str, object]:
     await join(database, clock, supervisor, created.setup_token)
     secretaries = {}
     for number, name in ((2, "Chi bộ A"), (3, "Chi bộ B")):
-        reply = await creation.new_cell(database, supervisor, name, clock.now(), SETTINGS, BOT)
+        reply = await creation.new_cell(
+            request(database, clock, supervisor), creation.CellName(name)
+        )
         secretary = caller(number, f"Bí Thư {name[-1]}")
         await join(database, clock, secretary, token_in(reply))
         secretaries[name] = secretary
     member = caller(4, "Lê Văn Minh")
     invite = await links.member_invite(
-        database, secretaries["Chi bộ A"], clock.now(), SETTINGS, BOT
+        request(database, clock, secretaries["Chi bộ A"]), ChosenCell()
     )
     await join(database, clock, member, token_in(invite))
     return {"supervisor": supervisor, **secretaries, "member": member}
@@ -80,14 +86,16 @@ async def test_a_secretary_cannot_manage_another_cell(database: Database, clock:
     other = people["Chi bộ B"]
     assert isinstance(other, Caller)
     minh = await membership_of(database, 4)
+    as_other = request(database, clock, other)
     for attempt in (
-        members.member_card(database, other, minh.id, clock.now()),
-        members.change_member(database, other, minh.id, "remove", clock.now(), SETTINGS),
+        members.member_card(as_other, members.AboutMember(minh.id)),
+        members.change_member(as_other, members.Change(minh.id, MemberChange.REMOVE)),
         members.change_member(
-            database, other, minh.id, "set_status", clock.now(), SETTINGS, status="exempted"
+            as_other,
+            members.Change(minh.id, MemberChange.SET_STATUS, MemberStatus.EXEMPTED),
         ),
-        members.members_page(database, other, clock.now(), cell_id=minh.cell_id),
-        links.member_invite(database, other, clock.now(), SETTINGS, BOT, cell_id=minh.cell_id),
+        members.members_page(as_other, CellPage(cell_id=minh.cell_id)),
+        links.member_invite(as_other, ChosenCell(cell_id=minh.cell_id)),
     ):
         with pytest.raises(Refused) as refusal:
             await attempt
@@ -117,13 +125,14 @@ async def test_a_group_links_to_one_cell_only(database: Database, clock: FakeClo
     assert isinstance(a, Caller) and isinstance(b, Caller)
     a_group = Caller(a.telegram_user_id, -100500, a.telegram_name, False, "Nhóm")
     b_group = Caller(b.telegram_user_id, -100500, b.telegram_name, False, "Nhóm")
-    assert (await groups.link_group(database, a_group, clock.now())).text.key == "linkgroup.done"
-    assert (await groups.link_group(database, a_group, clock.now())).text.key == "linkgroup.already"
+    in_a, in_b = request(database, clock, a_group), request(database, clock, b_group)
+    assert (await groups.link_group(in_a, ChosenCell())).text.key == "linkgroup.done"
+    assert (await groups.link_group(in_a, ChosenCell())).text.key == "linkgroup.already"
     with pytest.raises(Refused) as refusal:
-        await groups.link_group(database, b_group, clock.now())
+        await groups.link_group(in_b, ChosenCell())
     assert refusal.value.text.key == "linkgroup.taken"
     await groups.group_migrated(database, -100500, -100999)
-    assert (await groups.link_group(database, a_group, clock.now())).text.key == "linkgroup.done"
+    assert (await groups.link_group(in_a, ChosenCell())).text.key == "linkgroup.done"
 
 
 async def test_many_cells_are_listed_a_page_at_a_time(database: Database, clock: FakeClock) -> None:
@@ -132,13 +141,15 @@ async def test_many_cells_are_listed_a_page_at_a_time(database: Database, clock:
     await join(database, clock, supervisor, created.setup_token)
     for number in range(25):
         await creation.new_cell(
-            database, supervisor, f"Chi bộ {number:02d}", clock.now(), SETTINGS, BOT
+            request(database, clock, supervisor), creation.CellName(f"Chi bộ {number:02d}")
         )
-    first = await overview.cells_overview(database, supervisor, clock.now())
+    first = await overview.cells_overview(request(database, clock, supervisor), overview.Page())
     # Twenty cells, the page turn, then the invitation of a fellow supervisor.
     assert len(first.buttons) == 22 and first.text.args["pages"] == 2
     assert [b.text.key for b in first.buttons[-2]] == ["common.next"]
     assert [b.text.key for b in first.buttons[-1]] == ["cells.supervisor_invite_button"]
-    second = await overview.cells_overview(database, supervisor, clock.now(), page=1)
+    second = await overview.cells_overview(
+        request(database, clock, supervisor), overview.Page(page=1)
+    )
     assert len(second.buttons) == 7 and second.text.args["page"] == 2
     assert [b.text.key for b in second.buttons[-2]] == ["common.previous"]

@@ -1,21 +1,77 @@
-"""What the cells' use cases share: which cell a manager's command is about, and the buttons
-that turn a long list's pages."""
+"""What the cells' use cases share: which cell a manager's command is about, the payloads
+that name a cell, the buttons that turn a long list's pages, a membership's history, and
+the notices to a cell's managers."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messages import N_, Button, Reply, Text
 from domain.permissions import Actor, can_manage_cell
-from services import actions
+from domain.roles import Role
+from services import actions, outbox
 from services.errors import refused
 from services.people import Caller
-from storage.models import Cell
+from storage.models import Cell, Membership, MembershipChange, Person
+from storage.queries.cells import cells_by_name
+from storage.repositories import cell_managers
+
+
+@dataclass(frozen=True)
+class AboutCell:
+    """A button about one cell."""
+
+    cell_id: int
+
+
+@dataclass(frozen=True)
+class ChosenCell:
+    """A manager's command about their cell: none named yet (asked when they manage
+    several), or the one picked."""
+
+    cell_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CellPage:
+    """A page of a list about a cell (none named yet: as for ``ChosenCell``)."""
+
+    cell_id: int | None = None
+    page: int = 0
+
+
+def asks_which_cell(actor: Actor, cell_id: int | None) -> bool:
+    """Whether the manager must first say which cell they mean: none named, several managed."""
+    return cell_id is None and len(actor.managed_cells) > 1
+
+
+async def cell_managed_by(session: AsyncSession, actor: Actor, cell_id: int | None) -> Cell:
+    """The cell named, or the one cell the actor manages; refused unless they manage it."""
+    if cell_id is None:
+        if not actor.managed_cells:
+            raise refused("error.not_manager")
+        cell_id = actor.managed_cells[0]
+    cell = await session.get(Cell, cell_id)
+    if cell is None or not can_manage_cell(actor, cell_id):
+        raise refused("error.not_manager")
+    return cell
+
+
+async def which_cell(
+    make_button: actions.ButtonMaker, session: AsyncSession, actor: Actor, kind: str
+) -> Reply:
+    """Ask which of their cells a manager's command is for; a button of ``kind`` each."""
+    rows = tuple(
+        [
+            (await make_button(Text("common.cell_button", {"cell": c.name}), kind, cell_id=c.id),)
+            for c in await cells_by_name(session, actor.managed_cells)
+        ]
+    )
+    return Reply(Text("common.pick_cell"), rows)
 
 
 async def managed_cell(
@@ -27,34 +83,10 @@ async def managed_cell(
     now: datetime,
 ) -> Cell | Reply:
     """The cell a manager's command is about, or a question asking which one."""
-    if cell_id is None:
-        managed = actor.managed_cells
-        if not managed:
-            raise refused("error.not_manager")
-        if len(managed) > 1:
-            return await _pick_cell(session, caller, managed, kind, now)
-        cell_id = managed[0]
-    cell = await session.get(Cell, cell_id)
-    if cell is None or not can_manage_cell(actor, cell_id):
-        raise refused("error.not_manager")
-    return cell
-
-
-async def _pick_cell(
-    session: AsyncSession, caller: Caller, cell_ids: Sequence[int], kind: str, now: datetime
-) -> Reply:
-    """Ask which cell a command is for, when the person manages several."""
-    make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
-    cells = (
-        await session.scalars(select(Cell).where(Cell.id.in_(cell_ids)).order_by(Cell.name))
-    ).all()
-    rows = tuple(
-        [
-            (await make_button(Text("common.cell_button", {"cell": c.name}), kind, cell_id=c.id),)
-            for c in cells
-        ]
-    )
-    return Reply(Text("common.pick_cell"), rows)
+    if asks_which_cell(actor, cell_id):
+        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
+        return await which_cell(make_button, session, actor, kind)
+    return await cell_managed_by(session, actor, cell_id)
 
 
 async def page_buttons(
@@ -67,3 +99,64 @@ async def page_buttons(
         if 0 <= target < pages
     ]
     return (tuple(navigation),) if navigation else ()
+
+
+def page_count(total: int, size: int) -> int:
+    """How many pages of ``size`` hold ``total`` rows (one at least, even empty)."""
+    return max(1, -(-total // size))
+
+
+def within(page: int, pages: int) -> int:
+    """The page asked for, brought into the pages there are."""
+    return min(max(page, 0), pages - 1)
+
+
+def record_change(
+    session: AsyncSession,
+    membership: Membership,
+    field: str,
+    old: str | None,
+    new: str | None,
+    by: Person,
+    now: datetime,
+) -> None:
+    """One line of a membership's history: what changed, from what to what, by whom."""
+    session.add(
+        MembershipChange(
+            membership_id=membership.id,
+            field=field,
+            old_value=old,
+            new_value=new,
+            changed_by_person_id=by.id,
+            changed_at=now,
+        )
+    )
+
+
+def change_role(
+    session: AsyncSession, membership: Membership, role: Role, by: Person, now: datetime
+) -> None:
+    """The member's new role in the cell, kept in the history."""
+    record_change(session, membership, "role", membership.role.value, role.value, by, now)
+    membership.role = role
+
+
+async def tell_managers(
+    session: AsyncSession,
+    cell_id: int,
+    key: str,
+    text: Text,
+    now: datetime,
+    default_language: str,
+) -> None:
+    """Queues ``text`` for each manager of the cell, in their language; each message's outbox
+    key is ``key`` and the manager's id."""
+    for manager in await cell_managers(session, cell_id):
+        await outbox.enqueue_message(
+            session,
+            key=f"{key}:{manager.id}",
+            chat_id=manager.telegram_user_id,
+            text=text,
+            lang=manager.language or default_language,
+            now=now,
+        )

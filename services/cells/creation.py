@@ -3,48 +3,48 @@ link that makes its secretary."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messages import N_, Reply, Text
 from domain.names import clean_name
-from domain.permissions import can_create_cell
+from domain.permissions import Actor, can_create_cell
 from services import actions, pending
 from services.cells.links import new_secretary_link
-from services.config import ServiceSettings
 from services.errors import refused
-from services.people import Caller, require_person
-from storage.db import Database
-from storage.models import Cell, Organisation
+from services.people import require_person
+from services.request import Request
+from services.routes import answer, button
+from storage.models import Cell
+from storage.queries.cells import cell_id_named, organisations_by_name
 
 ASK_CELL_NAME = "newcell.name"
 
 
-async def new_cell(
-    database: Database,
-    caller: Caller,
-    name: str,
-    now: datetime,
-    settings: ServiceSettings,
-    bot_username: str,
-    organisation_id: int | None = None,
-) -> Reply:
+@dataclass(frozen=True)
+class CellName:
+    """The new cell's name as typed (none yet: asked), and its organisation once known."""
+
+    text: str = ""
+    organisation_id: int | None = None
+
+
+@answer(ASK_CELL_NAME, CellName)
+@button("newcell.org", CellName)
+async def new_cell(request: Request, named: CellName) -> Reply:
     """/newcell [name]: create the cell now, or ask for its name (and organisation) first."""
-    async with database.transaction() as session:
+    caller, now = request.caller, request.now
+    async with request.transaction() as session:
         person, actor = await require_person(session, caller)
-        organisations = sorted(actor.supervised_organisations)
-        if organisation_id is None and len(organisations) == 1:
-            organisation_id = organisations[0]
+        organisation_id = _organisation_of(actor, named.organisation_id)
         if organisation_id is None:
-            if not organisations:
-                raise refused("error.not_supervisor")
-            return await _pick_organisation(session, caller, organisations, now)
-        if not can_create_cell(actor, organisation_id):
-            raise refused("error.not_supervisor")
-        if not name.strip():
+            return await _pick_organisation(
+                request.buttons(session), session, actor.supervised_organisations
+            )
+        if not named.text.strip():
             await pending.ask(
                 session,
                 caller=caller,
@@ -53,24 +53,29 @@ async def new_cell(
                 now=now,
             )
             return Reply(Text("newcell.ask_name"))
-        cell = await _create_cell(session, organisation_id, name, now)
+        cell = await _create_cell(session, organisation_id, named.text, now)
         await pending.forget(session, caller=caller)
-        return await new_secretary_link(
-            session, person, cell, now, settings, bot_username, N_("newcell.done")
-        )
+        return await new_secretary_link(request, session, person, cell, N_("newcell.done"))
+
+
+def _organisation_of(actor: Actor, organisation_id: int | None) -> int | None:
+    """The organisation the cell is to be made in: the one named, or the supervisor's only
+    one; None when they must pick; refused when they may not create cells there."""
+    organisations = actor.supervised_organisations
+    if organisation_id is None and len(organisations) == 1:
+        [organisation_id] = organisations
+    if organisation_id is None:
+        if not organisations:
+            raise refused("error.not_supervisor")
+        return None
+    if not can_create_cell(actor, organisation_id):
+        raise refused("error.not_supervisor")
+    return organisation_id
 
 
 async def _pick_organisation(
-    session: AsyncSession, caller: Caller, organisation_ids: Sequence[int], now: datetime
+    make_button: actions.ButtonMaker, session: AsyncSession, organisation_ids: Collection[int]
 ) -> Reply:
-    make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
-    organisations = (
-        await session.scalars(
-            select(Organisation)
-            .where(Organisation.id.in_(organisation_ids))
-            .order_by(Organisation.name)
-        )
-    ).all()
     rows = [
         (
             await make_button(
@@ -79,7 +84,7 @@ async def _pick_organisation(
                 organisation_id=organisation.id,
             ),
         )
-        for organisation in organisations
+        for organisation in await organisations_by_name(session, organisation_ids)
     ]
     return Reply(Text("newcell.pick_org"), tuple(rows))
 
@@ -90,10 +95,7 @@ async def _create_cell(
     name = clean_name(typed_name)
     if name is None:
         raise refused("newcell.bad_name")
-    taken = await session.scalar(
-        select(Cell.id).where(Cell.organisation_id == organisation_id, Cell.name == name)
-    )
-    if taken is not None:
+    if await cell_id_named(session, organisation_id, name) is not None:
         raise refused("newcell.duplicate", cell=name)
     cell = Cell(organisation_id=organisation_id, name=name, created_at=now)
     session.add(cell)

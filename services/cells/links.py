@@ -3,23 +3,38 @@ observer's (given by supervisors), and the cell's member link (/invite, by its m
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.invites import deep_link
 from domain.messages import N_, Reply, Text
 from domain.permissions import can_create_cell, can_manage_cell
 from domain.roles import InvitePurpose
-from services import actions
-from services.cells.common import managed_cell
-from services.config import ServiceSettings
+from services.cells.common import (
+    AboutCell,
+    ChosenCell,
+    asks_which_cell,
+    cell_managed_by,
+    which_cell,
+)
 from services.errors import refused
 from services.onboarding import create_invite
 from services.people import Caller, require_person
-from storage.db import Database
+from services.request import Request
+from services.routes import button
 from storage.models import Cell, Invite, Organisation, Person
+from storage.queries.cells import current_member_invite, revoke_open_secretary_links
+
+
+@dataclass(frozen=True)
+class AboutOrganisation:
+    organisation_id: int
+
+
+@dataclass(frozen=True)
+class AboutInvite:
+    invite_id: int
 
 
 def _link_text(key: str, bot_username: str, invite: Invite, about: dict[str, str]) -> Text:
@@ -38,53 +53,25 @@ async def _founded_cell(session: AsyncSession, caller: Caller, cell_id: int) -> 
     return person, cell
 
 
-async def secretary_link(
-    database: Database,
-    caller: Caller,
-    cell_id: int,
-    now: datetime,
-    settings: ServiceSettings,
-    bot_username: str,
-) -> Reply:
-    async with database.transaction() as session:
-        person, cell = await _founded_cell(session, caller, cell_id)
-        return await new_secretary_link(
-            session, person, cell, now, settings, bot_username, N_("cells.secretary_link")
-        )
+@button("cell.secretary_link", AboutCell)
+async def secretary_link(request: Request, about: AboutCell) -> Reply:
+    async with request.transaction() as session:
+        person, cell = await _founded_cell(session, request.caller, about.cell_id)
+        return await new_secretary_link(request, session, person, cell, N_("cells.secretary_link"))
 
 
 async def new_secretary_link(
-    session: AsyncSession,
-    person: Person,
-    cell: Cell,
-    now: datetime,
-    settings: ServiceSettings,
-    bot_username: str,
-    key: str,
+    request: Request, session: AsyncSession, person: Person, cell: Cell, key: str
 ) -> Reply:
     """A new one-time secretary link; earlier unused ones die, so a stray link can't later
     take the cell over."""
-    await session.execute(
-        update(Invite)
-        .where(
-            Invite.cell_id == cell.id,
-            Invite.purpose == InvitePurpose.CELL_SECRETARY,
-            Invite.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    invite = await _cell_invite(session, InvitePurpose.CELL_SECRETARY, cell, person, now, settings)
-    return Reply(_link_text(key, bot_username, invite, {"cell": cell.name}))
+    await revoke_open_secretary_links(session, cell.id, request.now)
+    invite = await _cell_invite(request, session, InvitePurpose.CELL_SECRETARY, cell, person)
+    return Reply(_link_text(key, request.bot_username, invite, {"cell": cell.name}))
 
 
 async def _cell_invite(
-    session: AsyncSession,
-    purpose: InvitePurpose,
-    cell: Cell,
-    person: Person,
-    now: datetime,
-    settings: ServiceSettings,
+    request: Request, session: AsyncSession, purpose: InvitePurpose, cell: Cell, person: Person
 ) -> Invite:
     """A new link into the cell made by ``person``; its purpose sets its uses and lifetime."""
     return await create_invite(
@@ -93,52 +80,41 @@ async def _cell_invite(
         organisation_id=cell.organisation_id,
         cell_id=cell.id,
         created_by=person.id,
-        now=now,
-        member_invite_days=settings.member_invite_days,
+        now=request.now,
+        member_invite_days=request.settings.member_invite_days,
     )
 
 
-async def supervisor_invite(
-    database: Database,
-    caller: Caller,
-    organisation_id: int,
-    now: datetime,
-    bot_username: str,
-) -> Reply:
+@button("org.supervisor_link", AboutOrganisation)
+async def supervisor_invite(request: Request, about: AboutOrganisation) -> Reply:
     """A one-use link that makes whoever opens it one more supervisor of the organisation."""
-    async with database.transaction() as session:
-        person, actor = await require_person(session, caller)
-        organisation = await session.get(Organisation, organisation_id)
+    async with request.transaction() as session:
+        person, actor = await require_person(session, request.caller)
+        organisation = await session.get(Organisation, about.organisation_id)
         if organisation is None or not can_create_cell(actor, organisation.id):
             raise refused("error.not_supervisor")
-        invite = await _supervision_invite(session, person, organisation.id, None, now)
-        about = {"organisation": organisation.name}
-        return Reply(_link_text(N_("cells.supervisor_link"), bot_username, invite, about))
+        invite = await _supervision_invite(request, session, person, organisation.id, None)
+        named = {"organisation": organisation.name}
+        return Reply(_link_text(N_("cells.supervisor_link"), request.bot_username, invite, named))
 
 
-async def observer_invite(
-    database: Database,
-    caller: Caller,
-    cell_id: int,
-    now: datetime,
-    bot_username: str,
-) -> Reply:
+@button("cell.observer_link", AboutCell)
+async def observer_invite(request: Request, about: AboutCell) -> Reply:
     """A one-use link that makes whoever opens it a member of the working group following
     the cell: a supervisor of that cell alone, who can be sent to its meetings."""
-    async with database.transaction() as session:
-        person, cell = await _founded_cell(session, caller, cell_id)
-        invite = await _supervision_invite(session, person, cell.organisation_id, cell.id, now)
-        return Reply(
-            _link_text(N_("cells.observer_link"), bot_username, invite, {"cell": cell.name})
-        )
+    async with request.transaction() as session:
+        person, cell = await _founded_cell(session, request.caller, about.cell_id)
+        invite = await _supervision_invite(request, session, person, cell.organisation_id, cell.id)
+        named = {"cell": cell.name}
+        return Reply(_link_text(N_("cells.observer_link"), request.bot_username, invite, named))
 
 
 async def _supervision_invite(
+    request: Request,
     session: AsyncSession,
     person: Person,
     organisation_id: int,
     cell_id: int | None,
-    now: datetime,
 ) -> Invite:
     """A one-use link to supervise the organisation (no cell) or to follow one cell."""
     return await create_invite(
@@ -147,64 +123,52 @@ async def _supervision_invite(
         organisation_id=organisation_id,
         cell_id=cell_id,
         created_by=person.id,
-        now=now,
+        now=request.now,
         member_invite_days=0,
     )
 
 
-async def member_invite(
-    database: Database,
-    caller: Caller,
-    now: datetime,
-    settings: ServiceSettings,
-    bot_username: str,
-    cell_id: int | None = None,
-    renew: bool = False,
-) -> Reply:
+@button("invite.cell", ChosenCell)
+async def member_invite(request: Request, chosen: ChosenCell) -> Reply:
     """/invite: the cell's current member link (made when there is none), to revoke or renew."""
-    async with database.transaction() as session:
-        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
-        person, actor = await require_person(session, caller)
-        cell = await managed_cell(session, caller, actor, cell_id, "invite.cell", now)
-        if isinstance(cell, Reply):
-            return cell
-        invite = await _current_member_invite(session, cell, now)
+    return await _member_link(request, chosen.cell_id, renew=False)
+
+
+@button("invite.renew", ChosenCell)
+async def renew_member_invite(request: Request, chosen: ChosenCell) -> Reply:
+    """The cell's member link replaced by a new one: the old one stops working."""
+    return await _member_link(request, chosen.cell_id, renew=True)
+
+
+async def _member_link(request: Request, cell_id: int | None, renew: bool) -> Reply:
+    now = request.now
+    async with request.transaction() as session:
+        make_button = request.buttons(session)
+        person, actor = await require_person(session, request.caller)
+        if asks_which_cell(actor, cell_id):
+            return await which_cell(make_button, session, actor, "invite.cell")
+        cell = await cell_managed_by(session, actor, cell_id)
+        invite = await current_member_invite(session, cell.id, now)
         if invite is not None and renew:
             invite.revoked_at = now
             invite = None
         if invite is None:
-            invite = await _cell_invite(
-                session, InvitePurpose.CELL_MEMBER, cell, person, now, settings
-            )
+            invite = await _cell_invite(request, session, InvitePurpose.CELL_MEMBER, cell, person)
         buttons = (
             await make_button(Text("invite.revoke_button"), "invite.revoke", invite_id=invite.id),
             await make_button(Text("invite.renew_button"), "invite.renew", cell_id=cell.id),
         )
-        return Reply(
-            _link_text(N_("invite.link"), bot_username, invite, {"cell": cell.name}), (buttons,)
-        )
+        text = _link_text(N_("invite.link"), request.bot_username, invite, {"cell": cell.name})
+        return Reply(text, (buttons,))
 
 
-async def _current_member_invite(session: AsyncSession, cell: Cell, now: datetime) -> Invite | None:
-    return await session.scalar(
-        select(Invite)
-        .where(
-            Invite.cell_id == cell.id,
-            Invite.purpose == InvitePurpose.CELL_MEMBER,
-            Invite.revoked_at.is_(None),
-            Invite.expires_at > now,
-        )
-        .order_by(Invite.created_at.desc())
-        .limit(1)
-    )
-
-
-async def revoke_invite(database: Database, caller: Caller, invite_id: int, now: datetime) -> Reply:
-    async with database.transaction() as session:
-        _, actor = await require_person(session, caller)
-        invite = await session.get(Invite, invite_id)
+@button("invite.revoke", AboutInvite)
+async def revoke_invite(request: Request, about: AboutInvite) -> Reply:
+    async with request.transaction() as session:
+        _, actor = await require_person(session, request.caller)
+        invite = await session.get(Invite, about.invite_id)
         if invite is None or invite.cell_id is None or not can_manage_cell(actor, invite.cell_id):
             raise refused("error.not_manager")
         if invite.revoked_at is None:
-            invite.revoked_at = now
+            invite.revoked_at = request.now
         return Reply(Text("invite.revoked"), notice=Text("invite.revoked_notice"))

@@ -4,7 +4,7 @@ changes about one of them (status, deputy, removal, each kept in the history).""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,12 +18,22 @@ from domain.permissions import (
 )
 from domain.roles import MemberStatus, Role
 from services import actions
-from services.cells.common import managed_cell, page_buttons
-from services.config import ServiceSettings
+from services.cells.common import (
+    CellPage,
+    asks_which_cell,
+    cell_managed_by,
+    change_role,
+    page_buttons,
+    page_count,
+    record_change,
+    which_cell,
+    within,
+)
 from services.errors import Refused, refused
 from services.people import Caller, refresh_menu, require_person
-from storage.db import Database
-from storage.models import Cell, Membership, MembershipChange, Person
+from services.request import Request
+from services.routes import button
+from storage.models import Cell, Membership, Person
 from storage.repositories import active_members
 
 MEMBERS_PAGE_SIZE = 20
@@ -46,24 +56,37 @@ REFUSAL_TEXT = {
 }
 
 
-async def members_page(
-    database: Database, caller: Caller, now: datetime, cell_id: int | None = None, page: int = 0
-) -> Reply:
+@dataclass(frozen=True)
+class AboutMember:
+    membership_id: int
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change to a member: their status (which one), deputy or not, or their removal."""
+
+    membership_id: int
+    change: MemberChange
+    status: MemberStatus | None = None
+
+
+@button("members.cell", CellPage)
+async def members_page(request: Request, asked: CellPage) -> Reply:
     """/members: the cell's members with role and status, a button each to manage them."""
-    async with database.transaction() as session:
-        _, actor = await require_person(session, caller)
-        cell = await managed_cell(session, caller, actor, cell_id, "members.cell", now)
-        if isinstance(cell, Reply):
-            return cell
-        return await _members_screen(session, caller, cell, page, now)
+    async with request.transaction() as session:
+        _, actor = await require_person(session, request.caller)
+        if asks_which_cell(actor, asked.cell_id):
+            return await which_cell(request.buttons(session), session, actor, "members.cell")
+        cell = await cell_managed_by(session, actor, asked.cell_id)
+        return await _members_screen(request.buttons(session), session, cell, asked.page)
 
 
 async def _members_screen(
-    session: AsyncSession, caller: Caller, cell: Cell, page: int, now: datetime
+    make_button: actions.ButtonMaker, session: AsyncSession, cell: Cell, page: int
 ) -> Reply:
     members = await active_members(session, cell.id)
-    pages = max(1, -(-len(members) // MEMBERS_PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
+    pages = page_count(len(members), MEMBERS_PAGE_SIZE)
+    page = within(page, pages)
     first = page * MEMBERS_PAGE_SIZE
     shown = members[first : first + MEMBERS_PAGE_SIZE]
     lines = [
@@ -78,7 +101,6 @@ async def _members_screen(
         )
         for i, m in enumerate(shown)
     ]
-    make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
     buttons = await _member_buttons(make_button, shown, first)
     buttons += await page_buttons(make_button, "members.cell", page, pages, cell_id=cell.id)
     counts = {status: sum(1 for m in members if m.status is status) for status in MemberStatus}
@@ -144,30 +166,25 @@ async def _changeable(
     return person, actor, membership, member
 
 
-async def member_card(
-    database: Database,
-    caller: Caller,
-    membership_id: int,
-    now: datetime,
-    notice: Text | None = None,
-) -> Reply:
-    async with database.transaction() as session:
-        _, actor, membership = await _managed_membership(session, caller, membership_id)
-        return await _member_card(session, caller, actor, membership, now, notice)
+@button("member.card", AboutMember)
+async def member_card(request: Request, about: AboutMember) -> Reply:
+    async with request.transaction() as session:
+        _, actor, membership = await _managed_membership(
+            session, request.caller, about.membership_id
+        )
+        return await _member_card(request.buttons(session), session, actor, membership, None)
 
 
 async def _member_card(
+    make_button: actions.ButtonMaker,
     session: AsyncSession,
-    caller: Caller,
     actor: Actor,
     membership: Membership,
-    now: datetime,
     notice: Text | None,
 ) -> Reply:
     """One member: role, status and joining day, with the changes the caller may make."""
     member = await session.get(Person, membership.person_id)
     assert member is not None
-    make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
     about_member = make_button.about(membership_id=membership.id)
 
     def allowed(change: MemberChange) -> bool:
@@ -226,16 +243,13 @@ async def _status_row(
     )
 
 
-async def ask_remove_member(
-    database: Database, caller: Caller, membership_id: int, now: datetime
-) -> Reply:
-    async with database.transaction() as session:
+@button("member.remove.ask", AboutMember)
+async def ask_remove_member(request: Request, about: AboutMember) -> Reply:
+    async with request.transaction() as session:
         _, _, membership, member = await _changeable(
-            session, caller, membership_id, MemberChange.REMOVE
+            session, request.caller, about.membership_id, MemberChange.REMOVE
         )
-        about_member = actions.ButtonMaker(
-            session, caller.telegram_user_id, now, {"membership_id": membership.id}
-        )
+        about_member = request.buttons(session).about(membership_id=membership.id)
         confirm = await about_member(
             Text("members.remove_yes"), "member.change", change=MemberChange.REMOVE.value
         )
@@ -245,65 +259,47 @@ async def ask_remove_member(
         )
 
 
-async def change_member(
-    database: Database,
-    caller: Caller,
-    membership_id: int,
-    change: str,
-    now: datetime,
-    settings: ServiceSettings,
-    status: str | None = None,
-) -> Reply:
+@button("member.change", Change)
+async def change_member(request: Request, chosen: Change) -> Reply:
     """Set a member's status, promote or demote a deputy, or remove them (history kept)."""
-    try:
-        what = MemberChange(change)
-        new_status = MemberStatus(status or "") if what is MemberChange.SET_STATUS else None
-    except ValueError as error:
-        raise refused("error.stale_button") from error
-    async with database.transaction() as session:
-        person, actor, membership, member = await _changeable(session, caller, membership_id, what)
-
-        def log(field: str, old: str | None, new: str | None) -> None:
-            session.add(
-                MembershipChange(
-                    membership_id=membership.id,
-                    field=field,
-                    old_value=old,
-                    new_value=new,
-                    changed_by_person_id=person.id,
-                    changed_at=now,
-                )
-            )
-
+    what, now = chosen.change, request.now
+    new_status = chosen.status if what is MemberChange.SET_STATUS else None
+    if what is MemberChange.SET_STATUS and new_status is None:
+        raise refused("error.stale_button")
+    async with request.transaction() as session:
+        person, actor, membership, member = await _changeable(
+            session, request.caller, chosen.membership_id, what
+        )
+        make_button = request.buttons(session)
         if what is MemberChange.REMOVE:
-            log("left", None, None)
+            record_change(session, membership, "left", None, None, person, now)
             membership.left_at = now
             await session.flush()
-            await refresh_menu(session, member, now, settings.default_language)
-            return await _after_removal(session, caller, membership, member, now)
+            await refresh_menu(session, member, now, request.settings.default_language)
+            return await _after_removal(make_button, session, membership, member)
         if new_status is not None:
             if membership.status is not new_status:
-                log("status", membership.status.value, new_status.value)
+                old = membership.status.value
+                record_change(session, membership, "status", old, new_status.value, person, now)
                 membership.status = new_status
             notice = Text("members.status_changed", {"status": Text(STATUS_TEXT[new_status])})
         else:
             new_role = Role.DEPUTY if what is MemberChange.MAKE_DEPUTY else Role.MEMBER
-            log("role", membership.role.value, new_role.value)
-            membership.role = new_role
+            change_role(session, membership, new_role, person, now)
             await session.flush()
-            await refresh_menu(session, member, now, settings.default_language)
+            await refresh_menu(session, member, now, request.settings.default_language)
             notice = Text("members.role_changed", {"role": Text(ROLE_TEXT[new_role])})
         await session.flush()
-        return await _member_card(session, caller, actor, membership, now, notice)
+        return await _member_card(make_button, session, actor, membership, notice)
 
 
 async def _after_removal(
-    session: AsyncSession, caller: Caller, membership: Membership, member: Person, now: datetime
+    make_button: actions.ButtonMaker, session: AsyncSession, membership: Membership, member: Person
 ) -> Reply:
     """The cell's first page of members, without the one just removed."""
     cell = await session.get(Cell, membership.cell_id)
     assert cell is not None
-    page = await _members_screen(session, caller, cell, 0, now)
+    page = await _members_screen(make_button, session, cell, 0)
     return Reply(
         page.text, page.buttons, notice=Text("members.removed", {"name": member.full_name})
     )

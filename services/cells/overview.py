@@ -4,91 +4,82 @@ for each one."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messages import Button, Reply, Text
 from domain.permissions import Actor, can_create_cell, can_supervise_cell
-from domain.roles import Role
 from services import actions
-from services.cells.common import page_buttons
+from services.cells.common import AboutCell, page_buttons, page_count, within
 from services.errors import refused
-from services.people import Caller, require_person
-from storage.db import Database
-from storage.models import Cell, Membership, Organisation, Person
+from services.people import require_person
+from services.request import Request
+from services.routes import button
+from storage.models import Cell
+from storage.queries.cells import (
+    cells_in_scope_page,
+    count_of_cells_in_scope,
+    member_counts_of_cells,
+    organisations_by_name,
+    secretary_names_of_cells,
+)
 
 CELLS_PAGE_SIZE = 20
 
 
-async def cells_overview(database: Database, caller: Caller, now: datetime, page: int = 0) -> Reply:
+@dataclass(frozen=True)
+class Page:
+    page: int = 0
+
+
+@button("cells.page", Page)
+async def cells_overview(request: Request, asked: Page) -> Reply:
     """/cells: the supervisor's cells with secretary, size and group, a page at a time (an
     inline keyboard holds at most 100 buttons); a button each opens what can be done."""
-    async with database.transaction() as session:
-        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
-        _, actor = await require_person(session, caller)
+    async with request.transaction() as session:
+        make_button = request.buttons(session)
+        _, actor = await require_person(session, request.caller)
         if not actor.is_supervisor:
             raise refused("error.not_supervisor")
-        in_scope = Cell.organisation_id.in_(actor.supervised_organisations) | Cell.id.in_(
-            actor.supervised_cells
-        )
-        total = int(await session.scalar(select(func.count(Cell.id)).where(in_scope)) or 0)
+        orgs, cells = actor.supervised_organisations, actor.supervised_cells
+        total = await count_of_cells_in_scope(session, orgs, cells)
         invite_rows = await _supervisor_invite_buttons(session, actor, make_button)
         if not total:
             return Reply(Text("cells.none"), invite_rows)
-        pages = -(-total // CELLS_PAGE_SIZE)
-        page = min(max(page, 0), pages - 1)
-        cells = (
-            await session.scalars(
-                select(Cell)
-                .where(in_scope)
-                .order_by(Cell.name)
-                .offset(page * CELLS_PAGE_SIZE)
-                .limit(CELLS_PAGE_SIZE)
-            )
-        ).all()
-        lines = await _cell_lines(session, cells)
-        rows: list[tuple[Button, ...]] = [
-            (
-                await make_button(
-                    Text("common.cell_button", {"cell": cell.name}), "cell.menu", cell_id=cell.id
-                ),
-            )
-            for cell in cells
-        ]
-        rows.extend(await page_buttons(make_button, "cells.page", page, pages))
-        rows.extend(invite_rows)
-        return Reply(
-            Text("cells.header", {"lines": lines, "page": page + 1, "pages": pages}), tuple(rows)
+        pages = page_count(total, CELLS_PAGE_SIZE)
+        page = within(asked.page, pages)
+        shown = await cells_in_scope_page(
+            session, orgs, cells, page * CELLS_PAGE_SIZE, CELLS_PAGE_SIZE
         )
+        lines = await _cell_lines(session, shown)
+        rows = await _cell_buttons(make_button, shown, page, pages)
+        return Reply(
+            Text("cells.header", {"lines": lines, "page": page + 1, "pages": pages}),
+            (*rows, *invite_rows),
+        )
+
+
+async def _cell_buttons(
+    make_button: actions.ButtonMaker, cells: Sequence[Cell], page: int, pages: int
+) -> tuple[tuple[Button, ...], ...]:
+    """A button a cell shown, to what can be done for it, then the page turns."""
+    rows = [
+        (
+            await make_button(
+                Text("common.cell_button", {"cell": cell.name}), "cell.menu", cell_id=cell.id
+            ),
+        )
+        for cell in cells
+    ]
+    return (*rows, *await page_buttons(make_button, "cells.page", page, pages))
 
 
 async def _cell_lines(session: AsyncSession, cells: Sequence[Cell]) -> list[Text]:
     """A line a cell: its secretary, how many members it has, whether its group is linked."""
     ids = [c.id for c in cells]
-    sizes: dict[int, int] = dict(
-        (
-            await session.execute(
-                select(Membership.cell_id, func.count(Membership.id))
-                .where(Membership.cell_id.in_(ids), Membership.left_at.is_(None))
-                .group_by(Membership.cell_id)
-            )
-        ).all()
-    )
-    secretaries: dict[int, str] = dict(
-        (
-            await session.execute(
-                select(Membership.cell_id, Person.full_name)
-                .join(Person, Person.id == Membership.person_id)
-                .where(
-                    Membership.cell_id.in_(ids),
-                    Membership.left_at.is_(None),
-                    Membership.role == Role.SECRETARY,
-                )
-            )
-        ).all()
-    )
+    sizes = await member_counts_of_cells(session, ids)
+    secretaries = await secretary_names_of_cells(session, ids)
     return [
         Text(
             "cells.line",
@@ -112,13 +103,6 @@ async def _supervisor_invite_buttons(
     whole (a supervisor of some cells only cannot widen anyone's reach)."""
     if not actor.supervised_organisations:
         return ()
-    organisations = (
-        await session.scalars(
-            select(Organisation)
-            .where(Organisation.id.in_(actor.supervised_organisations))
-            .order_by(Organisation.name)
-        )
-    ).all()
     return tuple(
         [
             (
@@ -128,37 +112,36 @@ async def _supervisor_invite_buttons(
                     organisation_id=organisation.id,
                 ),
             )
-            for organisation in organisations
+            for organisation in await organisations_by_name(session, actor.supervised_organisations)
         ]
     )
 
 
-async def cell_menu(database: Database, caller: Caller, cell_id: int, now: datetime) -> Reply:
+@button("cell.menu", AboutCell)
+async def cell_menu(request: Request, about: AboutCell) -> Reply:
     """What a supervisor can do for one cell: a secretary link, a working group at a meeting."""
-    async with database.transaction() as session:
-        _, actor = await require_person(session, caller)
-        cell = await session.get(Cell, cell_id)
+    async with request.transaction() as session:
+        _, actor = await require_person(session, request.caller)
+        cell = await session.get(Cell, about.cell_id)
         if cell is None or not can_supervise_cell(actor, cell.id, cell.organisation_id):
             raise refused("error.not_supervisor")
-        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
+        make_button = request.buttons(session)
         about_cell = make_button.about(cell_id=cell.id)
         named = {"cell": cell.name}
         rows = []
         if can_create_cell(actor, cell.organisation_id):
-            rows.append(
+            rows += [
                 (
                     await about_cell(
                         Text("cells.secretary_link_button", named), "cell.secretary_link"
                     ),
-                )
-            )
-            rows.append(
+                ),
                 (
                     await about_cell(
                         Text("cells.observer_invite_button", named), "cell.observer_link"
                     ),
-                )
-            )
+                ),
+            ]
         rows.append((await about_cell(Text("cells.observer_button", named), "observer.cell"),))
         rows.append((await make_button(Text("common.back"), "cells.page", page=0),))
         return Reply(Text("cells.menu", {"cell": cell.name}), tuple(rows))
