@@ -301,7 +301,7 @@ async def test_a_meeting_without_quorum_adopts_no_resolution(bot: RunningBot) ->
                 "",
                 str,
             ),
-            TypedVote(meeting.id, "4 0 0"),
+            TypedVote(meeting.id, text="4 0 0"),
         )
     assert bot.t("vi", refusal.value.text.key, **refusal.value.text.args) == reason
     [stored] = await bot.rows(Resolution)

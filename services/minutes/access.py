@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.attendance import RollFigures, roll_figures
@@ -68,10 +69,24 @@ def typed_text(typed: str) -> str:
     return text
 
 
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def _stored(about: object) -> dict[str, Any]:
+    """A payload as stored with a question: as JSON would hold it (an Enum by its value)."""
+    payload_type = type(about)
+    if payload_type not in _ADAPTERS:
+        _ADAPTERS[payload_type] = TypeAdapter(payload_type)
+    stored: dict[str, Any] = _ADAPTERS[payload_type].dump_python(about, mode="json")
+    return stored
+
+
 async def question(
-    request: Request, session: AsyncSession, kind: str, payload: dict[str, Any], asked: Text
+    request: Request, session: AsyncSession, kind: str, about: object, asked: Text
 ) -> Reply:
-    """Ask the caller to type something: their next text answers ``kind`` with ``payload``."""
+    """Ask the caller to type something: their next text answers ``kind``, stored with what
+    it is about (a payload dataclass, which the answer's payload type extends with the text)."""
+    payload = _stored(about)
     await pending.ask(session, caller=request.caller, kind=kind, payload=payload, now=request.now)
     return Reply(asked)
 

@@ -3,7 +3,7 @@ deadline, and each member's comment taken in."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +13,13 @@ from domain.messages import N_, Reply, Text
 from domain.resolutions import ResolutionStatus
 from services import actions, outbox, pending
 from services.errors import Refused, refused
-from services.minutes.access import managed_minutes, question, resolution_of, typed_text
+from services.minutes.access import (
+    AboutMeeting,
+    managed_minutes,
+    question,
+    resolution_of,
+    typed_text,
+)
 from services.minutes.screens import resolution_screen
 from services.people import Caller, require_person
 from services.request import Request
@@ -28,22 +34,10 @@ COMMENT_BUTTON_LIFETIME = timedelta(days=60)
 
 
 @dataclass(frozen=True)
-class Deadline:
+class Deadline(AboutMeeting):
     """Until when the members may comment on the draft, as the secretary typed it."""
 
-    meeting_id: int
-    text: str
-
-
-@dataclass(frozen=True)
-class AboutDraft:
-    resolution_id: int
-
-
-@dataclass(frozen=True)
-class TypedComment:
-    resolution_id: int
-    text: str
+    text: str = field(kw_only=True)
 
 
 async def ask_comments(request: Request, typed: Deadline) -> Reply:
@@ -101,13 +95,16 @@ async def _send_draft(
     )
 
 
+@dataclass(frozen=True)
+class AboutDraft:
+    resolution_id: int
+
+
 @button("resolution.comment", AboutDraft)
 async def ask_comment(request: Request, about: AboutDraft) -> Reply:
     async with request.transaction() as session:
         await _commentable(session, request.caller, about.resolution_id, request.now)
-        payload = {"resolution_id": about.resolution_id}
-        asked = Text("resolution.ask_comment")
-        return await question(request, session, ASK_COMMENT, payload, asked)
+        return await question(request, session, ASK_COMMENT, about, Text("resolution.ask_comment"))
 
 
 async def _commentable(
@@ -128,6 +125,11 @@ async def _commentable(
     ):
         raise refused("resolution.comments_closed")
     return person, resolution
+
+
+@dataclass(frozen=True)
+class TypedComment(AboutDraft):
+    text: str = field(kw_only=True)
 
 
 @answer(ASK_COMMENT, TypedComment)

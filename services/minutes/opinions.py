@@ -3,7 +3,7 @@ they said."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,23 +21,6 @@ from storage.queries.minutes import closed_roll
 
 ASK_OPINION = "minutes.opinion"
 MAX_SPEAKER = 200
-
-
-@dataclass(frozen=True)
-class Speaker:
-    """A present member picked as the one who spoke under the item."""
-
-    item_id: int
-    person_id: int
-
-
-@dataclass(frozen=True)
-class TypedOpinion:
-    """What was said: of the member picked, or (none picked) with the speaker's name typed."""
-
-    item_id: int
-    text: str
-    person_id: int | None = None
 
 
 @button("minutes.opinion", AboutItem)
@@ -72,16 +55,31 @@ async def ask_opinion(request: Request, about: AboutItem) -> Reply:
         return Reply(Text("minutes.ask.opinions", {"title": item_title(item)}), tuple(rows))
 
 
+@dataclass(frozen=True)
+class Speaker:
+    """A present member picked as the one who spoke under the item."""
+
+    item_id: int
+    person_id: int
+
+
 @button("minutes.opinion_of", Speaker)
 async def ask_opinion_of(request: Request, picked: Speaker) -> Reply:
     async with request.transaction() as session:
-        _, item = await managed_item(session, request.caller, picked.item_id)
+        await managed_item(session, request.caller, picked.item_id)
         speaker = await session.get(Person, picked.person_id)
         if speaker is None:
             raise refused("error.stale_button")
-        payload = {"item_id": item.id, "person_id": speaker.id}
         asked = Text("minutes.ask.opinion_of", {"name": speaker.full_name})
-        return await question(request, session, ASK_OPINION, payload, asked)
+        return await question(request, session, ASK_OPINION, picked, asked)
+
+
+@dataclass(frozen=True)
+class TypedOpinion(AboutItem):
+    """What was said: of the member picked, or (none picked) with the speaker's name typed."""
+
+    person_id: int | None = None
+    text: str = field(kw_only=True)
 
 
 @answer(ASK_OPINION, TypedOpinion)

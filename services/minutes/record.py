@@ -3,6 +3,7 @@ each agenda item's report and conclusion, finishing them; /minutes lists the cel
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -64,28 +65,6 @@ QUESTIONS = {
 }
 
 
-@dataclass(frozen=True)
-class PartChoice:
-    meeting_id: int
-    field: Part
-    item_id: int | None = None
-
-
-@dataclass(frozen=True)
-class TypedPart:
-    meeting_id: int
-    field: Part
-    text: str
-    item_id: int | None = None
-
-
-@dataclass(frozen=True)
-class CellChoice:
-    """The cell whose records to list; none: the one the caller manages (asked if several)."""
-
-    cell_id: int | None = None
-
-
 @button("minutes.open", AboutMeeting)
 async def editor(request: Request, about: AboutMeeting) -> Reply:
     async with request.transaction() as session:
@@ -101,17 +80,24 @@ async def item_menu(request: Request, about: AboutItem) -> Reply:
         return await item_screen(request, session, meeting, item, None)
 
 
+@dataclass(frozen=True)
+class PartChoice:
+    meeting_id: int
+    field: Part
+    item_id: int | None = None
+
+
 @button("minutes.ask", PartChoice)
 async def ask(request: Request, chosen: PartChoice) -> Reply:
     """Ask the secretary to type one part of the minutes or of the resolution."""
     async with request.transaction() as session:
         await managed_minutes(session, request.caller, chosen.meeting_id)
-        payload = {
-            "meeting_id": chosen.meeting_id,
-            "field": chosen.field.value,
-            "item_id": chosen.item_id,
-        }
-        return await question(request, session, ASK_FIELD, payload, Text(QUESTIONS[chosen.field]))
+        return await question(request, session, ASK_FIELD, chosen, Text(QUESTIONS[chosen.field]))
+
+
+@dataclass(frozen=True)
+class TypedPart(PartChoice):
+    text: str = dataclasses.field(kw_only=True)
 
 
 @answer(ASK_FIELD, TypedPart)
@@ -120,9 +106,9 @@ async def write(request: Request, typed: TypedPart) -> Reply:
     deadline go on to their own use cases)."""
     text = typed_text(typed.text)
     if typed.field is Part.VOTE:
-        return await vote(request, TypedVote(typed.meeting_id, text))
+        return await vote(request, TypedVote(typed.meeting_id, text=text))
     if typed.field is Part.COMMENTS_UNTIL:
-        return await ask_comments(request, Deadline(typed.meeting_id, text))
+        return await ask_comments(request, Deadline(typed.meeting_id, text=text))
     async with request.transaction() as session:
         _, meeting, cell = await managed_minutes(session, request.caller, typed.meeting_id)
         await _put(session, request, meeting, typed, text)
@@ -159,6 +145,13 @@ async def finish(request: Request, about: AboutMeeting) -> Reply:
             meeting.minutes_recorded_at = request.now
         await minutes_number(session, meeting, request.settings)
         return await editor_screen(request, session, meeting, cell, Text("minutes.finished"))
+
+
+@dataclass(frozen=True)
+class CellChoice:
+    """The cell whose records to list; none: the one the caller manages (asked if several)."""
+
+    cell_id: int | None = None
 
 
 @button("minutes.cell", CellChoice)

@@ -3,7 +3,7 @@ adopts or rejects it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from domain.dates import parse_local_datetime
@@ -44,29 +44,6 @@ ASK_TASK = "resolution.task"
 MAX_TASK = 300
 
 
-@dataclass(frozen=True)
-class TaskMember:
-    """The member a task is for, picked on the resolution's list of members."""
-
-    meeting_id: int
-    person_id: int
-
-
-@dataclass(frozen=True)
-class TypedTask:
-    meeting_id: int
-    person_id: int
-    text: str
-
-
-@dataclass(frozen=True)
-class TypedVote:
-    """The vote as the secretary typed it (``for against abstain``)."""
-
-    meeting_id: int
-    text: str
-
-
 @button("resolution.open", AboutMeeting)
 async def resolution_view(request: Request, about: AboutMeeting) -> Reply:
     async with request.transaction() as session:
@@ -95,12 +72,25 @@ async def pick_task_member(request: Request, about: AboutMeeting) -> Reply:
         return Reply(Text("resolution.pick_member"), rows)
 
 
+@dataclass(frozen=True)
+class TaskMember(AboutMeeting):
+    """The member a task is for, picked on the resolution's list of members."""
+
+    person_id: int
+
+
 @button("resolution.task_member", TaskMember)
 async def ask_task(request: Request, picked: TaskMember) -> Reply:
     async with request.transaction() as session:
         await managed_minutes(session, request.caller, picked.meeting_id)
-        payload = {"meeting_id": picked.meeting_id, "person_id": picked.person_id}
-        return await question(request, session, ASK_TASK, payload, Text("resolution.ask_task"))
+        return await question(request, session, ASK_TASK, picked, Text("resolution.ask_task"))
+
+
+@dataclass(frozen=True)
+class TypedTask(TaskMember):
+    """The task as typed: what is to be done, and after a semicolon an optional due day."""
+
+    text: str = field(kw_only=True)
 
 
 @answer(ASK_TASK, TypedTask)
@@ -142,6 +132,13 @@ def _typed_task(typed: str, request: Request) -> tuple[str, date | None]:
 
 
 # --- the vote ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TypedVote(AboutMeeting):
+    """The vote as the secretary typed it (``for against abstain``)."""
+
+    text: str = field(kw_only=True)
 
 
 async def vote(request: Request, typed: TypedVote) -> Reply:

@@ -31,10 +31,6 @@ RESOLUTION_STATUS_TEXT = {
     ResolutionStatus.ADOPTED: N_("resolution.status.adopted"),
     ResolutionStatus.REJECTED: N_("resolution.status.rejected"),
 }
-ITEM_BUTTONS = {
-    "report": N_("minutes.report_button"),
-    "conclusion": N_("minutes.conclusion_button"),
-}
 
 
 # --- the editor ----------------------------------------------------------------------------
@@ -92,16 +88,10 @@ async def _editor_buttons(
             await about(Text("minutes.note_taker_button"), "minutes.ask", field="note_taker"),
         )
     ]
-    for number, item in enumerate(items, start=1):
-        rows.append(
-            (
-                await make_button(
-                    Text("minutes.item_button", {"number": number, "title": item_title(item)}),
-                    "minutes.item",
-                    item_id=item.id,
-                ),
-            )
-        )
+    rows += [
+        (await make_button(_item_label(number, item), "minutes.item", item_id=item.id),)
+        for number, item in enumerate(items, start=1)
+    ]
     rows.append((await about(Text("minutes.resolution_button"), "resolution.open"),))
     last_row = [await about(Text("minutes.export"), "minutes.export")]
     if meeting.minutes_recorded_at is None:
@@ -110,7 +100,16 @@ async def _editor_buttons(
     return tuple(rows)
 
 
+def _item_label(number: int, item: AgendaItem) -> Text:
+    return Text("minutes.item_button", {"number": number, "title": item_title(item)})
+
+
 # --- one agenda item -----------------------------------------------------------------------
+
+ITEM_BUTTONS = {
+    "report": N_("minutes.report_button"),
+    "conclusion": N_("minutes.conclusion_button"),
+}
 
 
 async def item_screen(

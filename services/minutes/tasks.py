@@ -3,7 +3,7 @@ member responsible, who marks it done or reports progress; regular meetings revi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,9 +34,10 @@ class AboutTask:
 
 
 @dataclass(frozen=True)
-class Progress:
-    task_id: int
-    text: str
+class Progress(AboutTask):
+    """How the work on the task goes, in the member's words."""
+
+    text: str = field(kw_only=True)
 
 
 def task_line(task: ResolutionTask, name: str) -> Text:
@@ -130,8 +131,7 @@ async def mark_done(request: Request, about: AboutTask) -> Reply:
 async def ask_progress(request: Request, about: AboutTask) -> Reply:
     async with request.transaction() as session:
         await _own_task(session, request.caller, about.task_id)
-        payload = {"task_id": about.task_id}
-        return await question(request, session, ASK_PROGRESS, payload, Text("task.ask_progress"))
+        return await question(request, session, ASK_PROGRESS, about, Text("task.ask_progress"))
 
 
 @answer(ASK_PROGRESS, Progress)
