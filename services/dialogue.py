@@ -18,7 +18,6 @@ from services import (
 from services.config import ServiceSettings
 from services.meetings import agenda, plan, scheduling
 from services.meetings.common import Draft
-from services.minutes import comments, opinions, record, resolution, tasks
 from services.papers import Files, IncomingDocument
 from services.people import Caller
 from services.request import Request
@@ -96,39 +95,6 @@ ANSWERS: dict[str, Answer] = {
         a.text,
         a.now,
         a.settings,
-    ),
-    record.ASK_FIELD: lambda a: record.write(
-        a.database,
-        a.caller,
-        a.number("meeting_id"),
-        str(a.payload["field"]),
-        None if a.payload.get("item_id") is None else a.number("item_id"),
-        a.text,
-        a.now,
-        a.settings,
-    ),
-    opinions.ASK_OPINION: lambda a: opinions.record_opinion(
-        a.database,
-        a.caller,
-        a.number("item_id"),
-        None if a.payload.get("person_id") is None else a.number("person_id"),
-        a.text,
-        a.now,
-    ),
-    resolution.ASK_TASK: lambda a: resolution.add_task(
-        a.database,
-        a.caller,
-        a.number("meeting_id"),
-        a.number("person_id"),
-        a.text,
-        a.now,
-        a.settings,
-    ),
-    comments.ASK_COMMENT: lambda a: comments.comment(
-        a.database, a.caller, a.number("resolution_id"), a.text, a.now
-    ),
-    tasks.ASK_PROGRESS: lambda a: tasks.report_progress(
-        a.database, a.caller, a.number("task_id"), a.text, a.now
     ),
 }
 

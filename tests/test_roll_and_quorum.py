@@ -15,8 +15,9 @@ from domain.attendance import REPEATED_ABSENCES, RollStatus
 from domain.messages import Text
 from emulator import EmuUser, SentMessage
 from services.errors import Refused
-from services.minutes.resolution import vote
+from services.minutes.resolution import TypedVote, vote
 from services.people import Caller
+from services.request import Request
 from services.views import summary
 from storage.models import Invitation, Meeting, Person, Resolution
 from tests.conftest import VIETNAM
@@ -292,12 +293,15 @@ async def test_a_meeting_without_quorum_adopts_no_resolution(bot: RunningBot) ->
     [meeting] = await bot.rows(Meeting)
     with pytest.raises(Refused) as refusal:
         await vote(
-            bot.database,
-            caller,
-            meeting.id,
-            "4 0 0",
-            bot.clock.now(),
-            bot.application.bot_data["chibo"].settings,
+            Request(
+                bot.database,
+                caller,
+                bot.clock.now(),
+                bot.application.bot_data["chibo"].settings,
+                "",
+                str,
+            ),
+            TypedVote(meeting.id, text="4 0 0"),
         )
     assert bot.t("vi", refusal.value.text.key, **refusal.value.text.args) == reason
     [stored] = await bot.rows(Resolution)

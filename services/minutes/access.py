@@ -1,12 +1,13 @@
 """What the minutes' use cases look up alike: the meeting whose minutes the caller writes, its
-resolution, its roll, and what was said and assigned under it."""
+resolution, its roll, and the minutes' number; and the payloads of the buttons they share."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.attendance import RollFigures, roll_figures
@@ -17,19 +18,27 @@ from services.access import managed_meeting
 from services.config import ServiceSettings
 from services.errors import refused
 from services.people import Caller
-from storage.models import (
-    AgendaItem,
-    Cell,
-    Invitation,
-    ItemOpinion,
-    Meeting,
-    Person,
-    Resolution,
-    ResolutionTask,
-)
+from services.request import Request
+from storage.models import AgendaItem, Cell, Meeting, Person, Resolution
+from storage.queries.minutes import Called, last_minutes_number, lock_cell
+from storage.queries.resolutions import resolution_of_meeting
 
 MAX_FIELD = 4000
 DECIDED = (ResolutionStatus.ADOPTED, ResolutionStatus.REJECTED)
+
+
+@dataclass(frozen=True)
+class AboutMeeting:
+    """A button about the minutes (or the resolution) of one meeting."""
+
+    meeting_id: int
+
+
+@dataclass(frozen=True)
+class AboutItem:
+    """A button about one agenda item's part of the minutes."""
+
+    item_id: int
 
 
 async def managed_minutes(
@@ -60,22 +69,31 @@ def typed_text(typed: str) -> str:
     return text
 
 
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def _stored(about: object) -> dict[str, Any]:
+    """A payload as stored with a question: as JSON would hold it (an Enum by its value)."""
+    payload_type = type(about)
+    if payload_type not in _ADAPTERS:
+        _ADAPTERS[payload_type] = TypeAdapter(payload_type)
+    stored: dict[str, Any] = _ADAPTERS[payload_type].dump_python(about, mode="json")
+    return stored
+
+
 async def question(
-    session: AsyncSession,
-    caller: Caller,
-    kind: str,
-    payload: dict[str, Any],
-    now: datetime,
-    asked: Text,
+    request: Request, session: AsyncSession, kind: str, about: object, asked: Text
 ) -> Reply:
-    """Ask the caller to type something: their next text answers ``kind`` with ``payload``."""
-    await pending.ask(session, caller=caller, kind=kind, payload=payload, now=now)
+    """Ask the caller to type something: their next text answers ``kind``, stored with what
+    it is about (a payload dataclass, which the answer's payload type extends with the text)."""
+    payload = _stored(about)
+    await pending.ask(session, caller=request.caller, kind=kind, payload=payload, now=request.now)
     return Reply(asked)
 
 
 async def resolution_of(session: AsyncSession, meeting: Meeting, now: datetime) -> Resolution:
     """The meeting's resolution, begun as an empty draft the first time it is asked for."""
-    found = await session.scalar(select(Resolution).where(Resolution.meeting_id == meeting.id))
+    found = await resolution_of_meeting(session, meeting.id)
     if found is None:
         found = Resolution(
             meeting_id=meeting.id, text="", status=ResolutionStatus.DRAFT, created_at=now
@@ -95,22 +113,7 @@ async def undecided_resolution(
     return resolution
 
 
-async def roll(session: AsyncSession, meeting_id: int) -> list[tuple[Invitation, Person]]:
-    """The closed roll of the expected members (the exempted are not counted), by name."""
-    rows = await session.execute(
-        select(Invitation, Person)
-        .join(Person, Person.id == Invitation.person_id)
-        .where(
-            Invitation.meeting_id == meeting_id,
-            Invitation.roll_status.is_not(None),
-            Invitation.exempted.is_(False),
-        )
-        .order_by(Person.full_name)
-    )
-    return [(invitation, person) for invitation, person in rows]
-
-
-def figures(called: list[tuple[Invitation, Person]], settings: ServiceSettings) -> RollFigures:
+def figures(called: list[Called], settings: ServiceSettings) -> RollFigures:
     return roll_figures(
         [i.roll_status for i, _ in called if i.roll_status is not None], settings.quorum
     )
@@ -128,54 +131,19 @@ def no_quorum(counted: RollFigures, key: str) -> Text:
     )
 
 
-async def opinions_of(session: AsyncSession, item_id: int) -> list[ItemOpinion]:
-    """Who said what under an agenda item, in the order it was said."""
-    return list(
-        await session.scalars(
-            select(ItemOpinion)
-            .where(ItemOpinion.item_id == item_id)
-            .order_by(ItemOpinion.created_at, ItemOpinion.id)
-        )
-    )
-
-
-async def tasks_of(session: AsyncSession, resolution_id: int) -> list[tuple[ResolutionTask, str]]:
-    """The resolution's tasks with the name of the member responsible for each."""
-    rows = await session.execute(
-        select(ResolutionTask, Person.full_name)
-        .join(Person, Person.id == ResolutionTask.person_id)
-        .where(ResolutionTask.resolution_id == resolution_id)
-        .order_by(ResolutionTask.id)
-    )
-    return [(task, name) for task, name in rows]
-
-
 async def minutes_number(session: AsyncSession, meeting: Meeting, settings: ServiceSettings) -> int:
     """The minutes' number: once given it stays; else the cell's next one of the meeting's
     (local) year, counted with the cell locked so that two exports never share one."""
     if meeting.minutes_number is not None:
         return meeting.minutes_number
-    # A write, not SELECT … FOR UPDATE, which SQLite ignores: it makes a second export wait
-    # on either database until the first has committed its number.
-    await session.execute(
-        update(Cell)
-        .where(Cell.id == meeting.cell_id)
-        .values(id=Cell.id)
-        .execution_options(synchronize_session=False)
-    )
+    await lock_cell(session, meeting.cell_id)
     await session.refresh(meeting, ["minutes_number"])
     if meeting.minutes_number is not None:  # given by the export we waited for
         return meeting.minutes_number
     year = meeting.starts_at.astimezone(settings.zone).year
     start = datetime(year, 1, 1, tzinfo=settings.zone)
     end = datetime(year + 1, 1, 1, tzinfo=settings.zone)
-    last = await session.scalar(
-        select(func.max(Meeting.minutes_number)).where(
-            Meeting.cell_id == meeting.cell_id,
-            Meeting.starts_at >= start,
-            Meeting.starts_at < end,
-        )
-    )
+    last = await last_minutes_number(session, meeting.cell_id, start, end)
     meeting.minutes_number = (last or 0) + 1
     await session.flush()
     return meeting.minutes_number

@@ -3,6 +3,7 @@ deadline, and each member's comment taken in."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,13 +12,19 @@ from domain.dates import parse_local_datetime
 from domain.messages import N_, Reply, Text
 from domain.resolutions import ResolutionStatus
 from services import actions, outbox, pending
-from services.config import ServiceSettings
 from services.errors import Refused, refused
-from services.minutes.access import managed_minutes, question, resolution_of, typed_text
-from services.minutes.resolution import resolution_screen
+from services.minutes.access import (
+    AboutMeeting,
+    managed_minutes,
+    question,
+    resolution_of,
+    typed_text,
+)
+from services.minutes.screens import resolution_screen
 from services.people import Caller, require_person
+from services.request import Request
+from services.routes import answer, button
 from services.views import date_problem, summary
-from storage.db import Database
 from storage.models import Cell, Meeting, Person, Resolution, ResolutionComment
 from storage.repositories import active_members
 
@@ -26,45 +33,43 @@ ASK_COMMENT = "resolution.comment"
 COMMENT_BUTTON_LIFETIME = timedelta(days=60)
 
 
-async def ask_comments(
-    database: Database,
-    caller: Caller,
-    meeting_id: int,
-    typed_until: str,
-    now: datetime,
-    settings: ServiceSettings,
-) -> Reply:
+@dataclass(frozen=True)
+class Deadline(AboutMeeting):
+    """Until when the members may comment on the draft, as the secretary typed it."""
+
+    text: str = field(kw_only=True)
+
+
+async def ask_comments(request: Request, typed: Deadline) -> Reply:
     """Send a thematic meeting's draft resolution to every member for comments."""
-    parsed = parse_local_datetime(typed_until, now, settings.zone)
+    parsed = parse_local_datetime(typed.text, request.now, request.settings.zone)
     if parsed.value is None:
         raise Refused(date_problem(parsed, N_("resolution.bad_deadline")))
-    async with database.transaction() as session:
-        _, meeting, cell = await managed_minutes(session, caller, meeting_id)
-        resolution = await resolution_of(session, meeting, now)
+    async with request.transaction() as session:
+        _, meeting, cell = await managed_minutes(session, request.caller, typed.meeting_id)
+        resolution = await resolution_of(session, meeting, request.now)
         if resolution.status is not ResolutionStatus.DRAFT or not resolution.text:
             raise refused("resolution.decided")
         resolution.status = ResolutionStatus.COMMENTING
         resolution.comments_until = parsed.value
         for membership in await active_members(session, cell.id):
             await _send_draft(
-                session, membership.person, meeting, cell, resolution, parsed.value, now, settings
+                request, session, membership.person, meeting, cell, resolution, parsed.value
             )
-        await pending.forget(session, caller=caller)
+        await pending.forget(session, caller=request.caller)
         await session.flush()
-        return await resolution_screen(
-            session, caller, meeting, cell, now, settings, Text("resolution.sent_for_comments")
-        )
+        sent = Text("resolution.sent_for_comments")
+        return await resolution_screen(request, session, meeting, cell, sent)
 
 
 async def _send_draft(
+    request: Request,
     session: AsyncSession,
     member: Person,
     meeting: Meeting,
     cell: Cell,
     resolution: Resolution,
     until: datetime,
-    now: datetime,
-    settings: ServiceSettings,
 ) -> None:
     """The draft to one member, with a button to comment on it."""
     comment = await actions.button(
@@ -73,7 +78,7 @@ async def _send_draft(
         "resolution.comment",
         {"resolution_id": resolution.id},
         telegram_user_id=member.telegram_user_id,
-        now=now,
+        now=request.now,
         lifetime=COMMENT_BUTTON_LIFETIME,
     )
     await outbox.enqueue_message(
@@ -84,20 +89,22 @@ async def _send_draft(
             "resolution.draft_notice",
             {"summary": summary(meeting, cell.name), "text": resolution.text, "until": until},
         ),
-        lang=member.language or settings.default_language,
-        now=now,
+        lang=member.language or request.settings.default_language,
+        now=request.now,
         buttons=((comment,),),
     )
 
 
-async def ask_comment(
-    database: Database, caller: Caller, resolution_id: int, now: datetime
-) -> Reply:
-    async with database.transaction() as session:
-        await _commentable(session, caller, resolution_id, now)
-        payload = {"resolution_id": resolution_id}
-        asked = Text("resolution.ask_comment")
-        return await question(session, caller, ASK_COMMENT, payload, now, asked)
+@dataclass(frozen=True)
+class AboutDraft:
+    resolution_id: int
+
+
+@button("resolution.comment", AboutDraft)
+async def ask_comment(request: Request, about: AboutDraft) -> Reply:
+    async with request.transaction() as session:
+        await _commentable(session, request.caller, about.resolution_id, request.now)
+        return await question(request, session, ASK_COMMENT, about, Text("resolution.ask_comment"))
 
 
 async def _commentable(
@@ -120,16 +127,22 @@ async def _commentable(
     return person, resolution
 
 
-async def comment(
-    database: Database, caller: Caller, resolution_id: int, typed: str, now: datetime
-) -> Reply:
-    text = typed_text(typed)
-    async with database.transaction() as session:
-        person, resolution = await _commentable(session, caller, resolution_id, now)
+@dataclass(frozen=True)
+class TypedComment(AboutDraft):
+    text: str = field(kw_only=True)
+
+
+@answer(ASK_COMMENT, TypedComment)
+async def comment(request: Request, typed: TypedComment) -> Reply:
+    text = typed_text(typed.text)
+    async with request.transaction() as session:
+        person, resolution = await _commentable(
+            session, request.caller, typed.resolution_id, request.now
+        )
         session.add(
             ResolutionComment(
-                resolution_id=resolution.id, person_id=person.id, text=text, created_at=now
+                resolution_id=resolution.id, person_id=person.id, text=text, created_at=request.now
             )
         )
-        await pending.forget(session, caller=caller)
+        await pending.forget(session, caller=request.caller)
         return Reply(Text("resolution.comment_thanks"))

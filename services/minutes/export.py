@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.attendance import RollFigures, RollStatus
@@ -26,17 +25,16 @@ from reports.minutes import TemplateProblem, minutes_docx
 from services.config import ServiceSettings
 from services.errors import refused
 from services.minutes.access import (
+    AboutMeeting,
     figures,
     managed_minutes,
     minutes_number,
     no_quorum,
-    opinions_of,
-    roll,
-    tasks_of,
 )
 from services.people import Caller
+from services.request import Request
+from services.routes import button
 from services.views import KIND_TEXT, agenda_items, summary
-from storage.db import Database
 from storage.models import (
     AgendaItem,
     Cell,
@@ -44,10 +42,10 @@ from storage.models import (
     ItemOpinion,
     Meeting,
     Organisation,
-    Person,
     Resolution,
-    ResolutionTask,
 )
+from storage.queries.minutes import Called, closed_roll, opinions_under_item
+from storage.queries.resolutions import AssignedTask, resolution_of_meeting, tasks_of_resolution
 
 Render = Callable[[Text], str]
 
@@ -101,22 +99,22 @@ class _Record:
     cell: Cell
     organisation: Organisation
     resolution: Resolution | None
-    roll: list[tuple[Invitation, Person]]
+    roll: list[Called]
     items: list[AgendaItem]
     spoken: dict[int, list[ItemOpinion]]
-    tasks: list[tuple[ResolutionTask, str]]
+    tasks: list[AssignedTask]
     number: int
 
 
-async def export(
-    database: Database, caller: Caller, meeting_id: int, render: Render, settings: ServiceSettings
-) -> Reply:
+@button("minutes.export", AboutMeeting)
+async def export(request: Request, about: AboutMeeting) -> Reply:
     """The minutes as a .docx, numbered the first time they are exported or finished."""
-    async with database.transaction() as session:
-        record = await _record(session, caller, meeting_id, settings)
+    settings = request.settings
+    async with request.transaction() as session:
+        record = await _record(session, request.caller, about.meeting_id, settings)
     meeting, cell = record.meeting, record.cell
     start = meeting.starts_at.astimezone(settings.zone)
-    document = _document(record, start, render, settings)
+    document = _document(record, start, request.render, settings)
     try:
         content = minutes_docx(document, settings.minutes_template)
     except TemplateProblem as problem:
@@ -133,11 +131,11 @@ async def _record(
     _, meeting, cell = await managed_minutes(session, caller, meeting_id)
     organisation = await session.get(Organisation, cell.organisation_id)
     assert organisation is not None
-    resolution = await session.scalar(select(Resolution).where(Resolution.meeting_id == meeting.id))
-    called = await roll(session, meeting.id)
+    resolution = await resolution_of_meeting(session, meeting.id)
+    called = await closed_roll(session, meeting.id)
     items = await agenda_items(session, meeting.id)
-    spoken = {item.id: await opinions_of(session, item.id) for item in items}
-    tasks = await tasks_of(session, resolution.id) if resolution else []
+    spoken = {item.id: await opinions_under_item(session, item.id) for item in items}
+    tasks = await tasks_of_resolution(session, resolution.id) if resolution else []
     number = await minutes_number(session, meeting, settings)
     return _Record(meeting, cell, organisation, resolution, called, items, spoken, tasks, number)
 
@@ -216,7 +214,7 @@ def _quorum_note(counted: RollFigures, render: Render) -> str:
     return "" if counted.quorum_met else render(no_quorum(counted, N_("minutes.no_quorum")))
 
 
-def _attendees(called: list[tuple[Invitation, Person]], render: Render) -> list[AttendeeLine]:
+def _attendees(called: list[Called], render: Render) -> list[AttendeeLine]:
     return [
         AttendeeLine(
             person.full_name,

@@ -3,36 +3,42 @@ they said."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.attendance import RollStatus
 from domain.messages import Reply, Text
-from services import actions, pending
+from services import pending
 from services.errors import refused
-from services.minutes.access import managed_item, question, roll, typed_text
-from services.minutes.record import item_screen
-from services.people import Caller
+from services.minutes.access import AboutItem, managed_item, question, typed_text
+from services.minutes.screens import item_screen
+from services.request import Request
+from services.routes import answer, button
 from services.views import item_title
-from storage.db import Database
 from storage.models import ItemOpinion, Person
+from storage.queries.minutes import closed_roll
 
 ASK_OPINION = "minutes.opinion"
 MAX_SPEAKER = 200
 
 
-async def ask_opinion(database: Database, caller: Caller, item_id: int, now: datetime) -> Reply:
+@button("minutes.opinion", AboutItem)
+async def ask_opinion(request: Request, about: AboutItem) -> Reply:
     """Ask who spoke: a present member's button, or the name typed before the opinion."""
-    async with database.transaction() as session:
-        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
-        meeting, item = await managed_item(session, caller, item_id)
+    async with request.transaction() as session:
+        make_button = request.buttons(session)
+        meeting, item = await managed_item(session, request.caller, about.item_id)
         await pending.ask(
-            session, caller=caller, kind=ASK_OPINION, payload={"item_id": item.id}, now=now
+            session,
+            caller=request.caller,
+            kind=ASK_OPINION,
+            payload={"item_id": item.id},
+            now=request.now,
         )
         present = [
             person
-            for invitation, person in await roll(session, meeting.id)
+            for invitation, person in await closed_roll(session, meeting.id)
             if invitation.roll_status is RollStatus.PRESENT
         ]
         buttons = [
@@ -49,41 +55,52 @@ async def ask_opinion(database: Database, caller: Caller, item_id: int, now: dat
         return Reply(Text("minutes.ask.opinions", {"title": item_title(item)}), tuple(rows))
 
 
-async def ask_opinion_of(
-    database: Database, caller: Caller, item_id: int, person_id: int, now: datetime
-) -> Reply:
-    async with database.transaction() as session:
-        _, item = await managed_item(session, caller, item_id)
-        speaker = await session.get(Person, person_id)
+@dataclass(frozen=True)
+class Speaker:
+    """A present member picked as the one who spoke under the item."""
+
+    item_id: int
+    person_id: int
+
+
+@button("minutes.opinion_of", Speaker)
+async def ask_opinion_of(request: Request, picked: Speaker) -> Reply:
+    async with request.transaction() as session:
+        await managed_item(session, request.caller, picked.item_id)
+        speaker = await session.get(Person, picked.person_id)
         if speaker is None:
             raise refused("error.stale_button")
-        payload = {"item_id": item.id, "person_id": speaker.id}
         asked = Text("minutes.ask.opinion_of", {"name": speaker.full_name})
-        return await question(session, caller, ASK_OPINION, payload, now, asked)
+        return await question(request, session, ASK_OPINION, picked, asked)
 
 
-async def record_opinion(
-    database: Database,
-    caller: Caller,
-    item_id: int,
-    person_id: int | None,
-    typed: str,
-    now: datetime,
-) -> Reply:
+@dataclass(frozen=True)
+class TypedOpinion(AboutItem):
+    """What was said: of the member picked, or (none picked) with the speaker's name typed."""
+
+    person_id: int | None = None
+    text: str = field(kw_only=True)
+
+
+@answer(ASK_OPINION, TypedOpinion)
+async def record_opinion(request: Request, typed: TypedOpinion) -> Reply:
     """An opinion under the item: of the member picked, or ``Tên người phát biểu: nội dung``."""
-    async with database.transaction() as session:
-        meeting, item = await managed_item(session, caller, item_id)
-        speaker, text = await _speaker_and_text(session, person_id, typed)
+    async with request.transaction() as session:
+        meeting, item = await managed_item(session, request.caller, typed.item_id)
+        speaker, text = await _speaker_and_text(session, typed.person_id, typed.text)
         session.add(
             ItemOpinion(
-                item_id=item.id, person_id=person_id, speaker=speaker, text=text, created_at=now
+                item_id=item.id,
+                person_id=typed.person_id,
+                speaker=speaker,
+                text=text,
+                created_at=request.now,
             )
         )
-        await pending.forget(session, caller=caller)
+        await pending.forget(session, caller=request.caller)
         await session.flush()
-        return await item_screen(
-            session, caller, meeting, item, now, Text("minutes.opinion_saved", {"name": speaker})
-        )
+        saved = Text("minutes.opinion_saved", {"name": speaker})
+        return await item_screen(request, session, meeting, item, saved)
 
 
 async def _speaker_and_text(

@@ -3,278 +3,184 @@ each agenda item's report and conclusion, finishing them; /minutes lists the cel
 
 from __future__ import annotations
 
-from datetime import datetime
+import dataclasses
+from dataclasses import dataclass
+from enum import StrEnum
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.messages import N_, Button, Reply, Text
-from services import actions, pending
+from domain.messages import N_, Reply, Text
+from services import pending
+from services.actions import ButtonMaker
 from services.cells.common import managed_cell
-from services.config import ServiceSettings
 from services.errors import refused
 from services.minutes.access import (
+    AboutItem,
+    AboutMeeting,
     managed_item,
     managed_minutes,
     minutes_number,
-    opinions_of,
     question,
-    resolution_of,
     typed_text,
     undecided_resolution,
 )
-from services.minutes.comments import ask_comments
-from services.minutes.resolution import RESOLUTION_STATUS_TEXT, resolution_screen, vote
-from services.people import Caller, require_person
-from services.views import KIND_TEXT, agenda_items, item_title, summary
-from storage.db import Database
+from services.minutes.comments import Deadline, ask_comments
+from services.minutes.resolution import TypedVote, vote
+from services.minutes.screens import editor_screen, item_screen, resolution_screen
+from services.people import require_person
+from services.request import Request
+from services.routes import answer, button
+from services.views import KIND_TEXT
 from storage.models import AgendaItem, Cell, Meeting
+from storage.queries.minutes import latest_meetings_with_closed_roll
 
 ASK_FIELD = "minutes.field"
 MINUTES_HISTORY = 12
+MAX_NAME = 200
 
-# What the secretary types, and where it goes.
-MEETING_FIELDS = {"chair": N_("minutes.ask.chair"), "note_taker": N_("minutes.ask.note_taker")}
-ITEM_FIELDS = {
-    "report": N_("minutes.ask.report"),
-    "conclusion": N_("minutes.ask.conclusion"),
+
+class Part(StrEnum):
+    """A part of the minutes or of the resolution the secretary types."""
+
+    CHAIR = "chair"
+    NOTE_TAKER = "note_taker"
+    REPORT = "report"
+    CONCLUSION = "conclusion"
+    RESOLUTION = "resolution"
+    VOTE = "vote"
+    COMMENTS_UNTIL = "comments_until"
+
+
+MEETING_PARTS = (Part.CHAIR, Part.NOTE_TAKER)
+ITEM_PARTS = (Part.REPORT, Part.CONCLUSION)
+# What the secretary is asked to type for each part.
+QUESTIONS = {
+    Part.CHAIR: N_("minutes.ask.chair"),
+    Part.NOTE_TAKER: N_("minutes.ask.note_taker"),
+    Part.REPORT: N_("minutes.ask.report"),
+    Part.CONCLUSION: N_("minutes.ask.conclusion"),
+    Part.RESOLUTION: N_("minutes.ask.resolution"),
+    Part.VOTE: N_("minutes.ask.vote"),
+    Part.COMMENTS_UNTIL: N_("minutes.ask.comments_until"),
 }
-RESOLUTION_FIELDS = {
-    "resolution": N_("minutes.ask.resolution"),
-    "vote": N_("minutes.ask.vote"),
-    "comments_until": N_("minutes.ask.comments_until"),
-}
-ITEM_BUTTONS = {
-    "report": N_("minutes.report_button"),
-    "conclusion": N_("minutes.conclusion_button"),
-}
 
 
-async def editor(
-    database: Database, caller: Caller, meeting_id: int, now: datetime, notice: Text | None = None
-) -> Reply:
-    async with database.transaction() as session:
-        _, meeting, cell = await managed_minutes(session, caller, meeting_id)
-        await pending.forget(session, caller=caller)
-        return await editor_screen(session, caller, meeting, cell, now, notice)
+@button("minutes.open", AboutMeeting)
+async def editor(request: Request, about: AboutMeeting) -> Reply:
+    async with request.transaction() as session:
+        _, meeting, cell = await managed_minutes(session, request.caller, about.meeting_id)
+        await pending.forget(session, caller=request.caller)
+        return await editor_screen(request, session, meeting, cell, None)
 
 
-async def editor_screen(
-    session: AsyncSession,
-    caller: Caller,
-    meeting: Meeting,
-    cell: Cell,
-    now: datetime,
-    notice: Text | None,
-) -> Reply:
-    """The minutes so far: who chairs and takes notes, each item done or not, the resolution."""
-    items = await agenda_items(session, meeting.id)
-    resolution = await resolution_of(session, meeting, now)
-    lines = [
-        Text(
-            "minutes.item_line",
-            {
-                "number": number,
-                "title": item_title(item),
-                "mark": "✅" if item.conclusion else "…",
-            },
-        )
-        for number, item in enumerate(items, start=1)
-    ]
-    make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
-    return Reply(
-        Text(
-            "minutes.editor",
-            {
-                "summary": summary(meeting, cell.name),
-                "chair": meeting.chair or "—",
-                "note_taker": meeting.note_taker or "—",
-                "items": lines or [Text("agenda.empty")],
-                "resolution": Text(RESOLUTION_STATUS_TEXT[resolution.status]),
-                "state": Text("minutes.state.recorded", {"when": meeting.minutes_recorded_at})
-                if meeting.minutes_recorded_at
-                else Text("minutes.state.open"),
-            },
-        ),
-        await _editor_buttons(make_button, meeting, items),
-        notice=notice,
-    )
+@button("minutes.item", AboutItem)
+async def item_menu(request: Request, about: AboutItem) -> Reply:
+    async with request.transaction() as session:
+        meeting, item = await managed_item(session, request.caller, about.item_id)
+        return await item_screen(request, session, meeting, item, None)
 
 
-async def _editor_buttons(
-    make_button: actions.ButtonMaker, meeting: Meeting, items: list[AgendaItem]
-) -> tuple[tuple[Button, ...], ...]:
-    about = make_button.about(meeting_id=meeting.id)
-    rows: list[tuple[Button, ...]] = [
-        (
-            await about(Text("minutes.chair_button"), "minutes.ask", field="chair"),
-            await about(Text("minutes.note_taker_button"), "minutes.ask", field="note_taker"),
-        )
-    ]
-    for number, item in enumerate(items, start=1):
-        rows.append(
-            (
-                await make_button(
-                    Text("minutes.item_button", {"number": number, "title": item_title(item)}),
-                    "minutes.item",
-                    item_id=item.id,
-                ),
-            )
-        )
-    rows.append((await about(Text("minutes.resolution_button"), "resolution.open"),))
-    last_row = [await about(Text("minutes.export"), "minutes.export")]
-    if meeting.minutes_recorded_at is None:
-        last_row.insert(0, await about(Text("minutes.finish"), "minutes.finish"))
-    rows.append(tuple(last_row))
-    return tuple(rows)
+@dataclass(frozen=True)
+class PartChoice:
+    meeting_id: int
+    field: Part
+    item_id: int | None = None
 
 
-async def item_menu(database: Database, caller: Caller, item_id: int, now: datetime) -> Reply:
-    async with database.transaction() as session:
-        meeting, item = await managed_item(session, caller, item_id)
-        return await item_screen(session, caller, meeting, item, now, None)
-
-
-async def item_screen(
-    session: AsyncSession,
-    caller: Caller,
-    meeting: Meeting,
-    item: AgendaItem,
-    now: datetime,
-    notice: Text | None,
-) -> Reply:
-    """One agenda item's part of the minutes: the report, the opinions, the conclusion."""
-    make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
-    buttons = [
-        await make_button(
-            Text(label), "minutes.ask", meeting_id=meeting.id, field=name, item_id=item.id
-        )
-        for name, label in ITEM_BUTTONS.items()
-    ]
-    buttons.insert(
-        1, await make_button(Text("minutes.opinions_button"), "minutes.opinion", item_id=item.id)
-    )
-    back = await make_button(Text("common.back"), "minutes.open", meeting_id=meeting.id)
-    # What was typed at once before opinions were recorded one speaker at a time, then each.
-    opinions = [Text("minutes.opinions_typed", {"text": item.opinions})] if item.opinions else []
-    opinions += [
-        Text("minutes.opinion_line", {"speaker": o.speaker, "text": o.text})
-        for o in await opinions_of(session, item.id)
-    ]
-    return Reply(
-        Text(
-            "minutes.item",
-            {
-                "title": item_title(item),
-                "report": item.report or "—",
-                "opinions": opinions or "—",
-                "conclusion": item.conclusion or "—",
-            },
-        ),
-        (tuple(buttons), (back,)),
-        notice=notice,
-    )
-
-
-async def ask(
-    database: Database,
-    caller: Caller,
-    meeting_id: int,
-    field: str,
-    now: datetime,
-    item_id: int | None = None,
-) -> Reply:
+@button("minutes.ask", PartChoice)
+async def ask(request: Request, chosen: PartChoice) -> Reply:
     """Ask the secretary to type one part of the minutes or of the resolution."""
-    asked = {**MEETING_FIELDS, **ITEM_FIELDS, **RESOLUTION_FIELDS}.get(field)
-    if asked is None:
-        raise refused("error.stale_button")
-    async with database.transaction() as session:
-        await managed_minutes(session, caller, meeting_id)
-        payload = {"meeting_id": meeting_id, "field": field, "item_id": item_id}
-        return await question(session, caller, ASK_FIELD, payload, now, Text(asked))
+    async with request.transaction() as session:
+        await managed_minutes(session, request.caller, chosen.meeting_id)
+        return await question(request, session, ASK_FIELD, chosen, Text(QUESTIONS[chosen.field]))
 
 
-async def write(
-    database: Database,
-    caller: Caller,
-    meeting_id: int,
-    field: str,
-    item_id: int | None,
-    typed: str,
-    now: datetime,
-    settings: ServiceSettings,
-) -> Reply:
+@dataclass(frozen=True)
+class TypedPart(PartChoice):
+    text: str = dataclasses.field(kw_only=True)
+
+
+@answer(ASK_FIELD, TypedPart)
+async def write(request: Request, typed: TypedPart) -> Reply:
     """What the secretary typed for one part, put in its place (the vote and the comment
     deadline go on to their own use cases)."""
-    text = typed_text(typed)
-    if field == "vote":
-        return await vote(database, caller, meeting_id, text, now, settings)
-    if field == "comments_until":
-        return await ask_comments(database, caller, meeting_id, text, now, settings)
-    async with database.transaction() as session:
-        _, meeting, cell = await managed_minutes(session, caller, meeting_id)
-        if field in MEETING_FIELDS:
-            setattr(meeting, field, " ".join(text.split())[:200])
-        elif field in ITEM_FIELDS:
-            item = await session.get(AgendaItem, item_id) if item_id is not None else None
-            if item is None or item.meeting_id != meeting.id:
-                raise refused("error.stale_button")
-            setattr(item, field, text)
-        elif field == "resolution":
-            (await undecided_resolution(session, meeting, now)).text = text
-        else:
-            raise refused("error.stale_button")
-        await pending.forget(session, caller=caller)
+    text = typed_text(typed.text)
+    if typed.field is Part.VOTE:
+        return await vote(request, TypedVote(typed.meeting_id, text=text))
+    if typed.field is Part.COMMENTS_UNTIL:
+        return await ask_comments(request, Deadline(typed.meeting_id, text=text))
+    async with request.transaction() as session:
+        _, meeting, cell = await managed_minutes(session, request.caller, typed.meeting_id)
+        await _put(session, request, meeting, typed, text)
+        await pending.forget(session, caller=request.caller)
         await session.flush()
-        if field == "resolution":
-            return await resolution_screen(
-                session, caller, meeting, cell, now, settings, Text("agenda.saved")
-            )
-        return await editor_screen(session, caller, meeting, cell, now, Text("agenda.saved"))
+        saved = Text("agenda.saved")
+        if typed.field is Part.RESOLUTION:
+            return await resolution_screen(request, session, meeting, cell, saved)
+        return await editor_screen(request, session, meeting, cell, saved)
 
 
-async def finish(
-    database: Database, caller: Caller, meeting_id: int, now: datetime, settings: ServiceSettings
-) -> Reply:
-    async with database.transaction() as session:
-        _, meeting, cell = await managed_minutes(session, caller, meeting_id)
+async def _put(
+    session: AsyncSession, request: Request, meeting: Meeting, typed: TypedPart, text: str
+) -> None:
+    """The part typed, in its place: the meeting's, an item's of it, or the resolution's."""
+    if typed.field in MEETING_PARTS:
+        setattr(meeting, typed.field.value, " ".join(text.split())[:MAX_NAME])
+    elif typed.field in ITEM_PARTS:
+        item = await session.get(AgendaItem, typed.item_id) if typed.item_id is not None else None
+        if item is None or item.meeting_id != meeting.id:
+            raise refused("error.stale_button")
+        setattr(item, typed.field.value, text)
+    else:
+        (await undecided_resolution(session, meeting, request.now)).text = text
+
+
+@button("minutes.finish", AboutMeeting)
+async def finish(request: Request, about: AboutMeeting) -> Reply:
+    async with request.transaction() as session:
+        _, meeting, cell = await managed_minutes(session, request.caller, about.meeting_id)
         if not meeting.chair or not meeting.note_taker:
             raise refused("minutes.need_chair")
         if meeting.minutes_recorded_at is None:
-            meeting.minutes_recorded_at = now
-        await minutes_number(session, meeting, settings)
-        return await editor_screen(session, caller, meeting, cell, now, Text("minutes.finished"))
+            meeting.minutes_recorded_at = request.now
+        await minutes_number(session, meeting, request.settings)
+        return await editor_screen(request, session, meeting, cell, Text("minutes.finished"))
 
 
-async def history(
-    database: Database, caller: Caller, now: datetime, cell_id: int | None = None
-) -> Reply:
+@dataclass(frozen=True)
+class CellChoice:
+    """The cell whose records to list; none: the one the caller manages (asked if several)."""
+
+    cell_id: int | None = None
+
+
+@button("minutes.cell", CellChoice)
+async def history(request: Request, chosen: CellChoice) -> Reply:
     """/minutes: the cell's latest meetings with a closed roll, a button each to their minutes."""
-    async with database.transaction() as session:
-        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
+    caller = request.caller
+    async with request.transaction() as session:
         _, actor = await require_person(session, caller)
-        cell = await managed_cell(session, caller, actor, cell_id, "minutes.cell", now)
+        cell = await managed_cell(
+            session, caller, actor, chosen.cell_id, "minutes.cell", request.now
+        )
         if isinstance(cell, Reply):
             return cell
-        meetings = (
-            await session.scalars(
-                select(Meeting)
-                .where(Meeting.cell_id == cell.id, Meeting.roll_closed_at.is_not(None))
-                .order_by(Meeting.starts_at.desc())
-                .limit(MINUTES_HISTORY)
-            )
-        ).all()
-        if not meetings:
-            return Reply(Text("minutes.none", {"cell": cell.name}))
-        rows = []
-        for meeting in meetings:
-            label = Text(
-                "minutes.history_button",
-                {
-                    "when": meeting.starts_at,
-                    "kind": Text(KIND_TEXT[meeting.kind]),
-                    "mark": "✅" if meeting.minutes_recorded_at else "…",
-                },
-            )
-            rows.append((await make_button(label, "minutes.open", meeting_id=meeting.id),))
-        return Reply(Text("minutes.history", {"cell": cell.name}), tuple(rows))
+        meetings = await latest_meetings_with_closed_roll(session, cell.id, MINUTES_HISTORY)
+        return await _history_reply(request.buttons(session), cell, meetings)
+
+
+async def _history_reply(make_button: ButtonMaker, cell: Cell, meetings: list[Meeting]) -> Reply:
+    if not meetings:
+        return Reply(Text("minutes.none", {"cell": cell.name}))
+    rows = []
+    for meeting in meetings:
+        label = Text(
+            "minutes.history_button",
+            {
+                "when": meeting.starts_at,
+                "kind": Text(KIND_TEXT[meeting.kind]),
+                "mark": "✅" if meeting.minutes_recorded_at else "…",
+            },
+        )
+        rows.append((await make_button(label, "minutes.open", meeting_id=meeting.id),))
+    return Reply(Text("minutes.history", {"cell": cell.name}), tuple(rows))

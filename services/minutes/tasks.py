@@ -3,25 +3,41 @@ member responsible, who marks it done or reports progress; regular meetings revi
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messages import N_, Reply, Text
-from domain.resolutions import ResolutionStatus, TaskStatus
+from domain.resolutions import TaskStatus
 from services import actions, outbox, pending
 from services.config import ServiceSettings
 from services.errors import refused
 from services.minutes.access import question
 from services.people import Caller, require_person
-from storage.db import Database
-from storage.models import Meeting, Person, Resolution, ResolutionTask
+from services.request import Request
+from services.routes import answer, button
+from storage.models import Meeting, Person, ResolutionTask
+from storage.queries.resolutions import open_adopted_tasks_of_person, tasks_to_review
 
 ASK_PROGRESS = "task.progress"
 MAX_PROGRESS = 500
 # The buttons under an announced task are pressed whenever the work is done, months later.
 TASK_BUTTON_LIFETIME = timedelta(days=400)
+# A regular meeting reviews the tasks done in the month before it.
+REVIEWED_DONE = timedelta(days=31)
+
+
+@dataclass(frozen=True)
+class AboutTask:
+    task_id: int
+
+
+@dataclass(frozen=True)
+class Progress(AboutTask):
+    """How the work on the task goes, in the member's words."""
+
+    text: str = field(kw_only=True)
 
 
 def task_line(task: ResolutionTask, name: str) -> Text:
@@ -80,23 +96,12 @@ async def _own_task(
     return person, task
 
 
-async def my_tasks(database: Database, caller: Caller, now: datetime) -> Reply:
+async def my_tasks(request: Request) -> Reply:
     """/tasks: the caller's open tasks of adopted resolutions, soonest due first."""
-    async with database.transaction() as session:
-        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
-        person, _ = await require_person(session, caller)
-        tasks = (
-            await session.scalars(
-                select(ResolutionTask)
-                .join(Resolution, Resolution.id == ResolutionTask.resolution_id)
-                .where(
-                    ResolutionTask.person_id == person.id,
-                    ResolutionTask.status == TaskStatus.OPEN,
-                    Resolution.status == ResolutionStatus.ADOPTED,
-                )
-                .order_by(ResolutionTask.due_on, ResolutionTask.id)
-            )
-        ).all()
+    async with request.transaction() as session:
+        make_button = request.buttons(session)
+        person, _ = await require_person(session, request.caller)
+        tasks = await open_adopted_tasks_of_person(session, person.id)
         if not tasks:
             return Reply(Text("task.none"))
         rows = []
@@ -109,55 +114,42 @@ async def my_tasks(database: Database, caller: Caller, now: datetime) -> Reply:
         )
 
 
-async def mark_done(database: Database, caller: Caller, task_id: int, now: datetime) -> Reply:
-    async with database.transaction() as session:
-        person, task = await _own_task(session, caller, task_id)
+@button("task.done", AboutTask)
+async def mark_done(request: Request, about: AboutTask) -> Reply:
+    async with request.transaction() as session:
+        person, task = await _own_task(session, request.caller, about.task_id)
         if task.status is not TaskStatus.DONE:
             task.status = TaskStatus.DONE
-            task.done_at = now
+            task.done_at = request.now
         return Reply(
             Text("task.marked_done", {"task": task_line(task, person.full_name)}),
             notice=Text("task.done_notice"),
         )
 
 
-async def ask_progress(database: Database, caller: Caller, task_id: int, now: datetime) -> Reply:
-    async with database.transaction() as session:
-        await _own_task(session, caller, task_id)
-        payload = {"task_id": task_id}
-        return await question(
-            session, caller, ASK_PROGRESS, payload, now, Text("task.ask_progress")
-        )
+@button("task.progress", AboutTask)
+async def ask_progress(request: Request, about: AboutTask) -> Reply:
+    async with request.transaction() as session:
+        await _own_task(session, request.caller, about.task_id)
+        return await question(request, session, ASK_PROGRESS, about, Text("task.ask_progress"))
 
 
-async def report_progress(
-    database: Database, caller: Caller, task_id: int, typed: str, now: datetime
-) -> Reply:
-    text = " ".join(typed.split())
+@answer(ASK_PROGRESS, Progress)
+async def report_progress(request: Request, typed: Progress) -> Reply:
+    text = " ".join(typed.text.split())
     if not text or len(text) > MAX_PROGRESS:
         raise refused("minutes.bad_text", max=MAX_PROGRESS)
-    async with database.transaction() as session:
-        person, task = await _own_task(session, caller, task_id)
+    async with request.transaction() as session:
+        person, task = await _own_task(session, request.caller, typed.task_id)
         task.progress = text
-        await pending.forget(session, caller=caller)
+        await pending.forget(session, caller=request.caller)
         return Reply(Text("task.progress_saved", {"task": task_line(task, person.full_name)}))
 
 
 async def review_lines(session: AsyncSession, meeting: Meeting) -> list[Text]:
     """The tasks a regular meeting reviews: every open task of the cell's adopted resolutions
     (they carry over until done), and those done in the month before."""
-    rows = await session.execute(
-        select(ResolutionTask, Person.full_name)
-        .join(Person, Person.id == ResolutionTask.person_id)
-        .join(Resolution, Resolution.id == ResolutionTask.resolution_id)
-        .join(Meeting, Meeting.id == Resolution.meeting_id)
-        .where(
-            Meeting.cell_id == meeting.cell_id,
-            Meeting.starts_at < meeting.starts_at,
-            Resolution.status == ResolutionStatus.ADOPTED,
-            (ResolutionTask.status == TaskStatus.OPEN)
-            | (ResolutionTask.done_at >= meeting.starts_at - timedelta(days=31)),
-        )
-        .order_by(ResolutionTask.due_on, ResolutionTask.id)
+    rows = await tasks_to_review(
+        session, meeting.cell_id, meeting.starts_at, meeting.starts_at - REVIEWED_DONE
     )
     return [task_line(task, name) for task, name in rows]
