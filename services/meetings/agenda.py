@@ -49,14 +49,16 @@ async def agenda_lines(session: AsyncSession, meeting_id: int) -> list[Text]:
 
 @dataclass(frozen=True)
 class OfItem:
-    """A button about one agenda item."""
+    """A button about one agenda item (its menu, editing, removing): the item's meeting is
+    checked afresh, still editable and the caller's to manage."""
 
     item_id: int
 
 
 @dataclass(frozen=True)
 class ItemMove:
-    """An item up (``step`` below 0) or down."""
+    """The item menu's up and down buttons: ``step`` below 0 moves the item up one place,
+    anything else down one."""
 
     item_id: int
     step: int
@@ -64,7 +66,8 @@ class ItemMove:
 
 @dataclass(frozen=True)
 class NewItem:
-    """The text typed for a new item of the meeting's agenda."""
+    """The text typed for a new item at the end of the meeting's agenda (the question
+    keeps the meeting)."""
 
     meeting_id: int
     text: str
@@ -72,7 +75,8 @@ class NewItem:
 
 @dataclass(frozen=True)
 class ItemText:
-    """The new text typed for an item."""
+    """The new text typed for an item, which replaces its title whether it was typed or
+    came from the kind's template."""
 
     item_id: int
     text: str
@@ -206,13 +210,7 @@ async def ask_item_text(request: Request, about: OfItem) -> Reply:
     async with request.transaction() as session:
         item, _, _ = await _managed_item(session, caller, about.item_id)
         number = await _number_of(session, item)
-        await pending.ask(
-            session,
-            caller=caller,
-            kind=ASK_AGENDA_EDIT,
-            payload={"item_id": item.id},
-            now=request.now,
-        )
+        await _wait_for_text(request, session, ASK_AGENDA_EDIT, item_id=item.id)
         return Reply(Text("agenda.ask_edit", {"number": number, "title": item_title(item)}))
 
 
@@ -223,14 +221,14 @@ async def ask_new_item(request: Request, about: OfMeeting) -> Reply:
     async with request.transaction() as session:
         meeting, _ = await _editable_meeting(session, caller, about.meeting_id)
         await _room_for_one_more(session, meeting)
-        await pending.ask(
-            session,
-            caller=caller,
-            kind=ASK_AGENDA_ADD,
-            payload={"meeting_id": meeting.id},
-            now=request.now,
-        )
+        await _wait_for_text(request, session, ASK_AGENDA_ADD, meeting_id=meeting.id)
         return Reply(Text("agenda.ask_add"))
+
+
+async def _wait_for_text(
+    request: Request, session: AsyncSession, kind: str, **payload: int
+) -> None:
+    await pending.ask(session, caller=request.caller, kind=kind, payload=payload, now=request.now)
 
 
 def _title(typed: str) -> str:

@@ -134,27 +134,31 @@ def typed_line(text: str, limit: int) -> str | None:
 
 @dataclass(frozen=True)
 class OfMeeting:
-    """A button about one meeting."""
+    """A button about one meeting (its card, its agenda, a change to it); the manager's
+    right to it is checked afresh."""
 
     meeting_id: int
 
 
 @dataclass(frozen=True)
 class OfCell:
-    """A button about one cell."""
+    """A button about one cell (its usual pattern); the manager's right to it is checked
+    afresh."""
 
     cell_id: int
 
 
 @dataclass(frozen=True)
 class ForCell:
-    """A command for the caller's cell, or a button that picked one of theirs."""
+    """A command for the cell the caller manages (None: their only one, or a question
+    which), or the button of that question that picked one."""
 
     cell_id: int | None = None
 
 
 @dataclass(frozen=True)
 class Drafted:
-    """A button that carries a draft to its next step (a creation, a move)."""
+    """A confirmation that carries the whole draft: the meeting it creates, or the new time
+    it gives a meeting (``draft.meeting_id``)."""
 
     draft: Draft

@@ -54,7 +54,8 @@ class _Plan:
 
 @dataclass(frozen=True)
 class PatternText:
-    """The usual day, time and place typed for the cell."""
+    """The usual day, time and place typed for the cell, as ``5 19:30 Hội trường``; the
+    question keeps the cell."""
 
     cell_id: int
     text: str

@@ -79,7 +79,8 @@ class DraftStep:
 
 @dataclass(frozen=True)
 class TypedForDraft:
-    """The date, place or theme typed for a draft."""
+    """The date, place or theme typed for a draft, which the question keeps until it is
+    answered."""
 
     draft: Draft
     text: str
@@ -87,7 +88,8 @@ class TypedForDraft:
 
 @dataclass(frozen=True)
 class QuickTime:
-    """A time of day pressed for the day picked."""
+    """One of the quick times pressed, for the day picked (stored as ``time``, as the
+    buttons were issued)."""
 
     draft: Draft
     day: date
@@ -96,7 +98,8 @@ class QuickTime:
 
 @dataclass(frozen=True)
 class TypedTime:
-    """A time of day typed for the day picked."""
+    """A time of day typed for the day picked, which the question keeps until it is
+    answered."""
 
     draft: Draft
     day: date
