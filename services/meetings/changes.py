@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from domain.calendar import Month
 from domain.meetings import DEFAULT_DURATION, MeetingKind, MeetingStatus
 from domain.messages import Reply, Text
@@ -59,30 +61,41 @@ async def reschedule(request: Request, confirmed: Drafted) -> Reply:
                 raise refused("error.stale_button")
             if late and not draft.late_ok:
                 raise refused("error.stale_button")
-        old_start = meeting.starts_at
-        if old_start == draft.starts_at:
+        if meeting.starts_at == draft.starts_at:
             return await card(session, caller, meeting, cell, now, None)
-        meeting.starts_at = draft.starts_at
-        meeting.ends_at = draft.starts_at + DEFAULT_DURATION
-        meeting.late = late
-        meeting.version += 1
-        await withdraw_reminders(session, meeting.id)
-        # A new time is a new question: whoever could not come then may come now.
-        await clear_answers(session, meeting.id)
-        await session.flush()
-        await notify_invitees(
-            session,
-            meeting,
-            cell,
-            f"moved:{meeting.id}:{meeting.version}",
-            _moved_notice(meeting, cell, old_start),
-            now,
-            request.settings.default_language,
-            ask_again=True,
-        )
+        await _move(request, session, meeting, cell, draft.starts_at, late)
         return await card(session, caller, meeting, cell, now, Text("reschedule.done"))
 
 
+async def _move(
+    request: Request,
+    session: AsyncSession,
+    meeting: Meeting,
+    cell: Cell,
+    starts_at: datetime,
+    late: bool,
+) -> None:
+    """The meeting at its new time: reminders for the old one withdrawn, every answer asked
+    again, and the invited told."""
+    old_start = meeting.starts_at
+    meeting.starts_at = starts_at
+    meeting.ends_at = starts_at + DEFAULT_DURATION
+    meeting.late = late
+    meeting.version += 1
+    await withdraw_reminders(session, meeting.id)
+    # A new time is a new question: whoever could not come then may come now.
+    await clear_answers(session, meeting.id)
+    await session.flush()
+    await notify_invitees(
+        session,
+        meeting,
+        cell,
+        f"moved:{meeting.id}:{meeting.version}",
+        _moved_notice(meeting, cell, old_start),
+        request.now,
+        request.settings.default_language,
+        ask_again=True,
+    )
 
 
 def _moved_notice(meeting: Meeting, cell: Cell, old_start: datetime) -> Text:
