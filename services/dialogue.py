@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from domain.messages import Reply, Text
@@ -16,8 +16,6 @@ from services import (
     routes,
 )
 from services.config import ServiceSettings
-from services.meetings import agenda, plan, scheduling
-from services.meetings.common import Draft
 from services.papers import Files, IncomingDocument
 from services.people import Caller
 from services.request import Request
@@ -46,43 +44,7 @@ class Answered:
 Answer = Callable[[Answered], Awaitable[Reply]]
 
 
-def _draft_step(step: str) -> Answer:
-    async def answer(a: Answered) -> Reply:
-        return await scheduling.continue_draft(
-            a.database,
-            a.caller,
-            Draft.from_json(a.payload["draft"]),
-            step,
-            a.now,
-            a.settings,
-            answer=a.text,
-        )
-
-    return answer
-
-
 ANSWERS: dict[str, Answer] = {
-    scheduling.ASK_WHEN: _draft_step("when"),
-    scheduling.ASK_PLACE: _draft_step("place"),
-    scheduling.ASK_THEME: _draft_step("theme"),
-    scheduling.ASK_TIME: lambda a: scheduling.at_time_of_day(
-        a.database,
-        a.caller,
-        Draft.from_json(a.payload["draft"]),
-        date.fromisoformat(a.payload["day"]),
-        a.text,
-        a.now,
-        a.settings,
-    ),
-    agenda.ASK_AGENDA_ADD: lambda a: agenda.write_agenda_text(
-        a.database, a.caller, a.text, a.now, meeting_id=a.number("meeting_id")
-    ),
-    agenda.ASK_AGENDA_EDIT: lambda a: agenda.write_agenda_text(
-        a.database, a.caller, a.text, a.now, item_id=a.number("item_id")
-    ),
-    plan.ASK_PATTERN: lambda a: plan.set_pattern(
-        a.database, a.caller, a.number("cell_id"), a.text, a.now, a.settings
-    ),
     papers.ASK_TOPIC: lambda a: papers.ask_due(
         a.database, a.caller, a.number("meeting_id"), a.number("person_id"), a.text, a.now
     ),

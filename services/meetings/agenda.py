@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,14 +14,15 @@ from domain.meetings import (
     moved,
 )
 from domain.messages import Button, Reply, Text
-from services import actions, pending
+from services import pending
 from services.access import managed_meeting
 from services.errors import refused
-from services.meetings.common import typed_line
+from services.meetings.common import OfMeeting, typed_line
 from services.minutes.tasks import review_lines
 from services.people import Caller
+from services.request import Request
+from services.routes import answer, button
 from services.views import agenda_items, item_title, summary
-from storage.db import Database
 from storage.models import AgendaItem, Cell, Meeting
 
 ASK_AGENDA_ADD = "agenda.add"
@@ -46,17 +47,47 @@ async def agenda_lines(session: AsyncSession, meeting_id: int) -> list[Text]:
     return lines
 
 
-async def agenda_editor(
-    database: Database,
-    caller: Caller,
-    meeting_id: int,
-    now: datetime,
-    notice: Text | None = None,
-) -> Reply:
-    async with database.transaction() as session:
-        meeting, cell = await _editable_meeting(session, caller, meeting_id)
-        await pending.forget(session, caller=caller)
-        return await _editor(session, caller, meeting, cell, now, notice)
+@dataclass(frozen=True)
+class OfItem:
+    """A button about one agenda item (its menu, editing, removing): the item's meeting is
+    checked afresh, still editable and the caller's to manage."""
+
+    item_id: int
+
+
+@dataclass(frozen=True)
+class ItemMove:
+    """The item menu's up and down buttons: ``step`` below 0 moves the item up one place,
+    anything else down one."""
+
+    item_id: int
+    step: int
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """The text typed for a new item at the end of the meeting's agenda (the question
+    keeps the meeting)."""
+
+    meeting_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ItemText:
+    """The new text typed for an item, which replaces its title whether it was typed or
+    came from the kind's template."""
+
+    item_id: int
+    text: str
+
+
+@button("agenda.open", OfMeeting)
+async def agenda_editor(request: Request, about: OfMeeting) -> Reply:
+    async with request.transaction() as session:
+        meeting, cell = await _editable_meeting(session, request.caller, about.meeting_id)
+        await pending.forget(session, caller=request.caller)
+        return await _editor(request, session, meeting, cell, None)
 
 
 def _require_editable(meeting: Meeting) -> None:
@@ -73,40 +104,29 @@ async def _editable_meeting(
 
 
 async def _editor(
-    session: AsyncSession,
-    caller: Caller,
-    meeting: Meeting,
-    cell: Cell,
-    now: datetime,
-    notice: Text | None,
+    request: Request, session: AsyncSession, meeting: Meeting, cell: Cell, notice: Text | None
 ) -> Reply:
-    make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
+    """The agenda with a button for each item, to add one, and back to the card."""
+    make_button = request.buttons(session)
     items = await agenda_items(session, meeting.id)
-    rows: list[tuple[Button, ...]] = []
-    for number, item in enumerate(items, start=1):
-        rows.append(
-            (
-                await make_button(
-                    Text("agenda.item_button", {"number": number, "title": item_title(item)}),
-                    "agenda.item",
-                    item_id=item.id,
-                ),
-            )
+    rows: list[tuple[Button, ...]] = [
+        (
+            await make_button(
+                Text("agenda.item_button", {"number": number, "title": item_title(item)}),
+                "agenda.item",
+                item_id=item.id,
+            ),
         )
+        for number, item in enumerate(items, start=1)
+    ]
     done = await make_button(Text("agenda.done"), "meeting.card", meeting_id=meeting.id)
     add = await make_button(Text("agenda.add"), "agenda.add", meeting_id=meeting.id)
     rows.append((add, done))
-    return Reply(
-        Text(
-            "agenda.editor",
-            {
-                "summary": summary(meeting, cell.name),
-                "agenda": await agenda_lines(session, meeting.id),
-            },
-        ),
-        tuple(rows),
-        notice=notice,
+    text = Text(
+        "agenda.editor",
+        {"summary": summary(meeting, cell.name), "agenda": await agenda_lines(session, meeting.id)},
     )
+    return Reply(text, tuple(rows), notice=notice)
 
 
 async def _managed_item(
@@ -123,12 +143,11 @@ async def _number_of(session: AsyncSession, item: AgendaItem) -> int:
     return [i.id for i in await agenda_items(session, item.meeting_id)].index(item.id) + 1
 
 
-async def agenda_item_menu(
-    database: Database, caller: Caller, item_id: int, now: datetime
-) -> Reply:
-    async with database.transaction() as session:
-        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
-        item, meeting, _ = await _managed_item(session, caller, item_id)
+@button("agenda.item", OfItem)
+async def agenda_item_menu(request: Request, about: OfItem) -> Reply:
+    async with request.transaction() as session:
+        make_button = request.buttons(session)
+        item, meeting, _ = await _managed_item(session, request.caller, about.item_id)
         number = await _number_of(session, item)
 
         about_item = make_button.about(item_id=item.id)
@@ -149,33 +168,31 @@ async def agenda_item_menu(
         )
 
 
-async def move_agenda_item(
-    database: Database, caller: Caller, item_id: int, step: int, now: datetime
-) -> Reply:
-    async with database.transaction() as session:
-        item, meeting, cell = await _managed_item(session, caller, item_id)
+@button("agenda.move", ItemMove)
+async def move_agenda_item(request: Request, move: ItemMove) -> Reply:
+    async with request.transaction() as session:
+        item, meeting, cell = await _managed_item(session, request.caller, move.item_id)
         items = await agenda_items(session, meeting.id)
         order = moved(
-            [i.id for i in items], [i.id for i in items].index(item.id), 1 if step > 0 else -1
+            [i.id for i in items], [i.id for i in items].index(item.id), 1 if move.step > 0 else -1
         )
         by_id = {i.id: i for i in items}
         for position, identifier in enumerate(order):
             by_id[identifier].position = position
         await session.flush()
-        return await _editor(session, caller, meeting, cell, now, None)
+        return await _editor(request, session, meeting, cell, None)
 
 
-async def remove_agenda_item(
-    database: Database, caller: Caller, item_id: int, now: datetime
-) -> Reply:
-    async with database.transaction() as session:
-        item, meeting, cell = await _managed_item(session, caller, item_id)
+@button("agenda.remove", OfItem)
+async def remove_agenda_item(request: Request, about: OfItem) -> Reply:
+    async with request.transaction() as session:
+        item, meeting, cell = await _managed_item(session, request.caller, about.item_id)
         await session.delete(item)
         await session.flush()
         for position, remaining in enumerate(await agenda_items(session, meeting.id)):
             remaining.position = position
         await session.flush()
-        return await _editor(session, caller, meeting, cell, now, Text("agenda.removed"))
+        return await _editor(request, session, meeting, cell, Text("agenda.removed"))
 
 
 async def _room_for_one_more(session: AsyncSession, meeting: Meeting) -> int:
@@ -186,53 +203,61 @@ async def _room_for_one_more(session: AsyncSession, meeting: Meeting) -> int:
     return count
 
 
-async def ask_agenda_text(
-    database: Database,
-    caller: Caller,
-    now: datetime,
-    *,
-    meeting_id: int | None = None,
-    item_id: int | None = None,
-) -> Reply:
-    """Ask for the text of a new item (``meeting_id``) or of an existing one (``item_id``)."""
-    async with database.transaction() as session:
-        if item_id is not None:
-            item, _, _ = await _managed_item(session, caller, item_id)
-            number = await _number_of(session, item)
-            await pending.ask(
-                session, caller=caller, kind=ASK_AGENDA_EDIT, payload={"item_id": item.id}, now=now
-            )
-            return Reply(Text("agenda.ask_edit", {"number": number, "title": item_title(item)}))
-        assert meeting_id is not None
-        meeting, _ = await _editable_meeting(session, caller, meeting_id)
+@button("agenda.edit", OfItem)
+async def ask_item_text(request: Request, about: OfItem) -> Reply:
+    """Ask for the new text of an item."""
+    caller = request.caller
+    async with request.transaction() as session:
+        item, _, _ = await _managed_item(session, caller, about.item_id)
+        number = await _number_of(session, item)
+        await _wait_for_text(request, session, ASK_AGENDA_EDIT, item_id=item.id)
+        return Reply(Text("agenda.ask_edit", {"number": number, "title": item_title(item)}))
+
+
+@button("agenda.add", OfMeeting)
+async def ask_new_item(request: Request, about: OfMeeting) -> Reply:
+    """Ask for the text of a new item."""
+    caller = request.caller
+    async with request.transaction() as session:
+        meeting, _ = await _editable_meeting(session, caller, about.meeting_id)
         await _room_for_one_more(session, meeting)
-        await pending.ask(
-            session, caller=caller, kind=ASK_AGENDA_ADD, payload={"meeting_id": meeting.id}, now=now
-        )
+        await _wait_for_text(request, session, ASK_AGENDA_ADD, meeting_id=meeting.id)
         return Reply(Text("agenda.ask_add"))
 
 
-async def write_agenda_text(
-    database: Database,
-    caller: Caller,
-    typed: str,
-    now: datetime,
-    *,
-    meeting_id: int | None = None,
-    item_id: int | None = None,
-) -> Reply:
+async def _wait_for_text(
+    request: Request, session: AsyncSession, kind: str, **payload: int
+) -> None:
+    await pending.ask(session, caller=request.caller, kind=kind, payload=payload, now=request.now)
+
+
+def _title(typed: str) -> str:
     title = typed_line(typed, MAX_AGENDA_ITEM_LENGTH)
     if title is None:
         raise refused("agenda.bad_item", max=MAX_AGENDA_ITEM_LENGTH)
-    async with database.transaction() as session:
-        if item_id is not None:
-            item, meeting, cell = await _managed_item(session, caller, item_id)
-            item.title, item.title_key = title, None
-        else:
-            assert meeting_id is not None
-            meeting, cell = await _editable_meeting(session, caller, meeting_id)
-            count = await _room_for_one_more(session, meeting)
-            session.add(AgendaItem(meeting_id=meeting.id, position=count, title=title))
-        await session.flush()
-        await pending.forget(session, caller=caller)
-        return await _editor(session, caller, meeting, cell, now, Text("agenda.saved"))
+    return title
+
+
+async def _saved(request: Request, session: AsyncSession, meeting: Meeting, cell: Cell) -> Reply:
+    await session.flush()
+    await pending.forget(session, caller=request.caller)
+    return await _editor(request, session, meeting, cell, Text("agenda.saved"))
+
+
+@answer(ASK_AGENDA_EDIT, ItemText)
+async def write_item_text(request: Request, typed: ItemText) -> Reply:
+    title = _title(typed.text)
+    async with request.transaction() as session:
+        item, meeting, cell = await _managed_item(session, request.caller, typed.item_id)
+        item.title, item.title_key = title, None
+        return await _saved(request, session, meeting, cell)
+
+
+@answer(ASK_AGENDA_ADD, NewItem)
+async def write_new_item(request: Request, typed: NewItem) -> Reply:
+    title = _title(typed.text)
+    async with request.transaction() as session:
+        meeting, cell = await _editable_meeting(session, request.caller, typed.meeting_id)
+        count = await _room_for_one_more(session, meeting)
+        session.add(AgendaItem(meeting_id=meeting.id, position=count, title=title))
+        return await _saved(request, session, meeting, cell)

@@ -12,17 +12,21 @@ from domain.messages import Button, Reply, Text
 from services import actions, pending
 from services.access import managed_meeting
 from services.meetings.agenda import agenda_lines
+from services.meetings.common import OfMeeting
 from services.people import Caller
+from services.request import Request
+from services.routes import button
 from services.views import summary
-from storage.db import Database
 from storage.models import Cell, Meeting
 
 
-async def meeting_card(database: Database, caller: Caller, meeting_id: int, now: datetime) -> Reply:
-    async with database.transaction() as session:
-        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
+@button("meeting.card", OfMeeting)
+async def meeting_card(request: Request, about: OfMeeting) -> Reply:
+    caller = request.caller
+    async with request.transaction() as session:
+        _, _, meeting, cell = await managed_meeting(session, caller, about.meeting_id)
         await pending.forget(session, caller=caller)
-        return await card(session, caller, meeting, cell, now, None)
+        return await card(session, caller, meeting, cell, request.now, None)
 
 
 def _status(meeting: Meeting) -> Text:

@@ -5,34 +5,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.calendar import Month
 from domain.meetings import DEFAULT_DURATION, MeetingKind, MeetingStatus
 from domain.messages import Reply, Text
-from services import actions, outbox
+from services import outbox
 from services.access import managed_meeting
-from services.config import ServiceSettings
 from services.errors import refused
 from services.meetings.card import card
-from services.meetings.common import Draft, existing_regular, is_late
+from services.meetings.common import Draft, Drafted, OfMeeting, existing_regular, is_late
 from services.meetings.invitations import notify_invitees, withdraw_reminders
 from services.meetings.scheduling import Step, ask_when
-from services.people import Caller
+from services.request import Request
+from services.routes import button
 from services.views import KIND_TEXT, summary
-from storage.db import Database
-from storage.models import Cell, Invitation, Meeting
+from storage.models import Cell, Meeting
+from storage.queries.meetings import clear_answers
 
 
-async def ask_new_time(
-    database: Database, caller: Caller, meeting_id: int, now: datetime, settings: ServiceSettings
-) -> Reply:
-    async with database.transaction() as session:
-        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
-        _require_ahead(meeting, now)
+@button("meeting.reschedule", OfMeeting)
+async def ask_new_time(request: Request, about: OfMeeting) -> Reply:
+    async with request.transaction() as session:
+        _, _, meeting, cell = await managed_meeting(session, request.caller, about.meeting_id)
+        _require_ahead(meeting, request.now)
         draft = Draft(cell.id, meeting.kind, meeting_id=meeting.id, place=meeting.place)
-        return await ask_when(Step(session, caller, cell, now, settings), draft, None)
+        return await ask_when(Step(request, session, cell), draft, None)
 
 
 def _require_ahead(meeting: Meeting, now: datetime) -> None:
@@ -43,61 +41,61 @@ def _require_ahead(meeting: Meeting, now: datetime) -> None:
         raise refused("meeting.past")
 
 
-async def reschedule(
-    database: Database,
-    caller: Caller,
-    draft: Draft,
-    now: datetime,
-    settings: ServiceSettings,
-    default_language: str,
-) -> Reply:
-    async with database.transaction() as session:
-        assert draft.meeting_id is not None and draft.starts_at is not None
+@button("meeting.move", Drafted)
+async def reschedule(request: Request, confirmed: Drafted) -> Reply:
+    draft, caller, now, zone = confirmed.draft, request.caller, request.now, request.settings.zone
+    if draft.meeting_id is None or draft.starts_at is None:
+        raise refused("error.stale_button")
+    async with request.transaction() as session:
         _, _, meeting, cell = await managed_meeting(
             session, caller, draft.meeting_id, for_update=True
         )
         _require_ahead(meeting, now)
         if draft.starts_at <= now:
             raise refused("date.past")
-        late = await is_late(session, cell, meeting.kind, draft.starts_at, settings.zone)
+        late = await is_late(session, cell, meeting.kind, draft.starts_at, zone)
         if meeting.kind is MeetingKind.REGULAR:
             # The dialogue checked both; a change since makes the confirmation stale.
-            month = Month.of(draft.starts_at, settings.zone)
-            if await existing_regular(session, cell.id, month, settings.zone, meeting.id):
+            month = Month.of(draft.starts_at, zone)
+            if await existing_regular(session, cell.id, month, zone, meeting.id):
                 raise refused("error.stale_button")
             if late and not draft.late_ok:
                 raise refused("error.stale_button")
-        old_start = meeting.starts_at
-        if old_start == draft.starts_at:
+        if meeting.starts_at == draft.starts_at:
             return await card(session, caller, meeting, cell, now, None)
-        meeting.starts_at = draft.starts_at
-        meeting.ends_at = draft.starts_at + DEFAULT_DURATION
-        meeting.late = late
-        meeting.version += 1
-        await withdraw_reminders(session, meeting.id)
-        await _ask_everyone_again(session, meeting.id)
-        await notify_invitees(
-            session,
-            meeting,
-            cell,
-            f"moved:{meeting.id}:{meeting.version}",
-            _moved_notice(meeting, cell, old_start),
-            now,
-            default_language,
-            ask_again=True,
-        )
+        await _move(request, session, meeting, cell, draft.starts_at, late)
         return await card(session, caller, meeting, cell, now, Text("reschedule.done"))
 
 
-async def _ask_everyone_again(session: AsyncSession, meeting_id: int) -> None:
-    """A new time is a new question: whoever could not come then may come now."""
-    await session.execute(
-        update(Invitation)
-        .where(Invitation.meeting_id == meeting_id)
-        .values(response=None, reason=None, reason_note=None, responded_at=None)
-        .execution_options(synchronize_session=False)
-    )
+async def _move(
+    request: Request,
+    session: AsyncSession,
+    meeting: Meeting,
+    cell: Cell,
+    starts_at: datetime,
+    late: bool,
+) -> None:
+    """The meeting at its new time: reminders for the old one withdrawn, every answer asked
+    again, and the invited told."""
+    old_start = meeting.starts_at
+    meeting.starts_at = starts_at
+    meeting.ends_at = starts_at + DEFAULT_DURATION
+    meeting.late = late
+    meeting.version += 1
+    await withdraw_reminders(session, meeting.id)
+    # A new time is a new question: whoever could not come then may come now.
+    await clear_answers(session, meeting.id)
     await session.flush()
+    await notify_invitees(
+        session,
+        meeting,
+        cell,
+        f"moved:{meeting.id}:{meeting.version}",
+        _moved_notice(meeting, cell, old_start),
+        request.now,
+        request.settings.default_language,
+        ask_again=True,
+    )
 
 
 def _moved_notice(meeting: Meeting, cell: Cell, old_start: datetime) -> Text:
@@ -113,11 +111,12 @@ def _moved_notice(meeting: Meeting, cell: Cell, old_start: datetime) -> Text:
     )
 
 
-async def ask_cancel(database: Database, caller: Caller, meeting_id: int, now: datetime) -> Reply:
-    async with database.transaction() as session:
-        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
-        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
-        _require_ahead(meeting, now)
+@button("meeting.cancel.ask", OfMeeting)
+async def ask_cancel(request: Request, about: OfMeeting) -> Reply:
+    async with request.transaction() as session:
+        make_button = request.buttons(session)
+        _, _, meeting, cell = await managed_meeting(session, request.caller, about.meeting_id)
+        _require_ahead(meeting, request.now)
         yes = await make_button(
             Text("meeting.cancel_confirm_button"), "meeting.cancel", meeting_id=meeting.id
         )
@@ -127,11 +126,13 @@ async def ask_cancel(database: Database, caller: Caller, meeting_id: int, now: d
         )
 
 
-async def cancel(
-    database: Database, caller: Caller, meeting_id: int, now: datetime, default_language: str
-) -> Reply:
-    async with database.transaction() as session:
-        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id, for_update=True)
+@button("meeting.cancel", OfMeeting)
+async def cancel(request: Request, about: OfMeeting) -> Reply:
+    caller, now, default_language = request.caller, request.now, request.settings.default_language
+    async with request.transaction() as session:
+        _, _, meeting, cell = await managed_meeting(
+            session, caller, about.meeting_id, for_update=True
+        )
         if meeting.status is MeetingStatus.CANCELLED:
             return await card(session, caller, meeting, cell, now, None)
         _require_ahead(meeting, now)

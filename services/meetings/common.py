@@ -8,21 +8,23 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.calendar import Month, is_after_cutoff
-from domain.meetings import MeetingKind, MeetingStatus
+from domain.meetings import MeetingKind
 from domain.messages import Text, telegram_length
 from domain.permissions import can_manage_cell
 from services.errors import Refused, refused
 from services.people import Caller, require_person
 from storage.models import Cell, Meeting, Organisation, Person
+from storage.queries.meetings import scheduled_meeting_between
 
 
 @dataclass(frozen=True)
 class Draft:
-    """A meeting being scheduled (or a new time for an existing one)."""
+    """A meeting being scheduled (or a new time for an existing one). It travels in buttons
+    and questions as ``to_json()``; a payload type holding a ``Draft`` gets it back as
+    ``from_json`` does, the moment in UTC whatever offset it was typed in."""
 
     cell_id: int
     kind: MeetingKind
@@ -31,6 +33,11 @@ class Draft:
     place: str | None = None
     theme: str | None = None
     meeting_id: int | None = None
+
+    def __post_init__(self) -> None:
+        # Stored and compared in UTC, whatever offset the moment was typed in.
+        if self.starts_at is not None:
+            object.__setattr__(self, "starts_at", self.starts_at.astimezone(UTC))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -49,8 +56,7 @@ class Draft:
         return cls(
             cell_id=int(data["cell_id"]),
             kind=MeetingKind(data["kind"]),
-            # Stored and compared in UTC, whatever offset the moment was typed in.
-            starts_at=datetime.fromisoformat(starts).astimezone(UTC) if starts else None,
+            starts_at=datetime.fromisoformat(starts) if starts else None,
             late_ok=bool(data.get("late_ok")),
             place=data.get("place"),
             theme=data.get("theme"),
@@ -58,9 +64,6 @@ class Draft:
         )
 
     def but(self, **changes: Any) -> Draft:
-        starts_at = changes.get("starts_at")
-        if starts_at is not None:
-            changes["starts_at"] = starts_at.astimezone(UTC)
         return replace(self, **changes)
 
 
@@ -97,17 +100,11 @@ async def existing_regular(
     zone: ZoneInfo,
     except_meeting: int | None,
 ) -> Meeting | None:
+    """The month's scheduled regular meeting, leaving out ``except_meeting``."""
     start, end = month.bounds(zone)
-    query = select(Meeting).where(
-        Meeting.cell_id == cell_id,
-        Meeting.kind == MeetingKind.REGULAR,
-        Meeting.status == MeetingStatus.SCHEDULED,
-        Meeting.starts_at >= start,
-        Meeting.starts_at < end,
+    return await scheduled_meeting_between(
+        session, cell_id, MeetingKind.REGULAR, start, end, except_meeting=except_meeting
     )
-    if except_meeting is not None:
-        query = query.where(Meeting.id != except_meeting)
-    return await session.scalar(query.limit(1))
 
 
 async def refuse_second_regular(
@@ -133,3 +130,35 @@ def typed_line(text: str, limit: int) -> str | None:
     if not cleaned or telegram_length(cleaned) > limit or cleaned.startswith("/"):
         return None
     return cleaned
+
+
+@dataclass(frozen=True)
+class OfMeeting:
+    """A button about one meeting (its card, its agenda, a change to it); the manager's
+    right to it is checked afresh."""
+
+    meeting_id: int
+
+
+@dataclass(frozen=True)
+class OfCell:
+    """A button about one cell (its usual pattern); the manager's right to it is checked
+    afresh."""
+
+    cell_id: int
+
+
+@dataclass(frozen=True)
+class ForCell:
+    """A command for the cell the caller manages (None: their only one, or a question
+    which), or the button of that question that picked one."""
+
+    cell_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Drafted:
+    """A confirmation that carries the whole draft: the meeting it creates, or the new time
+    it gives a meeting (``draft.meeting_id``)."""
+
+    draft: Draft

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.invites import deep_link, rsvp_payload
@@ -18,11 +17,15 @@ from services.access import managed_meeting
 from services.errors import refused
 from services.meetings.agenda import agenda_lines
 from services.meetings.card import card
+from services.meetings.common import OfMeeting
 from services.papers import send_materials_to
 from services.people import Caller
+from services.request import Request
+from services.routes import button
 from services.views import KIND_TEXT, summary
 from storage.db import Database
 from storage.models import Cell, Invitation, Meeting, Person
+from storage.queries.meetings import invited_people
 from storage.repositories import active_members
 
 
@@ -133,6 +136,19 @@ class _Mailing:
         )
 
 
+@button("meeting.broadcast", OfMeeting)
+async def send_invitations(request: Request, about: OfMeeting) -> Reply:
+    """The secretary's "send invitations" button."""
+    return await broadcast(
+        request.database,
+        request.caller,
+        about.meeting_id,
+        request.now,
+        request.settings.default_language,
+        request.bot_username,
+    )
+
+
 async def broadcast(
     database: Database,
     caller: Caller,
@@ -164,18 +180,20 @@ async def broadcast(
             await _invite_group(mailing, cell.group_chat_id, text, bot_username)
         meeting.broadcast_at = now
         await session.flush()
-        reply = await card(session, caller, meeting, cell, now, None)
-        return Reply(
-            Text(
-                "broadcast.done",
-                {
-                    "count": len(members),
-                    "group": Text("broadcast.and_group") if cell.group_chat_id else "",
-                    "card": reply.text,
-                },
-            ),
-            reply.buttons,
-        )
+        return _sent(await card(session, caller, meeting, cell, now, None), len(members), cell)
+
+
+def _sent(meeting_card: Reply, count: int, cell: Cell) -> Reply:
+    """The meeting's card, headed by how many were invited (and the group)."""
+    text = Text(
+        "broadcast.done",
+        {
+            "count": count,
+            "group": Text("broadcast.and_group") if cell.group_chat_id else "",
+            "card": meeting_card.text,
+        },
+    )
+    return Reply(text, meeting_card.buttons)
 
 
 async def _invite(mailing: _Mailing, person: Person, text: Text) -> None:
@@ -225,13 +243,7 @@ async def notify_invitees(
     """Tell everyone invited (and the group) what changed, with the calendar file as it now
     stands, once per change; ``ask_again`` attaches the answer buttons (a new time needs a
     new answer)."""
-    invitees = (
-        await session.scalars(
-            select(Person)
-            .join(Invitation, Invitation.person_id == Person.id)
-            .where(Invitation.meeting_id == meeting.id)
-        )
-    ).all()
+    invitees = await invited_people(session, meeting.id)
     mailing = _Mailing(
         session, meeting, cell, await agenda_lines(session, meeting.id), now, default_language
     )

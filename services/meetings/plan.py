@@ -8,32 +8,35 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.calendar import Month, Quarter, cutoff_date
 from domain.dates import parse_time_of_day
-from domain.meetings import MAX_PLACE_LENGTH, MeetingKind, MeetingStatus
+from domain.meetings import MAX_PLACE_LENGTH, MeetingKind
 from domain.messages import N_, ArgValue, Button, Reply, Text
 from domain.permissions import can_manage_cell
 from services import actions, pending
 from services.cells.common import managed_cell
-from services.config import ServiceSettings
 from services.errors import refused
 from services.meetings.common import (
     Draft,
+    ForCell,
+    OfCell,
     cell_managed_by,
     cutoff_day,
     existing_regular,
     typed_line,
 )
 from services.meetings.scheduling import draft_button
-from services.people import Caller, require_person
+from services.people import require_person
+from services.request import Request
+from services.routes import answer, button
 from services.views import KIND_TEXT
-from storage.db import Database
 from storage.models import Cell, Meeting
+from storage.queries.meetings import scheduled_meeting_between, upcoming_meetings
 
 ASK_PATTERN = "pattern"
+UPCOMING_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -49,60 +52,42 @@ class _Plan:
     proposal: datetime | None
 
 
-async def plan(
-    database: Database,
-    caller: Caller,
-    now: datetime,
-    settings: ServiceSettings,
-    cell_id: int | None = None,
-) -> Reply:
+@dataclass(frozen=True)
+class PatternText:
+    """The usual day, time and place typed for the cell, as ``5 19:30 Hội trường``; the
+    question keeps the cell."""
+
+    cell_id: int
+    text: str
+
+
+@button("meetings.cell", ForCell)
+async def plan(request: Request, chosen: ForCell) -> Reply:
     """/meetings: this month's regular meeting against the cutoff, this quarter's thematic
     meeting, and what is coming."""
-    async with database.transaction() as session:
-        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
+    caller, now = request.caller, request.now
+    async with request.transaction() as session:
         _, actor = await require_person(session, caller)
-        cell = await managed_cell(session, caller, actor, cell_id, "meetings.cell", now)
+        cell = await managed_cell(session, caller, actor, chosen.cell_id, "meetings.cell", now)
         if isinstance(cell, Reply):
             return cell
         await pending.forget(session, caller=caller)
-        planned = await _planned(session, cell, now, settings.zone)
-        return await _plan_view(make_button, cell, planned)
+        planned = await _planned(session, cell, now, request.settings.zone)
+        return await _plan_view(request.buttons(session), cell, planned)
 
 
 async def _planned(session: AsyncSession, cell: Cell, now: datetime, zone: ZoneInfo) -> _Plan:
     month, quarter = Month.of(now, zone), Quarter.of(now, zone)
     q_start, q_end = quarter.bounds(zone)
-    thematic = await session.scalar(
-        select(Meeting)
-        .where(
-            Meeting.cell_id == cell.id,
-            Meeting.kind == MeetingKind.THEMATIC,
-            Meeting.status == MeetingStatus.SCHEDULED,
-            Meeting.starts_at >= q_start,
-            Meeting.starts_at < q_end,
-        )
-        .order_by(Meeting.starts_at)
-        .limit(1)
-    )
-    upcoming = (
-        await session.scalars(
-            select(Meeting)
-            .where(
-                Meeting.cell_id == cell.id,
-                Meeting.status == MeetingStatus.SCHEDULED,
-                Meeting.ends_at > now,
-            )
-            .order_by(Meeting.starts_at)
-            .limit(10)
-        )
-    ).all()
     return _Plan(
         month=month,
         quarter=quarter,
         cutoff_day=await cutoff_day(session, cell),
         regular=await existing_regular(session, cell.id, month, zone, None),
-        thematic=thematic,
-        upcoming=upcoming,
+        thematic=await scheduled_meeting_between(
+            session, cell.id, MeetingKind.THEMATIC, q_start, q_end
+        ),
+        upcoming=await upcoming_meetings(session, cell.id, now, UPCOMING_SHOWN),
         proposal=await _proposal(session, cell, now, zone),
     )
 
@@ -177,44 +162,40 @@ async def _proposal(
     return None
 
 
-async def ask_pattern(database: Database, caller: Caller, cell_id: int, now: datetime) -> Reply:
-    async with database.transaction() as session:
+@button("pattern.ask", OfCell)
+async def ask_pattern(request: Request, about: OfCell) -> Reply:
+    caller = request.caller
+    async with request.transaction() as session:
         _, actor = await require_person(session, caller)
-        if not can_manage_cell(actor, cell_id):
+        if not can_manage_cell(actor, about.cell_id):
             raise refused("error.not_manager")
         await pending.ask(
             session,
             caller=caller,
             kind=ASK_PATTERN,
-            payload={"cell_id": cell_id},
-            now=now,
+            payload={"cell_id": about.cell_id},
+            now=request.now,
         )
         return Reply(Text("pattern.ask"))
 
 
-async def set_pattern(
-    database: Database,
-    caller: Caller,
-    cell_id: int,
-    typed: str,
-    now: datetime,
-    settings: ServiceSettings,
-) -> Reply:
+@answer(ASK_PATTERN, PatternText)
+async def set_pattern(request: Request, typed: PatternText) -> Reply:
     """`5 19:30 Hội trường`: the usual day of the month, time and place."""
-    parts = typed.split(maxsplit=2)
+    parts = typed.text.split(maxsplit=2)
     at = parse_time_of_day(parts[1]) if len(parts) == 3 else None
     place = typed_line(parts[2], MAX_PLACE_LENGTH) if len(parts) == 3 else None
     if at is None or place is None or not parts[0].isdigit() or not 1 <= int(parts[0]) <= 28:
         raise refused("pattern.bad")
-    async with database.transaction() as session:
-        _, cell = await cell_managed_by(session, caller, cell_id)
+    async with request.transaction() as session:
+        _, cell = await cell_managed_by(session, request.caller, typed.cell_id)
         cell.pattern_day, cell.pattern_time, cell.pattern_place = (
             int(parts[0]),
             f"{at:%H:%M}",
             place,
         )
-        await pending.forget(session, caller=caller)
-    reply = await plan(database, caller, now, settings, cell_id=cell_id)
+        await pending.forget(session, caller=request.caller)
+    reply = await plan(request, ForCell(typed.cell_id))
     # Typed, so answered by a message, which has no notice: the confirmation heads it.
     saved = Text("pattern.saved", {"day": int(parts[0]), "time": f"{at:%H:%M}", "place": place})
     return Reply(Text("common.notice_then", {"notice": saved, "text": reply.text}), reply.buttons)

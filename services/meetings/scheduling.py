@@ -4,12 +4,13 @@ same steps to its own confirmation."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.calendar import is_after_cutoff
@@ -23,25 +24,27 @@ from domain.meetings import (
     agenda_template,
 )
 from domain.messages import N_, Button, Reply, Text
-from domain.permissions import can_manage_cell
 from services import actions, pending
 from services.access import managed_meeting
 from services.cells.common import managed_cell
-from services.config import ServiceSettings
 from services.errors import Refused, refused
 from services.meetings.card import card
 from services.meetings.common import (
     Draft,
+    Drafted,
+    ForCell,
     cell_managed_by,
     cutoff_day,
     is_late,
     refuse_second_regular,
     typed_line,
 )
-from services.people import Caller, require_person
+from services.people import require_person
+from services.request import Request
+from services.routes import answer, button
 from services.views import KIND_TEXT, date_problem, summary
-from storage.db import Database
 from storage.models import AgendaItem, Cell, Meeting, Person
+from storage.queries.meetings import last_place_of_cell, lock_cell, scheduled_meeting_at
 
 ASK_WHEN = "schedule.when"
 ASK_TIME = "schedule.time"
@@ -52,23 +55,63 @@ QUICK_TIMES = ("07:30", "14:00", "19:30")
 DAYS_OFFERED = 7
 
 
+class StepName(StrEnum):
+    """Where a button of the dialogue takes the draft."""
+
+    WHEN = "when"
+    TIME = "time"
+    CHECK = "check"
+    CHECKED = "checked"
+    PLACE = "place"
+    THEME = "theme"
+
+
+@dataclass(frozen=True)
+class DraftStep:
+    """A button of the dialogue: the draft, the step it goes to, and what the button chose
+    (a day for the time step, a suggested place)."""
+
+    draft: Draft
+    step: StepName
+    day: date | None = None
+    answer: str | None = None
+
+
+@dataclass(frozen=True)
+class TypedForDraft:
+    """The date, place or theme typed for a draft, which the question keeps until it is
+    answered."""
+
+    draft: Draft
+    text: str
+
+
+@dataclass(frozen=True)
+class QuickTime:
+    """One of the quick times pressed, for the day picked (stored as ``time``, as the
+    buttons were issued)."""
+
+    draft: Draft
+    day: date
+    time: str
+
+
+@dataclass(frozen=True)
+class TypedTime:
+    """A time of day typed for the day picked, which the question keeps until it is
+    answered."""
+
+    draft: Draft
+    day: date
+    text: str
+
+
 async def draft_button(
     make_button: actions.ButtonMaker, label: Text, draft: Draft, step: str, **payload: Any
 ) -> Button:
     """A button that takes the draft to ``step`` of the dialogue."""
-    return await make_button(label, "schedule.draft", draft=draft.to_json(), step=step, **payload)
-
-
-async def _ask_about(
-    session: AsyncSession,
-    caller: Caller,
-    kind: str,
-    draft: Draft,
-    now: datetime,
-    **payload: Any,
-) -> None:
-    await pending.ask(
-        session, caller=caller, kind=kind, payload={"draft": draft.to_json(), **payload}, now=now
+    return await make_button(
+        label, "schedule.draft", draft=draft.to_json(), step=str(step), **payload
     )
 
 
@@ -76,34 +119,69 @@ async def _ask_about(
 class Step:
     """What each step of the dialogue works in: one transaction, for a manager of the cell."""
 
+    request: Request
     session: AsyncSession
-    caller: Caller
     cell: Cell
-    now: datetime
-    settings: ServiceSettings
+
+    @property
+    def now(self) -> datetime:
+        return self.request.now
 
     @property
     def make_button(self) -> actions.ButtonMaker:
-        return actions.ButtonMaker(self.session, self.caller.telegram_user_id, self.now)
+        return self.request.buttons(self.session)
 
-    async def ask(self, kind: str, draft: Draft) -> None:
+    async def ask(self, kind: str, draft: Draft, **payload: Any) -> None:
         """Wait for the answer to ``kind`` typed by the caller."""
-        await _ask_about(self.session, self.caller, kind, draft, self.now)
+        await pending.ask(
+            self.session,
+            caller=self.request.caller,
+            kind=kind,
+            payload={"draft": draft.to_json(), **payload},
+            now=self.now,
+        )
+
+    async def forget(self) -> None:
+        """No answer is awaited any more."""
+        await pending.forget(self.session, caller=self.request.caller)
+
+    async def draft_button(
+        self, label: Text, draft: Draft, step: StepName, **payload: Any
+    ) -> Button:
+        return await draft_button(self.make_button, label, draft, step, **payload)
+
+    async def choices(
+        self, draft: Draft, step: StepName, offered: Iterable[tuple[Text, dict[str, Any]]]
+    ) -> list[Button]:
+        """A button for each choice offered, each taking the draft to ``step`` with it."""
+        return [await self.draft_button(label, draft, step, **chosen) for label, chosen in offered]
 
 
 StepHandler = Callable[[Step, Draft, str | None], Awaitable[Reply]]
 
 
-async def start_scheduling(
-    database: Database, caller: Caller, now: datetime, cell_id: int | None = None
-) -> Reply:
+@asynccontextmanager
+async def _step(request: Request, draft: Draft) -> AsyncIterator[Step]:
+    """One step's transaction, the caller checked afresh as a manager of the draft's cell
+    (and of the meeting it moves)."""
+    async with request.transaction() as session:
+        _, cell = await cell_managed_by(session, request.caller, draft.cell_id)
+        if draft.meeting_id is not None:
+            await managed_meeting(session, request.caller, draft.meeting_id)
+        yield Step(request, session, cell)
+
+
+@button("schedule.cell", ForCell)
+async def start_scheduling(request: Request, chosen: ForCell) -> Reply:
     """/schedule: which kind of meeting."""
-    async with database.transaction() as session:
-        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
-        _, actor = await require_person(session, caller)
-        cell = await managed_cell(session, caller, actor, cell_id, "schedule.cell", now)
+    async with request.transaction() as session:
+        _, actor = await require_person(session, request.caller)
+        cell = await managed_cell(
+            session, request.caller, actor, chosen.cell_id, "schedule.cell", request.now
+        )
         if isinstance(cell, Reply):
             return cell
+        make_button = request.buttons(session)
         rows = [
             (await draft_button(make_button, Text(KIND_TEXT[kind]), Draft(cell.id, kind), "when"),)
             for kind in MeetingKind
@@ -111,98 +189,92 @@ async def start_scheduling(
         return Reply(Text("schedule.ask_kind", {"cell": cell.name}), tuple(rows))
 
 
-async def continue_draft(
-    database: Database,
-    caller: Caller,
-    draft: Draft,
-    step: str,
-    now: datetime,
-    settings: ServiceSettings,
-    answer: str | None = None,
-) -> Reply:
-    """Take the draft one step further: from a button (``answer`` None) or typed text."""
-    async with database.transaction() as session:
-        _, cell = await cell_managed_by(session, caller, draft.cell_id)
-        if draft.meeting_id is not None:
-            await managed_meeting(session, caller, draft.meeting_id)
-        step_handler = _STEPS.get(step)
-        if step_handler is None:
-            raise refused("error.stale_button")
-        return await step_handler(Step(session, caller, cell, now, settings), draft, answer)
+@button("schedule.draft", DraftStep)
+async def take_step(request: Request, pressed: DraftStep) -> Reply:
+    """Take the draft one step further, as its button says."""
+    async with _step(request, pressed.draft) as step:
+        if pressed.step is StepName.TIME:
+            if pressed.day is None:
+                raise refused("error.stale_button")
+            return await _ask_time_of_day(step, pressed.draft, pressed.day)
+        return await _STEPS[pressed.step](step, pressed.draft, pressed.answer)
+
+
+@answer(ASK_WHEN, TypedForDraft)
+async def typed_when(request: Request, typed: TypedForDraft) -> Reply:
+    async with _step(request, typed.draft) as step:
+        return await ask_when(step, typed.draft, typed.text)
+
+
+@answer(ASK_PLACE, TypedForDraft)
+async def typed_place(request: Request, typed: TypedForDraft) -> Reply:
+    async with _step(request, typed.draft) as step:
+        return await _ask_place(step, typed.draft, typed.text)
+
+
+@answer(ASK_THEME, TypedForDraft)
+async def typed_theme(request: Request, typed: TypedForDraft) -> Reply:
+    async with _step(request, typed.draft) as step:
+        return await _ask_theme(step, typed.draft, typed.text)
 
 
 async def ask_when(step: Step, draft: Draft, answer: str | None) -> Reply:
     """The date and time: typed, or a day from buttons then a time."""
+    zone = step.request.settings.zone
     if answer is not None:
-        parsed = parse_local_datetime(answer, step.now, step.settings.zone)
+        parsed = parse_local_datetime(answer, step.now, zone)
         if parsed.problem is not None or parsed.value is None:
             raise Refused(date_problem(parsed))
         return await _check_when(step, draft.but(starts_at=parsed.value))
     await step.ask(ASK_WHEN, draft)
-    today = step.now.astimezone(step.settings.zone).date()
+    today = step.now.astimezone(zone).date()
     days = [today + timedelta(days=n) for n in range(1, DAYS_OFFERED + 1)]
-    buttons = [
-        await draft_button(
-            step.make_button,
-            Text("schedule.day_button", {"day": day}),
-            draft,
-            "time",
-            day=day.isoformat(),
-        )
-        for day in days
-    ]
+    buttons = await step.choices(
+        draft,
+        StepName.TIME,
+        [(Text("schedule.day_button", {"day": day}), {"day": day.isoformat()}) for day in days],
+    )
     rows = tuple(tuple(buttons[i : i + 4]) for i in range(0, len(buttons), 4))
     key = N_("reschedule.ask_when") if draft.meeting_id else N_("schedule.ask_when")
     return Reply(Text(key, {"kind": Text(KIND_TEXT[draft.kind])}), rows)
 
 
-async def ask_time_of_day(
-    database: Database,
-    caller: Caller,
-    draft: Draft,
-    day: date,
-    now: datetime,
-) -> Reply:
+async def _ask_time_of_day(step: Step, draft: Draft, day: date) -> Reply:
     """A day was picked from the buttons: now the time, typed or from quick buttons."""
-    async with database.transaction() as session:
-        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
-        _, actor = await require_person(session, caller)
-        if not can_manage_cell(actor, draft.cell_id):
-            raise refused("error.not_manager")
-        await _ask_about(session, caller, ASK_TIME, draft, now, day=day.isoformat())
-        buttons = tuple(
-            [
-                await make_button(
-                    Text("schedule.time_button", {"time": quick}),
-                    "schedule.at",
-                    draft=draft.to_json(),
-                    day=day.isoformat(),
-                    time=quick,
-                )
-                for quick in QUICK_TIMES
-            ]
-        )
-        return Reply(Text("schedule.ask_time", {"day": day}), (buttons,))
+    await step.ask(ASK_TIME, draft, day=day.isoformat())
+    buttons = tuple(
+        [
+            await step.make_button(
+                Text("schedule.time_button", {"time": quick}),
+                "schedule.at",
+                draft=draft.to_json(),
+                day=day.isoformat(),
+                time=quick,
+            )
+            for quick in QUICK_TIMES
+        ]
+    )
+    return Reply(Text("schedule.ask_time", {"day": day}), (buttons,))
 
 
-async def at_time_of_day(
-    database: Database,
-    caller: Caller,
-    draft: Draft,
-    day: date,
-    typed_time: str,
-    now: datetime,
-    settings: ServiceSettings,
-) -> Reply:
+@button("schedule.at", QuickTime)
+async def quick_time(request: Request, picked: QuickTime) -> Reply:
+    return await _at_time_of_day(request, picked.draft, picked.day, picked.time)
+
+
+@answer(ASK_TIME, TypedTime)
+async def typed_time(request: Request, typed: TypedTime) -> Reply:
+    return await _at_time_of_day(request, typed.draft, typed.day, typed.text)
+
+
+async def _at_time_of_day(request: Request, draft: Draft, day: date, typed_time: str) -> Reply:
     moment = parse_time_of_day(typed_time)
     if moment is None:
         raise refused("schedule.bad_time")
-    starts_at = datetime.combine(day, moment, tzinfo=settings.zone)
-    if starts_at <= now:
+    starts_at = datetime.combine(day, moment, tzinfo=request.settings.zone)
+    if starts_at <= request.now:
         raise refused("date.past")
-    async with database.transaction() as session:
-        _, cell = await cell_managed_by(session, caller, draft.cell_id)
-        step = Step(session, caller, cell, now, settings)
+    async with _step(request, draft) as step:
         return await _check_when(step, draft.but(starts_at=starts_at))
 
 
@@ -213,24 +285,24 @@ async def _check_when(step: Step, draft: Draft, answer: str | None = None) -> Re
     if draft.starts_at <= step.now:
         raise refused("date.past")
     if draft.kind is MeetingKind.REGULAR:
-        zone = step.settings.zone
+        zone = step.request.settings.zone
         await refuse_second_regular(
             step.session, step.cell.id, draft.starts_at, zone, draft.meeting_id
         )
         cutoff = await cutoff_day(step.session, step.cell)
         if not draft.late_ok and is_after_cutoff(draft.starts_at, cutoff, zone):
-            await pending.forget(step.session, caller=step.caller)
+            await step.forget()
             return await _ask_late(step, draft, cutoff)
     return await _after_when(step, draft, None)
 
 
 async def _ask_late(step: Step, draft: Draft, cutoff: int) -> Reply:
     assert draft.starts_at is not None
-    yes = await draft_button(
-        step.make_button, Text("schedule.late_yes"), draft.but(late_ok=True), "checked"
+    yes = await step.draft_button(
+        Text("schedule.late_yes"), draft.but(late_ok=True), StepName.CHECKED
     )
-    other = await draft_button(
-        step.make_button, Text("schedule.late_no"), draft.but(starts_at=None), "when"
+    other = await step.draft_button(
+        Text("schedule.late_no"), draft.but(starts_at=None), StepName.WHEN
     )
     return Reply(
         Text("schedule.late_confirm", {"when": draft.starts_at, "cutoff_day": cutoff}),
@@ -257,29 +329,14 @@ async def _ask_place(step: Step, draft: Draft, answer: str | None) -> Reply:
         return await _confirm(step, draft)
     await step.ask(ASK_PLACE, draft)
     cell = step.cell
-    suggestions = [p for p in (cell.pattern_place, await _last_place(step.session, cell.id)) if p]
-    rows = [
-        (
-            await draft_button(
-                step.make_button,
-                Text("schedule.place_button", {"place": place}),
-                draft,
-                "place",
-                answer=place,
-            ),
-        )
-        for place in dict.fromkeys(suggestions)
-    ]
-    return Reply(Text("schedule.ask_place"), tuple(rows))
-
-
-async def _last_place(session: AsyncSession, cell_id: int) -> str | None:
-    return await session.scalar(
-        select(Meeting.place)
-        .where(Meeting.cell_id == cell_id)
-        .order_by(Meeting.created_at.desc())
-        .limit(1)
+    last = await last_place_of_cell(step.session, cell.id)
+    suggestions = dict.fromkeys(p for p in (cell.pattern_place, last) if p)
+    buttons = await step.choices(
+        draft,
+        StepName.PLACE,
+        [(Text("schedule.place_button", {"place": p}), {"answer": p}) for p in suggestions],
     )
+    return Reply(Text("schedule.ask_place"), tuple((b,) for b in buttons))
 
 
 async def _ask_theme(step: Step, draft: Draft, answer: str | None) -> Reply:
@@ -293,7 +350,7 @@ async def _ask_theme(step: Step, draft: Draft, answer: str | None) -> Reply:
 
 
 async def _confirm(step: Step, draft: Draft) -> Reply:
-    await pending.forget(step.session, caller=step.caller)
+    await step.forget()
     assert draft.starts_at is not None and draft.place is not None
     preview = Meeting(
         kind=draft.kind,
@@ -312,7 +369,7 @@ async def _confirm(step: Step, draft: Draft) -> Reply:
 
 
 async def _confirm_reschedule(step: Step, draft: Draft) -> Reply:
-    await pending.forget(step.session, caller=step.caller)
+    await step.forget()
     assert draft.starts_at is not None and draft.meeting_id is not None
     make_button = step.make_button
     go = await make_button(Text("reschedule.confirm_button"), "meeting.move", draft=draft.to_json())
@@ -320,47 +377,41 @@ async def _confirm_reschedule(step: Step, draft: Draft) -> Reply:
     return Reply(Text("reschedule.confirm", {"when": draft.starts_at}), ((go, keep),))
 
 
-_STEPS: dict[str, StepHandler] = {
-    "when": ask_when,
-    "check": _check_when,
-    "checked": _after_when,
-    "place": _ask_place,
-    "theme": _ask_theme,
+_STEPS: dict[StepName, StepHandler] = {
+    StepName.WHEN: ask_when,
+    StepName.CHECK: _check_when,
+    StepName.CHECKED: _after_when,
+    StepName.PLACE: _ask_place,
+    StepName.THEME: _ask_theme,
 }
 
 
-async def abandon(database: Database, caller: Caller) -> Reply:
-    async with database.transaction() as session:
-        await pending.forget(session, caller=caller)
+@button("schedule.abandon")
+async def abandon(request: Request) -> Reply:
+    async with request.transaction() as session:
+        await pending.forget(session, caller=request.caller)
     return Reply(Text("schedule.abandoned"))
 
 
-async def create(
-    database: Database, caller: Caller, draft: Draft, now: datetime, settings: ServiceSettings
-) -> Reply:
+@button("schedule.create", Drafted)
+async def create(request: Request, confirmed: Drafted) -> Reply:
     """Write the meeting and its starting agenda, after checking the draft once more."""
-    async with database.transaction() as session:
+    draft, caller, now, zone = confirmed.draft, request.caller, request.now, request.settings.zone
+    async with request.transaction() as session:
         person, cell = await cell_managed_by(session, caller, draft.cell_id)
         if draft.starts_at is None or draft.place is None:
             raise refused("error.stale_button")
         if draft.starts_at <= now:
             raise refused("date.past")
         # One writer per cell at a time: two presses (or replicas) can't both pass the checks.
-        await session.execute(select(Cell.id).where(Cell.id == cell.id).with_for_update())
-        twin = await session.scalar(
-            select(Meeting).where(
-                Meeting.cell_id == cell.id,
-                Meeting.kind == draft.kind,
-                Meeting.starts_at == draft.starts_at,
-                Meeting.status == MeetingStatus.SCHEDULED,
-            )
-        )
+        await lock_cell(session, cell.id)
+        twin = await scheduled_meeting_at(session, cell.id, draft.kind, draft.starts_at)
         if twin is not None:
             # The same confirmation pressed twice: show the meeting it already made.
             return await card(session, caller, twin, cell, now, Text("schedule.created"))
-        late = await is_late(session, cell, draft.kind, draft.starts_at, settings.zone)
+        late = await is_late(session, cell, draft.kind, draft.starts_at, zone)
         if draft.kind is MeetingKind.REGULAR:
-            await refuse_second_regular(session, cell.id, draft.starts_at, settings.zone, None)
+            await refuse_second_regular(session, cell.id, draft.starts_at, zone, None)
             if late and not draft.late_ok:
                 raise refused("error.stale_button")
         meeting = await _write_meeting(session, draft, draft.starts_at, cell, person, late, now)
