@@ -130,15 +130,11 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[Any]:
-    from emulator import BotApiEmulator
+    from emulator.driver import running_emulator
     from tests.harness import BOT_USERNAME, TOKEN
 
-    emu = BotApiEmulator(token=TOKEN, bot_username=BOT_USERNAME, bot_first_name="Chibo")
-    await emu.start(host="127.0.0.1", port=0)
-    try:
+    async with running_emulator(TOKEN, BOT_USERNAME) as emu:
         yield emu
-    finally:
-        await emu.stop()
 
 
 @pytest.fixture

@@ -14,18 +14,16 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.app import ChiboApplication, build_application
+from bot.app import build_application
+from bot.demo import ChiboChat, emulated_settings
 from bot.settings import Settings
-from chat.i18n import Translator
 from domain.clock import FakeClock
 from domain.messages import ArgValue
-from emulator import BotApiEmulator, EmuChat, EmuUser, SentMessage
-from handlers.admission import TrackedUpdateProcessor
-from scheduler.dispatcher import OutboxDispatcher
+from emulator import BotApiEmulator, EmuUser, SentMessage
+from emulator.driver import running
 from services.onboarding import create_organisation
 from storage import models
 from storage.db import Database
-from storage.files import FileStore
 from storage.models import Base
 
 TOKEN = "123456:TEST-TOKEN-do-not-log-me"
@@ -35,56 +33,14 @@ EVENTUALLY_TIMEOUT = 60.0
 
 
 @dataclass
-class RunningBot:
-    emulator: BotApiEmulator
-    application: ChiboApplication
-    database: Database
-    clock: FakeClock
-    settings: Settings
-    dispatching: bool = True
+class RunningBot(ChiboChat):
+    """The real application polling the emulator (tests/conftest.py's ``bot``)."""
 
-    @property
-    def translator(self) -> Translator:
-        translator: Translator = self.application.bot_data["chibo"].translator
-        return translator
-
-    @property
-    def files(self) -> FileStore:
-        files: FileStore = self.application.bot_data["chibo"].files
-        return files
-
-    @property
-    def dispatcher(self) -> OutboxDispatcher:
-        dispatcher: OutboxDispatcher = self.application.bot_data["dispatcher"]
-        return dispatcher
+    settle_timeout = SETTLE_TIMEOUT
 
     def t(self, lang: str, key: str, **args: ArgValue) -> str:
         """What the bot says for a catalogue key, to compare with what a user saw."""
         return self.translator.text(lang, key, **args)
-
-    async def settle(self, update_id: int) -> None:
-        """Wait until the update is handled and everything it queued has been sent."""
-        processor = self.application.update_processor
-        assert isinstance(processor, TrackedUpdateProcessor)
-        async with asyncio.timeout(SETTLE_TIMEOUT):
-            await processor.wait_finished(update_id)
-        if self.dispatching:
-            await self.dispatcher.drain()
-
-    async def send(self, user: EmuUser, text: str, chat: EmuChat | None = None) -> SentMessage:
-        """The user sends text; returns the bot's latest message in that chat."""
-        update_id = self.emulator.send_text(user, text, chat=chat)
-        await self.settle(update_id)
-        return self.last(chat.id if chat else user.id)
-
-    async def press(self, user: EmuUser, message: SentMessage, button: str) -> SentMessage:
-        """The user presses the button labelled ``button``; returns that message as it is now
-        (buttons edit their message in place)."""
-        update_id = self.emulator.press_button(user, message, text=button)
-        await self.settle(update_id)
-        pressed = self.emulator.message(message.chat_id, message.message_id)
-        assert pressed is not None
-        return pressed
 
     @contextmanager
     def dispatcher_down(self) -> Iterator[None]:
@@ -101,18 +57,18 @@ class RunningBot:
             job.enabled = self.dispatching = True
             state.wake_outbox = wake
 
-    def last(self, chat_id: int) -> SentMessage:
-        message = self.emulator.last_message(chat_id)
-        assert message is not None, f"the bot said nothing in chat {chat_id}"
-        return message
-
-    def answer(self, update_id: int) -> str | None:
-        answer = self.emulator.callback_answer(update_id)
-        return None if answer is None else answer.get("text")
-
     async def rows(self, model: type[Base], *criteria: Any) -> list[Any]:
         async with self.database.transaction() as session:
             return list((await session.scalars(select(model).where(*criteria))).all())
+
+
+def chibo_settings(
+    database: Database, emulator: BotApiEmulator, files_root: Path, **overrides: Any
+) -> Settings:
+    """The settings of `chibo run` against the emulator, its outbox polled every 0.2 s."""
+    return emulated_settings(
+        emulator, database, files_root, **{"outbox_poll_seconds": 0.2, **overrides}
+    )
 
 
 @asynccontextmanager
@@ -123,33 +79,12 @@ async def running_bot(
     files_root: Path,
     **overrides: Any,
 ) -> AsyncIterator[RunningBot]:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        bot_token=TOKEN,
-        bot_api_url=emulator.base_url,
-        bot_api_file_url=emulator.base_file_url,
-        database_url=database.url.render_as_string(hide_password=False),
-        file_store=files_root,
-        **{"outbox_poll_seconds": 0.2, **overrides},
-    )
+    settings = chibo_settings(database, emulator, files_root, **overrides)
     application = build_application(settings, database, clock)
-    await application.initialize()
-    if application.post_init is not None:
-        await application.post_init(application)
-    await application.start()
     # Tests move the clock and run the planner themselves (plan_and_send), so that nothing
     # arrives between a user's action and the test's look at the reply.
-    assert application.job_queue is not None
-    for job in application.job_queue.get_jobs_by_name("planner"):
-        job.enabled = False
-    assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0.0, timeout=1)
-    try:
+    async with running(application, disabled_jobs=("planner",)):
         yield RunningBot(emulator, application, database, clock, settings)
-    finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
 
 
 # --- scenario steps shared by the end-to-end tests --------------------------------------
@@ -236,9 +171,7 @@ async def cells_created_on(bot: RunningBot, moment: datetime) -> None:
 
 async def plan_and_send(bot: RunningBot) -> int:
     """What the planner job does on its tick, then everything it queued is sent."""
-    queued = await bot.application.bot_data["planner"].run(BOT_USERNAME)
-    await bot.dispatcher.drain()
-    return int(queued)
+    return await bot.run_planner()
 
 
 async def eventually(condition: Callable[[], bool]) -> None:
