@@ -92,11 +92,12 @@ async def running(
 
 class Finishes:
     """When each update's handling finished (``time.perf_counter``), recorded around the
-    application's update processor, whichever it is: PTB's bounded concurrency keeps working."""
+    application's update processor, whichever it is: PTB's bounded concurrency keeps working.
+    A benchmark times updates with it, so a finish costs the same however many are awaited."""
 
     def __init__(self, application: AnyApplication) -> None:
         self.at: dict[int, float] = {}
-        self._changed = asyncio.Condition()
+        self._waiting: list[tuple[set[int], asyncio.Event]] = []
         processor = application.update_processor
         original = processor.do_process_update
 
@@ -106,16 +107,29 @@ class Finishes:
             finally:
                 update_id = getattr(update, "update_id", None)
                 if isinstance(update_id, int):
-                    async with self._changed:
-                        self.at[update_id] = time.perf_counter()
-                        self._changed.notify_all()
+                    self._finished(update_id)
 
         processor.do_process_update = recorded  # type: ignore[method-assign]
 
+    def _finished(self, update_id: int) -> None:
+        self.at[update_id] = time.perf_counter()
+        for unfinished, done in self._waiting:
+            unfinished.discard(update_id)
+            if not unfinished:
+                done.set()
+
     async def wait(self, update_ids: Collection[int], timeout: float) -> None:  # noqa: ASYNC109
         """Until every one of ``update_ids`` has been handled; TimeoutError after ``timeout``."""
-        async with asyncio.timeout(timeout), self._changed:
-            await self._changed.wait_for(lambda: all(u in self.at for u in update_ids))
+        unfinished = {u for u in update_ids if u not in self.at}
+        if not unfinished:
+            return
+        waiter = (unfinished, asyncio.Event())
+        self._waiting.append(waiter)
+        try:
+            async with asyncio.timeout(timeout):
+                await waiter[1].wait()
+        finally:
+            self._waiting.remove(waiter)
 
 
 @dataclass

@@ -24,7 +24,6 @@ from bot.logging import JsonFormatter
 from bot.settings import Settings
 from bot.webhook import SECRET_HEADER, WEBHOOK_PATH, asgi_app
 from emulator import BotApiEmulator, EmuUser, SentMessage
-from handlers.admission import TrackedUpdateProcessor
 from services import updates
 from storage.db import Database
 from storage.models import Cell
@@ -122,14 +121,6 @@ def unreachable(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
         yield  # pragma: no cover - a generator for asynccontextmanager
 
     monkeypatch.setattr(database, "transaction", refused)
-
-
-async def handled(bot: RunningBot, update_id: int) -> None:
-    """Wait until the update went through the handlers (nothing queued is sent)."""
-    processor = bot.application.update_processor
-    assert isinstance(processor, TrackedUpdateProcessor)
-    async with asyncio.timeout(10):
-        await processor.wait_finished(update_id)
 
 
 async def cells_named(bot: RunningBot, name: str) -> int:
@@ -283,7 +274,7 @@ async def test_the_apology_is_in_the_callers_language_without_asking_the_databas
 
     monkeypatch.setattr(updates, "admit", admitted_then_the_database_fails)
     with bot.dispatcher_down():
-        await handled(bot, emu.send_text(cell.supervisor, "/newcell Chi bộ Kho Bạc"))
+        await bot.handled(emu.send_text(cell.supervisor, "/newcell Chi bộ Kho Bạc"))
         monkeypatch.undo()
     assert bot.last(cell.supervisor.id).text == t("en", "error.generic")
 
@@ -336,7 +327,7 @@ async def test_the_outbox_dispatcher_logs_in_its_own_context_not_the_press_that_
     question = await bot.send(newcomer, f"/start {token_of(member_link)}")
     with json_log_lines() as lines:
         press = emu.press_button(newcomer, question, text=f"✅ {newcomer.first_name}")
-        await handled(bot, press)
+        await bot.handled(press)
         await eventually(lambda: any("outbox message refused" in line for line in lines))
     [refusal] = [json.loads(line) for line in lines if "outbox message refused" in line]
     assert "update_id" not in refusal
