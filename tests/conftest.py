@@ -6,6 +6,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -138,10 +139,14 @@ async def emulator() -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-async def bot(
-    database: Database, clock: FakeClock, emulator: Any, tmp_path: Path
-) -> AsyncIterator[Any]:
+def bot_with(database: Database, clock: FakeClock, emulator: Any, tmp_path: Path) -> Any:
+    """The running bot with settings of the test's own: ``async with bot_with(max_file_mb=1)``."""
     from tests.harness import running_bot
 
-    async with running_bot(database, clock, emulator, tmp_path / "files") as running:
+    return partial(running_bot, database, clock, emulator, tmp_path / "files")
+
+
+@pytest.fixture
+async def bot(bot_with: Any) -> AsyncIterator[Any]:
+    async with bot_with() as running:
         yield running

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import socket
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+import sys
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,9 +20,10 @@ from bot.app import build_application
 from bot.demo import ChiboChat, emulated_settings
 from bot.settings import Settings
 from domain.clock import FakeClock
-from domain.messages import ArgValue
+from domain.messages import ArgValue, Text
 from emulator import BotApiEmulator, EmuUser, SentMessage
 from emulator.driver import running
+from services import outbox
 from services.onboarding import create_organisation
 from storage import models
 from storage.db import Database
@@ -69,6 +72,10 @@ def chibo_settings(
     return emulated_settings(
         emulator, database, files_root, **{"outbox_poll_seconds": 0.2, **overrides}
     )
+
+
+# conftest.py's ``bot_with``: running_bot with the test's database, clock, emulator and folder.
+BotWith = Callable[..., AbstractAsyncContextManager[RunningBot]]
 
 
 @asynccontextmanager
@@ -131,6 +138,7 @@ class Cell:
     supervisor: EmuUser
     secretary: EmuUser
     members: list[EmuUser]
+    member_link: str  # the invite link the members joined with
 
 
 async def cell_with_members(
@@ -152,7 +160,73 @@ async def cell_with_members(
         member = emu.user(first_id + offset, name)
         await join(bot, member, member_link, lang)
         members.append(member)
-    return Cell(supervisor, secretary, members)
+    return Cell(supervisor, secretary, members, member_link)
+
+
+def private_chats(
+    emulator: BotApiEmulator, count: int, first_id: int, name: str = "Đảng viên {n}"
+) -> list[EmuUser]:
+    """``count`` Telegram users, ``first_id`` onwards, each with the bot's private chat open."""
+    users = [emulator.user(first_id + n, name.format(n=n)) for n in range(count)]
+    for user in users:
+        emulator.open_private_chat(user)
+    return users
+
+
+async def queue_to_each(
+    database: Database, users: Iterable[EmuUser], key: str, now: datetime
+) -> None:
+    """One message (status.full) queued to each user under ``<key>:<user id>``, in one
+    transaction, as a broadcast queues its rows."""
+    async with database.transaction() as session:
+        for user in users:
+            await outbox.enqueue_message(
+                session,
+                key=f"{key}:{user.id}",
+                chat_id=user.id,
+                text=Text("status.full"),
+                lang="vi",
+                now=now,
+            )
+
+
+def chibo_env(
+    emulator: BotApiEmulator, database_url: str | None, **settings: str
+) -> dict[str, str]:
+    """The environment of a `chibo` process against the emulator (no CHIBO_ variable of the
+    caller's); ``database_url`` None: its default database, chibo.db in its folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHIBO_")}
+    env.update(
+        CHIBO_BOT_TOKEN=TOKEN,
+        CHIBO_BOT_API_URL=emulator.base_url,
+        CHIBO_BOT_API_FILE_URL=emulator.base_file_url,
+        **settings,
+    )
+    if database_url is not None:
+        env["CHIBO_DATABASE_URL"] = database_url
+    return env
+
+
+def webhook_env(port: int) -> dict[str, str]:
+    """Webhook mode, listening on 127.0.0.1:``port``, the URL Telegram is given."""
+    return {
+        "CHIBO_WEBHOOK_URL": f"http://127.0.0.1:{port}",
+        "CHIBO_WEBHOOK_LISTEN": "127.0.0.1",
+        "CHIBO_WEBHOOK_PORT": str(port),
+    }
+
+
+async def chibo_process(
+    *args: str,
+    cwd: Path,
+    env: dict[str, str],
+    stdout: int = asyncio.subprocess.PIPE,
+    stderr: int = asyncio.subprocess.PIPE,
+) -> asyncio.subprocess.Process:
+    """`chibo <args>` as a process of its own, in ``cwd``, its output piped unless told."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", *args, cwd=cwd, env=env, stdout=stdout, stderr=stderr
+    )
 
 
 def free_port() -> int:

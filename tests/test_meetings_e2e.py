@@ -18,12 +18,12 @@ from storage.models import AgendaItem, Invitation, Meeting, OutboxMessage
 from tests.conftest import VIETNAM
 from tests.harness import (
     BOT_USERNAME,
+    BotWith,
     RunningBot,
     cell_with_members,
     cells_created_on,
     eventually,
     plan_and_send,
-    running_bot,
     token_of,
 )
 
@@ -605,14 +605,10 @@ async def test_a_thematic_meeting_in_the_quarter_means_no_quarter_warning(
     assert not [m for m in bot.emulator.messages(lan.id) if "chuyên đề quý" in (m.text or "")]
 
 
-async def test_a_broadcast_is_sent_at_once_not_at_the_next_poll(
-    database: Any, clock: Any, emulator: Any, tmp_path: Any
-) -> None:
+async def test_a_broadcast_is_sent_at_once_not_at_the_next_poll(bot_with: BotWith) -> None:
     # The dispatcher's poll runs once at start, then not for an hour: only the handler's
     # wake-up can deliver the invitations.
-    async with running_bot(
-        database, clock, emulator, tmp_path / "files", outbox_poll_seconds=3600
-    ) as bot:
+    async with bot_with(outbox_poll_seconds=3600) as bot:
         cell = await cell_with_members(bot, MEMBERS[:2])
         card = await schedule_regular(bot, cell.secretary, "vi", "05/12 19:30")
         bot.dispatching = False  # the test no longer drains the outbox itself

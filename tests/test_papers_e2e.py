@@ -12,12 +12,10 @@ from typing import Any
 import docx
 import pytest
 
-from domain.clock import FakeClock
-from emulator import BotApiEmulator, EmuUser, SentMessage
-from storage.db import Database
+from emulator import EmuUser, SentMessage
 from storage.models import MeetingMaterial, PaperAssignment, PaperSubmission, StoredFile
 from tests.conftest import VIETNAM
-from tests.harness import RunningBot, cell_with_members, join, link_in, plan_and_send, running_bot
+from tests.harness import BotWith, RunningBot, cell_with_members, join, link_in, plan_and_send
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
@@ -36,11 +34,9 @@ def local(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 @pytest.fixture
-async def small_files_bot(
-    database: Database, clock: FakeClock, emulator: BotApiEmulator, tmp_path: Path
-) -> AsyncIterator[RunningBot]:
+async def small_files_bot(bot_with: BotWith) -> AsyncIterator[RunningBot]:
     # A 1 MB limit keeps the oversize case small; the rule is the same at 20 MB.
-    async with running_bot(database, clock, emulator, tmp_path / "files", max_file_mb=1) as bot:
+    async with bot_with(max_file_mb=1) as bot:
         yield bot
 
 

@@ -7,7 +7,6 @@ import asyncio
 import json
 import logging
 import signal
-import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -31,12 +30,14 @@ from tests.harness import (
     TOKEN,
     RunningBot,
     cell_with_members,
+    chibo_env,
+    chibo_process,
     eventually,
     free_port,
     link_in,
     token_of,
+    webhook_env,
 )
-from tests.test_process import chibo_env
 
 
 class _Lines(logging.Handler):
@@ -155,23 +156,8 @@ async def test_chibo_run_in_webhook_mode_without_a_secret_setting_is_not_open(
     emulator: BotApiEmulator, tmp_path: Path
 ) -> None:
     port = free_port()
-    env = chibo_env(
-        emulator,
-        None,
-        CHIBO_WEBHOOK_URL=f"http://127.0.0.1:{port}",
-        CHIBO_WEBHOOK_LISTEN="127.0.0.1",
-        CHIBO_WEBHOOK_PORT=str(port),
-    )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    env = chibo_env(emulator, None, **webhook_env(port))
+    process = await chibo_process("run", cwd=tmp_path, env=env, stdout=asyncio.subprocess.DEVNULL)
     settings = Settings(_env_file=None, bot_token=SecretStr(TOKEN))  # type: ignore[call-arg]
     derived = settings.effective_webhook_secret
     try:
