@@ -63,6 +63,12 @@ async def schedule_regular(
     return await bot.press(secretary, confirm, t(lang, "schedule.create"))
 
 
+async def broadcast_regular(bot: RunningBot, secretary: EmuUser, when: str) -> SentMessage:
+    """A regular meeting scheduled in Vietnamese, its invitations sent; the card then."""
+    card = await schedule_regular(bot, secretary, "vi", when)
+    return await bot.press(secretary, card, bot.t("vi", "meeting.broadcast"))
+
+
 async def test_schedule_edit_broadcast_answer_and_remind(bot: RunningBot, lang: str) -> None:
     emu, t = bot.emulator, bot.t
     cell = await cell_with_members(bot, MEMBERS, lang)
@@ -234,8 +240,7 @@ async def test_reschedule_and_cancel_tell_everyone_and_silence_old_reminders(
     emu, t = bot.emulator, bot.t
     cell = await cell_with_members(bot, MEMBERS[:2])
     lan, (minh, hoa) = cell.secretary, cell.members
-    card = await schedule_regular(bot, lan, "vi", "05/12 19:30")
-    card = await bot.press(lan, card, t("vi", "meeting.broadcast"))
+    card = await broadcast_regular(bot, lan, "05/12 19:30")
     # The 3-day reminders are queued, then the meeting moves before they go out.
     with bot.dispatcher_down():
         bot.clock.set(local(2026, 12, 2, 19, 30))
@@ -376,8 +381,7 @@ async def test_members_who_cannot_be_reached_are_listed_to_the_secretary(
     cell = await cell_with_members(bot, MEMBERS[:2])
     lan, (minh, hoa) = cell.secretary, cell.members
     emu.block(hoa)
-    card = await schedule_regular(bot, lan, "vi", "05/12 19:30")
-    await bot.press(lan, card, t("vi", "meeting.broadcast"))
+    await broadcast_regular(bot, lan, "05/12 19:30")
     assert invitations_to(bot, minh) and not invitations_to(bot, hoa)
     await plan_and_send(bot)
     await plan_and_send(bot)
