@@ -393,23 +393,9 @@ def _measure_in_child(url: str, period: str) -> dict[str, Any]:
     return result
 
 
-async def main(args: argparse.Namespace) -> dict[str, Any]:
-    async with scratch_database(args.db) as database:
-        progress(
-            f"seeding {args.cells} cells x {args.members_per_cell} members x {args.months} "
-            f"months ({args.db})"
-        )
-        started = time.perf_counter()
-        sizes = await seed(database, args.cells, args.members_per_cell, args.months)
-        seed_s = time.perf_counter() - started
-        if database.is_postgresql:
-            # Autovacuum would analyse the fresh tables soon; do it now, not mid-measurement.
-            async with database.engine.connect() as connection:
-                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-                await autocommit.exec_driver_sql("ANALYZE")
-        progress(f"seeded in {seed_s:.1f} s; measuring in a fresh process")
-        url = database.url.render_as_string(hide_password=False)
-        result = await asyncio.to_thread(_measure_in_child, url, args.period)
+def print_result(
+    args: argparse.Namespace, sizes: Sizes, seed_s: float, result: dict[str, Any]
+) -> None:
     print_machine()
     print(
         f"database: {args.db}; digest period: {args.period} (of {NOW:%Y-%m-%d %H:%M} "
@@ -449,6 +435,26 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             ("peak_rss_mb (after rendering)", result["peak_rss_mb"]),
         ],
     )
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    async with scratch_database(args.db) as database:
+        progress(
+            f"seeding {args.cells} cells x {args.members_per_cell} members x {args.months} "
+            f"months ({args.db})"
+        )
+        started = time.perf_counter()
+        sizes = await seed(database, args.cells, args.members_per_cell, args.months)
+        seed_s = time.perf_counter() - started
+        if database.is_postgresql:
+            # Autovacuum would analyse the fresh tables soon; do it now, not mid-measurement.
+            async with database.engine.connect() as connection:
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await autocommit.exec_driver_sql("ANALYZE")
+        progress(f"seeded in {seed_s:.1f} s; measuring in a fresh process")
+        url = database.url.render_as_string(hide_password=False)
+        result = await asyncio.to_thread(_measure_in_child, url, args.period)
+    print_result(args, sizes, seed_s, result)
     ratios = {
         "figures_to_goal": result["figures_s"] / FIGURES_GOAL_S,
         "rss_to_goal": result["peak_rss_mb"] / RSS_GOAL_MB,

@@ -268,6 +268,25 @@ class Breakdown:
                 setattr(where, name, original)
         self._originals.clear()
 
+    def show(self, loaded: Phase) -> None:
+        """The table of the steps, against the real burst's wall time per press."""
+        per_press = 1000 / loaded.per_second
+        print_table(
+            f"Where a press's time goes (real burst; {per_press:.1f} ms of wall time per press)",
+            ("step", "calls", "mean ms", "p50 ms", "p95 ms", "ms per press"),
+            [
+                (
+                    label,
+                    len(ms),
+                    sum(ms) / len(ms) if ms else float("nan"),
+                    percentile(ms, 50),
+                    percentile(ms, 95),
+                    sum(ms) / loaded.presses,
+                )
+                for label, ms in self.ms.items()
+            ],
+        )
+
     def _timed(
         self, function: Callable[..., Awaitable[Any]], label: str
     ) -> Callable[..., Awaitable[Any]]:
@@ -365,6 +384,45 @@ async def stored_attends(database: Database, meeting_ids: list[int]) -> int:
     return int(attended or 0)
 
 
+def print_phases(args: argparse.Namespace, concurrency: int, phases: tuple[Phase, ...]) -> None:
+    print_machine()
+    print(
+        f"database: {args.db}; concurrent_updates: {concurrency}; limiter: {args.limiter}; "
+        f"presses per phase: {args.presses} "
+        f"(+{WARMUP_PRESSES} warm-up); 1 in {ABSENT_EVERY} presses 'absent'"
+    )
+    print_table(
+        "Button presses, from entering the emulator to the handler finishing",
+        (
+            "phase",
+            "presses",
+            "seconds",
+            "updates/s",
+            "p50 ms",
+            "p95 ms",
+            "max ms",
+            "CPU ms/press",
+            "answered",
+            "alerts",
+        ),
+        [
+            (
+                p.name,
+                p.presses,
+                p.seconds,
+                p.per_second,
+                percentile(p.latencies_ms, 50),
+                percentile(p.latencies_ms, 95),
+                max(p.latencies_ms),
+                p.cpu_ms_per_press,
+                p.answered,
+                p.alerts,
+            )
+            for p in phases
+        ],
+    )
+
+
 # --- main --------------------------------------------------------------------------------------
 
 
@@ -401,60 +459,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             )
             attended = await stored_attends(database, [meeting_a, meeting_b])
     expected_attend = sum(press.attend for press in (*warm_a, *burst_a, *paced_b))
-    print_machine()
-    print(
-        f"database: {args.db}; concurrent_updates: {concurrency}; limiter: {args.limiter}; "
-        f"presses per phase: {args.presses} "
-        f"(+{WARMUP_PRESSES} warm-up); 1 in {ABSENT_EVERY} presses 'absent'"
-    )
-    print_table(
-        "Button presses, from entering the emulator to the handler finishing",
-        (
-            "phase",
-            "presses",
-            "seconds",
-            "updates/s",
-            "p50 ms",
-            "p95 ms",
-            "max ms",
-            "CPU ms/press",
-            "answered",
-            "alerts",
-        ),
-        [
-            (
-                p.name,
-                p.presses,
-                p.seconds,
-                p.per_second,
-                percentile(p.latencies_ms, 50),
-                percentile(p.latencies_ms, 95),
-                max(p.latencies_ms),
-                p.cpu_ms_per_press,
-                p.answered,
-                p.alerts,
-            )
-            for p in (bare, loaded, spread)
-        ],
-    )
+    print_phases(args, concurrency, (bare, loaded, spread))
     if breakdown is not None:
         breakdown.uninstall()
-        per_press = 1000 / loaded.per_second
-        print_table(
-            f"Where a press's time goes (real burst; {per_press:.1f} ms of wall time per press)",
-            ("step", "calls", "mean ms", "p50 ms", "p95 ms", "ms per press"),
-            [
-                (
-                    label,
-                    len(ms),
-                    sum(ms) / len(ms) if ms else float("nan"),
-                    percentile(ms, 50),
-                    percentile(ms, 95),
-                    sum(ms) / loaded.presses,
-                )
-                for label, ms in breakdown.ms.items()
-            ],
-        )
+        breakdown.show(loaded)
     ratio = loaded.per_second / bare.per_second
     cpu_ratio = loaded.cpu_ms_per_press / bare.cpu_ms_per_press
     print(
