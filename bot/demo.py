@@ -644,7 +644,8 @@ def roll_label(roll: SentMessage, person: EmuUser) -> str:
 
 async def submit_paper(bot: DemoBot, paper: PlannedPaper) -> None:
     given_names = " ".join(paper.author.first_name.split()[-2:])
-    await bot.send_document(paper.author, f"tham-luan-{ascii_slug(given_names)}.pdf", PDF)
+    name = f"tham-luan-{ascii_slug(given_names)}.pdf"
+    await bot.send_document(paper.author, name, PDF, mime_type="application/pdf")
 
 
 def ascii_slug(text: str) -> str:

@@ -169,16 +169,12 @@ class ChatDriver:
         return self.last(chat.id if chat else user.id)
 
     async def send_document(
-        self,
-        user: EmuUser,
-        file_name: str,
-        content: bytes,
-        mime_type: str = "application/pdf",
-        chat: EmuChat | None = None,
+        self, user: EmuUser, file_name: str, content: bytes, **options: Any
     ) -> SentMessage:
-        """The user sends a file; returns the bot's latest message in that chat."""
-        update_id = self.emulator.send_document(user, file_name, content, mime_type, chat=chat)
-        await self.settle(update_id)
+        """The user sends a file (``options``: the emulator's ``send_document``'s, e.g.
+        ``mime_type``, ``chat``); returns the bot's latest message in that chat."""
+        chat: EmuChat | None = options.get("chat")
+        await self.settle(self.emulator.send_document(user, file_name, content, **options))
         return self.last(chat.id if chat else user.id)
 
     async def press(self, user: EmuUser, message: SentMessage, label: str) -> SentMessage:

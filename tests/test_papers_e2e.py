@@ -47,9 +47,7 @@ async def send_file(
     content: bytes,
     mime: str = "application/octet-stream",
 ) -> SentMessage:
-    update_id = bot.emulator.send_document(user, file_name=name, content=content, mime_type=mime)
-    await bot.settle(update_id)
-    return bot.last(user.id)
+    return await bot.send_document(user, name, content, mime_type=mime)
 
 
 async def schedule(bot: RunningBot, secretary: EmuUser, when: str) -> SentMessage:
