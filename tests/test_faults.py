@@ -46,8 +46,7 @@ async def test_bot_api_faults_during_a_broadcast_lose_and_double_nothing(
 
 async def test_faults_while_handling_buttons_leave_the_bot_serving(bot: RunningBot) -> None:
     t, emu = bot.t, bot.emulator
-    cell = await cell_with_members(bot, ["Lê Văn Minh"])
-    lan = cell.secretary
+    lan = (await cell_with_members(bot, ["Lê Văn Minh"])).secretary
     listing = await bot.send(lan, "/members")
     emu.fail_next("editMessageText", "502")
     update_id = emu.press_button(lan, listing, text="2. Lê Văn Minh")

@@ -110,8 +110,7 @@ async def editing_with_house_template(
     path = tmp_path / "house.docx"
     house.save(str(path))
     async with bot_with(minutes_template=path) as bot:
-        cell = await cell_with_members(bot, ["Lê Văn Minh"])
-        lan = cell.secretary
+        lan = (await cell_with_members(bot, ["Lê Văn Minh"])).secretary
         editor = await hold_meeting(
             bot, lan, "meeting.kind.regular", "05/12 19:30", local(5, 20, 0)
         )

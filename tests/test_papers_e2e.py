@@ -222,8 +222,7 @@ async def due_prompt(bot: RunningBot, secretary: EmuUser, card: SentMessage) -> 
 
 async def test_the_due_date_prompt_has_the_choices_it_offers(bot: RunningBot) -> None:
     t = bot.t
-    cell = await cell_with_members(bot, ["Lê Văn Minh"])
-    lan = cell.secretary
+    lan = (await cell_with_members(bot, ["Lê Văn Minh"])).secretary
     # Five days ahead: three days and one day before the meeting are both still to come.
     prompt = await due_prompt(bot, lan, await schedule(bot, lan, "05/12 19:30"))
     day_before = t("vi", "paper.due_day_before", due=local(4, 19, 30))
@@ -243,8 +242,7 @@ async def test_the_due_date_prompt_of_a_meeting_within_a_day_asks_only_for_a_typ
     bot: RunningBot,
 ) -> None:
     t = bot.t
-    cell = await cell_with_members(bot, ["Lê Văn Minh"])
-    lan = cell.secretary
+    lan = (await cell_with_members(bot, ["Lê Văn Minh"])).secretary
     prompt = await due_prompt(bot, lan, await schedule(bot, lan, "02/12 08:00"))
     assert prompt.text == t("vi", "paper.ask_due_typed")
     assert prompt.button_texts() == []
@@ -257,8 +255,7 @@ async def test_a_bomb_sent_as_a_material_is_refused(bot: RunningBot) -> None:
     from tests.test_archive_bombs import odt_bomb
 
     t = bot.t
-    cell = await cell_with_members(bot, ["Lê Văn Minh"])
-    lan = cell.secretary
+    lan = (await cell_with_members(bot, ["Lê Văn Minh"])).secretary
     card = await schedule(bot, lan, "05/12 19:30")
     await bot.press(lan, card, t("vi", "meeting.materials"))
     refused = await send_file(bot, lan, "Nghi-quyet.odt", odt_bomb())
