@@ -34,8 +34,8 @@ from sqlalchemy import func, select
 from telegram.ext import BaseRateLimiter
 
 from bench.common import (
-    add_db_argument,
     bench_emulator,
+    bench_parser,
     bench_settings,
     emit_json,
     print_machine,
@@ -308,12 +308,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.broadcast",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_db_argument(parser)
+    parser = bench_parser("broadcast", __doc__)
     parser.add_argument("--members", type=int, default=3000)
     parser.add_argument(
         "--source",

@@ -47,7 +47,14 @@ DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_chibo
 PROTECTED_DATABASES = frozenset({"test", "postgres", "template0", "template1"})
 
 
-def add_db_argument(parser: argparse.ArgumentParser) -> None:
+def bench_parser(name: str, description: str | None) -> argparse.ArgumentParser:
+    """The options of ``python -m bench.<name>``, ``--db`` among them; ``description`` is
+    the module's docstring."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m bench.{name}",
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "--db",
         choices=("sqlite", "postgresql"),
@@ -55,6 +62,7 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
         help="sqlite: a file in a temporary folder; postgresql: the scratch database "
         f"$BENCH_POSTGRES_URL (default {DEFAULT_POSTGRES_URL}), dropped and created by the run",
     )
+    return parser
 
 
 # --- the scratch database ----------------------------------------------------------------------

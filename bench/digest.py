@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table, insert
 
 from bench.common import (
-    add_db_argument,
+    bench_parser,
     counting_statements,
     emit_json,
     peak_rss_mb,
@@ -479,12 +479,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.digest",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_db_argument(parser)
+    parser = bench_parser("digest", __doc__)
     parser.add_argument("--cells", type=int, default=1000)
     parser.add_argument("--members-per-cell", type=int, default=30)
     parser.add_argument("--months", type=int, default=12)

@@ -45,8 +45,8 @@ from telegram.ext import (
 
 from bench.common import (
     TOKEN,
-    add_db_argument,
     bench_emulator,
+    bench_parser,
     bench_settings,
     emit_json,
     percentile,
@@ -483,12 +483,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.updates",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_db_argument(parser)
+    parser = bench_parser("updates", __doc__)
     parser.add_argument("--presses", type=int, default=600, help="presses per phase")
     parser.add_argument(
         "--concurrent-updates",
