@@ -211,7 +211,7 @@ class ChiboChat(ChatDriver):
         return int(queued)
 
 
-# --- the driver: the emulator and the real application, moved like a user would -----------
+# --- the demo's bot: the quarter's clock and words on the real application ------------------
 
 
 @dataclass
