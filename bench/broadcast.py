@@ -34,7 +34,8 @@ from sqlalchemy import func, select
 from telegram.ext import BaseRateLimiter
 
 from bench.common import (
-    add_db_argument,
+    bench_emulator,
+    bench_parser,
     bench_settings,
     emit_json,
     print_machine,
@@ -43,7 +44,6 @@ from bench.common import (
     ptb_default_limiter,
     regular_meeting,
     running_application,
-    running_emulator,
     scratch_database,
     seed_cell,
 )
@@ -263,7 +263,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     # PTB logs a traceback for every 429 it passes on (max_retries=0); the count is reported.
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     limiter = ptb_default_limiter() if args.limiter == "ptb-default" else None
-    async with running_emulator() as emulator, scratch_database(args.db) as database:
+    async with bench_emulator() as emulator, scratch_database(args.db) as database:
         outcome = await measure(args, emulator, database, limiter)
     floor = outcome.messages / TELEGRAM_PER_SECOND
     ratio = outcome.seconds / floor
@@ -308,12 +308,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.broadcast",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_db_argument(parser)
+    parser = bench_parser("broadcast", __doc__)
     parser.add_argument("--members", type=int, default=3000)
     parser.add_argument(
         "--source",

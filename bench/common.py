@@ -15,25 +15,26 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-from pydantic import SecretStr
 from sqlalchemy import event, insert, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 from bot.app import ChiboApplication, build_application
+from bot.demo import emulated_settings
 from bot.settings import Settings
 from domain.clock import Clock
 from domain.meetings import MeetingKind, MeetingStatus
 from domain.roles import MemberStatus, Role
 from emulator import BotApiEmulator, EmuUser
+from emulator.driver import running, running_emulator
 from storage import migrate
 from storage.db import Database
 from storage.models import Cell, Meeting, Membership, Organisation, Person
@@ -46,7 +47,14 @@ DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_chibo
 PROTECTED_DATABASES = frozenset({"test", "postgres", "template0", "template1"})
 
 
-def add_db_argument(parser: argparse.ArgumentParser) -> None:
+def bench_parser(name: str, description: str | None) -> argparse.ArgumentParser:
+    """The options of ``python -m bench.<name>``, ``--db`` among them; ``description`` is
+    the module's docstring."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m bench.{name}",
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "--db",
         choices=("sqlite", "postgresql"),
@@ -54,6 +62,7 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
         help="sqlite: a file in a temporary folder; postgresql: the scratch database "
         f"$BENCH_POSTGRES_URL (default {DEFAULT_POSTGRES_URL}), dropped and created by the run",
     )
+    return parser
 
 
 # --- the scratch database ----------------------------------------------------------------------
@@ -191,29 +200,15 @@ def regular_meeting(cell: Cell, starts_at: datetime, now: datetime, **fields: An
 # --- the emulator and the real bot -------------------------------------------------------------
 
 
-@asynccontextmanager
-async def running_emulator() -> AsyncIterator[BotApiEmulator]:
-    emulator = BotApiEmulator(token=TOKEN, bot_username=BOT_USERNAME, bot_first_name="Chibo")
-    await emulator.start(host="127.0.0.1", port=0)
-    try:
-        yield emulator
-    finally:
-        await emulator.stop()
+def bench_emulator() -> AbstractAsyncContextManager[BotApiEmulator]:
+    """The emulator on 127.0.0.1, with the benchmarks' bot."""
+    return running_emulator(TOKEN, BOT_USERNAME)
 
 
 def bench_settings(
     emulator: BotApiEmulator, database: Database, files: Path, **overrides: Any
 ) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        bot_token=SecretStr(TOKEN),
-        bot_username=BOT_USERNAME,
-        bot_api_url=emulator.base_url,
-        bot_api_file_url=emulator.base_file_url,
-        database_url=database.url.render_as_string(hide_password=False),
-        file_store=files,
-        **overrides,
-    )
+    return emulated_settings(emulator, database, files, bot_username=BOT_USERNAME, **overrides)
 
 
 @asynccontextmanager
@@ -234,24 +229,8 @@ async def running_application(
     application = build_application(settings, database, clock)
     if limiter is not None:
         replace_rate_limiter(application, limiter)
-    await application.initialize()
-    if application.post_init is not None:
-        await application.post_init(application)
-    await application.start()
-    assert application.job_queue is not None
-    for name in ("planner", "housekeeping"):
-        for job in application.job_queue.get_jobs_by_name(name):
-            job.enabled = False
-    if polling:
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0.0, timeout=1)
-    try:
+    async with running(application, polling=polling, disabled_jobs=("planner", "housekeeping")):
         yield application
-    finally:
-        if polling and application.updater is not None:
-            await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
 
 
 # --- measuring ---------------------------------------------------------------------------------

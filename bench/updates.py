@@ -28,7 +28,7 @@ import asyncio
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -39,14 +39,14 @@ from telegram.ext import (
     AIORateLimiter,
     ApplicationBuilder,
     BaseRateLimiter,
-    BaseUpdateProcessor,
     CallbackQueryHandler,
     ContextTypes,
 )
 
 from bench.common import (
     TOKEN,
-    add_db_argument,
+    bench_emulator,
+    bench_parser,
     bench_settings,
     emit_json,
     percentile,
@@ -56,7 +56,6 @@ from bench.common import (
     ptb_default_limiter,
     regular_meeting,
     running_application,
-    running_emulator,
     scratch_database,
     seed_cell,
 )
@@ -64,8 +63,9 @@ from bot.settings import Settings
 from domain.clock import SystemClock
 from domain.meetings import Response
 from emulator import BotApiEmulator, EmuUser, SentMessage
+from emulator.driver import Finishes, running
 from handlers import common as common_handlers
-from services import actions, outbox, rsvp
+from services import actions, outbox, routes
 from services import updates as updates_service
 from services.meetings.agenda import agenda_lines
 from services.meetings.invitations import invitation_text, rsvp_buttons
@@ -172,40 +172,6 @@ def presses_for(emulator: BotApiEmulator, members: list[Member], meeting_id: int
 # --- timing updates ----------------------------------------------------------------------------
 
 
-class Finishes:
-    """When each update's handling finished, recorded by the application's update processor
-    (PTB's own bounded concurrency; the product's TrackedUpdateProcessor keeps working)."""
-
-    def __init__(self, processor: BaseUpdateProcessor) -> None:
-        self.at: dict[int, float] = {}
-        self._expected: set[int] = set()
-        self._all_done = asyncio.Event()
-        original = processor.do_process_update
-
-        async def timed(update: object, coroutine: Awaitable[Any]) -> None:
-            try:
-                await original(update, coroutine)
-            finally:
-                if isinstance(update, Update):
-                    self.at[update.update_id] = time.perf_counter()
-                    self._expected.discard(update.update_id)
-                    if not self._expected:
-                        self._all_done.set()
-
-        processor.do_process_update = timed  # type: ignore[method-assign]
-
-    def expect(self, update_ids: list[int]) -> None:
-        self._expected = {u for u in update_ids if u not in self.at}
-        if self._expected:
-            self._all_done.clear()
-        else:
-            self._all_done.set()
-
-    async def wait(self, timeout: float) -> None:  # noqa: ASYNC109 - a benchmark's bound
-        async with asyncio.timeout(timeout):
-            await self._all_done.wait()
-
-
 async def burst(
     name: str, emulator: BotApiEmulator, finishes: Finishes, presses: list[Press]
 ) -> Phase:
@@ -216,8 +182,7 @@ async def burst(
     for press in presses:
         update_id = emulator.press_button(press.user, press.message, callback_data=press.data)
         injected[update_id] = time.perf_counter()
-    finishes.expect(list(injected))
-    await finishes.wait(timeout=600)
+    await finishes.wait(injected, timeout=600)
     return _phase(name, emulator, finishes, injected, started, time.process_time() - cpu)
 
 
@@ -236,8 +201,7 @@ async def paced(
             await asyncio.sleep(delay)
         update_id = emulator.press_button(press.user, press.message, callback_data=press.data)
         injected[update_id] = time.perf_counter()
-    finishes.expect(list(injected))
-    await finishes.wait(timeout=600)
+    await finishes.wait(injected, timeout=600)
     return _phase(name, emulator, finishes, injected, started, time.process_time() - cpu)
 
 
@@ -264,12 +228,13 @@ def _phase(
 
 # --- where the time goes ----------------------------------------------------------------------
 
-# (module, attribute, label): the steps of one press, each looked up through its module by
-# the code that calls it, so wrapping the module attribute times every call.
+# (where, name, label): the steps of one press. ``where`` is a module whose attribute the code
+# that calls it looks up at each call, so wrapping the attribute times every call; or the
+# registry of button routes (services/routes.py), where a use case is reached by its kind.
 STEPS: tuple[tuple[Any, str, str], ...] = (
     (updates_service, "admit", "admit: claim update_id, language, button (write)"),
     (actions, "load", "  of which: the pressed button's token (read)"),
-    (rsvp, "respond", "rsvp.respond: record, new buttons (write)"),
+    (routes.BUTTONS, "rsvp", "rsvp.respond: record, new buttons (write)"),
     (common_handlers, "send_reply", "send_reply: answerCallbackQuery + editMessageText"),
     (outbox, "claim_due", "after the handler: outbox claim (write)"),
 )
@@ -284,15 +249,43 @@ class Breakdown:
         self._originals: list[tuple[Any, str, Any]] = []
 
     def install(self) -> None:
-        for module, name, label in STEPS:
-            original = getattr(module, name)
-            self._originals.append((module, name, original))
-            setattr(module, name, self._timed(original, label))
+        routes.discover()
+        for where, name, label in STEPS:
+            if isinstance(where, dict):
+                route = where[name]
+                self._originals.append((where, name, route))
+                where[name] = replace(route, use_case=self._timed(route.use_case, label))
+            else:
+                original = getattr(where, name)
+                self._originals.append((where, name, original))
+                setattr(where, name, self._timed(original, label))
 
     def uninstall(self) -> None:
-        for module, name, original in self._originals:
-            setattr(module, name, original)
+        for where, name, original in self._originals:
+            if isinstance(where, dict):
+                where[name] = original
+            else:
+                setattr(where, name, original)
         self._originals.clear()
+
+    def show(self, loaded: Phase) -> None:
+        """The table of the steps, against the real burst's wall time per press."""
+        per_press = 1000 / loaded.per_second
+        print_table(
+            f"Where a press's time goes (real burst; {per_press:.1f} ms of wall time per press)",
+            ("step", "calls", "mean ms", "p50 ms", "p95 ms", "ms per press"),
+            [
+                (
+                    label,
+                    len(ms),
+                    sum(ms) / len(ms) if ms else float("nan"),
+                    percentile(ms, 50),
+                    percentile(ms, 95),
+                    sum(ms) / loaded.presses,
+                )
+                for label, ms in self.ms.items()
+            ],
+        )
 
     def _timed(
         self, function: Callable[..., Awaitable[Any]], label: str
@@ -344,17 +337,10 @@ async def run_bare(
         .build()
     )
     application.add_handler(CallbackQueryHandler(answer_only))
-    finishes = Finishes(application.update_processor)
-    async with application:
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0.0, timeout=1)
-        try:
-            await burst("warm-up", emulator, finishes, warmup)
-            return await burst("bare PTB, burst", emulator, finishes, presses)
-        finally:
-            await application.updater.stop()
-            await application.stop()
+    finishes = Finishes(application)
+    async with running(application):
+        await burst("warm-up", emulator, finishes, warmup)
+        return await burst("bare PTB, burst", emulator, finishes, presses)
 
 
 async def run_real(
@@ -371,7 +357,7 @@ async def run_real(
     async with running_application(
         settings, database, SystemClock(), polling=True, limiter=limiter
     ) as app:
-        finishes = Finishes(app.update_processor)
+        finishes = Finishes(app)
         await burst("warm-up", emulator, finishes, warmup)
         progress(f"real Application: burst of {len(burst_presses)} presses")
         if breakdown is not None:
@@ -398,42 +384,7 @@ async def stored_attends(database: Database, meeting_ids: list[int]) -> int:
     return int(attended or 0)
 
 
-# --- main --------------------------------------------------------------------------------------
-
-
-async def main(args: argparse.Namespace) -> dict[str, Any]:
-    concurrency = args.concurrent_updates or Settings.model_fields["concurrent_updates"].default
-    members_count = args.presses + WARMUP_PRESSES
-    breakdown = Breakdown() if args.breakdown else None
-    if breakdown is not None:
-        breakdown.install()
-    async with running_emulator() as emulator, scratch_database(args.db) as database:
-        with tempfile.TemporaryDirectory(prefix="chibo-bench-files-") as files:
-            settings = bench_settings(
-                emulator, database, Path(files), concurrent_updates=concurrency
-            )
-            progress(f"seeding {members_count} members and two broadcast meetings ({args.db})")
-            members, (meeting_a, meeting_b) = await seed(database, emulator, members_count)
-            await deliver_invitations(emulator, database, settings)
-            warm, counted = members[:WARMUP_PRESSES], members[WARMUP_PRESSES:]
-            warm_a = presses_for(emulator, warm, meeting_a)
-            burst_a = presses_for(emulator, counted, meeting_a)
-            paced_b = presses_for(emulator, counted, meeting_b)
-            progress(f"bare PTB Application: burst of {len(burst_a)} presses")
-            bare = await run_bare(emulator, concurrency, warm_a, burst_a)
-            loaded, spread = await run_real(
-                emulator,
-                database,
-                settings,
-                warm_a,
-                burst_a,
-                paced_b,
-                args.paced_share,
-                ptb_default_limiter() if args.limiter == "ptb-default" else None,
-                breakdown,
-            )
-            attended = await stored_attends(database, [meeting_a, meeting_b])
-    expected_attend = sum(press.attend for press in (*warm_a, *burst_a, *paced_b))
+def print_phases(args: argparse.Namespace, concurrency: int, phases: tuple[Phase, ...]) -> None:
     print_machine()
     print(
         f"database: {args.db}; concurrent_updates: {concurrency}; limiter: {args.limiter}; "
@@ -467,31 +418,57 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 p.answered,
                 p.alerts,
             )
-            for p in (bare, loaded, spread)
+            for p in phases
         ],
     )
+
+
+# --- main --------------------------------------------------------------------------------------
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    concurrency = args.concurrent_updates or Settings.model_fields["concurrent_updates"].default
+    members_count = args.presses + WARMUP_PRESSES
+    breakdown = Breakdown() if args.breakdown else None
+    if breakdown is not None:
+        breakdown.install()
+    async with bench_emulator() as emulator, scratch_database(args.db) as database:
+        with tempfile.TemporaryDirectory(prefix="chibo-bench-files-") as files:
+            settings = bench_settings(
+                emulator, database, Path(files), concurrent_updates=concurrency
+            )
+            progress(f"seeding {members_count} members and two broadcast meetings ({args.db})")
+            members, (meeting_a, meeting_b) = await seed(database, emulator, members_count)
+            await deliver_invitations(emulator, database, settings)
+            warm, counted = members[:WARMUP_PRESSES], members[WARMUP_PRESSES:]
+            warm_a = presses_for(emulator, warm, meeting_a)
+            burst_a = presses_for(emulator, counted, meeting_a)
+            paced_b = presses_for(emulator, counted, meeting_b)
+            progress(f"bare PTB Application: burst of {len(burst_a)} presses")
+            bare = await run_bare(emulator, concurrency, warm_a, burst_a)
+            loaded, spread = await run_real(
+                emulator,
+                database,
+                settings,
+                warm_a,
+                burst_a,
+                paced_b,
+                args.paced_share,
+                ptb_default_limiter() if args.limiter == "ptb-default" else None,
+                breakdown,
+            )
+            attended = await stored_attends(database, [meeting_a, meeting_b])
+    expected_attend = sum(press.attend for press in (*warm_a, *burst_a, *paced_b))
+    print_phases(args, concurrency, (bare, loaded, spread))
     if breakdown is not None:
         breakdown.uninstall()
-        per_press = 1000 / loaded.per_second
-        print_table(
-            f"Where a press's time goes (real burst; {per_press:.1f} ms of wall time per press)",
-            ("step", "calls", "mean ms", "p50 ms", "p95 ms", "ms per press"),
-            [
-                (
-                    label,
-                    len(ms),
-                    sum(ms) / len(ms) if ms else float("nan"),
-                    percentile(ms, 50),
-                    percentile(ms, 95),
-                    sum(ms) / loaded.presses,
-                )
-                for label, ms in breakdown.ms.items()
-            ],
-        )
+        breakdown.show(loaded)
     ratio = loaded.per_second / bare.per_second
+    cpu_ratio = loaded.cpu_ms_per_press / bare.cpu_ms_per_press
     print(
         f"\nattend answers stored: {attended} of {expected_attend} expected; "
-        f"ratio chibo/bare: {ratio:.3f} (goal >= 0.5)"
+        f"ratio chibo/bare: {ratio:.3f} (goal >= 0.5); "
+        f"CPU per press, chibo/bare: {cpu_ratio:.1f}x"
     )
     return {
         "db": args.db,
@@ -501,16 +478,12 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "p95_ms": round(percentile(spread.latencies_ms, 95), 1),
         "bare_ptb_updates_per_s": round(bare.per_second, 1),
         "ratio": round(ratio, 3),
+        "cpu_ratio": round(cpu_ratio, 2),
     }
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.updates",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_db_argument(parser)
+    parser = bench_parser("updates", __doc__)
     parser.add_argument("--presses", type=int, default=600, help="presses per phase")
     parser.add_argument(
         "--concurrent-updates",

@@ -25,11 +25,12 @@ from datetime import date, datetime, timedelta
 from enum import Enum
 from functools import partial
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
-from bot.app import ChiboApplication, build_application
+from bot.app import build_application
 from bot.logging import configure_logging
 from bot.settings import Settings
 from chat.i18n import Translator
@@ -37,11 +38,13 @@ from domain.clock import FakeClock
 from domain.messages import ArgValue
 from domain.roles import Language
 from emulator import BotApiEmulator, EmuUser, SentMessage
-from handlers.admission import TrackedUpdateProcessor
+from emulator.driver import ChatDriver, ChatError, running, running_emulator
+from handlers.common import STATE_KEY
 from scheduler.dispatcher import OutboxDispatcher
 from services.onboarding import create_organisation
 from storage import migrate
 from storage.db import Database
+from storage.files import FileStore
 
 DEMO_TOKEN = "4242424242:CHIBO-DEMO-LOCAL"
 DEMO_BOT_USERNAME = "chibo_demo_bot"
@@ -145,35 +148,82 @@ TASKS = (
 )
 
 
-class DemoError(Exception):
-    """The bot did not behave as the scenario expects; the message says where."""
+# The bot did not behave as the scenario expects; the message says where.
+DemoError = ChatError
 
 
-# --- the driver: the emulator and the real application, moved like a user would -----------
+# --- the real application on the emulator (the demo's, and the tests' and benchmarks') ----
+
+
+def emulated_settings(
+    emulator: BotApiEmulator, database: Database, file_store: Path, **overrides: Any
+) -> Settings:
+    """The settings of `chibo run` against the local emulator: its token and Bot API URLs,
+    the database, the file store; nothing read from the environment."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=SecretStr(emulator.token),
+        bot_api_url=emulator.base_url,
+        bot_api_file_url=emulator.base_file_url,
+        database_url=database.url.render_as_string(hide_password=False),
+        file_store=file_store,
+        **overrides,
+    )
 
 
 @dataclass
-class DemoBot:
-    """The real application polling the emulator, with what the scenario does to it."""
+class ChiboChat(ChatDriver):
+    """The real application (bot/app.py) on the emulator, with its translator, outbox
+    dispatcher and planner at hand. An update is settled once what it queued was sent."""
 
-    emulator: BotApiEmulator
-    application: ChiboApplication
-    clock: FakeClock
     database: Database
-    # Whether the planner wakes every morning as the clock moves (reminders, warnings, check-in
-    # prompts, weekly digests). --quick leaves them out: under the Bot API flood limit that
-    # the bot observes (30 messages a second) each message costs time.
-    daily_ticks: bool = True
+    clock: FakeClock
+    settings: Settings
+    # Whether the outbox is drained after each update (see the tests' dispatcher_down).
+    dispatching: bool = True
 
     @property
     def translator(self) -> Translator:
-        translator: Translator = self.application.bot_data["chibo"].translator
+        translator: Translator = self.application.bot_data[STATE_KEY].translator
         return translator
+
+    @property
+    def files(self) -> FileStore:
+        files: FileStore = self.application.bot_data[STATE_KEY].files
+        return files
 
     @property
     def dispatcher(self) -> OutboxDispatcher:
         dispatcher: OutboxDispatcher = self.application.bot_data["dispatcher"]
         return dispatcher
+
+    async def settled(self) -> None:
+        if self.dispatching:
+            await self.dispatcher.drain()
+
+    async def run_planner(self) -> int:
+        """What the planner job does on its tick, then everything it queued is sent; how many
+        messages it queued."""
+        username = self.emulator.bot.username
+        assert username is not None
+        queued = await self.application.bot_data["planner"].run(username)
+        await self.dispatcher.drain()
+        return int(queued)
+
+
+# --- the demo's bot: the quarter's clock and words on the real application ------------------
+
+
+@dataclass
+class DemoBot(ChiboChat):
+    """The real application polling the emulator, with what the scenario does to it."""
+
+    # Whether the planner wakes every morning as the clock moves (reminders, warnings, check-in
+    # prompts, weekly digests). --quick leaves them out: under the Bot API flood limit that
+    # the bot observes (30 messages a second) each message costs time.
+    daily_ticks: bool = True
+
+    settle_timeout = SETTLE_TIMEOUT
 
     def t(self, key: str, **args: ArgValue) -> str:
         """What the bot says for a catalogue key, in the demo's language."""
@@ -182,57 +232,6 @@ class DemoBot:
     def when(self, meeting: PlannedMeeting) -> str:
         """The meeting's time as every message about it shows it."""
         return f"🕑 {self.translator.format_datetime(meeting.starts_at, LANG)}"
-
-    async def settle(self, update_id: int) -> None:
-        """Wait until the update is handled and everything it queued has been sent."""
-        processor = self.application.update_processor
-        assert isinstance(processor, TrackedUpdateProcessor)
-        async with asyncio.timeout(SETTLE_TIMEOUT):
-            await processor.wait_finished(update_id)
-        await self.dispatcher.drain()
-
-    async def send(self, user: EmuUser, text: str) -> SentMessage:
-        """The user writes in the private chat; returns the bot's latest message there."""
-        await self.settle(self.emulator.send_text(user, text))
-        return self.last(user)
-
-    async def send_file(self, user: EmuUser, name: str, content: bytes) -> SentMessage:
-        update_id = self.emulator.send_document(user, name, content, "application/pdf")
-        await self.settle(update_id)
-        return self.last(user)
-
-    async def press(self, user: EmuUser, message: SentMessage, label: str) -> SentMessage:
-        """The user presses a button; returns that message as it is now (buttons edit it)."""
-        try:
-            update_id = self.emulator.press_button(user, message, text=label)
-        except LookupError as error:
-            raise DemoError(str(error)) from None
-        await self.settle(update_id)
-        pressed = self.emulator.message(message.chat_id, message.message_id)
-        assert pressed is not None
-        return pressed
-
-    def last(self, user: EmuUser) -> SentMessage:
-        message = self.emulator.last_message(user.id)
-        if message is None:
-            raise DemoError(f"the bot said nothing to {user.first_name}")
-        return message
-
-    def latest_with_button(
-        self, user: EmuUser, label: str, containing: str = ""
-    ) -> SentMessage | None:
-        for message in reversed(self.emulator.messages(user.id, include_deleted=False)):
-            if label in message.button_texts() and containing in (message.text or ""):
-                return message
-        return None
-
-    def messages_since(self, user: EmuUser, count: int) -> list[SentMessage]:
-        return self.emulator.messages(user.id)[count:]
-
-    async def run_planner(self) -> None:
-        """What the planner job does on its tick, then everything it queued is sent."""
-        await self.application.bot_data["planner"].run(DEMO_BOT_USERNAME)
-        await self.dispatcher.drain()
 
     async def advance_to(self, moment: datetime) -> None:
         """Move the clock forward; the planner wakes every morning on the way and at
@@ -268,54 +267,30 @@ async def running_demo_bot(out: Path, daily_ticks: bool = True) -> AsyncIterator
     database = Database(fresh_output(out))
     try:
         await migrate.upgrade(database)
-        emulator = BotApiEmulator(token=DEMO_TOKEN, bot_username=DEMO_BOT_USERNAME)
-        await emulator.start(host="127.0.0.1", port=0)
-        try:
+        # The application stops first: an emulator stopped before makes its polling log errors.
+        async with running_emulator(DEMO_TOKEN, DEMO_BOT_USERNAME) as emulator:
             clock = FakeClock(START)
             settings = demo_settings(emulator, database, out)
             application = build_application(settings, database, clock)
-            async with polling(application):
-                yield DemoBot(emulator, application, clock, database, daily_ticks)
-        finally:
-            # After the application: an emulator stopped first makes its polling log errors.
-            await emulator.stop()
+            async with running(application):
+                yield DemoBot(
+                    emulator, application, database, clock, settings, daily_ticks=daily_ticks
+                )
     finally:
         await database.dispose()
 
 
 def demo_settings(emulator: BotApiEmulator, database: Database, out: Path) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        bot_token=SecretStr(emulator.token),
-        bot_api_url=emulator.base_url,
-        bot_api_file_url=emulator.base_file_url,
-        database_url=database.url.render_as_string(hide_password=False),
-        file_store=out / FILE_STORE_DIR,
+    return emulated_settings(
+        emulator,
+        database,
+        out / FILE_STORE_DIR,
         outbox_poll_seconds=0.2,
         # The planner wakes when the fake clock moves (DemoBot.advance_to), not on wall time.
         planner_seconds=3600,
         timezone=TIMEZONE,
         default_language=Language.VI,
     )
-
-
-@asynccontextmanager
-async def polling(application: ChiboApplication) -> AsyncIterator[None]:
-    """Started the way `Application.run_polling` starts it, without owning the event loop."""
-    await application.initialize()
-    try:
-        if application.post_init is not None:
-            await application.post_init(application)
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0.0, timeout=1)
-        try:
-            yield
-        finally:
-            await application.updater.stop()
-            await application.stop()
-    finally:
-        await application.shutdown()
 
 
 def fresh_output(out: Path) -> str:
@@ -601,7 +576,7 @@ async def answer_invitations(bot: DemoBot, meeting: PlannedMeeting) -> None:
     for person, plan in meeting.attendance.items():
         if plan.answer is Answer.SILENT:
             continue
-        invitation = bot.latest_with_button(person, bot.t("rsvp.attend"), bot.when(meeting))
+        invitation = bot.latest_with_button(person.id, bot.t("rsvp.attend"), bot.when(meeting))
         if invitation is None or "📣" not in (invitation.text or ""):
             raise DemoError(f"{person.first_name} got no invitation")
         if plan.answer is Answer.ATTEND:
@@ -622,7 +597,7 @@ async def check_in(bot: DemoBot, meeting: PlannedMeeting) -> None:
         if not plan.checks_in:
             continue
         if bot.daily_ticks:
-            prompt = bot.latest_with_button(person, bot.t("checkin.button"), bot.when(meeting))
+            prompt = bot.latest_with_button(person.id, bot.t("checkin.button"), bot.when(meeting))
             if prompt is None:
                 raise DemoError(f"{person.first_name} got no check-in prompt")
             reply = await bot.press(person, prompt, bot.t("checkin.button"))
@@ -669,7 +644,8 @@ def roll_label(roll: SentMessage, person: EmuUser) -> str:
 
 async def submit_paper(bot: DemoBot, paper: PlannedPaper) -> None:
     given_names = " ".join(paper.author.first_name.split()[-2:])
-    await bot.send_file(paper.author, f"tham-luan-{ascii_slug(given_names)}.pdf", PDF)
+    name = f"tham-luan-{ascii_slug(given_names)}.pdf"
+    await bot.send_document(paper.author, name, PDF, mime_type="application/pdf")
 
 
 def ascii_slug(text: str) -> str:
@@ -831,7 +807,7 @@ async def export_minutes(bot: DemoBot, meeting: PlannedMeeting) -> Document:
     editor = await open_minutes(bot, meeting)
     before = bot.emulator.message_count(secretary.id)
     await bot.press(secretary, editor, bot.t("minutes.export"))
-    for message in bot.messages_since(secretary, before):
+    for message in bot.messages_since(secretary.id, before):
         if message.document and message.document.get("file_name", "").endswith(".docx"):
             return Document(message.document["file_name"], message.content or b"")
     raise DemoError("the bot sent no .docx for the minutes")
@@ -848,7 +824,7 @@ async def quarter_digest(bot: DemoBot, supervisor: EmuUser) -> tuple[Document, D
         )
     before = bot.emulator.message_count(supervisor.id)
     await bot.press(supervisor, menu, quarter)
-    sent = bot.messages_since(supervisor, before)
+    sent = bot.messages_since(supervisor.id, before)
     return _document(sent, ".png"), _document(sent, ".xlsx")
 
 

@@ -1,16 +1,10 @@
 """A local Telegram Bot API server for running the real PTB Application in tests.
 
-Usage::
+Point PTB at ``base_url`` and ``base_file_url`` (``ApplicationBuilder().base_url(...)``);
+``emulator.driver`` starts the emulator and an application against it and moves users::
 
-    emu = BotApiEmulator()
-    await emu.start()
-    app = (
-        ApplicationBuilder()
-        .token(emu.token)
-        .base_url(emu.base_url)
-        .base_file_url(emu.base_file_url)
-        .build()
-    )
+    async with running_emulator(token, "my_bot") as emu, running(build(emu)) as app:
+        menu = await ChatDriver(emu, app).send(emu.user(1, "An"), "/start")
 
 Only the standard library and aiohttp are used, so it can run anywhere the bot runs.
 """

@@ -337,15 +337,9 @@ class BotApiEmulator:
         chat: EmuChat | None = None,
     ) -> int:
         """``user`` sends a file; the bot can getFile and download it."""
-        target = self._chat_for(user, chat)
-        stored = self.world.store_file(
-            content, kind="document", file_name=file_name, mime_type=mime_type
+        return self._send_file(
+            user, chat, "document", content, caption, file_name=file_name, mime_type=mime_type
         )
-        fields: JSONDict = {"document": self.world.file_api(stored, "document")}
-        if caption:
-            fields["caption"] = caption
-        raw = self._user_message(user, target, fields)
-        return self.world.updates.push({"message": raw}, withheld=not self._bot_present(target))
 
     def send_photo(
         self,
@@ -355,9 +349,20 @@ class BotApiEmulator:
         caption: str | None = None,
         chat: EmuChat | None = None,
     ) -> int:
+        return self._send_file(user, chat, "photo", content, caption, mime_type="image/jpeg")
+
+    def _send_file(
+        self,
+        user: EmuUser,
+        chat: EmuChat | None,
+        kind: str,
+        content: bytes,
+        caption: str | None,
+        **stored_as: Any,
+    ) -> int:
         target = self._chat_for(user, chat)
-        stored = self.world.store_file(content, kind="photo", mime_type="image/jpeg")
-        fields: JSONDict = {"photo": self.world.file_api(stored, "photo")}
+        stored = self.world.store_file(content, kind=kind, **stored_as)
+        fields: JSONDict = {kind: self.world.file_api(stored, kind)}
         if caption:
             fields["caption"] = caption
         raw = self._user_message(user, target, fields)

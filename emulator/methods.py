@@ -482,25 +482,37 @@ class BotApi:
         caption, entities = self._text(p, "caption", MAX_CAPTION)
         markup = self._markup(p)
         reply_to = self._reply_to(chat, p)
-        message = self.world.new_message(
+        message = self._media_message(
+            chat, kind, stored, caption, entities, reply_to, reply_markup=markup
+        )
+        return message.raw
+
+    def _media_message(
+        self,
+        chat: EmuChat,
+        kind: str,
+        stored: StoredFile,
+        caption: str | None,
+        entities: list[JSONDict],
+        reply_to: SentMessage | None,
+        **options: Any,
+    ) -> SentMessage:
+        """The bot's message carrying ``stored`` as a ``kind`` (photo, document…)."""
+        fields: JSONDict = {kind: self.world.file_api(stored, kind)}
+        if kind == "animation":
+            # Telegram reports animations as documents too, for older clients.
+            fields["document"] = self.world.file_api(stored, "document")
+        return self.world.new_message(
             chat,
             sender=self.world.bot,
             kind=kind,
             text=caption,
             entities=entities,
-            reply_markup=markup,
-            extra=self._media_fields(stored, kind),
+            extra=fields,
             reply_to=reply_to,
             stored=stored,
+            **options,
         )
-        return message.raw
-
-    def _media_fields(self, stored: StoredFile, kind: str) -> JSONDict:
-        fields: JSONDict = {kind: self.world.file_api(stored, kind)}
-        if kind == "animation":
-            # Telegram reports animations as documents too, for older clients.
-            fields["document"] = self.world.file_api(stored, "document")
-        return fields
 
     def send_media_group(self, p: Params, files: dict[str, Upload]) -> list[JSONDict]:
         chat = self._sendable_chat(p)
@@ -524,16 +536,8 @@ class BotApi:
             prepared.append((kind, stored, caption, entities))
         results: list[JSONDict] = []
         for kind, stored, caption, entities in prepared:
-            message = self.world.new_message(
-                chat,
-                sender=self.world.bot,
-                kind=kind,
-                text=caption,
-                entities=entities,
-                extra=self._media_fields(stored, kind),
-                reply_to=reply_to,
-                stored=stored,
-                media_group_id=group_id,
+            message = self._media_message(
+                chat, kind, stored, caption, entities, reply_to, media_group_id=group_id
             )
             results.append(message.raw)
         return results

@@ -11,6 +11,8 @@ PRIVATE = "private"
 GROUP = "group"
 SUPERGROUP = "supergroup"
 CHANNEL = "channel"
+# What a message can carry as a file, in the order a message's kind is told by.
+FILE_KINDS = ("photo", "document", "audio", "video", "animation", "voice", "video_note", "sticker")
 
 
 # eq=False: a registered user/chat is a unique identity (the registry hands out the same

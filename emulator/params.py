@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import CHAT_NOT_FOUND, bad_request
+from .models import FILE_KINDS
 
 # Parameters whose values are free text or opaque identifiers, so "123" or "true" in them
 # must not be coerced.
@@ -50,14 +51,7 @@ STRING_PARAMS = frozenset(
         "currency",
         "start_parameter",
         "provider_token",
-        "document",
-        "photo",
-        "audio",
-        "video",
-        "animation",
-        "voice",
-        "video_note",
-        "sticker",
+        *FILE_KINDS,
         "thumbnail",
         "certificate",
         "game_short_name",
@@ -99,6 +93,16 @@ def decode_params(raw: Mapping[str, Any]) -> dict[str, Any]:
     return {name: decode_value(name, value) for name, value in raw.items()}
 
 
+_Value = TypeVar("_Value")
+
+
+def _given(name: str, value: _Value | None) -> _Value:
+    """A required parameter's value; Telegram's refusal when it is missing or empty."""
+    if value is None:
+        raise bad_request(f"{name} is empty")
+    return value
+
+
 class Params:
     """Typed, Telegram-flavoured access to one request's parameters."""
 
@@ -113,10 +117,7 @@ class Params:
         return default if value is None else value
 
     def req_int(self, name: str) -> int:
-        value = self.opt_int(name)
-        if value is None:
-            raise bad_request(f"{name} is empty")
-        return value
+        return _given(name, self.opt_int(name))
 
     def opt_int(self, name: str) -> int | None:
         value = self.values.get(name)
@@ -133,10 +134,7 @@ class Params:
         raise bad_request(f"invalid {name} specified")
 
     def req_str(self, name: str) -> str:
-        value = self.opt_str(name)
-        if value is None:
-            raise bad_request(f"{name} is empty")
-        return value
+        return _given(name, self.opt_str(name))
 
     def opt_str(self, name: str) -> str | None:
         value = self.values.get(name)

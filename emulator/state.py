@@ -18,6 +18,7 @@ from typing import Any
 
 from .errors import BLOCKED, CANT_INITIATE, CHAT_NOT_FOUND, bad_request, forbidden
 from .models import (
+    FILE_KINDS,
     PRIVATE,
     SUPERGROUP,
     EmuChat,
@@ -634,20 +635,7 @@ class World:
 
 
 def _message_kind(raw: JSONDict) -> str:
-    for kind in (
-        "text",
-        "photo",
-        "document",
-        "audio",
-        "video",
-        "animation",
-        "voice",
-        "video_note",
-        "sticker",
-        "poll",
-        "location",
-        "contact",
-    ):
+    for kind in ("text", *FILE_KINDS, "poll", "location", "contact"):
         if kind in raw:
             return "animation" if kind == "document" and "animation" in raw else kind
     return "other"

@@ -6,6 +6,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -130,22 +131,22 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[Any]:
-    from emulator import BotApiEmulator
+    from emulator.driver import running_emulator
     from tests.harness import BOT_USERNAME, TOKEN
 
-    emu = BotApiEmulator(token=TOKEN, bot_username=BOT_USERNAME, bot_first_name="Chibo")
-    await emu.start(host="127.0.0.1", port=0)
-    try:
+    async with running_emulator(TOKEN, BOT_USERNAME) as emu:
         yield emu
-    finally:
-        await emu.stop()
 
 
 @pytest.fixture
-async def bot(
-    database: Database, clock: FakeClock, emulator: Any, tmp_path: Path
-) -> AsyncIterator[Any]:
+def bot_with(database: Database, clock: FakeClock, emulator: Any, tmp_path: Path) -> Any:
+    """The running bot with settings of the test's own: ``async with bot_with(max_file_mb=1)``."""
     from tests.harness import running_bot
 
-    async with running_bot(database, clock, emulator, tmp_path / "files") as running:
+    return partial(running_bot, database, clock, emulator, tmp_path / "files")
+
+
+@pytest.fixture
+async def bot(bot_with: Any) -> AsyncIterator[Any]:
+    async with bot_with() as running:
         yield running

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import socket
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+import sys
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -14,18 +16,17 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.app import ChiboApplication, build_application
+from bot.app import build_application
+from bot.demo import ChiboChat, emulated_settings
 from bot.settings import Settings
-from chat.i18n import Translator
 from domain.clock import FakeClock
-from domain.messages import ArgValue
-from emulator import BotApiEmulator, EmuChat, EmuUser, SentMessage
-from handlers.admission import TrackedUpdateProcessor
-from scheduler.dispatcher import OutboxDispatcher
+from domain.messages import ArgValue, Text
+from emulator import BotApiEmulator, EmuUser, SentMessage
+from emulator.driver import running
+from services import outbox
 from services.onboarding import create_organisation
 from storage import models
 from storage.db import Database
-from storage.files import FileStore
 from storage.models import Base
 
 TOKEN = "123456:TEST-TOKEN-do-not-log-me"
@@ -35,56 +36,14 @@ EVENTUALLY_TIMEOUT = 60.0
 
 
 @dataclass
-class RunningBot:
-    emulator: BotApiEmulator
-    application: ChiboApplication
-    database: Database
-    clock: FakeClock
-    settings: Settings
-    dispatching: bool = True
+class RunningBot(ChiboChat):
+    """The real application polling the emulator (tests/conftest.py's ``bot``)."""
 
-    @property
-    def translator(self) -> Translator:
-        translator: Translator = self.application.bot_data["chibo"].translator
-        return translator
-
-    @property
-    def files(self) -> FileStore:
-        files: FileStore = self.application.bot_data["chibo"].files
-        return files
-
-    @property
-    def dispatcher(self) -> OutboxDispatcher:
-        dispatcher: OutboxDispatcher = self.application.bot_data["dispatcher"]
-        return dispatcher
+    settle_timeout = SETTLE_TIMEOUT
 
     def t(self, lang: str, key: str, **args: ArgValue) -> str:
         """What the bot says for a catalogue key, to compare with what a user saw."""
         return self.translator.text(lang, key, **args)
-
-    async def settle(self, update_id: int) -> None:
-        """Wait until the update is handled and everything it queued has been sent."""
-        processor = self.application.update_processor
-        assert isinstance(processor, TrackedUpdateProcessor)
-        async with asyncio.timeout(SETTLE_TIMEOUT):
-            await processor.wait_finished(update_id)
-        if self.dispatching:
-            await self.dispatcher.drain()
-
-    async def send(self, user: EmuUser, text: str, chat: EmuChat | None = None) -> SentMessage:
-        """The user sends text; returns the bot's latest message in that chat."""
-        update_id = self.emulator.send_text(user, text, chat=chat)
-        await self.settle(update_id)
-        return self.last(chat.id if chat else user.id)
-
-    async def press(self, user: EmuUser, message: SentMessage, button: str) -> SentMessage:
-        """The user presses the button labelled ``button``; returns that message as it is now
-        (buttons edit their message in place)."""
-        update_id = self.emulator.press_button(user, message, text=button)
-        await self.settle(update_id)
-        pressed = self.emulator.message(message.chat_id, message.message_id)
-        assert pressed is not None
-        return pressed
 
     @contextmanager
     def dispatcher_down(self) -> Iterator[None]:
@@ -101,18 +60,22 @@ class RunningBot:
             job.enabled = self.dispatching = True
             state.wake_outbox = wake
 
-    def last(self, chat_id: int) -> SentMessage:
-        message = self.emulator.last_message(chat_id)
-        assert message is not None, f"the bot said nothing in chat {chat_id}"
-        return message
-
-    def answer(self, update_id: int) -> str | None:
-        answer = self.emulator.callback_answer(update_id)
-        return None if answer is None else answer.get("text")
-
     async def rows(self, model: type[Base], *criteria: Any) -> list[Any]:
         async with self.database.transaction() as session:
             return list((await session.scalars(select(model).where(*criteria))).all())
+
+
+def chibo_settings(
+    database: Database, emulator: BotApiEmulator, files_root: Path, **overrides: Any
+) -> Settings:
+    """The settings of `chibo run` against the emulator, its outbox polled every 0.2 s."""
+    return emulated_settings(
+        emulator, database, files_root, **{"outbox_poll_seconds": 0.2, **overrides}
+    )
+
+
+# conftest.py's ``bot_with``: running_bot with the test's database, clock, emulator and folder.
+BotWith = Callable[..., AbstractAsyncContextManager[RunningBot]]
 
 
 @asynccontextmanager
@@ -123,33 +86,12 @@ async def running_bot(
     files_root: Path,
     **overrides: Any,
 ) -> AsyncIterator[RunningBot]:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        bot_token=TOKEN,
-        bot_api_url=emulator.base_url,
-        bot_api_file_url=emulator.base_file_url,
-        database_url=database.url.render_as_string(hide_password=False),
-        file_store=files_root,
-        **{"outbox_poll_seconds": 0.2, **overrides},
-    )
+    settings = chibo_settings(database, emulator, files_root, **overrides)
     application = build_application(settings, database, clock)
-    await application.initialize()
-    if application.post_init is not None:
-        await application.post_init(application)
-    await application.start()
     # Tests move the clock and run the planner themselves (plan_and_send), so that nothing
     # arrives between a user's action and the test's look at the reply.
-    assert application.job_queue is not None
-    for job in application.job_queue.get_jobs_by_name("planner"):
-        job.enabled = False
-    assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0.0, timeout=1)
-    try:
+    async with running(application, disabled_jobs=("planner",)):
         yield RunningBot(emulator, application, database, clock, settings)
-    finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
 
 
 # --- scenario steps shared by the end-to-end tests --------------------------------------
@@ -196,6 +138,7 @@ class Cell:
     supervisor: EmuUser
     secretary: EmuUser
     members: list[EmuUser]
+    member_link: str  # the invite link the members joined with
 
 
 async def cell_with_members(
@@ -217,7 +160,73 @@ async def cell_with_members(
         member = emu.user(first_id + offset, name)
         await join(bot, member, member_link, lang)
         members.append(member)
-    return Cell(supervisor, secretary, members)
+    return Cell(supervisor, secretary, members, member_link)
+
+
+def private_chats(
+    emulator: BotApiEmulator, count: int, first_id: int, name: str = "Đảng viên {n}"
+) -> list[EmuUser]:
+    """``count`` Telegram users, ``first_id`` onwards, each with the bot's private chat open."""
+    users = [emulator.user(first_id + n, name.format(n=n)) for n in range(count)]
+    for user in users:
+        emulator.open_private_chat(user)
+    return users
+
+
+async def queue_to_each(
+    database: Database, users: Iterable[EmuUser], key: str, now: datetime
+) -> None:
+    """One message (status.full) queued to each user under ``<key>:<user id>``, in one
+    transaction, as a broadcast queues its rows."""
+    async with database.transaction() as session:
+        for user in users:
+            await outbox.enqueue_message(
+                session,
+                key=f"{key}:{user.id}",
+                chat_id=user.id,
+                text=Text("status.full"),
+                lang="vi",
+                now=now,
+            )
+
+
+def chibo_env(
+    emulator: BotApiEmulator, database_url: str | None, **settings: str
+) -> dict[str, str]:
+    """The environment of a `chibo` process against the emulator (no CHIBO_ variable of the
+    caller's); ``database_url`` None: its default database, chibo.db in its folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHIBO_")}
+    env.update(
+        CHIBO_BOT_TOKEN=TOKEN,
+        CHIBO_BOT_API_URL=emulator.base_url,
+        CHIBO_BOT_API_FILE_URL=emulator.base_file_url,
+        **settings,
+    )
+    if database_url is not None:
+        env["CHIBO_DATABASE_URL"] = database_url
+    return env
+
+
+def webhook_env(port: int) -> dict[str, str]:
+    """Webhook mode, listening on 127.0.0.1:``port``, the URL Telegram is given."""
+    return {
+        "CHIBO_WEBHOOK_URL": f"http://127.0.0.1:{port}",
+        "CHIBO_WEBHOOK_LISTEN": "127.0.0.1",
+        "CHIBO_WEBHOOK_PORT": str(port),
+    }
+
+
+async def chibo_process(
+    *args: str,
+    cwd: Path,
+    env: dict[str, str],
+    stdout: int = asyncio.subprocess.PIPE,
+    stderr: int = asyncio.subprocess.PIPE,
+) -> asyncio.subprocess.Process:
+    """`chibo <args>` as a process of its own, in ``cwd``, its output piped unless told."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", *args, cwd=cwd, env=env, stdout=stdout, stderr=stderr
+    )
 
 
 def free_port() -> int:
@@ -236,9 +245,7 @@ async def cells_created_on(bot: RunningBot, moment: datetime) -> None:
 
 async def plan_and_send(bot: RunningBot) -> int:
     """What the planner job does on its tick, then everything it queued is sent."""
-    queued = await bot.application.bot_data["planner"].run(BOT_USERNAME)
-    await bot.dispatcher.drain()
-    return int(queued)
+    return await bot.run_planner()
 
 
 async def eventually(condition: Callable[[], bool]) -> None:

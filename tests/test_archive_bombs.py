@@ -17,17 +17,13 @@ import zlib
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from functools import cache
-from pathlib import Path
 
 import pytest
 
 import services.papers
-from domain.clock import FakeClock
 from domain.papers import FileProblem, problem_with_content
-from emulator import BotApiEmulator
-from storage.db import Database
 from storage.models import PaperSubmission, StoredFile
-from tests.harness import RunningBot, cell_with_members, eventually, running_bot
+from tests.harness import BotWith, RunningBot, cell_with_members, eventually
 from tests.test_papers_e2e import assign, real_docx, schedule
 
 MB = 1024 * 1024
@@ -200,13 +196,9 @@ def test_real_documents_are_still_accepted() -> None:
 
 
 @pytest.fixture
-async def concurrent_bot(
-    database: Database, clock: FakeClock, emulator: BotApiEmulator, tmp_path: Path
-) -> AsyncIterator[RunningBot]:
+async def concurrent_bot(bot_with: BotWith) -> AsyncIterator[RunningBot]:
     # Two updates at once, as a deployment that raises CHIBO_CONCURRENT_UPDATES has them.
-    async with running_bot(
-        database, clock, emulator, tmp_path / "files", concurrent_updates=4
-    ) as bot:
+    async with bot_with(concurrent_updates=4) as bot:
         yield bot
 
 

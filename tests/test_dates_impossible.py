@@ -45,8 +45,7 @@ async def test_the_secretary_is_told_the_date_is_impossible_not_that_the_time_is
     bot: RunningBot, lang: str
 ) -> None:
     t = bot.t
-    cell = await cell_with_members(bot, ["Lê Văn Minh"], lang)
-    secretary = cell.secretary
+    secretary = (await cell_with_members(bot, ["Lê Văn Minh"], lang)).secretary
     kinds = await bot.send(secretary, "/schedule")
     await bot.press(secretary, kinds, t(lang, "meeting.kind.regular"))
     for typed in ("32/13", "31/02", "00/05", "15/13 19:30"):

@@ -36,6 +36,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from emulator import SECRET_HEADER, BotApiEmulator, EmuUser
+from emulator.driver import running, running_emulator
 
 TOKEN = "123456:TEST-TOKEN"
 
@@ -47,12 +48,8 @@ ptb_retry_after_warning = pytest.mark.filterwarnings(
 
 @pytest.fixture
 async def emu() -> AsyncIterator[BotApiEmulator]:
-    emulator = BotApiEmulator(token=TOKEN, bot_username="chibo_test_bot", bot_first_name="Chibo")
-    await emulator.start()
-    try:
+    async with running_emulator(TOKEN, "chibo_test_bot") as emulator:
         yield emulator
-    finally:
-        await emulator.stop()
 
 
 @pytest.fixture
@@ -80,15 +77,8 @@ async def running_app(
     )
     for handler in handlers:
         app.add_handler(handler)
-    async with app:
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=10)
-        try:
-            yield app
-        finally:
-            await app.updater.stop()
-            await app.stop()
+    async with running(app, poll_timeout=10):
+        yield app
 
 
 ATTEND = InlineKeyboardMarkup(

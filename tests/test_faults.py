@@ -16,12 +16,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.util import await_only
 
 from domain.meetings import Response
-from domain.messages import Text
 from domain.roles import Role
 from services import outbox
 from storage.db import Database
 from storage.models import Cell, Invitation, MembershipChange, OutboxMessage, Person
-from tests.harness import RunningBot, cell_with_members, eventually
+from tests.harness import RunningBot, cell_with_members, eventually, private_chats, queue_to_each
 from tests.test_attendance_e2e import invitation, schedule_and_invite
 
 
@@ -29,25 +28,14 @@ async def test_bot_api_faults_during_a_broadcast_lose_and_double_nothing(
     bot: RunningBot,
 ) -> None:
     emu = bot.emulator
-    members = [emu.user(60_000 + n, f"Đảng viên {n}") for n in range(40)]
-    for member in members:
-        emu.open_private_chat(member)
+    members = private_chats(emu, 40, 60_000)
     for kind in ("429", "500", "502", "drop", "timeout"):
         emu.fail_next("sendMessage", kind, count=2, retry_after=1)  # type: ignore[arg-type]
     # Telegram delivers these two but answers late, after PTB's default 5 s read timeout:
     # sent again on that timeout, they would arrive twice.
     emu.timeout_delay = 6.0
     with bot.dispatcher_down():
-        async with bot.database.transaction() as session:
-            for member in members:
-                await outbox.enqueue_message(
-                    session,
-                    key=f"broadcast:faults:{member.id}",
-                    chat_id=member.id,
-                    text=Text("status.full"),
-                    lang="vi",
-                    now=bot.clock.now(),
-                )
+        await queue_to_each(bot.database, members, "broadcast:faults", bot.clock.now())
     # Retries wait for Telegram's retry_after or the backoff: the clock moves past them.
     for _ in range(12):
         await bot.dispatcher.drain()
@@ -58,8 +46,7 @@ async def test_bot_api_faults_during_a_broadcast_lose_and_double_nothing(
 
 async def test_faults_while_handling_buttons_leave_the_bot_serving(bot: RunningBot) -> None:
     t, emu = bot.t, bot.emulator
-    cell = await cell_with_members(bot, ["Lê Văn Minh"])
-    lan = cell.secretary
+    lan = (await cell_with_members(bot, ["Lê Văn Minh"])).secretary
     listing = await bot.send(lan, "/members")
     emu.fail_next("editMessageText", "502")
     update_id = emu.press_button(lan, listing, text="2. Lê Văn Minh")
@@ -183,20 +170,9 @@ async def test_connections_killed_mid_transaction_during_a_broadcast_lose_and_do
     bot: RunningBot,
 ) -> None:
     emu = bot.emulator
-    members = [emu.user(70_000 + n, f"Đảng viên {n}") for n in range(50)]
-    for member in members:
-        emu.open_private_chat(member)
+    members = private_chats(emu, 50, 70_000)
     with bot.dispatcher_down():
-        async with bot.database.transaction() as session:
-            for member in members:
-                await outbox.enqueue_message(
-                    session,
-                    key=f"broadcast:kills:{member.id}",
-                    chat_id=member.id,
-                    text=Text("status.full"),
-                    lang="vi",
-                    now=bot.clock.now(),
-                )
+        await queue_to_each(bot.database, members, "broadcast:kills", bot.clock.now())
         kills = set(range(7, 60, 7))
         async with killing_mid_transaction(bot.database, _writes_to_outbox, at=kills) as killer:
             for _ in range(10):

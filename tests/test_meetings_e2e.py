@@ -18,12 +18,12 @@ from storage.models import AgendaItem, Invitation, Meeting, OutboxMessage
 from tests.conftest import VIETNAM
 from tests.harness import (
     BOT_USERNAME,
+    BotWith,
     RunningBot,
     cell_with_members,
     cells_created_on,
     eventually,
     plan_and_send,
-    running_bot,
     token_of,
 )
 
@@ -61,6 +61,12 @@ async def schedule_regular(
     await bot.send(secretary, when)
     confirm = await bot.send(secretary, place)
     return await bot.press(secretary, confirm, t(lang, "schedule.create"))
+
+
+async def broadcast_regular(bot: RunningBot, secretary: EmuUser, when: str) -> SentMessage:
+    """A regular meeting scheduled in Vietnamese, its invitations sent; the card then."""
+    card = await schedule_regular(bot, secretary, "vi", when)
+    return await bot.press(secretary, card, bot.t("vi", "meeting.broadcast"))
 
 
 async def test_schedule_edit_broadcast_answer_and_remind(bot: RunningBot, lang: str) -> None:
@@ -234,8 +240,7 @@ async def test_reschedule_and_cancel_tell_everyone_and_silence_old_reminders(
     emu, t = bot.emulator, bot.t
     cell = await cell_with_members(bot, MEMBERS[:2])
     lan, (minh, hoa) = cell.secretary, cell.members
-    card = await schedule_regular(bot, lan, "vi", "05/12 19:30")
-    card = await bot.press(lan, card, t("vi", "meeting.broadcast"))
+    card = await broadcast_regular(bot, lan, "05/12 19:30")
     # The 3-day reminders are queued, then the meeting moves before they go out.
     with bot.dispatcher_down():
         bot.clock.set(local(2026, 12, 2, 19, 30))
@@ -376,8 +381,7 @@ async def test_members_who_cannot_be_reached_are_listed_to_the_secretary(
     cell = await cell_with_members(bot, MEMBERS[:2])
     lan, (minh, hoa) = cell.secretary, cell.members
     emu.block(hoa)
-    card = await schedule_regular(bot, lan, "vi", "05/12 19:30")
-    await bot.press(lan, card, t("vi", "meeting.broadcast"))
+    await broadcast_regular(bot, lan, "05/12 19:30")
     assert invitations_to(bot, minh) and not invitations_to(bot, hoa)
     await plan_and_send(bot)
     await plan_and_send(bot)
@@ -605,14 +609,10 @@ async def test_a_thematic_meeting_in_the_quarter_means_no_quarter_warning(
     assert not [m for m in bot.emulator.messages(lan.id) if "chuyên đề quý" in (m.text or "")]
 
 
-async def test_a_broadcast_is_sent_at_once_not_at_the_next_poll(
-    database: Any, clock: Any, emulator: Any, tmp_path: Any
-) -> None:
+async def test_a_broadcast_is_sent_at_once_not_at_the_next_poll(bot_with: BotWith) -> None:
     # The dispatcher's poll runs once at start, then not for an hour: only the handler's
     # wake-up can deliver the invitations.
-    async with running_bot(
-        database, clock, emulator, tmp_path / "files", outbox_poll_seconds=3600
-    ) as bot:
+    async with bot_with(outbox_poll_seconds=3600) as bot:
         cell = await cell_with_members(bot, MEMBERS[:2])
         card = await schedule_regular(bot, cell.secretary, "vi", "05/12 19:30")
         bot.dispatching = False  # the test no longer drains the outbox itself

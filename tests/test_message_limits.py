@@ -158,8 +158,7 @@ async def test_an_item_too_long_or_one_too_many_is_refused_and_nothing_stored(
     bot: RunningBot, lang: str
 ) -> None:
     t = bot.t
-    cell = await cell_with_members(bot, ["Lê Văn Minh"], lang)
-    lan = cell.secretary
+    lan = (await cell_with_members(bot, ["Lê Văn Minh"], lang)).secretary
     card = await schedule(bot, lan, lang, "meeting.kind.regular", "05/12 19:30", "Hội trường")
     titles = [typed(f"Mục {n}", MAX_AGENDA_ITEM_LENGTH) for n in range(1, MAX_AGENDA_ITEMS)]
     editor = await agenda_of(bot, lan, card, lang, titles)

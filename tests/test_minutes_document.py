@@ -158,6 +158,12 @@ def rows(table: Table) -> list[list[str]]:
     return [[cell.text for cell in row.cells] for row in table.rows]
 
 
+def grid_rows(table: Table) -> list[list[str]]:
+    """The rows of a table drawn as a grid (checked)."""
+    assert table.style is not None and table.style.name == "Table Grid"
+    return rows(table)
+
+
 def looks_bold(paragraph: Paragraph) -> bool:
     """Bold as Word shows it: set on the run, else inherited from the paragraph's styles."""
     written = [run for run in paragraph.runs if run.text]
@@ -242,8 +248,7 @@ def test_attendance_figures_and_table(full: Document) -> None:
         "Vắng không lý do: 1; Tỷ lệ tham dự: 60%.",
     )
     table = full.tables[1]
-    assert table.style is not None and table.style.name == "Table Grid"
-    assert rows(table) == [
+    assert grid_rows(table) == [
         ["STT", "Họ và tên", "Tình hình", "Lý do"],
         ["1", "Nguyễn Thị Lan", "có mặt", ""],
         ["2", "Trần Văn Hùng", "có mặt", ""],
@@ -281,9 +286,7 @@ def test_resolution_tasks_and_vote(full: Document) -> None:
         "1. Hoàn thành báo cáo tổng kết năm 2026.",
         "2. Tổ chức thăm hỏi gia đình đảng viên có hoàn cảnh khó khăn dịp Tết.",
     ]
-    tasks = full.tables[2]
-    assert tasks.style is not None and tasks.style.name == "Table Grid"
-    assert rows(tasks) == [
+    assert grid_rows(full.tables[2]) == [
         ["STT", "Nhiệm vụ", "Người thực hiện", "Thời hạn"],
         ["1", "Hoàn thiện báo cáo tổng kết năm", "Trần Văn Hùng", "05/01/2027"],
         ["2", "Lập danh sách gia đình cần thăm hỏi", "Đỗ Văn Tư", ""],

@@ -4,15 +4,15 @@ show it under that item, with the speaker's name, the minutes' number and the ap
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import docx
 
-from domain.clock import FakeClock
-from emulator import BotApiEmulator
+from emulator import EmuUser, SentMessage
 from reports import minutes_template
-from storage.db import Database
-from tests.harness import RunningBot, cell_with_members, running_bot
+from tests.harness import BotWith, RunningBot, cell_with_members
 from tests.test_cli import chibo
 from tests.test_minutes_e2e import hold_meeting, local, type_into
 
@@ -99,25 +99,33 @@ async def test_opinions_recorded_in_chat_appear_under_their_item(bot: RunningBot
     assert [p.text for p in january.tables[0].cell(0, 0).paragraphs][-1] == "Số 01-BB/CB"
 
 
-async def test_an_organisations_house_template_lays_out_the_exported_minutes(
-    database: Database, clock: FakeClock, emulator: BotApiEmulator, tmp_path: Path
-) -> None:
+@asynccontextmanager
+async def editing_with_house_template(
+    bot_with: BotWith, tmp_path: Path, first: str
+) -> AsyncIterator[tuple[RunningBot, EmuUser, SentMessage]]:
+    """The bot with a house template whose first line is ``first``; its secretary and the
+    minutes' editor of a meeting she held."""
     house = docx.Document(io.BytesIO(minutes_template.build()))
-    house.paragraphs[0].insert_paragraph_before("MẪU BIÊN BẢN CỦA ĐẢNG BỘ — {{ cell }}")
+    house.paragraphs[0].insert_paragraph_before(first)
     path = tmp_path / "house.docx"
     house.save(str(path))
-    async with running_bot(
-        database, clock, emulator, tmp_path / "files", minutes_template=path
-    ) as bot:
-        t = bot.t
-        cell = await cell_with_members(bot, ["Lê Văn Minh"])
-        lan = cell.secretary
+    async with bot_with(minutes_template=path) as bot:
+        lan = (await cell_with_members(bot, ["Lê Văn Minh"])).secretary
         editor = await hold_meeting(
             bot, lan, "meeting.kind.regular", "05/12 19:30", local(5, 20, 0)
         )
-        before = emulator.message_count(lan.id)
-        await bot.press(lan, editor, t("vi", "minutes.export"))
-        [exported] = emulator.messages(lan.id)[before:]
+        yield bot, lan, editor
+
+
+async def test_an_organisations_house_template_lays_out_the_exported_minutes(
+    bot_with: BotWith, tmp_path: Path
+) -> None:
+    first = "MẪU BIÊN BẢN CỦA ĐẢNG BỘ — {{ cell }}"
+    async with editing_with_house_template(bot_with, tmp_path, first) as (bot, lan, editor):
+        emu = bot.emulator
+        before = emu.message_count(lan.id)
+        await bot.press(lan, editor, bot.t("vi", "minutes.export"))
+        [exported] = emu.messages(lan.id)[before:]
     lines = [p.text for p in docx.Document(io.BytesIO(exported.content or b"")).paragraphs]
     assert lines[0] == "MẪU BIÊN BẢN CỦA ĐẢNG BỘ — CHI BỘ PHÒNG TỔNG HỢP"
     assert "BIÊN BẢN SINH HOẠT CHI BỘ" in lines
@@ -130,24 +138,14 @@ def test_a_house_template_that_is_not_there_stops_the_bot_in_one_line(tmp_path: 
 
 
 async def test_a_broken_house_template_is_explained_to_the_secretary(
-    database: Database, clock: FakeClock, emulator: BotApiEmulator, tmp_path: Path
+    bot_with: BotWith, tmp_path: Path
 ) -> None:
-    house = docx.Document(io.BytesIO(minutes_template.build()))
-    house.paragraphs[0].insert_paragraph_before("{{ cell ")  # a tag never closed
-    path = tmp_path / "house.docx"
-    house.save(str(path))
-    async with running_bot(
-        database, clock, emulator, tmp_path / "files", minutes_template=path
-    ) as bot:
-        t = bot.t
-        cell = await cell_with_members(bot, ["Lê Văn Minh"])
-        lan = cell.secretary
-        editor = await hold_meeting(
-            bot, lan, "meeting.kind.regular", "05/12 19:30", local(5, 20, 0)
-        )
-        before = emulator.message_count(lan.id)
-        press = emulator.press_button(lan, editor, text=t("vi", "minutes.export"))
+    unclosed = "{{ cell "  # a tag never closed
+    async with editing_with_house_template(bot_with, tmp_path, unclosed) as (bot, lan, editor):
+        emu = bot.emulator
+        before = emu.message_count(lan.id)
+        press = emu.press_button(lan, editor, text=bot.t("vi", "minutes.export"))
         await bot.settle(press)
         answer = bot.answer(press) or ""
-        assert all(m.document is None for m in emulator.messages(lan.id)[before:])
+        assert all(m.document is None for m in emu.messages(lan.id)[before:])
     assert answer.startswith("Không xuất được biên bản: mẫu biên bản riêng của tổ chức")

@@ -14,6 +14,7 @@ from storage.models import Cell, Membership, MembershipChange, Person, Superviso
 from tests.harness import (
     TOKEN,
     RunningBot,
+    cell_with_members,
     choose_language,
     join,
     link_in,
@@ -87,28 +88,19 @@ async def test_from_setup_link_to_a_managed_cell(bot: RunningBot, lang: str) -> 
     # The member list, with roles and statuses.
     listing = await bot.send(lan, "/members")
     lines = (listing.text or "").splitlines()
-    assert (
-        t(
+
+    def full_member(number: int, name: str, role: str) -> str:
+        return t(
             lang,
             "members.line",
-            number=1,
-            name="Nguyễn Thị Lan",
-            role=t(lang, "role.secretary"),
+            number=number,
+            name=name,
+            role=t(lang, role),
             status=t(lang, "status.full"),
         )
-        in lines
-    )
-    assert (
-        t(
-            lang,
-            "members.line",
-            number=2,
-            name="Lê Văn Minh",
-            role=t(lang, "role.member"),
-            status=t(lang, "status.full"),
-        )
-        in lines
-    )
+
+    assert full_member(1, "Nguyễn Thị Lan", "role.secretary") in lines
+    assert full_member(2, "Lê Văn Minh", "role.member") in lines
 
     # Minh becomes probationary, then deputy; his menu follows his new role.
     card = await bot.press(lan, listing, "2. Lê Văn Minh")
@@ -339,15 +331,9 @@ async def test_a_failing_handler_apologises_in_the_user_s_language(
 async def test_a_member_who_never_chose_a_language_is_greeted_as_a_member(
     bot: RunningBot,
 ) -> None:
-    emu, t = bot.emulator, bot.t
-    hung, lan, minh = (
-        emu.user(8001, "Trần Văn Hùng"),
-        emu.user(8002, "Nguyễn Thị Lan"),
-        emu.user(8003, "Lê Văn Minh"),
-    )
-    await join(bot, hung, await setup_link(bot), "vi")
-    await join(bot, lan, link_in(await bot.send(hung, "/newcell Chi bộ A")), "vi")
-    await join(bot, minh, link_in(await bot.send(lan, "/invite")), "vi")
+    t = bot.t
+    cell = await cell_with_members(bot, ["Lê Văn Minh"], first_id=8001, cell_name="Chi bộ A")
+    [minh] = cell.members
     greeting = await bot.send(minh, "/start")
     assert greeting.text is not None
     assert greeting.text.startswith(t("vi", "help.text", sections=[])[:10])
@@ -375,16 +361,9 @@ async def test_only_the_newest_secretary_link_works(bot: RunningBot) -> None:
 
 
 async def test_a_removed_member_cannot_rejoin_with_the_same_link(bot: RunningBot) -> None:
-    emu, t = bot.emulator, bot.t
-    hung, lan, minh = (
-        emu.user(8201, "Trần Văn Hùng"),
-        emu.user(8202, "Nguyễn Thị Lan"),
-        emu.user(8203, "Lê Văn Minh"),
-    )
-    await join(bot, hung, await setup_link(bot), "vi")
-    await join(bot, lan, link_in(await bot.send(hung, "/newcell Chi bộ A")), "vi")
-    member_link = link_in(await bot.send(lan, "/invite"))
-    await join(bot, minh, member_link, "vi")
+    t = bot.t
+    cell = await cell_with_members(bot, ["Lê Văn Minh"], first_id=8201, cell_name="Chi bộ A")
+    lan, [minh], member_link = cell.secretary, cell.members, cell.member_link
     card = await bot.press(lan, await bot.send(lan, "/members"), "2. Lê Văn Minh")
     confirm = await bot.press(lan, card, t("vi", "members.remove"))
     await bot.press(lan, confirm, t("vi", "members.remove_yes"))

@@ -23,7 +23,7 @@ from storage.db import Database
 from storage.files import FileStore
 from storage.models import OutboxMessage
 from tests.conftest import VIETNAM
-from tests.harness import TOKEN, RunningBot, running_bot
+from tests.harness import TOKEN, BotWith, RunningBot, private_chats, queue_to_each
 
 
 @pytest.fixture
@@ -41,23 +41,11 @@ def dispatcher(database: Database, bot: Bot, clock: FakeClock, **options: Any) -
 
 
 async def queue_for(database: Database, clock: FakeClock, users: list[EmuUser]) -> None:
-    async with database.transaction() as session:
-        for user in users:
-            await outbox.enqueue_message(
-                session,
-                key=f"test:{user.id}",
-                chat_id=user.id,
-                text=Text("status.full"),
-                lang="vi",
-                now=clock.now(),
-            )
+    await queue_to_each(database, users, "test", clock.now())
 
 
 def members(emulator: BotApiEmulator, count: int, start: int = 9000) -> list[EmuUser]:
-    users = [emulator.user(start + i, f"Member {i}") for i in range(count)]
-    for user in users:
-        emulator.open_private_chat(user)
-    return users
+    return private_chats(emulator, count, start, "Member {n}")
 
 
 async def statuses(database: Database) -> dict[str, int]:
@@ -234,12 +222,10 @@ async def test_no_send_starts_with_too_little_of_its_claim_left(
 
 
 async def test_a_replica_keeps_to_its_share_of_the_flood_limit(
-    database: Database, clock: FakeClock, emulator: BotApiEmulator, tmp_path: Path
+    database: Database, clock: FakeClock, emulator: BotApiEmulator, bot_with: BotWith
 ) -> None:
     # Two replicas of one bot share Telegram's 30 a second: each is given 14.
-    async with running_bot(
-        database, clock, emulator, tmp_path / "files", messages_per_second=14
-    ) as bot:
+    async with bot_with(messages_per_second=14) as bot:
         users = members(emulator, 30)
         emulator.rate_limit(global_per_second=15)
         await queue_for(database, clock, users)

@@ -12,12 +12,10 @@ from typing import Any
 import docx
 import pytest
 
-from domain.clock import FakeClock
-from emulator import BotApiEmulator, EmuUser, SentMessage
-from storage.db import Database
+from emulator import EmuUser, SentMessage
 from storage.models import MeetingMaterial, PaperAssignment, PaperSubmission, StoredFile
 from tests.conftest import VIETNAM
-from tests.harness import RunningBot, cell_with_members, join, link_in, plan_and_send, running_bot
+from tests.harness import BotWith, RunningBot, cell_with_members, join, link_in, plan_and_send
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
@@ -36,11 +34,9 @@ def local(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 @pytest.fixture
-async def small_files_bot(
-    database: Database, clock: FakeClock, emulator: BotApiEmulator, tmp_path: Path
-) -> AsyncIterator[RunningBot]:
+async def small_files_bot(bot_with: BotWith) -> AsyncIterator[RunningBot]:
     # A 1 MB limit keeps the oversize case small; the rule is the same at 20 MB.
-    async with running_bot(database, clock, emulator, tmp_path / "files", max_file_mb=1) as bot:
+    async with bot_with(max_file_mb=1) as bot:
         yield bot
 
 
@@ -51,9 +47,7 @@ async def send_file(
     content: bytes,
     mime: str = "application/octet-stream",
 ) -> SentMessage:
-    update_id = bot.emulator.send_document(user, file_name=name, content=content, mime_type=mime)
-    await bot.settle(update_id)
-    return bot.last(user.id)
+    return await bot.send_document(user, name, content, mime_type=mime)
 
 
 async def schedule(bot: RunningBot, secretary: EmuUser, when: str) -> SentMessage:
@@ -228,8 +222,7 @@ async def due_prompt(bot: RunningBot, secretary: EmuUser, card: SentMessage) -> 
 
 async def test_the_due_date_prompt_has_the_choices_it_offers(bot: RunningBot) -> None:
     t = bot.t
-    cell = await cell_with_members(bot, ["Lê Văn Minh"])
-    lan = cell.secretary
+    lan = (await cell_with_members(bot, ["Lê Văn Minh"])).secretary
     # Five days ahead: three days and one day before the meeting are both still to come.
     prompt = await due_prompt(bot, lan, await schedule(bot, lan, "05/12 19:30"))
     day_before = t("vi", "paper.due_day_before", due=local(4, 19, 30))
@@ -249,8 +242,7 @@ async def test_the_due_date_prompt_of_a_meeting_within_a_day_asks_only_for_a_typ
     bot: RunningBot,
 ) -> None:
     t = bot.t
-    cell = await cell_with_members(bot, ["Lê Văn Minh"])
-    lan = cell.secretary
+    lan = (await cell_with_members(bot, ["Lê Văn Minh"])).secretary
     prompt = await due_prompt(bot, lan, await schedule(bot, lan, "02/12 08:00"))
     assert prompt.text == t("vi", "paper.ask_due_typed")
     assert prompt.button_texts() == []
@@ -263,8 +255,7 @@ async def test_a_bomb_sent_as_a_material_is_refused(bot: RunningBot) -> None:
     from tests.test_archive_bombs import odt_bomb
 
     t = bot.t
-    cell = await cell_with_members(bot, ["Lê Văn Minh"])
-    lan = cell.secretary
+    lan = (await cell_with_members(bot, ["Lê Văn Minh"])).secretary
     card = await schedule(bot, lan, "05/12 19:30")
     await bot.press(lan, card, t("vi", "meeting.materials"))
     refused = await send_file(bot, lan, "Nghi-quyet.odt", odt_bomb())

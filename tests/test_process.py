@@ -4,9 +4,7 @@ on SQLite (the default file) and on PostgreSQL when TEST_DATABASE_URL is set."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,13 +12,20 @@ import aiohttp
 import pytest
 from sqlalchemy import text
 
-from domain.messages import Text
 from emulator import BotApiEmulator
-from services import outbox
 from storage import migrate
 from storage.db import Database
 from tests.conftest import POSTGRES_SKIP_REASON, postgres_url
-from tests.harness import TOKEN, eventually, free_port
+from tests.harness import (
+    TOKEN,
+    chibo_env,
+    chibo_process,
+    eventually,
+    free_port,
+    private_chats,
+    queue_to_each,
+    webhook_env,
+)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -40,21 +45,6 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | 
     return url
 
 
-def chibo_env(
-    emulator: BotApiEmulator, database_url: str | None, **settings: str
-) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHIBO_")}
-    env.update(
-        CHIBO_BOT_TOKEN=TOKEN,
-        CHIBO_BOT_API_URL=emulator.base_url,
-        CHIBO_BOT_API_FILE_URL=emulator.base_file_url,
-        **settings,
-    )
-    if database_url is not None:
-        env["CHIBO_DATABASE_URL"] = database_url
-    return env
-
-
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
 async def test_chibo_run_answers_and_logs_no_secrets(
     emulator: BotApiEmulator, tmp_path: Path, mode: str, database_url: str | None
@@ -62,22 +52,8 @@ async def test_chibo_run_answers_and_logs_no_secrets(
     env = chibo_env(emulator, database_url, CHIBO_LOG_LEVEL="DEBUG")
     if mode == "webhook":
         port = free_port()
-        env.update(
-            CHIBO_WEBHOOK_URL=f"http://127.0.0.1:{port}",
-            CHIBO_WEBHOOK_LISTEN="127.0.0.1",
-            CHIBO_WEBHOOK_PORT=str(port),
-            CHIBO_WEBHOOK_SECRET="s3cret-header-value",
-        )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+        env.update(webhook_env(port), CHIBO_WEBHOOK_SECRET="s3cret-header-value")
+    process = await chibo_process("run", cwd=tmp_path, env=env)
     try:
         if mode == "webhook":
             await emulator.wait_for_call("setWebhook", timeout=30)
@@ -97,10 +73,7 @@ async def test_chibo_run_answers_and_logs_no_secrets(
             finally:
                 await database.dispose()
         # What Docker's HEALTHCHECK runs: /healthz in webhook mode, the database otherwise.
-        health = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "health", cwd=tmp_path, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        health = await chibo_process("health", cwd=tmp_path, env=env)
         verdict, complaint = await asyncio.wait_for(health.communicate(), timeout=30)
         assert health.returncode == 0, complaint.decode()
         assert verdict.decode().startswith("ok: ")
@@ -145,18 +118,8 @@ async def test_a_killed_bot_loses_no_message_of_a_broadcast(
     database = Database(database_url or f"sqlite+aiosqlite:///{tmp_path / 'chibo.db'}")
     await migrate.upgrade(database)
     now = datetime.now(UTC)
-    members = [emulator.user(200_000 + n, f"Đảng viên {n}") for n in range(300)]
-    async with database.transaction() as session:
-        for member in members:
-            emulator.open_private_chat(member)
-            await outbox.enqueue_message(
-                session,
-                key=f"invite:crash:{member.id}",
-                chat_id=member.id,
-                text=Text("status.full"),
-                lang="vi",
-                now=now,
-            )
+    members = private_chats(emulator, 300, 200_000)
+    await queue_to_each(database, members, "invite:crash", now)
     await database.dispose()
     emulator.latency = 0.02
     env = chibo_env(
@@ -164,16 +127,8 @@ async def test_a_killed_bot_loses_no_message_of_a_broadcast(
     )
 
     async def start() -> asyncio.subprocess.Process:
-        return await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "run",
-            cwd=tmp_path,
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
+        quiet = asyncio.subprocess.DEVNULL
+        return await chibo_process("run", cwd=tmp_path, env=env, stdout=quiet, stderr=quiet)
 
     def received() -> list[int]:
         return [len(emulator.messages(member.id)) for member in members]

@@ -12,17 +12,15 @@ from sqlalchemy import select
 from telegram import Update
 
 from bot.app import ChiboApplication, build_application
-from bot.settings import Settings
 from domain.clock import FakeClock
-from domain.messages import Text
 from emulator import BotApiEmulator
+from emulator.driver import running
 from handlers.admission import handle
 from scheduler.dispatcher import OutboxDispatcher
-from services import outbox
 from services.onboarding import create_organisation
 from storage.db import Database
 from storage.models import PendingInput
-from tests.harness import TOKEN, eventually
+from tests.harness import chibo_settings, eventually, private_chats, queue_to_each
 
 
 @asynccontextmanager
@@ -30,22 +28,9 @@ async def replica(
     database: Database, clock: FakeClock, emulator: BotApiEmulator, files: Path
 ) -> AsyncIterator[ChiboApplication]:
     """A replica as in webhook mode: no polling; updates are handed to it."""
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        bot_token=TOKEN,
-        bot_api_url=emulator.base_url,
-        bot_api_file_url=emulator.base_file_url,
-        database_url=database.url.render_as_string(hide_password=False),
-        file_store=files,
-        outbox_poll_seconds=0.2,
-    )
-    application = build_application(settings, database, clock)
-    async with application:
-        await application.start()
-        try:
-            yield application
-        finally:
-            await application.stop()
+    application = build_application(chibo_settings(database, emulator, files), database, clock)
+    async with running(application, polling=False):
+        yield application
 
 
 async def deliver(application: ChiboApplication, raw: dict[str, Any]) -> None:
@@ -85,19 +70,8 @@ async def test_two_replicas_apply_each_update_and_message_once(
         assert len(questions) == 1
 
         # A broadcast of 500 reminders, with both replicas' dispatchers at work.
-        members = [emulator.user(100_000 + n, f"Đảng viên {n}") for n in range(500)]
-        for member in members:
-            emulator.open_private_chat(member)
-        async with database.transaction() as session:
-            for member in members:
-                await outbox.enqueue_message(
-                    session,
-                    key=f"reminder:test:{member.id}",
-                    chat_id=member.id,
-                    text=Text("status.full"),
-                    lang="vi",
-                    now=clock.now(),
-                )
+        members = private_chats(emulator, 500, 100_000)
+        await queue_to_each(database, members, "reminder:test", clock.now())
         dispatchers: list[OutboxDispatcher] = [
             first.bot_data["dispatcher"],
             second.bot_data["dispatcher"],

@@ -7,7 +7,6 @@ import asyncio
 import json
 import logging
 import signal
-import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -24,7 +23,6 @@ from bot.logging import JsonFormatter
 from bot.settings import Settings
 from bot.webhook import SECRET_HEADER, WEBHOOK_PATH, asgi_app
 from emulator import BotApiEmulator, EmuUser, SentMessage
-from handlers.admission import TrackedUpdateProcessor
 from services import updates
 from storage.db import Database
 from storage.models import Cell
@@ -32,12 +30,14 @@ from tests.harness import (
     TOKEN,
     RunningBot,
     cell_with_members,
+    chibo_env,
+    chibo_process,
     eventually,
     free_port,
     link_in,
     token_of,
+    webhook_env,
 )
-from tests.test_process import chibo_env
 
 
 class _Lines(logging.Handler):
@@ -124,14 +124,6 @@ def unreachable(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(database, "transaction", refused)
 
 
-async def handled(bot: RunningBot, update_id: int) -> None:
-    """Wait until the update went through the handlers (nothing queued is sent)."""
-    processor = bot.application.update_processor
-    assert isinstance(processor, TrackedUpdateProcessor)
-    async with asyncio.timeout(10):
-        await processor.wait_finished(update_id)
-
-
 async def cells_named(bot: RunningBot, name: str) -> int:
     return len(await bot.rows(Cell, Cell.name == name))
 
@@ -164,23 +156,8 @@ async def test_chibo_run_in_webhook_mode_without_a_secret_setting_is_not_open(
     emulator: BotApiEmulator, tmp_path: Path
 ) -> None:
     port = free_port()
-    env = chibo_env(
-        emulator,
-        None,
-        CHIBO_WEBHOOK_URL=f"http://127.0.0.1:{port}",
-        CHIBO_WEBHOOK_LISTEN="127.0.0.1",
-        CHIBO_WEBHOOK_PORT=str(port),
-    )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    env = chibo_env(emulator, None, **webhook_env(port))
+    process = await chibo_process("run", cwd=tmp_path, env=env, stdout=asyncio.subprocess.DEVNULL)
     settings = Settings(_env_file=None, bot_token=SecretStr(TOKEN))  # type: ignore[call-arg]
     derived = settings.effective_webhook_secret
     try:
@@ -283,7 +260,7 @@ async def test_the_apology_is_in_the_callers_language_without_asking_the_databas
 
     monkeypatch.setattr(updates, "admit", admitted_then_the_database_fails)
     with bot.dispatcher_down():
-        await handled(bot, emu.send_text(cell.supervisor, "/newcell Chi bộ Kho Bạc"))
+        await bot.handled(emu.send_text(cell.supervisor, "/newcell Chi bộ Kho Bạc"))
         monkeypatch.undo()
     assert bot.last(cell.supervisor.id).text == t("en", "error.generic")
 
@@ -336,7 +313,7 @@ async def test_the_outbox_dispatcher_logs_in_its_own_context_not_the_press_that_
     question = await bot.send(newcomer, f"/start {token_of(member_link)}")
     with json_log_lines() as lines:
         press = emu.press_button(newcomer, question, text=f"✅ {newcomer.first_name}")
-        await handled(bot, press)
+        await bot.handled(press)
         await eventually(lambda: any("outbox message refused" in line for line in lines))
     [refusal] = [json.loads(line) for line in lines if "outbox message refused" in line]
     assert "update_id" not in refusal
