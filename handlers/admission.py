@@ -1,17 +1,14 @@
-"""Update processing: replay protection, the caller's language, and a record of completion."""
+"""Update admission: replay protection, the caller's language, refusals and errors."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import deque
-from collections.abc import Awaitable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, ApplicationHandlerStop, BaseUpdateProcessor
+from telegram.ext import Application, ApplicationHandlerStop
 
 from chat.log_context import handler_var, update_id_var
 from domain.messages import Text
@@ -19,35 +16,6 @@ from handlers.common import ChiboContext, send_refusal
 from services import updates
 
 log = logging.getLogger(__name__)
-
-
-class TrackedUpdateProcessor(BaseUpdateProcessor):
-    """PTB's bounded concurrency, remembering which updates finished so a test, a benchmark
-    or a graceful shutdown can wait for one."""
-
-    def __init__(self, max_concurrent_updates: int, remember: int = 10_000) -> None:
-        super().__init__(max_concurrent_updates)
-        self._finished: deque[int] = deque(maxlen=remember)
-        self._changed = asyncio.Condition()
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        try:
-            await coroutine
-        finally:
-            if isinstance(update, Update):
-                async with self._changed:
-                    self._finished.append(update.update_id)
-                    self._changed.notify_all()
-
-    async def wait_finished(self, update_id: int) -> None:
-        async with self._changed:
-            await self._changed.wait_for(lambda: update_id in self._finished)
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
 
 
 @dataclass

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -21,6 +22,10 @@ from storage.db import Database
 from storage.models import Base
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+# Property tests judge what the code does, never how fast a shared machine ran an example.
+settings.register_profile("chibo", deadline=None)
+settings.load_profile("chibo")
 POSTGRES_SKIP_REASON = (
     "PostgreSQL tests need TEST_DATABASE_URL, e.g. "
     "postgresql+asyncpg://postgres@127.0.0.1:5432/test (.ci/run sets it)"
