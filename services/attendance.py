@@ -3,35 +3,45 @@
 from __future__ import annotations
 
 import secrets
-from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.attendance import (
-    REPEATED_ABSENCES,
     CheckinProblem,
     RollFigures,
     RollStatus,
+    absence_year,
     checkin_opens,
     checkin_problem,
     is_expected,
     prefilled,
+    repeatedly_absent,
     roll_figures,
 )
-from domain.calendar import Month
 from domain.meetings import REASON_TEXT, AbsenceReason, MeetingStatus, Response
 from domain.messages import N_, Button, Reply, Text
-from services import actions, outbox
+from services import outbox
 from services.access import managed_meeting
-from services.cells.common import managed_cell
+from services.actions import ButtonMaker
+from services.cells.common import managed_cell, page_buttons
 from services.config import ServiceSettings
 from services.errors import refused
-from services.people import Caller, require_person
+from services.people import require_person
+from services.request import Request
+from services.routes import button
 from services.views import KIND_TEXT, summary
-from storage.db import Database
-from storage.models import Cell, Invitation, Meeting, Person, SupervisorScope
+from storage.models import Cell, Invitation, Meeting, Membership, Person
+from storage.queries.attendance import (
+    invitation_of_person,
+    invitees_of_meeting,
+    next_meeting_of_cell,
+    scheduled_meetings_of_cells_between,
+    supervisors_of_cell,
+    unexcused_absences_between,
+)
 from storage.repositories import active_members, cell_managers
 
 ROLL_PAGE_SIZE = 20
@@ -57,121 +67,150 @@ CHECKIN_PROBLEM_TEXT = {
 }
 
 
+@dataclass(frozen=True)
+class OfCell:
+    cell_id: int
+
+
+@dataclass(frozen=True)
+class OfMeeting:
+    meeting_id: int
+
+
+@dataclass(frozen=True)
+class CheckinCode:
+    """The code shown in the room, as a member typed it."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class RollPage:
+    meeting_id: int
+    page: int = 0
+
+
+@dataclass(frozen=True)
+class Tap:
+    """The secretary's tap on a member of the roll, with the mark they saw on it."""
+
+    invitation_id: int
+    seen: str
+    page: int
+
+
+@dataclass(frozen=True)
+class Closing:
+    meeting_id: int
+    confirmed: bool = False
+
+
 def new_code() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
-
-
-async def _invitees(session: AsyncSession, meeting_id: int) -> list[tuple[Invitation, Person]]:
-    rows = await session.execute(
-        select(Invitation, Person)
-        .join(Person, Person.id == Invitation.person_id)
-        .where(Invitation.meeting_id == meeting_id)
-        .order_by(Person.full_name, Person.id)
-    )
-    return [(invitation, person) for invitation, person in rows]
 
 
 # --- the secretary's view of the answers -------------------------------------------------------
 
 
-async def overview(
-    database: Database,
-    caller: Caller,
-    now: datetime,
-    cell_id: int | None = None,
-    meeting_id: int | None = None,
-) -> Reply:
+async def overview(request: Request) -> Reply:
     """/attendance: the next meeting's answers by kind, with names and reasons."""
-    async with database.transaction() as session:
-        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
-        if meeting_id is not None:
-            _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
-        else:
-            _, actor = await require_person(session, caller)
-            picked = await managed_cell(session, caller, actor, cell_id, "attendance.cell", now)
-            if isinstance(picked, Reply):
-                return picked
-            cell = picked
-            found = await session.scalar(
-                select(Meeting)
-                .where(
-                    Meeting.cell_id == cell.id,
-                    Meeting.status == MeetingStatus.SCHEDULED,
-                    Meeting.ends_at > now,
-                )
-                .order_by(Meeting.starts_at)
-                .limit(1)
-            )
-            if found is None:
-                return Reply(Text("attendance.no_meeting", {"cell": cell.name}))
-            meeting = found
-        members = await active_members(session, cell.id)
-        exempted = {m.person_id for m in members if not is_expected(m.status)}
-        answers = {
-            invitation.person_id: invitation
-            for invitation, _ in await _invitees(session, meeting.id)
-        }
-        groups: dict[str, list[Text]] = {"attend": [], "absent": [], "none": []}
-        for membership in members:
-            person = membership.person
-            if person.id in exempted:
-                continue
-            invitation = answers.get(person.id)
-            response = invitation.response if invitation else None
-            checked = " ✔" if invitation is not None and invitation.checked_in_at else ""
-            if response is Response.ATTEND:
-                groups["attend"].append(
-                    Text("attendance.name", {"name": person.full_name, "checked": checked})
-                )
-            elif response is Response.ABSENT and invitation is not None:
-                groups["absent"].append(
-                    Text(
-                        "attendance.absent_name",
-                        {
-                            "name": person.full_name,
-                            "reason": _reason(invitation),
-                        },
-                    )
-                )
-            else:
-                groups["none"].append(
-                    Text("attendance.name", {"name": person.full_name, "checked": checked})
-                )
-        expected = len([m for m in members if m.person_id not in exempted])
-        rows: list[tuple[Button, ...]] = []
-        in_window = checkin_opens(meeting.starts_at) <= now < meeting.ends_at
-        if in_window and meeting.roll_closed_at is None:
-            if meeting.checkin_code is None:
-                meeting.checkin_code = new_code()
-            rows.append(
-                (
-                    await make_button(
-                        Text("attendance.open_roll"), "roll.open", meeting_id=meeting.id
-                    ),
-                )
-            )
-        return Reply(
-            Text(
-                "attendance.overview",
-                {
-                    "summary": summary(meeting, cell.name),
-                    "expected": expected,
-                    "exempted": Text("attendance.exempted_clause", {"count": len(exempted)})
-                    if exempted
-                    else "",
-                    "attend_count": len(groups["attend"]),
-                    "attend": groups["attend"] or "—",
-                    "absent_count": len(groups["absent"]),
-                    "absent": groups["absent"] or "—",
-                    "none_count": len(groups["none"]),
-                    "none": groups["none"] or "—",
-                    "code": Text("attendance.code", {"code": meeting.checkin_code})
-                    if in_window and meeting.checkin_code
-                    else "",
-                },
-            ),
-            tuple(rows),
+    return await _overview_of_cell(request, None)
+
+
+@button("attendance.cell", OfCell)
+async def overview_of_cell(request: Request, of: OfCell) -> Reply:
+    return await _overview_of_cell(request, of.cell_id)
+
+
+@button("attendance.meeting", OfMeeting)
+async def overview_of_meeting(request: Request, of: OfMeeting) -> Reply:
+    async with request.transaction() as session:
+        _, _, meeting, cell = await managed_meeting(session, request.caller, of.meeting_id)
+        return await _overview(session, request, meeting, cell)
+
+
+async def _overview_of_cell(request: Request, cell_id: int | None) -> Reply:
+    """The overview of the cell's next meeting; which cell, for a manager of several."""
+    async with request.transaction() as session:
+        _, actor = await require_person(session, request.caller)
+        picked = await managed_cell(
+            session, request.caller, actor, cell_id, "attendance.cell", request.now
         )
+        if isinstance(picked, Reply):
+            return picked
+        meeting = await next_meeting_of_cell(session, picked.id, request.now)
+        if meeting is None:
+            return Reply(Text("attendance.no_meeting", {"cell": picked.name}))
+        return await _overview(session, request, meeting, picked)
+
+
+@dataclass(frozen=True)
+class _Answers:
+    """The expected members' names, by what they answered."""
+
+    attend: list[Text] = field(default_factory=list)
+    absent: list[Text] = field(default_factory=list)
+    silent: list[Text] = field(default_factory=list)
+
+
+async def _overview(session: AsyncSession, request: Request, meeting: Meeting, cell: Cell) -> Reply:
+    members = await active_members(session, cell.id)
+    exempted = {m.person_id for m in members if not is_expected(m.status)}
+    invitations = {i.person_id: i for i, _ in await invitees_of_meeting(session, meeting.id)}
+    answers = _answers_by_kind([m for m in members if m.person_id not in exempted], invitations)
+    rows: tuple[tuple[Button, ...], ...] = ()
+    in_window = checkin_opens(meeting.starts_at) <= request.now < meeting.ends_at
+    if in_window and meeting.roll_closed_at is None:
+        if meeting.checkin_code is None:
+            meeting.checkin_code = new_code()
+        make_button = request.buttons(session)
+        rows = (
+            (await make_button(Text("attendance.open_roll"), "roll.open", meeting_id=meeting.id),),
+        )
+    code = meeting.checkin_code if in_window else None
+    return Reply(_overview_text(meeting, cell, answers, len(exempted), code), rows)
+
+
+def _answers_by_kind(
+    expected: Sequence[Membership], invitations: dict[int, Invitation]
+) -> _Answers:
+    answers = _Answers()
+    for membership in expected:
+        person = membership.person
+        invitation = invitations.get(person.id)
+        response = invitation.response if invitation else None
+        checked = " ✔" if invitation is not None and invitation.checked_in_at else ""
+        if response is Response.ABSENT and invitation is not None:
+            answers.absent.append(
+                Text(
+                    "attendance.absent_name",
+                    {"name": person.full_name, "reason": _reason(invitation)},
+                )
+            )
+            continue
+        name = Text("attendance.name", {"name": person.full_name, "checked": checked})
+        (answers.attend if response is Response.ATTEND else answers.silent).append(name)
+    return answers
+
+
+def _overview_text(
+    meeting: Meeting, cell: Cell, answers: _Answers, exempted: int, code: str | None
+) -> Text:
+    return Text(
+        "attendance.overview",
+        {
+            "summary": summary(meeting, cell.name),
+            "expected": len(answers.attend) + len(answers.absent) + len(answers.silent),
+            "exempted": Text("attendance.exempted_clause", {"count": exempted}) if exempted else "",
+            "attend_count": len(answers.attend),
+            "attend": answers.attend or "—",
+            "absent_count": len(answers.absent),
+            "absent": answers.absent or "—",
+            "none_count": len(answers.silent),
+            "none": answers.silent or "—",
+            "code": Text("attendance.code", {"code": code}) if code else "",
+        },
+    )
 
 
 def _reason(invitation: Invitation) -> Text | str:
@@ -184,17 +223,29 @@ def _reason(invitation: Invitation) -> Text | str:
 # --- check-in ---------------------------------------------------------------------------------
 
 
-async def check_in(
-    database: Database,
-    caller: Caller,
-    now: datetime,
-    *,
-    meeting_id: int | None = None,
-    code: str | None = None,
+async def check_in_now(request: Request) -> Reply:
+    """/checkin: into the meeting under way (or the one the member is early or late for)."""
+    return await _check_in(request)
+
+
+@button("checkin", OfMeeting)
+async def check_in(request: Request, of: OfMeeting) -> Reply:
+    """The button of the prompt sent as check-in opens."""
+    return await _check_in(request, meeting_id=of.meeting_id)
+
+
+async def check_in_with_code(request: Request, typed: CheckinCode) -> Reply:
+    """The room's code, typed when no question is open."""
+    return await _check_in(request, code=typed.code)
+
+
+async def _check_in(
+    request: Request, *, meeting_id: int | None = None, code: str | None = None
 ) -> Reply:
     """A member checks in during the meeting window, by button or by the room's code."""
-    async with database.transaction() as session:
-        person, actor = await require_person(session, caller)
+    now = request.now
+    async with request.transaction() as session:
+        person, actor = await require_person(session, request.caller)
         cells = [role.cell_id for role in actor.cell_roles]
         if meeting_id is not None:
             meeting = await session.get(Meeting, meeting_id)
@@ -211,21 +262,15 @@ async def check_in(
             raise refused(CHECKIN_PROBLEM_TEXT[problem], opens=checkin_opens(meeting.starts_at))
         if meeting.roll_closed_at is not None:
             raise refused("checkin.roll_closed")
-        invitation = await session.scalar(
-            select(Invitation).where(
-                Invitation.meeting_id == meeting.id, Invitation.person_id == person.id
-            )
-        )
+        invitation = await invitation_of_person(session, meeting.id, person.id)
         if invitation is None:
             invitation = Invitation(meeting_id=meeting.id, person_id=person.id, invited_at=now)
             session.add(invitation)
         cell = await session.get(Cell, meeting.cell_id)
         assert cell is not None
         if invitation.checked_in_at is not None:
-            return Reply(
-                Text("checkin.already", {"when": invitation.checked_in_at}),
-                notice=Text("checkin.already", {"when": invitation.checked_in_at}),
-            )
+            already = Text("checkin.already", {"when": invitation.checked_in_at})
+            return Reply(already, notice=already)
         invitation.checked_in_at = now
         if meeting.roll_opened_at is not None:
             invitation.roll_status = RollStatus.PRESENT
@@ -243,15 +288,13 @@ async def _meeting_by_code_or_now(
     check-in is not possible rather than that there is no meeting."""
     if not cell_ids:
         return None
-    query = select(Meeting).where(
-        Meeting.cell_id.in_(cell_ids),
-        Meeting.status == MeetingStatus.SCHEDULED,
-        Meeting.starts_at <= now + LOOKAHEAD,
-        Meeting.ends_at > now - RECENTLY_ENDED,
+    candidates = await scheduled_meetings_of_cells_between(
+        session,
+        cell_ids,
+        starting_by=now + LOOKAHEAD,
+        ending_after=now - RECENTLY_ENDED,
+        checkin_code=code,
     )
-    if code is not None:
-        query = query.where(Meeting.checkin_code == code)
-    candidates = list((await session.scalars(query.order_by(Meeting.starts_at))).all())
     under_way = [m for m in candidates if checkin_problem(now, m.starts_at, m.ends_at) is None]
     upcoming = [m for m in candidates if m.starts_at > now]
     return next(iter(under_way or upcoming or candidates[::-1]), None)
@@ -260,12 +303,12 @@ async def _meeting_by_code_or_now(
 # --- the roll -----------------------------------------------------------------------------------
 
 
-async def open_roll(
-    database: Database, caller: Caller, meeting_id: int, now: datetime, page: int = 0
-) -> Reply:
+@button("roll.open", RollPage)
+async def open_roll(request: Request, shown: RollPage) -> Reply:
     """One message with every member and a button each, prefilled from check-ins and answers."""
-    async with database.transaction() as session:
-        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id)
+    now = request.now
+    async with request.transaction() as session:
+        _, _, meeting, cell = await managed_meeting(session, request.caller, shown.meeting_id)
         if meeting.status is MeetingStatus.CANCELLED:
             raise refused("rsvp.cancelled")
         if meeting.roll_closed_at is not None:
@@ -274,12 +317,13 @@ async def open_roll(
             raise refused("roll.too_early", opens=checkin_opens(meeting.starts_at))
         if meeting.roll_opened_at is None:
             await _start_roll(session, meeting, cell, now)
-        return await _roll_page(session, caller, meeting, cell, page, now, None)
+        return await _roll_page(session, request, meeting, cell, shown.page)
 
 
 async def _start_roll(session: AsyncSession, meeting: Meeting, cell: Cell, now: datetime) -> None:
     invited = {
-        invitation.person_id: invitation for invitation, _ in await _invitees(session, meeting.id)
+        invitation.person_id: invitation
+        for invitation, _ in await invitees_of_meeting(session, meeting.id)
     }
     for membership in await active_members(session, cell.id):
         invitation = invited.get(membership.person_id)
@@ -297,69 +341,67 @@ async def _start_roll(session: AsyncSession, meeting: Meeting, cell: Cell, now: 
 
 
 async def _roll_page(
-    session: AsyncSession,
-    caller: Caller,
-    meeting: Meeting,
-    cell: Cell,
-    page: int,
-    now: datetime,
-    notice: Text | None,
+    session: AsyncSession, request: Request, meeting: Meeting, cell: Cell, page: int
 ) -> Reply:
-    make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
-    invitees = await _invitees(session, meeting.id)
+    make_button = request.buttons(session)
+    invitees = await invitees_of_meeting(session, meeting.id)
     expected = _expected(invitees)
-    exempted = [p.full_name for i, p in invitees if i.exempted]
     pages = max(1, -(-len(expected) // ROLL_PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     shown = expected[page * ROLL_PAGE_SIZE : (page + 1) * ROLL_PAGE_SIZE]
-    buttons: list[tuple[Button, ...]] = []
-    for invitation, person in shown:
-        assert invitation.roll_status is not None
-        buttons.append(
-            (
-                await make_button(
-                    Text(
-                        "roll.member_button",
-                        {
-                            "mark": STATUS_MARK[invitation.roll_status],
-                            "name": person.full_name,
-                            "status": Text(_status_text(invitation)),
-                        },
-                    ),
-                    "roll.cycle",
-                    invitation_id=invitation.id,
-                    seen=invitation.roll_status.value,
-                    page=page,
-                ),
-            )
-        )
-    navigation = []
-    for target, key in ((page - 1, N_("common.previous")), (page + 1, N_("common.next"))):
-        if 0 <= target < pages:
-            navigation.append(
-                await make_button(Text(key), "roll.open", meeting_id=meeting.id, page=target)
-            )
-    if navigation:
-        buttons.append(tuple(navigation))
+    buttons: list[tuple[Button, ...]] = [
+        (await _member_button(make_button, invitation, person, page),)
+        for invitation, person in shown
+    ]
+    buttons.extend(await page_buttons(make_button, "roll.open", page, pages, meeting_id=meeting.id))
     buttons.append((await make_button(Text("roll.close"), "roll.close", meeting_id=meeting.id),))
     figures = roll_figures(i.roll_status for i, _ in expected if i.roll_status is not None)
-    return Reply(
-        Text(
-            "roll.page",
-            {
-                "summary": summary(meeting, cell.name),
-                "page": page + 1,
-                "pages": pages,
-                "present": figures.present,
-                "expected": figures.expected,
-                "excused": figures.excused,
-                "unexcused": figures.unexcused,
-                "undecided": figures.undecided,
-                "exempted": ", ".join(exempted) if exempted else "—",
-            },
-        ),
-        tuple(buttons),
-        notice=notice,
+    exempted = [p.full_name for i, p in invitees if i.exempted]
+    return Reply(_roll_text(meeting, cell, page, pages, figures, exempted), tuple(buttons))
+
+
+async def _member_button(
+    make_button: ButtonMaker, invitation: Invitation, person: Person, page: int
+) -> Button:
+    assert invitation.roll_status is not None
+    label = Text(
+        "roll.member_button",
+        {
+            "mark": STATUS_MARK[invitation.roll_status],
+            "name": person.full_name,
+            "status": Text(_status_text(invitation)),
+        },
+    )
+    return await make_button(
+        label,
+        "roll.cycle",
+        invitation_id=invitation.id,
+        seen=invitation.roll_status.value,
+        page=page,
+    )
+
+
+def _roll_text(
+    meeting: Meeting,
+    cell: Cell,
+    page: int,
+    pages: int,
+    figures: RollFigures,
+    exempted: list[str],
+) -> Text:
+    return Text(
+        "roll.page",
+        {
+            "summary": summary(meeting, cell.name),
+            "page": page + 1,
+            "pages": pages,
+            "present": figures.present,
+            "expected": figures.expected,
+            "excused": figures.excused,
+            "unexcused": figures.unexcused,
+            "undecided": figures.undecided,
+            "exempted": ", ".join(exempted) if exempted else "—",
+        },
     )
 
 
@@ -376,49 +418,44 @@ def _status_text(invitation: Invitation) -> str:
     return STATUS_TEXT[invitation.roll_status]
 
 
-async def cycle(
-    database: Database, caller: Caller, invitation_id: int, seen: str, page: int, now: datetime
-) -> Reply:
-    async with database.transaction() as session:
-        invitation = await session.get(Invitation, invitation_id)
+@button("roll.cycle", Tap)
+async def cycle(request: Request, tap: Tap) -> Reply:
+    async with request.transaction() as session:
+        invitation = await session.get(Invitation, tap.invitation_id)
         if invitation is None:
             raise refused("error.stale_button")
         # Locked, like closing: a tap that lands as the roll closes waits, then is refused.
         _, _, meeting, cell = await managed_meeting(
-            session, caller, invitation.meeting_id, for_update=True
+            session, request.caller, invitation.meeting_id, for_update=True
         )
         if meeting.roll_closed_at is not None:
             raise refused("roll.closed")
-        if invitation.roll_status is not None and invitation.roll_status.value == seen:
+        if invitation.roll_status is not None and invitation.roll_status.value == tap.seen:
             invitation.roll_status = invitation.roll_status.next()
         await session.flush()
-        return await _roll_page(session, caller, meeting, cell, page, now, None)
+        return await _roll_page(session, request, meeting, cell, tap.page)
 
 
-async def close_roll(
-    database: Database,
-    caller: Caller,
-    meeting_id: int,
-    now: datetime,
-    settings: ServiceSettings,
-    *,
-    confirmed: bool = False,
-) -> Reply:
+@button("roll.close", Closing)
+async def close_roll(request: Request, closing: Closing) -> Reply:
     """Freeze the roll, give the rate and quorum, and flag a third unexcused absence. Members
     still undecided are recorded absent without reason only once the secretary confirms it."""
-    async with database.transaction() as session:
-        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id, for_update=True)
+    now, settings = request.now, request.settings
+    async with request.transaction() as session:
+        _, _, meeting, cell = await managed_meeting(
+            session, request.caller, closing.meeting_id, for_update=True
+        )
         if meeting.roll_closed_at is not None:
             raise refused("roll.closed")
         if meeting.roll_opened_at is None:
             raise refused("error.stale_button")
         if now < meeting.starts_at:
             raise refused("roll.not_started")
-        expected = _expected(await _invitees(session, meeting.id))
+        expected = _expected(await invitees_of_meeting(session, meeting.id))
         undecided = [(i, p) for i, p in expected if i.roll_status is RollStatus.UNDECIDED]
-        if undecided and not confirmed:
+        if undecided and not closing.confirmed:
             return await _confirm_undecided(
-                session, caller, meeting, [p for _, p in undecided], now
+                request.buttons(session), meeting, [p for _, p in undecided]
             )
         for invitation, _ in undecided:
             invitation.roll_status = RollStatus.UNEXCUSED
@@ -433,9 +470,8 @@ async def close_roll(
 
 
 async def _confirm_undecided(
-    session: AsyncSession, caller: Caller, meeting: Meeting, people: list[Person], now: datetime
+    make_button: ButtonMaker, meeting: Meeting, people: list[Person]
 ) -> Reply:
-    make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
     confirm = await make_button(
         Text("roll.confirm_unexcused"), "roll.close", meeting_id=meeting.id, confirmed=True
     )
@@ -485,65 +521,37 @@ async def _flag_repeated_absences(
     cell's supervisors, once a year per member."""
     if not people:
         return
-    year = Month.of(meeting.starts_at, settings.zone).year
-    start = datetime(year, 1, 1, tzinfo=settings.zone)
-    end = datetime(year + 1, 1, 1, tzinfo=settings.zone)
-    counts: Counter[int] = Counter(
-        dict(
-            (
-                await session.execute(
-                    select(Invitation.person_id, func.count(Invitation.id))
-                    .join(Meeting, Meeting.id == Invitation.meeting_id)
-                    .where(
-                        Invitation.person_id.in_([p.id for p in people]),
-                        Invitation.roll_status == RollStatus.UNEXCUSED,
-                        Invitation.exempted.is_(False),
-                        Meeting.roll_closed_at.is_not(None),
-                        Meeting.starts_at >= start,
-                        Meeting.starts_at < end,
-                    )
-                    .group_by(Invitation.person_id)
-                )
-            ).all()
-        )
-    )
-    flagged = [p for p in people if counts[p.id] >= REPEATED_ABSENCES]
+    year = absence_year(meeting.starts_at, settings.zone)
+    counts = await unexcused_absences_between(session, [p.id for p in people], year.start, year.end)
+    flagged = repeatedly_absent([p.id for p in people], counts)
     if not flagged:
         return
+    by_id = {p.id: p for p in people}
     recipients = {p.id: p for p in await cell_managers(session, cell.id)}
-    recipients.update(
-        {
-            p.id: p
-            for p in await session.scalars(
-                select(Person)
-                .join(SupervisorScope, SupervisorScope.person_id == Person.id)
-                .where(
-                    (SupervisorScope.cell_id == cell.id)
-                    | (
-                        (SupervisorScope.organisation_id == cell.organisation_id)
-                        & SupervisorScope.cell_id.is_(None)
-                    )
-                )
-            )
-        }
-    )
-    for person in flagged:
+    supervisors = await supervisors_of_cell(session, cell.id, cell.organisation_id)
+    recipients.update({p.id: p for p in supervisors})
+    for person in (by_id[person_id] for person_id in flagged):
+        text = _flag_text(person, cell, meeting, counts[person.id], year.year)
         for recipient in recipients.values():
             await outbox.enqueue_message(
                 session,
-                key=f"absence-flag:{person.id}:{year}:{recipient.id}",
+                key=f"absence-flag:{person.id}:{year.year}:{recipient.id}",
                 chat_id=recipient.telegram_user_id,
-                text=Text(
-                    "absence.flag",
-                    {
-                        "name": person.full_name,
-                        "cell": cell.name,
-                        "count": counts[person.id],
-                        "year": year,
-                        "kind": Text(KIND_TEXT[meeting.kind]),
-                        "when": meeting.starts_at,
-                    },
-                ),
+                text=text,
                 lang=recipient.language or settings.default_language,
                 now=now,
             )
+
+
+def _flag_text(person: Person, cell: Cell, meeting: Meeting, count: int, year: int) -> Text:
+    return Text(
+        "absence.flag",
+        {
+            "name": person.full_name,
+            "cell": cell.name,
+            "count": count,
+            "year": year,
+            "kind": Text(KIND_TEXT[meeting.kind]),
+            "when": meeting.starts_at,
+        },
+    )

@@ -181,8 +181,8 @@ async def answer(request: Request, text: str) -> Reply:
     respond = None if question is None else ANSWERS.get(question.kind)
     if question is None or respond is None:
         if CHECKIN_CODE.fullmatch(text.strip()):
-            return await attendance.check_in(
-                request.database, request.caller, request.now, code=text.strip()
+            return await attendance.check_in_with_code(
+                request, attendance.CheckinCode(text.strip())
             )
         return Reply(Text("fallback.unknown_text"))
     return await respond(
