@@ -12,7 +12,6 @@ from domain.messages import Reply, Text
 from services import (
     attendance,
     onboarding,
-    papers,
     pending,
     routes,
     working_groups,
@@ -22,7 +21,6 @@ from services.config import ServiceSettings
 from services.meetings import agenda, plan, scheduling
 from services.meetings.common import Draft
 from services.minutes import comments, opinions, record, resolution, tasks
-from services.papers import Files, IncomingDocument
 from services.people import Caller
 from services.request import Request
 from storage.db import Database
@@ -99,19 +97,6 @@ ANSWERS: dict[str, Answer] = {
     plan.ASK_PATTERN: lambda a: plan.set_pattern(
         a.database, a.caller, a.number("cell_id"), a.text, a.now, a.settings
     ),
-    papers.ASK_TOPIC: lambda a: papers.ask_due(
-        a.database, a.caller, a.number("meeting_id"), a.number("person_id"), a.text, a.now
-    ),
-    papers.ASK_DUE: lambda a: papers.assign_with_typed_due(
-        a.database,
-        a.caller,
-        a.number("meeting_id"),
-        a.number("person_id"),
-        str(a.payload["topic"]),
-        a.text,
-        a.now,
-        a.settings,
-    ),
     record.ASK_FIELD: lambda a: record.write(
         a.database,
         a.caller,
@@ -149,24 +134,6 @@ ANSWERS: dict[str, Answer] = {
         a.database, a.caller, a.number("meeting_id"), a.text, a.now, a.settings
     ),
 }
-
-
-async def receive_document(
-    database: Database,
-    caller: Caller,
-    document: IncomingDocument,
-    files: Files,
-    now: datetime,
-    settings: ServiceSettings,
-) -> Reply:
-    """A document is a meeting material when the secretary was asked for one, else a paper."""
-    async with database.transaction() as session:
-        question = await pending.current(session, caller=caller, now=now)
-    if question is not None and question.kind == papers.ASK_MATERIALS:
-        return await papers.add_material(
-            database, caller, int(question.payload["meeting_id"]), document, files, now, settings
-        )
-    return await papers.receive_paper(database, caller, document, files, now, settings)
 
 
 async def answer(request: Request, text: str) -> Reply:

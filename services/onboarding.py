@@ -24,7 +24,7 @@ from domain.text import is_token
 from services import actions, outbox, pending
 from services.config import ServiceSettings
 from services.errors import Refused, refused
-from services.papers import send_materials_to
+from services.papers.materials import send_materials_to
 from services.people import Caller, ensure_person, refresh_menu
 from storage.db import Database
 from storage.models import (

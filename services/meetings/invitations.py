@@ -18,7 +18,7 @@ from services.access import managed_meeting
 from services.errors import refused
 from services.meetings.agenda import agenda_lines
 from services.meetings.card import card
-from services.papers import send_materials_to
+from services.papers.materials import send_materials_to
 from services.people import Caller
 from services.views import KIND_TEXT, summary
 from storage.db import Database
