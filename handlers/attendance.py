@@ -1,5 +1,5 @@
 """Commands for attendance: /attendance, /checkin (the roll's buttons are routed to their use
-cases in services/attendance.py)."""
+cases in services/attendance/)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from telegram import Update
 
 from domain.messages import Reply
 from handlers.common import ChiboContext, handler
-from services import attendance
 from services.actions import Action
+from services.attendance import checkin
+from services.attendance import overview as attendance_overview
 from services.people import Caller
 
 Route = Callable[[Action, Caller, ChiboContext], Awaitable[Reply]]
@@ -20,9 +21,9 @@ ROUTES: dict[str, Route] = {}
 
 @handler("attendance")
 async def overview(update: Update, context: ChiboContext) -> Reply:
-    return await attendance.overview(context.request(update))
+    return await attendance_overview.overview(context.request(update))
 
 
 @handler("checkin")
 async def check_in(update: Update, context: ChiboContext) -> Reply:
-    return await attendance.check_in_now(context.request(update))
+    return await checkin.check_in_now(context.request(update))

@@ -10,12 +10,12 @@ from typing import Any
 
 from domain.messages import Reply, Text
 from services import (
-    attendance,
     onboarding,
     pending,
     routes,
     working_groups,
 )
+from services.attendance import checkin
 from services.cells import creation
 from services.config import ServiceSettings
 from services.meetings import agenda, plan, scheduling
@@ -26,7 +26,7 @@ from services.request import Request
 from storage.db import Database
 
 # The code a secretary shows in the room, typed by a member to check in.
-CHECKIN_CODE = re.compile(rf"\d{{{attendance.CODE_DIGITS}}}")
+CHECKIN_CODE = re.compile(rf"\d{{{checkin.CODE_DIGITS}}}")
 
 
 @dataclass(frozen=True)
@@ -148,9 +148,7 @@ async def answer(request: Request, text: str) -> Reply:
     respond = None if question is None else ANSWERS.get(question.kind)
     if question is None or respond is None:
         if CHECKIN_CODE.fullmatch(text.strip()):
-            return await attendance.check_in_with_code(
-                request, attendance.CheckinCode(text.strip())
-            )
+            return await checkin.check_in_with_code(request, checkin.CheckinCode(text.strip()))
         return Reply(Text("fallback.unknown_text"))
     return await respond(
         Answered(
