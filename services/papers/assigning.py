@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.dates import parse_local_datetime
-from domain.meetings import MAX_AGENDA_ITEM_LENGTH, MeetingStatus
+from domain.meetings import MAX_AGENDA_ITEM_LENGTH
 from domain.messages import N_, Reply, Text
 from domain.papers import DEFAULT_DUE_BEFORE_MEETING, DUE_THE_DAY_BEFORE, due_choices
 from services import outbox, pending
 from services.access import managed_meeting
 from services.errors import Refused, refused
-from services.papers.following import OfMeeting, papers_screen
+from services.papers.following import OfMeeting, papers_screen, uncancelled_meeting
 from services.people import require_person
 from services.request import Request
 from services.routes import answer, button
@@ -68,9 +68,7 @@ class NewPaper:
 async def pick_member(request: Request, of: OfMeeting) -> Reply:
     async with request.transaction() as session:
         make_button = request.buttons(session)
-        _, _, meeting, cell = await managed_meeting(session, request.caller, of.meeting_id)
-        if meeting.status is MeetingStatus.CANCELLED:
-            raise refused("rsvp.cancelled")
+        meeting, cell = await uncancelled_meeting(session, request, of.meeting_id)
         buttons = [
             await make_button(
                 Text("common.person_button", {"name": m.person.full_name}),
@@ -142,9 +140,7 @@ async def assign_with_typed_due(request: Request, typed: TypedDue) -> Reply:
 @button("paper.create", NewPaper)
 async def assign(request: Request, paper: NewPaper) -> Reply:
     async with request.transaction() as session:
-        _, _, meeting, cell = await managed_meeting(session, request.caller, paper.meeting_id)
-        if meeting.status is MeetingStatus.CANCELLED:
-            raise refused("rsvp.cancelled")
+        meeting, cell = await uncancelled_meeting(session, request, paper.meeting_id)
         if paper.due_at > meeting.starts_at:
             raise refused("paper.due_after_meeting", when=meeting.starts_at)
         member = await session.get(Person, paper.person_id)

@@ -13,6 +13,7 @@ from domain.meetings import MeetingStatus
 from domain.messages import Attachment, Button, Reply, Text
 from domain.papers import safe_file_name
 from services.access import managed_meeting
+from services.errors import refused
 from services.request import Request
 from services.routes import button
 from services.views import summary
@@ -24,6 +25,17 @@ from storage.queries.papers import CurrentSubmission, assignments_of_meeting, cu
 @dataclass(frozen=True)
 class OfMeeting:
     meeting_id: int
+
+
+async def uncancelled_meeting(
+    session: AsyncSession, request: Request, meeting_id: int
+) -> tuple[Meeting, Cell]:
+    """The meeting the caller manages, with its cell, refused once it is cancelled: papers and
+    materials are prepared for a meeting that is to take place."""
+    _, _, meeting, cell = await managed_meeting(session, request.caller, meeting_id)
+    if meeting.status is MeetingStatus.CANCELLED:
+        raise refused("rsvp.cancelled")
+    return meeting, cell
 
 
 @button("meeting.papers", OfMeeting)

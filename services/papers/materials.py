@@ -7,14 +7,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.meetings import MeetingStatus
 from domain.messages import Reply, Text
 from domain.papers import MIME_TYPES, extension, safe_file_name
 from services import outbox, pending
 from services.access import managed_meeting
-from services.errors import refused
 from services.papers.documents import Files, IncomingDocument, checked_content
-from services.papers.following import OfMeeting
+from services.papers.following import OfMeeting, uncancelled_meeting
 from services.people import require_person
 from services.request import Request
 from services.routes import button
@@ -29,9 +27,7 @@ ASK_MATERIALS = "materials.add"
 @button("meeting.materials", OfMeeting)
 async def ask_materials(request: Request, of: OfMeeting) -> Reply:
     async with request.transaction() as session:
-        _, _, meeting, _ = await managed_meeting(session, request.caller, of.meeting_id)
-        if meeting.status is MeetingStatus.CANCELLED:
-            raise refused("rsvp.cancelled")
+        meeting, _ = await uncancelled_meeting(session, request, of.meeting_id)
         await pending.ask(
             session,
             caller=request.caller,

@@ -18,13 +18,13 @@ async def invitees_of_meeting(
     session: AsyncSession, meeting_id: int
 ) -> list[tuple[Invitation, Person]]:
     """Every invitation of the meeting with its person, by name."""
-    rows = await session.execute(
+    query = (
         select(Invitation, Person)
         .join(Person, Person.id == Invitation.person_id)
         .where(Invitation.meeting_id == meeting_id)
         .order_by(Person.full_name, Person.id)
     )
-    return [(invitation, person) for invitation, person in rows]
+    return list((await session.execute(query)).tuples())
 
 
 async def next_meeting_of_cell(

@@ -68,13 +68,13 @@ async def assignments_of_meeting(
     session: AsyncSession, meeting_id: int
 ) -> list[tuple[PaperAssignment, Person]]:
     """The meeting's papers with their authors, in the order they were assigned."""
-    rows = await session.execute(
+    query = (
         select(PaperAssignment, Person)
         .join(Person, Person.id == PaperAssignment.person_id)
         .where(PaperAssignment.meeting_id == meeting_id)
         .order_by(PaperAssignment.created_at, PaperAssignment.id)
     )
-    return [(assignment, person) for assignment, person in rows]
+    return list((await session.execute(query)).tuples())
 
 
 async def assignment_on_topic(
@@ -95,7 +95,7 @@ async def open_assignments_of_person(
 ) -> list[tuple[PaperAssignment, Meeting]]:
     """The person's papers for scheduled meetings that end after the moment given, soonest
     due first."""
-    rows = await session.execute(
+    query = (
         select(PaperAssignment, Meeting)
         .join(Meeting, Meeting.id == PaperAssignment.meeting_id)
         .where(
@@ -105,7 +105,7 @@ async def open_assignments_of_person(
         )
         .order_by(PaperAssignment.due_at)
     )
-    return [(assignment, meeting) for assignment, meeting in rows]
+    return list((await session.execute(query)).tuples())
 
 
 async def replace_current_submission(
