@@ -24,7 +24,7 @@ async def invitees_of_meeting(
         .where(Invitation.meeting_id == meeting_id)
         .order_by(Person.full_name, Person.id)
     )
-    return list((await session.execute(query)).tuples())
+    return [(invitation, person) for invitation, person in await session.execute(query)]
 
 
 async def next_meeting_of_cell(

@@ -74,7 +74,7 @@ async def assignments_of_meeting(
         .where(PaperAssignment.meeting_id == meeting_id)
         .order_by(PaperAssignment.created_at, PaperAssignment.id)
     )
-    return list((await session.execute(query)).tuples())
+    return [(assignment, person) for assignment, person in await session.execute(query)]
 
 
 async def assignment_on_topic(
@@ -105,7 +105,7 @@ async def open_assignments_of_person(
         )
         .order_by(PaperAssignment.due_at)
     )
-    return list((await session.execute(query)).tuples())
+    return [(assignment, meeting) for assignment, meeting in await session.execute(query)]
 
 
 async def replace_current_submission(
