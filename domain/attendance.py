@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 from domain.meetings import Response
 from domain.percent import whole_percent
@@ -116,3 +117,29 @@ def roll_figures(statuses: Iterable[RollStatus], quorum: Fraction = DEFAULT_QUOR
         undecided=listed.count(RollStatus.UNDECIDED),
         quorum_needed=needed,
     )
+
+
+@dataclass(frozen=True)
+class AbsenceYear:
+    """The calendar year, in the deployment's zone, over which absences without reason are
+    counted: from its first local midnight to the next year's."""
+
+    year: int
+    start: datetime
+    end: datetime
+
+
+def absence_year(meeting_starts_at: datetime, zone: ZoneInfo) -> AbsenceYear:
+    """The year of absences a meeting counts in: the one it starts in, locally."""
+    year = meeting_starts_at.astimezone(zone).year
+    return AbsenceYear(
+        year, datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
+    )
+
+
+def repeatedly_absent(person_ids: Iterable[int], unexcused: Mapping[int, int]) -> list[int]:
+    """Of the members just recorded absent without reason, those to be reported to the
+    secretary and the cell's supervisors: the ones whose absences without reason this year
+    (``unexcused``, by member) reach ``REPEATED_ABSENCES``, in the order given. A member is
+    reported once a year, however many more absences follow (the outbox's key sees to it)."""
+    return [p for p in person_ids if unexcused.get(p, 0) >= REPEATED_ABSENCES]

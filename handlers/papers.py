@@ -1,19 +1,22 @@
-"""Commands, buttons and documents for papers and meeting materials."""
+"""Commands and documents for papers and meeting materials, and the two buttons that need the
+files beside the request: the ZIP of papers (the file store) and a paper's assignment chosen
+after it was sent (the Bot API's download). The other buttons are routed to their use cases
+in services/papers/."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 
 from telegram import Bot, Update
 
 from domain.messages import Reply
 from domain.text import clean_text
-from handlers.common import ChiboContext, caller_of, handler
-from services import dialogue, papers
+from handlers.common import ChiboContext, handler
 from services.actions import Action
-from services.papers import Files, IncomingDocument
+from services.papers import following, receiving, submitting
+from services.papers.documents import Files, IncomingDocument
 from services.people import Caller
+from services.request import Request
 
 Route = Callable[[Action, Caller, ChiboContext], Awaitable[Reply]]
 
@@ -30,7 +33,7 @@ def files_of(context: ChiboContext) -> Files:
 
 @handler("submit")
 async def submit(update: Update, context: ChiboContext) -> Reply:
-    return await papers.my_papers(context.state.database, caller_of(update), context.now())
+    return await submitting.my_papers(context.request(update))
 
 
 @handler("document")
@@ -42,81 +45,36 @@ async def document(update: Update, context: ChiboContext) -> Reply:
         clean_text(message.document.file_name or "", multiline=False),
         message.document.file_size,
     )
-    return await dialogue.receive_document(
-        context.state.database,
-        caller_of(update),
-        incoming,
-        files_of(context),
-        context.now(),
-        context.state.settings,
-    )
+    return await receiving.receive_document(context.request(update), incoming, files_of(context))
 
 
-async def _view(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await papers.papers_view(
-        context.state.database, caller, action.integer("meeting_id"), context.now()
-    )
-
-
-async def _pick_member(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await papers.pick_member(
-        context.state.database, caller, action.integer("meeting_id"), context.now()
-    )
-
-
-async def _ask_topic(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await papers.ask_topic(
+def _request(context: ChiboContext, caller: Caller) -> Request:
+    """The request of a button routed here, handed its caller rather than its update."""
+    translator, lang = context.state.translator, context.language
+    return Request(
         context.state.database,
         caller,
-        action.integer("meeting_id"),
-        action.integer("person_id"),
-        context.now(),
-    )
-
-
-async def _create(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await papers.assign(
-        context.state.database,
-        caller,
-        action.integer("meeting_id"),
-        action.integer("person_id"),
-        str(action.payload["topic"]),
-        datetime.fromisoformat(str(action.payload["due_at"])),
         context.now(),
         context.state.settings,
+        context.bot_username,
+        lambda text: translator.render(text, lang),
     )
 
 
 async def _zip(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await papers.papers_zip(
-        context.state.database, caller, action.integer("meeting_id"), context.state.files
-    )
+    about = following.OfMeeting(action.integer("meeting_id"))
+    return await following.papers_zip(_request(context, caller), about, context.state.files)
 
 
 async def _submit_for(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await papers.submit(
-        context.state.database,
-        caller,
+    chosen = submitting.ChosenAssignment(
         action.integer("assignment_id"),
         IncomingDocument.from_json(dict(action.payload["document"])),
-        files_of(context),
-        context.now(),
-        context.state.settings,
     )
-
-
-async def _materials(action: Action, caller: Caller, context: ChiboContext) -> Reply:
-    return await papers.ask_materials(
-        context.state.database, caller, action.integer("meeting_id"), context.now()
-    )
+    return await submitting.submit(_request(context, caller), chosen, files_of(context))
 
 
 ROUTES: dict[str, Route] = {
-    "meeting.papers": _view,
-    "paper.assign": _pick_member,
-    "paper.member": _ask_topic,
-    "paper.create": _create,
     "paper.zip": _zip,
     "paper.submit": _submit_for,
-    "meeting.materials": _materials,
 }

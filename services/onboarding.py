@@ -23,7 +23,7 @@ from domain.text import is_token
 from services import actions, outbox, pending
 from services.cells.common import change_role, tell_managers
 from services.errors import Refused, refused
-from services.papers import send_materials_to
+from services.papers.materials import send_materials_to
 from services.people import ensure_person, refresh_menu
 from services.request import Request
 from services.routes import answer, button

@@ -20,7 +20,7 @@ from functools import cache
 
 import pytest
 
-import services.papers
+import services.papers.documents
 from domain.papers import FileProblem, problem_with_content
 from storage.models import PaperSubmission, StoredFile
 from tests.harness import BotWith, RunningBot, cell_with_members, eventually
@@ -217,14 +217,14 @@ async def test_a_member_sending_a_bomb_is_refused_while_others_are_answered(
     # would hold Hoa's update back (and give up); beside the loop, Hoa is answered meanwhile.
     check_started, hoa_answered = threading.Event(), threading.Event()
     answered_during_check: list[bool] = []
-    check = services.papers.problem_with_content
+    check = services.papers.documents.problem_with_content
 
     def check_after_hoa(file_name: str, content: bytes, max_bytes: int) -> FileProblem | None:
         check_started.set()
         answered_during_check.append(hoa_answered.wait(timeout=5))
         return check(file_name, content, max_bytes)
 
-    monkeypatch.setattr(services.papers, "problem_with_content", check_after_hoa)
+    monkeypatch.setattr(services.papers.documents, "problem_with_content", check_after_hoa)
 
     with peak_allocation() as peak:
         bomb_update = emu.send_document(minh, file_name="tham-luan.odt", content=bomb)

@@ -18,12 +18,13 @@ from domain.meetings import MAX_PLACE_LENGTH, MeetingKind
 from domain.names import clean_name
 from domain.text import ZERO_WIDTH_JOINER, clean_text, is_token
 from emulator import EmuUser, SentMessage
-from services import papers, pending, rsvp
+from services import pending, rsvp
 from services.cells.creation import ASK_CELL_NAME
 from services.meetings import agenda, scheduling
 from services.meetings.common import Draft
 from services.minutes.record import ASK_FIELD
 from services.minutes.resolution import ASK_TASK
+from services.papers import assigning
 from services.people import Caller
 from storage.models import (
     AgendaItem,
@@ -458,7 +459,7 @@ async def test_every_free_text_answer_is_stored_clean(
     assert item.title == one_line
 
     payload = {"meeting_id": coming.id, "person_id": minh_person.id}
-    await q.answer(lan, papers.ASK_TOPIC, payload, typed)
+    await q.answer(lan, assigning.ASK_TOPIC, payload, typed)
     assert (await q.pending_payload(lan))["topic"] == one_line
 
     await q.answer(minh, rsvp.ASK_NOTE, {"meeting_id": coming.id}, typed)

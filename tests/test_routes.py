@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import pytest
 
 from handlers import callbacks
-from services import dialogue, papers, routes
+from services import dialogue, routes
 from services.errors import Refused
+from services.papers import materials
 
 SERVICES = pathlib.Path(__file__).resolve().parent.parent / "services"
 
@@ -61,7 +62,7 @@ def test_every_question_has_a_use_case_for_its_answer() -> None:
     asked = _asked_question_kinds()
     assert len(asked) > 10
     # A document, not text, answers the question for materials.
-    answered = set(routes.ANSWERS) | set(dialogue.ANSWERS) | {papers.ASK_MATERIALS}
+    answered = set(routes.ANSWERS) | set(dialogue.ANSWERS) | {materials.ASK_MATERIALS}
     assert asked - answered == set()
 
 

@@ -18,7 +18,7 @@ from services.errors import refused
 from services.meetings.agenda import agenda_lines
 from services.meetings.card import card
 from services.meetings.common import OfMeeting
-from services.papers import send_materials_to
+from services.papers.materials import send_materials_to
 from services.people import Caller
 from services.request import Request
 from services.routes import button

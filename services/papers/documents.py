@@ -1,0 +1,85 @@
+"""What every document sent to the bot goes through: checked by name and announced size
+before a byte is fetched, then by content, and only then stored (content-addressed)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from domain.messages import N_, Text
+from domain.papers import FileProblem, problem_before_download, problem_with_content
+from services.errors import Refused
+from storage.files import FileStore
+
+FILE_PROBLEM_TEXT = {
+    FileProblem.EMPTY: N_("file.empty"),
+    FileProblem.TOO_LARGE: N_("file.too_large"),
+    FileProblem.WRONG_TYPE: N_("file.wrong_type"),
+    FileProblem.CONTENT_MISMATCH: N_("file.content_mismatch"),
+    FileProblem.UNSAFE_ARCHIVE: N_("file.unsafe_archive"),
+}
+
+Fetch = Callable[[str], Awaitable[bytes]]
+
+
+@dataclass(frozen=True)
+class IncomingDocument:
+    """A document a user sent, as Telegram describes it (nothing here is trusted)."""
+
+    file_id: str
+    file_name: str
+    size: int | None
+
+    def to_json(self) -> dict[str, object]:
+        return {"file_id": self.file_id, "file_name": self.file_name, "size": self.size}
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> IncomingDocument:
+        size = data.get("size")
+        return cls(
+            str(data["file_id"]),
+            str(data["file_name"]),
+            int(size) if isinstance(size, int) else None,
+        )
+
+
+@dataclass(frozen=True)
+class Files:
+    """Where documents come from and go to, and how big they may be."""
+
+    fetch: Fetch
+    store: FileStore
+    max_bytes: int
+
+
+def _refuse_file(problem: FileProblem, max_bytes: int) -> Refused:
+    return Refused(
+        Text(
+            FILE_PROBLEM_TEXT[problem],
+            {
+                "max_mb": max_bytes // (1024 * 1024),
+                "types": "PDF, DOCX, DOC, ODT, PPTX, PPT, ODP",
+            },
+        )
+    )
+
+
+def check_before_download(document: IncomingDocument, max_bytes: int) -> None:
+    """Refuses a document whose name or announced size already rules it out."""
+    problem = problem_before_download(document.file_name, document.size, max_bytes)
+    if problem is not None:
+        raise _refuse_file(problem, max_bytes)
+
+
+async def checked_content(document: IncomingDocument, files: Files) -> bytes:
+    """The document's bytes, fetched only when the name and size allow, then checked."""
+    check_before_download(document, files.max_bytes)
+    content = await files.fetch(document.file_id)
+    # CPU work on up to the size limit: beside the event loop, others are answered meanwhile.
+    problem = await asyncio.to_thread(
+        problem_with_content, document.file_name, content, files.max_bytes
+    )
+    if problem is not None:
+        raise _refuse_file(problem, files.max_bytes)
+    return content
