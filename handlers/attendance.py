@@ -3,20 +3,12 @@ cases in services/attendance/)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from telegram import Update
 
 from domain.messages import Reply
 from handlers.common import ChiboContext, handler
-from services.actions import Action
 from services.attendance import checkin
 from services.attendance import overview as attendance_overview
-from services.people import Caller
-
-Route = Callable[[Action, Caller, ChiboContext], Awaitable[Reply]]
-
-ROUTES: dict[str, Route] = {}
 
 
 @handler("attendance")

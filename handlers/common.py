@@ -27,7 +27,7 @@ from services.actions import Action
 from services.config import ServiceSettings
 from services.errors import Refused, refused
 from services.people import Caller
-from services.request import Request
+from services.request import Files, Request
 from storage.db import Database
 from storage.files import FileStore
 
@@ -90,7 +90,12 @@ class ChiboContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
             settings=self.state.settings,
             bot_username=self.bot_username,
             render=lambda text: translator.render(text, lang),
+            files=Files(self._download, self.state.files, self.state.max_file_bytes),
         )
+
+    async def _download(self, file_id: str) -> bytes:
+        telegram_file = await self.bot.get_file(file_id)
+        return bytes(await telegram_file.download_as_bytearray())
 
 
 def caller_of(update: Update) -> Caller:

@@ -3,22 +3,13 @@ services.digest.on_demand)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from telegram import Update
 
 from domain.messages import Reply
 from handlers.common import ChiboContext, handler
-from services.actions import Action
 from services.digest import on_demand
-from services.people import Caller
-
-Route = Callable[[Action, Caller, ChiboContext], Awaitable[Reply]]
 
 
 @handler("digest")
 async def choose(update: Update, context: ChiboContext) -> Reply:
     return await on_demand.choose(context.request(update))
-
-
-ROUTES: dict[str, Route] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,14 +14,28 @@ from services.actions import ButtonMaker
 from services.config import ServiceSettings
 from services.people import Caller
 from storage.db import Database
+from storage.files import FileStore
+
+Fetch = Callable[[str], Awaitable[bytes]]
+
+
+@dataclass(frozen=True)
+class Files:
+    """Where documents come from (Telegram, by file id) and go to (the content-addressed
+    store), and how big they may be."""
+
+    fetch: Fetch
+    store: FileStore
+    max_bytes: int
 
 
 @dataclass(frozen=True)
 class Request:
     """One update's context, built once by the handler layer: the database to work in, the
     caller (as Telegram says, not yet trusted), the moment, the deployment's settings, the
-    bot's username for links, and a renderer in the caller's language for what must be drawn
-    as text (a chart's labels, a workbook's headings)."""
+    bot's username for links, a renderer in the caller's language for what must be drawn as
+    text (a chart's labels, a workbook's headings), and the files documents come from and go
+    to."""
 
     database: Database
     caller: Caller
@@ -29,6 +43,7 @@ class Request:
     settings: ServiceSettings
     bot_username: str
     render: Callable[[Text], str]
+    files: Files
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
         return self.database.transaction()

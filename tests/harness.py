@@ -24,9 +24,13 @@ from domain.messages import ArgValue, Text
 from emulator import BotApiEmulator, EmuUser, SentMessage
 from emulator.driver import running
 from services import outbox
+from services.config import ServiceSettings
 from services.onboarding import create_organisation
+from services.people import Caller
+from services.request import Files, Request
 from storage import models
 from storage.db import Database
+from storage.files import FileStore
 from storage.models import Base
 
 TOKEN = "123456:TEST-TOKEN-do-not-log-me"
@@ -253,3 +257,28 @@ async def eventually(condition: Callable[[], bool]) -> None:
     async with asyncio.timeout(EVENTUALLY_TIMEOUT):
         while not condition():  # noqa: ASYNC110 - the condition is another process's doing
             await asyncio.sleep(0.02)
+
+
+async def _nothing_to_download(file_id: str) -> bytes:
+    raise AssertionError(f"a use case called directly downloaded {file_id}")
+
+
+def direct_request(
+    database: Database,
+    caller: Caller,
+    now: datetime,
+    settings: ServiceSettings,
+    files: Path,
+    bot_username: str = "chibo_test_bot",
+) -> Request:
+    """The request a use case gets when a test calls it directly, without an update: texts
+    rendered as their keys, documents stored under ``files`` and never downloaded."""
+    return Request(
+        database,
+        caller,
+        now,
+        settings,
+        bot_username,
+        lambda text: text.key,
+        Files(_nothing_to_download, FileStore(files), max_bytes=0),
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -21,6 +23,7 @@ from services.request import Request
 from storage.db import Database
 from storage.models import Membership, Person
 from tests.conftest import VIETNAM
+from tests.harness import direct_request
 
 SETTINGS = ServiceSettings(default_language="vi", member_invite_days=14, zone=VIETNAM)
 BOT = "chibo_test_bot"
@@ -31,7 +34,8 @@ def caller(user_id: int, name: str = "Người Dùng", chat_id: int | None = Non
 
 
 def request(database: Database, clock: FakeClock, who: Caller) -> Request:
-    return Request(database, who, clock.now(), SETTINGS, BOT, lambda text: text.key)
+    # The cells' use cases store no documents: the store's folder is never written.
+    return direct_request(database, who, clock.now(), SETTINGS, Path(tempfile.gettempdir()), BOT)
 
 
 def token_in(reply: Reply) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from collections import Counter
 from datetime import datetime
+from pathlib import Path
 
 import docx
 import openpyxl
@@ -17,11 +18,10 @@ from emulator import EmuUser, SentMessage
 from services.errors import Refused
 from services.minutes.resolution import TypedVote, vote
 from services.people import Caller
-from services.request import Request
 from services.views import summary
 from storage.models import Invitation, Meeting, Person, Resolution
 from tests.conftest import VIETNAM
-from tests.harness import RunningBot, cell_with_members
+from tests.harness import RunningBot, cell_with_members, direct_request
 
 CELL = "Chi bộ Phòng Tổng hợp"
 SECRETARY = "Nguyễn Thị Lan"
@@ -256,7 +256,9 @@ async def test_the_roll_starts_from_check_ins_and_asks_before_recording_absences
     }
 
 
-async def test_a_meeting_without_quorum_adopts_no_resolution(bot: RunningBot) -> None:
+async def test_a_meeting_without_quorum_adopts_no_resolution(
+    bot: RunningBot, tmp_path: Path
+) -> None:
     emu, t = bot.emulator, bot.t
     lan, members = await seven_answered(bot)
     minh = members[0]
@@ -293,13 +295,12 @@ async def test_a_meeting_without_quorum_adopts_no_resolution(bot: RunningBot) ->
     [meeting] = await bot.rows(Meeting)
     with pytest.raises(Refused) as refusal:
         await vote(
-            Request(
+            direct_request(
                 bot.database,
                 caller,
                 bot.clock.now(),
                 bot.application.bot_data["chibo"].settings,
-                "",
-                str,
+                tmp_path,
             ),
             TypedVote(meeting.id, text="4 0 0"),
         )

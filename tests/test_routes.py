@@ -9,8 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from handlers import callbacks
-from services import dialogue, routes
+from services import routes
 from services.errors import Refused
 from services.papers import materials
 
@@ -53,8 +52,7 @@ def test_every_issued_button_has_a_use_case() -> None:
     routes.discover()
     issued = _issued_button_kinds()
     assert len(issued) > 40, "the scan no longer finds the buttons"
-    served = set(routes.BUTTONS) | set(callbacks.ROUTES)
-    assert issued - served == set()
+    assert issued - set(routes.BUTTONS) == set()
 
 
 def test_every_question_has_a_use_case_for_its_answer() -> None:
@@ -62,7 +60,7 @@ def test_every_question_has_a_use_case_for_its_answer() -> None:
     asked = _asked_question_kinds()
     assert len(asked) > 10
     # A document, not text, answers the question for materials.
-    answered = set(routes.ANSWERS) | set(dialogue.ANSWERS) | {materials.ASK_MATERIALS}
+    answered = set(routes.ANSWERS) | {materials.ASK_MATERIALS}
     assert asked - answered == set()
 
 

@@ -4,13 +4,12 @@ before a byte is fetched, then by content, and only then stored (content-address
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from domain.messages import N_, Text
 from domain.papers import FileProblem, problem_before_download, problem_with_content
 from services.errors import Refused
-from storage.files import FileStore
+from services.request import Files
 
 FILE_PROBLEM_TEXT = {
     FileProblem.EMPTY: N_("file.empty"),
@@ -19,8 +18,6 @@ FILE_PROBLEM_TEXT = {
     FileProblem.CONTENT_MISMATCH: N_("file.content_mismatch"),
     FileProblem.UNSAFE_ARCHIVE: N_("file.unsafe_archive"),
 }
-
-Fetch = Callable[[str], Awaitable[bytes]]
 
 
 @dataclass(frozen=True)
@@ -42,15 +39,6 @@ class IncomingDocument:
             str(data["file_name"]),
             int(size) if isinstance(size, int) else None,
         )
-
-
-@dataclass(frozen=True)
-class Files:
-    """Where documents come from and go to, and how big they may be."""
-
-    fetch: Fetch
-    store: FileStore
-    max_bytes: int
 
 
 def _refuse_file(problem: FileProblem, max_bytes: int) -> Refused:

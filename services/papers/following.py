@@ -17,7 +17,6 @@ from services.errors import refused
 from services.request import Request
 from services.routes import button
 from services.views import summary
-from storage.files import FileStore
 from storage.models import Cell, Meeting, PaperAssignment, Person
 from storage.queries.papers import CurrentSubmission, assignments_of_meeting, current_submissions
 
@@ -90,7 +89,8 @@ def _paper_line(
     return Text("paper.line", {"topic": assignment.topic, "name": person.full_name, "state": state})
 
 
-async def papers_zip(request: Request, of: OfMeeting, store: FileStore) -> Reply:
+@button("paper.zip", OfMeeting)
+async def papers_zip(request: Request, of: OfMeeting) -> Reply:
     """Every current paper of the meeting in one ZIP, named so they sort by assignment."""
     async with request.transaction() as session:
         _, _, meeting, cell = await managed_meeting(session, request.caller, of.meeting_id)
@@ -104,7 +104,7 @@ async def papers_zip(request: Request, of: OfMeeting, store: FileStore) -> Reply
             submission, stored = current[assignment.id]
             archive.writestr(
                 f"{number:02d} - {safe_file_name(person.full_name)} - {submission.file_name}",
-                store.get(stored.sha256),
+                request.files.store.get(stored.sha256),
             )
     name = f"tham-luan-{meeting.starts_at:%Y%m%d}-{meeting.id}.zip"
     return Reply(

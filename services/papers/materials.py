@@ -11,7 +11,7 @@ from domain.messages import Reply, Text
 from domain.papers import MIME_TYPES, extension, safe_file_name
 from services import outbox, pending
 from services.access import managed_meeting
-from services.papers.documents import Files, IncomingDocument, checked_content
+from services.papers.documents import IncomingDocument, checked_content
 from services.papers.following import OfMeeting, uncancelled_meeting
 from services.people import require_person
 from services.request import Request
@@ -57,15 +57,13 @@ def _material_payload(
     }
 
 
-async def add_material(
-    request: Request, of: OfMeeting, document: IncomingDocument, files: Files
-) -> Reply:
+async def add_material(request: Request, of: OfMeeting, document: IncomingDocument) -> Reply:
     """A document for everyone to study: sent now if the invitation is out, else with it."""
     caller, now = request.caller, request.now
     async with request.transaction() as session:
         await managed_meeting(session, caller, of.meeting_id)
-    content = await checked_content(document, files)
-    sha256 = files.store.put(content)
+    content = await checked_content(document, request.files)
+    sha256 = request.files.store.put(content)
     async with request.transaction() as session:
         make_button = request.buttons(session)
         _, _, meeting, cell = await managed_meeting(session, caller, of.meeting_id)

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from domain.messages import Reply
 from services import pending
-from services.papers.documents import Files, IncomingDocument
+from services.papers.documents import IncomingDocument
 from services.papers.following import OfMeeting
 from services.papers.materials import ASK_MATERIALS, add_material
 from services.papers.submitting import receive_paper
 from services.request import Request
 
 
-async def receive_document(request: Request, document: IncomingDocument, files: Files) -> Reply:
+async def receive_document(request: Request, document: IncomingDocument) -> Reply:
     """A document is a meeting material when the secretary was asked for one, else a paper."""
     async with request.transaction() as session:
         question = await pending.current(session, caller=request.caller, now=request.now)
     if question is not None and question.kind == ASK_MATERIALS:
         about = OfMeeting(int(question.payload["meeting_id"]))
-        return await add_material(request, about, document, files)
-    return await receive_paper(request, document, files)
+        return await add_material(request, about, document)
+    return await receive_paper(request, document)

@@ -13,13 +13,13 @@ from domain.papers import extension, is_late, safe_file_name
 from services import outbox
 from services.errors import refused
 from services.papers.documents import (
-    Files,
     IncomingDocument,
     check_before_download,
     checked_content,
 )
 from services.people import require_person
 from services.request import Request
+from services.routes import button
 from services.views import KIND_TEXT
 from storage.models import Cell, Meeting, PaperAssignment, PaperSubmission, Person
 from storage.queries.papers import (
@@ -69,10 +69,10 @@ async def my_papers(request: Request) -> Reply:
         return Reply(Text("paper.mine", {"lines": lines}))
 
 
-async def receive_paper(request: Request, document: IncomingDocument, files: Files) -> Reply:
+async def receive_paper(request: Request, document: IncomingDocument) -> Reply:
     """A document in private chat: the paper for the member's only open assignment, or a
     question which one."""
-    check_before_download(document, files.max_bytes)
+    check_before_download(document, request.files.max_bytes)
     async with request.transaction() as session:
         make_button = request.buttons(session)
         person, _ = await require_person(session, request.caller)
@@ -95,18 +95,19 @@ async def receive_paper(request: Request, document: IncomingDocument, files: Fil
             ]
             return Reply(Text("paper.choose"), tuple(rows))
         assignment_id = open_ones[0][0].id
-    return await submit(request, ChosenAssignment(assignment_id, document), files)
+    return await submit(request, ChosenAssignment(assignment_id, document))
 
 
-async def submit(request: Request, chosen: ChosenAssignment, files: Files) -> Reply:
+@button("paper.submit", ChosenAssignment)
+async def submit(request: Request, chosen: ChosenAssignment) -> Reply:
     """The document becomes the assignment's paper, once it passed every check."""
     async with request.transaction() as session:
         person, _ = await require_person(session, request.caller)
         assignment = await session.get(PaperAssignment, chosen.assignment_id)
         if assignment is None or assignment.person_id != person.id:
             raise refused("error.stale_button")
-    content = await checked_content(chosen.document, files)
-    sha256 = files.store.put(content)
+    content = await checked_content(chosen.document, request.files)
+    sha256 = request.files.store.put(content)
     async with request.transaction() as session:
         assignment = await session.get(PaperAssignment, chosen.assignment_id, with_for_update=True)
         assert assignment is not None
