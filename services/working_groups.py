@@ -19,11 +19,9 @@ from services.request import Request
 from services.routes import answer, button
 from services.views import KIND_TEXT, summary
 from storage.models import Cell, Meeting, MeetingObserver, Person
-from storage.queries.working_groups import (
-    coming_meetings_of_cell,
-    observer_of_meeting,
-    supervisors_of_cell,
-)
+from storage.queries.cells import supervisors_of_cell
+from storage.queries.meetings import upcoming_meetings
+from storage.queries.working_groups import observer_of_meeting
 
 ASK_REPORT = "observer.report"
 MAX_REPORT = 4000
@@ -67,7 +65,9 @@ async def cell_meetings(request: Request, about: AboutCell) -> Reply:
     async with request.transaction() as session:
         make_button = request.buttons(session)
         _, cell = await _supervised_cell(session, request.caller, about.cell_id)
-        meetings = await coming_meetings_of_cell(session, cell.id, request.now, MEETINGS_SHOWN)
+        meetings = await upcoming_meetings(
+            session, cell.id, request.now, MEETINGS_SHOWN, begun=False
+        )
         if not meetings:
             return Reply(Text("observer.no_meetings", {"cell": cell.name}))
         return await _meetings_to_pick(make_button, cell, meetings)

@@ -13,7 +13,8 @@ from services import outbox
 from services.config import ServiceSettings
 from services.views import KIND_TEXT
 from storage.models import Cell, Meeting, Person
-from storage.queries.attendance import supervisors_of_cell, unexcused_absences_between
+from storage.queries.attendance import unexcused_absences_between
+from storage.queries.cells import supervisors_of_cell
 from storage.repositories import cell_managers
 
 

@@ -20,7 +20,8 @@ from services.request import Request
 from services.routes import button
 from services.views import summary
 from storage.models import Cell, Invitation, Meeting, Membership
-from storage.queries.attendance import invitees_of_meeting, next_meeting_of_cell
+from storage.queries.attendance import invitees_of_meeting
+from storage.queries.meetings import upcoming_meetings
 from storage.repositories import active_members
 
 
@@ -55,10 +56,10 @@ async def _overview_of_cell(request: Request, cell_id: int | None) -> Reply:
         )
         if isinstance(picked, Reply):
             return picked
-        meeting = await next_meeting_of_cell(session, picked.id, request.now)
-        if meeting is None:
+        coming = await upcoming_meetings(session, picked.id, request.now, 1)
+        if not coming:
             return Reply(Text("attendance.no_meeting", {"cell": picked.name}))
-        return await _overview(session, request, meeting, picked)
+        return await _overview(session, request, coming[0], picked)
 
 
 @dataclass(frozen=True)

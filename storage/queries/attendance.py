@@ -1,9 +1,8 @@
-"""What attendance reads: a meeting's invitees, the meeting a check-in means, the year's
-absences without reason, and whom a repeated absence is reported to."""
+"""What attendance reads: a meeting's invitees, the meeting a check-in means and the year's
+absences without reason."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -11,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.attendance import RollStatus
 from domain.meetings import MeetingStatus
-from storage.models import Invitation, Meeting, Person, SupervisorScope
+from storage.models import Invitation, Meeting, Person
 
 
 async def invitees_of_meeting(
@@ -25,22 +24,6 @@ async def invitees_of_meeting(
         .order_by(Person.full_name, Person.id)
     )
     return [(invitation, person) for invitation, person in await session.execute(query)]
-
-
-async def next_meeting_of_cell(
-    session: AsyncSession, cell_id: int, now: datetime
-) -> Meeting | None:
-    """The cell's first scheduled meeting not yet over."""
-    return await session.scalar(
-        select(Meeting)
-        .where(
-            Meeting.cell_id == cell_id,
-            Meeting.status == MeetingStatus.SCHEDULED,
-            Meeting.ends_at > now,
-        )
-        .order_by(Meeting.starts_at)
-        .limit(1)
-    )
 
 
 async def invitation_of_person(
@@ -94,21 +77,3 @@ async def unexcused_absences_between(
         .group_by(Invitation.person_id)
     )
     return {person_id: count for person_id, count in rows.all()}
-
-
-async def supervisors_of_cell(
-    session: AsyncSession, cell_id: int, organisation_id: int
-) -> Sequence[Person]:
-    """Who supervises the cell: the cell itself, or its whole organisation."""
-    rows = await session.scalars(
-        select(Person)
-        .join(SupervisorScope, SupervisorScope.person_id == Person.id)
-        .where(
-            (SupervisorScope.cell_id == cell_id)
-            | (
-                (SupervisorScope.organisation_id == organisation_id)
-                & SupervisorScope.cell_id.is_(None)
-            )
-        )
-    )
-    return rows.all()

@@ -1,5 +1,6 @@
 """What the cells' screens read: cells and organisations by name, a supervisor's page of
-cells with their sizes and secretaries, a cell's group chat and its member link."""
+cells with their sizes and secretaries, a cell's group chat, its member link and who
+supervises it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.roles import InvitePurpose, Role
-from storage.models import Cell, Invite, Membership, Organisation, Person
+from storage.models import Cell, Invite, Membership, Organisation, Person, SupervisorScope
 
 
 async def cells_by_name(session: AsyncSession, cell_ids: Collection[int]) -> Sequence[Cell]:
@@ -138,3 +139,24 @@ async def current_member_invite(
         .order_by(Invite.created_at.desc())
         .limit(1)
     )
+
+
+async def supervisors_of_cell(
+    session: AsyncSession, cell_id: int, organisation_id: int
+) -> Sequence[Person]:
+    """Who supervises the cell (it alone, or its whole organisation), by name."""
+    return (
+        await session.scalars(
+            select(Person)
+            .join(SupervisorScope, SupervisorScope.person_id == Person.id)
+            .where(
+                (SupervisorScope.cell_id == cell_id)
+                | (
+                    (SupervisorScope.organisation_id == organisation_id)
+                    & SupervisorScope.cell_id.is_(None)
+                )
+            )
+            .distinct()
+            .order_by(Person.full_name)
+        )
+    ).all()

@@ -52,16 +52,17 @@ async def scheduled_meeting_at(
 
 
 async def upcoming_meetings(
-    session: AsyncSession, cell_id: int, now: datetime, limit: int
+    session: AsyncSession, cell_id: int, now: datetime, limit: int, *, begun: bool = True
 ) -> Sequence[Meeting]:
-    """The cell's scheduled meetings not yet over, soonest first."""
+    """The cell's scheduled meetings not yet over (with ``begun=False``: not yet begun),
+    soonest first."""
     return (
         await session.scalars(
             select(Meeting)
             .where(
                 Meeting.cell_id == cell_id,
                 Meeting.status == MeetingStatus.SCHEDULED,
-                Meeting.ends_at > now,
+                (Meeting.ends_at if begun else Meeting.starts_at) > now,
             )
             .order_by(Meeting.starts_at)
             .limit(limit)
