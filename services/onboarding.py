@@ -211,13 +211,7 @@ async def start_with_token(request: Request, link: StartLink) -> Reply:
         if person is not None and person.name_confirmed_at is not None:
             await _refuse_if_pointless(session, invite, person)
             return await _redeem(request, session, invite, person)
-        await pending.ask(
-            session,
-            caller=caller,
-            kind=ASK_NAME,
-            payload={"invite_id": invite.id},
-            now=now,
-        )
+        await request.ask(session, ASK_NAME, {"invite_id": invite.id})
         return await _ask_name(
             request.buttons(session), session, invite, clean_name(caller.telegram_name)
         )
@@ -387,11 +381,11 @@ async def _step_down(
     assert former_person is not None
     await session.flush()
     await refresh_menu(session, former_person, now, default_language)
-    await outbox.enqueue_message(
+    await outbox.message_person(
         session,
+        former_person,
         key=f"secretary-replaced:{invite.id}:{former.id}",
-        chat_id=former_person.telegram_user_id,
         text=Text("notice.secretary_replaced", {"name": successor.full_name, **names}),
-        lang=former_person.language or default_language,
+        default_language=default_language,
         now=now,
     )

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messages import Button, Text
 from storage.db import Database
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, Person
 from storage.queries import outbox as queries
 from storage.queries.outbox import FAILED as FAILED
 from storage.queries.outbox import PENDING as PENDING
@@ -112,6 +112,28 @@ async def enqueue_message(
         payload=message_payload(text, lang, buttons),
         due_at=due_at or now,
         now=now,
+    )
+
+
+async def message_person(
+    session: AsyncSession,
+    person: Person,
+    *,
+    key: str,
+    text: Text,
+    default_language: str,
+    now: datetime,
+    buttons: Sequence[Sequence[Button]] = (),
+) -> bool:
+    """Queues ``text`` for the person's private chat, in their language (or the default)."""
+    return await enqueue_message(
+        session,
+        key=key,
+        chat_id=person.telegram_user_id,
+        text=text,
+        lang=person.language or default_language,
+        now=now,
+        buttons=buttons,
     )
 
 

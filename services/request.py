@@ -6,10 +6,12 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messages import Text
+from services import pending
 from services.actions import ButtonMaker
 from services.config import ServiceSettings
 from services.people import Caller
@@ -51,3 +53,7 @@ class Request:
     def buttons(self, session: AsyncSession) -> ButtonMaker:
         """The maker of this reply's buttons, each for the caller alone to press."""
         return ButtonMaker(session, self.caller.telegram_user_id, self.now)
+
+    async def ask(self, session: AsyncSession, kind: str, payload: dict[str, Any]) -> None:
+        """Await the caller's next text in this chat: it answers ``kind``, with the payload."""
+        await pending.ask(session, caller=self.caller, kind=kind, payload=payload, now=self.now)

@@ -141,11 +141,11 @@ async def respond(request: Request, chosen: Choice) -> Reply:
         buttons = await _reason_buttons(session, person, meeting, now)
         if not caller.private_chat:
             # Reasons are personal: ask for them in the member's private chat.
-            await outbox.enqueue_message(
+            await outbox.message_person(
                 session,
+                person,
                 key=f"rsvp-reason:{meeting.id}:{person.id}:{now.timestamp()}",
-                chat_id=person.telegram_user_id,
-                lang=person.language or request.settings.default_language,
+                default_language=request.settings.default_language,
                 text=Text(
                     "rsvp.ask_reason_private",
                     {
@@ -205,13 +205,7 @@ async def give_reason(request: Request, given: Reason) -> Reply:
     async with request.transaction() as session:
         _, meeting, cell, invitation = await _invitation(session, caller, given.meeting_id, now)
         if why is AbsenceReason.OTHER:
-            await pending.ask(
-                session,
-                caller=caller,
-                kind=ASK_NOTE,
-                payload={"meeting_id": meeting.id},
-                now=now,
-            )
+            await request.ask(session, ASK_NOTE, {"meeting_id": meeting.id})
             return Reply(Text("rsvp.ask_note"))
         _record(invitation, Response.ABSENT, why, None, now)
         await session.flush()

@@ -1,13 +1,17 @@
-"""Texts about a meeting that several use cases show the same way."""
+"""Texts about a meeting, and rows of buttons, that several use cases show the same way."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.dates import DateProblem, ParsedDateTime
 from domain.meetings import MeetingKind
-from domain.messages import N_, Text
-from storage.models import AgendaItem, Meeting
+from domain.messages import N_, Button, Text
+from services.actions import ButtonMaker
+from storage.models import AgendaItem, Meeting, Person
 from storage.repositories import agenda_items_of_meeting
 
 KIND_TEXT = {
@@ -58,3 +62,26 @@ def item_title(item: AgendaItem) -> Text | str:
 
 async def agenda_items(session: AsyncSession, meeting_id: int) -> list[AgendaItem]:
     return await agenda_items_of_meeting(session, meeting_id)
+
+
+def two_a_row(buttons: Sequence[Button]) -> tuple[tuple[Button, ...], ...]:
+    """The buttons laid out two to a row."""
+    return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+
+
+async def person_buttons(
+    make_button: ButtonMaker, people: Iterable[Person], kind: str, **payload: Any
+) -> tuple[tuple[Button, ...], ...]:
+    """A button with each person's name, two to a row, for the action ``kind`` with the
+    payload and the person's id."""
+    return two_a_row(
+        [
+            await make_button(
+                Text("common.person_button", {"name": person.full_name}),
+                kind,
+                **payload,
+                person_id=person.id,
+            )
+            for person in people
+        ]
+    )

@@ -152,12 +152,12 @@ async def _send(
             assigned_at=now,
         )
     )
-    await outbox.enqueue_message(
+    await outbox.message_person(
         session,
+        observer,
         key=f"observer:{meeting.id}:{observer.id}",
-        chat_id=observer.telegram_user_id,
         text=Text("observer.assigned", {"summary": summary(meeting, cell.name)}),
-        lang=observer.language or default_language,
+        default_language=default_language,
         now=now,
     )
     await tell_managers(
@@ -177,13 +177,7 @@ async def _send(
 async def ask_report(request: Request, about: AboutMeeting) -> Reply:
     async with request.transaction() as session:
         await _observer(session, request.caller, about.meeting_id)
-        await pending.ask(
-            session,
-            caller=request.caller,
-            kind=ASK_REPORT,
-            payload={"meeting_id": about.meeting_id},
-            now=request.now,
-        )
+        await request.ask(session, ASK_REPORT, {"meeting_id": about.meeting_id})
         return Reply(Text("observer.ask_report"))
 
 

@@ -42,12 +42,12 @@ async def flag_repeated_absences(
     for person in (by_id[person_id] for person_id in flagged):
         text = _flag_text(person, cell, meeting, counts[person.id], year.year)
         for recipient in recipients.values():
-            await outbox.enqueue_message(
+            await outbox.message_person(
                 session,
+                recipient,
                 key=f"absence-flag:{person.id}:{year.year}:{recipient.id}",
-                chat_id=recipient.telegram_user_id,
                 text=text,
-                lang=recipient.language or settings.default_language,
+                default_language=settings.default_language,
                 now=now,
             )
 

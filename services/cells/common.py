@@ -148,15 +148,19 @@ async def tell_managers(
     text: Text,
     now: datetime,
     default_language: str,
+    *,
+    leaving_out: int | None = None,
 ) -> None:
-    """Queues ``text`` for each manager of the cell, in their language; each message's outbox
-    key is ``key`` and the manager's id."""
+    """Queues ``text`` for each manager of the cell (but the person ``leaving_out``), in their
+    language; each message's outbox key is ``key`` and the manager's id."""
     for manager in await cell_managers(session, cell_id):
-        await outbox.enqueue_message(
+        if manager.id == leaving_out:
+            continue
+        await outbox.message_person(
             session,
+            manager,
             key=f"{key}:{manager.id}",
-            chat_id=manager.telegram_user_id,
             text=text,
-            lang=manager.language or default_language,
+            default_language=default_language,
             now=now,
         )

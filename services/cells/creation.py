@@ -45,13 +45,7 @@ async def new_cell(request: Request, named: CellName) -> Reply:
                 request.buttons(session), session, actor.supervised_organisations
             )
         if not named.text.strip():
-            await pending.ask(
-                session,
-                caller=caller,
-                kind=ASK_CELL_NAME,
-                payload={"organisation_id": organisation_id},
-                now=now,
-            )
+            await request.ask(session, ASK_CELL_NAME, {"organisation_id": organisation_id})
             return Reply(Text("newcell.ask_name"))
         cell = await _create_cell(session, organisation_id, named.text, now)
         await pending.forget(session, caller=caller)

@@ -33,6 +33,7 @@ from services.errors import Refused, refused
 from services.people import Caller, refresh_menu, require_person
 from services.request import Request
 from services.routes import button
+from services.views import two_a_row
 from storage.models import Cell, Membership, Person
 from storage.repositories import active_members
 
@@ -137,7 +138,7 @@ async def _member_buttons(
         )
         for i, membership in enumerate(shown)
     ]
-    return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+    return two_a_row(buttons)
 
 
 async def _managed_membership(

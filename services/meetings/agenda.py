@@ -210,7 +210,7 @@ async def ask_item_text(request: Request, about: OfItem) -> Reply:
     async with request.transaction() as session:
         item, _, _ = await _managed_item(session, caller, about.item_id)
         number = await _number_of(session, item)
-        await _wait_for_text(request, session, ASK_AGENDA_EDIT, item_id=item.id)
+        await request.ask(session, ASK_AGENDA_EDIT, {"item_id": item.id})
         return Reply(Text("agenda.ask_edit", {"number": number, "title": item_title(item)}))
 
 
@@ -221,14 +221,8 @@ async def ask_new_item(request: Request, about: OfMeeting) -> Reply:
     async with request.transaction() as session:
         meeting, _ = await _editable_meeting(session, caller, about.meeting_id)
         await _room_for_one_more(session, meeting)
-        await _wait_for_text(request, session, ASK_AGENDA_ADD, meeting_id=meeting.id)
+        await request.ask(session, ASK_AGENDA_ADD, {"meeting_id": meeting.id})
         return Reply(Text("agenda.ask_add"))
-
-
-async def _wait_for_text(
-    request: Request, session: AsyncSession, kind: str, **payload: int
-) -> None:
-    await pending.ask(session, caller=request.caller, kind=kind, payload=payload, now=request.now)
 
 
 def _title(typed: str) -> str:

@@ -169,13 +169,7 @@ async def ask_pattern(request: Request, about: OfCell) -> Reply:
         _, actor = await require_person(session, caller)
         if not can_manage_cell(actor, about.cell_id):
             raise refused("error.not_manager")
-        await pending.ask(
-            session,
-            caller=caller,
-            kind=ASK_PATTERN,
-            payload={"cell_id": about.cell_id},
-            now=request.now,
-        )
+        await request.ask(session, ASK_PATTERN, {"cell_id": about.cell_id})
         return Reply(Text("pattern.ask"))
 
 

@@ -133,13 +133,7 @@ class Step:
 
     async def ask(self, kind: str, draft: Draft, **payload: Any) -> None:
         """Wait for the answer to ``kind`` typed by the caller."""
-        await pending.ask(
-            self.session,
-            caller=self.request.caller,
-            kind=kind,
-            payload={"draft": draft.to_json(), **payload},
-            now=self.now,
-        )
+        await self.request.ask(self.session, kind, {"draft": draft.to_json(), **payload})
 
     async def forget(self) -> None:
         """No answer is awaited any more."""

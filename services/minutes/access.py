@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.attendance import RollFigures, roll_figures
 from domain.messages import Reply, Text
 from domain.resolutions import ResolutionStatus
-from services import pending
 from services.access import managed_meeting
 from services.config import ServiceSettings
 from services.errors import refused
@@ -87,7 +86,7 @@ async def question(
     """Ask the caller to type something: their next text answers ``kind``, stored with what
     it is about (a payload dataclass, which the answer's payload type extends with the text)."""
     payload = _stored(about)
-    await pending.ask(session, caller=request.caller, kind=kind, payload=payload, now=request.now)
+    await request.ask(session, kind, payload)
     return Reply(asked)
 
 

@@ -81,15 +81,15 @@ async def _send_draft(
         now=request.now,
         lifetime=COMMENT_BUTTON_LIFETIME,
     )
-    await outbox.enqueue_message(
+    await outbox.message_person(
         session,
+        member,
         key=f"draft:{resolution.id}:{member.id}",
-        chat_id=member.telegram_user_id,
         text=Text(
             "resolution.draft_notice",
             {"summary": summary(meeting, cell.name), "text": resolution.text, "until": until},
         ),
-        lang=member.language or request.settings.default_language,
+        default_language=request.settings.default_language,
         now=request.now,
         buttons=((comment,),),
     )

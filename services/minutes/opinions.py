@@ -15,7 +15,7 @@ from services.minutes.access import AboutItem, managed_item, question, typed_tex
 from services.minutes.screens import item_screen
 from services.request import Request
 from services.routes import answer, button
-from services.views import item_title
+from services.views import item_title, person_buttons
 from storage.models import ItemOpinion, Person
 from storage.queries.minutes import closed_roll
 
@@ -29,30 +29,15 @@ async def ask_opinion(request: Request, about: AboutItem) -> Reply:
     async with request.transaction() as session:
         make_button = request.buttons(session)
         meeting, item = await managed_item(session, request.caller, about.item_id)
-        await pending.ask(
-            session,
-            caller=request.caller,
-            kind=ASK_OPINION,
-            payload={"item_id": item.id},
-            now=request.now,
-        )
+        await request.ask(session, ASK_OPINION, {"item_id": item.id})
         present = [
             person
             for invitation, person in await closed_roll(session, meeting.id)
             if invitation.roll_status is RollStatus.PRESENT
         ]
-        buttons = [
-            await make_button(
-                Text("common.person_button", {"name": person.full_name}),
-                "minutes.opinion_of",
-                item_id=item.id,
-                person_id=person.id,
-            )
-            for person in present
-        ]
-        rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
-        rows.append((await make_button(Text("common.back"), "minutes.item", item_id=item.id),))
-        return Reply(Text("minutes.ask.opinions", {"title": item_title(item)}), tuple(rows))
+        rows = await person_buttons(make_button, present, "minutes.opinion_of", item_id=item.id)
+        back = await make_button(Text("common.back"), "minutes.item", item_id=item.id)
+        return Reply(Text("minutes.ask.opinions", {"title": item_title(item)}), (*rows, (back,)))
 
 
 @dataclass(frozen=True)

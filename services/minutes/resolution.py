@@ -30,7 +30,7 @@ from services.minutes.screens import resolution_screen
 from services.minutes.tasks import announce_task
 from services.request import Request
 from services.routes import answer, button
-from services.views import date_problem
+from services.views import date_problem, person_buttons
 from storage.models import Person, ResolutionTask
 from storage.queries.minutes import closed_roll
 from storage.queries.resolutions import (
@@ -59,16 +59,13 @@ async def pick_task_member(request: Request, about: AboutMeeting) -> Reply:
     async with request.transaction() as session:
         make_button = request.buttons(session)
         _, meeting, cell = await managed_minutes(session, request.caller, about.meeting_id)
-        buttons = [
-            await make_button(
-                Text("common.person_button", {"name": m.person.full_name}),
-                "resolution.task_member",
-                meeting_id=meeting.id,
-                person_id=m.person_id,
-            )
-            for m in await active_members(session, cell.id)
-        ]
-        rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+        members = await active_members(session, cell.id)
+        rows = await person_buttons(
+            make_button,
+            (m.person for m in members),
+            "resolution.task_member",
+            meeting_id=meeting.id,
+        )
         return Reply(Text("resolution.pick_member"), rows)
 
 

@@ -75,12 +75,12 @@ async def announce_task(
             (N_("task.progress_button"), "task.progress"),
         )
     ]
-    await outbox.enqueue_message(
+    await outbox.message_person(
         session,
+        person,
         key=f"task:{task.id}",
-        chat_id=person.telegram_user_id,
         text=Text("task.assigned", {"task": task_line(task, person.full_name)}),
-        lang=person.language or settings.default_language,
+        default_language=settings.default_language,
         now=now,
         buttons=(tuple(buttons),),
     )

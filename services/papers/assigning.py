@@ -17,7 +17,7 @@ from services.papers.following import OfMeeting, papers_screen, uncancelled_meet
 from services.people import require_person
 from services.request import Request
 from services.routes import answer, button
-from services.views import date_problem, summary
+from services.views import date_problem, person_buttons, summary
 from storage.models import Cell, Meeting, PaperAssignment, Person
 from storage.queries.papers import assignment_on_topic
 from storage.repositories import active_members
@@ -69,16 +69,10 @@ async def pick_member(request: Request, of: OfMeeting) -> Reply:
     async with request.transaction() as session:
         make_button = request.buttons(session)
         meeting, cell = await uncancelled_meeting(session, request, of.meeting_id)
-        buttons = [
-            await make_button(
-                Text("common.person_button", {"name": m.person.full_name}),
-                "paper.member",
-                meeting_id=meeting.id,
-                person_id=m.person_id,
-            )
-            for m in await active_members(session, cell.id)
-        ]
-        rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+        members = await active_members(session, cell.id)
+        rows = await person_buttons(
+            make_button, (m.person for m in members), "paper.member", meeting_id=meeting.id
+        )
         return Reply(Text("paper.pick_member"), rows)
 
 
@@ -89,12 +83,8 @@ async def ask_topic(request: Request, chosen: Member) -> Reply:
         member = await session.get(Person, chosen.person_id)
         if member is None:
             raise refused("error.stale_button")
-        await pending.ask(
-            session,
-            caller=request.caller,
-            kind=ASK_TOPIC,
-            payload={"meeting_id": meeting.id, "person_id": chosen.person_id},
-            now=request.now,
+        await request.ask(
+            session, ASK_TOPIC, {"meeting_id": meeting.id, "person_id": chosen.person_id}
         )
         return Reply(Text("paper.ask_topic", {"name": member.full_name}))
 
@@ -108,9 +98,7 @@ async def ask_due(request: Request, typed: Topic) -> Reply:
         make_button = request.buttons(session)
         _, _, meeting, _ = await managed_meeting(session, request.caller, typed.meeting_id)
         payload = {"meeting_id": meeting.id, "person_id": typed.person_id, "topic": topic}
-        await pending.ask(
-            session, caller=request.caller, kind=ASK_DUE, payload=payload, now=request.now
-        )
+        await request.ask(session, ASK_DUE, payload)
         rows = tuple(
             [
                 (
@@ -161,12 +149,12 @@ async def assign(request: Request, paper: NewPaper) -> Reply:
             )
             session.add(assignment)
             await session.flush()
-            await outbox.enqueue_message(
+            await outbox.message_person(
                 session,
+                member,
                 key=f"paper-assigned:{assignment.id}",
-                chat_id=member.telegram_user_id,
                 text=_assigned_notice(paper, meeting, cell),
-                lang=member.language or request.settings.default_language,
+                default_language=request.settings.default_language,
                 now=request.now,
             )
         await pending.forget(session, caller=request.caller)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messages import Reply, Text
 from domain.papers import MIME_TYPES, extension, safe_file_name
-from services import outbox, pending
+from services import outbox
 from services.access import managed_meeting
 from services.papers.documents import IncomingDocument, checked_content
 from services.papers.following import OfMeeting, uncancelled_meeting
@@ -28,13 +28,7 @@ ASK_MATERIALS = "materials.add"
 async def ask_materials(request: Request, of: OfMeeting) -> Reply:
     async with request.transaction() as session:
         meeting, _ = await uncancelled_meeting(session, request, of.meeting_id)
-        await pending.ask(
-            session,
-            caller=request.caller,
-            kind=ASK_MATERIALS,
-            payload={"meeting_id": meeting.id},
-            now=request.now,
-        )
+        await request.ask(session, ASK_MATERIALS, {"meeting_id": meeting.id})
         return Reply(Text("material.ask"))
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messages import Reply, Text
 from domain.papers import extension, is_late, safe_file_name
-from services import outbox
+from services.cells.common import tell_managers
 from services.errors import refused
 from services.papers.documents import (
     IncomingDocument,
@@ -28,7 +28,6 @@ from storage.queries.papers import (
     replace_current_submission,
     stored_file_id,
 )
-from storage.repositories import cell_managers
 
 # Papers are still taken this long after the meeting (late), then the assignment closes.
 SUBMISSION_GRACE = timedelta(days=7)
@@ -143,24 +142,18 @@ async def _tell_managers(
     submission: PaperSubmission,
 ) -> None:
     """The cell's secretary and deputies hear of the paper (not its author, if one of them)."""
-    for manager in await cell_managers(session, cell.id):
-        if manager.id == author.id:
-            continue
-        await outbox.enqueue_message(
-            session,
-            key=f"paper-received:{submission.id}:{manager.id}",
-            chat_id=manager.telegram_user_id,
-            text=Text(
-                "paper.received_notice",
-                {
-                    "name": author.full_name,
-                    "topic": assignment.topic,
-                    "state": _lateness(submission),
-                },
-            ),
-            lang=manager.language or request.settings.default_language,
-            now=request.now,
-        )
+    await tell_managers(
+        session,
+        cell.id,
+        f"paper-received:{submission.id}",
+        Text(
+            "paper.received_notice",
+            {"name": author.full_name, "topic": assignment.topic, "state": _lateness(submission)},
+        ),
+        request.now,
+        request.settings.default_language,
+        leaving_out=author.id,
+    )
 
 
 def _received_text(assignment: PaperAssignment, submission: PaperSubmission, size: int) -> Text:

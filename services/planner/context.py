@@ -36,12 +36,12 @@ class Planning:
         self, key: str, person: Person, text: Text, buttons: tuple[tuple[Button, ...], ...] = ()
     ) -> None:
         """Queue ``text`` to the person under ``key``, unless the key is queued already."""
-        if await outbox.enqueue_message(
+        if await outbox.message_person(
             self.session,
+            person,
             key=key,
-            chat_id=person.telegram_user_id,
             text=text,
-            lang=person.language or self.settings.default_language,
+            default_language=self.settings.default_language,
             now=self.now,
             buttons=buttons,
         ):
