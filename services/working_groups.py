@@ -66,7 +66,7 @@ async def cell_meetings(request: Request, about: AboutCell) -> Reply:
         make_button = request.buttons(session)
         _, cell = await _supervised_cell(session, request.caller, about.cell_id)
         meetings = await upcoming_meetings(
-            session, cell.id, request.now, MEETINGS_SHOWN, begun=False
+            session, cell.id, request.now, MEETINGS_SHOWN, include_begun=False
         )
         if not meetings:
             return Reply(Text("observer.no_meetings", {"cell": cell.name}))

@@ -52,9 +52,9 @@ async def scheduled_meeting_at(
 
 
 async def upcoming_meetings(
-    session: AsyncSession, cell_id: int, now: datetime, limit: int, *, begun: bool = True
+    session: AsyncSession, cell_id: int, now: datetime, limit: int, *, include_begun: bool = True
 ) -> Sequence[Meeting]:
-    """The cell's scheduled meetings not yet over (with ``begun=False``: not yet begun),
+    """The cell's scheduled meetings not yet over (with ``include_begun=False``: not yet begun),
     soonest first."""
     return (
         await session.scalars(
@@ -62,7 +62,7 @@ async def upcoming_meetings(
             .where(
                 Meeting.cell_id == cell_id,
                 Meeting.status == MeetingStatus.SCHEDULED,
-                (Meeting.ends_at if begun else Meeting.starts_at) > now,
+                (Meeting.ends_at if include_begun else Meeting.starts_at) > now,
             )
             .order_by(Meeting.starts_at)
             .limit(limit)
