@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-import pytest
-
 from domain.attendance import RollStatus
 from domain.messages import Text
 from emulator import EmuUser, SentMessage
@@ -16,11 +14,6 @@ from tests.conftest import VIETNAM
 from tests.harness import RunningBot, cell_with_members, plan_and_send
 
 CODE = re.compile(r"\b(\d{6})\b")
-
-
-@pytest.fixture(params=["vi", "en"])
-def lang(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 def local(day: int, hour: int, minute: int = 0) -> datetime:

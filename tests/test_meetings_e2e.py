@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
-
 from bot.outbox_render import OutboxSend, outbox_call
 from domain.meetings import MeetingKind, Response
 from domain.messages import Text
@@ -30,11 +28,6 @@ from tests.harness import (
 MEMBERS = ["Lê Văn Minh", "Phạm Thị Hoa", "Đỗ Văn Tư"]
 # An invitation in private has the answer buttons; in a group, the one that opens the chat.
 INVITATION_BUTTONS = ("rsvp.attend", "invitation.answer_privately")
-
-
-@pytest.fixture(params=["vi", "en"])
-def lang(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

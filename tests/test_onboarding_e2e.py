@@ -23,11 +23,6 @@ from tests.harness import (
 )
 
 
-@pytest.fixture(params=["vi", "en"])
-def lang(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 async def test_from_setup_link_to_a_managed_cell(bot: RunningBot, lang: str) -> None:
     emu = bot.emulator
     hung = emu.user(2001, "Trần Văn Hùng", language_code="vi")
