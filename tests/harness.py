@@ -14,8 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
+import reports.chart
 from bot.app import build_application
 from bot.demo import ChiboChat, emulated_settings
 from bot.settings import Settings
@@ -23,6 +25,7 @@ from domain.clock import FakeClock
 from domain.messages import ArgValue, Text
 from emulator import BotApiEmulator, EmuUser, SentMessage
 from emulator.driver import running
+from reports.chart import FigureCanvasAgg
 from services import outbox
 from services.config import ServiceSettings
 from services.onboarding import create_organisation
@@ -113,12 +116,39 @@ def token_of(link: str) -> str:
     return link.split("start=")[1]
 
 
+def forged_press(bot: RunningBot, user: EmuUser, message: SentMessage, data: str) -> int:
+    """``user`` presses ``data`` on ``message`` by a raw update, whatever buttons it shows now:
+    forged callback data, or a press sent again after the message changed."""
+    return bot.emulator.inject_update(
+        {"callback_query": {"from": user.to_api(), "message": message.raw, "data": data}}
+    )
+
+
 async def choose_language(bot: RunningBot, user: EmuUser, lang: str) -> None:
     if lang == "vi":
         return  # the default: nothing to choose
     menu = await bot.send(user, "/lang")
     changed = await bot.press(user, menu, "English")
     assert changed.text == "Language set to English."
+
+
+async def held_and_minutes_opened(
+    bot: RunningBot, secretary: EmuUser, card: SentMessage, start: datetime
+) -> SentMessage:
+    """Invite from the meeting's ``card``; at ``start`` take the roll with everyone present and
+    close it; returns the minutes' editor of that day's meeting."""
+    t = bot.t
+    await bot.press(secretary, card, t("vi", "meeting.broadcast"))
+    bot.clock.set(start)
+    roll = await bot.press(
+        secretary, await bot.send(secretary, "/attendance"), t("vi", "attendance.open_roll")
+    )
+    while unmarked := [b for b in roll.button_texts() if b.startswith("❔")]:
+        roll = await bot.press(secretary, roll, unmarked[0])
+    await bot.press(secretary, roll, t("vi", "roll.close"))
+    plan = await bot.send(secretary, "/minutes")
+    [label] = [b for b in plan.button_texts() if f"{start:%d/%m}" in b]
+    return await bot.press(secretary, plan, label)
 
 
 async def setup_link(bot: RunningBot, name: str = "Đảng bộ Văn phòng UBND tỉnh") -> str:
@@ -261,6 +291,19 @@ async def eventually(condition: Callable[[], bool]) -> None:
 
 async def _nothing_to_download(file_id: str) -> bytes:
     raise AssertionError(f"a use case called directly downloaded {file_id}")
+
+
+def on_every_chart(
+    monkeypatch: pytest.MonkeyPatch, look: Callable[[FigureCanvasAgg], None]
+) -> None:
+    """``look`` is handed each chart's canvas (reports.chart's) as soon as it is printed."""
+
+    class LookingCanvas(FigureCanvasAgg):
+        def print_png(self, *args: Any, **kwargs: Any) -> None:
+            super().print_png(*args, **kwargs)
+            look(self)
+
+    monkeypatch.setattr(reports.chart, "FigureCanvasAgg", LookingCanvas)
 
 
 def direct_request(
