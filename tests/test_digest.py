@@ -161,6 +161,34 @@ class Quarter:
                     )
                 )
 
+    async def supervisor(
+        self,
+        organisation: Organisation,
+        telegram_user_id: int,
+        full_name: str = "Giám Sát",
+        cell_ids: tuple[int | None, ...] = (None,),
+    ) -> Person:
+        """A supervisor of the cells named (None: the whole organisation)."""
+        async with self.database.transaction() as session:
+            person = Person(telegram_user_id=telegram_user_id, full_name=full_name, created_at=NOW)
+            session.add(person)
+            await session.flush()
+            for cell_id in cell_ids:
+                session.add(supervision(person, organisation, cell_id, NOW))
+        return person
+
+
+def supervision(
+    person: Person, organisation: Organisation, cell_id: int | None, at: datetime
+) -> SupervisorScope:
+    return SupervisorScope(
+        person_id=person.id, organisation_id=organisation.id, cell_id=cell_id, created_at=at
+    )
+
+
+def render_for(_: str) -> Any:
+    return render
+
 
 P, E, U = RollStatus.PRESENT, RollStatus.EXCUSED, RollStatus.UNEXCUSED
 
@@ -273,19 +301,9 @@ async def test_a_bounded_number_of_queries_whatever_the_number_of_cells(
 
 async def test_a_supervisor_sees_only_the_cells_in_scope(database: Database) -> None:
     organisation, cells = await build(database)
-    async with database.transaction() as session:
-        supervisor = Person(telegram_user_id=1, full_name="Giám Sát", created_at=NOW)
-        session.add(supervisor)
-        await session.flush()
-        for cell in ("A", "B"):
-            session.add(
-                SupervisorScope(
-                    person_id=supervisor.id,
-                    organisation_id=organisation.id,
-                    cell_id=cells[cell][0],
-                    created_at=NOW,
-                )
-            )
+    supervisor = await Quarter(database).supervisor(
+        organisation, 1, cell_ids=(cells["A"][0], cells["B"][0])
+    )
     async with database.transaction() as session:
         [(key, cell_ids)] = (await supervisor_scopes(session, [supervisor.id])).items()
         figures = await digest_figures(
@@ -306,23 +324,8 @@ async def test_weekly_digest_exactly_once_and_caught_up_after_downtime(
     database: Database, tmp_path: Any
 ) -> None:
     organisation, _ = await build(database)
-    async with database.transaction() as session:
-        supervisor = Person(telegram_user_id=7, full_name="Giám Sát", created_at=NOW)
-        session.add(supervisor)
-        await session.flush()
-        session.add(
-            SupervisorScope(
-                person_id=supervisor.id,
-                organisation_id=organisation.id,
-                cell_id=None,
-                created_at=NOW,
-            )
-        )
+    supervisor = await Quarter(database).supervisor(organisation, 7)
     files = FileStore(tmp_path)
-
-    def render_for(_: str) -> Any:
-        return render
-
     # Monday 06:59: not yet. The bot is down on Monday; it comes back on Wednesday.
     assert (
         await queue_weekly(database, NOW.replace(hour=6, minute=59), SETTINGS, render_for, files)
@@ -345,14 +348,7 @@ async def test_weekly_digest_exactly_once_and_caught_up_after_downtime(
         newcomer = Organisation(name="Đảng bộ Mới", cutoff_day=10, created_at=wednesday)
         session.add(newcomer)
         await session.flush()
-        session.add(
-            SupervisorScope(
-                person_id=supervisor.id,
-                organisation_id=newcomer.id,
-                cell_id=None,
-                created_at=wednesday,
-            )
-        )
+        session.add(supervision(supervisor, newcomer, None, wednesday))
     assert (
         await queue_weekly(database, wednesday + timedelta(hours=2), SETTINGS, render_for, files)
         == 0
@@ -365,27 +361,9 @@ async def test_two_replicas_drawing_the_same_digest_queue_it_once(
     database: Database, tmp_path: Any
 ) -> None:
     organisation, _ = await build(database)
-    async with database.transaction() as session:
-        supervisors = [
-            Person(telegram_user_id=70 + n, full_name=f"Giám Sát {n}", created_at=NOW)
-            for n in range(2)
-        ]
-        session.add_all(supervisors)
-        await session.flush()
-        for supervisor in supervisors:
-            session.add(
-                SupervisorScope(
-                    person_id=supervisor.id,
-                    organisation_id=organisation.id,
-                    cell_id=None,
-                    created_at=NOW,
-                )
-            )
+    for n in range(2):
+        await Quarter(database).supervisor(organisation, 70 + n, f"Giám Sát {n}")
     files = FileStore(tmp_path)
-
-    def render_for(_: str) -> Any:
-        return render
-
     # Both replicas find both digests due, draw them meanwhile, and race to queue them.
     queued = await asyncio.gather(
         queue_weekly(database, NOW, SETTINGS, render_for, files),
