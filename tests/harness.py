@@ -10,19 +10,22 @@ import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import reports.chart
 from bot.app import build_application
 from bot.demo import ChiboChat, emulated_settings
 from bot.settings import Settings
 from domain.clock import FakeClock
+from domain.meetings import MeetingKind, MeetingStatus
 from domain.messages import ArgValue, Text
+from domain.roles import MemberStatus, Role
 from emulator import BotApiEmulator, EmuUser, SentMessage
 from emulator.driver import running
 from reports.chart import FigureCanvasAgg
@@ -275,6 +278,105 @@ async def cells_created_on(bot: RunningBot, moment: datetime) -> None:
     by a cell that existed for most of the quarter."""
     async with bot.database.transaction() as session:
         await session.execute(update(models.Cell).values(created_at=moment))
+
+
+# --- rows written straight into the database (the digest's tests) ---------------------------
+
+
+async def add_member(
+    session: AsyncSession,
+    cell_id: int,
+    telegram_user_id: int,
+    full_name: str,
+    *,
+    secretary: bool,
+    status: MemberStatus,
+    joined_at: datetime,
+    created_at: datetime,
+) -> int:
+    """A person and their membership of the cell; returns the person's id."""
+    person = models.Person(
+        telegram_user_id=telegram_user_id, full_name=full_name, created_at=created_at
+    )
+    session.add(person)
+    await session.flush()
+    session.add(
+        models.Membership(
+            person_id=person.id,
+            cell_id=cell_id,
+            role=Role.SECRETARY if secretary else Role.MEMBER,
+            status=status,
+            joined_at=joined_at,
+        )
+    )
+    return person.id
+
+
+def meeting_row(
+    cell_id: int,
+    kind: MeetingKind,
+    starts_at: datetime,
+    *,
+    late: bool,
+    created_at: datetime,
+    broadcast_at: datetime,
+    roll_closed_at: datetime | None,
+    minutes_recorded_at: datetime | None,
+    status: MeetingStatus = MeetingStatus.SCHEDULED,
+) -> models.Meeting:
+    """A two-hour meeting in the hall, as scheduling stores it."""
+    return models.Meeting(
+        cell_id=cell_id,
+        kind=kind,
+        status=status,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2),
+        place="Hội trường",
+        late=late,
+        version=1,
+        created_at=created_at,
+        broadcast_at=broadcast_at,
+        roll_closed_at=roll_closed_at,
+        minutes_recorded_at=minutes_recorded_at,
+    )
+
+
+async def add_paper(
+    session: AsyncSession,
+    meeting_id: int,
+    person_id: int,
+    *,
+    due_at: datetime,
+    assigned_at: datetime,
+    submitted_at: datetime | None,
+    file_name: str,
+    now: datetime,
+) -> None:
+    """A paper assigned, and handed in as a PDF unless ``submitted_at`` is None."""
+    assignment = models.PaperAssignment(
+        meeting_id=meeting_id,
+        person_id=person_id,
+        topic="Tham luận",
+        due_at=due_at,
+        created_at=assigned_at,
+    )
+    session.add(assignment)
+    await session.flush()
+    if submitted_at is None:
+        return
+    stored = models.StoredFile(sha256=f"{assignment.id:064d}", size=10, created_at=now)
+    session.add(stored)
+    await session.flush()
+    session.add(
+        models.PaperSubmission(
+            assignment_id=assignment.id,
+            file_id=stored.id,
+            file_name=file_name,
+            file_type="pdf",
+            submitted_at=submitted_at,
+            late=submitted_at > due_at,
+        )
+    )
 
 
 async def plan_and_send(bot: RunningBot) -> int:

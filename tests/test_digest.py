@@ -12,9 +12,9 @@ from sqlalchemy import event, select
 
 from domain.attendance import RollStatus
 from domain.digest import BehindReason, Period, RegularState, last_week
-from domain.meetings import MeetingKind, MeetingStatus
+from domain.meetings import MeetingKind
 from domain.messages import Text
-from domain.roles import MemberStatus, Role
+from domain.roles import MemberStatus
 from services.config import ServiceSettings
 from services.digest.figures import digest_figures
 from services.digest.weekly import queue_weekly
@@ -23,19 +23,21 @@ from storage.files import FileStore
 from storage.models import (
     Cell,
     Invitation,
-    Meeting,
-    Membership,
     Organisation,
     OutboxMessage,
-    PaperAssignment,
-    PaperSubmission,
     Person,
-    StoredFile,
     SupervisorScope,
 )
 from storage.repositories import supervisor_scopes
 from tests.conftest import VIETNAM
-from tests.harness import RunningBot, cell_with_members, plan_and_send
+from tests.harness import (
+    RunningBot,
+    add_member,
+    add_paper,
+    cell_with_members,
+    meeting_row,
+    plan_and_send,
+)
 
 SETTINGS = ServiceSettings(default_language="vi", member_invite_days=14, zone=VIETNAM)
 NOW = datetime(2026, 12, 14, 9, 0, tzinfo=VIETNAM)  # a Monday; the cutoff (10th) has passed
@@ -78,21 +80,17 @@ class Quarter:
             people = []
             for number in range(members):
                 self.next_user += 1
-                person = Person(
-                    telegram_user_id=self.next_user, full_name=f"{name} {number}", created_at=NOW
+                person_id = await add_member(
+                    session,
+                    cell.id,
+                    self.next_user,
+                    f"{name} {number}",
+                    secretary=number == 0,
+                    status=MemberStatus.FULL,
+                    joined_at=NOW - timedelta(days=90),
+                    created_at=NOW,
                 )
-                session.add(person)
-                await session.flush()
-                session.add(
-                    Membership(
-                        person_id=person.id,
-                        cell_id=cell.id,
-                        role=Role.SECRETARY if number == 0 else Role.MEMBER,
-                        status=MemberStatus.FULL,
-                        joined_at=NOW - timedelta(days=90),
-                    )
-                )
-                people.append(person.id)
+                people.append(person_id)
         return [cell.id, *people]
 
     async def meeting(
@@ -106,15 +104,11 @@ class Quarter:
     ) -> int:
         cell_id, *people = cell_and_people
         async with self.database.transaction() as session:
-            meeting = Meeting(
-                cell_id=cell_id,
-                kind=kind,
-                status=MeetingStatus.SCHEDULED,
-                starts_at=starts_at,
-                ends_at=starts_at + timedelta(hours=2),
-                place="Hội trường",
+            meeting = meeting_row(
+                cell_id,
+                kind,
+                starts_at,
                 late=late,
-                version=1,
                 created_at=starts_at - timedelta(days=10),
                 broadcast_at=starts_at - timedelta(days=9),
                 roll_closed_at=starts_at + timedelta(hours=1) if roll is not None else None,
@@ -137,29 +131,16 @@ class Quarter:
         self, meeting_id: int, person_id: int, due: datetime, submitted_at: datetime | None
     ) -> None:
         async with self.database.transaction() as session:
-            assignment = PaperAssignment(
-                meeting_id=meeting_id,
-                person_id=person_id,
-                topic="Tham luận",
+            await add_paper(
+                session,
+                meeting_id,
+                person_id,
                 due_at=due,
-                created_at=NOW,
+                assigned_at=NOW,
+                submitted_at=submitted_at,
+                file_name="a.pdf",
+                now=NOW,
             )
-            session.add(assignment)
-            await session.flush()
-            if submitted_at is not None:
-                stored = StoredFile(sha256=f"{assignment.id:064d}", size=10, created_at=NOW)
-                session.add(stored)
-                await session.flush()
-                session.add(
-                    PaperSubmission(
-                        assignment_id=assignment.id,
-                        file_id=stored.id,
-                        file_name="a.pdf",
-                        file_type="pdf",
-                        submitted_at=submitted_at,
-                        late=submitted_at > due,
-                    )
-                )
 
     async def supervisor(
         self,
