@@ -128,6 +128,12 @@ async def database(
     await db.dispose()
 
 
+@pytest.fixture(params=["vi", "en"])
+def lang(request: pytest.FixtureRequest) -> str:
+    """The user's language: a test taking ``lang`` runs once in Vietnamese, once in English."""
+    return str(request.param)
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     # A Tuesday morning in Hanoi, at the start of a month.

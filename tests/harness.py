@@ -10,19 +10,25 @@ import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
+import reports.chart
 from bot.app import build_application
 from bot.demo import ChiboChat, emulated_settings
 from bot.settings import Settings
 from domain.clock import FakeClock
+from domain.meetings import MeetingKind, MeetingStatus
 from domain.messages import ArgValue, Text
+from domain.roles import MemberStatus, Role
 from emulator import BotApiEmulator, EmuUser, SentMessage
 from emulator.driver import running
+from reports.chart import FigureCanvasAgg
 from services import outbox
 from services.config import ServiceSettings
 from services.onboarding import create_organisation
@@ -113,12 +119,39 @@ def token_of(link: str) -> str:
     return link.split("start=")[1]
 
 
+def forged_press(bot: RunningBot, user: EmuUser, message: SentMessage, data: str) -> int:
+    """``user`` presses ``data`` on ``message`` by a raw update, whatever buttons it shows now:
+    forged callback data, or a press sent again after the message changed."""
+    return bot.emulator.inject_update(
+        {"callback_query": {"from": user.to_api(), "message": message.raw, "data": data}}
+    )
+
+
 async def choose_language(bot: RunningBot, user: EmuUser, lang: str) -> None:
     if lang == "vi":
         return  # the default: nothing to choose
     menu = await bot.send(user, "/lang")
     changed = await bot.press(user, menu, "English")
     assert changed.text == "Language set to English."
+
+
+async def held_and_minutes_opened(
+    bot: RunningBot, secretary: EmuUser, card: SentMessage, start: datetime
+) -> SentMessage:
+    """Invite from the meeting's ``card``; at ``start`` take the roll with everyone present and
+    close it; returns the minutes' editor of that day's meeting."""
+    t = bot.t
+    await bot.press(secretary, card, t("vi", "meeting.broadcast"))
+    bot.clock.set(start)
+    roll = await bot.press(
+        secretary, await bot.send(secretary, "/attendance"), t("vi", "attendance.open_roll")
+    )
+    while unmarked := [b for b in roll.button_texts() if b.startswith("❔")]:
+        roll = await bot.press(secretary, roll, unmarked[0])
+    await bot.press(secretary, roll, t("vi", "roll.close"))
+    plan = await bot.send(secretary, "/minutes")
+    [label] = [b for b in plan.button_texts() if f"{start:%d/%m}" in b]
+    return await bot.press(secretary, plan, label)
 
 
 async def setup_link(bot: RunningBot, name: str = "Đảng bộ Văn phòng UBND tỉnh") -> str:
@@ -247,6 +280,105 @@ async def cells_created_on(bot: RunningBot, moment: datetime) -> None:
         await session.execute(update(models.Cell).values(created_at=moment))
 
 
+# --- rows written straight into the database (the digest's tests) ---------------------------
+
+
+async def add_member(
+    session: AsyncSession,
+    cell_id: int,
+    telegram_user_id: int,
+    full_name: str,
+    *,
+    secretary: bool,
+    status: MemberStatus,
+    joined_at: datetime,
+    created_at: datetime,
+) -> int:
+    """A person and their membership of the cell; returns the person's id."""
+    person = models.Person(
+        telegram_user_id=telegram_user_id, full_name=full_name, created_at=created_at
+    )
+    session.add(person)
+    await session.flush()
+    session.add(
+        models.Membership(
+            person_id=person.id,
+            cell_id=cell_id,
+            role=Role.SECRETARY if secretary else Role.MEMBER,
+            status=status,
+            joined_at=joined_at,
+        )
+    )
+    return person.id
+
+
+def meeting_row(
+    cell_id: int,
+    kind: MeetingKind,
+    starts_at: datetime,
+    *,
+    late: bool,
+    created_at: datetime,
+    broadcast_at: datetime,
+    roll_closed_at: datetime | None,
+    minutes_recorded_at: datetime | None,
+    status: MeetingStatus = MeetingStatus.SCHEDULED,
+) -> models.Meeting:
+    """A two-hour meeting in the hall, as scheduling stores it."""
+    return models.Meeting(
+        cell_id=cell_id,
+        kind=kind,
+        status=status,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2),
+        place="Hội trường",
+        late=late,
+        version=1,
+        created_at=created_at,
+        broadcast_at=broadcast_at,
+        roll_closed_at=roll_closed_at,
+        minutes_recorded_at=minutes_recorded_at,
+    )
+
+
+async def add_paper(
+    session: AsyncSession,
+    meeting_id: int,
+    person_id: int,
+    *,
+    due_at: datetime,
+    assigned_at: datetime,
+    submitted_at: datetime | None,
+    file_name: str,
+    now: datetime,
+) -> None:
+    """A paper assigned, and handed in as a PDF unless ``submitted_at`` is None."""
+    assignment = models.PaperAssignment(
+        meeting_id=meeting_id,
+        person_id=person_id,
+        topic="Tham luận",
+        due_at=due_at,
+        created_at=assigned_at,
+    )
+    session.add(assignment)
+    await session.flush()
+    if submitted_at is None:
+        return
+    stored = models.StoredFile(sha256=f"{assignment.id:064d}", size=10, created_at=now)
+    session.add(stored)
+    await session.flush()
+    session.add(
+        models.PaperSubmission(
+            assignment_id=assignment.id,
+            file_id=stored.id,
+            file_name=file_name,
+            file_type="pdf",
+            submitted_at=submitted_at,
+            late=submitted_at > due_at,
+        )
+    )
+
+
 async def plan_and_send(bot: RunningBot) -> int:
     """What the planner job does on its tick, then everything it queued is sent."""
     return await bot.run_planner()
@@ -261,6 +393,19 @@ async def eventually(condition: Callable[[], bool]) -> None:
 
 async def _nothing_to_download(file_id: str) -> bytes:
     raise AssertionError(f"a use case called directly downloaded {file_id}")
+
+
+def on_every_chart(
+    monkeypatch: pytest.MonkeyPatch, look: Callable[[FigureCanvasAgg], None]
+) -> None:
+    """``look`` is handed each chart's canvas (reports.chart's) as soon as it is printed."""
+
+    class LookingCanvas(FigureCanvasAgg):
+        def print_png(self, *args: Any, **kwargs: Any) -> None:
+            super().print_png(*args, **kwargs)
+            look(self)
+
+    monkeypatch.setattr(reports.chart, "FigureCanvasAgg", LookingCanvas)
 
 
 def direct_request(

@@ -5,22 +5,15 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-import pytest
-
 from domain.attendance import RollStatus
 from domain.messages import Text
 from emulator import EmuUser, SentMessage
 from services.views import summary
 from storage.models import Invitation, Meeting
 from tests.conftest import VIETNAM
-from tests.harness import RunningBot, cell_with_members, plan_and_send
+from tests.harness import RunningBot, cell_with_members, forged_press, plan_and_send
 
 CODE = re.compile(r"\b(\d{6})\b")
-
-
-@pytest.fixture(params=["vi", "en"])
-def lang(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 def local(day: int, hour: int, minute: int = 0) -> datetime:
@@ -214,43 +207,13 @@ async def test_roll_buttons_resist_forgery_double_presses_and_outsiders(bot: Run
     await bot.settle(pressed)
     assert bot.answer(pressed) == t("vi", "error.not_your_button")
     # Tampered data: refused.
-    forged = emu.inject_update(
-        {
-            "callback_query": {
-                "id": "forged",
-                "from": {"id": lan.id, "is_bot": False, "first_name": "Lan"},
-                "chat_instance": "x",
-                "data": data[:-2] + "zz",
-                "message": {
-                    "message_id": roll.message_id,
-                    "date": 0,
-                    "chat": {"id": lan.id, "type": "private"},
-                    "text": "x",
-                },
-            }
-        }
-    )
+    forged = forged_press(bot, lan, roll, data[:-2] + "zz")
     await bot.settle(forged)
     assert bot.answer(forged) == t("vi", "error.stale_button")
     before = {i.person_id: i.roll_status for i in await bot.rows(Invitation)}
     # A double press: the same button twice moves the status once.
     for _ in range(2):
-        pressed = emu.inject_update(
-            {
-                "callback_query": {
-                    "id": f"double-{_}",
-                    "from": {"id": lan.id, "is_bot": False, "first_name": "Lan"},
-                    "chat_instance": "x",
-                    "data": data,
-                    "message": {
-                        "message_id": roll.message_id,
-                        "date": 0,
-                        "chat": {"id": lan.id, "type": "private"},
-                        "text": "x",
-                    },
-                }
-            }
-        )
+        pressed = forged_press(bot, lan, roll, data)
         await bot.settle(pressed)
     after = {i.person_id: i.roll_status for i in await bot.rows(Invitation)}
     changed = {p for p in after if after[p] != before[p]}

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from domain.meetings import MAX_PLACE_LENGTH, MeetingKind
 from domain.names import clean_name
 from domain.text import ZERO_WIDTH_JOINER, clean_text, is_token
-from emulator import EmuUser, SentMessage
+from emulator import EmuUser
 from services import pending, rsvp
 from services.cells.creation import ASK_CELL_NAME
 from services.meetings import agenda, scheduling
@@ -38,7 +38,16 @@ from storage.models import (
     ResolutionTask,
 )
 from tests.conftest import VIETNAM
-from tests.harness import RunningBot, cell_with_members, join, link_in, setup_link, token_of
+from tests.harness import (
+    RunningBot,
+    cell_with_members,
+    forged_press,
+    held_and_minutes_opened,
+    join,
+    link_in,
+    setup_link,
+    token_of,
+)
 
 # What a hostile or careless user can type or paste: C0 and C1 controls (NUL, BEL, backspace,
 # ESC, DEL, CSI), line breaks of every kind, bidi overrides, embeddings, isolates and marks,
@@ -210,12 +219,6 @@ async def test_a_start_link_with_a_nul_byte_is_an_invalid_link(bot: RunningBot) 
     assert asked.text != t("vi", "error.generic")
 
 
-def forged_press(bot: RunningBot, user: EmuUser, message: SentMessage, data: str) -> int:
-    return bot.emulator.inject_update(
-        {"callback_query": {"from": user.to_api(), "message": message.raw, "data": data}}
-    )
-
-
 async def test_a_button_with_a_nul_byte_is_a_stale_button(bot: RunningBot) -> None:
     emu, t = bot.emulator, bot.t
     user = emu.user(30_002, "Trần Văn Hùng")
@@ -299,17 +302,7 @@ async def test_dirty_names_places_and_minutes_are_stored_clean_and_exported(
     assert "Góp ý dự thảo" in [i.title for i in await bot.rows(AgendaItem)]
 
     # Held, and its minutes written with more of the same.
-    await bot.press(secretary, card, t("vi", "meeting.broadcast"))
-    bot.clock.set(local(2026, 12, 5, 20, 0))
-    roll = await bot.press(
-        secretary, await bot.send(secretary, "/attendance"), t("vi", "attendance.open_roll")
-    )
-    while unmarked := [b for b in roll.button_texts() if b.startswith("❔")]:
-        roll = await bot.press(secretary, roll, unmarked[0])
-    await bot.press(secretary, roll, t("vi", "roll.close"))
-    plan = await bot.send(secretary, "/minutes")
-    [label] = [b for b in plan.button_texts() if "05/12" in b]
-    editor = await bot.press(secretary, plan, label)
+    editor = await held_and_minutes_opened(bot, secretary, card, local(2026, 12, 5, 20, 0))
     await bot.press(secretary, editor, t("vi", "minutes.chair_button"))
     await bot.send(secretary, "Nguyễn\u200b Thị Lan\x07")
     await bot.press(secretary, bot.last(secretary.id), t("vi", "minutes.note_taker_button"))

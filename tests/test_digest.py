@@ -12,9 +12,9 @@ from sqlalchemy import event, select
 
 from domain.attendance import RollStatus
 from domain.digest import BehindReason, Period, RegularState, last_week
-from domain.meetings import MeetingKind, MeetingStatus
+from domain.meetings import MeetingKind
 from domain.messages import Text
-from domain.roles import MemberStatus, Role
+from domain.roles import MemberStatus
 from services.config import ServiceSettings
 from services.digest.figures import digest_figures
 from services.digest.weekly import queue_weekly
@@ -23,19 +23,21 @@ from storage.files import FileStore
 from storage.models import (
     Cell,
     Invitation,
-    Meeting,
-    Membership,
     Organisation,
     OutboxMessage,
-    PaperAssignment,
-    PaperSubmission,
     Person,
-    StoredFile,
     SupervisorScope,
 )
 from storage.repositories import supervisor_scopes
 from tests.conftest import VIETNAM
-from tests.harness import RunningBot, cell_with_members, plan_and_send
+from tests.harness import (
+    RunningBot,
+    add_member,
+    add_paper,
+    cell_with_members,
+    meeting_row,
+    plan_and_send,
+)
 
 SETTINGS = ServiceSettings(default_language="vi", member_invite_days=14, zone=VIETNAM)
 NOW = datetime(2026, 12, 14, 9, 0, tzinfo=VIETNAM)  # a Monday; the cutoff (10th) has passed
@@ -78,21 +80,17 @@ class Quarter:
             people = []
             for number in range(members):
                 self.next_user += 1
-                person = Person(
-                    telegram_user_id=self.next_user, full_name=f"{name} {number}", created_at=NOW
+                person_id = await add_member(
+                    session,
+                    cell.id,
+                    self.next_user,
+                    f"{name} {number}",
+                    secretary=number == 0,
+                    status=MemberStatus.FULL,
+                    joined_at=NOW - timedelta(days=90),
+                    created_at=NOW,
                 )
-                session.add(person)
-                await session.flush()
-                session.add(
-                    Membership(
-                        person_id=person.id,
-                        cell_id=cell.id,
-                        role=Role.SECRETARY if number == 0 else Role.MEMBER,
-                        status=MemberStatus.FULL,
-                        joined_at=NOW - timedelta(days=90),
-                    )
-                )
-                people.append(person.id)
+                people.append(person_id)
         return [cell.id, *people]
 
     async def meeting(
@@ -106,15 +104,11 @@ class Quarter:
     ) -> int:
         cell_id, *people = cell_and_people
         async with self.database.transaction() as session:
-            meeting = Meeting(
-                cell_id=cell_id,
-                kind=kind,
-                status=MeetingStatus.SCHEDULED,
-                starts_at=starts_at,
-                ends_at=starts_at + timedelta(hours=2),
-                place="Hội trường",
+            meeting = meeting_row(
+                cell_id,
+                kind,
+                starts_at,
                 late=late,
-                version=1,
                 created_at=starts_at - timedelta(days=10),
                 broadcast_at=starts_at - timedelta(days=9),
                 roll_closed_at=starts_at + timedelta(hours=1) if roll is not None else None,
@@ -137,29 +131,44 @@ class Quarter:
         self, meeting_id: int, person_id: int, due: datetime, submitted_at: datetime | None
     ) -> None:
         async with self.database.transaction() as session:
-            assignment = PaperAssignment(
-                meeting_id=meeting_id,
-                person_id=person_id,
-                topic="Tham luận",
+            await add_paper(
+                session,
+                meeting_id,
+                person_id,
                 due_at=due,
-                created_at=NOW,
+                assigned_at=NOW,
+                submitted_at=submitted_at,
+                file_name="a.pdf",
+                now=NOW,
             )
-            session.add(assignment)
+
+    async def supervisor(
+        self,
+        organisation: Organisation,
+        telegram_user_id: int,
+        full_name: str = "Giám Sát",
+        cell_ids: tuple[int | None, ...] = (None,),
+    ) -> Person:
+        """A supervisor of the cells named (None: the whole organisation)."""
+        async with self.database.transaction() as session:
+            person = Person(telegram_user_id=telegram_user_id, full_name=full_name, created_at=NOW)
+            session.add(person)
             await session.flush()
-            if submitted_at is not None:
-                stored = StoredFile(sha256=f"{assignment.id:064d}", size=10, created_at=NOW)
-                session.add(stored)
-                await session.flush()
-                session.add(
-                    PaperSubmission(
-                        assignment_id=assignment.id,
-                        file_id=stored.id,
-                        file_name="a.pdf",
-                        file_type="pdf",
-                        submitted_at=submitted_at,
-                        late=submitted_at > due,
-                    )
-                )
+            for cell_id in cell_ids:
+                session.add(supervision(person, organisation, cell_id, NOW))
+        return person
+
+
+def supervision(
+    person: Person, organisation: Organisation, cell_id: int | None, at: datetime
+) -> SupervisorScope:
+    return SupervisorScope(
+        person_id=person.id, organisation_id=organisation.id, cell_id=cell_id, created_at=at
+    )
+
+
+def render_for(_: str) -> Any:
+    return render
 
 
 P, E, U = RollStatus.PRESENT, RollStatus.EXCUSED, RollStatus.UNEXCUSED
@@ -273,19 +282,9 @@ async def test_a_bounded_number_of_queries_whatever_the_number_of_cells(
 
 async def test_a_supervisor_sees_only_the_cells_in_scope(database: Database) -> None:
     organisation, cells = await build(database)
-    async with database.transaction() as session:
-        supervisor = Person(telegram_user_id=1, full_name="Giám Sát", created_at=NOW)
-        session.add(supervisor)
-        await session.flush()
-        for cell in ("A", "B"):
-            session.add(
-                SupervisorScope(
-                    person_id=supervisor.id,
-                    organisation_id=organisation.id,
-                    cell_id=cells[cell][0],
-                    created_at=NOW,
-                )
-            )
+    supervisor = await Quarter(database).supervisor(
+        organisation, 1, cell_ids=(cells["A"][0], cells["B"][0])
+    )
     async with database.transaction() as session:
         [(key, cell_ids)] = (await supervisor_scopes(session, [supervisor.id])).items()
         figures = await digest_figures(
@@ -306,23 +305,8 @@ async def test_weekly_digest_exactly_once_and_caught_up_after_downtime(
     database: Database, tmp_path: Any
 ) -> None:
     organisation, _ = await build(database)
-    async with database.transaction() as session:
-        supervisor = Person(telegram_user_id=7, full_name="Giám Sát", created_at=NOW)
-        session.add(supervisor)
-        await session.flush()
-        session.add(
-            SupervisorScope(
-                person_id=supervisor.id,
-                organisation_id=organisation.id,
-                cell_id=None,
-                created_at=NOW,
-            )
-        )
+    supervisor = await Quarter(database).supervisor(organisation, 7)
     files = FileStore(tmp_path)
-
-    def render_for(_: str) -> Any:
-        return render
-
     # Monday 06:59: not yet. The bot is down on Monday; it comes back on Wednesday.
     assert (
         await queue_weekly(database, NOW.replace(hour=6, minute=59), SETTINGS, render_for, files)
@@ -345,14 +329,7 @@ async def test_weekly_digest_exactly_once_and_caught_up_after_downtime(
         newcomer = Organisation(name="Đảng bộ Mới", cutoff_day=10, created_at=wednesday)
         session.add(newcomer)
         await session.flush()
-        session.add(
-            SupervisorScope(
-                person_id=supervisor.id,
-                organisation_id=newcomer.id,
-                cell_id=None,
-                created_at=wednesday,
-            )
-        )
+        session.add(supervision(supervisor, newcomer, None, wednesday))
     assert (
         await queue_weekly(database, wednesday + timedelta(hours=2), SETTINGS, render_for, files)
         == 0
@@ -365,27 +342,9 @@ async def test_two_replicas_drawing_the_same_digest_queue_it_once(
     database: Database, tmp_path: Any
 ) -> None:
     organisation, _ = await build(database)
-    async with database.transaction() as session:
-        supervisors = [
-            Person(telegram_user_id=70 + n, full_name=f"Giám Sát {n}", created_at=NOW)
-            for n in range(2)
-        ]
-        session.add_all(supervisors)
-        await session.flush()
-        for supervisor in supervisors:
-            session.add(
-                SupervisorScope(
-                    person_id=supervisor.id,
-                    organisation_id=organisation.id,
-                    cell_id=None,
-                    created_at=NOW,
-                )
-            )
+    for n in range(2):
+        await Quarter(database).supervisor(organisation, 70 + n, f"Giám Sát {n}")
     files = FileStore(tmp_path)
-
-    def render_for(_: str) -> Any:
-        return render
-
     # Both replicas find both digests due, draw them meanwhile, and race to queue them.
     queued = await asyncio.gather(
         queue_weekly(database, NOW, SETTINGS, render_for, files),

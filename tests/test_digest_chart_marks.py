@@ -13,6 +13,7 @@ from matplotlib.lines import Line2D
 import reports.chart
 from domain.digest import Behind, BehindReason, RegularState
 from reports.chart import FigureCanvasAgg, attendance_chart
+from tests.harness import on_every_chart
 from tests.test_digest_reports import CELLS, FIGURES, LABELS
 
 MISSED_AUGUST = Behind(BehindReason.MISSED_MONTH, "bỏ sinh hoạt thường kỳ tháng 08/2026")
@@ -22,31 +23,29 @@ def drawn_chart(monkeypatch: pytest.MonkeyPatch, figures: Any) -> dict[str, Any]
     """Every text and marker of the drawn chart, with where they landed in pixels."""
     seen: dict[str, Any] = {}
 
-    class RecordingCanvas(FigureCanvasAgg):
-        def print_png(self, *args: Any, **kwargs: Any) -> None:
-            super().print_png(*args, **kwargs)
-            renderer = self.get_renderer()
-            ax = self.figure.axes[0]
-            seen["axes"] = ax.get_window_extent(renderer)
-            seen["figure"] = self.figure.bbox
-            seen["rows"] = [label.get_text() for label in ax.get_yticklabels()]
-            seen["texts"] = [
-                (text.get_text(), text.get_window_extent(renderer))
-                for text in ax.texts
-                if text.get_text()
-            ]
-            lines = [line for line in ax.lines if isinstance(line, Line2D)]
-            marked = [line for line in lines if line.get_marker() not in (None, "None", "")]
-            seen["marked_rows"] = [(line.get_marker(), line.get_ydata()[0]) for line in marked]
-            seen["markers"] = [
-                (line.get_marker(), ax.transData.transform((line.get_xdata()[0], row)))
-                for line in marked
-                for row in line.get_ydata()
-            ]
-            norm = [line for line in lines if line.get_linestyle() == "--"]
-            seen["norm_x"] = ax.transData.transform((90, 0))[0] if norm else None
+    def look(canvas: FigureCanvasAgg) -> None:
+        renderer = canvas.get_renderer()
+        ax = canvas.figure.axes[0]
+        seen["axes"] = ax.get_window_extent(renderer)
+        seen["figure"] = canvas.figure.bbox
+        seen["rows"] = [label.get_text() for label in ax.get_yticklabels()]
+        seen["texts"] = [
+            (text.get_text(), text.get_window_extent(renderer))
+            for text in ax.texts
+            if text.get_text()
+        ]
+        lines = [line for line in ax.lines if isinstance(line, Line2D)]
+        marked = [line for line in lines if line.get_marker() not in (None, "None", "")]
+        seen["marked_rows"] = [(line.get_marker(), line.get_ydata()[0]) for line in marked]
+        seen["markers"] = [
+            (line.get_marker(), ax.transData.transform((line.get_xdata()[0], row)))
+            for line in marked
+            for row in line.get_ydata()
+        ]
+        norm = [line for line in lines if line.get_linestyle() == "--"]
+        seen["norm_x"] = ax.transData.transform((90, 0))[0] if norm else None
 
-    monkeypatch.setattr(reports.chart, "FigureCanvasAgg", RecordingCanvas)
+    on_every_chart(monkeypatch, look)
     attendance_chart(figures, LABELS)
     return seen
 
@@ -106,12 +105,12 @@ def test_a_rate_shown_as_90_but_below_it_is_drawn_below_the_norm(
 ) -> None:
     colours: list[str] = []
 
-    class RecordingCanvas(FigureCanvasAgg):
-        def print_png(self, *args: Any, **kwargs: Any) -> None:
-            super().print_png(*args, **kwargs)
-            colours.extend(to_hex(bar.get_facecolor()) for bar in self.figure.axes[0].patches)
-
-    monkeypatch.setattr(reports.chart, "FigureCanvasAgg", RecordingCanvas)
+    on_every_chart(
+        monkeypatch,
+        lambda canvas: colours.extend(
+            to_hex(bar.get_facecolor()) for bar in canvas.figure.axes[0].patches
+        ),
+    )
     just_under = replace(CELLS[0], attendance_rate=Fraction(26, 29))  # 89.66%, shown as 90%
     attendance_chart(replace(FIGURES, cells=[just_under]), LABELS)
     assert colours == [reports.chart.BELOW_NORM_COLOUR.lower()]

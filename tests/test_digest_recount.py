@@ -35,7 +35,7 @@ from domain.calendar import Month, Quarter
 from domain.digest import DigestFigures, PeriodName, RegularState, last_week, period_of
 from domain.meetings import MeetingKind, MeetingStatus
 from domain.messages import Text
-from domain.roles import MemberStatus, Role
+from domain.roles import MemberStatus
 from services.config import ServiceSettings
 from services.digest import report
 from services.digest.figures import digest_figures
@@ -52,6 +52,7 @@ from storage.models import (
     StoredFile,
 )
 from tests.conftest import VIETNAM
+from tests.harness import add_member, add_paper, meeting_row
 
 SEED = 20261201
 CUTOFF_DAY = 10
@@ -245,18 +246,15 @@ async def load_as_of(database: Database, cells: list[PlannedCell], now: datetime
             people = {}
             for number, member in enumerate(planned.members):
                 user_id += 1
-                person = Person(telegram_user_id=user_id, full_name=member.name, created_at=now)
-                session.add(person)
-                await session.flush()
-                people[member.name] = person.id
-                session.add(
-                    Membership(
-                        person_id=person.id,
-                        cell_id=cell.id,
-                        role=Role.SECRETARY if number == 0 else Role.MEMBER,
-                        status=member.status,
-                        joined_at=planned.created_at,
-                    )
+                people[member.name] = await add_member(
+                    session,
+                    cell.id,
+                    user_id,
+                    member.name,
+                    secretary=number == 0,
+                    status=member.status,
+                    joined_at=planned.created_at,
+                    created_at=now,
                 )
             exempted = {m.name for m in planned.members if m.status is MemberStatus.EXEMPTED}
             rows = {}
@@ -268,15 +266,12 @@ async def load_as_of(database: Database, cells: list[PlannedCell], now: datetime
                     if held.roll_closed_at and held.roll_closed_at <= now
                     else None
                 )
-                row = Meeting(
-                    cell_id=cell.id,
-                    kind=held.kind,
+                row = meeting_row(
+                    cell.id,
+                    held.kind,
+                    held.starts_at,
                     status=MeetingStatus.CANCELLED if held.cancelled else MeetingStatus.SCHEDULED,
-                    starts_at=held.starts_at,
-                    ends_at=held.starts_at + timedelta(hours=2),
-                    place="Hội trường",
                     late=held.late,
-                    version=1,
                     created_at=held.scheduled_at,
                     broadcast_at=held.scheduled_at,
                     roll_closed_at=closed,
@@ -300,29 +295,17 @@ async def load_as_of(database: Database, cells: list[PlannedCell], now: datetime
             for paper in planned.papers:
                 if id(paper.meeting) not in rows:
                     continue
-                assignment = PaperAssignment(
-                    meeting_id=rows[id(paper.meeting)],
-                    person_id=people[paper.author],
-                    topic="Tham luận",
+                handed_in = paper.submitted_at is not None and paper.submitted_at <= now
+                await add_paper(
+                    session,
+                    rows[id(paper.meeting)],
+                    people[paper.author],
                     due_at=paper.due_at,
-                    created_at=paper.meeting.scheduled_at,
+                    assigned_at=paper.meeting.scheduled_at,
+                    submitted_at=paper.submitted_at if handed_in else None,
+                    file_name="tham-luan.pdf",
+                    now=now,
                 )
-                session.add(assignment)
-                await session.flush()
-                if paper.submitted_at is not None and paper.submitted_at <= now:
-                    stored = StoredFile(sha256=f"{assignment.id:064d}", size=10, created_at=now)
-                    session.add(stored)
-                    await session.flush()
-                    session.add(
-                        PaperSubmission(
-                            assignment_id=assignment.id,
-                            file_id=stored.id,
-                            file_name="tham-luan.pdf",
-                            file_type="pdf",
-                            submitted_at=paper.submitted_at,
-                            late=paper.submitted_at > paper.due_at,
-                        )
-                    )
     return organisation
 
 

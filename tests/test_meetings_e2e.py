@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
-
 from bot.outbox_render import OutboxSend, outbox_call
 from domain.meetings import MeetingKind, Response
 from domain.messages import Text
@@ -23,6 +21,7 @@ from tests.harness import (
     cell_with_members,
     cells_created_on,
     eventually,
+    forged_press,
     plan_and_send,
     token_of,
 )
@@ -30,11 +29,6 @@ from tests.harness import (
 MEMBERS = ["Lê Văn Minh", "Phạm Thị Hoa", "Đỗ Văn Tư"]
 # An invitation in private has the answer buttons; in a group, the one that opens the chat.
 INVITATION_BUTTONS = ("rsvp.attend", "invitation.answer_privately")
-
-
-@pytest.fixture(params=["vi", "en"])
-def lang(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -547,23 +541,8 @@ async def test_double_confirmations_past_meetings_and_former_members(bot: Runnin
         b for row in confirm.buttons() for b in row if b[0] == t("vi", "schedule.create")
     ]
     # The same confirmation twice (a double tap, or two replicas): one meeting.
-    for attempt in range(2):
-        pressed = emu.inject_update(
-            {
-                "callback_query": {
-                    "id": f"twice-{attempt}",
-                    "chat_instance": "x",
-                    "data": create,
-                    "from": {"id": lan.id, "is_bot": False, "first_name": "Lan"},
-                    "message": {
-                        "message_id": confirm.message_id,
-                        "date": 0,
-                        "chat": {"id": lan.id, "type": "private"},
-                        "text": "x",
-                    },
-                }
-            }
-        )
+    for _ in range(2):
+        pressed = forged_press(bot, lan, confirm, create)
         await bot.settle(pressed)
     assert len(await bot.rows(Meeting)) == 1
     card = bot.emulator.message(lan.id, confirm.message_id)

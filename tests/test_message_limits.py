@@ -31,11 +31,6 @@ from tests.conftest import VIETNAM
 from tests.harness import TOKEN, RunningBot, cell_with_members, join, link_in, setup_link
 
 
-@pytest.fixture(params=["vi", "en"])
-def lang(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 def typed(label: str, length: int) -> str:
     """Words up to exactly ``length`` characters, starting with ``label``."""
     words = (label + " triển khai nghị quyết về công tác xây dựng Đảng" * 20)[:length].rstrip()

@@ -10,7 +10,7 @@ import docx
 from domain.resolutions import Vote, VoteProblem, adopted, parse_vote, vote_problem
 from emulator import EmuUser, SentMessage
 from tests.conftest import VIETNAM
-from tests.harness import RunningBot, cell_with_members, plan_and_send
+from tests.harness import RunningBot, cell_with_members, held_and_minutes_opened, plan_and_send
 
 
 def local(day: int, hour: int, minute: int = 0, month: int = 12, year: int = 2026) -> datetime:
@@ -46,17 +46,7 @@ async def hold_meeting(
     if theme is not None:
         confirm = await bot.send(secretary, theme)
     card = await bot.press(secretary, confirm, t("vi", "schedule.create"))
-    await bot.press(secretary, card, t("vi", "meeting.broadcast"))
-    bot.clock.set(start)
-    roll = await bot.press(
-        secretary, await bot.send(secretary, "/attendance"), t("vi", "attendance.open_roll")
-    )
-    while unmarked := [b for b in roll.button_texts() if b.startswith("❔")]:
-        roll = await bot.press(secretary, roll, unmarked[0])
-    await bot.press(secretary, roll, t("vi", "roll.close"))
-    plan = await bot.send(secretary, "/minutes")
-    [label] = [b for b in plan.button_texts() if f"{start:%d/%m}" in b]
-    return await bot.press(secretary, plan, label)
+    return await held_and_minutes_opened(bot, secretary, card, start)
 
 
 async def type_into(

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from io import BytesIO
-from typing import Any
 
 import docx
 import pytest
@@ -25,13 +24,13 @@ from openpyxl import load_workbook
 from openpyxl.cell import Cell
 from openpyxl.workbook.workbook import Workbook
 
-import reports.chart
 from domain.digest import DigestFigures, MemberAtRisk
 from domain.records import AttendeeLine, ItemRecord, MinutesDocument, TaskLine
-from reports.chart import FigureCanvasAgg, attendance_chart
+from reports.chart import attendance_chart
 from reports.ical import CalendarEntry, meeting_ics
 from reports.minutes import minutes_docx
 from reports.spreadsheet import MAX_CELL_SHEETS, digest_workbook
+from tests.harness import on_every_chart
 from tests.test_digest_reports import CELLS, FIGURES
 from tests.test_digest_reports import LABELS as DIGEST_LABELS
 from tests.test_minutes_document import meeting
@@ -291,12 +290,7 @@ def test_dollar_signs_in_names_are_drawn_as_typed_and_cannot_fail_the_chart(
 ) -> None:
     drawn: list[Text] = []
 
-    class RecordingCanvas(FigureCanvasAgg):
-        def print_png(self, *args: Any, **kwargs: Any) -> None:
-            super().print_png(*args, **kwargs)
-            drawn.extend(self.figure.findobj(Text))
-
-    monkeypatch.setattr(reports.chart, "FigureCanvasAgg", RecordingCanvas)
+    on_every_chart(monkeypatch, lambda canvas: drawn.extend(canvas.figure.findobj(Text)))
     figures = replace(hostile_cells([UNKNOWN_COMMAND, FRACTION]), organisation=FRACTION)
 
     assert attendance_chart(figures, DIGEST_LABELS).startswith(b"\x89PNG")

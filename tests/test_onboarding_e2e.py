@@ -16,16 +16,12 @@ from tests.harness import (
     RunningBot,
     cell_with_members,
     choose_language,
+    forged_press,
     join,
     link_in,
     setup_link,
     token_of,
 )
-
-
-@pytest.fixture(params=["vi", "en"])
-def lang(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 async def test_from_setup_link_to_a_managed_cell(bot: RunningBot, lang: str) -> None:
@@ -269,22 +265,7 @@ async def test_roles_are_checked_on_every_command(bot: RunningBot) -> None:
     # Forged callback data is refused without effect.
     update_id = emu.press_button(lan, listing, text="2. Lê Văn Minh")
     await bot.settle(update_id)
-    forged = emu.inject_update(
-        {
-            "callback_query": {
-                "id": "forged-1",
-                "from": {"id": lan.id, "is_bot": False, "first_name": "Lan"},
-                "chat_instance": "x",
-                "data": "member.change:1:remove",
-                "message": {
-                    "message_id": listing.message_id,
-                    "date": 0,
-                    "chat": {"id": lan.id, "type": "private"},
-                    "text": "x",
-                },
-            }
-        }
-    )
+    forged = forged_press(bot, lan, listing, "member.change:1:remove")
     await bot.settle(forged)
     assert bot.answer(forged) == t("vi", "error.stale_button")
     assert len(await bot.rows(Membership, Membership.left_at.is_(None))) == 2
