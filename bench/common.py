@@ -106,26 +106,31 @@ async def _drop_postgres(url: URL) -> None:
 
 
 @asynccontextmanager
-async def scratch_database(kind: str) -> AsyncIterator[Database]:
-    """A fresh database at the newest migration, gone after the run."""
+async def _scratch_url(kind: str) -> AsyncIterator[str]:
+    """The URL of an empty database for one run: a SQLite file in a temporary folder, or the
+    scratch PostgreSQL database, created afresh and dropped afterwards."""
     if kind == "sqlite":
         with tempfile.TemporaryDirectory(prefix="chibo-bench-") as folder:
-            database = Database(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}")
-            try:
-                await migrate.upgrade(database)
-                yield database
-            finally:
-                await database.dispose()
+            yield f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         return
     url = postgres_url()
     await _recreate_postgres(url)
-    database = Database(url.render_as_string(hide_password=False))
     try:
-        await migrate.upgrade(database)
-        yield database
+        yield url.render_as_string(hide_password=False)
     finally:
-        await database.dispose()
         await _drop_postgres(url)
+
+
+@asynccontextmanager
+async def scratch_database(kind: str) -> AsyncIterator[Database]:
+    """A fresh database at the newest migration, gone after the run."""
+    async with _scratch_url(kind) as url:
+        database = Database(url)
+        try:
+            await migrate.upgrade(database)
+            yield database
+        finally:
+            await database.dispose()
 
 
 # --- a cell to measure with ------------------------------------------------------------------

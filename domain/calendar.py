@@ -6,6 +6,7 @@ are calendar months and quarters in Asia/Ho_Chi_Minh) and takes ``now`` as a par
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -23,8 +24,23 @@ FOLLOW_UP_VALIDITY = timedelta(days=7)
 MINUTES_DUE_AFTER = timedelta(days=3)
 
 
+class _Period(ABC):
+    """A calendar month or quarter: from local midnight of its first day to the next one's."""
+
+    @abstractmethod
+    def first_day(self) -> date: ...
+
+    @abstractmethod
+    def next(self) -> _Period: ...
+
+    def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        return _local_midnight(self.first_day(), zone), _local_midnight(
+            self.next().first_day(), zone
+        )
+
+
 @dataclass(frozen=True, order=True)
-class Month:
+class Month(_Period):
     year: int
     month: int
 
@@ -42,11 +58,6 @@ class Month:
     def first_day(self) -> date:
         return date(self.year, self.month, 1)
 
-    def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
-        return _local_midnight(self.first_day(), zone), _local_midnight(
-            self.next().first_day(), zone
-        )
-
     @property
     def key(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
@@ -58,7 +69,7 @@ class Month:
 
 
 @dataclass(frozen=True, order=True)
-class Quarter:
+class Quarter(_Period):
     year: int
     number: int
 
@@ -72,11 +83,6 @@ class Quarter:
 
     def next(self) -> Quarter:
         return Quarter(self.year + self.number // 4, self.number % 4 + 1)
-
-    def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
-        return _local_midnight(self.first_day(), zone), _local_midnight(
-            self.next().first_day(), zone
-        )
 
     @property
     def key(self) -> str:
