@@ -3,7 +3,7 @@
     python -m bench.broadcast --members 3000 [--db sqlite|postgresql]
 
 A cell of N members gets one meeting invitation each: N ``sendMessage`` rows with the RSVP
-buttons and unique keys of ``services.meetings.invitations.broadcast`` (``--source service``
+buttons and unique keys of ``services.meetings.invitations.send_invitations`` (``--source service``
 runs that very function instead, which adds a calendar file per member: 2N messages). The real
 Application (bot/app.py: its ExtBot paced by bot/pacing.py, its OutboxDispatcher, its
 outbox-dispatch job) is started against the emulator with ``emu.rate_limit(30)``; the
@@ -55,7 +55,9 @@ from scheduler import jobs
 from scheduler.dispatcher import OutboxDispatcher
 from services import outbox
 from services.meetings import agenda, invitations
+from services.meetings.common import OfMeeting
 from services.people import Caller
+from services.request import Files, Request
 from storage.db import Database
 from storage.models import Cell, Invitation, Meeting, Membership, OutboxMessage, Person
 
@@ -89,8 +91,9 @@ async def seed(database: Database, emulator: BotApiEmulator, members: int) -> Se
 
 
 async def enqueue_rows(database: Database, seeded: Seeded) -> int:
-    """What ``services.meetings.invitations.broadcast`` writes for each member, without the calendar
-    file: the invitation, its RSVP buttons, one outbox row under the broadcast's key."""
+    """What ``services.meetings.invitations.send_invitations`` writes for each member, without
+    the calendar file: the invitation, its RSVP buttons, one outbox row under the broadcast's
+    key."""
     now = SystemClock().now()
     async with database.transaction() as session:
         meeting = await session.get(Meeting, seeded.meeting_id)
@@ -122,12 +125,23 @@ async def enqueue_rows(database: Database, seeded: Seeded) -> int:
     return count
 
 
-async def enqueue_service(database: Database, seeded: Seeded) -> int:
+async def _no_download(file_id: str) -> bytes:
+    raise AssertionError(f"a broadcast downloaded {file_id}")
+
+
+async def enqueue_service(state: AppState, seeded: Seeded) -> int:
     """The secretary's broadcast, as the "send invitations" button runs it."""
-    await invitations.broadcast(
-        database, seeded.secretary, seeded.meeting_id, SystemClock().now(), "vi", "chibo_bench_bot"
+    request = Request(
+        state.database,
+        seeded.secretary,
+        SystemClock().now(),
+        state.settings,
+        "chibo_bench_bot",
+        lambda text: text.key,
+        Files(_no_download, state.files, state.max_file_bytes),
     )
-    async with database.transaction() as session:
+    await invitations.send_invitations(request, OfMeeting(seeded.meeting_id))
+    async with state.database.transaction() as session:
         return int(await session.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
 
 
@@ -202,13 +216,14 @@ async def measure(
             emulator.clear_calls()
             progress(f"enqueueing the broadcast ({args.source})")
             began = time.perf_counter()
-            messages = await (enqueue_service if args.source == "service" else enqueue_rows)(
-                database, seeded
-            )
+            state: AppState = application.bot_data[STATE_KEY]
+            if args.source == "service":
+                messages = await enqueue_service(state, seeded)
+            else:
+                messages = await enqueue_rows(database, seeded)
             enqueue_seconds = time.perf_counter() - began
             progress(f"sending {messages} messages (floor {messages / 30:.0f} s)")
             started = emulator.clock()
-            state: AppState = application.bot_data[STATE_KEY]
             state.wake_outbox()
             deadline = time.monotonic() + 3 * messages / TELEGRAM_PER_SECOND + 120
             accepted: list[float] = []
@@ -315,7 +330,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         choices=("rows", "service"),
         default="rows",
         help="rows: one invitation message per member; service: "
-        "services.meetings.invitations.broadcast itself (invitation and calendar file, "
+        "services.meetings.invitations.send_invitations itself (invitation and calendar file, "
         "2 messages per member)",
     )
     parser.add_argument(

@@ -14,7 +14,7 @@ from domain.meetings import REASON_TEXT, AbsenceReason, Response
 from domain.messages import Button, Reply, Text
 from services.access import managed_meeting
 from services.attendance.checkin import OfMeeting, new_code
-from services.cells.common import managed_cell
+from services.cells.common import asks_which_cell, cell_of_manager, which_cell
 from services.people import require_person
 from services.request import Request
 from services.routes import button
@@ -51,11 +51,9 @@ async def _overview_of_cell(request: Request, cell_id: int | None) -> Reply:
     """The overview of the cell's next meeting; which cell, for a manager of several."""
     async with request.transaction() as session:
         _, actor = await require_person(session, request.caller)
-        picked = await managed_cell(
-            session, request.caller, actor, cell_id, "attendance.cell", request.now
-        )
-        if isinstance(picked, Reply):
-            return picked
+        if asks_which_cell(actor, cell_id):
+            return await which_cell(request.buttons(session), session, actor, "attendance.cell")
+        picked = await cell_of_manager(session, actor, cell_id)
         coming = await upcoming_meetings(session, picked.id, request.now, 1)
         if not coming:
             return Reply(Text("attendance.no_meeting", {"cell": picked.name}))

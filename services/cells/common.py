@@ -15,7 +15,6 @@ from domain.permissions import Actor, can_manage_cell
 from domain.roles import Role
 from services import actions, outbox
 from services.errors import refused
-from services.people import Caller
 from storage.models import Cell, Membership, MembershipChange, Person
 from storage.queries.cells import cells_by_name
 from storage.repositories import cell_managers
@@ -49,7 +48,7 @@ def asks_which_cell(actor: Actor, cell_id: int | None) -> bool:
     return cell_id is None and len(actor.managed_cells) > 1
 
 
-async def cell_managed_by(session: AsyncSession, actor: Actor, cell_id: int | None) -> Cell:
+async def cell_of_manager(session: AsyncSession, actor: Actor, cell_id: int | None) -> Cell:
     """The cell named, or the one cell the actor manages; refused unless they manage it."""
     if cell_id is None:
         if not actor.managed_cells:
@@ -72,21 +71,6 @@ async def which_cell(
         ]
     )
     return Reply(Text("common.pick_cell"), rows)
-
-
-async def managed_cell(
-    session: AsyncSession,
-    caller: Caller,
-    actor: Actor,
-    cell_id: int | None,
-    kind: str,
-    now: datetime,
-) -> Cell | Reply:
-    """The cell a manager's command is about, or a question asking which one."""
-    if asks_which_cell(actor, cell_id):
-        make_button = actions.ButtonMaker(session, caller.telegram_user_id, now)
-        return await which_cell(make_button, session, actor, kind)
-    return await cell_managed_by(session, actor, cell_id)
 
 
 async def page_buttons(

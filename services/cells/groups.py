@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.messages import Reply, Text
-from services.cells.common import ChosenCell, asks_which_cell, cell_managed_by, which_cell
+from services.cells.common import ChosenCell, asks_which_cell, cell_of_manager, which_cell
 from services.errors import refused
 from services.people import require_person
 from services.request import Request
@@ -22,7 +22,7 @@ async def link_group(request: Request, chosen: ChosenCell) -> Reply:
         _, actor = await require_person(session, caller)
         if asks_which_cell(actor, chosen.cell_id):
             return await which_cell(request.buttons(session), session, actor, "linkgroup.cell")
-        cell = await cell_managed_by(session, actor, chosen.cell_id)
+        cell = await cell_of_manager(session, actor, chosen.cell_id)
         holder = await cell_of_group_chat(session, caller.chat_id)
         if holder is not None and holder.id != cell.id:
             raise refused("linkgroup.taken", cell=holder.name)

@@ -15,7 +15,7 @@ from services.cells.common import (
     AboutCell,
     ChosenCell,
     asks_which_cell,
-    cell_managed_by,
+    cell_of_manager,
     which_cell,
 )
 from services.errors import refused
@@ -147,7 +147,7 @@ async def _member_link(request: Request, cell_id: int | None, renew: bool) -> Re
         person, actor = await require_person(session, request.caller)
         if asks_which_cell(actor, cell_id):
             return await which_cell(make_button, session, actor, "invite.cell")
-        cell = await cell_managed_by(session, actor, cell_id)
+        cell = await cell_of_manager(session, actor, cell_id)
         invite = await current_member_invite(session, cell.id, now)
         if invite is not None and renew:
             invite.revoked_at = now

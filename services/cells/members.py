@@ -21,7 +21,7 @@ from services import actions
 from services.cells.common import (
     CellPage,
     asks_which_cell,
-    cell_managed_by,
+    cell_of_manager,
     change_role,
     page_buttons,
     page_count,
@@ -78,7 +78,7 @@ async def members_page(request: Request, asked: CellPage) -> Reply:
         _, actor = await require_person(session, request.caller)
         if asks_which_cell(actor, asked.cell_id):
             return await which_cell(request.buttons(session), session, actor, "members.cell")
-        cell = await cell_managed_by(session, actor, asked.cell_id)
+        cell = await cell_of_manager(session, actor, asked.cell_id)
         return await _members_screen(request.buttons(session), session, cell, asked.page)
 
 

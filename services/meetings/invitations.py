@@ -19,11 +19,9 @@ from services.meetings.agenda import agenda_lines
 from services.meetings.card import card
 from services.meetings.common import OfMeeting
 from services.papers.materials import send_materials_to
-from services.people import Caller
 from services.request import Request
 from services.routes import button
 from services.views import KIND_TEXT, summary
-from storage.db import Database
 from storage.models import Cell, Invitation, Meeting, Person
 from storage.queries.meetings import invited_people
 from storage.repositories import active_members
@@ -138,30 +136,14 @@ class _Mailing:
 
 @button("meeting.broadcast", OfMeeting)
 async def send_invitations(request: Request, about: OfMeeting) -> Reply:
-    """The secretary's "send invitations" button."""
-    return await broadcast(
-        request.database,
-        request.caller,
-        about.meeting_id,
-        request.now,
-        request.settings.default_language,
-        request.bot_username,
-    )
-
-
-async def broadcast(
-    database: Database,
-    caller: Caller,
-    meeting_id: int,
-    now: datetime,
-    default_language: str,
-    bot_username: str,
-) -> Reply:
-    """Send the invitation with the agenda, RSVP buttons and a calendar file to every member,
-    and to the cell's group when it has one: there, a button opens the private chat, since
-    an answer and its reason are nobody else's business."""
-    async with database.transaction() as session:
-        _, _, meeting, cell = await managed_meeting(session, caller, meeting_id, for_update=True)
+    """The secretary's "send invitations": the invitation with the agenda, RSVP buttons and a
+    calendar file to every member, and to the cell's group when it has one: there, a button
+    opens the private chat, since an answer and its reason are nobody else's business."""
+    caller, now, default_language = request.caller, request.now, request.settings.default_language
+    async with request.transaction() as session:
+        _, _, meeting, cell = await managed_meeting(
+            session, caller, about.meeting_id, for_update=True
+        )
         if meeting.status is MeetingStatus.CANCELLED:
             raise refused("rsvp.cancelled")
         if meeting.broadcast_at is not None:
@@ -177,7 +159,7 @@ async def broadcast(
         for membership in members:
             await _invite(mailing, membership.person, text)
         if cell.group_chat_id is not None:
-            await _invite_group(mailing, cell.group_chat_id, text, bot_username)
+            await _invite_group(mailing, cell.group_chat_id, text, request.bot_username)
         meeting.broadcast_at = now
         await session.flush()
         return _sent(await card(session, caller, meeting, cell, now, None), len(members), cell)

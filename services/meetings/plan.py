@@ -16,7 +16,7 @@ from domain.meetings import MAX_PLACE_LENGTH, MeetingKind
 from domain.messages import N_, ArgValue, Button, Reply, Text
 from domain.permissions import can_manage_cell
 from services import actions, pending
-from services.cells.common import managed_cell
+from services.cells.common import asks_which_cell, cell_of_manager, which_cell
 from services.errors import refused
 from services.meetings.common import (
     Draft,
@@ -68,9 +68,9 @@ async def plan(request: Request, chosen: ForCell) -> Reply:
     caller, now = request.caller, request.now
     async with request.transaction() as session:
         _, actor = await require_person(session, caller)
-        cell = await managed_cell(session, caller, actor, chosen.cell_id, "meetings.cell", now)
-        if isinstance(cell, Reply):
-            return cell
+        if asks_which_cell(actor, chosen.cell_id):
+            return await which_cell(request.buttons(session), session, actor, "meetings.cell")
+        cell = await cell_of_manager(session, actor, chosen.cell_id)
         await pending.forget(session, caller=caller)
         planned = await _planned(session, cell, now, request.settings.zone)
         return await _plan_view(request.buttons(session), cell, planned)

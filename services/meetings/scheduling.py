@@ -26,7 +26,7 @@ from domain.meetings import (
 from domain.messages import N_, Button, Reply, Text
 from services import actions, pending
 from services.access import managed_meeting
-from services.cells.common import managed_cell
+from services.cells.common import asks_which_cell, cell_of_manager, which_cell
 from services.errors import Refused, refused
 from services.meetings.card import card
 from services.meetings.common import (
@@ -170,11 +170,9 @@ async def start_scheduling(request: Request, chosen: ForCell) -> Reply:
     """/schedule: which kind of meeting."""
     async with request.transaction() as session:
         _, actor = await require_person(session, request.caller)
-        cell = await managed_cell(
-            session, request.caller, actor, chosen.cell_id, "schedule.cell", request.now
-        )
-        if isinstance(cell, Reply):
-            return cell
+        if asks_which_cell(actor, chosen.cell_id):
+            return await which_cell(request.buttons(session), session, actor, "schedule.cell")
+        cell = await cell_of_manager(session, actor, chosen.cell_id)
         make_button = request.buttons(session)
         rows = [
             (await draft_button(make_button, Text(KIND_TEXT[kind]), Draft(cell.id, kind), "when"),)

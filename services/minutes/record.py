@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.messages import N_, Reply, Text
 from services import pending
 from services.actions import ButtonMaker
-from services.cells.common import managed_cell
+from services.cells.common import asks_which_cell, cell_of_manager, which_cell
 from services.errors import refused
 from services.minutes.access import (
     AboutItem,
@@ -160,11 +160,9 @@ async def history(request: Request, chosen: CellChoice) -> Reply:
     caller = request.caller
     async with request.transaction() as session:
         _, actor = await require_person(session, caller)
-        cell = await managed_cell(
-            session, caller, actor, chosen.cell_id, "minutes.cell", request.now
-        )
-        if isinstance(cell, Reply):
-            return cell
+        if asks_which_cell(actor, chosen.cell_id):
+            return await which_cell(request.buttons(session), session, actor, "minutes.cell")
+        cell = await cell_of_manager(session, actor, chosen.cell_id)
         meetings = await latest_meetings_with_closed_roll(session, cell.id, MINUTES_HISTORY)
         return await _history_reply(request.buttons(session), cell, meetings)
 
