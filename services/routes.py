@@ -28,14 +28,17 @@ PlainUseCase = Callable[[Request], Awaitable[Reply]]
 
 
 @dataclass(frozen=True)
+class _Nothing:
+    """The payload of a use case that needs nothing but the request."""
+
+
+@dataclass(frozen=True)
 class Route(Generic[Payload]):
     kind: str
     use_case: UseCase[Payload]
-    payload: TypeAdapter[Payload] | None
+    payload: TypeAdapter[Payload]
 
     async def __call__(self, request: Request, stored: Mapping[str, Any]) -> Reply:
-        if self.payload is None:
-            return await self.use_case(request, None)  # type: ignore[arg-type]
         try:
             payload = self.payload.validate_python(dict(stored))
         except ValidationError as error:
@@ -77,11 +80,11 @@ def _registrar(
     def register(use_case: Any) -> Any:
         if payload is None:
 
-            async def without_payload(request: Request, _: None) -> Reply:
+            async def without_payload(request: Request, _: _Nothing) -> Reply:
                 reply: Reply = await use_case(request)
                 return reply
 
-            _register(table, kind, Route(kind, without_payload, None))
+            _register(table, kind, Route(kind, without_payload, TypeAdapter(_Nothing)))
         else:
             _register(table, kind, Route(kind, use_case, TypeAdapter(payload)))
         return use_case
