@@ -12,7 +12,7 @@ from domain.messages import Text
 from emulator import EmuUser, SentMessage
 from scheduler.dispatcher import OutboxDispatcher
 from services.views import summary
-from storage.models import AgendaItem, Invitation, Meeting, OutboxMessage
+from storage.models import AgendaItem, Invitation, Meeting, OutboxMessage, PendingInput
 from tests.conftest import VIETNAM
 from tests.harness import (
     BOT_USERNAME,
@@ -188,6 +188,23 @@ async def test_schedule_edit_broadcast_answer_and_remind(bot: RunningBot, lang: 
         )
     )
     assert reminder_times == ["02 19:30", "04 19:30", "05 17:30"]
+
+
+async def test_a_draft_abandoned_at_its_preview_writes_nothing(bot: RunningBot) -> None:
+    t = bot.t
+    cell = await cell_with_members(bot, MEMBERS[:1])
+    lan = cell.secretary
+    kinds = await bot.send(lan, "/schedule")
+    await bot.press(lan, kinds, t("vi", "meeting.kind.regular"))
+    await bot.send(lan, "09/12 19:30")
+    preview = await bot.send(lan, "Hội trường tầng 2")
+    abandoned = await bot.press(lan, preview, t("vi", "common.cancel"))
+    assert abandoned.text == t("vi", "schedule.abandoned")
+    assert await bot.rows(Meeting) == []
+    assert await bot.rows(PendingInput) == []
+    # What is typed next answers no question of the abandoned draft.
+    reply = await bot.send(lan, "Phòng họp")
+    assert reply.text == t("vi", "fallback.unknown_text")
 
 
 async def test_cutoff_second_meeting_and_late_confirmation(bot: RunningBot) -> None:
