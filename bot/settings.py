@@ -20,6 +20,8 @@ TELEGRAM_API_URL = "https://api.telegram.org/bot"
 WEBHOOK_SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # Mixed with the token into the webhook secret no one set, so it is not the token itself.
 _DERIVED_SECRET_LABEL = b"chibo webhook secret token"
+# Where the supervisors' dashboard (a Telegram Mini App) is served, under the public address.
+DASHBOARD_PATH = "/app"
 
 
 class Settings(BaseSettings):
@@ -38,6 +40,13 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
     webhook_secret: SecretStr | None = None
+    # The dashboard's public HTTPS address in polling mode, and where its server listens behind
+    # the reverse proxy; in webhook mode it is served under CHIBO_WEBHOOK_URL instead.
+    web_url: str | None = None
+    web_listen: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=1, le=65535)
+    # How old a Mini App's launch data may be: older, the dashboard asks to be opened again.
+    web_app_max_age_hours: float = Field(default=24, gt=0, le=24 * 30)
     member_invite_days: int = Field(default=14, ge=1, le=365)
     outbox_poll_seconds: float = Field(default=2.0, gt=0)
     planner_seconds: float = Field(default=60.0, gt=0)
@@ -98,6 +107,12 @@ class Settings(BaseSettings):
             raise ValueError("CHIBO_BOT_TOKEN is not set")
         token = self.bot_token.get_secret_value().encode()
         return hmac.new(token, _DERIVED_SECRET_LABEL, hashlib.sha256).hexdigest()
+
+    @property
+    def dashboard_url(self) -> str | None:
+        """The dashboard's public address, or None when chibo has none to serve it at."""
+        base = self.webhook_url or self.web_url
+        return None if base is None else base.rstrip("/") + DASHBOARD_PATH
 
     @property
     def file_url(self) -> str:
