@@ -143,6 +143,25 @@ def cutoff_date(month: Month, cutoff_day: int) -> date:
     return date(month.year, month.month, cutoff_day)
 
 
+def cutoff_over(month: Month, cutoff_day: int, zone: ZoneInfo, now: datetime) -> bool:
+    """Whether the month's cutoff day is over, so that its regular meeting is settled."""
+    return now >= _local_midnight(cutoff_date(month, cutoff_day) + timedelta(days=1), zone)
+
+
+def months_between(start: datetime, end: datetime, zone: ZoneInfo) -> list[Month]:
+    """The months [start, end) touches, in order."""
+    months, month = [], Month.of(start, zone)
+    while month.bounds(zone)[0] < end:
+        months.append(month)
+        month = month.next()
+    return months
+
+
+def quarters_of(months: Iterable[Month]) -> list[Quarter]:
+    """The quarters the months fall in, in order."""
+    return sorted({Quarter(m.year, (m.month - 1) // 3 + 1) for m in months})
+
+
 def is_after_cutoff(start: datetime, cutoff_day: int, zone: ZoneInfo) -> bool:
     """A regular meeting on a day past the cutoff is late for its month."""
     return start.astimezone(zone).day > cutoff_day

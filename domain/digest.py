@@ -16,7 +16,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from domain.attendance import REPEATED_ABSENCES
-from domain.calendar import Month, Quarter, is_after_cutoff
+from domain.calendar import Month, Quarter, cutoff_over, is_after_cutoff
 from domain.percent import mean, share_of, whole_percent
 
 # The digest goes out on Monday at 07:00 and covers the week that just ended.
@@ -31,6 +31,17 @@ class RegularState(StrEnum):
     SCHEDULED = "scheduled"  # scheduled, the cutoff still ahead
     MISSING = "missing"  # none
     NOT_OWED = "not_owed"  # none, and none was due: the cell was created after the cutoff
+
+
+class Square(StrEnum):
+    """A month's regular meeting (or a quarter's thematic one) as the dashboard's grid shows
+    it, once the month or quarter is judged."""
+
+    ON_TIME = "on_time"  # held on or before the cutoff day (a thematic meeting: held)
+    LATE = "late"  # held or planned after the cutoff day
+    MISSED = "missed"  # none, and its cutoff (or the quarter) is over
+    NOT_OWED = "not_owed"  # the cell did not exist yet, or not for most of the quarter
+    AHEAD = "ahead"  # planned and still ahead, or nothing yet with the cutoff still ahead
 
 
 class BehindReason(StrEnum):
@@ -76,6 +87,24 @@ class MemberAtRisk:
 
 
 @dataclass(frozen=True)
+class MonthFigures:
+    """One cell's month: its regular meeting's square, and the exact mean attendance of
+    the month's closed rolls (None: no roll closed that month)."""
+
+    month: Month
+    square: Square
+    attendance_rate: Fraction | None
+
+
+@dataclass(frozen=True)
+class QuarterFigures:
+    """One cell's quarter: its thematic meeting's square."""
+
+    quarter: Quarter
+    square: Square
+
+
+@dataclass(frozen=True)
 class CellFigures:
     cell_id: int
     name: str
@@ -93,6 +122,12 @@ class CellFigures:
     behind: list[Behind] = field(default_factory=list)
     owes_month: bool = True  # the current month's regular meeting is due from this cell
     owes_quarter: bool = True  # and the current quarter's thematic meeting
+    months: list[MonthFigures] = field(default_factory=list)  # those the period touches
+    quarters: list[QuarterFigures] = field(default_factory=list)
+
+    @property
+    def minutes_recorded(self) -> int:
+        return sum(1 for m in self.meetings if m.minutes_recorded)
 
     @property
     def attendance_percent(self) -> int | None:
@@ -149,7 +184,53 @@ class DigestFigures:
     @property
     def behind(self) -> list[CellFigures]:
         """Cells to look at first: most reasons first, then by name."""
-        return sorted((c for c in self.cells if c.behind), key=lambda c: (-len(c.behind), c.name))
+        return [c for c in looked_at_first(self.cells) if c.behind]
+
+
+@dataclass(frozen=True)
+class MonthTotals:
+    """The organisation's month: how many cells are in each square, the share of those
+    whose month is settled (on time, late or missed) that met on time, and the exact mean of
+    the cells' attendance that month."""
+
+    month: Month
+    squares: dict[Square, int]
+    on_time_share: Fraction | None
+    mean_attendance: Fraction | None
+
+    @property
+    def on_time_percent(self) -> int | None:
+        return None if self.on_time_share is None else whole_percent(self.on_time_share)
+
+    @property
+    def attendance_percent(self) -> int | None:
+        return None if self.mean_attendance is None else whole_percent(self.mean_attendance)
+
+
+def month_totals(cells: list[CellFigures]) -> list[MonthTotals]:
+    """Each month the cells' figures cover, totalled over the cells."""
+    by_month: dict[Month, list[MonthFigures]] = {}
+    for cell in cells:
+        for one in cell.months:
+            by_month.setdefault(one.month, []).append(one)
+    totals = []
+    for month, figures in sorted(by_month.items()):
+        squares = {square: sum(1 for f in figures if f.square is square) for square in Square}
+        settled = squares[Square.ON_TIME] + squares[Square.LATE] + squares[Square.MISSED]
+        totals.append(
+            MonthTotals(
+                month,
+                squares,
+                share_of(squares[Square.ON_TIME], settled),
+                mean([f.attendance_rate for f in figures if f.attendance_rate is not None]),
+            )
+        )
+    return totals
+
+
+def looked_at_first(cells: list[CellFigures]) -> list[CellFigures]:
+    """Every cell, those to look at first on top (most reasons first), then by name."""
+    return sorted(cells, key=lambda c: (-len(c.behind), c.name))
 
 
 @dataclass(frozen=True)
@@ -274,6 +355,39 @@ def regular_state(
     if regular.starts_at > now:
         return RegularState.SCHEDULED
     return RegularState.ON_TIME
+
+
+def month_square(
+    regular: RegularMeeting | None,
+    owed: bool,
+    month: Month,
+    cutoff_day: int,
+    zone: ZoneInfo,
+    now: datetime,
+) -> Square:
+    """A month's regular meeting as the grid shows it: as ``regular_state`` judges it, a
+    month without one being missed only once its cutoff day is over."""
+    state = regular_state(regular, owed, cutoff_day, zone, now)
+    if state is RegularState.MISSING:
+        return Square.MISSED if cutoff_over(month, cutoff_day, zone, now) else Square.AHEAD
+    return {
+        RegularState.NOT_OWED: Square.NOT_OWED,
+        RegularState.ON_TIME: Square.ON_TIME,
+        RegularState.LATE: Square.LATE,
+        RegularState.SCHEDULED: Square.AHEAD,
+    }[state]
+
+
+def quarter_square(
+    held_at: datetime | None, owed: bool, quarter: Quarter, zone: ZoneInfo, now: datetime
+) -> Square:
+    """A quarter's thematic meeting: held by now, missed once the quarter closed without,
+    or still ahead."""
+    if not owed:
+        return Square.NOT_OWED
+    if held_at is not None and held_at <= now:
+        return Square.ON_TIME
+    return Square.MISSED if now >= quarter.bounds(zone)[1] else Square.AHEAD
 
 
 def organisation_figures(

@@ -16,15 +16,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.attendance import ATTENDANCE_NORM, RollStatus, roll_figures
+from domain.attendance import ATTENDANCE_NORM, RollFigures, RollStatus, roll_figures
 from domain.calendar import (
     MINUTES_DUE_AFTER,
     Month,
     Quarter,
-    cutoff_date,
+    cutoff_over,
+    months_between,
     months_to_check,
     owes_month,
     owes_quarter,
+    quarters_of,
     quarters_to_check,
 )
 from domain.digest import (
@@ -34,9 +36,13 @@ from domain.digest import (
     DigestFigures,
     MeetingFigures,
     MemberAtRisk,
+    MonthFigures,
     Period,
+    QuarterFigures,
     RegularState,
+    month_square,
     organisation_figures,
+    quarter_square,
     regular_state,
 )
 from domain.meetings import MeetingKind
@@ -118,8 +124,12 @@ class _Looking:
     @property
     def cutoff_passed(self) -> bool:
         """Whether this month's cutoff day is over, so that its regular meeting is settled."""
-        day_after = cutoff_date(self.month, self.cutoff_day) + timedelta(days=1)
-        return self.now >= datetime.combine(day_after, datetime.min.time(), tzinfo=self.zone)
+        return cutoff_over(self.month, self.cutoff_day, self.zone, self.now)
+
+    @property
+    def period_months(self) -> list[Month]:
+        """The months the period touches, each a column of the dashboard's grid."""
+        return months_between(self.period.start, self.period.end, self.zone)
 
     @property
     def since(self) -> datetime:
@@ -199,9 +209,8 @@ async def digest_figures(
 def _rolls(entries: list[RollEntry]) -> dict[int, list[RollStatus]]:
     """The closed rolls' entries, by meeting."""
     rolls: dict[int, list[RollStatus]] = defaultdict(list)
-    for meeting_id, status in entries:
-        if status is not None:
-            rolls[meeting_id].append(status)
+    for meeting_id, status, count in entries:
+        rolls[meeting_id] += [status] * count
     return rolls
 
 
@@ -258,9 +267,13 @@ def _cell_figures(
     thematic = held.thematic.get(looking.quarter)
     owes_month_now = owes_month(cell.created_at, looking.month, looking.cutoff_day, zone)
     owes_quarter_now = owes_quarter(cell.created_at, looking.quarter, zone)
-    meeting_figures, quorum_results, rates = _meetings_in_period(
-        [m for m in meetings if period.start <= m.starts_at < period.end], rolls, looking
-    )
+    in_period = [m for m in meetings if period.start <= m.starts_at < period.end]
+    closed = {
+        m.id: roll_figures(rolls.get(m.id, []), looking.settings.quorum)
+        for m in in_period
+        if m.roll_closed_at
+    }
+    meeting_figures, quorum_results, rates = _meetings_in_period(in_period, closed, looking)
     minutes_missing = _minutes_missing(meetings, looking)
     state = regular_state(regular, owes_month_now, looking.cutoff_day, zone, looking.now)
     attendance = mean(rates)
@@ -291,7 +304,53 @@ def _cell_figures(
         behind=reasons,
         owes_month=owes_month_now,
         owes_quarter=owes_quarter_now,
+        months=_months(cell, held, in_period, closed, looking),
+        quarters=[
+            QuarterFigures(
+                q,
+                quarter_square(
+                    held.thematic[q].starts_at if q in held.thematic else None,
+                    owes_quarter(cell.created_at, q, zone),
+                    q,
+                    zone,
+                    looking.now,
+                ),
+            )
+            for q in quarters_of(looking.period_months)
+        ],
     )
+
+
+def _months(
+    cell: Cell,
+    held: _Held,
+    in_period: list[Meeting],
+    closed: dict[int, RollFigures],
+    looking: _Looking,
+) -> list[MonthFigures]:
+    """Each month of the period: its regular meeting's square, and the mean rate of the
+    rolls closed at the month's meetings (of every kind, as the period's rate counts)."""
+    zone = looking.zone
+    rates: dict[Month, list[Fraction]] = defaultdict(list)
+    for meeting in in_period:
+        rate = closed[meeting.id].rate if meeting.id in closed else None
+        if rate is not None:
+            rates[Month.of(meeting.starts_at, zone)].append(rate)
+    return [
+        MonthFigures(
+            month,
+            month_square(
+                held.regular.get(month),
+                owes_month(cell.created_at, month, looking.cutoff_day, zone),
+                month,
+                looking.cutoff_day,
+                zone,
+                looking.now,
+            ),
+            mean(rates[month]),
+        )
+        for month in looking.period_months
+    ]
 
 
 def _minutes_missing(meetings: list[Meeting], looking: _Looking) -> list[Meeting]:
@@ -325,16 +384,12 @@ def _missed(cell: Cell, held: _Held, looking: _Looking) -> tuple[list[Month], li
 
 
 def _meetings_in_period(
-    in_period: list[Meeting], rolls: dict[int, list[RollStatus]], looking: _Looking
+    in_period: list[Meeting], closed: dict[int, RollFigures], looking: _Looking
 ) -> tuple[list[MeetingFigures], list[bool], list[Fraction]]:
     """Each meeting's figures, and of the closed rolls: whether they had quorum, their rate."""
     figures, quorum_results, rates = [], [], []
     for meeting in in_period:
-        roll = (
-            roll_figures(rolls.get(meeting.id, []), looking.settings.quorum)
-            if meeting.roll_closed_at
-            else None
-        )
+        roll = closed.get(meeting.id)
         if roll is not None:
             quorum_results.append(roll.quorum_met)
             if roll.rate is not None:

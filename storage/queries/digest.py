@@ -84,15 +84,17 @@ async def scheduled_meetings_between(
 
 class RollEntry(NamedTuple):
     meeting_id: int
-    status: RollStatus | None
+    status: RollStatus
+    count: int
 
 
 async def closed_rolls_between(
     session: AsyncSession, scope: CellScope, start: datetime, end: datetime
 ) -> list[RollEntry]:
-    """Each entry of the closed rolls of those same meetings, exempted members left out."""
+    """The closed rolls of those same meetings, exempted members left out: how many entries
+    of each status per meeting (a few rows a meeting, not one per member)."""
     rows = await session.execute(
-        select(Invitation.meeting_id, Invitation.roll_status)
+        select(Invitation.meeting_id, Invitation.roll_status, func.count())
         .join(Meeting, Meeting.id == Invitation.meeting_id)
         .where(
             *_scheduled_between(scope, start, end),
@@ -100,8 +102,9 @@ async def closed_rolls_between(
             Invitation.roll_status.is_not(None),
             Invitation.exempted.is_(False),
         )
+        .group_by(Invitation.meeting_id, Invitation.roll_status)
     )
-    return [RollEntry(*row) for row in rows.all()]
+    return [RollEntry(meeting_id, status, int(count)) for meeting_id, status, count in rows]
 
 
 class PaperDue(NamedTuple):
