@@ -112,7 +112,7 @@ class Settings(BaseSettings):
     def dashboard_url(self) -> str | None:
         """The dashboard's public address, or None when chibo has none to serve it at."""
         base = self.webhook_url or self.web_url
-        return None if base is None else base.rstrip("/") + DASHBOARD_PATH
+        return None if base is None else base.rstrip("/") + DASHBOARD_PATH + "/"
 
     @property
     def file_url(self) -> str:

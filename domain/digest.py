@@ -66,6 +66,7 @@ class Behind:
 
 @dataclass(frozen=True)
 class MeetingFigures:
+    meeting_id: int
     starts_at: datetime  # local time
     kind: str  # "regular", "thematic", "committee"
     kind_label: str  # translated

@@ -108,8 +108,6 @@ def _user(fields: dict[str, str]) -> WebAppUser:
         raise InitDataRefused(Refusal.MALFORMED) from error
     if not isinstance(user, dict) or not isinstance(user_id, int) or isinstance(user_id, bool):
         raise InitDataRefused(Refusal.MALFORMED)
-    name = " ".join(
-        str(part) for part in (user.get("first_name"), user.get("last_name")) if part
-    )
+    name = " ".join(str(part) for part in (user.get("first_name"), user.get("last_name")) if part)
     language = user.get("language_code")
     return WebAppUser(user_id, name, language if isinstance(language, str) else None)

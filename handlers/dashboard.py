@@ -1,17 +1,306 @@
 """The supervisors' dashboard over HTTP: a Telegram Mini App served beside the webhook.
 
-Every request carries the Mini App's signed launch data (initData) and is authorised afresh
-from it; nothing is kept between requests (no cookie, no session)."""
+Every request carries the Mini App's signed launch data (initData) in its Authorization
+header and is authorised afresh from it; nothing is kept between requests (no cookie, no
+session), and nothing personal is in a URL. The pages are the shell Telegram opens, which
+loads the figures into itself, and the figures' pages, each an HTML fragment."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any, TypeVar
+from urllib.parse import quote, urlencode
 
-from starlette.routing import BaseRoute
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, Router
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.settings import DASHBOARD_PATH
+from domain.digest import Square
+from domain.messages import N_, Text
+from domain.webapp import InitDataRefused, Refusal, unverified_language, verified_user
 from handlers.common import AppState
+from reports.dashboard import STATIC, fragment, shell, trend
+from services.dashboard.access import DashboardDenied, Denial
+from services.dashboard.pages import (
+    CellYear,
+    Overview,
+    OverviewAsked,
+    WebRequest,
+    cell_year,
+    home,
+    minutes,
+)
+from services.errors import Refused
+
+log = logging.getLogger(__name__)
+Outcome = TypeVar("Outcome")
+
+# Scripts and styles from the page's own server only (and Telegram's script); no frame but
+# Telegram's web client may embed it.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self' https://telegram.org",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'self' https://web.telegram.org https://*.telegram.org",
+    )
+)
+_SECURITY_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+AUTHORIZATION_SCHEME = "tma"
+NORM_PERCENT = 90
+
+LABEL_KEYS = {
+    "period": N_("dashboard.label.period"),
+    "quarter_short": N_("dashboard.label.quarter_short"),
+    "thematic_short": N_("dashboard.label.thematic_short"),
+    "on_time_share": N_("dashboard.label.on_time_share"),
+    "mean_attendance": N_("dashboard.label.mean_attendance"),
+    "thematic_share": N_("dashboard.label.thematic_share"),
+    "trend": N_("dashboard.label.trend"),
+    "grid": N_("dashboard.label.grid"),
+    "cells": N_("dashboard.label.cells"),
+    "cell": N_("dashboard.label.cell"),
+    "attendance": N_("dashboard.label.attendance"),
+    "minutes_recorded": N_("dashboard.label.minutes_recorded"),
+    "papers": N_("dashboard.label.papers"),
+    "behind": N_("dashboard.label.behind"),
+    "norm": N_("dashboard.label.norm"),
+    "meetings": N_("dashboard.label.meetings"),
+    "meeting_date": N_("dashboard.label.meeting_date"),
+    "meeting_kind": N_("dashboard.label.meeting_kind"),
+    "present": N_("dashboard.label.present"),
+    "excused": N_("dashboard.label.excused"),
+    "unexcused": N_("dashboard.label.unexcused"),
+    "expected": N_("dashboard.label.expected"),
+    "quorum": N_("dashboard.label.quorum"),
+    "minutes": N_("dashboard.label.minutes"),
+    "no_minutes": N_("dashboard.label.no_minutes"),
+    "roll_open": N_("dashboard.label.roll_open"),
+    "late": N_("dashboard.label.late"),
+    "yes": N_("dashboard.label.yes"),
+    "no": N_("dashboard.label.no"),
+    "members": N_("dashboard.label.members"),
+    "member": N_("dashboard.label.member"),
+    "at_risk": N_("dashboard.label.at_risk"),
+    "observations": N_("dashboard.label.observations"),
+    "empty": N_("dashboard.label.empty"),
+}
+SQUARE_TEXT = {
+    Square.ON_TIME: N_("dashboard.square.on_time"),
+    Square.LATE: N_("dashboard.square.late"),
+    Square.MISSED: N_("dashboard.square.missed"),
+    Square.NOT_OWED: N_("dashboard.square.not_owed"),
+    Square.AHEAD: N_("dashboard.square.ahead"),
+}
+THEMATIC_TEXT = {
+    Square.ON_TIME: N_("dashboard.thematic.held"),
+    Square.MISSED: N_("dashboard.thematic.missed"),
+    Square.NOT_OWED: N_("dashboard.thematic.not_owed"),
+    Square.AHEAD: N_("dashboard.thematic.ahead"),
+}
+REFUSAL_TEXT = {
+    Refusal.MISSING: N_("dashboard.refused.missing"),
+    Refusal.MALFORMED: N_("dashboard.refused.forged"),
+    Refusal.FORGED: N_("dashboard.refused.forged"),
+    Refusal.EXPIRED: N_("dashboard.refused.expired"),
+}
+DENIAL_TEXT = {
+    Denial.NOT_REGISTERED: N_("dashboard.denied.not_registered"),
+    Denial.NO_DASHBOARD: N_("dashboard.denied.no_dashboard"),
+    Denial.NOT_YOURS: N_("dashboard.denied.not_yours"),
+    Denial.NOT_FOUND: N_("dashboard.denied.not_found"),
+}
+DENIAL_STATUS = {
+    Denial.NOT_REGISTERED: 403,
+    Denial.NO_DASHBOARD: 403,
+    Denial.NOT_YOURS: 403,
+    Denial.NOT_FOUND: 404,
+}
+
+
+class _Secured:
+    """Every response of the dashboard carries its security headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *_SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_secured)
+
+
+Page = Overview | CellYear
+
+
+class Dashboard:
+    """The dashboard's endpoints, over the bot's own state (database, clock, translations)."""
+
+    def __init__(self, state: AppState, bot_token: str, max_age: timedelta) -> None:
+        self.state = state
+        self.bot_token = bot_token
+        self.max_age = max_age
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Mount(
+                "",
+                app=_Secured(
+                    Router(
+                        [
+                            Route("/", self.opened),
+                            Route("/cells/{cell_id:int}", self.opened),
+                            Mount("/static", app=StaticFiles(directory=STATIC)),
+                            Route("/api/", self.api_home),
+                            Route("/api/cells/{cell_id:int}", self.api_cell),
+                            Route("/api/meetings/{meeting_id:int}/minutes", self.api_minutes),
+                        ]
+                    )
+                ),
+            )
+        ]
+
+    async def opened(self, request: Request) -> Response:
+        return HTMLResponse(shell(_base(request), self.state.settings.default_language))
+
+    async def api_home(self, request: Request) -> Response:
+        asked = OverviewAsked(
+            organisation_id=_number(request, "org"),
+            year=_number(request, "year"),
+            quarter=_number(request, "quarter"),
+            page=_number(request, "page"),
+        )
+        return await self._page(request, lambda web: home(web, asked))
+
+    async def api_cell(self, request: Request) -> Response:
+        cell_id: int = request.path_params["cell_id"]
+        year = _number(request, "year")
+        return await self._page(request, lambda web: cell_year(web, cell_id, year))
+
+    async def api_minutes(self, request: Request) -> Response:
+        meeting_id: int = request.path_params["meeting_id"]
+        outcome = await self._answer(request, lambda web: minutes(web, meeting_id))
+        if isinstance(outcome, Response):
+            return outcome
+        return Response(
+            outcome.content,
+            media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            headers={
+                "Content-Disposition": (f'attachment; filename="{quote(outcome.file_name)}"'),
+                "Cache-Control": "no-store",
+            },
+        )
+
+    async def _page(
+        self, request: Request, show: Callable[[WebRequest], Awaitable[Page]]
+    ) -> Response:
+        outcome = await self._answer(request, show)
+        if isinstance(outcome, Response):
+            return outcome
+        return _html(self._rendered(request, outcome))
+
+    async def _answer(
+        self, request: Request, use_case: Callable[[WebRequest], Awaitable[Outcome]]
+    ) -> Outcome | Response:
+        """What the use case gives for the person the launch data names, or the page saying
+        why it is not shown."""
+        header = request.headers.get("Authorization", "")
+        scheme, _, init_data = header.partition(" ")
+        init_data = init_data if scheme == AUTHORIZATION_SCHEME else ""
+        try:
+            user = verified_user(init_data, self.bot_token, self.state.clock.now(), self.max_age)
+        except InitDataRefused as refused:
+            language = unverified_language(init_data)
+            return self._denied(401, language, Text(REFUSAL_TEXT[refused.refusal]))
+        web = WebRequest(
+            database=self.state.database,
+            user=user,
+            now=self.state.clock.now(),
+            settings=self.state.settings,
+            renderer=self._renderer,
+        )
+        try:
+            return await use_case(web)
+        except DashboardDenied as denied:
+            language = denied.language or user.language_code
+            return self._denied(
+                DENIAL_STATUS[denied.denial], language, Text(DENIAL_TEXT[denied.denial])
+            )
+        except Refused as refused:
+            return self._denied(409, user.language_code, refused.text)
+        except SQLAlchemyError as error:
+            log.warning("dashboard: the database failed (%s)", type(error).__name__)
+            return self._denied(503, user.language_code, Text("dashboard.refused.unavailable"))
+
+    def _renderer(self, language: str | None) -> Callable[[Text], str]:
+        translator = self.state.translator
+        chosen = translator.language(language)
+        return lambda text: translator.render(text, chosen)
+
+    def _denied(self, status: int, language: str | None, text: Text) -> Response:
+        render = self._renderer(language)
+        return _html(
+            fragment(
+                "denied.html",
+                denial=str(status),
+                title=render(Text("dashboard.refused.title")),
+                text=render(text),
+            ),
+            status,
+        )
+
+    def _rendered(self, request: Request, page: Page) -> str:
+        render = page.viewing.render
+        base = _base(request)
+        context: dict[str, Any] = {
+            "base": base,
+            "l": {name: render(Text(key)) for name, key in LABEL_KEYS.items()},
+            "states": {square: render(Text(key)) for square, key in SQUARE_TEXT.items()},
+            "thematic_states": {square: render(Text(key)) for square, key in THEMATIC_TEXT.items()},
+            "percent": lambda value: "—" if value is None else f"{value}%",
+            "link": lambda **params: (
+                base + "/?" + urlencode({k: v for k, v in params.items() if v is not None})
+            ),
+        }
+        if isinstance(page, Overview):
+            return fragment(
+                "overview.html", o=page, trend=trend(page.totals, NORM_PERCENT), **context
+            )
+        return fragment("cell.html", c=page, **context)
+
+
+def _base(request: Request) -> str:
+    """Where the dashboard is mounted, as the browser sees it (``/app`` behind the proxy)."""
+    return request.scope.get("root_path", "").rstrip("/") or DASHBOARD_PATH
+
+
+def _number(request: Request, name: str) -> int | None:
+    """A whole number from the query, or None; one that is not a number is not looked for."""
+    given = request.query_params.get(name)
+    return int(given) if given is not None and given.isascii() and given.isdigit() else None
+
+
+def _html(content: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(content, status, headers={"Cache-Control": "no-store"})
 
 
 def dashboard_routes(state: AppState, bot_token: str, max_age: timedelta) -> list[BaseRoute]:
     """The dashboard's routes, to mount under ``bot.settings.DASHBOARD_PATH``."""
-    return []
+    return Dashboard(state, bot_token, max_age).routes()

@@ -124,6 +124,7 @@ def meeting(
     labels = {"regular": "Thường kỳ", "thematic": "Chuyên đề", "committee": "Cấp ủy"}
     rate = round(100 * present / expected) if closed else None
     return MeetingFigures(
+        meeting_id=1,
         starts_at=starts_at,
         kind=kind,
         kind_label=labels[kind],

@@ -396,6 +396,7 @@ def _meetings_in_period(
                 rates.append(roll.rate)
         figures.append(
             MeetingFigures(
+                meeting_id=meeting.id,
                 starts_at=meeting.starts_at.astimezone(looking.zone),
                 kind=meeting.kind.value,
                 kind_label=looking.render(Text(KIND_TEXT[meeting.kind])),

@@ -31,7 +31,6 @@ from services.minutes.access import (
     minutes_number,
     no_quorum,
 )
-from services.people import Caller
 from services.request import Request
 from services.routes import button
 from services.views import KIND_TEXT, agenda_items, summary
@@ -92,7 +91,7 @@ BLANK = "……"  # what is unknown is left to be written in by hand
 
 
 @dataclass(frozen=True)
-class _Record:
+class MinutesRecord:
     """All the document is made of, read in one transaction."""
 
     meeting: Meeting
@@ -111,24 +110,18 @@ async def export(request: Request, about: AboutMeeting) -> Reply:
     """The minutes as a .docx, numbered the first time they are exported or finished."""
     settings = request.settings
     async with request.transaction() as session:
-        record = await _record(session, request.caller, about.meeting_id, settings)
-    meeting, cell = record.meeting, record.cell
-    start = meeting.starts_at.astimezone(settings.zone)
-    document = _document(record, start, request.render, settings)
-    try:
-        content = minutes_docx(document, settings.minutes_template)
-    except TemplateProblem as problem:
-        raise refused("minutes.template_broken", problem=str(problem)) from problem
+        _, meeting, cell = await managed_minutes(session, request.caller, about.meeting_id)
+        record = await record_of(session, meeting, cell, settings)
     return Reply(
         Text(N_("minutes.export_caption"), {"summary": summary(meeting, cell.name)}),
-        attachments=(Attachment(f"bien-ban-{start:%Y%m%d}-{meeting.id}.docx", content),),
+        attachments=(minutes_file(record, request.render, settings),),
     )
 
 
-async def _record(
-    session: AsyncSession, caller: Caller, meeting_id: int, settings: ServiceSettings
-) -> _Record:
-    _, meeting, cell = await managed_minutes(session, caller, meeting_id)
+async def record_of(
+    session: AsyncSession, meeting: Meeting, cell: Cell, settings: ServiceSettings
+) -> MinutesRecord:
+    """Everything the minutes of a meeting the caller may read are made of."""
     organisation = await session.get(Organisation, cell.organisation_id)
     assert organisation is not None
     resolution = await resolution_of_meeting(session, meeting.id)
@@ -137,11 +130,24 @@ async def _record(
     spoken = {item.id: await opinions_under_item(session, item.id) for item in items}
     tasks = await tasks_of_resolution(session, resolution.id) if resolution else []
     number = await minutes_number(session, meeting, settings)
-    return _Record(meeting, cell, organisation, resolution, called, items, spoken, tasks, number)
+    return MinutesRecord(
+        meeting, cell, organisation, resolution, called, items, spoken, tasks, number
+    )
+
+
+def minutes_file(record: MinutesRecord, render: Render, settings: ServiceSettings) -> Attachment:
+    """The minutes as a .docx in the reader's language, from the deployment's template."""
+    start = record.meeting.starts_at.astimezone(settings.zone)
+    document = _document(record, start, render, settings)
+    try:
+        content = minutes_docx(document, settings.minutes_template)
+    except TemplateProblem as problem:
+        raise refused("minutes.template_broken", problem=str(problem)) from problem
+    return Attachment(f"bien-ban-{start:%Y%m%d}-{record.meeting.id}.docx", content)
 
 
 def _document(
-    record: _Record, start: datetime, render: Render, settings: ServiceSettings
+    record: MinutesRecord, start: datetime, render: Render, settings: ServiceSettings
 ) -> MinutesDocument:
     meeting, resolution = record.meeting, record.resolution
     counted = figures(record.roll, settings)
@@ -170,7 +176,7 @@ def _document(
 
 
 def _labels(
-    record: _Record, start: datetime, render: Render, settings: ServiceSettings
+    record: MinutesRecord, start: datetime, render: Render, settings: ServiceSettings
 ) -> MinutesLabels:
     """Every fixed word of the document, and the lines with the meeting's own figures."""
     meeting = record.meeting

@@ -85,7 +85,7 @@ async def scheduled_meetings_between(
 class RollEntry(NamedTuple):
     meeting_id: int
     status: RollStatus
-    count: int
+    entries: int
 
 
 async def closed_rolls_between(
@@ -104,7 +104,11 @@ async def closed_rolls_between(
         )
         .group_by(Invitation.meeting_id, Invitation.roll_status)
     )
-    return [RollEntry(meeting_id, status, int(count)) for meeting_id, status, count in rows]
+    return [
+        RollEntry(meeting_id, status, int(count))
+        for meeting_id, status, count in rows
+        if status is not None
+    ]
 
 
 class PaperDue(NamedTuple):

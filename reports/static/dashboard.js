@@ -1,0 +1,104 @@
+// The dashboard in Telegram: reads the launch parameters Telegram put after "#" (without
+// Telegram's script, which may not load), and loads each page with that signed launch data,
+// which the server checks on every request. Nothing else is stored.
+(function () {
+  "use strict";
+  const page = document.getElementById("page");
+  const base = page.dataset.base;
+  const launch = new URLSearchParams(window.location.hash.slice(1));
+  const telegram = () => (window.Telegram && window.Telegram.WebApp) || null;
+
+  function remembered(name, given) {
+    // Kept for this tab only, so that a reload after navigating still has the launch data.
+    if (given) {
+      window.sessionStorage.setItem("chibo." + name, given);
+      return given;
+    }
+    return window.sessionStorage.getItem("chibo." + name) || "";
+  }
+
+  const initData = remembered("initData", launch.get("tgWebAppData"));
+  const colour = /^#[0-9a-fA-F]{3,8}$/;
+
+  function applyTheme(theme) {
+    for (const [name, value] of Object.entries(theme || {})) {
+      if (typeof value === "string" && colour.test(value)) {
+        document.documentElement.style.setProperty("--tg-theme-" + name.replace(/_/g, "-"), value);
+      }
+    }
+  }
+
+  try {
+    applyTheme(JSON.parse(remembered("theme", launch.get("tgWebAppThemeParams")) || "{}"));
+  } catch (ignored) {
+    // A theme that is not JSON leaves the page's own colours.
+  }
+
+  function apiPath(path) {
+    return base + "/api" + path.slice(base.length);
+  }
+
+  async function load(path) {
+    page.dataset.status = "loading";
+    let response;
+    try {
+      response = await fetch(apiPath(path), {
+        headers: { Authorization: "tma " + initData },
+        cache: "no-store",
+      });
+    } catch (error) {
+      page.dataset.status = "offline";
+      return;
+    }
+    page.innerHTML = await response.text();
+    page.dataset.status = String(response.status);
+    window.scrollTo(0, 0);
+  }
+
+  async function download(link) {
+    const response = await fetch(link.href, { headers: { Authorization: "tma " + initData } });
+    if (!response.ok) {
+      page.innerHTML = await response.text();
+      page.dataset.status = String(response.status);
+      return;
+    }
+    const disposition = response.headers.get("Content-Disposition") || "";
+    const named = /filename="([^"]+)"/.exec(disposition);
+    const saving = document.createElement("a");
+    saving.href = URL.createObjectURL(await response.blob());
+    saving.download = named ? named[1] : "chibo.docx";
+    document.body.appendChild(saving);
+    saving.click();
+    saving.remove();
+  }
+
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("a[data-nav], a[data-download]");
+    if (!link || event.defaultPrevented) {
+      return;
+    }
+    event.preventDefault();
+    if (link.hasAttribute("data-download")) {
+      download(link);
+      return;
+    }
+    const target = new URL(link.href);
+    window.history.pushState(null, "", target.pathname + target.search);
+    load(target.pathname + target.search);
+  });
+  window.addEventListener("popstate", () => load(window.location.pathname + window.location.search));
+
+  const app = telegram();
+  if (app) {
+    app.ready();
+    app.expand();
+  }
+  window.addEventListener("load", () => {
+    const late = telegram();
+    if (late && late !== app) {
+      late.ready();
+      late.expand();
+    }
+  });
+  load(window.location.pathname + window.location.search);
+})();

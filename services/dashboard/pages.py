@@ -1,0 +1,207 @@
+"""The dashboard's pages as figures: the organisation's overview, a cell's year, and its
+minutes to download. Every figure is the digest's own (``digest_figures``), for the
+period the page looks at."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.attendance import RollStatus
+from domain.dashboard import (
+    Lens,
+    MemberAttendance,
+    NoSuchView,
+    Page,
+    member_attendance,
+    years_to_choose,
+)
+from domain.digest import CellFigures, DigestFigures, MonthTotals, looked_at_first, month_totals
+from domain.messages import Attachment
+from domain.webapp import WebAppUser
+from services.config import ServiceSettings
+from services.dashboard.access import Denial, Sight, sight_of, visible_cell
+from services.digest.figures import Render, digest_figures
+from services.digest.report import period_label
+from services.minutes.export import minutes_file, record_of
+from storage.db import Database
+from storage.models import Cell, Meeting, Organisation
+from storage.queries.dashboard import current_members, member_rolls_between
+
+
+@dataclass(frozen=True)
+class WebRequest:
+    """One dashboard request: the person Telegram vouched for, the moment, the settings,
+    and a renderer for a language (None: the deployment's default)."""
+
+    database: Database
+    user: WebAppUser
+    now: datetime
+    settings: ServiceSettings
+    renderer: Callable[[str | None], Render]
+
+
+@dataclass(frozen=True)
+class Viewing:
+    """Who a page is for: the language it is said in, and whether they supervise (and so
+    may go back to the organisation's overview)."""
+
+    language: str
+    render: Render
+    supervises: bool
+
+
+@dataclass(frozen=True)
+class Overview:
+    viewing: Viewing
+    organisation: Organisation
+    organisations: list[Organisation]  # every one the person supervises, to switch between
+    lens: Lens
+    years: list[int]
+    quarters: list[int]
+    digest: DigestFigures
+    rows: list[CellFigures]  # this page's cells, those to look at first on top
+    totals: list[MonthTotals]
+    page: Page
+
+
+@dataclass(frozen=True)
+class CellYear:
+    viewing: Viewing
+    cell: CellFigures
+    organisation: Organisation
+    year: int
+    years: list[int]
+    digest: DigestFigures  # the cell's alone: its period and its observations
+    members: list[MemberAttendance]
+
+
+@dataclass(frozen=True)
+class OverviewAsked:
+    organisation_id: int | None = None
+    year: int | None = None
+    quarter: int | None = None
+    page: int | None = None
+
+
+def _viewing(web: WebRequest, sight: Sight) -> Viewing:
+    language = sight.language or web.settings.default_language
+    return Viewing(language, web.renderer(language), bool(sight.supervised))
+
+
+async def home(web: WebRequest, asked: OverviewAsked) -> Overview | CellYear:
+    """What opening the dashboard shows: a supervisor's organisation as asked, else the
+    cell the person manages; a member has no dashboard."""
+    async with web.database.transaction() as session:
+        sight = await sight_of(session, web.user)
+        if sight.supervised:
+            return await _overview(session, web, sight, asked)
+        if not sight.actor.managed_cells:
+            raise sight.deny(Denial.NO_DASHBOARD)
+        cell = await visible_cell(session, sight, min(sight.actor.managed_cells))
+        return await _cell_year(session, web, sight, cell, asked.year)
+
+
+async def cell_year(web: WebRequest, cell_id: int, year: int | None) -> CellYear:
+    async with web.database.transaction() as session:
+        sight = await sight_of(session, web.user)
+        cell = await visible_cell(session, sight, cell_id)
+        return await _cell_year(session, web, sight, cell, year)
+
+
+async def minutes(web: WebRequest, meeting_id: int) -> Attachment:
+    """A meeting's recorded minutes as a .docx, for those who may see its cell."""
+    async with web.database.transaction() as session:
+        sight = await sight_of(session, web.user)
+        meeting = await session.get(Meeting, meeting_id)
+        if meeting is None:
+            raise sight.deny(Denial.NOT_YOURS)
+        cell = await visible_cell(session, sight, meeting.cell_id)
+        if meeting.minutes_recorded_at is None:
+            raise sight.deny(Denial.NOT_FOUND)
+        record = await record_of(session, meeting, cell, web.settings)
+    return minutes_file(record, _viewing(web, sight).render, web.settings)
+
+
+def _lens(web: WebRequest, sight: Sight, year: int | None, quarter: int | None) -> Lens:
+    try:
+        return Lens.chosen(year, quarter, web.now, web.settings.zone)
+    except NoSuchView as error:
+        raise sight.deny(Denial.NOT_FOUND) from error
+
+
+async def _overview(
+    session: AsyncSession, web: WebRequest, sight: Sight, asked: OverviewAsked
+) -> Overview:
+    organisation, cell_ids = sight.organisation(asked.organisation_id)
+    lens = _lens(web, sight, asked.year, asked.quarter)
+    viewing = _viewing(web, sight)
+    digest = await _figures(session, web, viewing, organisation, cell_ids, lens)
+    ordered = looked_at_first(digest.cells)
+    page = Page.of(asked.page, len(ordered))
+    return Overview(
+        viewing=viewing,
+        organisation=organisation,
+        organisations=sorted(sight.organisations.values(), key=lambda o: (o.name, o.id)),
+        lens=lens,
+        years=years_to_choose(web.now, web.settings.zone),
+        quarters=lens.quarters(web.now, web.settings.zone),
+        digest=digest,
+        rows=ordered[page.slice()],
+        totals=month_totals(digest.cells),
+        page=page,
+    )
+
+
+async def _cell_year(
+    session: AsyncSession, web: WebRequest, sight: Sight, cell: Cell, year: int | None
+) -> CellYear:
+    lens = _lens(web, sight, year, None)
+    viewing = _viewing(web, sight)
+    organisation = await session.get(Organisation, cell.organisation_id)
+    assert organisation is not None
+    digest = await _figures(session, web, viewing, organisation, {cell.id}, lens)
+    period = lens.period(web.now, web.settings.zone)
+    marks: dict[int, dict[RollStatus, int]] = defaultdict(dict)
+    for person_id, status, count in await member_rolls_between(
+        session, cell.id, period.start, period.end
+    ):
+        marks[person_id][status] = count
+    members = [
+        member_attendance(member.name, marks[member.person_id])
+        for member in await current_members(session, cell.id)
+    ]
+    return CellYear(
+        viewing=viewing,
+        cell=digest.cells[0],
+        organisation=organisation,
+        year=lens.year,
+        years=years_to_choose(web.now, web.settings.zone),
+        digest=digest,
+        members=members,
+    )
+
+
+async def _figures(
+    session: AsyncSession,
+    web: WebRequest,
+    viewing: Viewing,
+    organisation: Organisation,
+    cell_ids: set[int] | None,
+    lens: Lens,
+) -> DigestFigures:
+    period = lens.period(web.now, web.settings.zone)
+    return await digest_figures(
+        session,
+        organisation,
+        cell_ids,
+        period,
+        web.now,
+        web.settings,
+        viewing.render,
+        period_label(period, web.settings.zone),
+    )
