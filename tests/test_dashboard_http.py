@@ -1,0 +1,219 @@
+"""The dashboard over HTTP as Telegram's Mini App reaches it: who may open which page, with
+launch data signed (or forged) as Telegram signs it, and what the responses say and carry.
+
+The launch data is signed here plainly from Telegram's documented scheme, not with the code
+under test; a browser opening the same pages is in tests/test_dashboard_browser.py."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from emulator.state import EmuUser
+from handlers.dashboard import dashboard_routes
+from storage.models import Cell as CellRow
+from tests.harness import TOKEN, RunningBot, cell_with_members, join, link_in
+
+MAX_AGE = timedelta(hours=24)
+
+
+def signed(user: EmuUser, signed_at: datetime, *, language: str = "vi", token: str = TOKEN) -> str:
+    """Launch data for ``user`` as Telegram builds it: the fields as sorted ``key=value``
+    lines, signed with HMAC-SHA256 under HMAC-SHA256(key="WebAppData", msg=token)."""
+    fields = {
+        "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
+        "user": json.dumps(
+            {"id": user.id, "first_name": user.first_name, "language_code": language},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ),
+        "auth_date": str(int(signed_at.timestamp())),
+        "signature": "c2lnbmVkLWJ5LXRlbGVncmFt",
+    }
+    lines = "\n".join(f"{key}={fields[key]}" for key in sorted(fields))
+    secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
+    fields["hash"] = hmac.new(secret, lines.encode(), hashlib.sha256).hexdigest()
+    return urlencode(fields)
+
+
+@asynccontextmanager
+async def dashboard(bot: RunningBot) -> AsyncIterator[httpx.AsyncClient]:
+    routes = dashboard_routes(bot.application.bot_data["chibo"], TOKEN, MAX_AGE)
+    app = Starlette(routes=[Mount("/app", routes=routes)])
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://dashboard.test"
+    ) as client:
+        yield client
+
+
+def opened_by(init_data: str) -> dict[str, str]:
+    return {"Authorization": f"tma {init_data}"}
+
+
+async def two_cells(bot: RunningBot) -> tuple[EmuUser, EmuUser, EmuUser, EmuUser, int, int]:
+    """A supervisor of two cells; the first cell's secretary and member; the second's
+    secretary. Returns them and the two cells' ids."""
+    first = await cell_with_members(bot, ["Lê Văn Minh"], cell_name="Chi bộ Phòng Tổng hợp")
+    other_secretary = bot.emulator.user(30_001, "Phạm Thị Hoa")
+    link = link_in(await bot.send(first.supervisor, "/newcell Chi bộ Phòng Kế toán"))
+    await join(bot, other_secretary, link, "vi")
+    cells = {c.name: c.id for c in await bot.rows(CellRow)}
+    return (
+        first.supervisor,
+        first.secretary,
+        first.members[0],
+        other_secretary,
+        cells["Chi bộ Phòng Tổng hợp"],
+        cells["Chi bộ Phòng Kế toán"],
+    )
+
+
+async def test_a_supervisor_sees_every_cell_of_the_organisation(bot: RunningBot) -> None:
+    supervisor, *_ = await two_cells(bot)
+    async with dashboard(bot) as client:
+        page = await client.get("/app/api/", headers=opened_by(signed(supervisor, bot.clock.now())))
+    assert page.status_code == 200
+    assert "Chi bộ Phòng Tổng hợp" in page.text and "Chi bộ Phòng Kế toán" in page.text
+    assert bot.t("vi", "dashboard.label.grid") in page.text
+    assert page.text.count('<tr data-cell="') == 2
+
+
+async def test_a_secretary_sees_only_their_cell_and_is_refused_another(bot: RunningBot) -> None:
+    _, secretary, _, _, own, other = await two_cells(bot)
+    opened = opened_by(signed(secretary, bot.clock.now()))
+    async with dashboard(bot) as client:
+        home = await client.get("/app/api/", headers=opened)
+        mine = await client.get(f"/app/api/cells/{own}", headers=opened)
+        theirs = await client.get(f"/app/api/cells/{other}", headers=opened)
+        nowhere = await client.get(f"/app/api/cells/{other + 100}", headers=opened)
+    assert home.status_code == 200 and mine.status_code == 200
+    assert "Chi bộ Phòng Tổng hợp" in home.text and "Chi bộ Phòng Kế toán" not in home.text
+    assert theirs.status_code == 403
+    assert bot.t("vi", "dashboard.denied.not_yours") in theirs.text
+    assert "Chi bộ Phòng Kế toán" not in theirs.text
+    # A cell that does not exist is refused alike: the answer says nothing of others' cells.
+    assert nowhere.status_code == 403 and nowhere.text == theirs.text
+
+
+async def test_a_member_and_a_stranger_have_no_dashboard(bot: RunningBot, lang: str) -> None:
+    _, _, member, _, own, _ = await two_cells(bot)
+    stranger = bot.emulator.user(40_000, "Người Lạ")
+    now = bot.clock.now()
+    async with dashboard(bot) as client:
+        as_member = await client.get("/app/api/", headers=opened_by(signed(member, now)))
+        member_cell = await client.get(
+            f"/app/api/cells/{own}", headers=opened_by(signed(member, now))
+        )
+        as_stranger = await client.get(
+            "/app/api/", headers=opened_by(signed(stranger, now, language=lang))
+        )
+    assert as_member.status_code == 403
+    assert bot.t("vi", "dashboard.denied.no_dashboard") in as_member.text
+    assert member_cell.status_code == 403
+    assert as_stranger.status_code == 403
+    assert bot.t(lang, "dashboard.denied.not_registered") in as_stranger.text
+
+
+@pytest.mark.parametrize(
+    "launch_data",
+    ["forged", "tampered", "other bot", "expired", "from the future", "missing", "not tma"],
+)
+async def test_launch_data_not_signed_for_now_is_refused_with_401(
+    bot: RunningBot, launch_data: str
+) -> None:
+    supervisor, *_ = await two_cells(bot)
+    now = bot.clock.now()
+    honest = signed(supervisor, now)
+    headers = {
+        "forged": opened_by(honest.replace("hash=", "hash=0")),
+        # Another person's id under the supervisor's signature.
+        "tampered": opened_by(honest.replace(str(supervisor.id), str(supervisor.id + 1))),
+        "other bot": opened_by(signed(supervisor, now, token="654321:ANOTHER-BOT")),
+        "expired": opened_by(signed(supervisor, now - MAX_AGE - timedelta(seconds=1))),
+        "from the future": opened_by(signed(supervisor, now + timedelta(hours=1))),
+        "missing": {},
+        "not tma": {"Authorization": f"Bearer {honest}"},
+    }[launch_data]
+    async with dashboard(bot) as client:
+        page = await client.get("/app/api/", headers=headers)
+    assert page.status_code == 401
+    expected = {
+        "expired": "dashboard.refused.expired",
+        "from the future": "dashboard.refused.expired",
+        "missing": "dashboard.refused.missing",
+        "not tma": "dashboard.refused.missing",
+    }.get(launch_data, "dashboard.refused.forged")
+    assert bot.t("vi", expected) in page.text
+    assert "Chi bộ" not in page.text
+
+
+async def test_a_refusal_is_said_in_the_language_telegram_names(bot: RunningBot) -> None:
+    supervisor, *_ = await two_cells(bot)
+    expired = signed(supervisor, bot.clock.now() - 2 * MAX_AGE, language="en")
+    async with dashboard(bot) as client:
+        page = await client.get("/app/api/", headers=opened_by(expired))
+    assert page.status_code == 401
+    assert bot.t("en", "dashboard.refused.expired") in page.text
+
+
+async def test_every_response_is_locked_down_and_keeps_nothing(bot: RunningBot) -> None:
+    supervisor, *_ = await two_cells(bot)
+    async with dashboard(bot) as client:
+        responses = [
+            await client.get("/app/"),
+            await client.get("/app/cells/1"),
+            await client.get("/app/static/dashboard.js"),
+            await client.get("/app/static/dashboard.css"),
+            await client.get("/app/api/", headers=opened_by(signed(supervisor, bot.clock.now()))),
+            await client.get("/app/api/"),
+        ]
+    assert [r.status_code for r in responses] == [200, 200, 200, 200, 200, 401]
+    for response in responses:
+        policy = response.headers["Content-Security-Policy"]
+        assert "default-src 'none'" in policy and "script-src 'self'" in policy
+        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "set-cookie" not in response.headers
+    # The shell holds no figure and no name: it only loads them with the launch data.
+    assert "Chi bộ" not in responses[0].text
+
+
+async def test_query_values_that_are_not_numbers_or_views_are_not_looked_for(
+    bot: RunningBot,
+) -> None:
+    supervisor, *_ = await two_cells(bot)
+    opened = opened_by(signed(supervisor, bot.clock.now()))
+    async with dashboard(bot) as client:
+        future = await client.get("/app/api/?year=2030", headers=opened)
+        junk = await client.get("/app/api/?year=20x6&quarter=%00&page=-1", headers=opened)
+        quarter_ahead = await client.get("/app/api/?year=2026&quarter=5", headers=opened)
+    assert future.status_code == 404 and quarter_ahead.status_code == 404
+    assert bot.t("vi", "dashboard.denied.not_found") in future.text
+    # Values that are not numbers are ignored: the default view.
+    assert junk.status_code == 200 and "Chi bộ Phòng Tổng hợp" in junk.text
+
+
+async def test_minutes_not_recorded_are_not_found_and_others_minutes_refused(
+    bot: RunningBot,
+) -> None:
+    supervisor, _, member, _, _, _ = await two_cells(bot)
+    now = bot.clock.now()
+    async with dashboard(bot) as client:
+        missing = await client.get(
+            "/app/api/meetings/1/minutes", headers=opened_by(signed(supervisor, now))
+        )
+        as_member = await client.get(
+            "/app/api/meetings/1/minutes", headers=opened_by(signed(member, now))
+        )
+    assert missing.status_code == 403  # no such meeting: refused like another's
+    assert as_member.status_code == 403
