@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
@@ -217,3 +218,22 @@ async def test_minutes_not_recorded_are_not_found_and_others_minutes_refused(
         )
     assert missing.status_code == 403  # no such meeting: refused like another's
     assert as_member.status_code == 403
+
+
+async def test_a_database_failing_mid_request_is_said_plainly_in_one_log_line(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    supervisor, *_ = await two_cells(bot)
+
+    async def failing(*_: object) -> None:
+        raise OperationalError("SELECT …", {}, ConnectionResetError("server closed"))
+
+    # The person and their scope are read; the figures' first query fails.
+    monkeypatch.setattr("services.digest.figures.cells_in_scope", failing)
+    async with dashboard(bot) as client:
+        page = await client.get("/app/api/", headers=opened_by(signed(supervisor, bot.clock.now())))
+    assert page.status_code == 503
+    assert bot.t("vi", "dashboard.refused.unavailable") in page.text
+    [line] = [r for r in caplog.records if r.name == "handlers.dashboard"]
+    assert line.exc_info is None and "\n" not in line.getMessage()
+    assert str(supervisor.id) not in line.getMessage()
