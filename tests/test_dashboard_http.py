@@ -12,18 +12,22 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from io import BytesIO
 from urllib.parse import urlencode
 
 import httpx
 import pytest
+from docx import Document
 from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from domain.meetings import MeetingKind
 from emulator.state import EmuUser
 from handlers.dashboard import dashboard_routes
 from storage.models import Cell as CellRow
-from tests.harness import TOKEN, RunningBot, cell_with_members, join, link_in
+from tests.conftest import VIETNAM
+from tests.harness import TOKEN, RunningBot, cell_with_members, join, link_in, meeting_row
 
 MAX_AGE = timedelta(hours=24)
 
@@ -237,3 +241,66 @@ async def test_a_database_failing_mid_request_is_said_plainly_in_one_log_line(
     [line] = [r for r in caplog.records if r.name == "handlers.dashboard"]
     assert line.exc_info is None and "\n" not in line.getMessage()
     assert str(supervisor.id) not in line.getMessage()
+
+
+async def test_recorded_minutes_download_as_the_document_for_those_who_may_see_the_cell(
+    bot: RunningBot,
+) -> None:
+    supervisor, secretary, _, other_secretary, own, _ = await two_cells(bot)
+    now = bot.clock.now()
+    held = now - timedelta(days=5)
+    async with bot.database.transaction() as session:
+        recorded = meeting_row(
+            own,
+            MeetingKind.REGULAR,
+            held,
+            late=False,
+            created_at=held - timedelta(days=9),
+            broadcast_at=held - timedelta(days=9),
+            roll_closed_at=held + timedelta(hours=2),
+            minutes_recorded_at=held + timedelta(days=1),
+        )
+        recorded.minutes_number = 7
+        unrecorded = meeting_row(
+            own,
+            MeetingKind.THEMATIC,
+            held + timedelta(days=1),
+            late=False,
+            created_at=held - timedelta(days=9),
+            broadcast_at=held - timedelta(days=9),
+            roll_closed_at=held + timedelta(days=1, hours=2),
+            minutes_recorded_at=None,
+        )
+        session.add_all([recorded, unrecorded])
+    async with dashboard(bot) as client:
+        cell_page = await client.get(
+            f"/app/api/cells/{own}", headers=opened_by(signed(secretary, now))
+        )
+        document = await client.get(
+            f"/app/api/meetings/{recorded.id}/minutes", headers=opened_by(signed(supervisor, now))
+        )
+        not_recorded = await client.get(
+            f"/app/api/meetings/{unrecorded.id}/minutes",
+            headers=opened_by(signed(supervisor, now)),
+        )
+        other_cell = await client.get(
+            f"/app/api/meetings/{recorded.id}/minutes",
+            headers=opened_by(signed(other_secretary, now)),
+        )
+    assert f'/app/api/meetings/{recorded.id}/minutes"' in cell_page.text
+    assert f'/app/api/meetings/{unrecorded.id}/minutes"' not in cell_page.text
+    assert document.status_code == 200
+    assert document.headers["Content-Disposition"] == (
+        f'attachment; filename="bien-ban-{held.astimezone(VIETNAM):%Y%m%d}-{recorded.id}.docx"'
+    )
+    word = Document(BytesIO(document.content))
+    text = "\n".join(
+        [p.text for p in word.paragraphs]
+        + [c.text for t in word.tables for row in t.rows for c in row.cells]
+    )
+    assert "Chi bộ Phòng Tổng hợp".upper() in text.upper()
+    assert f"Sinh hoạt thường kỳ tháng {held.astimezone(VIETNAM):%m/%Y}" in text
+    assert bot.t("vi", "minutes.label.number_line", number="07") in text
+    assert not_recorded.status_code == 404
+    assert bot.t("vi", "dashboard.denied.not_found") in not_recorded.text
+    assert other_cell.status_code == 403
