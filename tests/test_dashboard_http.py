@@ -11,23 +11,36 @@ import hmac
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from io import BytesIO
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 import pytest
 from docx import Document
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from domain.meetings import MeetingKind
+from domain.roles import MemberStatus
 from emulator.state import EmuUser
 from handlers.dashboard import dashboard_routes
+from storage.db import Database
 from storage.models import Cell as CellRow
 from tests.conftest import VIETNAM
-from tests.harness import TOKEN, RunningBot, cell_with_members, join, link_in, meeting_row
+from tests.harness import (
+    TOKEN,
+    RunningBot,
+    add_member,
+    cell_with_members,
+    join,
+    link_in,
+    meeting_row,
+)
 
 MAX_AGE = timedelta(hours=24)
 
@@ -52,8 +65,14 @@ def signed(user: EmuUser, signed_at: datetime, *, language: str = "vi", token: s
 
 
 @asynccontextmanager
-async def dashboard(bot: RunningBot) -> AsyncIterator[httpx.AsyncClient]:
-    routes = dashboard_routes(bot.application.bot_data["chibo"], TOKEN, MAX_AGE)
+async def dashboard(
+    bot: RunningBot, database: Database | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The dashboard of the running bot, reading through ``database`` when given."""
+    state = bot.application.bot_data["chibo"]
+    if database is not None:
+        state = replace(state, database=database)
+    routes = dashboard_routes(state, TOKEN, MAX_AGE)
     app = Starlette(routes=[Mount("/app", routes=routes)])
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://dashboard.test"
@@ -304,3 +323,62 @@ async def test_recorded_minutes_download_as_the_document_for_those_who_may_see_t
     assert not_recorded.status_code == 404
     assert bot.t("vi", "dashboard.denied.not_found") in not_recorded.text
     assert other_cell.status_code == 403
+
+
+async def test_the_overview_asks_the_database_as_often_for_many_cells_as_for_two(
+    bot: RunningBot,
+) -> None:
+    supervisor, *_ = await two_cells(bot)
+    [organisation_id] = {c.organisation_id for c in await bot.rows(CellRow)}
+    opened = opened_by(signed(supervisor, bot.clock.now()))
+
+    async def statements() -> int:
+        """Those of one overview, on an engine of its own: the running bot's jobs use theirs."""
+        issued: list[str] = []
+
+        def record(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            issued.append(statement)
+
+        own = Database(bot.settings.database_url)
+        event.listen(own.engine.sync_engine, "before_cursor_execute", record)
+        try:
+            async with dashboard(bot, own) as client:
+                assert (await client.get("/app/api/", headers=opened)).status_code == 200
+        finally:
+            await own.dispose()
+        return len(issued)
+
+    with_two = await statements()
+    now = bot.clock.now()
+    async with bot.database.transaction() as session:
+        for number in range(8):
+            cell = CellRow(
+                organisation_id=organisation_id, name=f"Chi bộ thêm {number}", created_at=now
+            )
+            session.add(cell)
+            await session.flush()
+            for member in range(5):
+                await add_member(
+                    session,
+                    cell.id,
+                    60_000 + 10 * number + member,
+                    f"Đảng viên {number}.{member}",
+                    secretary=member == 0,
+                    status=MemberStatus.FULL,
+                    joined_at=now,
+                    created_at=now,
+                )
+            held = now - timedelta(days=20)
+            session.add(
+                meeting_row(
+                    cell.id,
+                    MeetingKind.REGULAR,
+                    held,
+                    late=False,
+                    created_at=held,
+                    broadcast_at=held,
+                    roll_closed_at=held + timedelta(hours=2),
+                    minutes_recorded_at=None,
+                )
+            )
+    assert await statements() == with_two
