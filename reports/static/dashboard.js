@@ -17,7 +17,9 @@
     return window.sessionStorage.getItem("chibo." + name) || "";
   }
 
-  const initData = remembered("initData", launch.get("tgWebAppData"));
+  const launched = remembered("initData", launch.get("tgWebAppData"));
+  // Telegram's script, once loaded, knows the launch data too (it reads the same place).
+  const initData = () => launched || (telegram() && telegram().initData) || "";
   const colour = /^#[0-9a-fA-F]{3,8}$/;
 
   function applyTheme(theme) {
@@ -43,7 +45,7 @@
     let response;
     try {
       response = await fetch(apiPath(path), {
-        headers: { Authorization: "tma " + initData },
+        headers: { Authorization: "tma " + initData() },
         cache: "no-store",
       });
     } catch (error) {
@@ -53,10 +55,23 @@
     page.innerHTML = await response.text();
     page.dataset.status = String(response.status);
     window.scrollTo(0, 0);
+    showBack(path !== base + "/" && window.history.length > 1);
+  }
+
+  function showBack(wanted) {
+    // Telegram's own back button, in its header, when the script is there.
+    const app = telegram();
+    if (app && app.BackButton) {
+      if (wanted) {
+        app.BackButton.show();
+      } else {
+        app.BackButton.hide();
+      }
+    }
   }
 
   async function download(link) {
-    const response = await fetch(link.href, { headers: { Authorization: "tma " + initData } });
+    const response = await fetch(link.href, { headers: { Authorization: "tma " + initData() } });
     if (!response.ok) {
       page.innerHTML = await response.text();
       page.dataset.status = String(response.status);
@@ -88,17 +103,20 @@
   });
   window.addEventListener("popstate", () => load(window.location.pathname + window.location.search));
 
-  const app = telegram();
-  if (app) {
-    app.ready();
-    app.expand();
-  }
-  window.addEventListener("load", () => {
-    const late = telegram();
-    if (late && late !== app) {
-      late.ready();
-      late.expand();
+  let started = null;
+  function startTelegram() {
+    const app = telegram();
+    if (app && app !== started) {
+      started = app;
+      app.ready();
+      app.expand();
+      if (app.BackButton) {
+        app.BackButton.onClick(() => window.history.back());
+      }
     }
-  });
+  }
+  startTelegram();
+  // The script is loaded without blocking the page: it may come after this one.
+  window.addEventListener("load", startTelegram);
   load(window.location.pathname + window.location.search);
 })();
