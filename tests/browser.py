@@ -42,6 +42,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
 WAIT_TIMEOUT = 10.0
+PAGE_LOAD_TIMEOUT = 30.0
 # A page taller than this is cut in its screenshot: a picture to look at, not an archive.
 SCREENSHOT_MAX_HEIGHT = 8000
 HOST = "127.0.0.1"
@@ -59,6 +60,8 @@ class Viewport:
 # A common phone in Telegram's in-app browser, and Telegram Desktop's window.
 PHONE = Viewport(390, 844, mobile=True)
 DESKTOP = Viewport(1280, 800, mobile=False)
+# The browser's language (Accept-Language, navigator.language, Intl), the users' own.
+LOCALE = "vi-VN"
 
 
 def missing_browser() -> list[Path]:
@@ -74,7 +77,10 @@ def start_chromium() -> WebDriver:
     # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
         options.add_argument(argument)
-    return webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    # A page that never finishes loading fails its test soon, not after selenium's 5 minutes.
+    driver.set_page_load_timeout(PAGE_LOAD_TIMEOUT)
+    return driver
 
 
 @dataclass
@@ -85,7 +91,7 @@ class Chromium:
     driver: WebDriver
     opened_origins: set[str] = field(default_factory=set)
 
-    def fresh_tab(self, viewport: Viewport = PHONE, locale: str = "vi-VN") -> None:
+    def fresh_tab(self) -> None:
         earlier = self.driver.window_handles
         self.driver.switch_to.new_window("tab")
         fresh = self.driver.current_window_handle
@@ -93,14 +99,14 @@ class Chromium:
             self.driver.switch_to.window(handle)
             self.driver.close()
         self.driver.switch_to.window(fresh)
-        self.driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
-        # A server of a later test may get an earlier one's port, hence its origin.
+        # What the earlier test's pages kept (cookies too) goes: a later server may be given
+        # the same port, so the same origin.
         for origin in self.opened_origins:
             self.driver.execute_cdp_cmd(
                 "Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"}
             )
         self.opened_origins.clear()
-        self.emulate(viewport, locale)
+        self.emulate(PHONE, LOCALE)
 
     def emulate(self, viewport: Viewport, locale: str) -> None:
         cdp = self.driver.execute_cdp_cmd
@@ -206,7 +212,7 @@ class Page:
         element = await self.call(self._until, expected_conditions.element_to_be_clickable, css)
         await self.call(element.click)
 
-    async def emulate(self, viewport: Viewport = PHONE, locale: str = "vi-VN") -> None:
+    async def emulate(self, viewport: Viewport = PHONE, locale: str = LOCALE) -> None:
         """Another window (``DESKTOP``) or language for what the tab opens next."""
         await self.call(self.chromium.emulate, viewport, locale)
 
@@ -247,13 +253,22 @@ async def serving(app: ASGIApp) -> AsyncIterator[str]:
             timeout_graceful_shutdown=5,
         )
     )
-    serve = asyncio.create_task(server.serve(sockets=[listening]))
+
+    async def run() -> None:
+        try:
+            await server.serve(sockets=[listening])
+        except SystemExit as stop:
+            # uvicorn exits when the app cannot start (its log says why); a test fails, the
+            # test run goes on.
+            raise RuntimeError(f"the app did not start (uvicorn exit status {stop.code})") from None
+
+    serve = asyncio.create_task(run())
     try:
         async with asyncio.timeout(WAIT_TIMEOUT):
             while not server.started:
                 if serve.done():
                     serve.result()
-                    raise RuntimeError("the app did not start (its lifespan failed?)")
+                    raise RuntimeError("the app stopped before it served")
                 await asyncio.sleep(0.01)
         yield f"http://{HOST}:{port}"
     finally:

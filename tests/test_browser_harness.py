@@ -4,7 +4,8 @@ loop, with a script file under a strict Content-Security-Policy, the way the das
 from __future__ import annotations
 
 import struct
-from contextlib import nullcontext
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,36 @@ async def test_a_tab_keeps_its_last_view_whether_the_test_passed_or_failed(
             assert passes, "the test failed"
     assert png_size(screenshot_path(name)) == (390, 844)
     screenshot_path(name).unlink()
+
+
+async def test_a_tab_sees_no_cookie_or_stored_data_of_an_earlier_one(
+    chromium: Chromium, tmp_path: Path
+) -> None:
+    remembered = "return [document.cookie, localStorage.getItem('seen')]"
+    async with serving(greeting_app(tmp_path)) as base_url:
+        async with tab(chromium, "harness-check-earlier") as earlier:
+            await earlier.open(base_url)
+            await earlier.call(
+                earlier.driver.execute_script,
+                "document.cookie = 'seen=1; max-age=3600'; localStorage.setItem('seen', '1')",
+            )
+            assert await earlier.call(earlier.driver.execute_script, remembered) == ["seen=1", "1"]
+        async with tab(chromium, "harness-check-later") as later:
+            await later.open(base_url)
+            assert await later.call(later.driver.execute_script, remembered) == ["", None]
+    for name in ("harness-check-earlier", "harness-check-later"):
+        screenshot_path(name).unlink()
+
+
+async def test_an_app_that_cannot_start_fails_its_test_not_the_run() -> None:
+    @asynccontextmanager
+    async def unable_to_start(_: Starlette) -> AsyncIterator[None]:
+        raise RuntimeError("no database")
+        yield
+
+    with pytest.raises(RuntimeError, match="the app did not start"):
+        async with serving(Starlette(lifespan=unable_to_start)):
+            pass
 
 
 async def test_a_page_shows_what_the_database_holds(
