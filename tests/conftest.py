@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,6 +21,9 @@ from storage import migrate
 from storage.db import Database
 from storage.models import Base
 
+if TYPE_CHECKING:
+    from tests.browser import Chromium, Page
+
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 # Property tests judge what the code does, never how fast a shared machine ran an example.
@@ -29,6 +32,10 @@ settings.load_profile("chibo")
 POSTGRES_SKIP_REASON = (
     "PostgreSQL tests need TEST_DATABASE_URL, e.g. "
     "postgresql+asyncpg://postgres@127.0.0.1:5432/test (.ci/run sets it)"
+)
+BROWSER_SKIP_REASON = (
+    "Browser tests need Debian's chromium and chromium-driver (/usr/bin/chromium, "
+    "/usr/bin/chromedriver): apt-get install chromium chromium-driver (.ci/run installs them)"
 )
 
 
@@ -42,25 +49,31 @@ def postgres_url() -> str | None:
     return url.render_as_string(hide_password=False)
 
 
-_POSTGRES_SKIP_LINE = next(
-    number
-    for number, line in enumerate(Path(__file__).read_text(encoding="utf-8").splitlines(), 1)
-    if "pytest.skip(POSTGRES_SKIP_REASON)" in line and "_LINE" not in line
-)
+def _line_of(call: str) -> int:
+    return next(
+        number
+        for number, line in enumerate(Path(__file__).read_text(encoding="utf-8").splitlines(), 1)
+        if line.strip() == call
+    )
+
+
+# Where each skip that many tests share is raised, whichever test it skips.
+_FOLDED_SKIPS = {
+    POSTGRES_SKIP_REASON: _line_of("pytest.skip(POSTGRES_SKIP_REASON)"),
+    BROWSER_SKIP_REASON: _line_of("pytest.skip(BROWSER_SKIP_REASON)"),
+}
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """Every test skipped for want of PostgreSQL is reported at one place, so the summary
-    folds them into a single line instead of one per test."""
+    """Every test skipped for want of PostgreSQL (or of Chromium) is reported at one place, so
+    the summary folds them into a single line instead of one per test."""
     outcome = yield
     report = outcome.get_result()
-    if (
-        report.skipped
-        and isinstance(report.longrepr, tuple)
-        and report.longrepr[2].endswith(POSTGRES_SKIP_REASON)
-    ):
-        report.longrepr = (__file__, _POSTGRES_SKIP_LINE, report.longrepr[2])
+    if report.skipped and isinstance(report.longrepr, tuple):
+        for reason, line in _FOLDED_SKIPS.items():
+            if report.longrepr[2].endswith(reason):
+                report.longrepr = (__file__, line, report.longrepr[2])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -147,6 +160,30 @@ async def emulator() -> AsyncIterator[Any]:
 
     async with running_emulator(TOKEN, BOT_USERNAME) as emu:
         yield emu
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Chromium]:
+    """One headless Chromium for the session; ``browser`` gives each test a tab of it."""
+    from tests.browser import missing_browser, running_chromium
+
+    if missing_browser():
+        # CI must run the browser tests, never skip them.
+        if os.environ.get("CHIBO_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"CHIBO_REQUIRE_BROWSER=1: {BROWSER_SKIP_REASON}")
+        pytest.skip(BROWSER_SKIP_REASON)
+    with running_chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+async def browser(chromium: Chromium, request: pytest.FixtureRequest) -> AsyncIterator[Page]:
+    """A fresh phone-sized tab (tests/browser.py's Page); its last view is saved as
+    test-artifacts/screenshots/<test name>.png, whether the test passed or not."""
+    from tests.browser import tab
+
+    async with tab(chromium, request.node.name) as page:
+        yield page
 
 
 @pytest.fixture
