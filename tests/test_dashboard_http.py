@@ -6,100 +6,26 @@ under test; a browser opening the same pages is in tests/test_dashboard_browser.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from io import BytesIO
 from typing import Any
-from urllib.parse import urlencode
 
-import httpx
 import pytest
 from docx import Document
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
 from domain.meetings import MeetingKind
 from domain.roles import MemberStatus
-from emulator.state import EmuUser
-from handlers.dashboard import dashboard_routes
 from storage.db import Database
 from storage.models import Cell as CellRow
 from tests.conftest import VIETNAM
 from tests.harness import (
-    TOKEN,
     RunningBot,
     add_member,
-    cell_with_members,
-    join,
-    link_in,
     meeting_row,
 )
-
-MAX_AGE = timedelta(hours=24)
-
-
-def signed(user: EmuUser, signed_at: datetime, *, language: str = "vi", token: str = TOKEN) -> str:
-    """Launch data for ``user`` as Telegram builds it: the fields as sorted ``key=value``
-    lines, signed with HMAC-SHA256 under HMAC-SHA256(key="WebAppData", msg=token)."""
-    fields = {
-        "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
-        "user": json.dumps(
-            {"id": user.id, "first_name": user.first_name, "language_code": language},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ),
-        "auth_date": str(int(signed_at.timestamp())),
-        "signature": "c2lnbmVkLWJ5LXRlbGVncmFt",
-    }
-    lines = "\n".join(f"{key}={fields[key]}" for key in sorted(fields))
-    secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
-    fields["hash"] = hmac.new(secret, lines.encode(), hashlib.sha256).hexdigest()
-    return urlencode(fields)
-
-
-@asynccontextmanager
-async def dashboard(
-    bot: RunningBot, database: Database | None = None
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The dashboard of the running bot, reading through ``database`` when given."""
-    state = bot.application.bot_data["chibo"]
-    if database is not None:
-        state = replace(state, database=database)
-    routes = dashboard_routes(state, TOKEN, MAX_AGE)
-    app = Starlette(routes=[Mount("/app", routes=routes)])
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://dashboard.test"
-    ) as client:
-        yield client
-
-
-def opened_by(init_data: str) -> dict[str, str]:
-    return {"Authorization": f"tma {init_data}"}
-
-
-async def two_cells(bot: RunningBot) -> tuple[EmuUser, EmuUser, EmuUser, EmuUser, int, int]:
-    """A supervisor of two cells; the first cell's secretary and member; the second's
-    secretary. Returns them and the two cells' ids."""
-    first = await cell_with_members(bot, ["Lê Văn Minh"], cell_name="Chi bộ Phòng Tổng hợp")
-    other_secretary = bot.emulator.user(30_001, "Phạm Thị Hoa")
-    link = link_in(await bot.send(first.supervisor, "/newcell Chi bộ Phòng Kế toán"))
-    await join(bot, other_secretary, link, "vi")
-    cells = {c.name: c.id for c in await bot.rows(CellRow)}
-    return (
-        first.supervisor,
-        first.secretary,
-        first.members[0],
-        other_secretary,
-        cells["Chi bộ Phòng Tổng hợp"],
-        cells["Chi bộ Phòng Kế toán"],
-    )
+from tests.webapp import MAX_AGE, dashboard, opened_by, signed, two_cells
 
 
 async def test_a_supervisor_sees_every_cell_of_the_organisation(bot: RunningBot) -> None:

@@ -1,0 +1,231 @@
+"""The dashboard in a real browser (headless Chromium), opened as Telegram opens a Mini App:
+the shell at /app with the signed launch data after "#", its script loading the pages.
+
+One organisation is seeded with what a supervisor must read at a glance, against the
+fixture's clock (Tuesday 1 December 2026, 09:00 in Hà Nội; the cutoff day is the 10th):
+
+- "Chi bộ Phòng Tổng hợp", created 15 August (after August's cutoff): held September's
+  meeting on the 5th (on time), October's on the 20th (late), none in November (missed);
+  December's cutoff is still ahead. It existed for most of the third quarter, so owed its
+  thematic meeting, and held none (missed); the fourth is not over (ahead).
+- "Chi bộ Phòng Kế toán", created 20 November: owed nothing before December (not owed), nor
+  the fourth quarter's thematic meeting (it exists for less than half of it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from sqlalchemy import update
+
+from domain.attendance import RollStatus
+from domain.meetings import MeetingKind
+from emulator.state import EmuUser
+from storage.models import Cell as CellRow
+from storage.models import Invitation, Person
+from tests.browser import Page, serving
+from tests.conftest import VIETNAM
+from tests.harness import RunningBot, choose_language, meeting_row
+from tests.webapp import MAX_AGE, dashboard_app, signed, two_cells
+
+MONTHS = [f"2026-{month:02d}" for month in range(1, 13)]
+NOT_OWED, ON_TIME, LATE, MISSED, AHEAD = "not_owed", "on_time", "late", "missed", "ahead"
+
+
+def launched(base_url: str, path: str, init_data: str, theme: dict[str, str] | None = None) -> str:
+    """The address Telegram opens: the page, then its launch parameters after "#"."""
+    parameters = {"tgWebAppData": init_data, "tgWebAppVersion": "8.0"}
+    if theme is not None:
+        parameters["tgWebAppThemeParams"] = str(theme).replace("'", '"')
+    return f"{base_url}/app{path}#{urlencode(parameters)}"
+
+
+def local(month: int, day: int, hour: int = 8) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=VIETNAM)
+
+
+async def seeded(bot: RunningBot) -> tuple[EmuUser, EmuUser, EmuUser, int, int]:
+    """The organisation above: its supervisor, the first cell's secretary, the second cell's
+    secretary, and the two cells' ids."""
+    supervisor, secretary, member, other_secretary, own, other = await two_cells(bot)
+    async with bot.database.transaction() as session:
+        await session.execute(
+            update(CellRow).where(CellRow.id == own).values(created_at=local(8, 15))
+        )
+        await session.execute(
+            update(CellRow).where(CellRow.id == other).values(created_at=local(11, 20))
+        )
+        people = {
+            p.telegram_user_id: p.id
+            for p in (await session.scalars(Person.__table__.select())).all()
+        }
+        marks = {
+            local(9, 5): {secretary.id: RollStatus.PRESENT, member.id: RollStatus.EXCUSED},
+            local(10, 20): {secretary.id: RollStatus.PRESENT, member.id: RollStatus.UNEXCUSED},
+        }
+        for starts_at, roll in marks.items():
+            meeting = meeting_row(
+                own,
+                MeetingKind.REGULAR,
+                starts_at,
+                late=False,
+                created_at=starts_at - timedelta(days=10),
+                broadcast_at=starts_at - timedelta(days=10),
+                roll_closed_at=starts_at + timedelta(hours=2),
+                minutes_recorded_at=None,
+            )
+            session.add(meeting)
+            await session.flush()
+            session.add_all(
+                Invitation(
+                    meeting_id=meeting.id,
+                    person_id=people[user_id],
+                    invited_at=starts_at - timedelta(days=10),
+                    roll_status=status,
+                )
+                for user_id, status in roll.items()
+            )
+    return supervisor, secretary, other_secretary, own, other
+
+
+async def squares(browser: Page, row: str) -> dict[str, str | None]:
+    """Month (or quarter) → the state its square shows, for one row of the grid."""
+    cells = await browser.call(
+        lambda: [
+            (c.get_attribute("data-month") or c.get_attribute("data-quarter"), c)
+            for c in browser.driver.find_elements("css selector", f"{row} td.sq")
+        ]
+    )
+    return {key: await browser.call(c.get_attribute, "data-state") for key, c in cells}
+
+
+async def test_the_supervisors_grid_shows_each_months_state_as_stored(
+    bot: RunningBot, browser: Page
+) -> None:
+    supervisor, _, _, own, other = await seeded(bot)
+    async with serving(dashboard_app(bot)) as base_url:
+        await browser.open(launched(base_url, "/", signed(supervisor, bot.clock.now())))
+        await browser.wait_for("#grid")
+        first = await squares(browser, f'tr[data-cell="{own}"]')
+        second = await squares(browser, f'tr[data-cell="{other}"]')
+        names = await browser.texts("#grid tbody th.cell-name")
+        title = await browser.text("h1")
+    assert title == "Đảng bộ Văn phòng UBND tỉnh"
+    assert first == {
+        **{month: NOT_OWED for month in MONTHS[:8]},
+        "2026-09": ON_TIME,
+        "2026-10": LATE,
+        "2026-11": MISSED,
+        "2026-12": AHEAD,
+        "2026-1": NOT_OWED,
+        "2026-2": NOT_OWED,
+        "2026-3": MISSED,
+        "2026-4": AHEAD,
+    }
+    assert second == {
+        **{month: NOT_OWED for month in MONTHS[:11]},
+        "2026-12": AHEAD,
+        **{f"2026-{q}": NOT_OWED for q in range(1, 5)},
+    }
+    # The cell to look at first (it missed November and the third quarter) is on top.
+    assert names == ["Chi bộ Phòng Tổng hợp", "Chi bộ Phòng Kế toán"]
+
+
+async def test_a_cells_page_counts_its_meetings_and_members_as_stored(
+    bot: RunningBot, browser: Page
+) -> None:
+    supervisor, _, _, own, _ = await seeded(bot)
+    async with serving(dashboard_app(bot)) as base_url:
+        await browser.open(launched(base_url, "/", signed(supervisor, bot.clock.now())))
+        await browser.wait_for("#grid")
+        # Into the cell from the grid, as a supervisor taps it: the script loads the page.
+        await browser.click(f'tr[data-cell="{own}"] th a')
+        await browser.wait_for("#meetings")
+        meetings = [
+            await browser.texts(f"#meetings tbody tr:nth-child({n}) td") for n in (1, 2)
+        ]
+        members = await browser.texts("#members tbody tr")
+        attendance = await browser.text("#attendance")
+        path = await browser.call(lambda: browser.driver.current_url)
+    assert path.endswith(f"/app/cells/{own}?year=2026")
+    # Latest first: when, kind, present, excused, unexcused, expected, quorum, minutes.
+    assert meetings[0][:7] == ["20/10/2026 08:00", "Sinh hoạt thường kỳ", "1", "0", "1", "2", "Không"]
+    assert meetings[1][:7] == ["05/09/2026 08:00", "Sinh hoạt thường kỳ", "1", "1", "0", "2", "Không"]
+    # Each roll had one of two present: 50%, under the 2/3 quorum.
+    assert attendance == "50%"
+    assert members == ["Lê Văn Minh 0 1 1 2 0%", "Nguyễn Thị Lan 2 0 0 2 100%"]
+
+
+async def test_forged_and_expired_launch_data_get_the_refusal_page(
+    bot: RunningBot, browser: Page
+) -> None:
+    supervisor, *_ = await seeded(bot)
+    now = bot.clock.now()
+    forged = signed(supervisor, now).replace("hash=", "hash=f")
+    expired = signed(supervisor, now - MAX_AGE - timedelta(minutes=1))
+    seen = {}
+    async with serving(dashboard_app(bot)) as base_url:
+        for name, init_data in (("forged", forged), ("expired", expired), ("none", "")):
+            await browser.open(launched(base_url, "/", init_data))
+            await browser.wait_for(".denied")
+            seen[name] = (
+                await browser.attribute("#page", "data-status"),
+                await browser.text(".denied p"),
+            )
+            assert await browser.texts("#grid") == []
+    assert seen == {
+        "forged": ("401", bot.t("vi", "dashboard.refused.forged")),
+        "expired": ("401", bot.t("vi", "dashboard.refused.expired")),
+        "none": ("401", bot.t("vi", "dashboard.refused.missing")),
+    }
+
+
+async def test_a_secretary_sees_their_cell_and_cannot_open_another(
+    bot: RunningBot, browser: Page
+) -> None:
+    _, secretary, _, own, other = await seeded(bot)
+    init_data = signed(secretary, bot.clock.now())
+    async with serving(dashboard_app(bot)) as base_url:
+        await browser.open(launched(base_url, "/", init_data))
+        await browser.wait_for("#meetings")
+        home = await browser.text("h1")
+        back_links = await browser.texts("a.back")
+        await browser.open(launched(base_url, f"/cells/{other}", init_data))
+        await browser.wait_for(".denied")
+        refused = (await browser.attribute("#page", "data-status"), await browser.text(".denied p"))
+    assert home == "Chi bộ Phòng Tổng hợp" and back_links == []
+    assert refused == ("403", bot.t("vi", "dashboard.denied.not_yours"))
+    assert own != other
+
+
+async def test_the_page_speaks_the_language_the_person_chose(bot: RunningBot, browser: Page) -> None:
+    supervisor, *_ = await seeded(bot)
+    async with serving(dashboard_app(bot)) as base_url:
+        url = launched(base_url, "/", signed(supervisor, bot.clock.now()))
+        await browser.open(url)
+        await browser.wait_for("#grid")
+        before = await browser.text(".grid-box h2")
+        await choose_language(bot, supervisor, "en")
+        await browser.open(url)
+        await browser.wait_for("#grid")
+        after = await browser.text(".grid-box h2")
+    assert before.startswith(bot.t("vi", "dashboard.label.grid"))
+    assert after.startswith(bot.t("en", "dashboard.label.grid"))
+
+
+async def test_telegrams_theme_colours_are_the_pages(bot: RunningBot, browser: Page) -> None:
+    supervisor, *_ = await seeded(bot)
+    dark = {"bg_color": "#17212b", "text_color": "#f5f5f5", "secondary_bg_color": "#232e3c"}
+    async with serving(dashboard_app(bot)) as base_url:
+        await browser.open(
+            launched(base_url, "/", signed(supervisor, bot.clock.now()), theme=dark)
+        )
+        await browser.wait_for("#grid")
+        colours = await browser.call(
+            lambda: browser.driver.execute_script(
+                "const s = getComputedStyle(document.body);"
+                "return [s.backgroundColor, s.color];"
+            )
+        )
+    assert colours == ["rgb(23, 33, 43)", "rgb(245, 245, 245)"]
