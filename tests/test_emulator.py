@@ -328,11 +328,11 @@ async def test_web_app_buttons_open_over_https_in_private_chats_only(
         "url": "https://chibo.example/app"
     }
     assert sent.reply_markup == opening("https://chibo.example/app")
-    with pytest.raises(BadRequest, match="(?i)only https links are allowed"):
+    with pytest.raises(BadRequest, match=r"(?i)only https links are allowed"):
         await bot.send_message(alice.id, "x", reply_markup=opening("http://chibo.example/app"))
-    with pytest.raises(BadRequest, match="(?i)button_type_invalid"):
+    with pytest.raises(BadRequest, match=r"(?i)button_type_invalid"):
         await bot.send_message(group.id, "x", reply_markup=opening("https://chibo.example/app"))
-    with pytest.raises(BadRequest, match="(?i)only https links are allowed"):
+    with pytest.raises(BadRequest, match=r"(?i)only https links are allowed"):
         await bot.edit_message_text(
             "y", alice.id, sent.message_id, reply_markup=opening("http://chibo.example/app")
         )
@@ -347,7 +347,7 @@ async def test_a_chat_menu_button_is_kept_per_chat(
     await bot.set_chat_menu_button(alice.id, dashboard)
     assert await bot.get_chat_menu_button(alice.id) == dashboard
     assert await bot.get_chat_menu_button(1002) == MenuButtonDefault()
-    with pytest.raises(BadRequest, match="(?i)only https links are allowed"):
+    with pytest.raises(BadRequest, match=r"(?i)only https links are allowed"):
         insecure = MenuButtonWebApp("Dashboard", WebAppInfo("http://chibo.example/app"))
         await bot.set_chat_menu_button(1002, insecure)
     assert await bot.get_chat_menu_button(1002) == MenuButtonDefault()
