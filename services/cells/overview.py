@@ -66,8 +66,8 @@ async def cells_overview(request: Request, asked: Page) -> Reply:
 
 
 async def _own_cells_dashboard(request: Request, session: AsyncSession, actor: Actor) -> Reply:
-    """A secretary's way to their cell's page of the dashboard, who supervises nothing else;
-    refused to anyone else, or where the dashboard is not served."""
+    """/cells of a secretary who supervises nothing: a button to each of their cells' pages
+    of the dashboard; refused to a member, and where no dashboard is served."""
     buttons = [
         button
         for cell in await cells_by_name(session, actor.managed_cells)
