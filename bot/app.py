@@ -88,6 +88,7 @@ def build_application(settings: Settings, database: Database, clock: Clock) -> C
         zone=settings.zone,
         quorum=settings.quorum,
         minutes_template=settings.minutes_template,
+        dashboard_url=settings.dashboard_url,
     )
 
     def wake_outbox() -> None:

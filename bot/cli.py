@@ -160,22 +160,15 @@ async def _ask_telegram_username(settings: Settings, advice: str = "") -> str:
 
 
 def _serve(settings: Settings, application: ChiboApplication, database: Database) -> None:
-    if settings.webhook_url:
-        secret = settings.effective_webhook_secret
-        log.info("starting in webhook mode")
-        asyncio.run(
-            webhook.serve(
-                application,
-                database,
-                public_url=settings.webhook_url,
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                secret=secret,
-            )
-        )
-    else:
+    if settings.served_at is None:
         log.info("starting with long polling")
         application.run_polling(allowed_updates=webhook.ALLOWED_UPDATES)
+        return
+    if settings.webhook_url:
+        log.info("starting in webhook mode")
+    else:
+        log.info("starting with long polling, serving the dashboard")
+    asyncio.run(webhook.serve(application, database, settings))
 
 
 async def _db_command(settings: Settings, action: str, revision: str) -> str:
@@ -200,10 +193,10 @@ async def _db_command(settings: Settings, action: str, revision: str) -> str:
 
 
 def _health(settings: Settings) -> str:
-    """Webhook mode: the running bot's /healthz (which checks the database); polling mode:
-    the database."""
-    if settings.webhook_url:
-        return _webhook_health(settings)
+    """Where chibo serves HTTP (webhook mode, or the dashboard in polling mode): the running
+    bot's /healthz (which checks the database); otherwise the database."""
+    if settings.served_at is not None:
+        return _served_health(*settings.served_at)
     try:
         return asyncio.run(_database_health(settings))
     except CommandError as error:  # a URL that names no usable database: unhealthy too
@@ -219,13 +212,12 @@ async def _database_health(settings: Settings) -> str:
     return "ok: the database answers"
 
 
-def _webhook_health(settings: Settings) -> str:
-    host = settings.webhook_listen
+def _served_health(host: str, port: int) -> str:
     if host in ("0.0.0.0", "::", ""):
         host = "127.0.0.1"
     if ":" in host:
         host = f"[{host}]"
-    url = f"http://{host}:{settings.webhook_port}/healthz"
+    url = f"http://{host}:{port}/healthz"
     try:
         with urllib.request.urlopen(url, timeout=HEALTH_TIMEOUT_SECONDS):
             return f"ok: {url} answers"

@@ -201,6 +201,9 @@ class ChiboChat(ChatDriver):
         if self.dispatching:
             await self.dispatcher.drain()
 
+    def now(self) -> datetime:
+        return self.clock.now()
+
     async def run_planner(self) -> int:
         """What the planner job does on its tick, then everything it queued is sent; how many
         messages it queued."""

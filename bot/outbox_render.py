@@ -13,7 +13,7 @@ from typing import Any
 from telegram import Bot, BotCommandScopeChat, InputFile
 
 from chat.i18n import Translator
-from chat.rendering import PartlySent, bot_commands, keyboard, message_parts
+from chat.rendering import PartlySent, bot_commands, keyboard, menu_button, message_parts
 from domain.messages import Button, Text
 from domain.permissions import Menu
 from reports.ical import CalendarEntry, meeting_ics
@@ -62,6 +62,11 @@ def outbox_call(
         commands = bot_commands([Menu(m) for m in payload["menus"]], lang, translator)
         return lambda bot, wait: bot.set_my_commands(
             commands, scope=BotCommandScopeChat(chat_id), read_timeout=wait
+        )
+    if method == "setChatMenuButton":
+        button = menu_button(Button.from_json(payload["button"]), lang, translator)
+        return lambda bot, wait: bot.set_chat_menu_button(
+            chat_id, menu_button=button, read_timeout=wait
         )
     if method == "sendDocument" and "stored" in payload:
         stored = InputFile(files.get(payload["stored"]), filename=payload["filename"])

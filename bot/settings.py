@@ -115,6 +115,16 @@ class Settings(BaseSettings):
         return None if base is None else base.rstrip("/") + DASHBOARD_PATH + "/"
 
     @property
+    def served_at(self) -> tuple[str, int] | None:
+        """Where chibo's own web server listens: the webhook's address in webhook mode, the
+        dashboard's in polling mode with CHIBO_WEB_URL; None: it serves nothing over HTTP."""
+        if self.webhook_url:
+            return self.webhook_listen, self.webhook_port
+        if self.web_url:
+            return self.web_listen, self.web_port
+        return None
+
+    @property
     def file_url(self) -> str:
         """Files download from /file/bot<token>/ beside /bot<token>/ on every Bot API server."""
         if self.bot_api_file_url:

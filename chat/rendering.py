@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    MenuButtonWebApp,
+    WebAppInfo,
+)
 
 from chat.i18n import Translator
 from chat.menus import commands_for
@@ -21,16 +27,24 @@ def keyboard(
     if not rows:
         return None
     return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(translator.render(b.text, lang), callback_data=b.action)
-                if b.url is None
-                else InlineKeyboardButton(translator.render(b.text, lang), url=b.url)
-                for b in row
-            ]
-            for row in rows
-        ]
+        [[_inline_button(b, translator.render(b.text, lang)) for b in row] for row in rows]
     )
+
+
+def _inline_button(button: Button, label: str) -> InlineKeyboardButton:
+    if button.web_app is not None:
+        return InlineKeyboardButton(label, web_app=WebAppInfo(button.web_app))
+    if button.url is not None:
+        return InlineKeyboardButton(label, url=button.url)
+    return InlineKeyboardButton(label, callback_data=button.action)
+
+
+def menu_button(button: Button, lang: str, translator: Translator) -> MenuButtonWebApp:
+    """The chat's menu button (beside the message field) that opens the Web App ``button``
+    opens, instead of Telegram's default list of commands."""
+    if button.web_app is None:
+        raise ValueError("a chat's menu button opens a Web App")
+    return MenuButtonWebApp(translator.render(button.text, lang), WebAppInfo(button.web_app))
 
 
 def message_parts(text: Text, lang: str, translator: Translator) -> list[str]:

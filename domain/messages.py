@@ -55,18 +55,27 @@ def _arg_from_json(value: Any) -> ArgValue:
 
 @dataclass(frozen=True)
 class Button:
-    """An inline button: a label and either an action token or a URL."""
+    """An inline button: a label and one of an action token, a URL to open, or the URL of a
+    Web App (a Telegram Mini App, opened inside Telegram and handed the user's signed data)."""
 
     text: Text
     action: str | None = None
     url: str | None = None
+    web_app: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"text": self.text.to_json(), "action": self.action, "url": self.url}
+        return {
+            "text": self.text.to_json(),
+            "action": self.action,
+            "url": self.url,
+            "web_app": self.web_app,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Button:
-        return cls(Text.from_json(data["text"]), data.get("action"), data.get("url"))
+        return cls(
+            Text.from_json(data["text"]), data.get("action"), data.get("url"), data.get("web_app")
+        )
 
 
 @dataclass(frozen=True)

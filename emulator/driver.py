@@ -4,8 +4,9 @@ moved as users would move it. The tests, the benchmarks and ``chibo demo`` all u
 It knows nothing of the bot it drives: the caller builds the application (the real one, or a
 bare PTB one) pointed at ``emulator.base_url`` and ``emulator.base_file_url``; the driver
 starts it (long polling, or no polling when updates are handed to it as a webhook would),
-sends a user's text, command or document, presses a button by its label, waits until the
-update was handled, and stops everything cleanly::
+sends a user's text, command or document, presses a button by its label, opens a Web App
+button's Mini App as Telegram would (signed with the bot's token), waits until the update was
+handled, and stops everything cleanly::
 
     async with running_emulator(token, "my_bot") as emulator:
         application = build(emulator.base_url, emulator.base_file_url)
@@ -22,10 +23,12 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .core import BotApiEmulator
 from .models import EmuChat, EmuUser, SentMessage
+from .webapp import launch_url
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -188,6 +191,35 @@ class ChatDriver:
         pressed = self.emulator.message(message.chat_id, message.message_id)
         assert pressed is not None
         return pressed
+
+    def web_app_of(self, message: SentMessage, label: str) -> str:
+        """The address the Web App button labelled ``label`` on ``message`` opens."""
+        try:
+            button = message.find_button(text=label)
+        except LookupError as error:
+            raise ChatError(str(error)) from None
+        web_app = button.get("web_app")
+        if not isinstance(web_app, dict) or not isinstance(web_app.get("url"), str):
+            raise ChatError(f"the button {label!r} on message {message.message_id} is no Web App")
+        return str(web_app["url"])
+
+    def open_web_app(
+        self,
+        user: EmuUser,
+        url: str,
+        *,
+        language_code: str | None = None,
+        theme: dict[str, str] | None = None,
+    ) -> str:
+        """The address a Telegram client opens for ``user`` launching the Web App at ``url``
+        now, its launch data signed with the bot's token (see ``webapp.launch_url``)."""
+        return launch_url(
+            url, user, self.emulator.token, self.now(), language_code=language_code, theme=theme
+        )
+
+    def now(self) -> datetime:
+        """The moment users act at: the wall clock, unless a subclass keeps a clock."""
+        return datetime.now(UTC)
 
     def last(self, chat_id: int) -> SentMessage:
         """The bot's latest message in the chat that is still there."""

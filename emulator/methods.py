@@ -90,6 +90,13 @@ _POLL_CONFLICT = (
 )
 
 
+def _check_web_app(web_app: Any, what: str) -> None:
+    """A WebAppInfo as Telegram takes it: an HTTPS address (no other opens a Mini App)."""
+    url = web_app.get("url") if isinstance(web_app, dict) else None
+    if not isinstance(url, str) or not url.startswith("https://") or " " in url:
+        raise bad_request(f"{what} '{url}' is invalid: Only HTTPS links are allowed")
+
+
 def _admin_rights(value: bool) -> JSONDict:
     return {
         "can_be_edited": False,
@@ -264,20 +271,20 @@ class BotApi:
             raise bad_request("message text is empty")
         return text, entities
 
-    def _markup(self, p: Params, *, inline_only: bool = False) -> JSONDict | None:
+    def _markup(self, p: Params, chat: EmuChat, *, inline_only: bool = False) -> JSONDict | None:
         markup = p.json_value("reply_markup")
         if markup is None:
             return None
         if not isinstance(markup, dict):
             raise bad_request("can't parse reply keyboard markup JSON object")
         if "inline_keyboard" in markup:
-            self._validate_inline_keyboard(markup["inline_keyboard"])
+            self._validate_inline_keyboard(markup["inline_keyboard"], chat)
         elif inline_only:
             raise bad_request("inline keyboard expected")
         return markup
 
     @staticmethod
-    def _validate_inline_keyboard(rows: Any) -> None:
+    def _validate_inline_keyboard(rows: Any, chat: EmuChat) -> None:
         if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
             raise bad_request("can't parse inline keyboard markup JSON object")
         for row in rows:
@@ -298,6 +305,11 @@ class BotApi:
                 url = button.get("url")
                 if "url" in button and (not isinstance(url, str) or not url or " " in url):
                     raise bad_request(f"inline keyboard button URL '{url}' is invalid")
+                if "web_app" in button:
+                    # Mini Apps open from inline buttons of private chats only.
+                    if not chat.is_private:
+                        raise bad_request("BUTTON_TYPE_INVALID")
+                    _check_web_app(button["web_app"], "inline keyboard button Web App URL")
 
     def _reply_to(self, chat: EmuChat, p: Params) -> SentMessage | None:
         params = p.json_value("reply_parameters")
@@ -351,6 +363,9 @@ class BotApi:
         if message is None or message.deleted:
             raise bad_request(missing)
         return message
+
+    def _chat_of(self, message: SentMessage) -> EmuChat:
+        return self.world.resolve_chat(message.chat_id)
 
     def _bot_message(self, p: Params, missing: str) -> SentMessage:
         if "inline_message_id" in p:
@@ -458,7 +473,7 @@ class BotApi:
     def send_message(self, p: Params, files: dict[str, Upload]) -> JSONDict:
         chat = self._sendable_chat(p)
         text, entities = self._message_text(p)
-        markup = self._markup(p)
+        markup = self._markup(p, chat)
         reply_to = self._reply_to(chat, p)
         message = self.world.new_message(
             chat,
@@ -480,7 +495,7 @@ class BotApi:
         chat = self._sendable_chat(p)
         stored = self._input_file(p.get(kind), files.get(kind), files, kind, kind)
         caption, entities = self._text(p, "caption", MAX_CAPTION)
-        markup = self._markup(p)
+        markup = self._markup(p, chat)
         reply_to = self._reply_to(chat, p)
         message = self._media_message(
             chat, kind, stored, caption, entities, reply_to, reply_markup=markup
@@ -574,7 +589,7 @@ class BotApi:
             sender=self.world.bot,
             kind="poll",
             text=question,
-            reply_markup=self._markup(p),
+            reply_markup=self._markup(p, chat),
             extra={"poll": poll},
             reply_to=self._reply_to(chat, p),
             poll=poll,
@@ -606,7 +621,7 @@ class BotApi:
         else:
             if "caption" in p and source.kind != "text":
                 text, entities = self._text(p, "caption", MAX_CAPTION)
-            markup = self._markup(p)
+            markup = self._markup(p, chat)
         for key in ("text", "entities", "caption", "caption_entities"):
             extra.pop(key, None)
         stored = self.world.files.get(source.file_id) if source.file_id else None
@@ -641,18 +656,20 @@ class BotApi:
         if message.kind != "text":
             raise bad_request("there is no text in the message to edit")
         text, entities = self._message_text(p)
-        return self._apply_edit(message, text, entities, self._markup(p, inline_only=True))
+        markup = self._markup(p, self._chat_of(message), inline_only=True)
+        return self._apply_edit(message, text, entities, markup)
 
     def edit_message_caption(self, p: Params, files: dict[str, Upload]) -> JSONDict:
         message = self._bot_message(p, "message to edit not found")
         if message.kind in ("text", "poll"):
             raise bad_request("there is no caption in the message to edit")
         caption, entities = self._text(p, "caption", MAX_CAPTION)
-        return self._apply_edit(message, caption, entities, self._markup(p, inline_only=True))
+        markup = self._markup(p, self._chat_of(message), inline_only=True)
+        return self._apply_edit(message, caption, entities, markup)
 
     def edit_message_reply_markup(self, p: Params, files: dict[str, Upload]) -> JSONDict:
         message = self._bot_message(p, "message to edit not found")
-        markup = self._markup(p, inline_only=True)
+        markup = self._markup(p, self._chat_of(message), inline_only=True)
         return self._apply_edit(message, message.text, message.entities, markup)
 
     def _apply_edit(
@@ -904,6 +921,10 @@ class BotApi:
 
     def set_chat_menu_button(self, p: Params, files: dict[str, Upload]) -> bool:
         button = p.json_value("menu_button")
+        if isinstance(button, dict) and button.get("type") == "web_app":
+            if not button.get("text"):
+                raise bad_request("menu button text is empty")
+            _check_web_app(button.get("web_app"), "menu button Web App URL")
         key = f"menu_button:{p.opt_int('chat_id') or ''}"
         self.world.settings[key] = button if isinstance(button, dict) else {"type": "default"}
         return True

@@ -24,7 +24,7 @@ async def start(update: Update, context: ChiboContext) -> Reply:
         return await rsvp.open_in_private(request, rsvp.AboutMeeting(meeting_id))
     if token:
         return await onboarding.start_with_token(request, onboarding.StartLink(token))
-    found = await profile.help_menus(request)
+    found = await profile.welcome(request)
     return _help(found.menus) if found.registered else Reply(Text("start.stranger"))
 
 

@@ -18,3 +18,6 @@ class ServiceSettings:
     quorum: Fraction = field(default=DEFAULT_QUORUM)
     # An organisation's own Word template of the minutes; None: the one shipped.
     minutes_template: Path | None = None
+    # The supervisors' dashboard's public HTTPS address (a Telegram Mini App); None: chibo
+    # serves none, and no button offers it.
+    dashboard_url: str | None = None

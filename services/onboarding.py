@@ -309,7 +309,7 @@ async def _add_supervisor(
         )
     )
     await session.flush()
-    await refresh_menu(session, person, request.now, request.settings.default_language)
+    await refresh_menu(session, person, request.now, request.settings)
 
 
 def _membership(invite: Invite, person: Person, role: Role, now: datetime) -> Membership:
@@ -334,7 +334,7 @@ async def _add_member(
     membership = _membership(invite, person, Role.MEMBER, now)
     session.add(membership)
     await session.flush()
-    await refresh_menu(session, person, now, default_language)
+    await refresh_menu(session, person, now, request.settings)
     # Whoever joins late still gets the documents to study for the coming meetings.
     await send_materials_to(session, person, invite.cell_id, now, default_language)
     await tell_managers(
@@ -363,7 +363,7 @@ async def _appoint_secretary(
     else:
         change_role(session, membership, Role.SECRETARY, person, now)
     await session.flush()
-    await refresh_menu(session, person, now, request.settings.default_language)
+    await refresh_menu(session, person, now, request.settings)
 
 
 async def _step_down(
@@ -380,7 +380,7 @@ async def _step_down(
     former_person = await session.get(Person, former.person_id)
     assert former_person is not None
     await session.flush()
-    await refresh_menu(session, former_person, now, default_language)
+    await refresh_menu(session, former_person, now, request.settings)
     await outbox.message_person(
         session,
         former_person,

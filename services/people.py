@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.messages import Text
 from domain.permissions import Actor, menus_for
 from services import outbox
+from services.config import ServiceSettings
+from services.dashboard_links import menu_button
 from services.errors import Refused
 from storage.models import Person
 from storage.repositories import language_of_telegram_user, load_actor, person_by_telegram_id
@@ -53,9 +55,10 @@ async def ensure_person(session: AsyncSession, caller: Caller, now: datetime) ->
 
 
 async def refresh_menu(
-    session: AsyncSession, person: Person, now: datetime, default_language: str
+    session: AsyncSession, person: Person, now: datetime, settings: ServiceSettings
 ) -> None:
-    """Queue the person's command menu for their private chat, matching their roles now."""
+    """Queue the person's command menu for their private chat, matching their roles now, and
+    a supervisor's menu button to the dashboard."""
     actor = await load_actor(session, person)
     # One row per person, replaced by the newest menu: an older menu retried after a newer
     # one was sent would otherwise bring back commands of a role already lost.
@@ -66,7 +69,30 @@ async def refresh_menu(
         method="setMyCommands",
         payload={
             "menus": [m.value for m in menus_for(actor)],
-            "lang": person.language or default_language,
+            "lang": person.language or settings.default_language,
+        },
+        due_at=now,
+        now=now,
+    )
+    await offer_dashboard_menu(session, person, actor, now, settings)
+
+
+async def offer_dashboard_menu(
+    session: AsyncSession, person: Person, actor: Actor, now: datetime, settings: ServiceSettings
+) -> None:
+    """Queue a supervisor's chat menu button, opening the dashboard, in their language. A
+    member's chat keeps Telegram's default (nobody stops being a supervisor)."""
+    button = menu_button(settings)
+    if button is None or not actor.is_supervisor:
+        return
+    await outbox.enqueue_latest(
+        session,
+        key=f"menu-button:{person.telegram_user_id}",
+        chat_id=person.telegram_user_id,
+        method="setChatMenuButton",
+        payload={
+            "button": button.to_json(),
+            "lang": person.language or settings.default_language,
         },
         due_at=now,
         now=now,

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.messages import N_, Reply, Text
-from domain.permissions import Menu, menus_for
+from domain.permissions import Actor, Menu, menus_for
 from domain.roles import Language
-from services.people import ensure_person, refresh_menu
+from services.people import ensure_person, offer_dashboard_menu, refresh_menu
 from services.request import Request
 from services.routes import button
 from storage.repositories import load_actor, person_by_telegram_id
@@ -59,13 +59,29 @@ async def set_language(request: Request, chosen: ChosenLanguage) -> Reply:
     async with request.transaction() as session:
         person = await ensure_person(session, request.caller, request.now)
         person.language = chosen.lang.value
-        await refresh_menu(session, person, request.now, request.settings.default_language)
+        await refresh_menu(session, person, request.now, request.settings)
     return Reply(Text("lang.changed"), lang=chosen.lang.value)
 
 
 async def help_menus(request: Request) -> Menus:
     async with request.transaction() as session:
         person = await person_by_telegram_id(session, request.caller.telegram_user_id)
-        actor = None if person is None else await load_actor(session, person)
-        registered = actor is not None and (actor.is_member or actor.is_supervisor)
-        return Menus(registered, menus_for(actor))
+        return _menus_of(None if person is None else await load_actor(session, person))
+
+
+async def welcome(request: Request) -> Menus:
+    """/start without a link: the caller's menus, as /help lists them; a supervisor's chat
+    menu button is set again, so that it opens the dashboard even where the dashboard came
+    after they joined."""
+    async with request.transaction() as session:
+        person = await person_by_telegram_id(session, request.caller.telegram_user_id)
+        if person is None:
+            return _menus_of(None)
+        actor = await load_actor(session, person)
+        await offer_dashboard_menu(session, person, actor, request.now, request.settings)
+        return _menus_of(actor)
+
+
+def _menus_of(actor: Actor | None) -> Menus:
+    registered = actor is not None and (actor.is_member or actor.is_supervisor)
+    return Menus(registered, menus_for(actor))

@@ -5,10 +5,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import hmac
+import json
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
 import pytest
@@ -19,7 +24,10 @@ from telegram import (
     BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    MenuButtonDefault,
+    MenuButtonWebApp,
     Update,
+    WebAppInfo,
 )
 from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
@@ -37,6 +45,7 @@ from telegram.request import HTTPXRequest
 
 from emulator import SECRET_HEADER, BotApiEmulator, EmuUser
 from emulator.driver import running, running_emulator
+from emulator.webapp import launch_url
 
 TOKEN = "123456:TEST-TOKEN"
 
@@ -300,6 +309,93 @@ async def test_server_side_formatting_errors_and_not_modified(
                 InlineKeyboardButton("long", callback_data="x" * 65)
             ),
         )
+
+
+async def test_web_app_buttons_open_over_https_in_private_chats_only(
+    emu: BotApiEmulator, bot: Bot, alice: EmuUser
+) -> None:
+    emu.open_private_chat(alice)
+    group = emu.group(-100777, "Chi bộ", members=[alice])
+
+    def opening(url: str) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup.from_button(
+            InlineKeyboardButton("📊 Dashboard", web_app=WebAppInfo(url))
+        )
+
+    sent = await bot.send_message(alice.id, "x", reply_markup=opening("https://chibo.example/app"))
+    [stored] = emu.messages(alice.id)
+    assert stored.find_button(text="📊 Dashboard")["web_app"] == {
+        "url": "https://chibo.example/app"
+    }
+    assert sent.reply_markup == opening("https://chibo.example/app")
+    with pytest.raises(BadRequest, match=r"(?i)only https links are allowed"):
+        await bot.send_message(alice.id, "x", reply_markup=opening("http://chibo.example/app"))
+    with pytest.raises(BadRequest, match=r"(?i)button_type_invalid"):
+        await bot.send_message(group.id, "x", reply_markup=opening("https://chibo.example/app"))
+    with pytest.raises(BadRequest, match=r"(?i)only https links are allowed"):
+        await bot.edit_message_text(
+            "y", alice.id, sent.message_id, reply_markup=opening("http://chibo.example/app")
+        )
+    assert [m.text for m in emu.messages(alice.id)] == ["x"]
+    assert emu.messages(group.id) == []
+
+
+async def test_a_chat_menu_button_is_kept_per_chat(
+    emu: BotApiEmulator, bot: Bot, alice: EmuUser
+) -> None:
+    dashboard = MenuButtonWebApp("Dashboard", WebAppInfo("https://chibo.example/app"))
+    await bot.set_chat_menu_button(alice.id, dashboard)
+    assert await bot.get_chat_menu_button(alice.id) == dashboard
+    assert await bot.get_chat_menu_button(1002) == MenuButtonDefault()
+    with pytest.raises(BadRequest, match=r"(?i)only https links are allowed"):
+        insecure = MenuButtonWebApp("Dashboard", WebAppInfo("http://chibo.example/app"))
+        await bot.set_chat_menu_button(1002, insecure)
+    assert await bot.get_chat_menu_button(1002) == MenuButtonDefault()
+
+
+def _signed_fields(launch: str, token: str) -> dict[str, str]:
+    """The launch data in a launch URL's fragment, once its hash is checked by the recipe of
+    Telegram's documentation, written out here step by step."""
+    fragment = dict(parse_qsl(urlsplit(launch).fragment, strict_parsing=True))
+    fields = dict(parse_qsl(fragment["tgWebAppData"], strict_parsing=True))
+    data_check_string = "\n".join(f"{key}={fields[key]}" for key in sorted(fields) if key != "hash")
+    secret_key = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
+    expected = hmac.new(secret_key, data_check_string.encode(), hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(fields["hash"], expected), "not signed with this token"
+    return fields
+
+
+def test_a_mini_app_launch_carries_data_signed_as_telegram_signs_it() -> None:
+    user = EmuUser(4242, "Nguyễn Văn", last_name="An", username="an_nguyen", language_code="vi")
+    now = datetime(2026, 12, 1, 2, 0, 30, tzinfo=UTC)
+    launch = launch_url(
+        "https://chibo.example/app/cells/7", user, TOKEN, now, theme={"bg_color": "#17212b"}
+    )
+    assert launch.startswith("https://chibo.example/app/cells/7#")
+    fields = _signed_fields(launch, TOKEN)
+    assert set(fields) == {"query_id", "user", "auth_date", "signature", "hash"}
+    assert fields["auth_date"] == str(int(now.timestamp())) == "1796090430"
+    assert json.loads(fields["user"]) == {
+        "id": 4242,
+        "first_name": "Nguyễn Văn",
+        "last_name": "An",
+        "username": "an_nguyen",
+        "language_code": "vi",
+        "allows_write_to_pm": True,
+    }
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", fields["signature"])
+    fragment = dict(parse_qsl(urlsplit(launch).fragment))
+    assert fragment["tgWebAppVersion"] == "8.0"
+    assert fragment["tgWebAppPlatform"] == "tdesktop"
+    assert json.loads(fragment["tgWebAppThemeParams"]) == {"bg_color": "#17212b"}
+    # Signed with another bot's token, the same launch does not pass.
+    with pytest.raises(AssertionError, match="not signed with this token"):
+        _signed_fields(launch, "654321:ANOTHER-BOT")
+    # The language the client announces, when told; Telegram's light theme by default.
+    english = launch_url("https://chibo.example/app", user, TOKEN, now, language_code="en")
+    assert json.loads(_signed_fields(english, TOKEN)["user"])["language_code"] == "en"
+    default_theme = dict(parse_qsl(urlsplit(english).fragment))["tgWebAppThemeParams"]
+    assert json.loads(default_theme)["bg_color"] == "#ffffff"
 
 
 # -- faults and limits -----------------------------------------------------------------------

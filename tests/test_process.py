@@ -106,6 +106,60 @@ async def test_chibo_run_answers_and_logs_no_secrets(
         assert hook.params["secret_token"] == "s3cret-header-value"
 
 
+async def test_polling_with_a_web_address_serves_the_dashboards_server_and_stops_with_it(
+    emulator: BotApiEmulator, tmp_path: Path, database_url: str | None
+) -> None:
+    """Long polling with CHIBO_WEB_URL: the same web server as webhook mode (the dashboard
+    under /app, which tests/test_web_server.py opens, and /healthz) on CHIBO_WEB_LISTEN and
+    CHIBO_WEB_PORT, without the webhook's route; Ctrl+C stops both."""
+    port = free_port()
+    env = chibo_env(
+        emulator,
+        database_url,
+        CHIBO_WEB_URL="https://chibo.example.org",
+        CHIBO_WEB_LISTEN="127.0.0.1",
+        CHIBO_WEB_PORT=str(port),
+    )
+    base = f"http://127.0.0.1:{port}"
+    process = await chibo_process("run", cwd=tmp_path, env=env)
+    try:
+        member = emulator.user(8201, "Nguyễn Văn An")
+        emulator.send_text(member, "/start")
+        reply = await emulator.wait_for_message(member.id, timeout=30)
+        assert reply.text is not None and reply.text.startswith("Xin chào! Tôi là chibo")
+        assert emulator.calls("getUpdates") and emulator.webhook_url is None
+        async with aiohttp.ClientSession() as http:
+            health_status = await _served(http, f"{base}/healthz")
+            assert health_status == (200, {"status": "ok"})
+            async with http.post(f"{base}/telegram", json={"update_id": 1}) as posted:
+                assert posted.status == 404
+        health = await chibo_process("health", cwd=tmp_path, env=env)
+        verdict, complaint = await asyncio.wait_for(health.communicate(), timeout=30)
+        assert health.returncode == 0, complaint.decode()
+        assert verdict.decode().strip() == f"ok: {base}/healthz answers"
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    logs = stderr.decode()
+    assert process.returncode == 0, logs
+    assert '"level": "error"' not in logs, logs
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await http.get(f"{base}/healthz")
+
+
+async def _served(http: aiohttp.ClientSession, url: str) -> tuple[int, object]:
+    """The status and JSON body at ``url``, once the server there listens (it starts beside
+    the bot, which may answer first)."""
+    async with asyncio.timeout(30):
+        while True:
+            try:
+                async with http.get(url) as response:
+                    return response.status, await response.json()
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.05)
+
+
 async def test_a_killed_bot_loses_no_message_of_a_broadcast(
     emulator: BotApiEmulator, tmp_path: Path, database_url: str | None
 ) -> None:

@@ -107,7 +107,7 @@ async def webhook(bot: RunningBot) -> AsyncIterator[Webhook]:
     settings = bot.settings.model_copy(update={"webhook_url": "https://bot.example.org"})
     assert settings.webhook_secret is None
     secret = settings.effective_webhook_secret
-    app = asgi_app(bot.application, bot.database, secret)
+    app = asgi_app(bot.application, bot.database, settings)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bot") as http:
         yield Webhook(bot, http, secret)

@@ -276,7 +276,7 @@ async def change_member(request: Request, chosen: Change) -> Reply:
             record_change(session, membership, "left", None, None, person, now)
             membership.left_at = now
             await session.flush()
-            await refresh_menu(session, member, now, request.settings.default_language)
+            await refresh_menu(session, member, now, request.settings)
             return await _after_removal(make_button, session, membership, member)
         if new_status is not None:
             if membership.status is not new_status:
@@ -288,7 +288,7 @@ async def change_member(request: Request, chosen: Change) -> Reply:
             new_role = Role.DEPUTY if what is MemberChange.MAKE_DEPUTY else Role.MEMBER
             change_role(session, membership, new_role, person, now)
             await session.flush()
-            await refresh_menu(session, member, now, request.settings.default_language)
+            await refresh_menu(session, member, now, request.settings)
             notice = Text("members.role_changed", {"role": Text(ROLE_TEXT[new_role])})
         await session.flush()
         return await _member_card(make_button, session, actor, membership, notice)

@@ -1,5 +1,5 @@
 """/cells: a supervisor's cells with their secretary, size and group, and what can be done
-for each one."""
+for each one; for a secretary, their cell's page of the dashboard."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from domain.messages import Button, Reply, Text
 from domain.permissions import Actor, can_create_cell, can_supervise_cell
 from services import actions
 from services.cells.common import AboutCell, page_buttons, page_count, within
+from services.dashboard_links import cell_button, overview_button
 from services.errors import refused
 from services.people import require_person
 from services.request import Request
 from services.routes import button
 from storage.models import Cell
 from storage.queries.cells import (
+    cells_by_name,
     cells_in_scope_page,
     count_of_cells_in_scope,
     member_counts_of_cells,
@@ -36,12 +38,13 @@ class Page:
 @button("cells.page", Page)
 async def cells_overview(request: Request, asked: Page) -> Reply:
     """/cells: the supervisor's cells with secretary, size and group, a page at a time (an
-    inline keyboard holds at most 100 buttons); a button each opens what can be done."""
+    inline keyboard holds at most 100 buttons); a button each opens what can be done, and
+    one the dashboard's overview."""
     async with request.transaction() as session:
         make_button = request.buttons(session)
         _, actor = await require_person(session, request.caller)
         if not actor.is_supervisor:
-            raise refused("error.not_supervisor")
+            return await _own_cells_dashboard(request, session, actor)
         orgs, cells = actor.supervised_organisations, actor.supervised_cells
         total = await count_of_cells_in_scope(session, orgs, cells)
         invite_rows = await _supervisor_invite_buttons(session, actor, make_button)
@@ -54,10 +57,25 @@ async def cells_overview(request: Request, asked: Page) -> Reply:
         )
         lines = await _cell_lines(session, shown)
         rows = await _cell_buttons(make_button, shown, page, pages)
+        dashboard = overview_button(request)
+        dashboard_rows = () if dashboard is None else ((dashboard,),)
         return Reply(
             Text("cells.header", {"lines": lines, "page": page + 1, "pages": pages}),
-            (*rows, *invite_rows),
+            (*dashboard_rows, *rows, *invite_rows),
         )
+
+
+async def _own_cells_dashboard(request: Request, session: AsyncSession, actor: Actor) -> Reply:
+    """/cells of a secretary who supervises nothing: a button to each of their cells' pages
+    of the dashboard; refused to a member, and where no dashboard is served."""
+    buttons = [
+        button
+        for cell in await cells_by_name(session, actor.managed_cells)
+        if (button := cell_button(request, cell.id, cell.name)) is not None
+    ]
+    if not buttons:
+        raise refused("error.not_supervisor")
+    return Reply(Text("cells.own_dashboard"), tuple((button,) for button in buttons))
 
 
 async def _cell_buttons(
@@ -143,5 +161,8 @@ async def cell_menu(request: Request, about: AboutCell) -> Reply:
                 ),
             ]
         rows.append((await about_cell(Text("cells.observer_button", named), "observer.cell"),))
+        dashboard = cell_button(request, cell.id, cell.name)
+        if dashboard is not None:
+            rows.append((dashboard,))
         rows.append((await make_button(Text("common.back"), "cells.page", page=0),))
         return Reply(Text("cells.menu", {"cell": cell.name}), tuple(rows))

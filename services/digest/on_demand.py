@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from domain.digest import PeriodName, period_of
 from domain.messages import N_, Reply, Text
+from services.dashboard_links import overview_button
 from services.digest.figures import digest_figures
 from services.digest.report import period_label, render_files, summary_text
 from services.errors import refused
@@ -25,7 +26,7 @@ PERIOD_TEXT = {
 
 
 async def choose(request: Request) -> Reply:
-    """The periods to choose from, for a supervisor."""
+    """The periods to choose from, for a supervisor; the dashboard too, where it is served."""
     async with request.transaction() as session:
         make_button = request.buttons(session)
         _, actor = await require_person(session, request.caller)
@@ -37,7 +38,9 @@ async def choose(request: Request) -> Reply:
                 for name, label in PERIOD_TEXT.items()
             ]
         )
-        return Reply(Text("digest.choose"), (buttons,))
+        dashboard = overview_button(request)
+        rows = (buttons,) if dashboard is None else (buttons, (dashboard,))
+        return Reply(Text("digest.choose"), rows)
 
 
 @dataclass(frozen=True)
