@@ -19,12 +19,16 @@ handled, and stops everything cleanly::
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Collection, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Collection, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+import uvicorn
+from starlette.types import ASGIApp
 
 from .core import BotApiEmulator
 from .models import EmuChat, EmuUser, SentMessage
@@ -245,3 +249,58 @@ class ChatDriver:
     def messages_since(self, chat_id: int, count: int) -> list[SentMessage]:
         """The bot's messages in the chat after the first ``count`` (``message_count``)."""
         return self.emulator.messages(chat_id)[count:]
+
+
+LOCAL_HOST = "127.0.0.1"
+# How long a local web server may take to accept connections.
+SERVER_START_TIMEOUT = 10.0
+
+
+class _LocalServer(uvicorn.Server):
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # Ctrl+C is for whoever runs the loop (a test run, the demo), not only this server.
+        yield
+
+
+@asynccontextmanager
+async def serving(app: ASGIApp, port: int = 0) -> AsyncIterator[str]:
+    """``app`` served by uvicorn on 127.0.0.1 (``port``, or a free one) in the running event
+    loop, so that it shares the loop's database and bot; its base URL
+    (``http://127.0.0.1:PORT``) once it accepts connections; stopped at the end."""
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listening.bind((LOCAL_HOST, port))
+    port = listening.getsockname()[1]
+    server = _LocalServer(
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            # A request still open (a stuck handler) cannot hold the end up.
+            timeout_graceful_shutdown=5,
+        )
+    )
+
+    async def run() -> None:
+        try:
+            await server.serve(sockets=[listening])
+        except SystemExit as stop:
+            # uvicorn exits when the app cannot start (its log says why): an error of the
+            # caller's, the process goes on.
+            raise RuntimeError(f"the app did not start (uvicorn exit status {stop.code})") from None
+
+    served = asyncio.create_task(run())
+    try:
+        async with asyncio.timeout(SERVER_START_TIMEOUT):
+            while not server.started:
+                if served.done():
+                    served.result()
+                    raise RuntimeError("the app stopped before it served")
+                await asyncio.sleep(0.01)
+        yield f"http://{LOCAL_HOST}:{port}"
+    finally:
+        server.should_exit = True
+        await served
+        listening.close()

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, TypeVar
-from urllib.parse import quote, urlencode
+from typing import TypeVar
+from urllib.parse import quote
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
@@ -20,12 +20,9 @@ from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.settings import DASHBOARD_PATH
-from domain.digest import Square
-from domain.messages import N_, Text
-from domain.webapp import InitDataRefused, Refusal, unverified_language, verified_user
+from domain.messages import Text
+from domain.webapp import InitDataRefused, unverified_language, verified_user
 from handlers.common import AppState
-from reports.dashboard import STATIC, fragment, shell, trend
 from services.dashboard.access import DashboardDenied, Denial
 from services.dashboard.pages import (
     CellYear,
@@ -35,6 +32,14 @@ from services.dashboard.pages import (
     cell_year,
     home,
     minutes,
+)
+from services.dashboard.render import (
+    DENIAL_TEXT,
+    REFUSAL_TEXT,
+    STATIC,
+    denied_html,
+    page_html,
+    shell_html,
 )
 from services.errors import Refused
 
@@ -61,69 +66,7 @@ _SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
 ]
 AUTHORIZATION_SCHEME = "tma"
-NORM_PERCENT = 90
 
-LABEL_KEYS = {
-    "period": N_("dashboard.label.period"),
-    "quarter_short": N_("dashboard.label.quarter_short"),
-    "thematic_short": N_("dashboard.label.thematic_short"),
-    "on_time_share": N_("dashboard.label.on_time_share"),
-    "mean_attendance": N_("dashboard.label.mean_attendance"),
-    "thematic_share": N_("dashboard.label.thematic_share"),
-    "trend": N_("dashboard.label.trend"),
-    "grid": N_("dashboard.label.grid"),
-    "cells": N_("dashboard.label.cells"),
-    "cell": N_("dashboard.label.cell"),
-    "attendance": N_("dashboard.label.attendance"),
-    "minutes_recorded": N_("dashboard.label.minutes_recorded"),
-    "papers": N_("dashboard.label.papers"),
-    "behind": N_("dashboard.label.behind"),
-    "norm": N_("dashboard.label.norm"),
-    "meetings": N_("dashboard.label.meetings"),
-    "meeting_date": N_("dashboard.label.meeting_date"),
-    "meeting_kind": N_("dashboard.label.meeting_kind"),
-    "present": N_("dashboard.label.present"),
-    "excused": N_("dashboard.label.excused"),
-    "unexcused": N_("dashboard.label.unexcused"),
-    "expected": N_("dashboard.label.expected"),
-    "quorum": N_("dashboard.label.quorum"),
-    "minutes": N_("dashboard.label.minutes"),
-    "no_minutes": N_("dashboard.label.no_minutes"),
-    "roll_open": N_("dashboard.label.roll_open"),
-    "late": N_("dashboard.label.late"),
-    "yes": N_("dashboard.label.yes"),
-    "no": N_("dashboard.label.no"),
-    "members": N_("dashboard.label.members"),
-    "member": N_("dashboard.label.member"),
-    "at_risk": N_("dashboard.label.at_risk"),
-    "observations": N_("dashboard.label.observations"),
-    "empty": N_("dashboard.label.empty"),
-}
-SQUARE_TEXT = {
-    Square.ON_TIME: N_("dashboard.square.on_time"),
-    Square.LATE: N_("dashboard.square.late"),
-    Square.MISSED: N_("dashboard.square.missed"),
-    Square.NOT_OWED: N_("dashboard.square.not_owed"),
-    Square.AHEAD: N_("dashboard.square.ahead"),
-}
-THEMATIC_TEXT = {
-    Square.ON_TIME: N_("dashboard.thematic.held"),
-    Square.MISSED: N_("dashboard.thematic.missed"),
-    Square.NOT_OWED: N_("dashboard.thematic.not_owed"),
-    Square.AHEAD: N_("dashboard.thematic.ahead"),
-}
-REFUSAL_TEXT = {
-    Refusal.MISSING: N_("dashboard.refused.missing"),
-    Refusal.MALFORMED: N_("dashboard.refused.forged"),
-    Refusal.FORGED: N_("dashboard.refused.forged"),
-    Refusal.EXPIRED: N_("dashboard.refused.expired"),
-}
-DENIAL_TEXT = {
-    Denial.NOT_REGISTERED: N_("dashboard.denied.not_registered"),
-    Denial.NO_DASHBOARD: N_("dashboard.denied.no_dashboard"),
-    Denial.NOT_YOURS: N_("dashboard.denied.not_yours"),
-    Denial.NOT_FOUND: N_("dashboard.denied.not_found"),
-}
 DENIAL_STATUS = {
     Denial.NOT_REGISTERED: 403,
     Denial.NO_DASHBOARD: 403,
@@ -178,7 +121,7 @@ class Dashboard:
         ]
 
     async def opened(self, request: Request) -> Response:
-        return HTMLResponse(shell(_base(request), self.state.settings.default_language))
+        return HTMLResponse(shell_html(_base(request), self.state.settings.default_language))
 
     async def api_home(self, request: Request) -> Response:
         asked = OverviewAsked(
@@ -214,7 +157,7 @@ class Dashboard:
         outcome = await self._answer(request, show)
         if isinstance(outcome, Response):
             return outcome
-        return _html(self._rendered(request, outcome))
+        return _html(page_html(outcome, _base(request)))
 
     async def _answer(
         self, request: Request, use_case: Callable[[WebRequest], Awaitable[Outcome]]
@@ -255,40 +198,12 @@ class Dashboard:
         return lambda text: translator.render(text, chosen)
 
     def _denied(self, status: int, language: str | None, text: Text) -> Response:
-        render = self._renderer(language)
-        return _html(
-            fragment(
-                "denied.html",
-                denial=str(status),
-                title=render(Text("dashboard.refused.title")),
-                text=render(text),
-            ),
-            status,
-        )
-
-    def _rendered(self, request: Request, page: Page) -> str:
-        render = page.viewing.render
-        base = _base(request)
-        context: dict[str, Any] = {
-            "base": base,
-            "l": {name: render(Text(key)) for name, key in LABEL_KEYS.items()},
-            "states": {square: render(Text(key)) for square, key in SQUARE_TEXT.items()},
-            "thematic_states": {square: render(Text(key)) for square, key in THEMATIC_TEXT.items()},
-            "percent": lambda value: "—" if value is None else f"{value}%",
-            "link": lambda **params: (
-                base + "/?" + urlencode({k: v for k, v in params.items() if v is not None})
-            ),
-        }
-        if isinstance(page, Overview):
-            return fragment(
-                "overview.html", o=page, trend=trend(page.totals, NORM_PERCENT), **context
-            )
-        return fragment("cell.html", c=page, **context)
+        return _html(denied_html(self._renderer(language), text, status), status)
 
 
 def _base(request: Request) -> str:
-    """Where the dashboard is mounted, as the browser sees it (``/app`` behind the proxy)."""
-    return request.scope.get("root_path", "").rstrip("/") or DASHBOARD_PATH
+    """Where the dashboard is mounted, as the browser sees it (``/app``)."""
+    return str(request.scope.get("root_path", "")).rstrip("/")
 
 
 def _number(request: Request, name: str) -> int | None:

@@ -15,8 +15,8 @@ from services.config import ServiceSettings
 if TYPE_CHECKING:  # services.people, which sets the menu button, is imported by the request
     from services.request import Request
 
-# A cell's page, under the dashboard's address (the path the dashboard's routes serve).
-CELL_PATH = "/cells/{cell_id}"
+# A cell's page, under the dashboard's address (which ends with "/").
+CELL_PATH = "cells/{cell_id}"
 
 
 def overview_button(request: Request) -> Button | None:

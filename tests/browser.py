@@ -2,7 +2,7 @@
 
 tests/conftest.py's ``browser`` fixture hands a test a :class:`Page`: a fresh tab, phone-sized
 (390×844, touch, the layout a phone gives a page), its language Vietnamese. The test serves
-its pages with :func:`serving` inside its own event loop, so a page's handler awaits the
+its pages with ``emulator.driver.serving`` inside its own event loop, so a page's handler awaits the
 test's database like the real app does; selenium's calls block, so ``Page`` runs each one in
 a thread and the server goes on answering meanwhile::
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -28,7 +27,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import uvicorn
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -36,7 +34,6 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
-from starlette.types import ASGIApp
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -226,52 +223,3 @@ class Page:
         return WebDriverWait(self.driver, WAIT_TIMEOUT).until(
             condition((By.CSS_SELECTOR, css)), f"nothing shown for {css!r}"
         )
-
-
-class _Server(uvicorn.Server):
-    @contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        # Ctrl+C interrupts the test run, not only this server.
-        yield
-
-
-@asynccontextmanager
-async def serving(app: ASGIApp) -> AsyncIterator[str]:
-    """``app`` served by uvicorn on 127.0.0.1, a free port, in the running event loop; its
-    base URL (``http://127.0.0.1:PORT``) once it accepts connections; stopped at the end."""
-    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listening.bind((HOST, 0))
-    port = listening.getsockname()[1]
-    server = _Server(
-        uvicorn.Config(
-            app,
-            log_level="warning",
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-            # A request still open (a stuck handler) cannot hold the test up at its end.
-            timeout_graceful_shutdown=5,
-        )
-    )
-
-    async def run() -> None:
-        try:
-            await server.serve(sockets=[listening])
-        except SystemExit as stop:
-            # uvicorn exits when the app cannot start (its log says why); a test fails, the
-            # test run goes on.
-            raise RuntimeError(f"the app did not start (uvicorn exit status {stop.code})") from None
-
-    serve = asyncio.create_task(run())
-    try:
-        async with asyncio.timeout(WAIT_TIMEOUT):
-            while not server.started:
-                if serve.done():
-                    serve.result()
-                    raise RuntimeError("the app stopped before it served")
-                await asyncio.sleep(0.01)
-        yield f"http://{HOST}:{port}"
-    finally:
-        server.should_exit = True
-        await serve
-        listening.close()

@@ -17,9 +17,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from domain.clock import FakeClock
+from emulator.driver import serving
 from storage import models
 from storage.db import Database
-from tests.browser import DESKTOP, Chromium, Page, screenshot_path, serving, tab
+from tests.browser import DESKTOP, Chromium, Page, screenshot_path, tab
 
 CSP = "default-src 'none'; script-src 'self'"
 GREETING_PAGE = """<!doctype html>

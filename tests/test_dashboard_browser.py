@@ -21,10 +21,11 @@ from sqlalchemy import select, update
 
 from domain.attendance import RollStatus
 from domain.meetings import MeetingKind
+from emulator.driver import serving
 from emulator.state import EmuUser
 from storage.models import Cell as CellRow
 from storage.models import Invitation, Person
-from tests.browser import Page, serving
+from tests.browser import Page
 from tests.conftest import VIETNAM
 from tests.harness import RunningBot, choose_language, meeting_row
 from tests.webapp import MAX_AGE, dashboard_app, signed, two_cells

@@ -29,7 +29,7 @@ from tests.harness import (
 )
 
 PUBLIC_URL = "https://chibo.example.org"
-DASHBOARD = PUBLIC_URL + "/app"
+DASHBOARD = PUBLIC_URL + "/app/"
 
 
 def web_apps(message: SentMessage) -> list[str]:
@@ -54,7 +54,7 @@ async def test_a_supervisor_opens_the_overview_and_each_cell_a_secretary_their_c
         t = bot.t
         cell = await cell_with_members(bot, ["Lê Văn Minh"], lang)
         [row] = await bot.rows(CellRow)
-        cell_page = f"{DASHBOARD}/cells/{row.id}"
+        cell_page = f"{DASHBOARD}cells/{row.id}"
         open_label = t(lang, "dashboard.open")
 
         digest = await bot.send(cell.supervisor, "/digest")
@@ -145,7 +145,7 @@ async def test_no_web_app_button_is_made_for_a_group(bot_with: BotWith, tmp_path
         cell = await cell_with_members(bot, ["Lê Văn Minh"])
         [row] = await bot.rows(CellRow)
         settings = bot.application.bot_data["chibo"].settings
-        in_private = [DASHBOARD, DASHBOARD, f"{DASHBOARD}/cells/{row.id}"]
+        in_private = [DASHBOARD, DASHBOARD, f"{DASHBOARD}cells/{row.id}"]
         for private in (True, False):
             chat_id = cell.supervisor.id if private else -100_123
             caller = Caller(cell.supervisor.id, chat_id, "Trần Văn Hùng", private_chat=private)
