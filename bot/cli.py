@@ -24,7 +24,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot import webhook
 from bot.app import ChiboApplication, build_application
-from bot.demo import DemoError, demo_command
+from bot.demo import DEMO_PORT, DemoError, demo_command
 from bot.logging import configure_logging
 from bot.settings import Settings
 from chat.i18n import Translator
@@ -317,6 +317,17 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="October and December only, without the daily reminders (about half the time)",
     )
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="at the end, keep serving the supervisors' dashboard on this machine until Ctrl+C",
+    )
+    demo.add_argument(
+        "--port",
+        type=int,
+        default=DEMO_PORT,
+        help=f"the dashboard's local port with --serve (default: {DEMO_PORT})",
+    )
     return root
 
 
@@ -348,7 +359,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(_health(settings))
         elif arguments.command == "demo":
             try:
-                summary, status = demo_command(arguments.out, arguments.quick)
+                summary, status = demo_command(
+                    arguments.out, arguments.quick, arguments.serve, arguments.port
+                )
             except DemoError as error:
                 raise CommandError(f"the demo stopped: {error}") from error
             print(summary)

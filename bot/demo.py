@@ -6,16 +6,19 @@ members) is built and lives through a quarter, October to December 2026, entirel
 the bot's chat flows: scheduling, invitations, answers with reasons, check-ins, the roll,
 papers, minutes, one cell late and one cell missing a month. At the end the supervisor asks
 for the quarter's digest; its chart and workbook and one set of minutes are written to a
-folder, and a short summary is printed.
+folder; the supervisor opens the dashboard from the bot's button (served on this machine, a
+snapshot of it is written too), and a short summary is printed with the dashboard's address.
 """
 
 from __future__ import annotations
 
 import asyncio
 import calendar
+import errno
 import logging
 import random
 import shutil
+import signal
 import time
 import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -26,20 +29,25 @@ from enum import Enum
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
+import httpx
 from pydantic import SecretStr
+from starlette.types import ASGIApp
 
 from bot.app import build_application
 from bot.logging import configure_logging
-from bot.settings import Settings
+from bot.settings import DASHBOARD_PATH, Settings
+from bot.webhook import asgi_app
 from chat.i18n import Translator
 from domain.clock import FakeClock
 from domain.messages import ArgValue
 from domain.roles import Language
 from emulator import BotApiEmulator, EmuUser, SentMessage
-from emulator.driver import ChatDriver, ChatError, running, running_emulator
+from emulator.driver import LOCAL_HOST, ChatDriver, ChatError, running, running_emulator, serving
 from handlers.common import STATE_KEY
+from reports.dashboard import snapshot
 from scheduler.dispatcher import OutboxDispatcher
 from services.onboarding import create_organisation
 from storage import migrate
@@ -69,6 +77,11 @@ DATABASE_FILE = "chibo-demo.db"
 FILE_STORE_DIR = "chibo-demo-files"
 CHART_FILE = "digest-chart.png"
 WORKBOOK_FILE = "digest.xlsx"
+DASHBOARD_FILE = "dashboard.html"
+# Where Telegram would open the dashboard (HTTPS, behind the deployment's proxy); the demo
+# serves it on this machine at http://127.0.0.1:PORT instead, the port --port's.
+DEMO_PUBLIC_URL = "https://chibo.example.org"
+DEMO_PORT = 8765
 MINUTES_FILES = "bien-ban-*.docx"
 # The due date the bot proposes for a paper, which the secretary accepts.
 PAPERS_DUE_BEFORE = timedelta(days=3)
@@ -293,6 +306,7 @@ def demo_settings(emulator: BotApiEmulator, database: Database, out: Path) -> Se
         planner_seconds=3600,
         timezone=TIMEZONE,
         default_language=Language.VI,
+        web_url=DEMO_PUBLIC_URL,
     )
 
 
@@ -848,6 +862,7 @@ class DemoReport:
     messages_sent: int
     seconds: float
     problems: list[str]
+    dashboard: str | None = None  # its address, signed for the supervisor
 
     @property
     def held(self) -> list[PlannedMeeting]:
@@ -871,6 +886,12 @@ class DemoReport:
             *(f"  {name:<28} {what}" for name, what in self.files.items()),
         ]
         lines += [f"Not produced: {problem}" for problem in self.problems]
+        if self.dashboard is not None:
+            lines += [
+                f"The dashboard, as {SUPERVISOR} opens it from the bot (`chibo demo --serve` "
+                "keeps it served; open this in a browser):",
+                f"  {self.dashboard}",
+            ]
         return "\n".join(lines)
 
     def _months(self) -> str:
@@ -902,10 +923,16 @@ class DemoReport:
 
 
 async def run_demo(
-    out: Path, *, quick: bool = False, progress: Callable[[str], None] = lambda line: None
+    out: Path,
+    *,
+    quick: bool = False,
+    progress: Callable[[str], None] = lambda line: None,
+    serve: bool = False,
+    port: int = DEMO_PORT,
 ) -> DemoReport:
-    """Play the quarter and write the digest and one set of minutes into ``out``; each
-    stage done is told to ``progress`` in a line."""
+    """Play the quarter and write the digest and one set of minutes into ``out``; the
+    supervisor then opens the dashboard, which with ``serve`` stays served at ``port`` until
+    Ctrl+C. Each stage done is told to ``progress`` in a line."""
     began = time.monotonic()
     rng = random.Random(SEED)
     async with running_demo_bot(out, daily_ticks=not quick) as bot:
@@ -920,10 +947,95 @@ async def run_demo(
         await bot.run_planner()  # the weekly digest, even with daily ticks off
         files, problems = await write_documents(bot, out, organisation, plan)
         progress(f"Documents written: {', '.join(files)}")
+        dashboard = await show_dashboard(bot, organisation.supervisor, out, port, serve, progress)
+        if dashboard is None:
+            problems.append("the dashboard (the digest offered no button to it)")
+        else:
+            files[DASHBOARD_FILE] = "the supervisors' dashboard of the quarter, as a page"
         messages_sent = bot.messages_sent()
     return DemoReport(
-        out, organisation, plan, files, messages_sent, time.monotonic() - began, problems
+        out,
+        organisation,
+        plan,
+        files,
+        messages_sent,
+        time.monotonic() - began,
+        problems,
+        dashboard,
     )
+
+
+async def show_dashboard(
+    bot: DemoBot,
+    supervisor: EmuUser,
+    out: Path,
+    port: int,
+    serve: bool,
+    progress: Callable[[str], None],
+) -> str | None:
+    """The supervisor opens the dashboard from /digest's button, on the quarter: the page is
+    served on this machine (and kept served with ``serve``) and written as a snapshot. The
+    address to open it at, signed for the supervisor as Telegram signs a launch."""
+    app = asgi_app(bot.application, bot.database, bot.settings)
+    try:
+        return await _open_dashboard(bot, supervisor, out, port, serve, progress, app)
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        raise DemoError(f"port {port} is taken: choose another with --port") from error
+
+
+async def _open_dashboard(
+    bot: DemoBot,
+    supervisor: EmuUser,
+    out: Path,
+    port: int,
+    serve: bool,
+    progress: Callable[[str], None],
+    app: ASGIApp,
+) -> str | None:
+    async with serving(app, port if serve else 0) as served:
+        digest = await bot.send(supervisor, "/digest")
+        try:
+            button = bot.web_app_of(digest, bot.t("dashboard.open"))
+        except ChatError:
+            return None
+        launch = bot.open_web_app(supervisor, f"{button}?year={YEAR}&quarter=4")
+        address = launch.replace(DEMO_PUBLIC_URL, f"http://{LOCAL_HOST}:{port}", 1)
+        (out / DASHBOARD_FILE).write_text(
+            snapshot(await _dashboard_page(served, launch), LANG, ORGANISATION), encoding="utf-8"
+        )
+        progress(f"Dashboard written: {DASHBOARD_FILE}")
+        if serve:
+            progress(f"Serving the dashboard of {SUPERVISOR} until Ctrl+C: {address}")
+            await _until_interrupted()
+    return address
+
+
+async def _dashboard_page(served: str, launch: str) -> str:
+    """The page the dashboard's script loads for this launch, asked as the script asks."""
+    address = urlsplit(launch)
+    [init_data] = parse_qs(address.fragment)["tgWebAppData"]
+    api = address.path.replace(DASHBOARD_PATH, f"{DASHBOARD_PATH}/api", 1)
+    async with httpx.AsyncClient(base_url=served) as client:
+        page = await client.get(
+            f"{api}?{address.query}", headers={"Authorization": f"tma {init_data}"}
+        )
+    if page.status_code != 200:
+        raise DemoError(f"the dashboard answered {page.status_code}")
+    return page.text
+
+
+async def _until_interrupted() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(number)
 
 
 async def write_documents(
@@ -958,12 +1070,16 @@ def showcase_minutes(plan: QuarterPlan) -> PlannedMeeting:
     return max(recorded, key=lambda m: (m.starts_at.month, m.present / m.expected))
 
 
-def demo_command(out: Path, quick: bool) -> tuple[str, int]:
+def demo_command(
+    out: Path, quick: bool, serve: bool = False, port: int = DEMO_PORT
+) -> tuple[str, int]:
     """For the CLI: quiet logs, a line per stage as it ends, the summary to print, and the
     exit status."""
     configure_logging("WARNING", [DEMO_TOKEN])
     # The demo keeps the dispatcher busy on purpose; APScheduler's note that a poll was
     # skipped meanwhile is noise here.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
-    report = asyncio.run(run_demo(out, quick=quick, progress=partial(print, flush=True)))
+    report = asyncio.run(
+        run_demo(out, quick=quick, progress=partial(print, flush=True), serve=serve, port=port)
+    )
     return report.render(), 1 if report.problems else 0
