@@ -10,10 +10,15 @@ mid-July cell meeting in July (a month it did not owe), a cancelled thematic mee
 paper, and a third unexcused absence on 30 December, which January's first digest reports.
 
 At every Monday of the months, the database holds exactly what had happened by then, and the
-weekly digest (and a quarter's on demand) is compared, figure by figure, with a recount that
-reads only the plan below, written out plainly as a person would count: it shares with the
-service only the calendar's arithmetic (which month, which quarter), the periods it asks the
-service for, and the translations (so that every reason's wording is compared too).
+weekly digest (and the current week's and the quarter's on demand) is compared, figure by
+figure, with a recount that reads only the plan below, written out plainly as a person would
+count: it shares with the service only the calendar's arithmetic (which month, which
+quarter), the periods it asks the service for, and the translations (so that every reason's
+wording is compared too). The dashboard's figures are the digest's own, so the same
+comparison covers its grid (each month's and quarter's square, each month's attendance, the
+totals per month), also for the year so far at moments either side of a cutoff day's, a
+quarter's and the year's end; and a cell's page: its members' attendance over the year, and
+who is marked at risk.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ from fractions import Fraction
 from io import BytesIO
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from chat.i18n import Translator
 from domain.attendance import RollStatus
@@ -46,7 +52,10 @@ from domain.digest import (
 from domain.meetings import MeetingKind, MeetingStatus
 from domain.messages import Text
 from domain.roles import MemberStatus
+from domain.webapp import WebAppUser
 from services.config import ServiceSettings
+from services.dashboard.access import DashboardDenied, Denial
+from services.dashboard.pages import WebRequest, cell_year
 from services.digest import report
 from services.digest.figures import digest_figures
 from storage.db import Database
@@ -60,11 +69,14 @@ from storage.models import (
     PaperSubmission,
     Person,
     StoredFile,
+    SupervisorScope,
 )
 from tests.conftest import VIETNAM
 from tests.harness import add_member, add_paper, meeting_row
 
 SEED = 20261201
+# The organisation's supervisor, of all its cells (the members' Telegram ids start at 10001).
+SUPERVISOR = WebAppUser(9_999, "Giám sát Tổ chức", "vi")
 CUTOFF_DAY = 10
 SETTINGS = ServiceSettings(default_language="vi", member_invite_days=14, zone=VIETNAM)
 TRANSLATOR = Translator(VIETNAM, "vi")
@@ -252,6 +264,7 @@ def meeting(
 async def load_as_of(database: Database, cells: list[PlannedCell], now: datetime) -> Organisation:
     async with database.transaction() as session:
         for model in (
+            SupervisorScope,
             PaperSubmission,
             StoredFile,
             PaperAssignment,
@@ -272,6 +285,19 @@ async def load_as_of(database: Database, cells: list[PlannedCell], now: datetime
         )
         session.add(organisation)
         await session.flush()
+        supervisor = Person(
+            telegram_user_id=SUPERVISOR.telegram_user_id, full_name=SUPERVISOR.name, created_at=now
+        )
+        session.add(supervisor)
+        await session.flush()
+        session.add(
+            SupervisorScope(
+                person_id=supervisor.id,
+                organisation_id=organisation.id,
+                cell_id=None,  # the whole organisation
+                created_at=now,
+            )
+        )
         for planned in cells:
             if planned.created_at > now:
                 continue
@@ -319,13 +345,15 @@ async def load_as_of(database: Database, cells: list[PlannedCell], now: datetime
                 session.add(row)
                 await session.flush()
                 rows[id(held)] = row.id
+                # Marked from the meeting's start; counted only once the roll is closed.
+                marked = held.starts_at <= now
                 for name, status in held.roll.items():
                     session.add(
                         Invitation(
                             meeting_id=row.id,
                             person_id=people[name],
                             invited_at=held.scheduled_at,
-                            roll_status=status if closed else None,
+                            roll_status=status if marked else None,
                             exempted=name in exempted,
                         )
                     )
@@ -979,3 +1007,85 @@ async def test_every_digest_figure_matches_a_recount_by_hand(database: Database)
     assert tally.cases == GRID_CASES, GRID_CASES ^ tally.cases
     print(f"digest figures compared with the recount: {tally.compared}")
     assert tally.compared > 1000
+
+
+# When a cell's page is opened: in the autumn, after the third unexcused absence of the year
+# on 30 December, and in the new year (with the year gone by whole).
+CELL_PAGE_MOMENTS = [
+    datetime(2026, 10, 12, 7, 0, tzinfo=VIETNAM),
+    datetime(2026, 12, 31, 23, 59, tzinfo=VIETNAM),
+    datetime(2027, 1, 11, 7, 0, tzinfo=VIETNAM),
+]
+
+
+async def test_a_cells_page_shows_its_members_attendance_as_counted_by_hand(
+    database: Database,
+) -> None:
+    """Each member's marks over the year, and those marked at risk: exactly the members the
+    digest of that year reports at risk (three unexcused absences or more) in that cell."""
+    cells = plan()
+    unexcused_seen: set[int] = set()
+    for now in CELL_PAGE_MOMENTS:
+        organisation = await load_as_of(database, cells, now)
+        async with database.transaction() as session:
+            telegram_ids = dict(
+                (await session.execute(select(Person.full_name, Person.telegram_user_id))).all()
+            )
+        existing = [c for c in cells if c.created_at <= now]
+        for year in sorted({2026, now.year}):
+            period = Lens(year).period(now, VIETNAM)
+            async with database.transaction() as session:
+                digest = await digest_figures(
+                    session, organisation, None, period, now, SETTINGS, vi, "năm"
+                )
+            cell_ids = {c.name: c.cell_id for c in digest.cells}
+            for planned in existing:
+                where = f"{planned.name}'s page of {year} on {now:%d/%m/%Y %H:%M}"
+                secretary = planned.members[0]
+                marks = marks_by_hand(planned, year, now)
+                counted = []
+                for member in sorted(planned.members, key=lambda m: m.name):
+                    times = marks.get(member.name, {})
+                    present, excused, unexcused = (times.get(s, 0) for s in (P, E, U))
+                    expected = present + excused + unexcused
+                    percent = (
+                        int(Fraction(present, expected) * 100 + Fraction(1, 2))
+                        if expected
+                        else None
+                    )
+                    counted.append((member.name, present, excused, unexcused, percent))
+                    unexcused_seen.add(unexcused)
+                at_risk = {name for name, _, _, unexcused, _ in counted if unexcused >= 3}
+                reported = {m.name for m in digest.members_at_risk if m.cell == planned.name}
+                assert at_risk == reported, where
+                grid = recount_grid(planned, period.start, period.end, now)
+                viewers = (
+                    SUPERVISOR,
+                    WebAppUser(telegram_ids[secretary.name], secretary.name, "vi"),
+                )
+                for viewer in viewers:
+                    web = WebRequest(database, viewer, now, SETTINGS, lambda _language: vi)
+                    page = await cell_year(web, cell_ids[planned.name], year)
+                    seen = f"{where}, as {viewer.name}"
+                    assert page.cell.name == planned.name, seen
+                    assert [
+                        (m.name, m.present, m.excused, m.unexcused, m.rate_percent)
+                        for m in page.members
+                    ] == counted, seen
+                    assert {m.name for m in page.members if m.at_risk} == at_risk, seen
+                    assert [(m.month, m.square) for m in page.cell.months] == [
+                        (month, square) for month, square, _, _ in grid.months
+                    ], seen
+                    assert [(q.quarter, q.square) for q in page.cell.quarters] == [
+                        (quarter, square) for quarter, square, _ in grid.quarters
+                    ], seen
+            # A secretary sees their own cell's page only.
+            first, other = existing[0], existing[-1]
+            secretary = WebAppUser(telegram_ids[first.members[0].name], first.members[0].name, "vi")
+            web = WebRequest(database, secretary, now, SETTINGS, lambda _language: vi)
+            with pytest.raises(DashboardDenied) as denied:
+                await cell_year(web, cell_ids[other.name], year)
+            assert denied.value.denial is Denial.NOT_YOURS
+    # Members at risk, and members one absence short of it (listed by the digest's workbook,
+    # not marked at risk on the page).
+    assert 2 in unexcused_seen and max(unexcused_seen) >= 3
