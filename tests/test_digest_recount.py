@@ -232,6 +232,18 @@ def add_the_edges_a_seed_may_miss(rng: random.Random, cells: list[PlannedCell]) 
     late_in_year.roll_closed_at = late_in_year.starts_at + timedelta(hours=2)
     late_in_year.roll[first.members[1].name] = U
     first.meetings.append(late_in_year)
+    # January's regular meeting planned in December, after January's cutoff: the current
+    # week's digest of 28 December, which runs into January, shows that month late, though
+    # the meeting is still ahead.
+    newest = cells[-1]
+    newest.meetings = [
+        m
+        for m in newest.meetings
+        if not (m.kind is MeetingKind.REGULAR and m.starts_at.year > 2026)
+    ]
+    planned_early = meeting(rng, newest, MeetingKind.REGULAR, at(date(2027, 1, 14), 19, 30))
+    planned_early.scheduled_at = at(date(2026, 12, 21), 9)
+    newest.meetings.append(planned_early)
 
 
 def meeting(

@@ -143,11 +143,16 @@ class _Looking:
     @property
     def window(self) -> tuple[datetime, datetime]:
         """When the meetings it reads start: from the earliest it looks back on to the end of
-        the current month, the current quarter or the period, whichever is last."""
+        the current month, the current quarter or the period's last month, whichever is last
+        (a week running into the next month judges that month whole)."""
         zone = self.zone
         return (
             min(self.since, self.quarter.bounds(zone)[0]),
-            max(self.month.bounds(zone)[1], self.quarter.bounds(zone)[1], self.period.end),
+            max(
+                self.month.bounds(zone)[1],
+                self.quarter.bounds(zone)[1],
+                self.period_months[-1].bounds(zone)[1],
+            ),
         )
 
 
