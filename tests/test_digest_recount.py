@@ -10,10 +10,15 @@ mid-July cell meeting in July (a month it did not owe), a cancelled thematic mee
 paper, and a third unexcused absence on 30 December, which January's first digest reports.
 
 At every Monday of the months, the database holds exactly what had happened by then, and the
-weekly digest (and a quarter's on demand) is compared, figure by figure, with a recount that
-reads only the plan below, written out plainly as a person would count: it shares with the
-service only the calendar's arithmetic (which month, which quarter), the periods it asks the
-service for, and the translations (so that every reason's wording is compared too).
+weekly digest (and the current week's and the quarter's on demand) is compared, figure by
+figure, with a recount that reads only the plan below, written out plainly as a person would
+count: it shares with the service only the calendar's arithmetic (which month, which
+quarter), the periods it asks the service for, and the translations (so that every reason's
+wording is compared too). The dashboard's figures are the digest's own, so the same
+comparison covers its grid (each month's and quarter's square, each month's attendance, the
+totals per month), also for the year so far at moments either side of a cutoff day's, a
+quarter's and the year's end; and a cell's page: its members' attendance over the year, and
+who is marked at risk.
 """
 
 from __future__ import annotations
@@ -26,17 +31,31 @@ from fractions import Fraction
 from io import BytesIO
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from chat.i18n import Translator
 from domain.attendance import RollStatus
 from domain.calendar import Month, Quarter
-from domain.digest import DigestFigures, PeriodName, RegularState, last_week, period_of
+from domain.dashboard import Lens
+from domain.digest import (
+    DigestFigures,
+    PeriodName,
+    RegularState,
+    Square,
+    last_week,
+    looked_at_first,
+    month_totals,
+    period_of,
+)
 from domain.meetings import MeetingKind, MeetingStatus
 from domain.messages import Text
 from domain.roles import MemberStatus
+from domain.webapp import WebAppUser
 from services.config import ServiceSettings
+from services.dashboard.access import DashboardDenied, Denial
+from services.dashboard.pages import WebRequest, cell_year
 from services.digest import report
 from services.digest.figures import digest_figures
 from storage.db import Database
@@ -50,17 +69,47 @@ from storage.models import (
     PaperSubmission,
     Person,
     StoredFile,
+    SupervisorScope,
 )
 from tests.conftest import VIETNAM
 from tests.harness import add_member, add_paper, meeting_row
 
 SEED = 20261201
+# The organisation's supervisor, of all its cells (the members' Telegram ids start at 10001).
+SUPERVISOR = WebAppUser(9_999, "Giám sát Tổ chức", "vi")
 CUTOFF_DAY = 10
 SETTINGS = ServiceSettings(default_language="vi", member_invite_days=14, zone=VIETNAM)
 TRANSLATOR = Translator(VIETNAM, "vi")
 P, E, U = RollStatus.PRESENT, RollStatus.EXCUSED, RollStatus.UNEXCUSED
 FIRST_MONDAY = datetime(2026, 7, 20, 7, 0, tzinfo=VIETNAM)
 LAST_MONDAY = datetime(2027, 1, 11, 7, 0, tzinfo=VIETNAM)
+# When the year so far is looked at as well: either side of a cutoff day's end, of a
+# quarter's and of the year's, and a January with the year before it whole.
+YEAR_SO_FAR_MOMENTS = [
+    datetime(2026, 8, 10, 23, 59, tzinfo=VIETNAM),
+    datetime(2026, 8, 11, 0, 0, tzinfo=VIETNAM),
+    datetime(2026, 9, 30, 23, 59, tzinfo=VIETNAM),
+    datetime(2026, 10, 1, 0, 0, tzinfo=VIETNAM),
+    datetime(2026, 11, 16, 7, 0, tzinfo=VIETNAM),
+    datetime(2026, 12, 31, 23, 59, tzinfo=VIETNAM),
+    datetime(2027, 1, 1, 0, 0, tzinfo=VIETNAM),
+    datetime(2027, 1, 11, 7, 0, tzinfo=VIETNAM),
+]
+GRID_CASES = {
+    *(
+        f"month: {case}"
+        for case in (
+            "on time",
+            "late, held",
+            "late, still ahead",
+            "ahead, planned on time",
+            "ahead, nothing yet",
+            "missed",
+            "not owed",
+        )
+    ),
+    *(f"quarter: {case}" for case in ("held", "missed", "ahead", "not owed")),
+}
 
 
 def vi(text: Text) -> str:
@@ -183,6 +232,18 @@ def add_the_edges_a_seed_may_miss(rng: random.Random, cells: list[PlannedCell]) 
     late_in_year.roll_closed_at = late_in_year.starts_at + timedelta(hours=2)
     late_in_year.roll[first.members[1].name] = U
     first.meetings.append(late_in_year)
+    # January's regular meeting planned in December, after January's cutoff: the current
+    # week's digest of 28 December, which runs into January, shows that month late, though
+    # the meeting is still ahead.
+    newest = cells[-1]
+    newest.meetings = [
+        m
+        for m in newest.meetings
+        if not (m.kind is MeetingKind.REGULAR and m.starts_at.year > 2026)
+    ]
+    planned_early = meeting(rng, newest, MeetingKind.REGULAR, at(date(2027, 1, 14), 19, 30))
+    planned_early.scheduled_at = at(date(2026, 12, 21), 9)
+    newest.meetings.append(planned_early)
 
 
 def meeting(
@@ -215,6 +276,7 @@ def meeting(
 async def load_as_of(database: Database, cells: list[PlannedCell], now: datetime) -> Organisation:
     async with database.transaction() as session:
         for model in (
+            SupervisorScope,
             PaperSubmission,
             StoredFile,
             PaperAssignment,
@@ -235,6 +297,19 @@ async def load_as_of(database: Database, cells: list[PlannedCell], now: datetime
         )
         session.add(organisation)
         await session.flush()
+        supervisor = Person(
+            telegram_user_id=SUPERVISOR.telegram_user_id, full_name=SUPERVISOR.name, created_at=now
+        )
+        session.add(supervisor)
+        await session.flush()
+        session.add(
+            SupervisorScope(
+                person_id=supervisor.id,
+                organisation_id=organisation.id,
+                cell_id=None,  # the whole organisation
+                created_at=now,
+            )
+        )
         for planned in cells:
             if planned.created_at > now:
                 continue
@@ -282,13 +357,15 @@ async def load_as_of(database: Database, cells: list[PlannedCell], now: datetime
                 session.add(row)
                 await session.flush()
                 rows[id(held)] = row.id
+                # Marked from the meeting's start; counted only once the roll is closed.
+                marked = held.starts_at <= now
                 for name, status in held.roll.items():
                     session.add(
                         Invitation(
                             meeting_id=row.id,
                             person_id=people[name],
                             invited_at=held.scheduled_at,
-                            roll_status=status if closed else None,
+                            roll_status=status if marked else None,
                             exempted=name in exempted,
                         )
                     )
@@ -314,6 +391,10 @@ async def load_as_of(database: Database, cells: list[PlannedCell], now: datetime
 
 def month_start(month: Month) -> datetime:
     return datetime(month.year, month.month, 1, tzinfo=VIETNAM)
+
+
+def next_month(moment: datetime) -> Month:
+    return Month.of(moment, VIETNAM).next()
 
 
 def quarter_start(quarter: Quarter) -> datetime:
@@ -365,10 +446,31 @@ class Counted:
     quorum: bool | None
 
 
+def known_by(cell: PlannedCell, now: datetime) -> list[PlannedMeeting]:
+    """The cell's meetings planned by ``now`` and not cancelled."""
+    return [m for m in cell.meetings if m.scheduled_at <= now and not m.cancelled]
+
+
+def exempted_of(cell: PlannedCell) -> set[str]:
+    return {m.name for m in cell.members if m.status is MemberStatus.EXEMPTED}
+
+
+def roll_by_hand(
+    held: PlannedMeeting, exempted: set[str], now: datetime
+) -> tuple[int, int, int, int] | None:
+    """Expected, present, excused, unexcused on the meeting's roll; None while it is open."""
+    if held.roll_closed_at is None or held.roll_closed_at > now:
+        return None
+    expected = [name for name in held.roll if name not in exempted]
+    present = sum(1 for name in expected if held.roll[name] is P)
+    excused = sum(1 for name in expected if held.roll[name] is E)
+    return len(expected), present, excused, len(expected) - present - excused
+
+
 def recount_cell(cell: PlannedCell, start: datetime, end: datetime, now: datetime) -> Counted:
     """By hand, from the plan: what had happened by ``now``, for the period [start, end)."""
-    known = [m for m in cell.meetings if m.scheduled_at <= now and not m.cancelled]
-    exempted = {m.name for m in cell.members if m.status is MemberStatus.EXEMPTED}
+    known = known_by(cell, now)
+    exempted = exempted_of(cell)
     this_month = Month.of(now, VIETNAM)
     this_quarter = Quarter.of(now, VIETNAM)
 
@@ -412,17 +514,14 @@ def recount_cell(cell: PlannedCell, start: datetime, end: datetime, now: datetim
     rates, quorums = [], []
     meetings = []
     for held in in_period:
-        if held.roll_closed_at is None or held.roll_closed_at > now:
+        roll = roll_by_hand(held, exempted, now)
+        if roll is None:
             meetings.append((held.starts_at, 0, 0, 0, 0))
             continue
-        expected = [name for name in held.roll if name not in exempted]
-        present = sum(1 for name in expected if held.roll[name] is P)
-        excused = sum(1 for name in expected if held.roll[name] is E)
-        meetings.append(
-            (held.starts_at, len(expected), present, excused, len(expected) - present - excused)
-        )
-        rates.append(Fraction(present, len(expected)))
-        needed = -(-len(expected) * 2 // 3)
+        meetings.append((held.starts_at, *roll))
+        expected, present = roll[0], roll[1]
+        rates.append(Fraction(present, expected))
+        needed = -(-expected * 2 // 3)
         quorums.append(present >= needed)
     rate = sum(rates, Fraction(0)) / len(rates) if rates else None
 
@@ -473,15 +572,8 @@ def recount_cell(cell: PlannedCell, start: datetime, end: datetime, now: datetim
     if overdue:
         reasons.append(reason("papers_missing", count=len(overdue)))
 
-    unexcused: dict[str, int] = {}
-    for held in known:
-        if held.roll_closed_at is None or held.roll_closed_at > now:
-            continue
-        if held.starts_at.year != start.year:  # the year the period starts in
-            continue
-        for name, status in held.roll.items():
-            if status is U and name not in exempted:
-                unexcused[name] = unexcused.get(name, 0) + 1
+    marks = marks_by_hand(cell, start.year, now)  # the year the period starts in
+    unexcused = {name: counts.get(U, 0) for name, counts in marks.items()}
     return Counted(
         state=state,
         rate=rate,
@@ -496,6 +588,144 @@ def recount_cell(cell: PlannedCell, start: datetime, end: datetime, now: datetim
     )
 
 
+def marks_by_hand(cell: PlannedCell, year: int, now: datetime) -> dict[str, dict[RollStatus, int]]:
+    """How often each member (never the exempted) was marked each way on the closed rolls of
+    the year's meetings."""
+    exempted = exempted_of(cell)
+    marks: dict[str, dict[RollStatus, int]] = {
+        m.name: {} for m in cell.members if m.name not in exempted
+    }
+    for held in known_by(cell, now):
+        if held.starts_at.year != year or roll_by_hand(held, exempted, now) is None:
+            continue
+        for name, status in held.roll.items():
+            if name in marks:
+                marks[name][status] = marks[name].get(status, 0) + 1
+    return marks
+
+
+# --- the dashboard's grid, by hand -----------------------------------------------------------
+
+
+@dataclass
+class Grid:
+    """A cell's row of the dashboard's grid: each month the period touches (its square, why,
+    and its attendance), each quarter of those months (the thematic square, why), and how
+    many of the period's meetings have their minutes."""
+
+    months: list[tuple[Month, Square, str, Fraction | None]]
+    quarters: list[tuple[Quarter, Square, str]]
+    minutes_recorded: int
+
+
+def months_touched(start: datetime, end: datetime) -> list[Month]:
+    months, month = [], Month.of(start, VIETNAM)
+    while month_start(month) < end:
+        months.append(month)
+        month = month.next()
+    return months
+
+
+def month_square_by_hand(cell: PlannedCell, month: Month, now: datetime) -> tuple[Square, str]:
+    """The month's regular meeting as the grid shows it, and which case that is."""
+    if not owes_month(cell, month):
+        return Square.NOT_OWED, "not owed"
+    regulars = sorted(
+        (
+            m
+            for m in known_by(cell, now)
+            if m.kind is MeetingKind.REGULAR and Month.of(m.starts_at, VIETNAM) == month
+        ),
+        key=lambda m: m.starts_at,
+    )
+    if not regulars:
+        day_after_cutoff = date(month.year, month.month, CUTOFF_DAY) + timedelta(days=1)
+        if now >= at(day_after_cutoff, 0):
+            return Square.MISSED, "missed"
+        return Square.AHEAD, "ahead, nothing yet"
+    first = regulars[0]
+    if first.late or first.starts_at.day > CUTOFF_DAY:
+        return Square.LATE, "late, held" if first.starts_at <= now else "late, still ahead"
+    if first.starts_at > now:
+        return Square.AHEAD, "ahead, planned on time"
+    return Square.ON_TIME, "on time"
+
+
+def quarter_square_by_hand(
+    cell: PlannedCell, quarter: Quarter, now: datetime
+) -> tuple[Square, str]:
+    if not owes_quarter(cell, quarter):
+        return Square.NOT_OWED, "not owed"
+    if any(
+        m.kind is MeetingKind.THEMATIC
+        and Quarter.of(m.starts_at, VIETNAM) == quarter
+        and m.starts_at <= now
+        for m in known_by(cell, now)
+    ):
+        return Square.ON_TIME, "held"
+    if now >= quarter_end(quarter):
+        return Square.MISSED, "missed"
+    return Square.AHEAD, "ahead"
+
+
+def month_rate_by_hand(cell: PlannedCell, month: Month, now: datetime) -> Fraction | None:
+    """The mean of the exact rates of the month's closed rolls, of every kind of meeting."""
+    exempted = exempted_of(cell)
+    rates = []
+    for held in known_by(cell, now):
+        roll = roll_by_hand(held, exempted, now)
+        if roll is not None and Month.of(held.starts_at, VIETNAM) == month:
+            expected, present = roll[0], roll[1]
+            rates.append(Fraction(present, expected))
+    return sum(rates, Fraction(0)) / len(rates) if rates else None
+
+
+def recount_grid(cell: PlannedCell, start: datetime, end: datetime, now: datetime) -> Grid:
+    months = months_touched(start, end)
+    quarters = sorted({Quarter.of(month_start(m), VIETNAM) for m in months})
+    return Grid(
+        months=[
+            (m, *month_square_by_hand(cell, m, now), month_rate_by_hand(cell, m, now))
+            for m in months
+        ],
+        quarters=[(q, *quarter_square_by_hand(cell, q, now)) for q in quarters],
+        minutes_recorded=sum(
+            1
+            for m in known_by(cell, now)
+            if start <= m.starts_at < end and m.minutes_at is not None and m.minutes_at <= now
+        ),
+    )
+
+
+@dataclass
+class CountedMonth:
+    """The organisation's month: cells in each square, the on-time share of those settled
+    (on time, late or missed), the mean of the cells' attendance that month."""
+
+    month: Month
+    squares: dict[Square, int]
+    on_time_share: Fraction | None
+    mean_attendance: Fraction | None
+
+
+def totals_by_hand(grids: list[Grid]) -> list[CountedMonth]:
+    totals = []
+    for month in sorted({m for grid in grids for m, *_ in grid.months}):
+        squares = [sq for grid in grids for m, sq, _, _ in grid.months if m == month]
+        rates = [r for grid in grids for m, _, _, r in grid.months if m == month and r is not None]
+        counts = {square: squares.count(square) for square in Square}
+        settled = counts[Square.ON_TIME] + counts[Square.LATE] + counts[Square.MISSED]
+        totals.append(
+            CountedMonth(
+                month,
+                counts,
+                Fraction(counts[Square.ON_TIME], settled) if settled else None,
+                sum(rates, Fraction(0)) / len(rates) if rates else None,
+            )
+        )
+    return totals
+
+
 def by_hand_percent(share: Fraction) -> str:
     return f"{int(share * 100 + Fraction(1, 2))}%"
 
@@ -506,6 +736,7 @@ def by_hand_percent(share: Fraction) -> str:
 class Tally:
     def __init__(self) -> None:
         self.compared = 0
+        self.cases: set[str] = set()  # the grid's cases met, e.g. "month: late, still ahead"
 
     def same(self, stated: Any, counted: Any, what: str) -> None:
         assert stated == counted, what
@@ -611,6 +842,7 @@ def compare(
     def in_sheet(said: str, instead: str) -> str | float:
         return int(said[:-1]) / 100 if said.endswith("%") else instead
 
+    compare_grid(tally, existing, figures, counted, start, end, now)
     compare_workbook(
         tally,
         figures,
@@ -623,6 +855,58 @@ def compare(
             labels.thematic_share: in_sheet(thematic_said, labels.nobody_owed),
         },
         when,
+    )
+
+
+def compare_grid(
+    tally: Tally,
+    existing: list[PlannedCell],
+    figures: DigestFigures,
+    counted: dict[str, Counted],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> None:
+    """The dashboard's grid: each cell's months and quarters, its minutes recorded, the
+    totals per month, and the cells to look at first on top."""
+    when = f"{now:%d/%m/%Y %H:%M} ({start:%d/%m/%Y} – {end:%d/%m/%Y})"
+    grids = {c.name: recount_grid(c, start, end, now) for c in existing}
+    for cell in figures.cells:
+        grid = grids[cell.name]
+        where = f"{cell.name} on {when}"
+        tally.same([m.month for m in cell.months], [m for m, *_ in grid.months], f"{where}")
+        for stated, (month, square, case, rate) in zip(cell.months, grid.months, strict=True):
+            tally.same(stated.square, square, f"{where}: {month.label} ({case})")
+            tally.same(stated.attendance_rate, rate, f"{where}: attendance in {month.label}")
+            tally.cases.add(f"month: {case}")
+        tally.same([q.quarter for q in cell.quarters], [q for q, *_ in grid.quarters], where)
+        for stated_quarter, (quarter, square, case) in zip(
+            cell.quarters, grid.quarters, strict=True
+        ):
+            tally.same(stated_quarter.square, square, f"{where}: quarter {quarter.label} ({case})")
+            tally.cases.add(f"quarter: {case}")
+        tally.same(cell.minutes_recorded, grid.minutes_recorded, f"{where}: minutes recorded")
+    stated_totals = month_totals(figures.cells)
+    counted_totals = totals_by_hand(list(grids.values()))
+    tally.same([t.month for t in stated_totals], [t.month for t in counted_totals], when)
+    for total, by_hand in zip(stated_totals, counted_totals, strict=True):
+        where = f"the totals of {by_hand.month.label} on {when}"
+        tally.same(total.squares, by_hand.squares, f"{where}: squares")
+        tally.same(total.on_time_share, by_hand.on_time_share, f"{where}: on time")
+        tally.same(total.mean_attendance, by_hand.mean_attendance, f"{where}: attendance")
+        for percent, share in (
+            (total.on_time_percent, by_hand.on_time_share),
+            (total.attendance_percent, by_hand.mean_attendance),
+        ):
+            tally.same(
+                None if percent is None else f"{percent}%",
+                None if share is None else by_hand_percent(share),
+                f"{where}: as a percentage",
+            )
+    tally.same(
+        [c.name for c in looked_at_first(figures.cells)],
+        sorted(counted, key=lambda name: (-len(counted[name].reasons), name)),
+        f"the cells to look at first on {when}",
     )
 
 
@@ -711,11 +995,109 @@ async def test_every_digest_figure_matches_a_recount_by_hand(database: Database)
         organisation = await load_as_of(database, cells, now)
         weekly = last_week(now, VIETNAM)
         quarter = period_of(PeriodName.QUARTER, now, VIETNAM)
-        for period in (weekly, quarter):
+        for period in (weekly, quarter, period_of(PeriodName.WEEK, now, VIETNAM)):
             async with database.transaction() as session:
                 figures = await digest_figures(
                     session, organisation, None, period, now, SETTINGS, vi, "kỳ"
                 )
             compare(tally, cells, figures, period.start, period.end, now)
+    for now in YEAR_SO_FAR_MOMENTS:
+        organisation = await load_as_of(database, cells, now)
+        for year in sorted({2026, now.year}):
+            # What the dashboard asks for: from 1 January to the end of this month, or the
+            # whole of a year gone by.
+            start = datetime(year, 1, 1, tzinfo=VIETNAM)
+            end = min(datetime(year + 1, 1, 1, tzinfo=VIETNAM), month_start(next_month(now)))
+            period = Lens(year).period(now, VIETNAM)
+            tally.same((period.start, period.end), (start, end), f"the year {year} on {now}")
+            async with database.transaction() as session:
+                figures = await digest_figures(
+                    session, organisation, None, period, now, SETTINGS, vi, "năm"
+                )
+            compare(tally, cells, figures, start, end, now)
+    # Every case of the grid came up, so that each was compared.
+    assert tally.cases == GRID_CASES, GRID_CASES ^ tally.cases
     print(f"digest figures compared with the recount: {tally.compared}")
     assert tally.compared > 1000
+
+
+# When a cell's page is opened: in the autumn, after the third unexcused absence of the year
+# on 30 December, and in the new year (with the year gone by whole).
+CELL_PAGE_MOMENTS = [
+    datetime(2026, 10, 12, 7, 0, tzinfo=VIETNAM),
+    datetime(2026, 12, 31, 23, 59, tzinfo=VIETNAM),
+    datetime(2027, 1, 11, 7, 0, tzinfo=VIETNAM),
+]
+
+
+async def test_a_cells_page_shows_its_members_attendance_as_counted_by_hand(
+    database: Database,
+) -> None:
+    """Each member's marks over the year, and those marked at risk: exactly the members the
+    digest of that year reports at risk (three unexcused absences or more) in that cell."""
+    cells = plan()
+    unexcused_seen: set[int] = set()
+    for now in CELL_PAGE_MOMENTS:
+        organisation = await load_as_of(database, cells, now)
+        async with database.transaction() as session:
+            telegram_ids = dict(
+                (await session.execute(select(Person.full_name, Person.telegram_user_id))).all()
+            )
+        existing = [c for c in cells if c.created_at <= now]
+        for year in sorted({2026, now.year}):
+            period = Lens(year).period(now, VIETNAM)
+            async with database.transaction() as session:
+                digest = await digest_figures(
+                    session, organisation, None, period, now, SETTINGS, vi, "năm"
+                )
+            cell_ids = {c.name: c.cell_id for c in digest.cells}
+            for planned in existing:
+                where = f"{planned.name}'s page of {year} on {now:%d/%m/%Y %H:%M}"
+                secretary = planned.members[0]
+                marks = marks_by_hand(planned, year, now)
+                counted = []
+                for member in sorted(planned.members, key=lambda m: m.name):
+                    times = marks.get(member.name, {})
+                    present, excused, unexcused = (times.get(s, 0) for s in (P, E, U))
+                    expected = present + excused + unexcused
+                    percent = (
+                        int(Fraction(present, expected) * 100 + Fraction(1, 2))
+                        if expected
+                        else None
+                    )
+                    counted.append((member.name, present, excused, unexcused, percent))
+                    unexcused_seen.add(unexcused)
+                at_risk = {name for name, _, _, unexcused, _ in counted if unexcused >= 3}
+                reported = {m.name for m in digest.members_at_risk if m.cell == planned.name}
+                assert at_risk == reported, where
+                grid = recount_grid(planned, period.start, period.end, now)
+                viewers = (
+                    SUPERVISOR,
+                    WebAppUser(telegram_ids[secretary.name], secretary.name, "vi"),
+                )
+                for viewer in viewers:
+                    web = WebRequest(database, viewer, now, SETTINGS, lambda _language: vi)
+                    page = await cell_year(web, cell_ids[planned.name], year)
+                    seen = f"{where}, as {viewer.name}"
+                    assert page.cell.name == planned.name, seen
+                    assert [
+                        (m.name, m.present, m.excused, m.unexcused, m.rate_percent)
+                        for m in page.members
+                    ] == counted, seen
+                    assert {m.name for m in page.members if m.at_risk} == at_risk, seen
+                    assert [(m.month, m.square) for m in page.cell.months] == [
+                        (month, square) for month, square, _, _ in grid.months
+                    ], seen
+                    assert [(q.quarter, q.square) for q in page.cell.quarters] == [
+                        (quarter, square) for quarter, square, _ in grid.quarters
+                    ], seen
+            # A secretary sees their own cell's page only.
+            first, other = existing[0], existing[-1]
+            secretary = WebAppUser(telegram_ids[first.members[0].name], first.members[0].name, "vi")
+            web = WebRequest(database, secretary, now, SETTINGS, lambda _language: vi)
+            with pytest.raises(DashboardDenied) as denied:
+                await cell_year(web, cell_ids[other.name], year)
+            assert denied.value.denial is Denial.NOT_YOURS
+    # Members at risk, and members one absence short of it (listed by the digest's workbook,
+    # not marked at risk on the page).
+    assert 2 in unexcused_seen and max(unexcused_seen) >= 3

@@ -143,11 +143,16 @@ class _Looking:
     @property
     def window(self) -> tuple[datetime, datetime]:
         """When the meetings it reads start: from the earliest it looks back on to the end of
-        the current month, the current quarter or the period, whichever is last."""
+        the current month, the current quarter or the period's last month, whichever is last
+        (a week running into the next month judges that month whole)."""
         zone = self.zone
         return (
             min(self.since, self.quarter.bounds(zone)[0]),
-            max(self.month.bounds(zone)[1], self.quarter.bounds(zone)[1], self.period.end),
+            max(
+                self.month.bounds(zone)[1],
+                self.quarter.bounds(zone)[1],
+                self.period_months[-1].bounds(zone)[1],
+            ),
         )
 
 
@@ -304,7 +309,7 @@ def _cell_figures(
         behind=reasons,
         owes_month=owes_month_now,
         owes_quarter=owes_quarter_now,
-        months=_months(cell, held, in_period, closed, looking),
+        months=_months(cell, held, meetings, rolls, looking),
         quarters=[
             QuarterFigures(
                 q,
@@ -324,16 +329,19 @@ def _cell_figures(
 def _months(
     cell: Cell,
     held: _Held,
-    in_period: list[Meeting],
-    closed: dict[int, RollFigures],
+    meetings: list[Meeting],
+    rolls: dict[int, list[RollStatus]],
     looking: _Looking,
 ) -> list[MonthFigures]:
     """Each month of the period: its regular meeting's square, and the mean rate of the
-    rolls closed at the month's meetings (of every kind, as the period's rate counts)."""
+    rolls closed at the month's meetings (of every kind, as the period's rate counts), the
+    whole month's even where the period (a week) covers only part of it."""
     zone = looking.zone
     rates: dict[Month, list[Fraction]] = defaultdict(list)
-    for meeting in in_period:
-        rate = closed[meeting.id].rate if meeting.id in closed else None
+    for meeting in meetings:
+        if meeting.roll_closed_at is None:
+            continue
+        rate = roll_figures(rolls.get(meeting.id, []), looking.settings.quorum).rate
         if rate is not None:
             rates[Month.of(meeting.starts_at, zone)].append(rate)
     return [
