@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import docx
@@ -14,9 +15,12 @@ from bot.cli import main, parser
 from bot.demo import (
     CELLS,
     CHART_FILE,
+    DASHBOARD_FILE,
     DATABASE_FILE,
+    DEMO_PORT,
     FILE_STORE_DIR,
     LATE_CELL,
+    LATE_MONTH,
     MISSED_MONTH,
     MISSING_CELL,
     OPINION,
@@ -33,20 +37,24 @@ def test_the_demo_command_is_wired(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert parser().parse_args(["demo"]).out == Path("demo-output")
-    runs: list[tuple[Path, bool]] = []
+    runs: list[tuple[Path, bool, bool, int]] = []
 
-    def fake_demo(out: Path, quick: bool) -> tuple[str, int]:
-        runs.append((out, quick))
+    def fake_demo(out: Path, quick: bool, serve: bool, port: int) -> tuple[str, int]:
+        runs.append((out, quick, serve, port))
         return "summary of the quarter", 0
 
     # The real logging set-up would outlive this test: it replaces the root handlers.
     monkeypatch.setattr(bot.cli, "configure_logging", lambda level, secrets: None)
     monkeypatch.setattr(bot.cli, "demo_command", fake_demo)
     assert main(["demo", "--quick", "--out", "somewhere"]) == 0
-    assert runs == [(Path("somewhere"), True)]
-    assert capsys.readouterr().out == "summary of the quarter\n"
+    assert main(["demo", "--serve", "--port", "9000"]) == 0
+    assert runs == [
+        (Path("somewhere"), True, False, DEMO_PORT),
+        (Path("demo-output"), False, True, 9000),
+    ]
+    assert capsys.readouterr().out == "summary of the quarter\n" * 2
 
-    def broken_demo(out: Path, quick: bool) -> tuple[str, int]:
+    def broken_demo(out: Path, quick: bool, serve: bool, port: int) -> tuple[str, int]:
         raise DemoError("no invitation for Lê Văn Minh")
 
     monkeypatch.setattr(bot.cli, "demo_command", broken_demo)
@@ -65,12 +73,13 @@ def test_a_quick_quarter_leaves_a_chart_a_workbook_and_minutes(tmp_path: Path) -
 
     assert report.problems == []
     # A line per stage as it ends, rather than a minute of silence: --quick plays two months.
-    assert len(progress) == 4, progress
+    assert len(progress) == 5, progress
     assert progress[0].endswith("5 cells and 32 members joined through their links")
     october, december = progress[1:3]
     assert october.startswith(f"October {YEAR}: 4 of 5 cells met, 4 before the cutoff")
     assert december.startswith(f"December {YEAR}: 5 of 5 cells met, 4 before the cutoff")
     assert progress[3].startswith("Documents written: ")
+    assert progress[4] == f"Dashboard written: {DASHBOARD_FILE}"
     chart = (tmp_path / CHART_FILE).read_bytes()
     assert chart.startswith(PNG_SIGNATURE) and len(chart) > 10_000
 
@@ -88,10 +97,38 @@ def test_a_quick_quarter_leaves_a_chart_a_workbook_and_minutes(tmp_path: Path) -
     assert lines[second + 2].endswith(f": {OPINION}")
     assert any(line.startswith("Biên bản đã được thông qua trước chi bộ lúc") for line in lines)
 
+    # The dashboard the supervisor opened from the bot: the quarter, each cell's months as
+    # played (the missing cell's October, the late cell's December).
+    page = (tmp_path / DASHBOARD_FILE).read_text(encoding="utf-8")
+    rows = dict(
+        re.findall(
+            r'<tr data-cell="\d+">\s*<th class="cell-name"><a [^>]*>([^<]+)</a>(.*?)</tr>',
+            page,
+            re.S,
+        )
+    )
+    assert sorted(rows) == sorted(name for name, _ in CELLS)
+    states = {
+        name: dict(re.findall(r'data-month="(\d{4}-\d{2})" data-state="(\w+)"', row))
+        for name, row in rows.items()
+    }
+    assert all(
+        list(months) == [f"{YEAR}-10", f"{YEAR}-11", f"{YEAR}-12"] for months in states.values()
+    )
+    assert states[CELLS[MISSING_CELL][0]][f"{YEAR}-{MISSED_MONTH:02d}"] == "missed"
+    assert states[CELLS[LATE_CELL][0]][f"{YEAR}-{LATE_MONTH:02d}"] == "late"
+    on_time = [name for name, months in states.items() if months[f"{YEAR}-12"] == "on_time"]
+    assert len(on_time) == 4
+    assert report.dashboard is not None
+    assert report.dashboard.startswith(
+        f"http://127.0.0.1:{DEMO_PORT}/app/?year={YEAR}&quarter=4#tgWebAppData="
+    )
+
     printed = report.render()
     assert CELLS[LATE_CELL][0] in printed and "after the cutoff" in printed
     assert f"{CELLS[MISSING_CELL][0]}, no regular meeting in {MISSED_MONTH:02d}/{YEAR}" in printed
-    for name in (CHART_FILE, WORKBOOK_FILE, minutes_file.name):
+    assert report.dashboard in printed
+    for name in (CHART_FILE, WORKBOOK_FILE, minutes_file.name, DASHBOARD_FILE):
         assert name in printed
     assert report.organisation.size == 32 and len(report.organisation.cells) == 5
     assert 0.5 < report.attendance_mean <= 1
