@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import select, update
 
+from bot.webhook import asgi_app
 from domain.attendance import RollStatus
 from domain.meetings import MeetingKind
 from emulator.driver import serving
@@ -27,7 +28,7 @@ from storage.models import Cell as CellRow
 from storage.models import Invitation, Person
 from tests.browser import Page
 from tests.conftest import VIETNAM
-from tests.harness import RunningBot, choose_language, meeting_row
+from tests.harness import BotWith, RunningBot, choose_language, meeting_row
 from tests.webapp import MAX_AGE, dashboard_app, signed, two_cells
 
 MONTHS = [f"2026-{month:02d}" for month in range(1, 13)]
@@ -245,3 +246,39 @@ async def test_telegrams_theme_colours_are_the_pages(bot: RunningBot, browser: P
             )
         )
     assert colours == ["rgb(23, 33, 43)", "rgb(245, 245, 245)"]
+
+
+async def test_a_supervisor_opens_the_dashboard_from_the_bots_buttons(
+    bot_with: BotWith, browser: Page
+) -> None:
+    """From /digest's button to the overview, and from /cells' button to a cell's page, as
+    Telegram opens them: the address the button holds, the launch data after "#"; served
+    here at 127.0.0.1 as the proxy would serve the public address."""
+    public = "https://chibo.example.org"
+    async with bot_with(web_url=public) as bot:
+        supervisor, _, _, own, _ = await seeded(bot)
+        digest = await bot.send(supervisor, "/digest")
+        overview = bot.open_web_app(
+            supervisor, bot.web_app_of(digest, bot.t("vi", "dashboard.open"))
+        )
+        cells = await bot.send(supervisor, "/cells")
+        cell_menu = await bot.press(
+            supervisor, cells, bot.t("vi", "common.cell_button", cell="Chi bộ Phòng Tổng hợp")
+        )
+        cell_page = bot.open_web_app(
+            supervisor,
+            bot.web_app_of(
+                cell_menu, bot.t("vi", "dashboard.open_cell", cell="Chi bộ Phòng Tổng hợp")
+            ),
+        )
+        async with serving(asgi_app(bot.application, bot.database, bot.settings)) as base_url:
+            await browser.open(overview.replace(public, base_url, 1))
+            await browser.wait_for("#grid")
+            rows = await browser.texts("#grid tbody th.cell-name")
+            await browser.open("about:blank")
+            await browser.open(cell_page.replace(public, base_url, 1))
+            await browser.wait_for("#meetings")
+            title = await browser.text("h1")
+    assert rows == ["Chi bộ Phòng Tổng hợp", "Chi bộ Phòng Kế toán"]
+    assert cell_page.startswith(f"{public}/app/cells/{own}#tgWebAppData=")
+    assert title == "Chi bộ Phòng Tổng hợp"
