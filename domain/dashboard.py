@@ -90,6 +90,7 @@ class MemberAttendance:
     present: int = 0
     excused: int = 0
     unexcused: int = 0
+    left: bool = False  # no longer a member of the cell
 
     @property
     def expected(self) -> int:
@@ -106,7 +107,9 @@ class MemberAttendance:
         return self.unexcused >= REPEATED_ABSENCES
 
 
-def member_attendance(name: str, marks: dict[RollStatus, int]) -> MemberAttendance:
+def member_attendance(
+    name: str, marks: dict[RollStatus, int], *, left: bool = False
+) -> MemberAttendance:
     """A member's attendance from how often they were marked each way; a roll still open
     (undecided) is not counted, as the digest counts only closed rolls."""
     return MemberAttendance(
@@ -114,4 +117,5 @@ def member_attendance(name: str, marks: dict[RollStatus, int]) -> MemberAttendan
         present=marks.get(RollStatus.PRESENT, 0),
         excused=marks.get(RollStatus.EXCUSED, 0),
         unexcused=marks.get(RollStatus.UNEXCUSED, 0),
+        left=left,
     )

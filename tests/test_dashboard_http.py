@@ -6,19 +6,22 @@ under test; a browser opening the same pages is in tests/test_dashboard_browser.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from io import BytesIO
 from typing import Any
 
 import pytest
 from docx import Document
-from sqlalchemy import event
+from sqlalchemy import event, select, update
 from sqlalchemy.exc import OperationalError
 
+from domain.attendance import RollStatus
 from domain.meetings import MeetingKind
 from domain.roles import MemberStatus
 from storage.db import Database
 from storage.models import Cell as CellRow
+from storage.models import Invitation, Membership, Person
 from tests.conftest import VIETNAM
 from tests.harness import (
     RunningBot,
@@ -308,3 +311,50 @@ async def test_the_overview_asks_the_database_as_often_for_many_cells_as_for_two
                 )
             )
     assert await statements() == with_two
+
+
+async def test_a_member_who_left_keeps_their_years_marks_and_risk_on_the_cells_page(
+    bot: RunningBot,
+) -> None:
+    supervisor, secretary, member, _, own, _ = await two_cells(bot)
+    now = bot.clock.now()
+    async with bot.database.transaction() as session:
+        people = {p.telegram_user_id: p.id for p in await session.scalars(select(Person))}
+        for weeks_ago in (3, 6, 9):
+            held = now - timedelta(weeks=weeks_ago)
+            meeting = meeting_row(
+                own,
+                MeetingKind.REGULAR,
+                held,
+                late=False,
+                created_at=held,
+                broadcast_at=held,
+                roll_closed_at=held + timedelta(hours=2),
+                minutes_recorded_at=None,
+            )
+            session.add(meeting)
+            await session.flush()
+            session.add_all(
+                Invitation(
+                    meeting_id=meeting.id,
+                    person_id=people[user.id],
+                    invited_at=held,
+                    roll_status=status,
+                )
+                for user, status in (
+                    (secretary, RollStatus.PRESENT),
+                    (member, RollStatus.UNEXCUSED),
+                )
+            )
+        await session.execute(
+            update(Membership)
+            .where(Membership.person_id == people[member.id])
+            .values(left_at=now - timedelta(days=1))
+        )
+    async with dashboard(bot) as client:
+        page = await client.get(f"/app/api/cells/{own}", headers=opened_by(signed(supervisor, now)))
+    rows = re.findall(r"<tr( class=\"at-risk\" data-at-risk)?>\s*<th>(.*?)</th>", page.text, re.S)
+    [(risk, gone)] = [(risk, name) for risk, name in rows if "Lê Văn Minh" in name]
+    assert risk and bot.t("vi", "dashboard.label.left") in gone
+    # As the digest reports him: three absences without reason this year.
+    assert bot.t("vi", "dashboard.label.at_risk") in gone

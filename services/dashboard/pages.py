@@ -31,6 +31,7 @@ from services.minutes.export import minutes_file, record_of
 from storage.db import Database
 from storage.models import Cell, Meeting, Organisation
 from storage.queries.dashboard import current_members, member_rolls_between
+from storage.queries.digest import people_by_id
 
 
 @dataclass(frozen=True)
@@ -171,10 +172,14 @@ async def _cell_year(
         session, cell.id, period.start, period.end
     ):
         marks[person_id][status] = count
-    members = [
-        member_attendance(member.name, marks[member.person_id])
-        for member in await current_members(session, cell.id)
-    ]
+    current = await current_members(session, cell.id)
+    # Who left during the year keeps their marks here, as the digest still counts them (a
+    # member absent three times, then gone, is reported at risk): listed after the others.
+    gone = await people_by_id(session, set(marks) - {m.person_id for m in current})
+    members = [member_attendance(m.name, marks[m.person_id]) for m in current] + sorted(
+        (member_attendance(p.full_name, marks[p.id], left=True) for p in gone.values()),
+        key=lambda m: m.name,
+    )
     return CellYear(
         viewing=viewing,
         cell=digest.cells[0],

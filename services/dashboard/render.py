@@ -51,6 +51,7 @@ LABEL_KEYS = {
     "members": N_("dashboard.label.members"),
     "member": N_("dashboard.label.member"),
     "at_risk": N_("dashboard.label.at_risk"),
+    "left": N_("dashboard.label.left"),
     "observations": N_("dashboard.label.observations"),
     "empty": N_("dashboard.label.empty"),
 }
