@@ -83,6 +83,15 @@ class Settings(BaseSettings):
             raise ValueError("1 to 256 characters of A-Z, a-z, 0-9, _ and -, as Telegram requires")
         return value
 
+    @field_validator("web_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        # Telegram opens a Mini App only over HTTPS: any other address would make every
+        # button to the dashboard, and so every reply carrying one, fail.
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must be an https:// address: Telegram opens Mini Apps so only")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -110,9 +119,12 @@ class Settings(BaseSettings):
 
     @property
     def dashboard_url(self) -> str | None:
-        """The dashboard's public address, or None when chibo has none to serve it at."""
+        """The dashboard's public address, or None when chibo has none to serve it at (a
+        webhook reached over plain HTTP, as behind a test's proxy, has none either)."""
         base = self.webhook_url or self.web_url
-        return None if base is None else base.rstrip("/") + DASHBOARD_PATH + "/"
+        if base is None or not base.startswith("https://"):
+            return None
+        return base.rstrip("/") + DASHBOARD_PATH + "/"
 
     @property
     def served_at(self) -> tuple[str, int] | None:

@@ -4,7 +4,7 @@ a member's attendance over them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -53,6 +53,12 @@ class Lens:
         start = Month(self.year, 1).bounds(zone)[0]
         year_end = Month(self.year + 1, 1).bounds(zone)[0]
         return Period(start, min(year_end, Month.of(now, zone).bounds(zone)[1]))
+
+    def moment(self, now: datetime, zone: ZoneInfo) -> datetime:
+        """When the view is judged: now, or for a year or quarter already over, its last
+        instant, so that its flags and shares speak of its own last month and quarter (as
+        the digest of that moment did), not of today's."""
+        return min(now, self.period(now, zone).end - timedelta(microseconds=1))
 
     def quarters(self, now: datetime, zone: ZoneInfo) -> list[int]:
         """The quarters of the year begun by now."""

@@ -78,6 +78,7 @@ class MeetingFigures:
     quorum_met: bool | None
     late: bool
     minutes_recorded: bool
+    held: bool  # begun by the digest's moment (one still ahead has no roll or minutes)
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,10 @@ class CellFigures:
     @property
     def minutes_recorded(self) -> int:
         return sum(1 for m in self.meetings if m.minutes_recorded)
+
+    @property
+    def meetings_held(self) -> int:
+        return sum(1 for m in self.meetings if m.held)
 
     @property
     def attendance_percent(self) -> int | None:

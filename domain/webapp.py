@@ -104,7 +104,8 @@ def _user(fields: dict[str, str]) -> WebAppUser:
     try:
         user = json.loads(fields["user"])
         user_id = user["id"]
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, RecursionError) as error:
+        # RecursionError: JSON nested thousands deep, as only a forger writes it.
         raise InitDataRefused(Refusal.MALFORMED) from error
     if not isinstance(user, dict) or not isinstance(user_id, int) or isinstance(user_id, bool):
         raise InitDataRefused(Refusal.MALFORMED)

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,6 +32,7 @@ from services.dashboard.pages import (
     cell_year,
     home,
     minutes,
+    minutes_to_chat,
 )
 from services.dashboard.render import (
     DENIAL_TEXT,
@@ -66,6 +67,9 @@ _SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
 ]
 AUTHORIZATION_SCHEME = "tma"
+# Ids are 32-bit integers in the database; a longer number names nothing.
+_LARGEST_ID = 2**31 - 1
+_ID_DIGITS = len(str(_LARGEST_ID))
 
 DENIAL_STATUS = {
     Denial.NOT_REGISTERED: 403,
@@ -114,6 +118,11 @@ class Dashboard:
                             Route("/api/", self.api_home),
                             Route("/api/cells/{cell_id:int}", self.api_cell),
                             Route("/api/meetings/{meeting_id:int}/minutes", self.api_minutes),
+                            Route(
+                                "/api/meetings/{meeting_id:int}/minutes/chat",
+                                self.api_minutes_to_chat,
+                                methods=["POST"],
+                            ),
                         ]
                     )
                 ),
@@ -133,12 +142,12 @@ class Dashboard:
         return await self._page(request, lambda web: home(web, asked))
 
     async def api_cell(self, request: Request) -> Response:
-        cell_id: int = request.path_params["cell_id"]
+        cell_id = _row_id(request, "cell_id")
         year = _number(request, "year")
         return await self._page(request, lambda web: cell_year(web, cell_id, year))
 
     async def api_minutes(self, request: Request) -> Response:
-        meeting_id: int = request.path_params["meeting_id"]
+        meeting_id = _row_id(request, "meeting_id")
         outcome = await self._answer(request, lambda web: minutes(web, meeting_id))
         if isinstance(outcome, Response):
             return outcome
@@ -149,6 +158,21 @@ class Dashboard:
                 "Content-Disposition": (f'attachment; filename="{quote(outcome.file_name)}"'),
                 "Cache-Control": "no-store",
             },
+        )
+
+    async def api_minutes_to_chat(self, request: Request) -> Response:
+        meeting_id = _row_id(request, "meeting_id")
+        outcome = await self._answer(request, lambda web: minutes_to_chat(web, meeting_id))
+        if isinstance(outcome, Response):
+            return outcome
+        self.state.wake_outbox()
+        said = (
+            Text("dashboard.minutes_sent")
+            if outcome.first_time
+            else Text("dashboard.minutes_sent_before")
+        )
+        return PlainTextResponse(
+            self._renderer(outcome.language)(said), headers={"Cache-Control": "no-store"}
         )
 
     async def _page(
@@ -178,6 +202,7 @@ class Dashboard:
             now=self.state.clock.now(),
             settings=self.state.settings,
             renderer=self._renderer,
+            files=self.state.files,
         )
         try:
             return await use_case(web)
@@ -188,7 +213,9 @@ class Dashboard:
             )
         except Refused as refused:
             return self._denied(409, user.language_code, refused.text)
-        except SQLAlchemyError as error:
+        except (SQLAlchemyError, OSError) as error:
+            # OSError: the driver could not even reach the server (asyncpg's refused
+            # connection is not wrapped by SQLAlchemy).
             log.warning("dashboard: the database failed (%s)", type(error).__name__)
             return self._denied(503, user.language_code, Text("dashboard.refused.unavailable"))
 
@@ -207,9 +234,18 @@ def _base(request: Request) -> str:
 
 
 def _number(request: Request, name: str) -> int | None:
-    """A whole number from the query, or None; one that is not a number is not looked for."""
+    """A whole number from the query, or None; one that is not a number (or longer than any
+    year, quarter, page or id) is not looked for."""
     given = request.query_params.get(name)
-    return int(given) if given is not None and given.isascii() and given.isdigit() else None
+    if given is None or not (given.isascii() and given.isdigit()) or len(given) > _ID_DIGITS:
+        return None
+    return int(given)
+
+
+def _row_id(request: Request, name: str) -> int:
+    """A row's id from the path; one beyond what a database holds names no row (0)."""
+    given: int = request.path_params[name]
+    return given if given <= _LARGEST_ID else 0
 
 
 def _html(content: str, status: int = 200) -> HTMLResponse:

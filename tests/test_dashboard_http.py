@@ -7,9 +7,10 @@ under test; a browser opening the same pages is in tests/test_dashboard_browser.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import BytesIO
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from docx import Document
@@ -26,6 +27,7 @@ from tests.conftest import VIETNAM
 from tests.harness import (
     RunningBot,
     add_member,
+    choose_language,
     meeting_row,
 )
 from tests.webapp import MAX_AGE, dashboard, opened_by, signed, two_cells
@@ -358,3 +360,119 @@ async def test_a_member_who_left_keeps_their_years_marks_and_risk_on_the_cells_p
     assert risk and bot.t("vi", "dashboard.label.left") in gone
     # As the digest reports him: three absences without reason this year.
     assert bot.t("vi", "dashboard.label.at_risk") in gone
+
+
+async def recorded_meeting(bot: RunningBot, cell_id: int, held: datetime) -> int:
+    """A meeting of the cell held at ``held``, its roll closed and its minutes recorded."""
+    async with bot.database.transaction() as session:
+        meeting = meeting_row(
+            cell_id,
+            MeetingKind.REGULAR,
+            held,
+            late=False,
+            created_at=held - timedelta(days=9),
+            broadcast_at=held - timedelta(days=9),
+            roll_closed_at=held + timedelta(hours=2),
+            minutes_recorded_at=held + timedelta(days=1),
+        )
+        meeting.minutes_number = 3
+        session.add(meeting)
+        await session.flush()
+        return meeting.id
+
+
+async def test_minutes_sent_to_the_chat_arrive_there_once(bot: RunningBot, lang: str) -> None:
+    """In Telegram's mobile apps a Mini App cannot save a file: the bot sends it instead."""
+    supervisor, _, member, _, own, _ = await two_cells(bot)
+    await choose_language(bot, supervisor, lang)
+    meeting_id = await recorded_meeting(bot, own, bot.clock.now() - timedelta(days=5))
+    now = bot.clock.now()
+    path = f"/app/api/meetings/{meeting_id}/minutes/chat"
+    async with dashboard(bot) as client:
+        first = await client.post(path, headers=opened_by(signed(supervisor, now)))
+        await bot.settled()
+        again = await client.post(path, headers=opened_by(signed(supervisor, now)))
+        refused = await client.post(path, headers=opened_by(signed(member, now)))
+    assert (first.status_code, first.text) == (200, bot.t(lang, "dashboard.minutes_sent"))
+    assert (again.status_code, again.text) == (200, bot.t(lang, "dashboard.minutes_sent_before"))
+    assert refused.status_code == 403
+    await bot.settled()
+    sent = [m for m in bot.emulator.messages(supervisor.id) if m.document]
+    assert [m.document["file_name"] for m in sent] == [
+        f"bien-ban-{(now - timedelta(days=5)).astimezone(VIETNAM):%Y%m%d}-{meeting_id}.docx"
+    ]
+
+
+async def test_a_past_year_is_judged_as_it_stood_at_its_end(bot: RunningBot) -> None:
+    supervisor, *_ = await two_cells(bot)
+    async with bot.database.transaction() as session:
+        await session.execute(
+            update(CellRow).values(created_at=datetime(2024, 1, 1, tzinfo=VIETNAM))
+        )
+    async with dashboard(bot) as client:
+        page = await client.get(
+            "/app/api/?year=2025", headers=opened_by(signed(supervisor, bot.clock.now()))
+        )
+    reasons = re.findall(r'<span class="reason"[^>]*>([^<]*)</span>', page.text)
+    # Every month of 2025 missed, said of 2025: nothing of the months after it.
+    assert reasons and not [r for r in reasons if "/2026" in r]
+    assert any("12/2025" in r for r in reasons)
+    assert "(12/2025)" in page.text and "(12/2026)" not in page.text
+    months = re.findall(r'data-month="(2025-\d\d)" data-state="(\w+)"', page.text)
+    assert months == [(f"2025-{m:02d}", "missed") for m in range(1, 13)] * 2
+
+
+async def test_hostile_values_are_refused_plainly_never_with_a_server_error(
+    bot: RunningBot,
+) -> None:
+    supervisor, *_ = await two_cells(bot)
+    opened = opened_by(signed(supervisor, bot.clock.now()))
+    nested = urlencode({"user": "[" * 3000, "auth_date": "1", "hash": "0" * 64})
+    async with dashboard(bot) as client:
+        deep = await client.get("/app/api/", headers=opened_by(nested))
+        long_year = await client.get("/app/api/?year=" + "9" * 5000, headers=opened)
+        huge_cell = await client.get("/app/api/cells/" + "9" * 20, headers=opened)
+        huge_meeting = await client.get(f"/app/api/meetings/{'9' * 20}/minutes", headers=opened)
+    assert deep.status_code == 401
+    assert long_year.status_code == 200  # not a year: the default view
+    assert huge_cell.status_code == 403 and huge_meeting.status_code == 403
+
+
+async def test_a_database_that_cannot_be_reached_is_said_plainly(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    supervisor, *_ = await two_cells(bot)
+
+    async def unreachable(*_: object) -> None:
+        # What asyncpg raises, unwrapped, when the server refuses the connection.
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr("services.digest.figures.cells_in_scope", unreachable)
+    async with dashboard(bot) as client:
+        page = await client.get("/app/api/", headers=opened_by(signed(supervisor, bot.clock.now())))
+    assert page.status_code == 503
+    assert bot.t("vi", "dashboard.refused.unavailable") in page.text
+
+
+async def test_a_meeting_still_ahead_counts_for_no_minutes_and_no_roll(bot: RunningBot) -> None:
+    supervisor, _, _, _, own, _ = await two_cells(bot)
+    ahead = bot.clock.now() + timedelta(days=19)
+    async with bot.database.transaction() as session:
+        session.add(
+            meeting_row(
+                own,
+                MeetingKind.REGULAR,
+                ahead,
+                late=False,
+                created_at=bot.clock.now(),
+                broadcast_at=bot.clock.now(),
+                roll_closed_at=None,
+                minutes_recorded_at=None,
+            )
+        )
+    async with dashboard(bot) as client:
+        page = await client.get(
+            f"/app/api/cells/{own}", headers=opened_by(signed(supervisor, bot.clock.now()))
+        )
+    assert '<span class="figure" id="minutes">0/0</span>' in page.text
+    assert bot.t("vi", "dashboard.label.ahead") in page.text

@@ -10,8 +10,10 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from pydantic import ValidationError
 from telegram import MenuButton, MenuButtonDefault, MenuButtonWebApp, WebAppInfo
 
+from bot.settings import Settings
 from emulator import EmuUser, SentMessage
 from emulator.driver import ChatError
 from services.cells import overview
@@ -157,3 +159,14 @@ async def test_no_web_app_button_is_made_for_a_group(bot_with: BotWith, tmp_path
             ]
             opened = [b.web_app for s in screens for line in s.buttons for b in line if b.web_app]
             assert opened == (in_private if private else [])
+
+
+def test_a_dashboard_address_that_is_not_https_is_refused_at_start() -> None:
+    """Telegram opens Mini Apps over HTTPS only: an http:// address would make every reply
+    with a dashboard button fail, so it is refused when the settings are read."""
+    with pytest.raises(ValidationError, match="https://"):
+        Settings(_env_file=None, web_url="http://127.0.0.1:8080")  # type: ignore[call-arg]
+    # A webhook reached over plain HTTP (a test's proxy) offers no dashboard at all.
+    plain = Settings(_env_file=None, webhook_url="http://127.0.0.1:8443")  # type: ignore[call-arg]
+    assert plain.dashboard_url is None
+    assert Settings(_env_file=None, web_url=PUBLIC_URL).dashboard_url == DASHBOARD  # type: ignore[call-arg]

@@ -136,6 +136,7 @@ def meeting(
         quorum_met=present * 3 >= expected * 2 if closed else None,
         late=late,
         minutes_recorded=minutes,
+        held=True,
     )
 
 

@@ -40,7 +40,11 @@
     return base + "/api" + path.slice(base.length);
   }
 
+  let latest = 0;
+
   async function load(path) {
+    // Of two pages asked in turn, only the later one is shown, whichever answers last.
+    const asked = ++latest;
     page.dataset.status = "loading";
     let response;
     try {
@@ -52,7 +56,11 @@
       page.dataset.status = "offline";
       return;
     }
-    page.innerHTML = await response.text();
+    const content = await response.text();
+    if (asked !== latest) {
+      return;
+    }
+    page.innerHTML = content;
     page.dataset.status = String(response.status);
     window.scrollTo(0, 0);
     showBack(path !== base + "/" && window.history.length > 1);
@@ -71,7 +79,13 @@
   }
 
   async function download(link) {
-    const response = await fetch(link.href, { headers: { Authorization: "tma " + initData() } });
+    let response;
+    try {
+      response = await fetch(link.href, { headers: { Authorization: "tma " + initData() } });
+    } catch (error) {
+      page.dataset.status = "offline";
+      return;
+    }
     if (!response.ok) {
       page.innerHTML = await response.text();
       page.dataset.status = String(response.status);
@@ -87,14 +101,41 @@
     saving.remove();
   }
 
+  async function sendToChat(link) {
+    // The bot sends the file into the chat: what a phone's Telegram keeps, as any document.
+    let response;
+    try {
+      response = await fetch(link.href, {
+        method: "POST",
+        headers: { Authorization: "tma " + initData() },
+      });
+    } catch (error) {
+      page.dataset.status = "offline";
+      return;
+    }
+    if (!response.ok) {
+      page.innerHTML = await response.text();
+      page.dataset.status = String(response.status);
+      return;
+    }
+    const said = document.createElement("span");
+    said.className = "sent";
+    said.textContent = await response.text();
+    link.replaceWith(said);
+  }
+
   document.addEventListener("click", (event) => {
-    const link = event.target.closest("a[data-nav], a[data-download]");
+    const link = event.target.closest("a[data-nav], a[data-download], a[data-send]");
     if (!link || event.defaultPrevented) {
       return;
     }
     event.preventDefault();
     if (link.hasAttribute("data-download")) {
       download(link);
+      return;
+    }
+    if (link.hasAttribute("data-send")) {
+      sendToChat(link);
       return;
     }
     const target = new URL(link.href);

@@ -48,10 +48,11 @@ class Sight:
     def deny(self, denial: Denial) -> DashboardDenied:
         return DashboardDenied(denial, self.language)
 
+    def supervises(self, cell: Cell) -> bool:
+        return can_supervise_cell(self.actor, cell.id, cell.organisation_id)
+
     def may_see(self, cell: Cell) -> bool:
-        return can_manage_cell(self.actor, cell.id) or can_supervise_cell(
-            self.actor, cell.id, cell.organisation_id
-        )
+        return can_manage_cell(self.actor, cell.id) or self.supervises(cell)
 
     def organisation(self, asked: int | None) -> tuple[Organisation, set[int] | None]:
         """The organisation asked for, or the first by name, with the cells in scope."""

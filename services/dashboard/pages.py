@@ -21,15 +21,19 @@ from domain.dashboard import (
     years_to_choose,
 )
 from domain.digest import CellFigures, DigestFigures, MonthTotals, looked_at_first, month_totals
-from domain.messages import Attachment
+from domain.messages import Attachment, Text
 from domain.webapp import WebAppUser
+from services import outbox
 from services.config import ServiceSettings
 from services.dashboard.access import Denial, Sight, sight_of, visible_cell
 from services.digest.figures import Render, digest_figures
 from services.digest.report import period_label
 from services.minutes.export import minutes_file, record_of
+from services.views import summary
 from storage.db import Database
+from storage.files import FileStore
 from storage.models import Cell, Meeting, Organisation
+from storage.queries.cells import cells_by_name
 from storage.queries.dashboard import current_members, member_rolls_between
 from storage.queries.digest import people_by_id
 
@@ -37,19 +41,21 @@ from storage.queries.digest import people_by_id
 @dataclass(frozen=True)
 class WebRequest:
     """One dashboard request: the person Telegram vouched for, the moment, the settings,
-    and a renderer for a language (None: the deployment's default)."""
+    a renderer for a language (None: the deployment's default), and the store of the files
+    the bot sends."""
 
     database: Database
     user: WebAppUser
     now: datetime
     settings: ServiceSettings
     renderer: Callable[[str | None], Render]
+    files: FileStore
 
 
 @dataclass(frozen=True)
 class Viewing:
-    """Who a page is for: the language it is said in, and whether they supervise (and so
-    may go back to the organisation's overview)."""
+    """Who a page is for: the language it is said in, and whether they supervise what the
+    page shows (and so may go back to its organisation's overview)."""
 
     language: str
     render: Render
@@ -61,6 +67,7 @@ class Overview:
     viewing: Viewing
     organisation: Organisation
     organisations: list[Organisation]  # every one the person supervises, to switch between
+    own_cells: list[Cell]  # the cells the person manages, to go to
     lens: Lens
     years: list[int]
     quarters: list[int]
@@ -89,9 +96,9 @@ class OverviewAsked:
     page: int | None = None
 
 
-def _viewing(web: WebRequest, sight: Sight) -> Viewing:
+def _viewing(web: WebRequest, sight: Sight, supervises: bool) -> Viewing:
     language = sight.language or web.settings.default_language
-    return Viewing(language, web.renderer(language), bool(sight.supervised))
+    return Viewing(language, web.renderer(language), supervises)
 
 
 async def home(web: WebRequest, asked: OverviewAsked) -> Overview | CellYear:
@@ -103,7 +110,7 @@ async def home(web: WebRequest, asked: OverviewAsked) -> Overview | CellYear:
             return await _overview(session, web, sight, asked)
         if not sight.actor.managed_cells:
             raise sight.deny(Denial.NO_DASHBOARD)
-        cell = await visible_cell(session, sight, min(sight.actor.managed_cells))
+        [cell, *_] = await cells_by_name(session, sight.actor.managed_cells)
         return await _cell_year(session, web, sight, cell, asked.year)
 
 
@@ -117,15 +124,61 @@ async def cell_year(web: WebRequest, cell_id: int, year: int | None) -> CellYear
 async def minutes(web: WebRequest, meeting_id: int) -> Attachment:
     """A meeting's recorded minutes as a .docx, for those who may see its cell."""
     async with web.database.transaction() as session:
-        sight = await sight_of(session, web.user)
-        meeting = await session.get(Meeting, meeting_id)
-        if meeting is None:
-            raise sight.deny(Denial.NOT_YOURS)
-        cell = await visible_cell(session, sight, meeting.cell_id)
-        if meeting.minutes_recorded_at is None:
-            raise sight.deny(Denial.NOT_FOUND)
-        record = await record_of(session, meeting, cell, web.settings)
-    return minutes_file(record, _viewing(web, sight).render, web.settings)
+        shown = await _minutes(session, web, meeting_id)
+    return shown.document
+
+
+@dataclass(frozen=True)
+class MinutesSent:
+    first_time: bool  # False: these very minutes were sent to the person already
+    language: str
+
+
+async def minutes_to_chat(web: WebRequest, meeting_id: int) -> MinutesSent:
+    """The minutes sent by the bot into the person's private chat, where a phone keeps a
+    file as any other (a Mini App in Telegram's mobile apps cannot save one)."""
+    async with web.database.transaction() as session:
+        shown = await _minutes(session, web, meeting_id)
+        stored = web.files.put(shown.document.content)
+        first_time = await outbox.enqueue(
+            session,
+            key=f"dashboard-minutes:{meeting_id}:{web.user.telegram_user_id}:{stored}",
+            chat_id=web.user.telegram_user_id,
+            method="sendDocument",
+            payload={
+                "lang": shown.language,
+                "stored": stored,
+                "filename": shown.document.file_name,
+                "caption": Text("minutes.export_caption", {"summary": shown.summary}).to_json(),
+            },
+            due_at=web.now,
+            now=web.now,
+        )
+    return MinutesSent(first_time, shown.language)
+
+
+@dataclass(frozen=True)
+class _Minutes:
+    document: Attachment
+    summary: Text  # the meeting, as a caption names it
+    language: str
+
+
+async def _minutes(session: AsyncSession, web: WebRequest, meeting_id: int) -> _Minutes:
+    sight = await sight_of(session, web.user)
+    meeting = await session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise sight.deny(Denial.NOT_YOURS)
+    cell = await visible_cell(session, sight, meeting.cell_id)
+    if meeting.minutes_recorded_at is None:
+        raise sight.deny(Denial.NOT_FOUND)
+    record = await record_of(session, meeting, cell, web.settings)
+    viewing = _viewing(web, sight, sight.supervises(cell))
+    return _Minutes(
+        minutes_file(record, viewing.render, web.settings),
+        summary(meeting, cell.name),
+        viewing.language,
+    )
 
 
 def _lens(web: WebRequest, sight: Sight, year: int | None, quarter: int | None) -> Lens:
@@ -140,7 +193,7 @@ async def _overview(
 ) -> Overview:
     organisation, cell_ids = sight.organisation(asked.organisation_id)
     lens = _lens(web, sight, asked.year, asked.quarter)
-    viewing = _viewing(web, sight)
+    viewing = _viewing(web, sight, supervises=True)
     digest = await _figures(session, web, viewing, organisation, cell_ids, lens)
     ordered = looked_at_first(digest.cells)
     page = Page.of(asked.page, len(ordered))
@@ -148,6 +201,7 @@ async def _overview(
         viewing=viewing,
         organisation=organisation,
         organisations=sorted(sight.organisations.values(), key=lambda o: (o.name, o.id)),
+        own_cells=list(await cells_by_name(session, sight.actor.managed_cells)),
         lens=lens,
         years=years_to_choose(web.now, web.settings.zone),
         quarters=lens.quarters(web.now, web.settings.zone),
@@ -162,7 +216,7 @@ async def _cell_year(
     session: AsyncSession, web: WebRequest, sight: Sight, cell: Cell, year: int | None
 ) -> CellYear:
     lens = _lens(web, sight, year, None)
-    viewing = _viewing(web, sight)
+    viewing = _viewing(web, sight, sight.supervises(cell))
     organisation = await session.get(Organisation, cell.organisation_id)
     assert organisation is not None
     digest = await _figures(session, web, viewing, organisation, {cell.id}, lens)
@@ -205,7 +259,7 @@ async def _figures(
         organisation,
         cell_ids,
         period,
-        web.now,
+        lens.moment(web.now, web.settings.zone),
         web.settings,
         viewing.render,
         period_label(period, web.settings.zone),

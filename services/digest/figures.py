@@ -416,6 +416,7 @@ def _meetings_in_period(
                 quorum_met=roll.quorum_met if roll else None,
                 late=meeting.late,
                 minutes_recorded=meeting.minutes_recorded_at is not None,
+                held=meeting.starts_at <= looking.now,
             )
         )
     return figures, quorum_results, rates
