@@ -10,6 +10,7 @@ import json
 import math
 import os
 import platform
+import random
 import resource
 import sys
 import tempfile
@@ -20,9 +21,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
-from sqlalchemy import event, insert, select
+from sqlalchemy import Table, event, insert, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import AIORateLimiter, BaseRateLimiter
@@ -30,6 +32,7 @@ from telegram.ext import AIORateLimiter, BaseRateLimiter
 from bot.app import ChiboApplication, build_application
 from bot.demo import emulated_settings
 from bot.settings import Settings
+from domain.attendance import RollStatus
 from domain.clock import Clock
 from domain.meetings import MeetingKind, MeetingStatus
 from domain.roles import MemberStatus, Role
@@ -37,7 +40,18 @@ from emulator import BotApiEmulator, EmuUser
 from emulator.driver import running, running_emulator
 from storage import migrate
 from storage.db import Database
-from storage.models import Cell, Meeting, Membership, Organisation, Person
+from storage.models import (
+    Cell,
+    Invitation,
+    Meeting,
+    MeetingObserver,
+    Membership,
+    Organisation,
+    PaperAssignment,
+    PaperSubmission,
+    Person,
+    StoredFile,
+)
 
 TOKEN = "123456:BENCH-TOKEN-do-not-log-me"
 BOT_USERNAME = "chibo_bench_bot"
@@ -199,6 +213,297 @@ def regular_meeting(cell: Cell, starts_at: datetime, now: datetime, **fields: An
         version=1,
         created_at=now,
         **fields,
+    )
+
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+# A Monday morning: the weekly digest's moment, and the cutoff (the 10th) has passed.
+NOW = datetime(2026, 12, 14, 9, 0, tzinfo=ZONE)
+CUTOFF_DAY = 10
+CHUNK = 20_000
+PAPER_MONTHS = 3
+
+
+# --- a province to measure with: N cells x members x months ------------------------------------
+
+
+@dataclass
+class Sizes:
+    cells: int = 0
+    people: int = 0
+    meetings: int = 0
+    invitations: int = 0
+    papers: int = 0
+    observations: int = 0
+
+
+def _months_back(months: int) -> list[tuple[int, int]]:
+    """(year, month) of the ``months`` months up to NOW's, oldest first."""
+    year, month = NOW.year, NOW.month
+    found = []
+    for _ in range(months):
+        found.append((year, month))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return found[::-1]
+
+
+async def _insert(database: Database, table: Table, rows: Iterator[dict[str, Any]]) -> int:
+    """executemany in chunks, each chunk its own transaction."""
+    count = 0
+    chunk: list[dict[str, Any]] = []
+
+    async def flush() -> None:
+        async with database.transaction() as session:
+            await session.execute(insert(table), chunk)
+
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            await flush()
+            count += len(chunk)
+            chunk = []
+    if chunk:
+        await flush()
+        count += len(chunk)
+    return count
+
+
+def _table(model: type[Any]) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+async def seed(database: Database, cells: int, per_cell: int, months: int) -> Sizes:
+    """Explicit ids throughout, so that no row has to be read back."""
+    rng = random.Random(8)
+    created = NOW - timedelta(days=31 * months + 30)
+    sizes = Sizes()
+    async with database.transaction() as session:
+        await session.execute(
+            insert(Organisation).values(
+                id=1,
+                name="Đảng bộ Khối Cơ quan Tỉnh",
+                cutoff_day=CUTOFF_DAY,
+                reminder_offsets_minutes=[],
+                created_at=created,
+            )
+        )
+        await session.execute(
+            insert(StoredFile).values(id=1, sha256="0" * 64, size=1000, created_at=created)
+        )
+    sizes.cells = await _insert(
+        database,
+        _table(Cell),
+        (
+            {
+                "id": c,
+                "organisation_id": 1,
+                "name": f"Chi bộ {c:04d} Phòng Nghiệp vụ",
+                "created_at": created,
+            }
+            for c in range(1, cells + 1)
+        ),
+    )
+
+    def person_id(cell: int, number: int) -> int:
+        return (cell - 1) * per_cell + number + 1
+
+    sizes.people = await _insert(
+        database,
+        _table(Person),
+        (
+            {
+                "id": person_id(c, n),
+                "telegram_user_id": 10_000_000 + person_id(c, n),
+                "full_name": f"Nguyễn Văn {c:04d}-{n:02d}",
+                "name_confirmed_at": created,
+                "created_at": created,
+            }
+            for c in range(1, cells + 1)
+            for n in range(per_cell)
+        ),
+    )
+    await _insert(
+        database,
+        _table(Membership),
+        (
+            {
+                "id": person_id(c, n),
+                "person_id": person_id(c, n),
+                "cell_id": c,
+                "role": Role.SECRETARY if n == 0 else Role.MEMBER,
+                "status": MemberStatus.EXEMPTED if n == per_cell - 1 else MemberStatus.FULL,
+                "joined_at": created,
+            }
+            for c in range(1, cells + 1)
+            for n in range(per_cell)
+        ),
+    )
+    # Meetings: (id, cell, kind, starts_at, closed roll, minutes, late)
+    meetings: list[tuple[int, int, MeetingKind, datetime, bool, bool]] = []
+    for year, month in _months_back(months):
+        for c in range(1, cells + 1):
+            day = rng.choice((3, 5, 7, 8, 9, 10, 12, 15)) if rng.random() > 0.03 else None
+            if day is not None:
+                starts = datetime(year, month, day, 14, 0, tzinfo=ZONE)
+                if starts < NOW or rng.random() < 0.5:
+                    meetings.append(
+                        (
+                            len(meetings) + 1,
+                            c,
+                            MeetingKind.REGULAR,
+                            starts,
+                            starts < NOW,
+                            rng.random() > 0.05,
+                        )
+                    )
+            if month % 3 == 2 and rng.random() > 0.2:
+                starts = datetime(year, month, 20, 8, 0, tzinfo=ZONE)
+                meetings.append(
+                    (len(meetings) + 1, c, MeetingKind.THEMATIC, starts, starts < NOW, True)
+                )
+    sizes.meetings = await _insert(
+        database,
+        _table(Meeting),
+        (
+            {
+                "id": m_id,
+                "cell_id": c,
+                "kind": kind,
+                "status": MeetingStatus.SCHEDULED,
+                "starts_at": starts,
+                "ends_at": starts + timedelta(hours=2),
+                "place": "Hội trường",
+                "theme": None,
+                "late": starts.day > CUTOFF_DAY and kind is MeetingKind.REGULAR,
+                "version": 1,
+                "created_at": starts - timedelta(days=12),
+                "broadcast_at": starts - timedelta(days=10),
+                "roll_opened_at": starts if closed else None,
+                "roll_closed_at": starts + timedelta(hours=1) if closed else None,
+                "minutes_recorded_at": starts + timedelta(days=1) if closed and minutes else None,
+            }
+            for m_id, c, kind, starts, closed, minutes in meetings
+        ),
+    )
+
+    def roll() -> RollStatus:
+        draw = rng.random()
+        if draw < 0.93:
+            return RollStatus.PRESENT
+        return RollStatus.EXCUSED if draw < 0.98 else RollStatus.UNEXCUSED
+
+    sizes.invitations = await _insert(
+        database,
+        _table(Invitation),
+        (
+            {
+                "meeting_id": m_id,
+                "person_id": person_id(c, n),
+                "invited_at": starts - timedelta(days=10),
+                "roll_status": roll() if closed else None,
+                "exempted": n == per_cell - 1,
+            }
+            for m_id, c, _kind, starts, closed, _minutes in meetings
+            for n in range(per_cell)
+        ),
+    )
+    recent = NOW - timedelta(days=31 * PAPER_MONTHS)
+    papered = [m for m in meetings if m[3] >= recent]
+    sizes.papers = await _insert(
+        database,
+        _table(PaperAssignment),
+        (
+            {
+                "id": 2 * m_id + k,
+                "meeting_id": m_id,
+                "person_id": person_id(c, 1 + k),
+                "topic": "Tham luận về công tác phát triển đảng viên",
+                "due_at": starts - timedelta(days=2),
+                "assigned_by_person_id": person_id(c, 0),
+                "created_at": starts - timedelta(days=12),
+            }
+            for m_id, c, _kind, starts, _closed, _minutes in papered
+            for k in (0, 1)
+        ),
+    )
+    await _insert(
+        database,
+        _table(PaperSubmission),
+        (
+            {
+                "assignment_id": 2 * m_id + k,
+                "file_id": 1,
+                "file_name": "tham-luan.docx",
+                "file_type": "docx",
+                "submitted_at": starts - timedelta(days=3 - 2 * late),
+                "late": bool(late),
+                "replaced_at": None,
+            }
+            for m_id, _c, _kind, starts, _closed, _minutes in papered
+            for k in (0, 1)
+            if starts - timedelta(days=3) < NOW and rng.random() < 0.85
+            for late in (int(rng.random() < 0.15),)
+        ),
+    )
+    observed = [m for m in papered if m[4] and rng.random() < 0.05]
+    sizes.observations = await _insert(
+        database,
+        _table(MeetingObserver),
+        (
+            {
+                "meeting_id": m_id,
+                "person_id": person_id(1 + c % cells, 0),
+                "assigned_by_person_id": None,
+                "assigned_at": starts - timedelta(days=5),
+                "observations": "Sinh hoạt đúng quy trình; cần tăng cường tự phê bình.",
+                "observed_at": min(starts + timedelta(days=2), NOW - timedelta(days=1)),
+            }
+            for m_id, c, _kind, starts, _closed, _minutes in observed
+        ),
+    )
+    return sizes
+
+
+MEMBERS_PER_CELL = 30
+
+
+def province_arguments(parser: argparse.ArgumentParser, cells: int) -> None:
+    """The options that size the synthetic organisation."""
+    parser.add_argument("--cells", type=int, default=cells)
+    parser.add_argument("--members-per-cell", type=int, default=MEMBERS_PER_CELL)
+    parser.add_argument("--months", type=int, default=12)
+
+
+async def seeded_province(
+    database: Database, cells: int, per_cell: int, months: int
+) -> tuple[Sizes, float]:
+    """The organisation seeded and, on PostgreSQL, analysed; with the seconds it took."""
+    progress(f"seeding {cells} cells x {per_cell} members x {months} months")
+    started = time.perf_counter()
+    sizes = await seed(database, cells, per_cell, months)
+    seconds = time.perf_counter() - started
+    if database.is_postgresql:
+        # Autovacuum would analyse the fresh tables soon; do it now, not mid-measurement.
+        async with database.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.exec_driver_sql("ANALYZE")
+    progress(f"seeded in {seconds:.1f} s")
+    return sizes, seconds
+
+
+def print_province(sizes: Sizes, title: str = "Synthetic organisation") -> None:
+    print_table(
+        title,
+        ("rows", "count"),
+        [
+            ("cells", sizes.cells),
+            ("people (= memberships)", sizes.people),
+            ("meetings", sizes.meetings),
+            ("invitations (roll lines)", sizes.invitations),
+            ("paper assignments", sizes.papers),
+            ("observations", sizes.observations),
+        ],
     )
 
 
