@@ -139,6 +139,8 @@ async def test_every_response_is_locked_down_and_keeps_nothing(bot: RunningBot) 
         assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert "set-cookie" not in response.headers
+    # A page of figures travels compressed (httpx asks for gzip, as browsers do).
+    assert responses[4].headers["Content-Encoding"] == "gzip"
     # The shell holds no figure and no name: it only loads them with the launch data.
     assert "Chi bộ" not in responses[0].text
 
