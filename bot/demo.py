@@ -448,6 +448,8 @@ class PlannedMeeting:
     minutes: bool
     present: int = 0
     expected: int = 0
+    # Who checks in by scanning the QR code the secretary shows the room.
+    scans_qr_code: EmuUser | None = None
 
     @property
     def thematic(self) -> bool:
@@ -543,6 +545,11 @@ def plan_quarter(rng: random.Random, organisation: DemoOrganisation, quick: bool
                 )
         # Minutes for at least one meeting a month, whatever the draw: the first cell's.
         plan.in_month(month)[0].minutes = True
+    first = min(plan.meetings, key=lambda meeting: meeting.starts_at)
+    first.scans_qr_code = next(
+        (p for p, a in first.attendance.items() if a.checks_in and p is not first.cell.secretary),
+        None,
+    )
     return plan
 
 
@@ -608,12 +615,14 @@ async def answer_invitations(bot: DemoBot, meeting: PlannedMeeting) -> None:
 
 async def check_in(bot: DemoBot, meeting: PlannedMeeting) -> None:
     """Those who check themselves in press the button of the prompt the planner sent, or
-    type /checkin when the planner does not wake (--quick)."""
+    type /checkin when the planner does not wake (--quick); one scans the QR code."""
     done = bot.t("checkin.done", summary="").strip()
     for person, plan in meeting.attendance.items():
         if not plan.checks_in:
             continue
-        if bot.daily_ticks:
+        if person is meeting.scans_qr_code:
+            reply = await check_in_by_qr_code(bot, meeting, person)
+        elif bot.daily_ticks:
             prompt = bot.latest_with_button(person.id, bot.t("checkin.button"), bot.when(meeting))
             if prompt is None:
                 raise DemoError(f"{person.first_name} got no check-in prompt")
@@ -622,6 +631,23 @@ async def check_in(bot: DemoBot, meeting: PlannedMeeting) -> None:
             reply = await bot.send(person, "/checkin")
         if not (reply.text or "").startswith(done):
             raise DemoError(f"{person.first_name} could not check in: {reply.text!r}")
+
+
+async def check_in_by_qr_code(
+    bot: DemoBot, meeting: PlannedMeeting, person: EmuUser
+) -> SentMessage:
+    """The secretary puts the QR code from /attendance on the room's screen; the member's
+    phone camera opens its link in the bot, and one tap checks them in."""
+    secretary = meeting.cell.secretary
+    overview = await bot.send(secretary, "/attendance")
+    before = bot.emulator.message_count(secretary.id)
+    await bot.press(secretary, overview, bot.t("attendance.qr"))
+    sent = bot.messages_since(secretary.id, before)
+    qr_code = next((m for m in sent if (m.content or b"").startswith(b"\x89PNG")), None)
+    if qr_code is None:
+        raise DemoError(f"{secretary.first_name} got no QR code for check-in")
+    opened = await bot.send(person, f"/start {start_token(qr_code)}")
+    return await bot.press(person, opened, bot.t("checkin.button"))
 
 
 ROLL_MARKS = ("✅", "🟡", "❌")  # the order a press moves through: present, excused, absent
@@ -918,8 +944,19 @@ class DemoReport:
             f"{MISSED_MONTH:02d}/{YEAR}",
             f"  papers: {len(papers)} assigned, {submitted} submitted ({late_papers} late); "
             f"minutes recorded for {sum(1 for m in self.held if m.minutes)} meetings",
+            *self._qr_check_in(),
             f"  messages sent by the bot (sendMessage + sendDocument): {self.messages_sent}",
         ]
+
+    def _qr_check_in(self) -> list[str]:
+        for meeting in self.held:
+            if meeting.scans_qr_code is not None:
+                return [
+                    f"  check-in by QR code: {meeting.scans_qr_code.first_name} scanned the "
+                    f"code of {meeting.cell.name}'s meeting of {meeting.starts_at:%d/%m} "
+                    "(the secretary's /attendance sends it)"
+                ]
+        return []
 
 
 async def run_demo(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -55,6 +56,28 @@ def checkin_problem(now: datetime, starts_at: datetime, ends_at: datetime) -> Ch
     if now >= ends_at:
         return CheckinProblem.ENDED
     return None
+
+
+# The QR code shown in the room opens the private chat with ``/start checkin-<token>``: the
+# prefix tells it from an invite link's token, the token (secrets.token_urlsafe(16), 22
+# characters) names one meeting and cannot be guessed from another's.
+CHECKIN_LINK_PREFIX = "checkin-"
+_CHECKIN_LINK = re.compile(rf"{CHECKIN_LINK_PREFIX}([A-Za-z0-9_-]{{22}})", re.ASCII)
+
+
+def checkin_link_payload(token: str) -> str:
+    return f"{CHECKIN_LINK_PREFIX}{token}"
+
+
+def is_checkin_link(payload: str) -> bool:
+    """Whether a /start payload is meant as a check-in link, well formed or not."""
+    return payload.startswith(CHECKIN_LINK_PREFIX)
+
+
+def token_of_checkin_link(payload: str) -> str | None:
+    """The meeting's token in a check-in link's payload; None for anything not one of ours."""
+    matched = _CHECKIN_LINK.fullmatch(payload)
+    return matched.group(1) if matched else None
 
 
 def is_expected(status: MemberStatus) -> bool:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from telegram import Update
 
 from chat.menus import GROUP_COMMANDS, MENU_COMMANDS, MENU_TITLES
+from domain.attendance import is_checkin_link
 from domain.invites import meeting_of_rsvp_payload
 from domain.messages import Reply, Text
 from domain.permissions import Menu
 from handlers.common import ChiboContext, command_text, handler, typed_text
 from services import dialogue, onboarding, profile, rsvp
+from services.attendance import checkin_link
 from services.cells import creation, groups, links, overview
 from services.cells import members as cell_members
 from services.cells.common import CellPage, ChosenCell
@@ -22,6 +24,8 @@ async def start(update: Update, context: ChiboContext) -> Reply:
     meeting_id = meeting_of_rsvp_payload(token)
     if meeting_id is not None:
         return await rsvp.open_in_private(request, rsvp.AboutMeeting(meeting_id))
+    if is_checkin_link(token):
+        return await checkin_link.open_checkin_link(request, checkin_link.CheckinLink(token))
     if token:
         return await onboarding.start_with_token(request, onboarding.StartLink(token))
     found = await profile.welcome(request)

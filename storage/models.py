@@ -194,6 +194,10 @@ class Meeting(Base):
     cancelled_at: Mapped[datetime | None]
     # Members may check in by typing this code, shown to the secretary in the room.
     checkin_code: Mapped[str | None] = mapped_column(String(8))
+    # ...or by scanning the QR code of the link /start checkin-<this token> (unique: the token
+    # alone finds the meeting). Kept as given, as the code is, so that the QR code the
+    # secretary sends again is the one already printed; it only works in the check-in window.
+    checkin_token: Mapped[str | None] = mapped_column(String(32), unique=True)
     roll_opened_at: Mapped[datetime | None]
     roll_closed_at: Mapped[datetime | None]
     chair: Mapped[str | None] = mapped_column(String(200))

@@ -126,6 +126,7 @@ def test_a_quick_quarter_leaves_a_chart_a_workbook_and_minutes(tmp_path: Path) -
 
     printed = report.render()
     assert CELLS[LATE_CELL][0] in printed and "after the cutoff" in printed
+    assert "  check-in by QR code: " in printed
     assert f"{CELLS[MISSING_CELL][0]}, no regular meeting in {MISSED_MONTH:02d}/{YEAR}" in printed
     assert report.dashboard in printed
     for name in (CHART_FILE, WORKBOOK_FILE, minutes_file.name, DASHBOARD_FILE):

@@ -1,5 +1,5 @@
-"""Check-in at the meeting: by the button sent as check-in opens, by /checkin, or by the
-code shown in the room."""
+"""Check-in at the meeting: by the button sent as check-in opens, by /checkin, by the code
+shown in the room, or by the button under the room's QR code link (checkin_link.py)."""
 
 from __future__ import annotations
 
@@ -76,15 +76,7 @@ async def _check_in(
             meeting = await _meeting_by_code_or_now(session, cells, code, now)
         if meeting is None or meeting.cell_id not in cells:
             raise refused(N_("checkin.no_meeting") if code is None else N_("checkin.bad_code"))
-        # Locked as the roll's closing locks it, so that a check-in never lands in a closed roll.
-        await session.refresh(meeting, with_for_update=True)
-        if meeting.status is MeetingStatus.CANCELLED:
-            raise refused("rsvp.cancelled")
-        problem = checkin_problem(now, meeting.starts_at, meeting.ends_at)
-        if problem is not None:
-            raise refused(CHECKIN_PROBLEM_TEXT[problem], opens=checkin_opens(meeting.starts_at))
-        if meeting.roll_closed_at is not None:
-            raise refused("checkin.roll_closed")
+        await refuse_unless_checkin_open(session, meeting, now)
         invitation = await invitation_of_person(session, meeting.id, person.id)
         if invitation is None:
             invitation = Invitation(meeting_id=meeting.id, person_id=person.id, invited_at=now)
@@ -92,8 +84,7 @@ async def _check_in(
         cell = await session.get(Cell, meeting.cell_id)
         assert cell is not None
         if invitation.checked_in_at is not None:
-            already = Text("checkin.already", {"when": invitation.checked_in_at})
-            return Reply(already, notice=already)
+            return already_checked_in(invitation.checked_in_at)
         invitation.checked_in_at = now
         if meeting.roll_opened_at is not None:
             invitation.roll_status = RollStatus.PRESENT
@@ -101,6 +92,27 @@ async def _check_in(
             Text("checkin.done", {"summary": summary(meeting, cell.name)}),
             notice=Text("checkin.done_notice"),
         )
+
+
+async def refuse_unless_checkin_open(
+    session: AsyncSession, meeting: Meeting, now: datetime
+) -> None:
+    """Refused unless the meeting takes check-ins now: not cancelled, in its window, its roll
+    not closed. Locked as the roll's closing locks it, so that a check-in never lands in a
+    closed roll."""
+    await session.refresh(meeting, with_for_update=True)
+    if meeting.status is MeetingStatus.CANCELLED:
+        raise refused("rsvp.cancelled")
+    problem = checkin_problem(now, meeting.starts_at, meeting.ends_at)
+    if problem is not None:
+        raise refused(CHECKIN_PROBLEM_TEXT[problem], opens=checkin_opens(meeting.starts_at))
+    if meeting.roll_closed_at is not None:
+        raise refused("checkin.roll_closed")
+
+
+def already_checked_in(checked_in_at: datetime) -> Reply:
+    already = Text("checkin.already", {"when": checked_in_at})
+    return Reply(already, notice=already)
 
 
 async def _meeting_by_code_or_now(

@@ -1,6 +1,6 @@
 """The secretary's view of the answers to the next meeting's invitation: who comes, who
-does not and why, who has not answered; and, once check-in is open, the room's code and the
-roll's button."""
+does not and why, who has not answered; the button to the check-in QR code; and, once
+check-in is open, the room's code and the roll's button."""
 
 from __future__ import annotations
 
@@ -76,13 +76,17 @@ async def _overview(session: AsyncSession, request: Request, meeting: Meeting, c
     answers = _answers_by_kind([m for m in members if m.person_id not in exempted], invitations)
     rows: tuple[tuple[Button, ...], ...] = ()
     in_window = checkin_opens(meeting.starts_at) <= request.now < meeting.ends_at
-    if in_window and meeting.roll_closed_at is None:
-        if meeting.checkin_code is None:
-            meeting.checkin_code = new_code()
+    if meeting.roll_closed_at is None:
         make_button = request.buttons(session)
-        rows = (
-            (await make_button(Text("attendance.open_roll"), "roll.open", meeting_id=meeting.id),),
-        )
+        # The QR code from the start, so that it can be printed before the day.
+        rows = ((await make_button(Text("attendance.qr"), "checkin.qr", meeting_id=meeting.id),),)
+        if in_window:
+            if meeting.checkin_code is None:
+                meeting.checkin_code = new_code()
+            open_roll = await make_button(
+                Text("attendance.open_roll"), "roll.open", meeting_id=meeting.id
+            )
+            rows = ((open_roll,), *rows)
     code = meeting.checkin_code if in_window else None
     return Reply(_overview_text(meeting, cell, answers, len(exempted), code), rows)
 

@@ -1,5 +1,5 @@
-"""What attendance reads: a meeting's invitees, the meeting a check-in means and the year's
-absences without reason."""
+"""What attendance reads: a meeting's invitees, the meeting a check-in means (by the time,
+the room's code or a check-in link) and the year's absences without reason."""
 
 from __future__ import annotations
 
@@ -55,6 +55,10 @@ async def scheduled_meetings_of_cells_between(
     if checkin_code is not None:
         query = query.where(Meeting.checkin_code == checkin_code)
     return list((await session.scalars(query.order_by(Meeting.starts_at))).all())
+
+
+async def meeting_with_checkin_token(session: AsyncSession, token: str) -> Meeting | None:
+    return await session.scalar(select(Meeting).where(Meeting.checkin_token == token))
 
 
 async def unexcused_absences_between(
