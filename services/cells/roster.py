@@ -338,6 +338,6 @@ async def _with_links(request: Request, cell_id: int, heading: Text) -> Reply:
     text = Text("roster.with_links", {"heading": heading, "lines": lines, "count": len(rows)})
     if not rows:
         return Reply(text)
-    headings = [request.render(Text("roster.column.name")), request.render(Text("roster.link"))]
+    headings = [request.render(Text(key)) for key in ("roster.links_heading.name", "roster.link")]
     workbook = links_workbook(headings, rows)
     return Reply(text, attachments=(Attachment("lien-ket-ca-nhan.xlsx", workbook),))

@@ -44,7 +44,9 @@ def upgrade() -> None:
             ["person_id"], ["person.id"], name=op.f("fk_imported_member_person_id_person")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_imported_member")),
-        sa.UniqueConstraint("cell_id", "name_key", name=op.f("uq_imported_member_cell_id")),
+        sa.UniqueConstraint(
+            "cell_id", "name_key", name=op.f("uq_imported_member_cell_id_name_key")
+        ),
         sa.UniqueConstraint("claim_token", name=op.f("uq_imported_member_claim_token")),
     )
 
