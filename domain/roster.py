@@ -79,6 +79,7 @@ class RowProblemKind(StrEnum):
     DATES_OUT_OF_ORDER = "dates_out_of_order"
     SECOND_SECRETARY = "second_secretary"
     SECRETARY_ROLE = "secretary_role"
+    SECRETARY_BY_LINK = "secretary_by_link"
 
 
 @dataclass(frozen=True)
@@ -341,9 +342,12 @@ def plan_import(
         member = member_of.get(entry.key)
         is_secretary = secretary is not None and member is secretary
         if entry.role is Role.SECRETARY and not is_secretary:
-            holder = secretary.full_name if secretary is not None else ""
             problems.append(
-                RowProblem(entry.row, Column.ROLE, RowProblemKind.SECOND_SECRETARY, holder)
+                RowProblem(entry.row, Column.ROLE, RowProblemKind.SECRETARY_BY_LINK)
+                if secretary is None
+                else RowProblem(
+                    entry.row, Column.ROLE, RowProblemKind.SECOND_SECRETARY, secretary.full_name
+                )
             )
             continue
         if is_secretary and entry.role is not Role.SECRETARY:

@@ -34,6 +34,7 @@ from domain.roster import (
 )
 from domain.roster import MAX_ROWS as MAX_MEMBER_ROWS
 from reports.roster import Unreadable, UnreadableFile, links_workbook, read_table, template_workbook
+from services import pending
 from services.cells.common import (
     ChosenCell,
     asks_which_cell,
@@ -74,6 +75,7 @@ PROBLEM_TEXT = {
     RowProblemKind.DATES_OUT_OF_ORDER: N_("roster.problem.dates_out_of_order"),
     RowProblemKind.SECOND_SECRETARY: N_("roster.problem.second_secretary"),
     RowProblemKind.SECRETARY_ROLE: N_("roster.problem.secretary_role"),
+    RowProblemKind.SECRETARY_BY_LINK: N_("roster.problem.secretary_by_link"),
 }
 UNREADABLE_TEXT = {
     Unreadable.NOT_A_SPREADSHEET: N_("roster.refused.not_a_spreadsheet"),
@@ -249,6 +251,8 @@ def problem_text(problem: RowProblem) -> Text:
 
 @button("roster.cancel", OfCell)
 async def cancel_import(request: Request, of: OfCell) -> Reply:
+    async with request.transaction() as session:
+        await pending.forget(session, caller=request.caller)
     return Reply(Text("roster.cancelled"))
 
 
@@ -266,7 +270,8 @@ async def confirm_import(request: Request, answer: ImportAnswer) -> Reply:
                 Text("roster.refused.changed", {"problem": problem_text(plan.problems[0])})
             )
         await _apply(request, session, cell, plan, secretary)
-        await request.ask(session, ASK_ROSTER, {"cell_id": cell.id})
+        # Documents sent from now on are papers again, until the next /import.
+        await pending.forget(session, caller=request.caller)
     done = Text(
         "roster.done",
         {"cell": cell.name, "added": len(plan.to_add), "updated": len(plan.to_update)},
@@ -338,6 +343,9 @@ async def _with_links(request: Request, cell_id: int, heading: Text) -> Reply:
     text = Text("roster.with_links", {"heading": heading, "lines": lines, "count": len(rows)})
     if not rows:
         return Reply(text)
-    headings = [request.render(Text(key)) for key in ("roster.links_heading.name", "roster.link")]
+    headings = [
+        request.render(Text("roster.links_heading.name")),
+        request.render(Text("roster.link")),
+    ]
     workbook = links_workbook(headings, rows)
     return Reply(text, attachments=(Attachment("lien-ket-ca-nhan.xlsx", workbook),))
