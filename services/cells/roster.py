@@ -201,6 +201,30 @@ def _preview(cell: Cell, sheet: Sheet, plan: Plan, problems: Sequence[RowProblem
         verdict = Text("roster.preview.confirm")
     else:
         verdict = Text("roster.preview.nothing")
+    details = [
+        *([Text("roster.preview.added", {"names": _names(plan.to_add)})] if plan.to_add else []),
+        *(
+            [Text("roster.preview.updated", {"names": _names(plan.to_update)})]
+            if plan.to_update
+            else []
+        ),
+        *[problem_text(p) for p in shown],
+        *(
+            [Text("roster.preview.more", {"count": len(problems) - len(shown)})]
+            if len(problems) > len(shown)
+            else []
+        ),
+        *(
+            [
+                Text(
+                    "roster.preview.not_in_file",
+                    {"count": len(plan.not_in_file), "names": ", ".join(plan.not_in_file)},
+                )
+            ]
+            if plan.not_in_file
+            else []
+        ),
+    ]
     return Text(
         "roster.preview",
         {
@@ -210,25 +234,14 @@ def _preview(cell: Cell, sheet: Sheet, plan: Plan, problems: Sequence[RowProblem
             "update": len(plan.to_update),
             "unchanged": plan.unchanged,
             "with_problems": len({p.row for p in problems}),
-            "added": _names(plan.to_add),
-            "updated": _names(plan.to_update),
-            "problems": [problem_text(p) for p in shown],
-            "more": Text("roster.preview.more", {"count": len(problems) - len(shown)})
-            if len(problems) > len(shown)
-            else "",
-            "not_in_file": Text(
-                "roster.preview.not_in_file",
-                {"count": len(plan.not_in_file), "names": ", ".join(plan.not_in_file)},
-            )
-            if plan.not_in_file
-            else "",
+            "details": details,
             "verdict": verdict,
         },
     )
 
 
 def _names(entries: Sequence[Entry]) -> str:
-    return ", ".join(entry.full_name for entry in entries) or "—"
+    return ", ".join(entry.full_name for entry in entries)
 
 
 def problem_text(problem: RowProblem) -> Text:
