@@ -373,6 +373,9 @@ def _differs(entry: Entry, member: CurrentMember | None, stored: CurrentEntry | 
     if stored is None:
         # A member of the cell never imported before: their dates, if any, are new.
         return entry.joined_party_on is not None or entry.full_member_on is not None
+    if member is not None and not stored.claimed:
+        # An imported name that joined by the invite link without claiming it: linked now.
+        return True
     return (
         stored.full_name,
         stored.role,

@@ -108,6 +108,8 @@ async def test_import_preview_confirm_and_second_import(bot: RunningBot) -> None
     preview = await preview_of(bot, secretary, workbook(GOOD_ROWS))
     await bot.press(secretary, preview, vi(bot, "roster.confirm"))
     links_file = bot.last(secretary.id)  # the links as its caption
+    pressed_again = await bot.press(secretary, preview, vi(bot, "roster.confirm"))
+    assert pressed_again.text == vi(bot, "roster.preview.nothing")
     assert links_file.document is not None
     assert "thêm 2, cập nhật 1" in (links_file.text or "")
     assert "• Hoàng Văn Em: https://t.me/" in (links_file.text or "")
@@ -194,6 +196,17 @@ async def test_a_newcomer_not_on_the_list_joins_as_a_new_member(bot: RunningBot)
     )
     (unclaimed,) = await bot.rows(ImportedMember)
     assert unclaimed.full_name == "Đỗ Thị Giang" and unclaimed.person_id is None
+
+    # Đỗ Thị Giang joins past the names offered: the next import links her row to her.
+    giang = bot.emulator.user(30_011, "Đỗ Thị Giang")
+    offer = await join(bot, giang, cell.member_link, "vi")
+    await bot.press(giang, offer, vi(bot, "roster.offer.not_listed"))
+    preview = await preview_of(bot, cell.secretary, workbook([GOOD_ROWS[0], GOOD_ROWS[3]]))
+    assert "thêm 0, cập nhật 1" in (preview.text or "")
+    await bot.press(cell.secretary, preview, vi(bot, "roster.confirm"))
+    (linked,) = await bot.rows(ImportedMember)
+    assert linked.person_id is not None and linked.claim_token is None
+    assert (await _membership_of(bot, "Đỗ Thị Giang")).status is MemberStatus.EXEMPTED
 
 
 async def test_bad_files_get_a_clear_answer(bot: RunningBot) -> None:

@@ -282,6 +282,9 @@ async def confirm_import(request: Request, answer: ImportAnswer) -> Reply:
             raise Refused(
                 Text("roster.refused.changed", {"problem": problem_text(plan.problems[0])})
             )
+        if not plan.changes_anything:
+            # Pressed twice, or the same file confirmed from two previews.
+            return Reply(Text("roster.preview.nothing"))
         await _apply(request, session, cell, plan, secretary)
         # Documents sent from now on are papers again, until the next /import.
         await pending.forget(session, caller=request.caller)
@@ -313,6 +316,9 @@ async def _apply(
                 imported_at=now,
             )
             session.add(row)
+        elif member is not None and row.person_id is None:
+            # The member joined by the invite link, past the names offered: the row is theirs.
+            row.person_id, row.claimed_at, row.claim_token = member.person_id, now, None
         row.full_name = entry.full_name
         row.role = entry.role
         row.status = entry.status
