@@ -196,6 +196,8 @@ async def test_a_newcomer_not_on_the_list_joins_as_a_new_member(bot: RunningBot)
     )
     (unclaimed,) = await bot.rows(ImportedMember)
     assert unclaimed.full_name == "Đỗ Thị Giang" and unclaimed.person_id is None
+    refused = await bot.send(stranger, "/import")
+    assert refused.text == vi(bot, "error.not_manager")
 
     # Đỗ Thị Giang joins past the names offered: the next import links her row to her.
     giang = bot.emulator.user(30_011, "Đỗ Thị Giang")
