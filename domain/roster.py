@@ -165,8 +165,8 @@ def columns_of(header: Sequence[Raw]) -> dict[Column, int]:
 
 def read_sheet(rows: Sequence[tuple[int, Sequence[Raw]]]) -> Sheet:
     """The members of the rows (each with its number in the file) under the header, one of
-    the first HEADER_SEARCH_ROWS; empty rows are skipped, a name twice is a problem of its
-    second row, and more than MAX_ROWS members a HeaderProblem's sibling, TooManyRows."""
+    the first HEADER_SEARCH_ROWS: empty rows are skipped, a name twice is a problem of its
+    second row. Raises HeaderProblem without the headings, TooManyRows past MAX_ROWS."""
     header_at, columns = _header(rows)
     members = rows[header_at + 1 :]
     if len(members) > MAX_ROWS:
