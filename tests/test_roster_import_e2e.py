@@ -224,6 +224,11 @@ async def test_bad_files_get_a_clear_answer(bot: RunningBot) -> None:
     assert await answer("ds.xlsx", b"%PDF-1.4\n%%EOF") == vi(bot, "file.content_mismatch", **types)
     assert await answer("ds.xlsm", good) == vi(bot, "file.macros", **types)
     assert await answer("ds.xlsx", with_macros(good)) == vi(bot, "file.macros", **types)
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"\x00" * (4 * 1024 * 1024))
+    assert await answer("ds.xlsx", bomb.getvalue()) == vi(bot, "file.unsafe_archive", **types)
     encrypted = bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00" * 512
     assert await answer("ds.xlsx", encrypted) == vi(bot, "file.encrypted", **types)
     assert await answer("ds.csv", b"\xff\xfe\x00\x01binary") == vi(
