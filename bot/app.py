@@ -50,6 +50,7 @@ PRIVATE_COMMANDS = {
     "cells": onboarding.list_cells,
     "invite": onboarding.invite,
     "members": onboarding.members,
+    "import": onboarding.import_members,
     "lang": onboarding.lang,
 }
 

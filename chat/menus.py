@@ -23,6 +23,7 @@ MENU_COMMANDS: dict[Menu, tuple[tuple[str, str], ...]] = {
         ("minutes", N_("cmd.minutes")),
         ("invite", N_("cmd.invite")),
         ("members", N_("cmd.members")),
+        ("import", N_("cmd.import")),
     ),
     Menu.SUPERVISOR: (
         ("newcell", N_("cmd.newcell")),

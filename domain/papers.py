@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import PurePath
@@ -27,6 +28,8 @@ class FileProblem(StrEnum):
     WRONG_TYPE = "wrong_type"
     CONTENT_MISMATCH = "content_mismatch"
     UNSAFE_ARCHIVE = "unsafe_archive"
+    MACROS = "macros"
+    ENCRYPTED = "encrypted"
 
 
 # Extension -> the content family it must have.
@@ -75,9 +78,25 @@ def extension(file_name: str) -> str:
     return PurePath(file_name.strip().lower()).suffix
 
 
-def problem_before_download(file_name: str, size: int | None, max_bytes: int) -> FileProblem | None:
+# Office files that carry macros: code, never taken whatever the file is for.
+MACRO_EXTENSIONS = frozenset({".xlsm", ".xltm", ".xlsb", ".docm", ".dotm", ".pptm", ".potm"})
+# A password-protected Office file is an OLE2 container whatever its name says.
+_ENCRYPTED_FAMILY = "ole"
+_MACRO_FAMILY = "xlsm"
+# A member list: a workbook, or plain text whose content has no family of its own.
+SPREADSHEET_EXTENSIONS: Mapping[str, str | None] = {".xlsx": "xlsx", ".csv": None}
+
+
+def problem_before_download(
+    file_name: str,
+    size: int | None,
+    max_bytes: int,
+    accepted: Mapping[str, str | None] = ACCEPTED_EXTENSIONS,
+) -> FileProblem | None:
     """What can be refused from the name and announced size alone, before fetching a byte."""
-    if extension(file_name) not in ACCEPTED_EXTENSIONS:
+    if extension(file_name) in MACRO_EXTENSIONS:
+        return FileProblem.MACROS
+    if extension(file_name) not in accepted:
         return FileProblem.WRONG_TYPE
     if size is not None and size == 0:
         return FileProblem.EMPTY
@@ -90,22 +109,33 @@ class UnsafeArchive(Exception):
     """A ZIP archive that is damaged, or would unpack to far more than a document does."""
 
 
-def problem_with_content(file_name: str, content: bytes, max_bytes: int) -> FileProblem | None:
+def problem_with_content(
+    file_name: str,
+    content: bytes,
+    max_bytes: int,
+    accepted: Mapping[str, str | None] = ACCEPTED_EXTENSIONS,
+) -> FileProblem | None:
     """What is wrong with a downloaded file, unpacking at most MAX_MIMETYPE_BYTES of it."""
-    announced = problem_before_download(file_name, len(content), max_bytes)
+    announced = problem_before_download(file_name, len(content), max_bytes, accepted)
     if announced is not None:
         return announced
     try:
         family = _family(content)
     except UnsafeArchive:
         return FileProblem.UNSAFE_ARCHIVE
-    if family != ACCEPTED_EXTENSIONS[extension(file_name)]:
+    expected = accepted[extension(file_name)]
+    if family != expected:
+        if family == _MACRO_FAMILY:
+            return FileProblem.MACROS
+        if family == _ENCRYPTED_FAMILY and expected is not None:
+            return FileProblem.ENCRYPTED
         return FileProblem.CONTENT_MISMATCH
     return None
 
 
 def content_family(content: bytes) -> str | None:
-    """pdf, docx, pptx, odt, odp, ole (legacy .doc/.ppt), or None for anything else,
+    """pdf, docx, pptx, xlsx, xlsm (with macros), odt, odp, ole (legacy .doc/.ppt/.xls, and
+    any password-protected Office file), or None for anything else,
     including an archive unsafe to open."""
     try:
         return _family(content)
@@ -146,6 +176,10 @@ def _zip_family(content: bytes) -> str | None:
             return "docx"
         if any(name.startswith("ppt/") for name in names):
             return "pptx"
+        if "xl/vbaProject.bin" in names:
+            return "xlsm"
+        if any(name.startswith("xl/") for name in names):
+            return "xlsx"
     return None
 
 

@@ -9,10 +9,11 @@ from domain.attendance import is_checkin_link
 from domain.invites import meeting_of_rsvp_payload
 from domain.messages import Reply, Text
 from domain.permissions import Menu
+from domain.roster import claim_token_of_payload
 from handlers.common import ChiboContext, command_text, handler, typed_text
 from services import dialogue, onboarding, profile, rsvp
 from services.attendance import checkin_link
-from services.cells import creation, groups, links, overview
+from services.cells import creation, groups, links, overview, roster, roster_claims
 from services.cells import members as cell_members
 from services.cells.common import CellPage, ChosenCell
 
@@ -26,6 +27,11 @@ async def start(update: Update, context: ChiboContext) -> Reply:
         return await rsvp.open_in_private(request, rsvp.AboutMeeting(meeting_id))
     if is_checkin_link(token):
         return await checkin_link.open_checkin_link(request, checkin_link.CheckinLink(token))
+    claim_token = claim_token_of_payload(token)
+    if claim_token is not None:
+        return await roster_claims.open_personal_link(
+            request, roster_claims.PersonalLink(claim_token)
+        )
     if token:
         return await onboarding.start_with_token(request, onboarding.StartLink(token))
     found = await profile.welcome(request)
@@ -82,6 +88,11 @@ async def invite(update: Update, context: ChiboContext) -> Reply:
 @handler("members")
 async def members(update: Update, context: ChiboContext) -> Reply:
     return await cell_members.members_page(context.request(update), CellPage())
+
+
+@handler("import")
+async def import_members(update: Update, context: ChiboContext) -> Reply:
+    return await roster.start_import(context.request(update), ChosenCell())
 
 
 @handler("linkgroup")

@@ -76,8 +76,8 @@ def digest_workbook(figures: DigestFigures, labels: DigestLabels) -> bytes:
 def _fill_summary(sheet: Worksheet, figures: DigestFigures, labels: DigestLabels) -> None:
     month = f"{labels.regular} ({labels.month_of(figures.month)})"
     quarter = f"{labels.thematic} ({labels.quarter_of(figures.quarter)})"
-    _append(sheet, [labels.organisation, figures.organisation])
-    _append(sheet, [labels.period, figures.period])
+    append_row(sheet, [labels.organisation, figures.organisation])
+    append_row(sheet, [labels.period, figures.period])
     for label, percent, instead in (
         (
             f"{labels.on_time_share} ({labels.month_of(figures.month)})",
@@ -92,7 +92,7 @@ def _fill_summary(sheet: Worksheet, figures: DigestFigures, labels: DigestLabels
         ),
     ):
         # A share of no cells is no 0%: the sheet says why there is none.
-        _append(sheet, [label, instead if percent is None else _fraction(percent)])
+        append_row(sheet, [label, instead if percent is None else _fraction(percent)])
         sheet.cell(sheet.max_row, 2).number_format = PERCENT
     for row in range(1, sheet.max_row + 1):
         sheet.cell(row, 1).font = HEADER_FONT
@@ -134,7 +134,7 @@ def _summary_row(cell: CellFigures, labels: DigestLabels) -> list[Value]:
 
 def _fill_cell(sheet: Worksheet, cell: CellFigures, labels: DigestLabels) -> None:
     # The tab may be shortened, so the full name heads the sheet.
-    _append(sheet, [cell.name])
+    append_row(sheet, [cell.name])
     sheet.cell(1, 1).font = TITLE_FONT
     rows = [_meeting_row(meeting, labels) for meeting in _by_date(cell)]
     _write_table(sheet, _meeting_header(labels), rows, labels, formats=MEETING_FORMATS)
@@ -210,7 +210,7 @@ def _write_table(
     ``formats`` maps 1-based columns to number formats; ``fixed`` columns stay in view
     when scrolling right.
     """
-    _append(sheet, header)
+    append_row(sheet, header)
     header_row = sheet.max_row
     for column in range(1, len(header) + 1):
         sheet.cell(header_row, column).font = HEADER_FONT
@@ -218,7 +218,7 @@ def _write_table(
     # Rows are counted here: openpyxl's max_row scans every cell, once per row it would be
     # quadratic in a province's ten thousand rows.
     for number, row in enumerate(rows, start=header_row + 1):
-        _append(sheet, row)
+        append_row(sheet, row)
         for column, number_format in (formats or {}).items():
             sheet.cell(number, column).number_format = number_format
     sheet.freeze_panes = sheet.cell(header_row + 1, fixed + 1).coordinate
@@ -227,7 +227,7 @@ def _write_table(
         sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + len(rows)}"
     else:
         sheet.cell(header_row + 1, 1, labels.empty).font = EMPTY_FONT
-    _fit_columns(sheet)
+    fit_columns(sheet)
     _print_on_a4(sheet, header_row)
 
 
@@ -242,7 +242,7 @@ def _print_on_a4(sheet: Worksheet, header_row: int) -> None:
     sheet.print_title_rows = f"{header_row}:{header_row}"
 
 
-def _append(sheet: Worksheet, values: Sequence[Value]) -> None:
+def append_row(sheet: Worksheet, values: Sequence[Value]) -> None:
     """A row below the sheet's last, its texts written as texts, whatever they start with."""
     sheet.append([_text(sheet, value) if isinstance(value, str) else value for value in values])
 
@@ -260,7 +260,7 @@ def _text(sheet: Worksheet, text: str) -> Cell:
     return cell
 
 
-def _fit_columns(sheet: Worksheet) -> None:
+def fit_columns(sheet: Worksheet) -> None:
     for index, column in enumerate(sheet.iter_cols(values_only=True), start=1):
         width = max((_display_width(value) for value in column), default=0) + 2
         letter = get_column_letter(index)

@@ -137,7 +137,7 @@ def _state(invite: Invite | None) -> InviteState | None:
     )
 
 
-def _usable(invite: Invite | None, now: datetime) -> Invite:
+def usable_invite(invite: Invite | None, now: datetime) -> Invite:
     problem = invite_problem(_state(invite), now)
     if problem is not None or invite is None:
         raise Refused(Text(INVITE_PROBLEM_TEXT[problem or InviteProblem.UNKNOWN]))
@@ -206,7 +206,7 @@ async def start_with_token(request: Request, link: StartLink) -> Reply:
     async with request.transaction() as session:
         # A payload that is no token of ours (a NUL byte, too long) is not even looked up.
         found = await invite_with_token(session, link.token) if is_token(link.token) else None
-        invite = _usable(found, now)
+        invite = usable_invite(found, now)
         person = await person_by_telegram_id(session, caller.telegram_user_id)
         if person is not None and person.name_confirmed_at is not None:
             await _refuse_if_pointless(session, invite, person)
@@ -269,7 +269,7 @@ async def _join_as(request: Request, invite_id: int, typed_name: str) -> Reply:
     if problem is not None or invite is None:
         raise Refused(Text(INVITE_PROBLEM_TEXT[problem or InviteProblem.UNKNOWN]))
     async with request.transaction() as session:
-        invite = _usable(await session.get(Invite, invite_id), now)
+        invite = usable_invite(await session.get(Invite, invite_id), now)
         person = await ensure_person(session, caller, now)
         person.full_name = name
         person.name_confirmed_at = now
@@ -278,7 +278,38 @@ async def _join_as(request: Request, invite_id: int, typed_name: str) -> Reply:
         return await _redeem(request, session, invite, person)
 
 
-async def _redeem(request: Request, session: AsyncSession, invite: Invite, person: Person) -> Reply:
+@dataclass(frozen=True)
+class NotListed:
+    """Someone who opened the member link is not among the imported names offered."""
+
+    invite_id: int
+
+
+@button("join.not_listed", NotListed)
+async def join_not_listed(request: Request, not_listed: NotListed) -> Reply:
+    async with request.transaction() as session:
+        invite = usable_invite(await session.get(Invite, not_listed.invite_id), request.now)
+        person = await ensure_person(session, request.caller, request.now)
+        await _refuse_if_pointless(session, invite, person)
+        return await _redeem(request, session, invite, person, offer_imported=False)
+
+
+async def _redeem(
+    request: Request,
+    session: AsyncSession,
+    invite: Invite,
+    person: Person,
+    *,
+    offer_imported: bool = True,
+) -> Reply:
+    if invite.purpose is InvitePurpose.CELL_MEMBER and offer_imported:
+        # Imported here: the claims build on this module's links.
+        from services.cells.roster_claims import offer_unclaimed
+
+        # Someone on the imported list picks their own name, so nobody is entered twice.
+        offer = await offer_unclaimed(request, session, invite)
+        if offer is not None:
+            return offer
     # Counted atomically, so two people racing for a one-time link can't both win.
     if not await took_one_use(session, invite.id, request.now):
         raise Refused(Text(INVITE_PROBLEM_TEXT[InviteProblem.USED_UP]))

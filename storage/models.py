@@ -429,3 +429,30 @@ class PendingInput(Base):
     payload: Mapped[dict[str, Any]]
     expires_at: Mapped[datetime]
     created_at: Mapped[datetime]
+
+
+class ImportedMember(Base):
+    """A row of the cell's member list as the secretary imported it from a spreadsheet. It
+    stands for a person with no Telegram account known yet (``person_id`` null) until
+    someone claims it, by its one-use personal link or from the cell's invite link; a row
+    naming a member already in the cell is theirs from the start. Kept apart from ``person``
+    so that everything which reaches a member through Telegram stays as it is."""
+
+    __tablename__ = "imported_member"
+    __table_args__ = (UniqueConstraint("cell_id", "name_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("cell.id"))
+    full_name: Mapped[str] = mapped_column(String(200))
+    # The name folded for matching (case and spacing aside), one row per name in a cell.
+    name_key: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(StrEnumType(Role))
+    status: Mapped[MemberStatus] = mapped_column(StrEnumType(MemberStatus))
+    joined_party_on: Mapped[date | None]
+    full_member_on: Mapped[date | None]
+    # The personal link's token while unclaimed; cleared by the claim (one use).
+    claim_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    claimed_at: Mapped[datetime | None]
+    imported_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    imported_at: Mapped[datetime]

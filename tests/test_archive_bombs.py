@@ -14,7 +14,7 @@ import threading
 import tracemalloc
 import zipfile
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
 
@@ -219,10 +219,12 @@ async def test_a_member_sending_a_bomb_is_refused_while_others_are_answered(
     answered_during_check: list[bool] = []
     check = services.papers.documents.problem_with_content
 
-    def check_after_hoa(file_name: str, content: bytes, max_bytes: int) -> FileProblem | None:
+    def check_after_hoa(
+        file_name: str, content: bytes, max_bytes: int, accepted: Mapping[str, str | None]
+    ) -> FileProblem | None:
         check_started.set()
         answered_during_check.append(hoa_answered.wait(timeout=5))
-        return check(file_name, content, max_bytes)
+        return check(file_name, content, max_bytes, accepted)
 
     monkeypatch.setattr(services.papers.documents, "problem_with_content", check_after_hoa)
 

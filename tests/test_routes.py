@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from services import routes
+from services.cells import roster
 from services.errors import Refused
 from services.papers import materials
 
@@ -59,8 +60,8 @@ def test_every_question_has_a_use_case_for_its_answer() -> None:
     routes.discover()
     asked = _asked_question_kinds()
     assert len(asked) > 10
-    # A document, not text, answers the question for materials.
-    answered = set(routes.ANSWERS) | {materials.ASK_MATERIALS}
+    # A document, not text, answers the questions for materials and for a member list.
+    answered = set(routes.ANSWERS) | {materials.ASK_MATERIALS, roster.ASK_ROSTER}
     assert asked - answered == set()
 
 

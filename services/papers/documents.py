@@ -4,10 +4,16 @@ before a byte is fetched, then by content, and only then stored (content-address
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from domain.messages import N_, Text
-from domain.papers import FileProblem, problem_before_download, problem_with_content
+from domain.papers import (
+    ACCEPTED_EXTENSIONS,
+    FileProblem,
+    problem_before_download,
+    problem_with_content,
+)
 from services.errors import Refused
 from services.request import Files
 
@@ -17,6 +23,8 @@ FILE_PROBLEM_TEXT = {
     FileProblem.WRONG_TYPE: N_("file.wrong_type"),
     FileProblem.CONTENT_MISMATCH: N_("file.content_mismatch"),
     FileProblem.UNSAFE_ARCHIVE: N_("file.unsafe_archive"),
+    FileProblem.MACROS: N_("file.macros"),
+    FileProblem.ENCRYPTED: N_("file.encrypted"),
 }
 
 
@@ -41,33 +49,41 @@ class IncomingDocument:
         )
 
 
-def _refuse_file(problem: FileProblem, max_bytes: int) -> Refused:
+PAPER_TYPES = "PDF, DOCX, DOC, ODT, PPTX, PPT, ODP"
+
+
+def _refuse_file(problem: FileProblem, max_bytes: int, types: str) -> Refused:
     return Refused(
-        Text(
-            FILE_PROBLEM_TEXT[problem],
-            {
-                "max_mb": max_bytes // (1024 * 1024),
-                "types": "PDF, DOCX, DOC, ODT, PPTX, PPT, ODP",
-            },
-        )
+        Text(FILE_PROBLEM_TEXT[problem], {"max_mb": max_bytes // (1024 * 1024), "types": types})
     )
 
 
-def check_before_download(document: IncomingDocument, max_bytes: int) -> None:
-    """Refuses a document whose name or announced size already rules it out."""
-    problem = problem_before_download(document.file_name, document.size, max_bytes)
+def check_before_download(
+    document: IncomingDocument,
+    max_bytes: int,
+    accepted: Mapping[str, str | None] = ACCEPTED_EXTENSIONS,
+    types: str = PAPER_TYPES,
+) -> None:
+    """Refuses a document whose name or announced size already rules it out (by default, as
+    a paper or a material; ``accepted`` and ``types`` for other kinds of file)."""
+    problem = problem_before_download(document.file_name, document.size, max_bytes, accepted)
     if problem is not None:
-        raise _refuse_file(problem, max_bytes)
+        raise _refuse_file(problem, max_bytes, types)
 
 
-async def checked_content(document: IncomingDocument, files: Files) -> bytes:
+async def checked_content(
+    document: IncomingDocument,
+    files: Files,
+    accepted: Mapping[str, str | None] = ACCEPTED_EXTENSIONS,
+    types: str = PAPER_TYPES,
+) -> bytes:
     """The document's bytes, fetched only when the name and size allow, then checked."""
-    check_before_download(document, files.max_bytes)
+    check_before_download(document, files.max_bytes, accepted, types)
     content = await files.fetch(document.file_id)
     # CPU work on up to the size limit: beside the event loop, others are answered meanwhile.
     problem = await asyncio.to_thread(
-        problem_with_content, document.file_name, content, files.max_bytes
+        problem_with_content, document.file_name, content, files.max_bytes, accepted
     )
     if problem is not None:
-        raise _refuse_file(problem, files.max_bytes)
+        raise _refuse_file(problem, files.max_bytes, types)
     return content
