@@ -229,7 +229,8 @@ async def plan_due_days_of_organisations(session: AsyncSession) -> dict[int, int
             Organisation.plan_due_day.is_not(None)
         )
     )
-    return {organisation_id: day for organisation_id, day in rows}
+    # Typed as nullable; the query has left out the organisations without one.
+    return {organisation_id: day for organisation_id, day in rows if day is not None}
 
 
 async def cells_of_organisations(
