@@ -233,8 +233,9 @@ def plan_due_warning(
     zone: ZoneInfo,
     days_before: Sequence[int] = PLAN_DUE_WARNING_DAYS,
 ) -> tuple[Month, DueWarning] | None:
-    """The warning due now that a month is to be planned soon: the month after next's when
-    the plan-by day is so early in next month that its warnings fall in this one."""
+    """The warning due now that a month's plan-by day is near: next month's (due this
+    month), or the month after next's, whose plan-by day early in next month is warned of
+    in this one."""
     this_month = Month.of(now, zone)
     for month in (this_month.next(), this_month.next().next()):
         due = plan_due_date(month, plan_due_day)
