@@ -239,8 +239,11 @@ async def _bot_username(settings: Settings) -> str:
     return await _ask_telegram_username(settings, "; or set CHIBO_BOT_USERNAME")
 
 
-async def _setup_link(settings: Settings, name: str, cutoff_day: int | None) -> str:
-    """`org create` (cutoff day given) or `org link`: the setup link of an organisation."""
+async def _setup_link(
+    settings: Settings, name: str, cutoff_day: int | None, plan_due_day: int | None = None
+) -> str:
+    """`org create` (cutoff day given, and the plan-by day if any) or `org link`: the setup
+    link of an organisation."""
     username = await _bot_username(settings)
     database = _database(settings)
     try:
@@ -249,7 +252,9 @@ async def _setup_link(settings: Settings, name: str, cutoff_day: int | None) -> 
         if cutoff_day is None:
             created = await supervisor_link(database, name, now)
         else:
-            created = await create_organisation(database, name, now, cutoff_day=cutoff_day)
+            created = await create_organisation(
+                database, name, now, cutoff_day=cutoff_day, plan_due_day=plan_due_day
+            )
     except Refused as refusal:
         english = Translator(settings.zone, "en").render(refusal.text, "en")
         failed = "organisation not created" if cutoff_day is not None else "no link made"
@@ -291,6 +296,13 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         default=DEFAULT_CUTOFF_DAY,
         help="day of the month by which the regular meeting is due (1-28)",
+    )
+    create.add_argument(
+        "--plan-due-day",
+        type=int,
+        default=None,
+        help="day of the month by which next month's regular meeting is to be planned "
+        "(1-28); without it, no plan-by day",
     )
     link = org_actions.add_parser(
         "link", help="a new one-use setup link for one more supervisor of an organisation"
@@ -353,8 +365,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif arguments.command == "db":
             print(asyncio.run(_db_command(settings, arguments.db_action, arguments.revision)))
         elif arguments.command == "org":
-            cutoff_day = arguments.cutoff_day if arguments.org_action == "create" else None
-            print(asyncio.run(_setup_link(settings, arguments.name, cutoff_day)))
+            creating = arguments.org_action == "create"
+            cutoff_day = arguments.cutoff_day if creating else None
+            plan_due_day = arguments.plan_due_day if creating else None
+            print(asyncio.run(_setup_link(settings, arguments.name, cutoff_day, plan_due_day)))
         elif arguments.command == "health":
             print(_health(settings))
         elif arguments.command == "demo":

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 # Warnings to secretaries arrive at the start of a working day, never at night.
 MORNING = time(8, 0)
 CUTOFF_WARNING_DAYS = (5, 1)
+PLAN_DUE_WARNING_DAYS = (3, 1)
 # Members who have not answered are nudged once, with the reminder a day before.
 NUDGE_OFFSET_MINUTES = 24 * 60
 QUARTER_WARNING_DAYS = (30, 14)
@@ -212,6 +213,65 @@ def cutoff_warning(
         if warning is not None:
             found.append((month, warning))
     return found[0] if found else None
+
+
+def plan_due_date(month: Month, plan_due_day: int) -> date:
+    """The day by which ``month``'s regular meeting is to be planned: the organisation's
+    plan-by day of the month before (its end, local time)."""
+    before = month.previous()
+    return date(before.year, before.month, plan_due_day)
+
+
+def plan_due_over(month: Month, plan_due_day: int, zone: ZoneInfo, now: datetime) -> bool:
+    """Whether the day to plan ``month`` by is over."""
+    return now >= _local_midnight(plan_due_date(month, plan_due_day) + timedelta(days=1), zone)
+
+
+def plan_due_warning(
+    now: datetime,
+    plan_due_day: int,
+    zone: ZoneInfo,
+    days_before: Sequence[int] = PLAN_DUE_WARNING_DAYS,
+) -> tuple[Month, DueWarning] | None:
+    """The warning due now that a month's plan-by day is near: next month's (due this
+    month), or the month after next's, whose plan-by day early in next month is warned of
+    in this one."""
+    this_month = Month.of(now, zone)
+    for month in (this_month.next(), this_month.next().next()):
+        due = plan_due_date(month, plan_due_day)
+        warning = _latest_due(
+            (
+                (
+                    month.key,
+                    days,
+                    _morning(due - timedelta(days=days), zone),
+                    _local_midnight(due + timedelta(days=1), zone),
+                )
+                for days in days_before
+            ),
+            now,
+        )
+        if warning is not None:
+            return month, warning
+    return None
+
+
+def month_overdue_for_plan(
+    now: datetime, plan_due_day: int, cutoff_day: int, zone: ZoneInfo
+) -> Month | None:
+    """The month whose plan-by day is over and whose cutoff is not yet: a cell without its
+    regular meeting planned is behind on that plan until the cutoff judges the meeting
+    itself (so a plan-by day late in the month is still looked at in the next one)."""
+    this_month = Month.of(now, zone)
+    if plan_due_over(this_month.next(), plan_due_day, zone, now):
+        return this_month.next()
+    # This month's plan-by day, in the month before, is over.
+    return None if cutoff_over(this_month, cutoff_day, zone, now) else this_month
+
+
+def owes_plan(created_at: datetime, month: Month, plan_due_day: int, zone: ZoneInfo) -> bool:
+    """A cell owes a month's plan if it existed on the day to plan it by."""
+    return created_at.astimezone(zone).date() <= plan_due_date(month, plan_due_day)
 
 
 def quarter_warning(

@@ -47,6 +47,9 @@ class Square(StrEnum):
 class BehindReason(StrEnum):
     NO_REGULAR_AT_CUTOFF = "no_regular_at_cutoff"
     MISSED_MONTH = "missed_month"
+    # The regular meeting of the month whose plan-by day is over is not planned (only where
+    # the organisation has a plan-by day).
+    NOT_PLANNED = "not_planned"
     NO_THEMATIC = "no_thematic"  # this quarter, nearly over
     MISSED_THEMATIC = "missed_thematic"  # a quarter that has closed
     LOW_ATTENDANCE = "low_attendance"

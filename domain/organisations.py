@@ -10,3 +10,9 @@ DEFAULT_CUTOFF_DAY = 10
 
 def valid_cutoff_day(day: int) -> bool:
     return MIN_CUTOFF_DAY <= day <= MAX_CUTOFF_DAY
+
+
+def valid_plan_due_day(day: int) -> bool:
+    """The plan-by day (by which next month's regular meeting is planned) is a day of every
+    month, as the cutoff day is."""
+    return valid_cutoff_day(day)

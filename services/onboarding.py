@@ -17,7 +17,7 @@ from domain.invites import (
 )
 from domain.messages import N_, Button, Reply, Text
 from domain.names import clean_name
-from domain.organisations import DEFAULT_CUTOFF_DAY, valid_cutoff_day
+from domain.organisations import DEFAULT_CUTOFF_DAY, valid_cutoff_day, valid_plan_due_day
 from domain.roles import InvitePurpose, MemberStatus, Role
 from domain.text import is_token
 from services import actions, outbox, pending
@@ -101,17 +101,26 @@ async def _setup_invite(session: AsyncSession, organisation_id: int, now: dateti
 
 
 async def create_organisation(
-    database: Database, name: str, now: datetime, cutoff_day: int = DEFAULT_CUTOFF_DAY
+    database: Database,
+    name: str,
+    now: datetime,
+    cutoff_day: int = DEFAULT_CUTOFF_DAY,
+    plan_due_day: int | None = None,
 ) -> NewOrganisation:
+    """A new organisation and its setup link; ``plan_due_day`` None: no plan-by day."""
     clean = clean_name(name)
     if clean is None:
         raise refused("org.bad_name")
     if not valid_cutoff_day(cutoff_day):
         raise refused("org.bad_cutoff_day", day=cutoff_day)
+    if plan_due_day is not None and not valid_plan_due_day(plan_due_day):
+        raise refused("org.bad_plan_due_day", day=plan_due_day)
     async with database.transaction() as session:
         if await organisation_named(session, clean) is not None:
             raise refused("org.duplicate", organisation=clean)
-        organisation = Organisation(name=clean, cutoff_day=cutoff_day, created_at=now)
+        organisation = Organisation(
+            name=clean, cutoff_day=cutoff_day, plan_due_day=plan_due_day, created_at=now
+        )
         session.add(organisation)
         await session.flush()
         invite = await _setup_invite(session, organisation.id, now)

@@ -53,6 +53,8 @@ class Organisation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     cutoff_day: Mapped[int] = mapped_column(SmallInteger, default=10)
+    # The day of each month by which next month's regular meeting is to be planned; None: off.
+    plan_due_day: Mapped[int | None] = mapped_column(SmallInteger)
     reminder_offsets_minutes: Mapped[list[int]] = mapped_column(
         JSON, default=lambda: list(DEFAULT_REMINDER_OFFSETS_MINUTES)
     )

@@ -148,12 +148,14 @@ async def test_many_cells_are_listed_a_page_at_a_time(database: Database, clock:
             request(database, clock, supervisor), creation.CellName(f"Chi bộ {number:02d}")
         )
     first = await overview.cells_overview(request(database, clock, supervisor), overview.Page())
-    # Twenty cells, the page turn, then the invitation of a fellow supervisor.
-    assert len(first.buttons) == 22 and first.text.args["pages"] == 2
-    assert [b.text.key for b in first.buttons[-2]] == ["common.next"]
-    assert [b.text.key for b in first.buttons[-1]] == ["cells.supervisor_invite_button"]
+    # Twenty cells, the page turn, then the invitation of a fellow supervisor and the
+    # organisation's settings.
+    assert len(first.buttons) == 23 and first.text.args["pages"] == 2
+    assert [b.text.key for b in first.buttons[-3]] == ["common.next"]
+    assert [b.text.key for b in first.buttons[-2]] == ["cells.supervisor_invite_button"]
+    assert [b.text.key for b in first.buttons[-1]] == ["org.settings.button"]
     second = await overview.cells_overview(
         request(database, clock, supervisor), overview.Page(page=1)
     )
-    assert len(second.buttons) == 7 and second.text.args["page"] == 2
-    assert [b.text.key for b in second.buttons[-2]] == ["common.previous"]
+    assert len(second.buttons) == 8 and second.text.args["page"] == 2
+    assert [b.text.key for b in second.buttons[-3]] == ["common.previous"]

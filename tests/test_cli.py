@@ -270,6 +270,26 @@ def test_org_create_refuses_an_impossible_cutoff_day(tmp_path: Path) -> None:
     assert "Cutoff day 31 is not valid: choose 1 to 28." in result.stderr
 
 
+def test_org_create_sets_a_plan_by_day_only_when_asked(tmp_path: Path) -> None:
+    env = {"CHIBO_BOT_USERNAME": "chibo_test_bot"}
+    asked = chibo(tmp_path, "org", "create", "Đảng bộ Hà Nội", "--plan-due-day", "20", **env)
+    assert asked.returncode == 0, asked.stderr
+    assert chibo(tmp_path, "org", "create", "Đảng bộ Khác", **env).returncode == 0
+    with sqlite3.connect(tmp_path / "chibo.db") as connection:
+        rows = connection.execute("select name, plan_due_day from organisation order by id")
+        assert rows.fetchall() == [("Đảng bộ Hà Nội", 20), ("Đảng bộ Khác", None)]
+
+
+def test_org_create_refuses_an_impossible_plan_by_day(tmp_path: Path) -> None:
+    result = chibo(
+        tmp_path, "org", "create", "X", "--plan-due-day", "29", CHIBO_BOT_USERNAME="chibo_test_bot"
+    )
+    line = assert_one_line_error(result)
+    assert line.endswith("Plan-by day 29 is not valid: choose 1 to 28.")
+    with sqlite3.connect(tmp_path / "chibo.db") as connection:
+        assert connection.execute("select count(*) from organisation").fetchone() == (0,)
+
+
 def test_the_derived_webhook_secret_is_scrubbed_from_logs_like_the_token() -> None:
     settings = Settings(bot_token="123456:TOKEN-for-scrubbing", webhook_url="https://bot.example")
     derived = settings.effective_webhook_secret

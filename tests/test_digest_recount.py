@@ -5,9 +5,11 @@ summer, in the middle of July (after its cutoff) and early in August (before its
 regular meetings on time, late and missing; thematic meetings in some quarters; rolls with
 excused and unexcused absences, an exempted member (wrongly marked "unexcused" on the roll,
 as older rolls were) and probationary members; minutes recorded late or never; papers handed
-in on time, late or never, some due after the digest's moment. Written in on purpose: the
-mid-July cell meeting in July (a month it did not owe), a cancelled thematic meeting with a
-paper, and a third unexcused absence on 30 December, which January's first digest reports.
+in on time, late or never, some due after the digest's moment; the organisation's plan-by
+day (the 20th), past which some cells have next month planned and some have not. Written
+in on purpose: the mid-July cell meeting in July (a month it did not owe), a cancelled
+thematic meeting with a paper, and a third unexcused absence on 30 December, which
+January's first digest reports.
 
 At every Monday of the months, the database holds exactly what had happened by then, and the
 weekly digest (and the current week's and the quarter's on demand) is compared, figure by
@@ -78,6 +80,8 @@ SEED = 20261201
 # The organisation's supervisor, of all its cells (the members' Telegram ids start at 10001).
 SUPERVISOR = WebAppUser(9_999, "Giám sát Tổ chức", "vi")
 CUTOFF_DAY = 10
+# Next month's regular meeting is to be planned by the 20th.
+PLAN_DUE_DAY = 20
 SETTINGS = ServiceSettings(default_language="vi", member_invite_days=14, zone=VIETNAM)
 TRANSLATOR = Translator(VIETNAM, "vi")
 P, E, U = RollStatus.PRESENT, RollStatus.EXCUSED, RollStatus.UNEXCUSED
@@ -293,6 +297,7 @@ async def load_as_of(database: Database, cells: list[PlannedCell], now: datetime
         organisation = Organisation(
             name="Đảng bộ Phường Tân Định",
             cutoff_day=CUTOFF_DAY,
+            plan_due_day=PLAN_DUE_DAY,
             created_at=datetime(2026, 5, 1, tzinfo=VIETNAM),
         )
         session.add(organisation)
@@ -546,6 +551,18 @@ def recount_cell(cell: PlannedCell, start: datetime, end: datetime, now: datetim
     if cutoff_passed and state in (RegularState.MISSING, RegularState.LATE):
         reasons.append(reason("no_regular_at_cutoff", month=f"{now.month:02d}/{now.year}"))
     reasons += [reason("missed_month", month=f"{m.month:02d}/{m.year}") for m in missed]
+    # Past this month's 20th, next month is to have been planned; earlier in the month, this
+    # one (by the 20th of the last), until its cutoff settles the meeting itself.
+    this_plan_due = date(now.year, now.month, PLAN_DUE_DAY)
+    before = this_month.previous()
+    to_plan, plan_due = (
+        (this_month.next(), this_plan_due)
+        if now >= at(this_plan_due + timedelta(days=1), 0)
+        else (None if cutoff_passed else this_month, date(before.year, before.month, PLAN_DUE_DAY))
+    )
+    if to_plan is not None and existed_on(cell, plan_due) and to_plan not in held_in:
+        label = f"{to_plan.month:02d}/{to_plan.year}"
+        reasons.append(reason("not_planned", month=label, deadline=plan_due))
     if (
         this_quarter not in thematic_quarters
         and owes_quarter(cell, this_quarter)

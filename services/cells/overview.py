@@ -12,6 +12,7 @@ from domain.messages import Button, Reply, Text
 from domain.permissions import Actor, can_create_cell, can_supervise_cell
 from services import actions
 from services.cells.common import AboutCell, page_buttons, page_count, within
+from services.cells.settings import settings_button
 from services.dashboard_links import cell_button, overview_button
 from services.errors import refused
 from services.people import require_person
@@ -47,9 +48,9 @@ async def cells_overview(request: Request, asked: Page) -> Reply:
             return await _own_cells_dashboard(request, session, actor)
         orgs, cells = actor.supervised_organisations, actor.supervised_cells
         total = await count_of_cells_in_scope(session, orgs, cells)
-        invite_rows = await _supervisor_invite_buttons(session, actor, make_button)
+        organisation_rows = await _organisation_buttons(session, actor, make_button)
         if not total:
-            return Reply(Text("cells.none"), invite_rows)
+            return Reply(Text("cells.none"), organisation_rows)
         pages = page_count(total, CELLS_PAGE_SIZE)
         page = within(asked.page, pages)
         shown = await cells_in_scope_page(
@@ -61,7 +62,7 @@ async def cells_overview(request: Request, asked: Page) -> Reply:
         dashboard_rows = () if dashboard is None else ((dashboard,),)
         return Reply(
             Text("cells.header", {"lines": lines, "page": page + 1, "pages": pages}),
-            (*dashboard_rows, *rows, *invite_rows),
+            (*dashboard_rows, *rows, *organisation_rows),
         )
 
 
@@ -114,25 +115,23 @@ async def _cell_lines(session: AsyncSession, cells: Sequence[Cell]) -> list[Text
     ]
 
 
-async def _supervisor_invite_buttons(
+async def _organisation_buttons(
     session: AsyncSession, actor: Actor, make_button: actions.ButtonMaker
 ) -> tuple[tuple[Button, ...], ...]:
-    """One "invite a fellow supervisor" button for each organisation the actor supervises
-    whole (a supervisor of some cells only cannot widen anyone's reach)."""
+    """An "invite a fellow supervisor" button and a settings button for each organisation
+    the actor supervises whole (a supervisor of some cells only cannot widen anyone's reach,
+    nor change what binds the others)."""
     if not actor.supervised_organisations:
         return ()
-    return tuple(
-        [
-            (
-                await make_button(
-                    Text("cells.supervisor_invite_button", {"organisation": organisation.name}),
-                    "org.supervisor_link",
-                    organisation_id=organisation.id,
-                ),
-            )
-            for organisation in await organisations_by_name(session, actor.supervised_organisations)
-        ]
-    )
+    rows: list[tuple[Button, ...]] = []
+    for organisation in await organisations_by_name(session, actor.supervised_organisations):
+        invite = await make_button(
+            Text("cells.supervisor_invite_button", {"organisation": organisation.name}),
+            "org.supervisor_link",
+            organisation_id=organisation.id,
+        )
+        rows += [(invite,), (await settings_button(make_button, organisation),)]
+    return tuple(rows)
 
 
 @button("cell.menu", AboutCell)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -22,10 +22,13 @@ from domain.calendar import (
     Month,
     Quarter,
     cutoff_over,
+    month_overdue_for_plan,
     months_between,
     months_to_check,
     owes_month,
+    owes_plan,
     owes_quarter,
+    plan_due_date,
     quarters_of,
     quarters_to_check,
 )
@@ -71,6 +74,7 @@ QUARTER_NEARLY_OVER = timedelta(days=30)
 REASON_TEXT = {
     BehindReason.NO_REGULAR_AT_CUTOFF: N_("digest.reason.no_regular_at_cutoff"),
     BehindReason.MISSED_MONTH: N_("digest.reason.missed_month"),
+    BehindReason.NOT_PLANNED: N_("digest.reason.not_planned"),
     BehindReason.NO_THEMATIC: N_("digest.reason.no_thematic"),
     BehindReason.MISSED_THEMATIC: N_("digest.reason.missed_thematic"),
     BehindReason.LOW_ATTENDANCE: N_("digest.reason.low_attendance"),
@@ -88,6 +92,7 @@ class _Looking:
     period: Period
     now: datetime
     cutoff_day: int
+    plan_due_day: int | None  # None: the organisation has no plan-by day
     settings: ServiceSettings
     render: Render
     month: Month
@@ -109,6 +114,7 @@ class _Looking:
             period=period,
             now=now,
             cutoff_day=organisation.cutoff_day,
+            plan_due_day=organisation.plan_due_day,
             settings=settings,
             render=render,
             month=Month.of(now, zone),
@@ -143,13 +149,14 @@ class _Looking:
     @property
     def window(self) -> tuple[datetime, datetime]:
         """When the meetings it reads start: from the earliest it looks back on to the end of
-        the current month, the current quarter or the period's last month, whichever is last
-        (a week running into the next month judges that month whole)."""
+        the next month (whose plan may be due), the current quarter or the period's last
+        month, whichever is last (a week running into the next month judges that month
+        whole)."""
         zone = self.zone
         return (
             min(self.since, self.quarter.bounds(zone)[0]),
             max(
-                self.month.bounds(zone)[1],
+                self.month.next().bounds(zone)[1],
                 self.quarter.bounds(zone)[1],
                 self.period_months[-1].bounds(zone)[1],
             ),
@@ -286,6 +293,7 @@ def _cell_figures(
         looking,
         state=state,
         missed=_missed(cell, held, looking),
+        unplanned=_unplanned(cell, held, looking),
         thematic_due=thematic is None and owes_quarter_now,
         attendance=attendance,
         quorum_results=quorum_results,
@@ -391,6 +399,18 @@ def _missed(cell: Cell, held: _Held, looking: _Looking) -> tuple[list[Month], li
     )
 
 
+def _unplanned(cell: Cell, held: _Held, looking: _Looking) -> tuple[Month, date] | None:
+    """The month whose plan-by day (given with it) is over and whose cutoff is not, if the
+    cell owed its plan and has no regular meeting planned in it."""
+    day, zone = looking.plan_due_day, looking.zone
+    if day is None:
+        return None
+    month = month_overdue_for_plan(looking.now, day, looking.cutoff_day, zone)
+    if month is None or month in held.regular or not owes_plan(cell.created_at, month, day, zone):
+        return None
+    return month, plan_due_date(month, day)
+
+
 def _meetings_in_period(
     in_period: list[Meeting], closed: dict[int, RollFigures], looking: _Looking
 ) -> tuple[list[MeetingFigures], list[bool], list[Fraction]]:
@@ -427,6 +447,7 @@ def _reasons(
     *,
     state: RegularState,
     missed: tuple[list[Month], list[Quarter]],
+    unplanned: tuple[Month, date] | None,
     thematic_due: bool,
     attendance: Fraction | None,
     quorum_results: list[bool],
@@ -444,6 +465,9 @@ def _reasons(
     if looking.cutoff_passed and state in (RegularState.MISSING, RegularState.LATE):
         reasons.append(behind(BehindReason.NO_REGULAR_AT_CUTOFF, month=looking.month.label))
     reasons += [behind(BehindReason.MISSED_MONTH, month=m.label) for m in missed_months]
+    if unplanned is not None:
+        month, deadline = unplanned
+        reasons.append(behind(BehindReason.NOT_PLANNED, month=month.label, deadline=deadline))
     if thematic_due and looking.quarter.bounds(looking.zone)[1] - looking.now <= (
         QUARTER_NEARLY_OVER
     ):

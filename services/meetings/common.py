@@ -84,6 +84,13 @@ async def cutoff_day(session: AsyncSession, cell: Cell) -> int:
     return organisation.cutoff_day
 
 
+async def plan_due_day(session: AsyncSession, cell: Cell) -> int | None:
+    """The organisation's plan-by day, None where it has none."""
+    organisation = await session.get(Organisation, cell.organisation_id)
+    assert organisation is not None
+    return organisation.plan_due_day
+
+
 async def is_late(
     session: AsyncSession, cell: Cell, kind: MeetingKind, starts_at: datetime, zone: ZoneInfo
 ) -> bool:

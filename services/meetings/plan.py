@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.calendar import Month, Quarter, cutoff_date
+from domain.calendar import Month, Quarter, cutoff_date, plan_due_date, plan_due_over
 from domain.dates import parse_time_of_day
 from domain.meetings import MAX_PLACE_LENGTH, MeetingKind
 from domain.messages import N_, ArgValue, Button, Reply, Text
@@ -25,6 +25,7 @@ from services.meetings.common import (
     cell_managed_by,
     cutoff_day,
     existing_regular,
+    plan_due_day,
     typed_line,
 )
 from services.meetings.scheduling import draft_button
@@ -40,6 +41,17 @@ UPCOMING_SHOWN = 10
 
 
 @dataclass(frozen=True)
+class _NextMonth:
+    """Where the organisation has a plan-by day: next month, the day to plan it by (and
+    whether it is over), and its regular meeting if planned."""
+
+    month: Month
+    deadline: date
+    overdue: bool
+    regular: Meeting | None
+
+
+@dataclass(frozen=True)
 class _Plan:
     """What the cell has planned, as of now."""
 
@@ -50,6 +62,7 @@ class _Plan:
     thematic: Meeting | None
     upcoming: Sequence[Meeting]
     proposal: datetime | None
+    next_month: _NextMonth | None
 
 
 @dataclass(frozen=True)
@@ -89,7 +102,33 @@ async def _planned(session: AsyncSession, cell: Cell, now: datetime, zone: ZoneI
         ),
         upcoming=await upcoming_meetings(session, cell.id, now, UPCOMING_SHOWN),
         proposal=await _proposal(session, cell, now, zone),
+        next_month=await _next_month(session, cell, now, zone),
     )
+
+
+async def _next_month(
+    session: AsyncSession, cell: Cell, now: datetime, zone: ZoneInfo
+) -> _NextMonth | None:
+    day = await plan_due_day(session, cell)
+    if day is None:
+        return None
+    month = Month.of(now, zone).next()
+    return _NextMonth(
+        month,
+        plan_due_date(month, day),
+        plan_due_over(month, day, zone, now),
+        await existing_regular(session, cell.id, month, zone, None),
+    )
+
+
+def _plan_due_text(next_month: _NextMonth) -> Text:
+    """Next month against the day to plan it by: planned, still to plan, or overdue."""
+    about: dict[str, ArgValue] = {"month": next_month.month.label, "deadline": next_month.deadline}
+    if next_month.regular is not None:
+        return Text("meetings.plan_due.planned", {**about, "when": next_month.regular.starts_at})
+    if next_month.overdue:
+        return Text("meetings.plan_due.overdue", about)
+    return Text("meetings.plan_due.unplanned", about)
 
 
 def _when_and_kind(key: str, meeting: Meeting) -> Text:
@@ -140,7 +179,13 @@ async def _plan_view(make_button: actions.ButtonMaker, cell: Cell, planned: _Pla
         "upcoming": [_when_and_kind(N_("meetings.upcoming.line"), m) for m in planned.upcoming]
         or [Text("meetings.upcoming.none")],
     }
-    return Reply(Text("meetings.overview", overview), tuple(rows))
+    text = Text("meetings.overview", overview)
+    if planned.next_month is not None:
+        text = Text(
+            "meetings.overview.plan_due",
+            {"overview": text, "plan_due": _plan_due_text(planned.next_month)},
+        )
+    return Reply(text, tuple(rows))
 
 
 async def _proposal(

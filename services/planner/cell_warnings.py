@@ -1,6 +1,7 @@
 """Warnings to a cell's secretary and deputies that a meeting it owes is not planned: the
-month's regular meeting before the cutoff, the quarter's thematic one. A cell with neither
-is listed to its supervisors instead, since only they can appoint one."""
+month's regular meeting before the cutoff, the quarter's thematic one, next month's regular
+meeting before the organisation's plan-by day. A cell with neither is listed to its
+supervisors instead, since only they can appoint one."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from domain.calendar import (
     is_after_cutoff,
     owes_month,
     owes_quarter,
+    plan_due_date,
+    plan_due_warning,
     quarter_warning,
 )
 from domain.meetings import MeetingKind
@@ -130,6 +133,58 @@ async def cutoff_warnings(plan: Planning) -> None:
             cutoffs.late_details,
             N_("warn.cutoff.after"),
             N_("warn.cutoff.after.leaderless"),
+        ),
+    )
+
+
+async def plan_due_warnings(plan: Planning) -> None:
+    """Next month's regular meeting not planned yet, three days and one day before the
+    organisation's plan-by day (only where it has one)."""
+    zone = plan.settings.zone
+    plan_due_days = await queries.plan_due_days_of_organisations(plan.session)
+    due = {
+        organisation_id: found
+        for organisation_id, day in plan_due_days.items()
+        if (found := plan_due_warning(plan.now, day, zone)) is not None
+    }
+    if not due:
+        return
+    months = {month for month, _ in due.values()}
+    planned = {
+        (cell_id, Month.of(starts_at, zone))
+        for cell_id, starts_at in await queries.meeting_starts_between(
+            plan.session,
+            MeetingKind.REGULAR,
+            min(month.bounds(zone)[0] for month in months),
+            max(month.bounds(zone)[1] for month in months),
+        )
+    }
+    unplanned = [
+        cell
+        for cell in await queries.cells_of_organisations(plan.session, due)
+        if (cell.id, due[cell.organisation_id][0]) not in planned
+    ]
+
+    def occasion(cell: Cell) -> str:
+        month, warning = due[cell.organisation_id]
+        return f"{month.key}:{warning.days_before}"
+
+    def details(cell: Cell) -> dict[str, ArgValue]:
+        month, _ = due[cell.organisation_id]
+        return {
+            "month": month.label,
+            "deadline": plan_due_date(month, plan_due_days[cell.organisation_id]),
+        }
+
+    await _warn(
+        plan,
+        unplanned,
+        _Warning(
+            "warn-plan-due",
+            occasion,
+            details,
+            N_("warn.plan_due"),
+            N_("warn.plan_due.leaderless"),
         ),
     )
 

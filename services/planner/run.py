@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.config import ServiceSettings
-from services.planner.cell_warnings import cutoff_warnings, quarter_warnings
+from services.planner.cell_warnings import cutoff_warnings, plan_due_warnings, quarter_warnings
 from services.planner.context import Planning
 from services.planner.delivery import delivery_reports
 from services.planner.follow_ups import follow_ups, minutes_overdue
@@ -20,6 +20,7 @@ STEPS = (
     paper_reminders,
     observers,
     cutoff_warnings,
+    plan_due_warnings,
     quarter_warnings,
     follow_ups,
     minutes_overdue,

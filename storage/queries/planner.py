@@ -222,6 +222,17 @@ async def cutoff_days_of_organisations(session: AsyncSession) -> dict[int, int]:
     return {organisation_id: cutoff_day for organisation_id, cutoff_day in rows}
 
 
+async def plan_due_days_of_organisations(session: AsyncSession) -> dict[int, int]:
+    """The plan-by day of each organisation that has one, by its id."""
+    rows = await session.execute(
+        select(Organisation.id, Organisation.plan_due_day).where(
+            Organisation.plan_due_day.is_not(None)
+        )
+    )
+    # Typed as nullable; the query has left out the organisations without one.
+    return {organisation_id: day for organisation_id, day in rows if day is not None}
+
+
 async def cells_of_organisations(
     session: AsyncSession, organisation_ids: Iterable[int]
 ) -> list[Cell]:

@@ -1,7 +1,7 @@
 """imported members
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-01 17:15:00.000000
 """
 
