@@ -55,9 +55,9 @@ class Lens:
         return Period(start, min(year_end, Month.of(now, zone).bounds(zone)[1]))
 
     def moment(self, now: datetime, zone: ZoneInfo) -> datetime:
-        """When the view is judged: now, or for a year or quarter already over, its last
-        instant, so that its flags and shares speak of its own last month and quarter (as
-        the digest of that moment did), not of today's."""
+        """The moment whose month and quarter the view speaks of: now, or for a year or
+        quarter already over, its last instant, so that its flags and shares are of its own
+        last month and quarter, not of today's."""
         return min(now, self.period(now, zone).end - timedelta(microseconds=1))
 
     def quarters(self, now: datetime, zone: ZoneInfo) -> list[int]:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,6 +62,7 @@ from services.dashboard.pages import WebRequest, cell_year
 from services.digest import report
 from services.digest.figures import digest_figures
 from storage.db import Database
+from storage.files import FileStore
 from storage.models import (
     Cell,
     Invitation,
@@ -1048,7 +1050,7 @@ CELL_PAGE_MOMENTS = [
 
 
 async def test_a_cells_page_shows_its_members_attendance_as_counted_by_hand(
-    database: Database,
+    database: Database, tmp_path: Path
 ) -> None:
     """Each member's marks over the year, and those marked at risk: exactly the members the
     digest of that year reports at risk (three unexcused absences or more) in that cell."""
@@ -1093,7 +1095,9 @@ async def test_a_cells_page_shows_its_members_attendance_as_counted_by_hand(
                     WebAppUser(telegram_ids[secretary.name], secretary.name, "vi"),
                 )
                 for viewer in viewers:
-                    web = WebRequest(database, viewer, now, SETTINGS, lambda _language: vi)
+                    web = WebRequest(
+                        database, viewer, now, SETTINGS, lambda _language: vi, FileStore(tmp_path)
+                    )
                     page = await cell_year(web, cell_ids[planned.name], year)
                     seen = f"{where}, as {viewer.name}"
                     assert page.cell.name == planned.name, seen
@@ -1111,7 +1115,9 @@ async def test_a_cells_page_shows_its_members_attendance_as_counted_by_hand(
             # A secretary sees their own cell's page only.
             first, other = existing[0], existing[-1]
             secretary = WebAppUser(telegram_ids[first.members[0].name], first.members[0].name, "vi")
-            web = WebRequest(database, secretary, now, SETTINGS, lambda _language: vi)
+            web = WebRequest(
+                database, secretary, now, SETTINGS, lambda _language: vi, FileStore(tmp_path)
+            )
             with pytest.raises(DashboardDenied) as denied:
                 await cell_year(web, cell_ids[other.name], year)
             assert denied.value.denial is Denial.NOT_YOURS

@@ -259,8 +259,9 @@ async def _figures(
         organisation,
         cell_ids,
         period,
-        lens.moment(web.now, web.settings.zone),
+        web.now,
         web.settings,
         viewing.render,
         period_label(period, web.settings.zone),
+        speaking_of=lens.moment(web.now, web.settings.zone),
     )

@@ -108,6 +108,7 @@ class _Looking:
         now: datetime,
         settings: ServiceSettings,
         render: Render,
+        speaking_of: datetime,
     ) -> _Looking:
         zone = settings.zone
         return cls(
@@ -117,10 +118,10 @@ class _Looking:
             plan_due_day=organisation.plan_due_day,
             settings=settings,
             render=render,
-            month=Month.of(now, zone),
-            quarter=Quarter.of(now, zone),
-            months=months_to_check(period.start, now, zone),
-            quarters=quarters_to_check(now, zone),
+            month=Month.of(speaking_of, zone),
+            quarter=Quarter.of(speaking_of, zone),
+            months=months_to_check(period.start, speaking_of, zone),
+            quarters=quarters_to_check(speaking_of, zone),
         )
 
     @property
@@ -181,12 +182,17 @@ async def digest_figures(
     settings: ServiceSettings,
     render: Render,
     period_label: str,
+    speaking_of: datetime | None = None,
 ) -> DigestFigures:
     """The figures of the organisation's cells (only ``cell_ids`` when given) for ``period``,
-    labels said by ``render``."""
+    labels said by ``render``, as they stand ``now``. The month and quarter they speak of
+    (this month's meeting, the shares, what was missed) are those of ``speaking_of``: now's,
+    unless a past period is looked back on."""
     scope = CellScope(organisation.id, cell_ids)
     cells = await cells_in_scope(session, scope)
-    looking = _Looking.at(organisation, period, now, settings, render)
+    looking = _Looking.at(
+        organisation, period, now, settings, render, speaking_of=speaking_of or now
+    )
     start, end = looking.window
     meetings = await scheduled_meetings_between(session, scope, start, end)
     rolls = _rolls(await closed_rolls_between(session, scope, start, end))
