@@ -31,10 +31,9 @@ from chat.i18n import Translator
 from domain.clock import SystemClock
 from domain.invites import deep_link
 from domain.organisations import DEFAULT_CUTOFF_DAY
-from domain.papers import safe_file_name
 from services.errors import Refused
 from services.onboarding import create_organisation, supervisor_link
-from services.record.archive import export_organisation
+from services.record.archive import export_organisation, name_part
 from storage import migrate
 from storage.db import Database, DatabaseUnreachable, DatabaseURLError
 from storage.files import FileStore
@@ -279,7 +278,7 @@ async def _export(settings: Settings, name: str, year: int | None, out: Path | N
     database = _database(settings)
     service_settings = service_settings_of(settings)
     translator = Translator(settings.zone, service_settings.default_language)
-    target = out or Path(f"{safe_file_name(name)}.zip")
+    target = out or Path(f"{name_part(name)}.zip")
     partial = target.with_name(f".{target.name}.partial")
     try:
         await _prepare_database(database)

@@ -10,15 +10,21 @@ and each quarter's thematic one stood against the cutoff day."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import random
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
+from sqlalchemy import select
 
+from bot.cli import main
 from chat.i18n import Translator
 from domain.attendance import RollStatus
 from domain.meetings import MeetingKind, MeetingStatus
@@ -26,17 +32,23 @@ from domain.messages import Text
 from domain.resolutions import ResolutionStatus, TaskStatus
 from domain.roles import MemberStatus
 from services.config import ServiceSettings
+from services.record.delivery import queue_year_end
 from services.record.year import workbook_file, year_record
+from storage import migrate
 from storage.db import Database
+from storage.files import FileStore
 from storage.models import (
     Cell,
     Invitation,
     Organisation,
+    OutboxMessage,
     Resolution,
     ResolutionTask,
+    StoredFile,
+    SupervisorScope,
 )
 from tests.conftest import VIETNAM
-from tests.harness import add_member, add_paper, meeting_row
+from tests.harness import RunningBot, add_member, add_paper, cell_with_members, meeting_row
 
 SEED = 20270103
 YEAR = 2026
@@ -374,3 +386,208 @@ def _rows_after_heading(sheet: Any) -> tuple[list[Any], list[list[Any]]]:
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     blank = next(i for i, row in enumerate(rows) if all(value is None for value in row))
     return rows[blank + 1], rows[blank + 2 :]
+
+
+async def test_a_name_that_looks_like_a_formula_stays_a_name(database: Database) -> None:
+    organisation = await load(database, plan())
+    async with database.transaction() as session:
+        record = await year_record(session, organisation, None, YEAR, NOW, SETTINGS, vi)
+    content = workbook_file(record, vi, "to-chuc").content
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    [injected] = [
+        cell
+        for row in book[label("record.label.members_sheet")].iter_rows()
+        for cell in row
+        if cell.value == INJECTED
+    ]
+    assert injected.data_type == "s"
+    with zipfile.ZipFile(io.BytesIO(content)) as package:
+        sheets = [n for n in package.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert sheets and not any(b"<f>" in package.read(name) for name in sheets)
+
+
+def documents(bot: RunningBot, chat_id: int, since: int = 0) -> list[Any]:
+    return [m for m in bot.emulator.messages(chat_id)[since:] if m.document is not None]
+
+
+async def test_the_years_workbooks_and_archive_from_members_and_digest(bot: RunningBot) -> None:
+    t = bot.t
+    cell = await cell_with_members(bot, ["Lê Văn Minh", "Phạm Thu Hà"])
+    lan, hung = cell.secretary, cell.supervisor
+    members = await bot.send(lan, "/members")
+    before = bot.emulator.message_count(lan.id)
+    await bot.press(lan, members, t("vi", "record.button.cell_year"))
+    [workbook] = documents(bot, lan.id, before)
+    assert workbook.document["file_name"] == "Chi bộ Phòng Tổng hợp-2026.xlsx"
+    assert workbook.text == t(
+        "vi", "record.caption", name="Chi bộ Phòng Tổng hợp", period="01/01/2026 – 31/12/2026"
+    )
+    book = openpyxl.load_workbook(io.BytesIO(workbook.content or b""))
+    _, rows = _rows_after_heading(book[t("vi", "record.label.members_sheet")])
+    assert sorted(row[1] for row in rows) == sorted(
+        ["Lê Văn Minh", "Nguyễn Thị Lan", "Phạm Thu Hà"]
+    )
+    assert all(row[2:6] == [0, 0, 0, 0] for row in rows)
+    # A plain member has no /members, and so no button to press.
+    assert (
+        t("vi", "record.button.cell_year")
+        not in (await bot.send(cell.members[0], "/members")).button_texts()
+    )
+
+    choose = await bot.send(hung, "/digest")
+    before = bot.emulator.message_count(hung.id)
+    await bot.press(hung, choose, t("vi", "record.button.organisation_year"))
+    [organisation_book] = documents(bot, hung.id, before)
+    assert organisation_book.document["file_name"] == "Đảng bộ Văn phòng UBND tỉnh-2026.xlsx"
+    book = openpyxl.load_workbook(io.BytesIO(organisation_book.content or b""))
+    _, rows = _rows_after_heading(book[t("vi", "record.label.cells_sheet")])
+    assert [row[0] for row in rows] == ["Chi bộ Phòng Tổng hợp"]
+
+    before = bot.emulator.message_count(hung.id)
+    await bot.press(hung, choose, t("vi", "record.button.archive"))
+    [archive] = documents(bot, hung.id, before)
+    assert archive.document["file_name"] == "Đảng bộ Văn phòng UBND tỉnh-2026.zip"
+    [cell_row] = await bot.rows(Cell)
+    with zipfile.ZipFile(io.BytesIO(archive.content or b"")) as package:
+        assert package.namelist() == [
+            "2026/Đảng bộ Văn phòng UBND tỉnh-2026.xlsx",
+            f"2026/Chi bộ Phòng Tổng hợp ({cell_row.id})/Chi bộ Phòng Tổng hợp-2026.xlsx",
+        ]
+    assert archive.text == t(
+        "vi", "record.archive_caption", name="Đảng bộ Văn phòng UBND tỉnh", count=2
+    )
+    # A secretary is no supervisor: the organisation's record is not theirs.
+    assert t("vi", "record.button.archive") not in (await bot.send(lan, "/digest")).button_texts()
+
+
+async def test_the_year_just_ended_is_delivered_once_in_january(bot: RunningBot) -> None:
+    cell = await cell_with_members(bot, ["Lê Văn Minh"])
+    lan, hung, minh = cell.secretary, cell.supervisor, cell.members[0]
+    counts = {user.id: len(documents(bot, user.id)) for user in (lan, hung, minh)}
+    await bot.run_planner()  # December: nothing of the year yet
+    assert {user.id: len(documents(bot, user.id)) for user in (lan, hung, minh)} == counts
+    bot.clock.set(datetime(2027, 1, 2, 8, 0, tzinfo=VIETNAM))
+    await bot.run_planner()
+    await bot.run_planner()  # a second run (or replica) queues nothing more
+    [cell_book] = documents(bot, lan.id, counts[lan.id])
+    assert cell_book.document["file_name"] == "Chi bộ Phòng Tổng hợp-2026.xlsx"
+    assert cell_book.text == bot.t(
+        "vi", "record.year_end_caption", name="Chi bộ Phòng Tổng hợp", year=2026
+    )
+    new_for_hung = [m.document["file_name"] for m in documents(bot, hung.id, counts[hung.id])]
+    assert new_for_hung.count("Đảng bộ Văn phòng UBND tỉnh-2026.xlsx") == 1
+    assert documents(bot, minh.id, counts[minh.id]) == []
+    rows = await bot.rows(OutboxMessage, OutboxMessage.key.startswith("record:"))
+    assert len(rows) == 2
+
+
+async def test_year_end_delivery_waits_for_january_and_skips_later_cells(
+    database: Database, tmp_path: Path
+) -> None:
+    organisation = await load(database, plan())
+    async with database.transaction() as session:
+        person_id = (await session.scalars(select(Invitation.person_id).limit(1))).one()
+        session.add(
+            SupervisorScope(
+                person_id=person_id,
+                organisation_id=organisation.id,
+                cell_id=None,
+                created_at=NOW,
+            )
+        )
+        # A cell of the new year has no record of the year before.
+        newer = Cell(
+            organisation_id=organisation.id,
+            name="Chi bộ mới",
+            created_at=datetime(2027, 1, 1, 8, 0, tzinfo=VIETNAM),
+        )
+        session.add(newer)
+        await session.flush()
+        await add_member(
+            session,
+            newer.id,
+            39_999,
+            "Đỗ Văn Giang",
+            secretary=True,
+            status=MemberStatus.FULL,
+            joined_at=newer.created_at,
+            created_at=newer.created_at,
+        )
+    files = FileStore(tmp_path)
+    render_for = lambda _lang: vi  # noqa: E731
+    assert await queue_year_end(database, NOW.replace(day=8), SETTINGS, render_for, files) == 0
+    assert await queue_year_end(database, NOW, SETTINGS, render_for, files) == 3
+    assert await queue_year_end(database, NOW, SETTINGS, render_for, files) == 0
+
+
+def test_org_export_writes_every_minutes_paper_and_workbook_of_the_year(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'chibo.db'}"
+    monkeypatch.setenv("CHIBO_DATABASE_URL", url)
+    monkeypatch.setenv("CHIBO_FILE_STORE", str(tmp_path / "files"))
+    cells = plan()
+
+    async def seed() -> dict[str, int]:
+        database = Database(url)
+        await migrate.upgrade(database)
+        organisation = await load(database, cells)
+        store = FileStore(tmp_path / "files")
+        async with database.transaction() as session:
+            for stored in await session.scalars(select(StoredFile)):
+                store.path(stored.sha256).parent.mkdir(parents=True, exist_ok=True)
+                store.path(stored.sha256).write_bytes(b"%PDF-1.4 paper")
+            ids = {c.name: c.id for c in await session.scalars(select(Cell))}
+        await database.dispose()
+        assert organisation.name == "Đảng bộ Phường Tân Định"
+        return ids
+
+    ids = asyncio.run(seed())
+    out = tmp_path / "archive.zip"
+    assert (
+        main(["org", "export", "Đảng bộ Phường Tân Định", "--year", "2026", "--out", str(out)]) == 0
+    )
+    with zipfile.ZipFile(out) as package:
+        names = package.namelist()
+        assert package.read(names[-1]) == b"%PDF-1.4 paper"
+    folders = {name: f"2026/{name} ({ids[name]})" for name in ids}
+    assert names[: 1 + len(cells)] == [
+        "2026/Đảng bộ Phường Tân Định-2026.xlsx",
+        *(f"{folders[c]}/{c}-2026.xlsx" for c in sorted(ids)),
+    ]
+    minutes = sorted(
+        (folders[cell.name], f"{m.starts_at:%Y%m%d}")
+        for cell in cells
+        for m in cell.meetings
+        if in_the_year(m) and m.minutes
+    )
+    assert (
+        sorted(
+            (name.rsplit("/", 1)[0], name.rsplit("/", 1)[1].split("-")[2])
+            for name in names
+            if name.endswith(".docx")
+        )
+        == minutes
+    )
+    papers = sorted(
+        (folders[cell.name], f"{m.starts_at:%Y%m%d}", author)
+        for cell in cells
+        for m in cell.meetings
+        if in_the_year(m)
+        for author, handed_in in m.papers.items()
+        if handed_in
+    )
+    assert (
+        sorted(
+            (folder, day.split("-")[2], entry.split(" - ")[1])
+            for folder, day, entry in (
+                name.rsplit("/", 2) for name in names if name.endswith(".pdf")
+            )
+        )
+        == papers
+    )
+    assert len(names) == 1 + len(cells) + len(minutes) + len(papers)
+    # Unknown organisations are one line, and no file is left behind.
+    assert main(["org", "export", "Không có", "--out", str(tmp_path / "none.zip")]) == 2
+    assert not (tmp_path / "none.zip").exists()

@@ -80,7 +80,7 @@ class _Writer:
         self.names.append(name)
         return info
 
-    def bytes(self, name: str, content: bytes) -> None:
+    def made(self, name: str, content: bytes) -> None:
         self.archive.writestr(self._info(name), content)
 
     def stored(self, name: str, sha256: str) -> None:
@@ -91,8 +91,15 @@ class _Writer:
             shutil.copyfileobj(source, entry, COPY_CHUNK)
 
 
+def name_part(name: str) -> str:
+    """A cell's, an organisation's or a member's name as part of a file's: a slash in it is
+    no folder, and what is unsafe in a file name goes."""
+    return safe_file_name(name.replace("/", "-").replace("\\", "-"))
+
+
 def cell_folder(cell: Cell) -> str:
-    return f"{safe_file_name(cell.name)} ({cell.id})"
+    """Named and numbered: two names made alike by ``name_part`` stay two folders."""
+    return f"{name_part(cell.name)} ({cell.id})"
 
 
 async def _year(
@@ -106,8 +113,8 @@ async def _year(
     render: Render,
 ) -> None:
     record = await year_record(session, organisation, cell_ids, year, now, settings, render)
-    whole = workbook_file(record, render, safe_file_name(organisation.name))
-    writer.bytes(f"{year}/{whole.file_name}", whole.content)
+    whole = workbook_file(record, render, name_part(organisation.name))
+    writer.made(f"{year}/{whole.file_name}", whole.content)
     cells = {
         cell.id: cell
         for cell in await cells_in_scope(session, CellScope(organisation.id, cell_ids))
@@ -117,16 +124,16 @@ async def _year(
         one = workbook_file(
             YearRecord(record.organisation, year, record.period, [cell_year]),
             render,
-            safe_file_name(cell.name),
+            name_part(cell.name),
         )
-        writer.bytes(f"{year}/{cell_folder(cell)}/{one.file_name}", one.content)
+        writer.made(f"{year}/{cell_folder(cell)}/{one.file_name}", one.content)
     period = year_period(year, now, settings)
     for meeting in await recorded_meetings_between(
         session, organisation.id, cell_ids, period.start, period.end
     ):
         cell = cells[meeting.cell_id]
         minutes = minutes_file(await record_of(session, meeting, cell, settings), render, settings)
-        writer.bytes(f"{year}/{cell_folder(cell)}/{minutes.file_name}", minutes.content)
+        writer.made(f"{year}/{cell_folder(cell)}/{minutes.file_name}", minutes.content)
     numbers: dict[int, int] = {}  # each meeting's papers numbered in the order assigned
     for paper in await submitted_papers_between(
         session, organisation.id, cell_ids, period.start, period.end
@@ -136,7 +143,7 @@ async def _year(
         writer.stored(
             f"{year}/{cell_folder(cells[paper.cell_id])}/"
             f"tham-luan-{day:%Y%m%d}-{paper.meeting_id}/"
-            f"{numbers[paper.meeting_id]:02d} - {safe_file_name(paper.name)} - "
+            f"{numbers[paper.meeting_id]:02d} - {name_part(paper.name)} - "
             f"{safe_file_name(paper.file_name)}",
             paper.sha256,
         )

@@ -14,14 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.calendar import Month
 from domain.digest import Period
 from domain.messages import Attachment, Reply, Text
-from domain.papers import safe_file_name
 from services import outbox
 from services.cells.common import cell_of_manager
 from services.config import ServiceSettings
 from services.digest.figures import Render
 from services.errors import refused
 from services.people import require_person
-from services.record.archive import archive_years, write_archive
+from services.record.archive import archive_years, name_part, write_archive
 from services.record.year import workbook_file, year_period, year_record
 from services.request import Request
 from services.routes import button
@@ -57,7 +56,7 @@ async def cell_workbook(request: Request, of: OfCell) -> Reply:
         record = await year_record(
             session, organisation, {cell.id}, year, request.now, request.settings, request.render
         )
-    stem = safe_file_name(cell.name)
+    stem = name_part(cell.name)
     attachment = await asyncio.to_thread(workbook_file, record, request.render, stem)
     return Reply(
         Text("record.caption", {"name": cell.name, "period": record.period}),
@@ -93,7 +92,7 @@ async def organisation_workbook(request: Request, _: Nothing) -> Reply:
         record = await year_record(
             session, organisation, cell_ids, year, request.now, request.settings, request.render
         )
-    stem = safe_file_name(organisation.name)
+    stem = name_part(organisation.name)
     attachment = await asyncio.to_thread(workbook_file, record, request.render, stem)
     return Reply(
         Text("record.caption", {"name": organisation.name, "period": record.period}),
@@ -131,7 +130,7 @@ async def archive(request: Request, _: Nothing) -> Reply:
 
 def archive_file_name(organisation: Organisation, years: list[int]) -> str:
     span = str(years[0]) if len(years) == 1 else f"{years[0]}-{years[-1]}"
-    return f"{safe_file_name(organisation.name)}-{span}.zip"
+    return f"{name_part(organisation.name)}-{span}.zip"
 
 
 # --- at the year's end ---------------------------------------------------------------------
@@ -178,9 +177,7 @@ async def queue_year_end(
             record = await year_record(
                 session, one.organisation, one.cell_ids, year, now, settings, render
             )
-        attachment = await asyncio.to_thread(
-            workbook_file, record, render, safe_file_name(one.name)
-        )
+        attachment = await asyncio.to_thread(workbook_file, record, render, name_part(one.name))
         async with database.transaction() as session:
             queued += await outbox.enqueue(
                 session,

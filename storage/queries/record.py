@@ -173,4 +173,4 @@ async def secretaries_of_cells_before(
         )
         .order_by(Cell.id, Person.id)
     )
-    return [(cell, person) for cell, person in rows.tuples()]
+    return [(cell, person) for cell, person in rows.all()]
