@@ -32,6 +32,7 @@ from domain.messages import Text
 from domain.resolutions import ResolutionStatus, TaskStatus
 from domain.roles import MemberStatus
 from services.config import ServiceSettings
+from services.record import delivery
 from services.record.delivery import queue_year_end
 from services.record.year import workbook_file, year_record
 from storage import migrate
@@ -591,3 +592,21 @@ def test_org_export_writes_every_minutes_paper_and_workbook_of_the_year(
     # Unknown organisations are one line, and no file is left behind.
     assert main(["org", "export", "Không có", "--out", str(tmp_path / "none.zip")]) == 2
     assert not (tmp_path / "none.zip").exists()
+
+
+async def test_an_archive_too_large_for_telegram_is_left_to_the_operator(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delivery, "MAX_CHAT_ARCHIVE", 100)
+    cell = await cell_with_members(bot, ["Lê Văn Minh"])
+    hung = cell.supervisor
+    choose = await bot.send(hung, "/digest")
+    before = bot.emulator.message_count(hung.id)
+    update_id = bot.emulator.press_button(hung, choose, text=bot.t("vi", "record.button.archive"))
+    await bot.settle(update_id)
+    answer = bot.emulator.callback_answer(update_id)
+    assert answer is not None and answer.get("show_alert") is True
+    assert answer.get("text") == bot.t(
+        "vi", "record.archive_too_large", name="Đảng bộ Văn phòng UBND tỉnh"
+    )
+    assert documents(bot, hung.id, before) == []
