@@ -69,6 +69,8 @@ async def write_archive(
 
 
 class _Writer:
+    """Adds entries to the ZIP, each stamped with the same moment, and keeps their names."""
+
     def __init__(self, archive: zipfile.ZipFile, store: FileStore) -> None:
         self.archive = archive
         self.store = store
