@@ -57,6 +57,18 @@ PRIVATE_COMMANDS = {
 ChiboApplication = Application[Any, ChiboContext, Any, Any, Any, Any]
 
 
+def service_settings_of(settings: Settings) -> ServiceSettings:
+    """What the use cases read of the deployment's settings."""
+    return ServiceSettings(
+        default_language=settings.default_language.value,
+        member_invite_days=settings.member_invite_days,
+        zone=settings.zone,
+        quorum=settings.quorum,
+        minutes_template=settings.minutes_template,
+        dashboard_url=settings.dashboard_url,
+    )
+
+
 def build_application(settings: Settings, database: Database, clock: Clock) -> ChiboApplication:
     if settings.bot_token is None:
         raise ValueError("CHIBO_BOT_TOKEN is not set")
@@ -83,14 +95,7 @@ def build_application(settings: Settings, database: Database, clock: Clock) -> C
     )
     job_queue = application.job_queue
     assert job_queue is not None, "python-telegram-bot[job-queue] is a dependency"
-    service_settings = ServiceSettings(
-        default_language=settings.default_language.value,
-        member_invite_days=settings.member_invite_days,
-        zone=settings.zone,
-        quorum=settings.quorum,
-        minutes_template=settings.minutes_template,
-        dashboard_url=settings.dashboard_url,
-    )
+    service_settings = service_settings_of(settings)
 
     def wake_outbox() -> None:
         jobs.wake_dispatcher(job_queue, dispatcher)

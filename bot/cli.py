@@ -23,7 +23,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
 from bot import webhook
-from bot.app import ChiboApplication, build_application
+from bot.app import ChiboApplication, build_application, service_settings_of
 from bot.demo import DEMO_PORT, DemoError, demo_command
 from bot.logging import configure_logging
 from bot.settings import Settings
@@ -33,8 +33,10 @@ from domain.invites import deep_link
 from domain.organisations import DEFAULT_CUTOFF_DAY
 from services.errors import Refused
 from services.onboarding import create_organisation, supervisor_link
+from services.record.archive import export_organisation, name_part
 from storage import migrate
 from storage.db import Database, DatabaseUnreachable, DatabaseURLError
+from storage.files import FileStore
 
 log = logging.getLogger("chibo")
 HEALTH_TIMEOUT_SECONDS = 10
@@ -275,6 +277,40 @@ async def _setup_link(
     )
 
 
+async def _export(settings: Settings, name: str, year: int | None, out: Path | None) -> str:
+    """`org export`: the organisation's archive as a ZIP, written aside and then renamed into
+    place, so that a failed export leaves no half file."""
+    database = _database(settings)
+    service_settings = service_settings_of(settings)
+    translator = Translator(settings.zone, service_settings.default_language)
+    target = out or Path(f"{name_part(name)}.zip")
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        await _prepare_database(database)
+        with partial.open("wb") as handle:
+            names = await export_organisation(
+                database,
+                name,
+                year,
+                handle,
+                now=SystemClock().now(),
+                settings=service_settings,
+                render=lambda text: translator.render(text, service_settings.default_language),
+                store=FileStore(settings.file_store),
+            )
+        partial.replace(target)
+    except Refused as refusal:
+        raise CommandError(
+            f"no archive written: {Translator(settings.zone, 'en').render(refusal.text, 'en')}"
+        ) from None
+    except OSError as error:
+        raise CommandError(f"no archive written: {error}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+        await database.dispose()
+    return f"{target}: {len(names)} files"
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="chibo", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -308,6 +344,16 @@ def parser() -> argparse.ArgumentParser:
         "link", help="a new one-use setup link for one more supervisor of an organisation"
     )
     link.add_argument("name")
+    export = org_actions.add_parser(
+        "export",
+        help="write an organisation's archive as one ZIP: every recorded meeting's minutes, "
+        "the papers handed in, and each year's workbooks",
+    )
+    export.add_argument("name")
+    export.add_argument("--year", type=int, help="that year alone (default: every year)")
+    export.add_argument(
+        "--out", type=Path, metavar="FILE", help="where to write it (default: NAME.zip here)"
+    )
     commands.add_parser(
         "health",
         help="exit 0 when the bot is healthy: its /healthz in webhook mode, else the database",
@@ -364,6 +410,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             run(settings)
         elif arguments.command == "db":
             print(asyncio.run(_db_command(settings, arguments.db_action, arguments.revision)))
+        elif arguments.command == "org" and arguments.org_action == "export":
+            print(asyncio.run(_export(settings, arguments.name, arguments.year, arguments.out)))
         elif arguments.command == "org":
             creating = arguments.org_action == "create"
             cutoff_day = arguments.cutoff_day if creating else None

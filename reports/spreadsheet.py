@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 from io import BytesIO
+from typing import Protocol
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell
@@ -196,11 +197,18 @@ def _fill_at_risk(sheet: Worksheet, figures: DigestFigures, labels: DigestLabels
     _write_table(sheet, [labels.member, labels.cell, labels.unexcused], rows, labels)
 
 
+class SaysEmpty(Protocol):
+    """Labels with the words of a table with no rows."""
+
+    @property
+    def empty(self) -> str: ...
+
+
 def _write_table(
     sheet: Worksheet,
     header: list[str],
     rows: Sequence[list[Value]],
-    labels: DigestLabels,
+    labels: SaysEmpty,
     formats: dict[int, str] | None = None,
     fixed: int = 0,
 ) -> None:

@@ -18,6 +18,7 @@ from services import actions, pending, updates
 from services.config import ServiceSettings
 from services.digest.weekly import queue_weekly
 from services.planner import run as planner
+from services.record.delivery import queue_year_end
 from storage.db import Database
 from storage.files import FileStore
 
@@ -61,7 +62,8 @@ class Planner:
     async def run(self, bot_username: str) -> int:
         now = self.clock.now()
         queued = await planner.plan(self.database, now, self.settings, bot_username)
-        return queued + await queue_weekly(
+        queued += await queue_weekly(self.database, now, self.settings, self.render_for, self.files)
+        return queued + await queue_year_end(
             self.database, now, self.settings, self.render_for, self.files
         )
 

@@ -376,6 +376,8 @@ async def test_digest_on_demand_with_chart_and_workbook(bot: RunningBot) -> None
         t("vi", "digest.period.week"),
         t("vi", "digest.period.month"),
         t("vi", "digest.period.quarter"),
+        t("vi", "record.button.organisation_year"),
+        t("vi", "record.button.archive"),
     ]
     before = bot.emulator.message_count(hung.id)
     await bot.press(hung, choose, t("vi", "digest.period.quarter"))

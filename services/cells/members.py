@@ -104,6 +104,9 @@ async def _members_screen(
     ]
     buttons = await _member_buttons(make_button, shown, first)
     buttons += await page_buttons(make_button, "members.cell", page, pages, cell_id=cell.id)
+    buttons += (
+        (await make_button(Text("record.button.cell_year"), "record.cell_year", cell_id=cell.id),),
+    )
     counts = {status: sum(1 for m in members if m.status is status) for status in MemberStatus}
     return Reply(
         Text(

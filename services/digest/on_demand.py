@@ -38,8 +38,12 @@ async def choose(request: Request) -> Reply:
                 for name, label in PERIOD_TEXT.items()
             ]
         )
+        record = (
+            await make_button(Text("record.button.organisation_year"), "record.organisation_year"),
+            await make_button(Text("record.button.archive"), "record.archive"),
+        )
         dashboard = overview_button(request)
-        rows = (buttons,) if dashboard is None else (buttons, (dashboard,))
+        rows = (buttons, record) if dashboard is None else (buttons, record, (dashboard,))
         return Reply(Text("digest.choose"), rows)
 
 
