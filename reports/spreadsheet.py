@@ -112,7 +112,7 @@ def _fill_summary(sheet: Worksheet, figures: DigestFigures, labels: DigestLabels
         labels.behind,
     ]
     rows = [_summary_row(cell, labels) for cell in figures.cells]
-    _write_table(
+    write_table(
         sheet, header, rows, labels, formats={3: DATETIME, 4: DATETIME, 5: PERCENT}, fixed=1
     )
 
@@ -138,14 +138,14 @@ def _fill_cell(sheet: Worksheet, cell: CellFigures, labels: DigestLabels) -> Non
     append_row(sheet, [cell.name])
     sheet.cell(1, 1).font = TITLE_FONT
     rows = [_meeting_row(meeting, labels) for meeting in _by_date(cell)]
-    _write_table(sheet, _meeting_header(labels), rows, labels, formats=MEETING_FORMATS)
+    write_table(sheet, _meeting_header(labels), rows, labels, formats=MEETING_FORMATS)
 
 
 def _fill_meetings(sheet: Worksheet, cells: Sequence[CellFigures], labels: DigestLabels) -> None:
     rows = [
         [cell.name, *_meeting_row(meeting, labels)] for cell in cells for meeting in _by_date(cell)
     ]
-    _write_table(
+    write_table(
         sheet,
         [labels.cell, *_meeting_header(labels)],
         rows,
@@ -194,7 +194,7 @@ def _fill_at_risk(sheet: Worksheet, figures: DigestFigures, labels: DigestLabels
     members = [member for cell in figures.cells for member in cell.at_risk]
     members.sort(key=lambda member: (-member.unexcused, member.cell, member.name))
     rows: list[list[Value]] = [[m.name, m.cell, m.unexcused] for m in members]
-    _write_table(sheet, [labels.member, labels.cell, labels.unexcused], rows, labels)
+    write_table(sheet, [labels.member, labels.cell, labels.unexcused], rows, labels)
 
 
 class SaysEmpty(Protocol):
@@ -204,7 +204,7 @@ class SaysEmpty(Protocol):
     def empty(self) -> str: ...
 
 
-def _write_table(
+def write_table(
     sheet: Worksheet,
     header: list[str],
     rows: Sequence[list[Value]],

@@ -16,11 +16,11 @@ from reports.spreadsheet import (
     RESERVED_TITLE,
     TITLE_FONT,
     Value,
-    _append,
     _clean_title,
     _fraction,
     _unique_title,
-    _write_table,
+    append_row,
+    write_table,
 )
 
 
@@ -44,11 +44,11 @@ def year_workbook(record: YearRecord, labels: YearLabels) -> bytes:
         labels.meetings,
         labels.minutes_recorded,
     ]
-    _write_table(cells, header, [_cell_row(cell, labels) for cell in record.cells], labels, fixed=1)
+    write_table(cells, header, [_cell_row(cell, labels) for cell in record.cells], labels, fixed=1)
     members = workbook.create_sheet(_unique_title(_clean_title(labels.members_sheet, "2"), titles))
     _heading(members, record, labels)
     rows = [_member_row(cell, member) for cell in record.cells for member in cell.members]
-    _write_table(
+    write_table(
         members,
         [
             labels.cell,
@@ -75,12 +75,12 @@ def year_workbook(record: YearRecord, labels: YearLabels) -> bytes:
 
 def _heading(sheet: Worksheet, record: YearRecord, labels: YearLabels) -> None:
     """What the sheet covers, and that its figures are figures, not a rating."""
-    _append(sheet, [labels.organisation, record.organisation])
-    _append(sheet, [labels.year, record.year])
-    _append(sheet, [labels.period, record.period])
+    append_row(sheet, [labels.organisation, record.organisation])
+    append_row(sheet, [labels.year, record.year])
+    append_row(sheet, [labels.period, record.period])
     for row in range(1, sheet.max_row + 1):
         sheet.cell(row, 1).font = HEADER_FONT
-    _append(sheet, [labels.figures_note])
+    append_row(sheet, [labels.figures_note])
     sheet.cell(sheet.max_row, 1).font = TITLE_FONT
     sheet.append([])
 
