@@ -17,6 +17,7 @@ import calendar
 import errno
 import logging
 import random
+import re
 import shutil
 import signal
 import time
@@ -98,6 +99,8 @@ CELLS = (
     ("Chi bộ Trung tâm Phục vụ hành chính công", 5),
 )
 LATE_CELL, LATE_MONTH = 3, 12
+# Whose members were entered from the secretary's spreadsheet (/import), then claimed.
+IMPORTED_CELL = 0
 MISSING_CELL, MISSED_MONTH = 4, 10
 
 FAMILY_NAMES = (
@@ -395,11 +398,37 @@ async def seed_organisation(bot: DemoBot, rng: random.Random) -> DemoOrganisatio
         next_id += size
         secretary, members = people[0], people[1:]
         await join(bot, secretary, start_token(await bot.send(supervisor, f"/newcell {cell_name}")))
-        member_token = start_token(await bot.send(secretary, "/invite"))
-        for member in members:
-            await join(bot, member, member_token)
+        if index == IMPORTED_CELL:
+            await import_and_claim(bot, secretary, members)
+        else:
+            member_token = start_token(await bot.send(secretary, "/invite"))
+            for member in members:
+                await join(bot, member, member_token)
         cells.append(DemoCell(index, cell_name, secretary, members))
     return DemoOrganisation(supervisor, cells)
+
+
+async def import_and_claim(bot: DemoBot, secretary: EmuUser, members: list[EmuUser]) -> None:
+    """The secretary sends the cell's list as a spreadsheet (/import), checks the preview and
+    confirms; each member then opens the personal link the bot made for them and confirms
+    that the name is theirs."""
+    rows = [f"{secretary.first_name},chính thức,bí thư"]
+    rows += [f"{member.first_name},chính thức,đảng viên" for member in members]
+    await bot.send(secretary, "/import")
+    preview = await bot.send_document(
+        secretary,
+        "danh-sach-chi-bo.csv",
+        "\n".join(["Họ và tên,Trạng thái,Chức vụ", *rows]).encode(),
+    )
+    await bot.press(secretary, preview, bot.t("roster.confirm"))
+    links = dict(
+        re.findall(r"• (.+?): https://t\.me/\S+\?start=(\S+)", bot.last(secretary.id).text or "")
+    )
+    for member in members:
+        if member.first_name not in links:
+            raise DemoError(f"no personal link for {member.first_name} after the import")
+        asked = await bot.send(member, f"/start {links[member.first_name]}")
+        await bot.press(member, asked, bot.t("roster.claim.yes", name=member.first_name))
 
 
 # --- the quarter's plan -------------------------------------------------------------------
@@ -944,6 +973,9 @@ class DemoReport:
             f"{MISSED_MONTH:02d}/{YEAR}",
             f"  papers: {len(papers)} assigned, {submitted} submitted ({late_papers} late); "
             f"minutes recorded for {sum(1 for m in self.held if m.minutes)} meetings",
+            f"  member list: {cells[IMPORTED_CELL].name}'s "
+            f"{len(cells[IMPORTED_CELL].people)} names imported from the secretary's spreadsheet "
+            "(/import), each member claiming theirs by a personal link",
             *self._qr_check_in(),
             f"  messages sent by the bot (sendMessage + sendDocument): {self.messages_sent}",
         ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import docx
@@ -127,6 +129,14 @@ def test_a_quick_quarter_leaves_a_chart_a_workbook_and_minutes(tmp_path: Path) -
     printed = report.render()
     assert CELLS[LATE_CELL][0] in printed and "after the cutoff" in printed
     assert "  check-in by QR code: " in printed
+    assert f"  member list: {CELLS[0][0]}'s {CELLS[0][1]} names imported" in printed
+    # Every name the list added (all but the secretary's, a member already) was claimed by
+    # its person through the personal link.
+    with closing(sqlite3.connect(tmp_path / DATABASE_FILE)) as stored:
+        imported = stored.execute(
+            "SELECT count(*), count(person_id), count(claimed_at) FROM imported_member"
+        ).fetchone()
+    assert imported == (CELLS[0][1] - 1,) * 3
     assert f"{CELLS[MISSING_CELL][0]}, no regular meeting in {MISSED_MONTH:02d}/{YEAR}" in printed
     assert report.dashboard in printed
     for name in (CHART_FILE, WORKBOOK_FILE, minutes_file.name, DASHBOARD_FILE):
