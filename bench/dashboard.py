@@ -52,6 +52,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import handlers.dashboard
 import services.dashboard.pages
+import services.dashboard.render
 import services.digest.figures
 from bench.common import (
     NOW,
@@ -104,9 +105,9 @@ STEPS: tuple[tuple[Any, str, str], ...] = (
     (services.digest.figures, "organisation_figures", "  Python: organisation_figures"),
     (services.dashboard.pages, "looked_at_first", "the order of the cells"),
     (services.dashboard.pages, "month_totals", "totals per month"),
-    (handlers.dashboard.Dashboard, "_rendered", "rendering (Dashboard._rendered)"),
-    (handlers.dashboard, "trend", "  the trend's SVG points"),
-    (handlers.dashboard, "fragment", "  Jinja: the overview template"),
+    (handlers.dashboard, "page_html", "rendering (page_html)"),
+    (services.dashboard.render, "trend", "  the trend's SVG points"),
+    (services.dashboard.render, "fragment", "  Jinja: the overview template"),
 )
 
 
