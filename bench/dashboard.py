@@ -52,6 +52,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import handlers.dashboard
 import services.dashboard.pages
+import services.dashboard.render
 import services.digest.figures
 from bench.common import (
     NOW,
@@ -94,19 +95,19 @@ STEPS: tuple[tuple[Any, str, str], ...] = (
     (services.dashboard.pages, "sight_of", "who asks, what they may see (sight_of)"),
     (services.dashboard.pages, "digest_figures", "the figures (digest_figures)"),
     (services.digest.figures, "cells_in_scope", "  SQL: cells"),
-    (services.digest.figures, "scheduled_meetings_between", "  SQL: meetings (ORM rows)"),
-    (services.digest.figures, "closed_rolls_between", "  SQL: closed rolls (counts)"),
+    (services.digest.figures, "scheduled_meetings_between", "  SQL: meetings (rows)"),
+    (services.digest.figures, "closed_rolls_between", "  SQL: closed rolls (counts per meeting)"),
     (services.digest.figures, "papers_due_between", "  SQL: papers"),
     (services.digest.figures, "members_at_risk", "  SQL + Python: members at risk"),
     (services.digest.figures, "observations", "  SQL: observations"),
-    (services.digest.figures, "_rolls", "  Python: rolls by meeting (_rolls)"),
+    (services.digest.figures, "_rolls", "  Python: roll figures by meeting (_rolls)"),
     (services.digest.figures, "_cell_figures", "  Python: each cell's figures"),
     (services.digest.figures, "organisation_figures", "  Python: organisation_figures"),
     (services.dashboard.pages, "looked_at_first", "the order of the cells"),
     (services.dashboard.pages, "month_totals", "totals per month"),
-    (handlers.dashboard.Dashboard, "_rendered", "rendering (Dashboard._rendered)"),
-    (handlers.dashboard, "trend", "  the trend's SVG points"),
-    (handlers.dashboard, "fragment", "  Jinja: the overview template"),
+    (handlers.dashboard, "page_html", "rendering (page_html)"),
+    (services.dashboard.render, "trend", "  the trend's SVG points"),
+    (services.dashboard.render, "fragment", "  Jinja: the overview template"),
 )
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from domain.meetings import Response
@@ -109,7 +111,7 @@ class RollFigures:
     undecided: int
     quorum_needed: int
 
-    @property
+    @cached_property  # read several times for each roll the digest counts
     def rate(self) -> Fraction | None:
         return Fraction(self.present, self.expected) if self.expected else None
 
@@ -129,15 +131,22 @@ class RollFigures:
 
 def roll_figures(statuses: Iterable[RollStatus], quorum: Fraction = DEFAULT_QUORUM) -> RollFigures:
     """Figures of a roll over the expected members (the exempted are not in ``statuses``)."""
-    listed = list(statuses)
-    expected = len(listed)
+    return roll_figures_from_counts(Counter(statuses), quorum)
+
+
+def roll_figures_from_counts(
+    counts: Mapping[RollStatus, int], quorum: Fraction = DEFAULT_QUORUM
+) -> RollFigures:
+    """Figures of a roll given how many expected members have each status (the exempted
+    not counted): what a query counting the roll per status reads."""
+    expected = sum(counts.values())
     needed = -(-expected * quorum.numerator // quorum.denominator)  # ceil
     return RollFigures(
         expected=expected,
-        present=listed.count(RollStatus.PRESENT),
-        excused=listed.count(RollStatus.EXCUSED),
-        unexcused=listed.count(RollStatus.UNEXCUSED),
-        undecided=listed.count(RollStatus.UNDECIDED),
+        present=counts.get(RollStatus.PRESENT, 0),
+        excused=counts.get(RollStatus.EXCUSED, 0),
+        unexcused=counts.get(RollStatus.UNEXCUSED, 0),
+        undecided=counts.get(RollStatus.UNDECIDED, 0),
         quorum_needed=needed,
     )
 

@@ -42,9 +42,14 @@ class StrEnumType(TypeDecorator[E], Generic[E]):
     def __init__(self, enum: type[E], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.enum = enum
+        # Looked up directly: calling the enum is slow, and a digest reads tens of thousands.
+        self._members = {member.value: member for member in enum}
 
     def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
         return None if value is None else self.enum(value).value
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
-        return None if value is None else self.enum(value)
+        if value is None:
+            return None
+        member = self._members.get(value)
+        return self.enum(value) if member is None else member  # unknown: the enum's error

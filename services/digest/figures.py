@@ -11,12 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+from functools import cached_property
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.attendance import ATTENDANCE_NORM, RollFigures, RollStatus, roll_figures
+from domain.attendance import (
+    ATTENDANCE_NORM,
+    RollFigures,
+    RollStatus,
+    roll_figures_from_counts,
+)
 from domain.calendar import (
     MINUTES_DUE_AFTER,
     Month,
@@ -55,11 +61,12 @@ from domain.percent import mean, whole_percent
 from services.config import ServiceSettings
 from services.digest.observations import members_at_risk, observations
 from services.views import KIND_TEXT
-from storage.models import Cell, Meeting, Organisation
+from storage.models import Organisation
 from storage.queries.digest import (
     CellScope,
+    DigestCell,
     PaperDue,
-    RollEntry,
+    ScheduledMeeting,
     cells_in_scope,
     closed_rolls_between,
     papers_due_between,
@@ -70,6 +77,8 @@ Render = Callable[[Text], str]
 
 # A quarter is "nearly over" for the thematic-meeting check with this many days left.
 QUARTER_NEARLY_OVER = timedelta(days=30)
+# A closed roll without an expected member on it (the query counts no entries for it).
+EMPTY_ROLL = roll_figures_from_counts({})
 
 REASON_TEXT = {
     BehindReason.NO_REGULAR_AT_CUTOFF: N_("digest.reason.no_regular_at_cutoff"),
@@ -99,6 +108,7 @@ class _Looking:
     quarter: Quarter
     months: list[Month]  # checked for a missed regular meeting
     quarters: list[Quarter]  # closed, checked for a missed thematic meeting
+    kind_labels: dict[MeetingKind, str]  # rendered once, not for each meeting
 
     @classmethod
     def at(
@@ -122,23 +132,26 @@ class _Looking:
             quarter=Quarter.of(speaking_of, zone),
             months=months_to_check(period.start, speaking_of, zone),
             quarters=quarters_to_check(speaking_of, zone),
+            kind_labels={kind: render(Text(KIND_TEXT[kind])) for kind in MeetingKind},
         )
 
     @property
     def zone(self) -> ZoneInfo:
         return self.settings.zone
 
-    @property
+    # Cached: each is read for every cell (a frozen dataclass's cached_property is kept in
+    # its __dict__).
+    @cached_property
     def cutoff_passed(self) -> bool:
         """Whether this month's cutoff day is over, so that its regular meeting is settled."""
         return cutoff_over(self.month, self.cutoff_day, self.zone, self.now)
 
-    @property
+    @cached_property
     def period_months(self) -> list[Month]:
         """The months the period touches, each a column of the dashboard's grid."""
         return months_between(self.period.start, self.period.end, self.zone)
 
-    @property
+    @cached_property
     def since(self) -> datetime:
         """The earliest moment anything it looks at starts."""
         return min(
@@ -195,12 +208,17 @@ async def digest_figures(
     )
     start, end = looking.window
     meetings = await scheduled_meetings_between(session, scope, start, end)
-    rolls = _rolls(await closed_rolls_between(session, scope, start, end))
+    rolls = _rolls(await closed_rolls_between(session, scope, start, end), settings.quorum)
     papers = _papers(await papers_due_between(session, scope, period.start, period.end), now)
     at_risk = await members_at_risk(session, scope, period.start, settings.zone)
-    by_cell: dict[int, list[Meeting]] = defaultdict(list)
+    # Times turned to the zone once: every rule reads them there, and converting a time to
+    # the zone it is already in is free (the figures convert each a dozen times).
+    zone = settings.zone
+    by_cell: dict[int, list[ScheduledMeeting]] = defaultdict(list)
     for meeting in meetings:
-        by_cell[meeting.cell_id].append(meeting)
+        by_cell[meeting.cell_id].append(
+            meeting._replace(starts_at=meeting.starts_at.astimezone(zone))
+        )
     results = [
         _cell_figures(
             cell,
@@ -210,7 +228,7 @@ async def digest_figures(
             at_risk.get(cell.id, []),
             looking,
         )
-        for cell in cells
+        for cell in (c._replace(created_at=c.created_at.astimezone(zone)) for c in cells)
     ]
     return organisation_figures(
         results,
@@ -224,12 +242,12 @@ async def digest_figures(
     )
 
 
-def _rolls(entries: list[RollEntry]) -> dict[int, list[RollStatus]]:
-    """The closed rolls' entries, by meeting."""
-    rolls: dict[int, list[RollStatus]] = defaultdict(list)
-    for meeting_id, status, count in entries:
-        rolls[meeting_id] += [status] * count
-    return rolls
+def _rolls(counts: dict[int, dict[RollStatus, int]], quorum: Fraction) -> dict[int, RollFigures]:
+    """The closed rolls' figures, by meeting, from their entries counted per status."""
+    return {
+        meeting_id: roll_figures_from_counts(statuses, quorum)
+        for meeting_id, statuses in counts.items()
+    }
 
 
 def _papers(due: list[PaperDue], now: datetime) -> dict[int, _Papers]:
@@ -250,11 +268,11 @@ class _Held:
     """A cell's regular meeting of each month and thematic meeting of each quarter: of two
     in a month (or quarter), the first."""
 
-    regular: dict[Month, Meeting]
-    thematic: dict[Quarter, Meeting]
+    regular: dict[Month, ScheduledMeeting]
+    thematic: dict[Quarter, ScheduledMeeting]
 
     @classmethod
-    def of(cls, meetings: list[Meeting], zone: ZoneInfo) -> _Held:
+    def of(cls, meetings: list[ScheduledMeeting], zone: ZoneInfo) -> _Held:
         # Reversed, so that of two meetings in a month (or quarter) the first is the one kept.
         earliest_first = list(reversed(meetings))
         return cls(
@@ -272,9 +290,9 @@ class _Held:
 
 
 def _cell_figures(
-    cell: Cell,
-    meetings: list[Meeting],
-    rolls: dict[int, list[RollStatus]],
+    cell: DigestCell,
+    meetings: list[ScheduledMeeting],
+    rolls: dict[int, RollFigures],
     papers: _Papers,
     at_risk: list[MemberAtRisk],
     looking: _Looking,
@@ -286,11 +304,7 @@ def _cell_figures(
     owes_month_now = owes_month(cell.created_at, looking.month, looking.cutoff_day, zone)
     owes_quarter_now = owes_quarter(cell.created_at, looking.quarter, zone)
     in_period = [m for m in meetings if period.start <= m.starts_at < period.end]
-    closed = {
-        m.id: roll_figures(rolls.get(m.id, []), looking.settings.quorum)
-        for m in in_period
-        if m.roll_closed_at
-    }
+    closed = {m.id: rolls.get(m.id, EMPTY_ROLL) for m in in_period if m.roll_closed_at}
     meeting_figures, quorum_results, rates = _meetings_in_period(in_period, closed, looking)
     minutes_missing = _minutes_missing(meetings, looking)
     state = regular_state(regular, owes_month_now, looking.cutoff_day, zone, looking.now)
@@ -341,10 +355,10 @@ def _cell_figures(
 
 
 def _months(
-    cell: Cell,
+    cell: DigestCell,
     held: _Held,
-    meetings: list[Meeting],
-    rolls: dict[int, list[RollStatus]],
+    meetings: list[ScheduledMeeting],
+    rolls: dict[int, RollFigures],
     looking: _Looking,
 ) -> list[MonthFigures]:
     """Each month of the period: its regular meeting's square, and the mean rate of the
@@ -355,7 +369,7 @@ def _months(
     for meeting in meetings:
         if meeting.roll_closed_at is None:
             continue
-        rate = roll_figures(rolls.get(meeting.id, []), looking.settings.quorum).rate
+        rate = rolls.get(meeting.id, EMPTY_ROLL).rate
         if rate is not None:
             rates[Month.of(meeting.starts_at, zone)].append(rate)
     return [
@@ -375,19 +389,18 @@ def _months(
     ]
 
 
-def _minutes_missing(meetings: list[Meeting], looking: _Looking) -> list[Meeting]:
+def _minutes_missing(meetings: list[ScheduledMeeting], looking: _Looking) -> list[ScheduledMeeting]:
     """Minutes still missing from any meeting it looks at, the closed months' included: a
     month's unfinished record is reported after the month, not forgotten with it."""
+    since, end, due_by = looking.since, looking.period.end, looking.now - MINUTES_DUE_AFTER
     return [
         m
         for m in meetings
-        if looking.since <= m.starts_at < looking.period.end
-        and m.minutes_recorded_at is None
-        and m.starts_at <= looking.now - MINUTES_DUE_AFTER
+        if since <= m.starts_at < end and m.minutes_recorded_at is None and m.starts_at <= due_by
     ]
 
 
-def _missed(cell: Cell, held: _Held, looking: _Looking) -> tuple[list[Month], list[Quarter]]:
+def _missed(cell: DigestCell, held: _Held, looking: _Looking) -> tuple[list[Month], list[Quarter]]:
     """The closed months without a regular meeting and the closed quarters without a
     thematic one, of those the cell owed."""
     zone = looking.zone
@@ -405,7 +418,7 @@ def _missed(cell: Cell, held: _Held, looking: _Looking) -> tuple[list[Month], li
     )
 
 
-def _unplanned(cell: Cell, held: _Held, looking: _Looking) -> tuple[Month, date] | None:
+def _unplanned(cell: DigestCell, held: _Held, looking: _Looking) -> tuple[Month, date] | None:
     """The month whose plan-by day (given with it) is over and whose cutoff is not, if the
     cell owed its plan and has no regular meeting planned in it."""
     day, zone = looking.plan_due_day, looking.zone
@@ -418,7 +431,7 @@ def _unplanned(cell: Cell, held: _Held, looking: _Looking) -> tuple[Month, date]
 
 
 def _meetings_in_period(
-    in_period: list[Meeting], closed: dict[int, RollFigures], looking: _Looking
+    in_period: list[ScheduledMeeting], closed: dict[int, RollFigures], looking: _Looking
 ) -> tuple[list[MeetingFigures], list[bool], list[Fraction]]:
     """Each meeting's figures, and of the closed rolls: whether they had quorum, their rate."""
     figures, quorum_results, rates = [], [], []
@@ -433,7 +446,7 @@ def _meetings_in_period(
                 meeting_id=meeting.id,
                 starts_at=meeting.starts_at.astimezone(looking.zone),
                 kind=meeting.kind.value,
-                kind_label=looking.render(Text(KIND_TEXT[meeting.kind])),
+                kind_label=looking.kind_labels[meeting.kind],
                 expected=roll.expected if roll else 0,
                 present=roll.present if roll else 0,
                 excused=roll.excused if roll else 0,
@@ -457,7 +470,7 @@ def _reasons(
     thematic_due: bool,
     attendance: Fraction | None,
     quorum_results: list[bool],
-    minutes_missing: list[Meeting],
+    minutes_missing: list[ScheduledMeeting],
     missing_papers: int,
 ) -> list[Behind]:
     """Why the cell is to be looked at, each said with the month, quarter or meetings it

@@ -27,7 +27,7 @@ from services.record.year import workbook_file, year_period, year_record
 from storage.db import Database
 from storage.files import FileStore
 from storage.models import Cell, Organisation
-from storage.queries.digest import CellScope, cells_in_scope
+from storage.queries.cells import cells_of_organisation
 from storage.queries.onboarding import organisation_named
 from storage.queries.record import recorded_meetings_between, submitted_papers_between
 
@@ -118,8 +118,7 @@ async def _year(
     whole = workbook_file(record, render, name_part(organisation.name))
     writer.made(f"{year}/{whole.file_name}", whole.content)
     cells = {
-        cell.id: cell
-        for cell in await cells_in_scope(session, CellScope(organisation.id, cell_ids))
+        cell.id: cell for cell in await cells_of_organisation(session, organisation.id, cell_ids)
     }
     for cell_year in record.cells:
         cell = cells[cell_year.figures.cell_id]

@@ -21,6 +21,16 @@ async def cells_by_name(session: AsyncSession, cell_ids: Collection[int]) -> Seq
     ).all()
 
 
+async def cells_of_organisation(
+    session: AsyncSession, organisation_id: int, cell_ids: Collection[int] | None
+) -> Sequence[Cell]:
+    """The organisation's cells (only ``cell_ids`` when given), by name."""
+    query = select(Cell).where(Cell.organisation_id == organisation_id)
+    if cell_ids is not None:
+        query = query.where(Cell.id.in_(cell_ids))
+    return (await session.scalars(query.order_by(Cell.name))).all()
+
+
 async def organisations_by_name(
     session: AsyncSession, organisation_ids: Collection[int]
 ) -> Sequence[Organisation]:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
 from domain.attendance import RollStatus
-from domain.meetings import MeetingStatus
+from domain.meetings import MeetingKind, MeetingStatus
 from storage.models import (
     Cell,
     Invitation,
@@ -45,15 +45,22 @@ def _cell_ids(scope: CellScope) -> Select[int]:
     return query
 
 
-async def cells_in_scope(session: AsyncSession, scope: CellScope) -> list[Cell]:
+class DigestCell(NamedTuple):
+    """A cell as the digest counts it."""
+
+    id: int
+    name: str
+    created_at: datetime
+
+
+async def cells_in_scope(session: AsyncSession, scope: CellScope) -> list[DigestCell]:
     """The cells in scope, by name."""
-    return list(
-        (
-            await session.scalars(
-                select(Cell).where(Cell.id.in_(_cell_ids(scope))).order_by(Cell.name)
-            )
-        ).all()
+    rows = await session.execute(
+        select(Cell.id, Cell.name, Cell.created_at)
+        .where(Cell.id.in_(_cell_ids(scope)))
+        .order_by(Cell.name)
     )
+    return [DigestCell(*row) for row in rows.all()]
 
 
 def _scheduled_between(
@@ -67,34 +74,50 @@ def _scheduled_between(
     )
 
 
+class ScheduledMeeting(NamedTuple):
+    """A meeting as the digest counts it: the columns its figures read, not an ORM object
+    (a province's year is some 15,000 meetings)."""
+
+    id: int
+    cell_id: int
+    kind: MeetingKind
+    starts_at: datetime
+    late: bool
+    roll_closed_at: datetime | None
+    minutes_recorded_at: datetime | None
+
+
 async def scheduled_meetings_between(
     session: AsyncSession, scope: CellScope, start: datetime, end: datetime
-) -> list[Meeting]:
+) -> list[ScheduledMeeting]:
     """The meetings in scope not cancelled, starting in [start, end), earliest first."""
-    return list(
-        (
-            await session.scalars(
-                select(Meeting)
-                .where(*_scheduled_between(scope, start, end))
-                .order_by(Meeting.starts_at)
-            )
-        ).all()
+    rows = await session.execute(
+        select(
+            Meeting.id,
+            Meeting.cell_id,
+            Meeting.kind,
+            Meeting.starts_at,
+            Meeting.late,
+            Meeting.roll_closed_at,
+            Meeting.minutes_recorded_at,
+        )
+        .where(*_scheduled_between(scope, start, end))
+        .order_by(Meeting.starts_at)
     )
-
-
-class RollEntry(NamedTuple):
-    meeting_id: int
-    status: RollStatus
-    entries: int
+    return [ScheduledMeeting(*row) for row in rows.all()]
 
 
 async def closed_rolls_between(
     session: AsyncSession, scope: CellScope, start: datetime, end: datetime
-) -> list[RollEntry]:
-    """The closed rolls of those same meetings, exempted members left out: how many entries
-    of each status per meeting (a few rows a meeting, not one per member)."""
+) -> dict[int, dict[RollStatus, int]]:
+    """The closed rolls of those same meetings, exempted members left out: by meeting, how
+    many entries of each status (one row a meeting, not one per member or per status)."""
+    statuses = list(RollStatus)
     rows = await session.execute(
-        select(Invitation.meeting_id, Invitation.roll_status, func.count())
+        select(
+            Invitation.meeting_id,
+            *(func.count().filter(Invitation.roll_status == status) for status in statuses),
+        )
         .join(Meeting, Meeting.id == Invitation.meeting_id)
         .where(
             *_scheduled_between(scope, start, end),
@@ -102,13 +125,12 @@ async def closed_rolls_between(
             Invitation.roll_status.is_not(None),
             Invitation.exempted.is_(False),
         )
-        .group_by(Invitation.meeting_id, Invitation.roll_status)
+        .group_by(Invitation.meeting_id)
     )
-    return [
-        RollEntry(meeting_id, status, int(count))
-        for meeting_id, status, count in rows
-        if status is not None
-    ]
+    return {
+        meeting_id: dict(zip(statuses, map(int, counts), strict=True))
+        for meeting_id, *counts in rows
+    }
 
 
 class PaperDue(NamedTuple):
