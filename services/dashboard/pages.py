@@ -4,26 +4,24 @@ period the page looks at."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.attendance import RollStatus
 from domain.dashboard import (
     Lens,
     MemberAttendance,
     NoSuchView,
     Page,
-    member_attendance,
     years_to_choose,
 )
 from domain.digest import CellFigures, DigestFigures, MonthTotals, looked_at_first, month_totals
 from domain.messages import Attachment, Text
 from domain.webapp import WebAppUser
 from services import outbox
+from services.attendance.marks import marks_over
 from services.config import ServiceSettings
 from services.dashboard.access import Denial, Sight, sight_of, visible_cell
 from services.digest.figures import Render, digest_figures
@@ -34,8 +32,6 @@ from storage.db import Database
 from storage.files import FileStore
 from storage.models import Cell, Meeting, Organisation
 from storage.queries.cells import cells_by_name
-from storage.queries.dashboard import current_members, member_rolls_between
-from storage.queries.digest import people_by_id
 
 
 @dataclass(frozen=True)
@@ -221,19 +217,7 @@ async def _cell_year(
     assert organisation is not None
     digest = await _figures(session, web, viewing, organisation, {cell.id}, lens)
     period = lens.period(web.now, web.settings.zone)
-    marks: dict[int, dict[RollStatus, int]] = defaultdict(dict)
-    for person_id, status, count in await member_rolls_between(
-        session, cell.id, period.start, period.end
-    ):
-        marks[person_id][status] = count
-    current = await current_members(session, cell.id)
-    # Who left during the year keeps their marks here, as the digest still counts them (a
-    # member absent three times, then gone, is reported at risk): listed after the others.
-    gone = await people_by_id(session, set(marks) - {m.person_id for m in current})
-    members = [member_attendance(m.name, marks[m.person_id]) for m in current] + sorted(
-        (member_attendance(p.full_name, marks[p.id], left=True) for p in gone.values()),
-        key=lambda m: m.name,
-    )
+    members = [marked.attendance for marked in await marks_over(session, cell.id, period)]
     return CellYear(
         viewing=viewing,
         cell=digest.cells[0],

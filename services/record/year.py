@@ -3,23 +3,21 @@ dashboard's rolls: one way of counting, whoever reads them."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.attendance import RollStatus
-from domain.dashboard import Lens, member_attendance
+from domain.dashboard import Lens
 from domain.digest import Period
 from domain.messages import N_, Attachment, Text
 from domain.record import CellYear, MemberYear, YearLabels, YearRecord
 from reports.year_workbook import year_workbook
+from services.attendance.marks import marks_over
 from services.config import ServiceSettings
 from services.dashboard.render import SQUARE_TEXT, THEMATIC_TEXT
 from services.digest.figures import Render, digest_figures
 from services.digest.report import period_label
 from storage.models import Organisation
-from storage.queries.dashboard import current_members, member_rolls_between
 from storage.queries.record import MemberCount, member_papers_between, member_tasks_between
 
 LABEL_KEYS = {
@@ -64,7 +62,8 @@ async def year_record(
     render: Render,
 ) -> YearRecord:
     """The year of the organisation's cells (only ``cell_ids`` when given): the digest's
-    figures over the year, and each current member's marks, papers and tasks."""
+    figures over the year, and each member's marks, papers and tasks (of those who left
+    during the year too, whose marks still count)."""
     period = year_period(year, now, settings)
     label = period_label(period, settings.zone)
     digest = await digest_figures(
@@ -78,19 +77,14 @@ async def year_record(
 
 
 async def _members_year(session: AsyncSession, cell_id: int, period: Period) -> list[MemberYear]:
-    marks: dict[int, dict[RollStatus, int]] = defaultdict(dict)
-    for person_id, status, count in await member_rolls_between(
-        session, cell_id, period.start, period.end
-    ):
-        marks[person_id][status] = count
     papers = _by_person(await member_papers_between(session, cell_id, period.start, period.end))
     tasks = _by_person(await member_tasks_between(session, cell_id, period.start, period.end))
     members = []
-    for member in await current_members(session, cell_id):
-        paper, task = papers.get(member.person_id), tasks.get(member.person_id)
+    for person_id, attendance in await marks_over(session, cell_id, period):
+        paper, task = papers.get(person_id), tasks.get(person_id)
         members.append(
             MemberYear(
-                member_attendance(member.name, marks[member.person_id]),
+                attendance,
                 papers_assigned=paper.given if paper else 0,
                 papers_submitted=paper.done if paper else 0,
                 tasks_given=task.given if task else 0,
