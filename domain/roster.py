@@ -79,6 +79,7 @@ class RowProblemKind(StrEnum):
     DATES_OUT_OF_ORDER = "dates_out_of_order"
     SECOND_SECRETARY = "second_secretary"
     SECRETARY_ROLE = "secretary_role"
+    SECRETARY_STATUS = "secretary_status"  # set by the secretary alone
     SECRETARY_BY_LINK = "secretary_by_link"
 
 
@@ -328,6 +329,7 @@ def plan_import(
     entries: Sequence[Entry],
     members: Sequence[CurrentMember],
     earlier: Mapping[str, CurrentEntry],
+    by_secretary: bool,
 ) -> Plan:
     """What the file's ``entries`` change in a cell with these active ``members`` and rows of
     ``earlier`` imports (by name key). The secretary is changed by the secretary link alone:
@@ -353,6 +355,19 @@ def plan_import(
         if is_secretary and entry.role is not Role.SECRETARY:
             problems.append(
                 RowProblem(entry.row, Column.ROLE, RowProblemKind.SECRETARY_ROLE, entry.full_name)
+            )
+            continue
+        # As on the member screens: only the secretary sets their own status.
+        if (
+            secretary is not None
+            and is_secretary
+            and not by_secretary
+            and secretary.status is not entry.status
+        ):
+            problems.append(
+                RowProblem(
+                    entry.row, Column.STATUS, RowProblemKind.SECRETARY_STATUS, entry.full_name
+                )
             )
             continue
         stored = earlier.get(entry.key)
@@ -392,11 +407,13 @@ def _differs(entry: Entry, member: CurrentMember | None, stored: CurrentEntry | 
 
 
 # An imported member's personal link: /start with this prefix and the row's token.
-_CLAIM_PAYLOAD = re.compile(r"m-([A-Za-z0-9_-]{16,40})", re.ASCII)
+# Long enough a prefix that no invite token (random, of the same alphabet) begins with it by
+# chance: with "m-", one invite link in 4,096 would have been taken for a personal one.
+_CLAIM_PAYLOAD = re.compile(r"claim-([A-Za-z0-9_-]{16,40})", re.ASCII)
 
 
 def claim_payload(token: str) -> str:
-    return f"m-{token}"
+    return f"claim-{token}"
 
 
 def claim_token_of_payload(payload: str) -> str | None:

@@ -34,6 +34,12 @@ _EXAMPLES = (
 )
 
 
+# Columns a member list has (five, and room for a note or two), and how far down a sheet is
+# read at all, blank rows included.
+MAX_COLUMNS = 12
+MAX_ROW_NUMBER = 5 * MAX_ROWS
+
+
 class Unreadable(StrEnum):
     """Why a file sent as a member list is refused as a whole."""
 
@@ -129,7 +135,11 @@ def _workbook_rows(content: bytes) -> Any:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
             raise UnreadableFile(Unreadable.EMPTY)
-        for row in sheet.iter_rows():
+        # The sheet's own size is not trusted (a few bytes may declare a million rows and
+        # 16,384 columns): its dimensions are measured from what it holds, and only the
+        # columns a member list has are read.
+        sheet.reset_dimensions()
+        for row in sheet.iter_rows(max_col=MAX_COLUMNS):
             yield tuple(_raw(cell.value, getattr(cell, "data_type", None)) for cell in row)
     finally:
         workbook.close()
@@ -147,6 +157,9 @@ def _raw(value: object, data_type: str | None) -> Raw:
 def _bounded(rows: Any) -> Table:
     kept: list[tuple[int, tuple[Raw, ...]]] = []
     for number, values in enumerate(rows, start=1):
+        # Blank rows count too: rows far down a sheet are as many rows to read.
+        if number > MAX_ROW_NUMBER:
+            raise UnreadableFile(Unreadable.TOO_MANY_ROWS)
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
             continue
         kept.append((number, values))

@@ -5,6 +5,7 @@ nothing, and the imported members claimed by their personal link and from the in
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Sequence
 
@@ -281,3 +282,42 @@ async def _membership_of(bot: RunningBot, name: str) -> Membership:
         )
     assert found is not None
     return found
+
+
+async def test_a_deputy_named_on_the_list_picked_from_the_shared_link_joins_as_a_member(
+    bot: RunningBot,
+) -> None:
+    """Anyone holding the cell's invite link could pick a deputy's name: from that link the
+    name joins as a member; a deputy's rights come with their own personal link only."""
+    cell = await cell_with_members(bot, [])
+    preview = await preview_of(bot, cell.secretary, workbook([GOOD_ROWS[0], GOOD_ROWS[2]]))
+    await bot.press(cell.secretary, preview, vi(bot, "roster.confirm"))
+    picker = bot.emulator.user(30_020, "Người Nhặt")
+    offer = await join(bot, picker, cell.member_link, "vi", typed_name="Hoàng Văn Em")
+    confirm = await bot.press(picker, offer, "Hoàng Văn Em")
+    await bot.press(picker, confirm, vi(bot, "roster.claim.yes", name="Hoàng Văn Em"))
+    assert (await _membership_of(bot, "Hoàng Văn Em")).role is Role.MEMBER
+
+
+async def test_only_the_secretary_changes_the_secretarys_status_by_an_import(
+    bot: RunningBot,
+) -> None:
+    cell = await cell_with_members(bot, [])
+    preview = await preview_of(bot, cell.secretary, workbook([GOOD_ROWS[0], GOOD_ROWS[2]]))
+    await bot.press(cell.secretary, preview, vi(bot, "roster.confirm"))
+    deputy = bot.emulator.user(30_030, "Em Hoàng")
+    sent = bot.last(cell.secretary.id).text or ""
+    token = re.search(r"Hoàng Văn Em: https://t\.me/\S+\?start=(\S+)", sent)
+    assert token is not None and token.group(1).startswith("claim-")
+    await choose_language(bot, deputy, "vi")
+    asked = await bot.send(deputy, f"/start {token.group(1)}")
+    await bot.press(deputy, asked, vi(bot, "roster.claim.yes", name="Hoàng Văn Em"))
+    assert (await _membership_of(bot, "Hoàng Văn Em")).role is Role.DEPUTY
+    # The deputy sends the list with the secretary made exempted: a problem, nothing written.
+    demoted = [["Nguyễn Thị Lan", "miễn sinh hoạt", "bí thư", "", ""], GOOD_ROWS[2]]
+    refused = await preview_of(bot, deputy, workbook(demoted))
+    assert vi(bot, "roster.problem.secretary_status", value="Nguyễn Thị Lan") in (
+        refused.text or ""
+    )
+    assert vi(bot, "roster.confirm") not in refused.button_texts()
+    assert (await _membership_of(bot, "Nguyễn Thị Lan")).status is MemberStatus.FULL

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime
 
 import pytest
+from openpyxl import Workbook
 
 from domain.roles import MemberStatus, Role
 from domain.roster import (
@@ -19,6 +21,7 @@ from domain.roster import (
     plan_import,
     read_sheet,
 )
+from reports.roster import MAX_COLUMNS, MAX_ROW_NUMBER, Unreadable, UnreadableFile, read_table
 
 HEADER = ("Họ và tên", "Trạng thái", "Chức vụ", "Ngày vào Đảng", "Ngày chính thức")
 
@@ -106,7 +109,7 @@ def test_the_plan_adds_updates_keeps_and_never_removes() -> None:
         CurrentMember(2, "minh", Role.MEMBER, MemberStatus.FULL),
         CurrentMember(3, "Oanh", Role.MEMBER, MemberStatus.FULL),
     ]
-    plan = plan_import(sheet.entries, members, {})
+    plan = plan_import(sheet.entries, members, {}, by_secretary=True)
     assert [e.full_name for e in plan.to_add] == ["Nam"]
     assert plan.to_add[0].joined_party_on == date(2005, 2, 3)
     assert [e.full_name for e in plan.to_update] == ["Minh"]
@@ -120,10 +123,31 @@ def test_the_secretary_is_not_changed_by_a_file() -> None:
         numbered(HEADER, ("Lan", "chính thức", "đảng viên"), ("Minh", "chính thức", "bí thư"))
     )
     members = [CurrentMember(1, "Lan", Role.SECRETARY, MemberStatus.FULL)]
-    assert plan_import(sheet.entries, members, {}).problems == (
+    assert plan_import(sheet.entries, members, {}, by_secretary=True).problems == (
         RowProblem(2, Column.ROLE, RowProblemKind.SECRETARY_ROLE, "Lan"),
         RowProblem(3, Column.ROLE, RowProblemKind.SECOND_SECRETARY, "Lan"),
     )
-    assert plan_import(sheet.entries[1:], [], {}).problems == (
+    assert plan_import(sheet.entries[1:], [], {}, by_secretary=True).problems == (
         RowProblem(3, Column.ROLE, RowProblemKind.SECRETARY_BY_LINK),
     )
+
+
+def test_a_sheet_is_read_only_as_far_down_and_across_as_a_list_goes() -> None:
+    """A few bytes may declare a sheet of a million rows and 16,384 columns: the reading
+    stops far down, whatever is in between, and reads only a list's columns."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Họ và tên", "Trạng thái", "Chức vụ"])
+    sheet.cell(row=2, column=200, value="far right")
+    sheet.cell(row=MAX_ROW_NUMBER + 1, column=1, value="far down")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with pytest.raises(UnreadableFile) as refused:
+        read_table("ds.xlsx", buffer.getvalue())
+    assert refused.value.why is Unreadable.TOO_MANY_ROWS
+    sheet.delete_rows(MAX_ROW_NUMBER + 1)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    table = read_table("ds.xlsx", buffer.getvalue())
+    assert all(len(values) <= MAX_COLUMNS for _, values in table.rows)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.invites import deep_link
 from domain.messages import N_, Attachment, Button, Reply, Text
 from domain.papers import SPREADSHEET_EXTENSIONS
+from domain.roles import Role
 from domain.roster import (
     HEADINGS,
     REQUIRED,
@@ -75,6 +76,7 @@ PROBLEM_TEXT = {
     RowProblemKind.DATES_OUT_OF_ORDER: N_("roster.problem.dates_out_of_order"),
     RowProblemKind.SECOND_SECRETARY: N_("roster.problem.second_secretary"),
     RowProblemKind.SECRETARY_ROLE: N_("roster.problem.secretary_role"),
+    RowProblemKind.SECRETARY_STATUS: N_("roster.problem.secretary_status"),
     RowProblemKind.SECRETARY_BY_LINK: N_("roster.problem.secretary_by_link"),
 }
 UNREADABLE_TEXT = {
@@ -150,7 +152,7 @@ async def receive_roster(request: Request, of: OfCell, document: IncomingDocumen
     async with request.transaction() as session:
         _, actor = await require_person(session, request.caller)
         cell = await cell_of_manager(session, actor, of.cell_id)
-        plan = await _plan(session, cell.id, sheet.entries)
+        plan = await _plan(session, cell.id, sheet.entries, actor.role_in(cell.id))
         problems = (*sheet.problems, *plan.problems)
         make_button = request.buttons(session)
         buttons: tuple[tuple[Button, ...], ...] = ()
@@ -174,7 +176,9 @@ def _stored(entry: Entry) -> dict[str, object]:
     return stored
 
 
-async def _plan(session: AsyncSession, cell_id: int, entries: Sequence[Entry]) -> Plan:
+async def _plan(
+    session: AsyncSession, cell_id: int, entries: Sequence[Entry], importer: Role | None
+) -> Plan:
     members = [
         CurrentMember(m.id, m.person.full_name, m.role, m.status)
         for m in await active_members(session, cell_id)
@@ -190,7 +194,7 @@ async def _plan(session: AsyncSession, cell_id: int, entries: Sequence[Entry]) -
         )
         for row in await imported_members_of_cell(session, cell_id)
     }
-    return plan_import(entries, members, earlier)
+    return plan_import(entries, members, earlier, by_secretary=importer is Role.SECRETARY)
 
 
 def _preview(cell: Cell, sheet: Sheet, plan: Plan, problems: Sequence[RowProblem]) -> Text:
@@ -277,7 +281,7 @@ async def confirm_import(request: Request, answer: ImportAnswer) -> Reply:
         secretary, actor = await require_person(session, request.caller)
         cell = await cell_of_manager(session, actor, answer.cell_id)
         await lock_cell(session, cell.id)
-        plan = await _plan(session, cell.id, answer.entries)
+        plan = await _plan(session, cell.id, answer.entries, actor.role_in(cell.id))
         if plan.problems:
             raise Refused(
                 Text("roster.refused.changed", {"problem": problem_text(plan.problems[0])})

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messages import Button, Reply, Text
-from domain.roles import InvitePurpose
+from domain.roles import InvitePurpose, Role
 from domain.text import is_token
 from services import onboarding
 from services.cells.common import tell_managers
@@ -167,7 +167,9 @@ async def _become_member(
     membership = Membership(
         person_id=person.id,
         cell_id=cell.id,
-        role=row.role,
+        # A name picked from the cell's shared invite link joins as a member: anyone holding
+        # that link could pick a deputy's name. A deputy's rights come with their own link.
+        role=row.role if invite is None else Role.MEMBER,
         status=row.status,
         invite_id=invite.id if invite is not None else None,
         joined_at=now,
