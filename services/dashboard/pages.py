@@ -138,7 +138,12 @@ async def minutes_to_chat(web: WebRequest, meeting_id: int) -> MinutesSent:
         stored = web.files.put(shown.document.content)
         first_time = await outbox.enqueue(
             session,
-            key=f"dashboard-minutes:{meeting_id}:{web.user.telegram_user_id}:{stored}",
+            # Once per person and recording of the minutes: the .docx itself differs at each
+            # build (its archive's entries carry the moment they were written).
+            key=(
+                f"dashboard-minutes:{meeting_id}:{web.user.telegram_user_id}:"
+                f"{shown.recorded_at.isoformat()}"
+            ),
             chat_id=web.user.telegram_user_id,
             method="sendDocument",
             payload={
@@ -158,6 +163,7 @@ class _Minutes:
     document: Attachment
     summary: Text  # the meeting, as a caption names it
     language: str
+    recorded_at: datetime  # when these minutes were recorded
 
 
 async def _minutes(session: AsyncSession, web: WebRequest, meeting_id: int) -> _Minutes:
@@ -174,6 +180,7 @@ async def _minutes(session: AsyncSession, web: WebRequest, meeting_id: int) -> _
         minutes_file(record, viewing.render, web.settings),
         summary(meeting, cell.name),
         viewing.language,
+        meeting.minutes_recorded_at,
     )
 
 
