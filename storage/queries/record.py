@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.meetings import MeetingStatus
@@ -85,6 +85,22 @@ async def member_tasks_between(
     return [MemberCount(person, int(given), int(done)) for person, given, done in rows]
 
 
+def _held_in_organisation(
+    organisation_id: int, cell_ids: set[int] | None, start: datetime, end: datetime
+) -> list[ColumnElement[bool]]:
+    """Meetings (joined with their cell) of the organisation's cells, only ``cell_ids``
+    when given, held in [start, end) and not cancelled."""
+    conditions = [
+        Cell.organisation_id == organisation_id,
+        Meeting.status == MeetingStatus.SCHEDULED,
+        Meeting.starts_at >= start,
+        Meeting.starts_at < end,
+    ]
+    if cell_ids is not None:
+        conditions.append(Cell.id.in_(cell_ids))
+    return conditions
+
+
 async def recorded_meetings_between(
     session: AsyncSession,
     organisation_id: int,
@@ -97,16 +113,11 @@ async def recorded_meetings_between(
         select(Meeting)
         .join(Cell, Cell.id == Meeting.cell_id)
         .where(
-            Cell.organisation_id == organisation_id,
-            Meeting.status == MeetingStatus.SCHEDULED,
-            Meeting.starts_at >= start,
-            Meeting.starts_at < end,
+            *_held_in_organisation(organisation_id, cell_ids, start, end),
             Meeting.minutes_recorded_at.is_not(None),
         )
         .order_by(Cell.name, Cell.id, Meeting.starts_at, Meeting.id)
     )
-    if cell_ids is not None:
-        query = query.where(Cell.id.in_(cell_ids))
     return list(await session.scalars(query))
 
 
@@ -144,16 +155,11 @@ async def submitted_papers_between(
         .join(Meeting, Meeting.id == PaperAssignment.meeting_id)
         .join(Cell, Cell.id == Meeting.cell_id)
         .where(
-            Cell.organisation_id == organisation_id,
-            Meeting.status == MeetingStatus.SCHEDULED,
-            Meeting.starts_at >= start,
-            Meeting.starts_at < end,
+            *_held_in_organisation(organisation_id, cell_ids, start, end),
             PaperSubmission.replaced_at.is_(None),
         )
         .order_by(Meeting.cell_id, Meeting.starts_at, Meeting.id, PaperAssignment.id)
     )
-    if cell_ids is not None:
-        query = query.where(Cell.id.in_(cell_ids))
     return [SubmittedPaper(*row) for row in (await session.execute(query)).all()]
 
 
