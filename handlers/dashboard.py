@@ -25,10 +25,12 @@ from domain.messages import Text
 from domain.webapp import InitDataRefused, unverified_language, verified_user
 from handlers.common import AppState
 from services.dashboard.access import DashboardDenied, Denial
+from services.dashboard.kept import Kept
 from services.dashboard.pages import (
     CellYear,
     Overview,
     OverviewAsked,
+    OverviewFigures,
     WebRequest,
     cell_year,
     home,
@@ -105,6 +107,7 @@ class Dashboard:
         self.state = state
         self.bot_token = bot_token
         self.max_age = max_age
+        self.overviews: Kept[OverviewFigures] = Kept()
 
     def routes(self) -> list[BaseRoute]:
         pages = Router(
@@ -200,6 +203,7 @@ class Dashboard:
             settings=self.state.settings,
             renderer=self._renderer,
             files=self.state.files,
+            overviews=self.overviews,
         )
         try:
             return await use_case(web)

@@ -458,3 +458,16 @@ class ImportedMember(Base):
     claimed_at: Mapped[datetime | None]
     imported_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     imported_at: Mapped[datetime]
+
+
+class FiguresRevision(Base):
+    """A counter per organisation that the database's own triggers bump whenever what the
+    digest's figures read changes (migration 0013), so that figures kept between requests
+    are known to be current with one read."""
+
+    __tablename__ = "figures_revision"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    )
+    revision: Mapped[int] = mapped_column(BigInteger)

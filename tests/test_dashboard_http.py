@@ -22,7 +22,7 @@ from domain.meetings import MeetingKind
 from domain.roles import MemberStatus
 from storage.db import Database
 from storage.models import Cell as CellRow
-from storage.models import Invitation, Membership, Person
+from storage.models import Invitation, Meeting, Membership, Person
 from tests.conftest import VIETNAM
 from tests.harness import (
     RunningBot,
@@ -478,3 +478,65 @@ async def test_a_meeting_still_ahead_counts_for_no_minutes_and_no_roll(bot: Runn
         )
     assert '<span class="figure" id="minutes">0/0</span>' in page.text
     assert bot.t("vi", "dashboard.label.ahead") in page.text
+
+
+async def test_the_overview_reuses_its_figures_until_a_write_or_the_clock_changes_them(
+    bot: RunningBot,
+) -> None:
+    supervisor, _, _, _, own, _ = await two_cells(bot)
+    ahead = bot.clock.now() + timedelta(hours=3)
+    async with bot.database.transaction() as session:
+        session.add(
+            meeting_row(
+                own,
+                MeetingKind.REGULAR,
+                ahead,
+                late=False,
+                created_at=bot.clock.now(),
+                broadcast_at=bot.clock.now(),
+                roll_closed_at=None,
+                minutes_recorded_at=None,
+            )
+        )
+    issued: list[str] = []
+
+    def record(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        issued.append(statement)
+
+    def minutes_of_held(page: str) -> str:
+        row = page[page.index(f'<tr data-cell="{own}"') :]
+        return row[row.index('<td class="num minutes">') :].split("<", 2)[1].split(">")[1]
+
+    own_engine = Database(bot.settings.database_url)
+    event.listen(own_engine.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with dashboard(bot, own_engine) as client:
+
+            async def overview() -> tuple[str, int]:
+                issued.clear()
+                opened = opened_by(signed(supervisor, bot.clock.now()))
+                page = await client.get("/app/api/", headers=opened)
+                assert page.status_code == 200
+                return page.text, len(issued)
+
+            first, worked_out = await overview()
+            again, reused = await overview()
+            # Nothing changed: the same page, without asking for the figures again.
+            assert again == first and reused < worked_out
+            assert minutes_of_held(first) == "0/0"
+            # The meeting starts: it is held now, without a write.
+            bot.clock.advance(timedelta(hours=3, minutes=1))
+            held, asked = await overview()
+            assert minutes_of_held(held) == "0/1" and asked == worked_out
+            # Its minutes are recorded (by whatever writes them): shown at once.
+            async with bot.database.transaction() as session:
+                await session.execute(
+                    update(Meeting)
+                    .where(Meeting.cell_id == own)
+                    .values(minutes_recorded_at=bot.clock.now())
+                )
+            recorded, asked = await overview()
+            assert minutes_of_held(recorded) == "1/1" and asked == worked_out
+            assert (await overview())[1] == reused
+    finally:
+        await own_engine.dispose()

@@ -58,6 +58,7 @@ from domain.roles import MemberStatus
 from domain.webapp import WebAppUser
 from services.config import ServiceSettings
 from services.dashboard.access import DashboardDenied, Denial
+from services.dashboard.kept import Kept
 from services.dashboard.pages import WebRequest, cell_year
 from services.digest import report
 from services.digest.figures import digest_figures
@@ -1096,7 +1097,13 @@ async def test_a_cells_page_shows_its_members_attendance_as_counted_by_hand(
                 )
                 for viewer in viewers:
                     web = WebRequest(
-                        database, viewer, now, SETTINGS, lambda _language: vi, FileStore(tmp_path)
+                        database,
+                        viewer,
+                        now,
+                        SETTINGS,
+                        lambda _language: vi,
+                        FileStore(tmp_path),
+                        Kept(),
                     )
                     page = await cell_year(web, cell_ids[planned.name], year)
                     seen = f"{where}, as {viewer.name}"
@@ -1116,7 +1123,13 @@ async def test_a_cells_page_shows_its_members_attendance_as_counted_by_hand(
             first, other = existing[0], existing[-1]
             secretary = WebAppUser(telegram_ids[first.members[0].name], first.members[0].name, "vi")
             web = WebRequest(
-                database, secretary, now, SETTINGS, lambda _language: vi, FileStore(tmp_path)
+                database,
+                secretary,
+                now,
+                SETTINGS,
+                lambda _language: vi,
+                FileStore(tmp_path),
+                Kept(),
             )
             with pytest.raises(DashboardDenied) as denied:
                 await cell_year(web, cell_ids[other.name], year)

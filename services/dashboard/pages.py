@@ -18,12 +18,14 @@ from domain.dashboard import (
     years_to_choose,
 )
 from domain.digest import CellFigures, DigestFigures, MonthTotals, looked_at_first, month_totals
+from domain.freshness import figures_valid_until
 from domain.messages import Attachment, Text
 from domain.webapp import WebAppUser
 from services import outbox
 from services.attendance.marks import marks_over
 from services.config import ServiceSettings
 from services.dashboard.access import Denial, Sight, sight_of, visible_cell
+from services.dashboard.kept import Currency, Kept
 from services.digest.figures import Render, digest_figures
 from services.digest.report import period_label
 from services.minutes.export import minutes_file, record_of
@@ -32,13 +34,14 @@ from storage.db import Database
 from storage.files import FileStore
 from storage.models import Cell, Meeting, Organisation
 from storage.queries.cells import cells_by_name
+from storage.queries.dashboard import figures_stamp
 
 
 @dataclass(frozen=True)
 class WebRequest:
     """One dashboard request: the person Telegram vouched for, the moment, the settings,
-    a renderer for a language (None: the deployment's default), and the store of the files
-    the bot sends."""
+    a renderer for a language (None: the deployment's default), the store of the files the
+    bot sends, and the overviews' figures kept between requests."""
 
     database: Database
     user: WebAppUser
@@ -46,6 +49,7 @@ class WebRequest:
     settings: ServiceSettings
     renderer: Callable[[str | None], Render]
     files: FileStore
+    overviews: Kept[OverviewFigures]
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,16 @@ class Viewing:
     language: str
     render: Render
     supervises: bool
+
+
+@dataclass(frozen=True)
+class OverviewFigures:
+    """An organisation's figures as the overview shows them: the cells to look at first on
+    top, and the totals per month."""
+
+    digest: DigestFigures
+    ordered: list[CellFigures]
+    totals: list[MonthTotals]
 
 
 @dataclass(frozen=True)
@@ -197,9 +211,24 @@ async def _overview(
     organisation, cell_ids = sight.organisation(asked.organisation_id)
     lens = _lens(web, sight, asked.year, asked.quarter)
     viewing = _viewing(web, sight, supervises=True)
-    digest = await _figures(session, web, viewing, organisation, cell_ids, lens)
-    ordered = looked_at_first(digest.cells)
-    page = Page.of(asked.page, len(ordered))
+    stamp = await figures_stamp(session, organisation.id, web.now)
+    valid_until = figures_valid_until(web.now, web.settings.zone, stamp.coming)
+
+    async def work_out() -> OverviewFigures:
+        digest = await _figures(session, web, viewing, organisation, cell_ids, lens)
+        return OverviewFigures(digest, looked_at_first(digest.cells), month_totals(digest.cells))
+
+    figures = await web.overviews.value(
+        (
+            organisation.id,
+            None if cell_ids is None else frozenset(cell_ids),
+            lens,
+            viewing.language,
+        ),
+        Currency(stamp.revision, web.now, valid_until),
+        work_out,
+    )
+    page = Page.of(asked.page, len(figures.ordered))
     return Overview(
         viewing=viewing,
         organisation=organisation,
@@ -208,9 +237,9 @@ async def _overview(
         lens=lens,
         years=years_to_choose(web.now, web.settings.zone),
         quarters=lens.quarters(web.now, web.settings.zone),
-        digest=digest,
-        rows=ordered[page.slice()],
-        totals=month_totals(digest.cells),
+        digest=figures.digest,
+        rows=figures.ordered[page.slice()],
+        totals=figures.totals,
         page=page,
     )
 

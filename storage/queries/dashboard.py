@@ -1,17 +1,28 @@
-"""What the dashboard reads beyond the digest's figures: a cell's members' attendance."""
+"""What the dashboard reads beyond the digest's figures: a cell's members' attendance, and
+whether figures kept since are current."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.attendance import RollStatus
+from domain.calendar import MINUTES_DUE_AFTER
+from domain.freshness import ComingMoments
 from domain.meetings import MeetingStatus
 from domain.roles import MemberStatus, Role
-from storage.models import Invitation, Meeting, Membership, Person
+from storage.models import (
+    Cell,
+    FiguresRevision,
+    Invitation,
+    Meeting,
+    Membership,
+    PaperAssignment,
+    Person,
+)
 
 
 class CurrentMember(NamedTuple):
@@ -63,3 +74,42 @@ async def member_rolls_between(
         for person, status, count in rows
         if status is not None
     ]
+
+
+class FiguresStamp(NamedTuple):
+    """What tells whether an organisation's figures kept since are still current: its revision
+    (bumped by the database on every write the figures read) and the moments coming."""
+
+    revision: int
+    coming: ComingMoments
+
+
+async def figures_stamp(session: AsyncSession, organisation_id: int, now: datetime) -> FiguresStamp:
+    """The organisation's revision and the next moments its figures turn at, in one statement:
+    read before the figures, so that figures kept under it are never older than it says."""
+    cells = select(Cell.id).where(Cell.organisation_id == organisation_id)
+
+    def first_start(after: datetime) -> ScalarSelect[datetime]:
+        return (
+            select(func.min(Meeting.starts_at))
+            .where(Meeting.cell_id.in_(cells), Meeting.starts_at > after)
+            .scalar_subquery()
+        )
+
+    row = (
+        await session.execute(
+            select(
+                select(FiguresRevision.revision)
+                .where(FiguresRevision.organisation_id == organisation_id)
+                .scalar_subquery(),
+                first_start(now),
+                first_start(now - MINUTES_DUE_AFTER),
+                select(func.min(PaperAssignment.due_at))
+                .join(Meeting, Meeting.id == PaperAssignment.meeting_id)
+                .where(Meeting.cell_id.in_(cells), PaperAssignment.due_at >= now)
+                .scalar_subquery(),
+            )
+        )
+    ).one()
+    revision, *coming = row
+    return FiguresStamp(revision, ComingMoments(*coming))

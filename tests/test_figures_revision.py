@@ -1,0 +1,374 @@
+"""The organisation's figures revision, bumped by the database itself: every write of what
+the digest's figures read bumps it, in the writer's transaction, and nothing else does.
+This is what lets the dashboard keep an overview's figures between requests."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from itertools import pairwise
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chat.i18n import Translator
+from domain.attendance import RollStatus
+from domain.calendar import MINUTES_DUE_AFTER
+from domain.dashboard import Lens
+from domain.digest import DigestFigures
+from domain.freshness import figures_valid_until
+from domain.meetings import MeetingKind
+from domain.messages import Text
+from domain.roles import MemberStatus
+from services.config import ServiceSettings
+from services.digest.figures import digest_figures
+from storage.db import Database
+from storage.models import (
+    Cell,
+    FiguresRevision,
+    Invitation,
+    Meeting,
+    MeetingObserver,
+    Organisation,
+    PaperAssignment,
+    PaperSubmission,
+    Person,
+)
+from storage.queries.dashboard import figures_stamp
+from tests.conftest import VIETNAM
+from tests.harness import add_member, add_paper, meeting_row
+
+NOW = datetime(2026, 12, 14, 9, 0, tzinfo=VIETNAM)
+Write = Callable[[AsyncSession], Awaitable[object]]
+
+
+async def _revisions(database: Database) -> dict[str, int]:
+    async with database.transaction() as session:
+        rows = await session.execute(
+            select(Organisation.name, FiguresRevision.revision).join(
+                FiguresRevision, FiguresRevision.organisation_id == Organisation.id
+            )
+        )
+        return {name: revision for name, revision in rows.all()}
+
+
+async def _organisation(session: AsyncSession, name: str) -> int:
+    organisation = Organisation(name=name, cutoff_day=10, created_at=NOW)
+    session.add(organisation)
+    await session.flush()
+    cell = Cell(organisation_id=organisation.id, name=f"Chi bộ của {name}", created_at=NOW)
+    session.add(cell)
+    await session.flush()
+    person = await add_member(
+        session,
+        cell.id,
+        organisation.id * 100,
+        f"Đảng viên {name}",
+        secretary=True,
+        status=MemberStatus.FULL,
+        joined_at=NOW,
+        created_at=NOW,
+    )
+    held = NOW - timedelta(days=5)
+    meeting = meeting_row(
+        cell.id,
+        MeetingKind.REGULAR,
+        held,
+        late=False,
+        created_at=held,
+        broadcast_at=held,
+        roll_closed_at=None,
+        minutes_recorded_at=None,
+    )
+    session.add(meeting)
+    await session.flush()
+    session.add(Invitation(meeting_id=meeting.id, person_id=person, invited_at=held))
+    return organisation.id
+
+
+async def test_each_write_the_figures_read_bumps_its_organisation_and_nothing_else_does(
+    database: Database,
+) -> None:
+    async with database.transaction() as session:
+        await _organisation(session, "Đảng bộ A")
+        await _organisation(session, "Đảng bộ B")
+    # A new organisation starts at a revision of its own.
+    assert set(await _revisions(database)) == {"Đảng bộ A", "Đảng bộ B"}
+
+    async def of_a(session: AsyncSession) -> tuple[int, int, int, int]:
+        cell = await session.scalar(select(Cell).where(Cell.name == "Chi bộ của Đảng bộ A"))
+        assert cell is not None
+        meeting = await session.scalar(select(Meeting).where(Meeting.cell_id == cell.id))
+        assert meeting is not None
+        invitation = await session.scalar(
+            select(Invitation).where(Invitation.meeting_id == meeting.id)
+        )
+        assert invitation is not None
+        return cell.organisation_id, cell.id, meeting.id, invitation.person_id
+
+    async def add_cell(session: AsyncSession) -> None:
+        organisation, *_ = await of_a(session)
+        session.add(Cell(organisation_id=organisation, name="Chi bộ mới", created_at=NOW))
+
+    async def on_meeting(session: AsyncSession, **values: object) -> None:
+        _, _, meeting, _ = await of_a(session)
+        await session.execute(update(Meeting).where(Meeting.id == meeting).values(**values))
+
+    async def on_invitation(session: AsyncSession, **values: object) -> None:
+        _, _, meeting, _ = await of_a(session)
+        await session.execute(
+            update(Invitation).where(Invitation.meeting_id == meeting).values(**values)
+        )
+
+    async def new_meeting(session: AsyncSession) -> None:
+        _, cell, _, _ = await of_a(session)
+        ahead = NOW + timedelta(days=3)
+        session.add(
+            meeting_row(
+                cell,
+                MeetingKind.THEMATIC,
+                ahead,
+                late=False,
+                created_at=NOW,
+                broadcast_at=NOW,
+                roll_closed_at=None,
+                minutes_recorded_at=None,
+            )
+        )
+
+    async def paper(session: AsyncSession, submitted: bool) -> None:
+        _, _, meeting, person = await of_a(session)
+        await add_paper(
+            session,
+            meeting,
+            person,
+            due_at=NOW,
+            assigned_at=NOW - timedelta(days=9),
+            submitted_at=NOW - timedelta(days=1) if submitted else None,
+            file_name="tham-luan.pdf",
+            now=NOW,
+        )
+
+    async def replace_submission(session: AsyncSession) -> None:
+        await session.execute(update(PaperSubmission).values(replaced_at=NOW))
+
+    async def move_paper(session: AsyncSession) -> None:
+        await session.execute(update(PaperAssignment).values(due_at=NOW + timedelta(days=1)))
+
+    async def observe(session: AsyncSession) -> None:
+        _, _, meeting, person = await of_a(session)
+        session.add(MeetingObserver(meeting_id=meeting, person_id=person, assigned_at=NOW))
+
+    async def report(session: AsyncSession) -> None:
+        await session.execute(update(MeetingObserver).values(observations="Tốt", observed_at=NOW))
+
+    async def rename(session: AsyncSession, to: str) -> None:
+        await session.execute(
+            update(Person).where(Person.full_name == "Đảng viên Đảng bộ A").values(full_name=to)
+        )
+
+    async def drop_meeting_ahead(session: AsyncSession) -> None:
+        await session.execute(delete(Meeting).where(Meeting.kind == MeetingKind.THEMATIC))
+
+    async def drop_roll_entry(session: AsyncSession) -> None:
+        _, _, meeting, _ = await of_a(session)
+        await session.execute(delete(Invitation).where(Invitation.meeting_id == meeting))
+
+    async def settings(session: AsyncSession, **values: object) -> None:
+        await session.execute(
+            update(Organisation).where(Organisation.name == "Đảng bộ A").values(**values)
+        )
+
+    # (what is written, whether A's figures may change by it)
+    writes: list[tuple[str, Write, bool]] = [
+        ("a cell added", add_cell, True),
+        ("a cell renamed", lambda s: _rename_cell(s, "Chi bộ mới", "Chi bộ mới đổi tên"), True),
+        ("a meeting scheduled", new_meeting, True),
+        ("a meeting moved", lambda s: on_meeting(s, starts_at=NOW - timedelta(days=4)), True),
+        ("its place changed", lambda s: on_meeting(s, place="Phòng họp 2"), False),
+        ("an answer to the invitation", lambda s: on_invitation(s, response="attend"), False),
+        ("the roll taken", lambda s: on_invitation(s, roll_status=RollStatus.PRESENT), True),
+        ("the roll closed", lambda s: on_meeting(s, roll_closed_at=NOW - timedelta(days=4)), True),
+        (
+            "a roll entry corrected",
+            lambda s: on_invitation(s, roll_status=RollStatus.EXCUSED),
+            True,
+        ),
+        ("a roll entry exempted", lambda s: on_invitation(s, exempted=True), True),
+        ("its reason noted", lambda s: on_invitation(s, reason_note="ốm"), False),
+        ("the minutes recorded", lambda s: on_meeting(s, minutes_recorded_at=NOW), True),
+        ("a paper assigned", lambda s: paper(s, submitted=False), True),
+        ("a paper handed in", lambda s: paper(s, submitted=True), True),
+        ("a paper handed in again", replace_submission, True),
+        ("a paper's due time moved", move_paper, True),
+        ("an observer assigned", observe, True),
+        ("their observations", report, True),
+        ("a member renamed", lambda s: rename(s, "Đảng viên Đổi Tên"), True),
+        ("the cutoff day changed", lambda s: settings(s, cutoff_day=5), True),
+        ("the plan-by day set", lambda s: settings(s, plan_due_day=20), True),
+        ("the reminders changed", lambda s: settings(s, reminder_offsets_minutes=[60]), False),
+        ("a meeting deleted", drop_meeting_ahead, True),
+        ("a roll entry deleted", drop_roll_entry, True),
+    ]
+    for said, write, counts in writes:
+        before = await _revisions(database)
+        async with database.transaction() as session:
+            await write(session)
+        after = await _revisions(database)
+        assert (after["Đảng bộ A"] > before["Đảng bộ A"]) is counts, said
+        # A member renamed is read wherever they are counted: every organisation is bumped.
+        assert (after["Đảng bộ B"] > before["Đảng bộ B"]) is (said == "a member renamed"), said
+
+
+async def _rename_cell(session: AsyncSession, name: str, to: str) -> None:
+    await session.execute(update(Cell).where(Cell.name == name).values(name=to))
+
+
+async def test_a_write_rolled_back_leaves_the_revision_as_it_was(database: Database) -> None:
+    async with database.transaction() as session:
+        await _organisation(session, "Đảng bộ A")
+    before = await _revisions(database)
+
+    class Undone(Exception):
+        pass
+
+    try:
+        async with database.transaction() as session:
+            await session.execute(update(Meeting).values(minutes_recorded_at=NOW))
+            raise Undone
+    except Undone:
+        pass
+    assert await _revisions(database) == before
+
+
+# --- the clock: figures kept until the first moment they may turn ---------------------------
+
+SETTINGS = ServiceSettings(default_language="vi", member_invite_days=14, zone=VIETNAM)
+TRANSLATOR = Translator(VIETNAM, "vi")
+# Two days before December's cutoff (the 10th): the month's regular meeting is still ahead.
+START = datetime(2026, 12, 8, 10, 0, tzinfo=VIETNAM)
+SWEPT = [START + timedelta(hours=hours) for hours in range(0, 4 * 24, 2)]
+
+
+def vi(text: Text) -> str:
+    return TRANSLATOR.render(text, "vi")
+
+
+async def _province(session: AsyncSession) -> tuple[Organisation, dict[str, datetime]]:
+    """Two cells with something turning by the clock in the days swept, and when it turns:
+    minutes falling due, a meeting starting, a paper falling due, the cutoff passing."""
+    organisation = Organisation(name="Đảng bộ khối", cutoff_day=10, created_at=START)
+    session.add(organisation)
+    await session.flush()
+    created = START - timedelta(days=400)
+    turns: dict[str, datetime] = {}
+    for name in ("Chi bộ Một", "Chi bộ Hai"):
+        cell = Cell(organisation_id=organisation.id, name=name, created_at=created)
+        session.add(cell)
+        await session.flush()
+        person = await add_member(
+            session,
+            cell.id,
+            cell.id * 1000,
+            f"Bí thư {name}",
+            secretary=True,
+            status=MemberStatus.FULL,
+            joined_at=created,
+            created_at=created,
+        )
+        if name == "Chi bộ Một":
+            # Held three days ago less four hours, its minutes not yet recorded: due in four.
+            held = START - MINUTES_DUE_AFTER + timedelta(hours=4)
+            turns["minutes due"] = held + MINUTES_DUE_AFTER
+            meeting = meeting_row(
+                cell.id,
+                MeetingKind.REGULAR,
+                held,
+                late=False,
+                created_at=held,
+                broadcast_at=held,
+                roll_closed_at=held + timedelta(hours=2),
+                minutes_recorded_at=None,
+            )
+            session.add(meeting)
+            await session.flush()
+            session.add(
+                Invitation(
+                    meeting_id=meeting.id,
+                    person_id=person,
+                    invited_at=held,
+                    roll_status=RollStatus.PRESENT,
+                )
+            )
+            # The quarter's thematic meeting, a day and a half ahead.
+            ahead = START + timedelta(hours=36)
+            turns["meeting starts"] = ahead
+            thematic = meeting_row(
+                cell.id,
+                MeetingKind.THEMATIC,
+                ahead,
+                late=False,
+                created_at=START,
+                broadcast_at=START,
+                roll_closed_at=None,
+                minutes_recorded_at=None,
+            )
+            session.add(thematic)
+            await session.flush()
+            turns["paper due"] = ahead - timedelta(hours=13)
+            await add_paper(
+                session,
+                thematic.id,
+                person,
+                due_at=turns["paper due"],
+                assigned_at=START,
+                submitted_at=None,
+                file_name="tham-luan.pdf",
+                now=START,
+            )
+    # Chi bộ Hai has no December meeting: missed once the 10th is over.
+    turns["cutoff over"] = datetime(2026, 12, 11, 0, 0, tzinfo=VIETNAM)
+    return organisation, turns
+
+
+async def test_figures_are_kept_no_later_than_the_first_moment_the_clock_changes_them(
+    database: Database,
+) -> None:
+    async with database.transaction() as session:
+        organisation, turns = await _province(session)
+
+    async def figures_at(now: datetime) -> tuple[DigestFigures, datetime]:
+        """The year's figures as the overview works them out at ``now``, and how long the
+        dashboard keeps them."""
+        lens = Lens.chosen(None, None, now, VIETNAM)
+        period = lens.period(now, VIETNAM)
+        async with database.transaction() as session:
+            stamp = await figures_stamp(session, organisation.id, now)
+            figures = await digest_figures(
+                session,
+                organisation,
+                None,
+                period,
+                now,
+                SETTINGS,
+                vi,
+                "năm",
+                speaking_of=lens.moment(now, VIETNAM),
+            )
+        return figures, figures_valid_until(now, VIETNAM, stamp.coming)
+
+    # Kept from 10:00 until the minutes fall due, the first of the moments planned.
+    _, until = await figures_at(START)
+    assert until == min(turns.values()) == turns["minutes due"]
+    seen = {now: await figures_at(now) for now in SWEPT}
+    for now, (figures, until) in seen.items():
+        # Unchanged until the moment the dashboard stops keeping them...
+        just_before, _ = await figures_at(until - timedelta(microseconds=1))
+        assert just_before == figures, f"figures of {now} changed before {until}"
+        for later, (later_figures, _) in seen.items():
+            if now < later < until:
+                assert later_figures == figures, f"figures of {now} changed by {later}"
+    # ...and the sweep did see each planned moment change them.
+    changed_at = [b for a, b in pairwise(SWEPT) if seen[a][0] != seen[b][0]]
+    for said, moment in turns.items():
+        assert any(moment <= c < moment + timedelta(hours=2) for c in changed_at), said
