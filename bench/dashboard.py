@@ -7,7 +7,7 @@ statements and page weight of the overview and of a cell's page.
 Two organisations are measured in one run, each in a database of its own seeded as
 ``bench.digest`` seeds it (``bench.common.seed``), with a supervisor of the whole
 organisation added: a small one of 10 cells, then the one of ``--cells``. For each, the
-dashboard's routes (``handlers.dashboard.dashboard_routes`` over the ``AppState`` that
+dashboard's routes (``handlers.dashboard.Dashboard`` over the ``AppState`` that
 ``bot.app.build_application`` makes, mounted at ``/app`` as in production) are served by a
 real uvicorn on 127.0.0.1 and asked by an httpx client, with the supervisor's signed launch
 data in ``Authorization: tma <initData>``, one request at a time: the overview
@@ -18,9 +18,14 @@ Server time is measured around the ASGI app, from the request's arrival to its l
 handed to uvicorn, with the CPU time this process spent meanwhile (SQLite's thread included,
 PostgreSQL's server not); SQL statements are counted with ``before_cursor_execute`` on the
 engine. A third page, the overview of the current quarter, shows what a shorter period costs.
+The overview's figures are kept between requests while nothing they count changed, so the
+overview is asked once more ``--changed-requests`` times, each right after a write its
+figures read (a meeting's minutes recorded or undone): what the first look after a change
+costs. The memory the kept figures hold is weighed after the first three pages.
 Page weight is the fragment's body, and the shell, CSS and script the Mini App loads once.
-Then the large organisation's overview is asked ``BREAKDOWN_REQUESTS`` more times with the
-steps of a request timed (their functions wrapped for that pass only): where the time goes.
+Then the large organisation's overview is asked ``BREAKDOWN_REQUESTS`` more times, each after
+a write, with the steps of a request timed (their functions wrapped for that pass only):
+where the time of working the figures out goes.
 """
 
 from __future__ import annotations
@@ -32,9 +37,11 @@ import gzip
 import inspect
 import json
 import socket
+import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+import types
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -45,7 +52,7 @@ from urllib.parse import urlencode
 import httpx
 import uvicorn
 from pydantic import SecretStr
-from sqlalchemy import insert
+from sqlalchemy import case, insert, update
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -75,9 +82,9 @@ from bot.settings import DASHBOARD_PATH, Settings
 from domain.clock import FakeClock
 from domain.webapp import init_data_hash
 from handlers.common import STATE_KEY, AppState
-from handlers.dashboard import dashboard_routes
+from handlers.dashboard import Dashboard
 from storage.db import Database
-from storage.models import Person, SupervisorScope
+from storage.models import Meeting, Person, SupervisorScope
 
 # The goals of issue 15, at 1,000 cells.
 P95_GOAL_MS = 500.0
@@ -157,9 +164,10 @@ class Timed:
     """Times each HTTP request from its arrival to its last byte handed to the server, and
     counts the SQL statements it sends."""
 
-    def __init__(self, app: ASGIApp, database: Database) -> None:
+    def __init__(self, app: ASGIApp, database: Database, dashboard: Dashboard) -> None:
         self.app = app
         self.database = database
+        self.dashboard = dashboard
         self.served: list[Served] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -184,9 +192,9 @@ def dashboard_app(database: Database, files: Path) -> Timed:
     )
     application = build_application(settings, database, FakeClock(NOW))
     state: AppState = application.bot_data[STATE_KEY]
-    max_age = timedelta(hours=settings.web_app_max_age_hours)
-    routes = dashboard_routes(state, TOKEN, max_age)
-    return Timed(Starlette(routes=[Mount(DASHBOARD_PATH, routes=routes)]), database)
+    dashboard = Dashboard(state, TOKEN, timedelta(hours=settings.web_app_max_age_hours))
+    app = Starlette(routes=[Mount(DASHBOARD_PATH, routes=dashboard.routes())])
+    return Timed(app, database, dashboard)
 
 
 @asynccontextmanager
@@ -252,12 +260,19 @@ async def ask(client: httpx.AsyncClient, path: str, headers: dict[str, str]) -> 
 
 
 async def measure_page(
-    client: httpx.AsyncClient, timed: Timed, path: str, requests: int
+    client: httpx.AsyncClient,
+    timed: Timed,
+    path: str,
+    requests: int,
+    before: Callable[[], Awaitable[None]] | None = None,
 ) -> PageFigures:
+    """The page asked ``requests`` times after a warm-up, each time after ``before()``."""
     figures = PageFigures(path)
     headers = {"Authorization": f"tma {launch_data()}"}
     await ask(client, path, headers)  # the warm-up: templates compiled, statements cached
     for _ in range(requests):
+        if before is not None:
+            await before()
         started = time.perf_counter()
         response = await ask(client, path, headers)
         figures.round_trip_ms.append((time.perf_counter() - started) * 1000)
@@ -334,8 +349,9 @@ class Measured:
 
     sizes: Sizes
     seed_s: float
-    pages: dict[str, PageFigures]  # by PAGES' names
+    pages: dict[str, PageFigures]  # by PAGES' names, and CHANGED
     loaded_once: dict[str, int]
+    kept_bytes: int  # the overviews' figures kept, after asking PAGES
     breakdown: Breakdown | None = None
     breakdown_served: list[Served] = field(default_factory=list)
 
@@ -361,6 +377,46 @@ PAGES = {
     "cell page": f"{DASHBOARD_PATH}/api/cells/{MEASURED_CELL}",
     "overview, Q4": f"{DASHBOARD_PATH}/api/?quarter={(NOW.month - 1) // 3 + 1}",
 }
+# The overview asked right after a write its figures read: worked out afresh each time.
+CHANGED = "overview after a write"
+
+
+def writing_minutes(database: Database) -> Callable[[], Awaitable[None]]:
+    """A write the figures read, made before each request: the first meeting's minutes
+    recorded, then undone, in turn. The organisation's revision moves each time, so the
+    overview's kept figures are not current and are worked out again: what the first
+    supervisor to look after a change waits for."""
+
+    async def write() -> None:
+        async with database.transaction() as session:
+            await session.execute(
+                update(Meeting)
+                .where(Meeting.id == 1)
+                .values(
+                    minutes_recorded_at=case(
+                        (Meeting.minutes_recorded_at.is_(None), NOW), else_=None
+                    )
+                )
+            )
+
+    return write
+
+
+def deep_bytes(root: object) -> int:
+    """The memory an object holds, through everything it reaches (classes, modules,
+    functions and the event loop's machinery, which it only refers to, are not counted)."""
+    seen: set[int] = set()
+    total, stack = 0, [root]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen or isinstance(item, (type, types.ModuleType, types.FunctionType)):
+            continue
+        if type(item).__module__.startswith("asyncio"):
+            continue
+        seen.add(id(item))
+        total += sys.getsizeof(item)
+        stack.extend(gc.get_referents(item))
+    return total
 
 
 async def measure_organisation(
@@ -380,19 +436,33 @@ async def measure_organisation(
                 for name, path in PAGES.items():
                     progress(f"{cells} cells: {name}, {args.requests} requests")
                     pages[name] = await measure_page(client, timed, path, args.requests)
-                measured = Measured(sizes, seed_s, pages, await shell_bytes(client))
+                # Weighed before the write below, which leaves the year's kept figures alone.
+                kept_bytes = deep_bytes(timed.dashboard.overviews)
+                progress(f"{cells} cells: {CHANGED}, {args.changed_requests} requests")
+                write = writing_minutes(database)
+                pages[CHANGED] = await measure_page(
+                    client, timed, PAGES["overview"], args.changed_requests, before=write
+                )
+                measured = Measured(sizes, seed_s, pages, await shell_bytes(client), kept_bytes)
                 if breakdown:
                     progress(f"{cells} cells: the overview's steps, {BREAKDOWN_REQUESTS} requests")
-                    await break_down(client, timed, measured)
+                    await break_down(client, timed, measured, write)
     return measured
 
 
-async def break_down(client: httpx.AsyncClient, timed: Timed, measured: Measured) -> None:
+async def break_down(
+    client: httpx.AsyncClient,
+    timed: Timed,
+    measured: Measured,
+    write: Callable[[], Awaitable[None]],
+) -> None:
+    """The overview's steps timed, each request after a write: the figures worked out."""
     steps = Breakdown()
     steps.install()
     try:
         headers = {"Authorization": f"tma {launch_data()}"}
         for _ in range(BREAKDOWN_REQUESTS):
+            await write()
             await ask(client, measured.overview.path, headers)
             measured.breakdown_served.append(timed.served[-1])
     finally:
@@ -479,7 +549,7 @@ def print_result(args: argparse.Namespace, small: Measured, large: Measured) -> 
         [
             *(
                 row
-                for name in PAGES
+                for name in large.pages
                 for row in page_rows(name, small.pages[name], large.pages[name])
             ),
             (
@@ -491,6 +561,11 @@ def print_result(args: argparse.Namespace, small: Measured, large: Measured) -> 
                 "page weight: overview + shell + CSS + script KB",
                 small.page_weight / KB,
                 large.page_weight / KB,
+            ),
+            (
+                "figures kept (year, Q4: 2 overviews) MB",
+                small.kept_bytes / KB / KB,
+                large.kept_bytes / KB / KB,
             ),
         ],
     )
@@ -505,7 +580,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     small = await measure_organisation(args, SMALL_CELLS, breakdown=False)
     large = await measure_organisation(args, args.cells, breakdown=True)
     print_result(args, small, large)
-    overview, cell, quarter = (large.pages[name].summary() for name in PAGES)
+    overview, cell, quarter, changed = (large.pages[name].summary() for name in (*PAGES, CHANGED))
     small_overview, small_cell = small.overview.summary(), small.cell.summary()
     ratios = {
         "p95_to_goal": overview["p95_ms"] / P95_GOAL_MS,
@@ -539,6 +614,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "cell_bytes": cell["bytes"],
         "quarter_p50_ms": round(quarter["p50_ms"], 1),
         "quarter_p95_ms": round(quarter["p95_ms"], 1),
+        "changed_p50_ms": round(changed["p50_ms"], 1),
+        "changed_p95_ms": round(changed["p95_ms"], 1),
+        "changed_cpu_p50_ms": round(changed["cpu_p50_ms"], 1),
+        "changed_sql_statements": changed["sql_statements"],
+        "kept_mb": round(large.kept_bytes / KB / KB, 1),
         **{name: round(value, 3) for name, value in ratios.items()},
     }
 
@@ -548,6 +628,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     province_arguments(parser, cells=1000)
     parser.add_argument(
         "--requests", type=int, default=30, help="requests per page, after one warm-up"
+    )
+    parser.add_argument(
+        "--changed-requests",
+        type=int,
+        default=10,
+        help="requests of the overview right after a write, after one warm-up",
     )
     return parser.parse_args(argv)
 

@@ -540,3 +540,21 @@ async def test_the_overview_reuses_its_figures_until_a_write_or_the_clock_change
             assert (await overview())[1] == reused
     finally:
         await own_engine.dispose()
+
+
+async def test_a_headline_share_of_no_cells_says_why_there_is_none(bot: RunningBot) -> None:
+    supervisor, *_ = await two_cells(bot)
+    async with dashboard(bot) as client:
+        page = await client.get("/app/api/", headers=opened_by(signed(supervisor, bot.clock.now())))
+    figures = page.text[page.text.index('<section class="figures">') :]
+    figures = figures[: figures.index("</section>")]
+    # 1 December, before the cutoff: both cells owe the month's meeting, neither has held it;
+    # no roll was taken; new cells owe no thematic meeting this quarter.
+    said = re.findall(
+        r'id="([a-z-]+)">([^<]*)</span>[^<]*(?:<small class="why">— ([^<]*))?', figures
+    )
+    assert said == [
+        ("on-time", "—", bot.t("vi", "digest.label.not_due_yet")),
+        ("attendance", "—", bot.t("vi", "digest.label.no_roll")),
+        ("thematic", "—", bot.t("vi", "digest.label.nobody_owed")),
+    ]

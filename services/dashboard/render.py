@@ -56,6 +56,10 @@ LABEL_KEYS = {
     "left": N_("dashboard.label.left"),
     "observations": N_("dashboard.label.observations"),
     "empty": N_("dashboard.label.empty"),
+    # Why a headline share is none: the digest's own words.
+    "not_due_yet": N_("digest.label.not_due_yet"),
+    "nobody_owed": N_("digest.label.nobody_owed"),
+    "no_roll": N_("digest.label.no_roll"),
 }
 SQUARE_TEXT = {
     Square.ON_TIME: N_("dashboard.square.on_time"),
