@@ -372,3 +372,18 @@ async def test_figures_are_kept_no_later_than_the_first_moment_the_clock_changes
     changed_at = [b for a, b in pairwise(SWEPT) if seen[a][0] != seen[b][0]]
     for said, moment in turns.items():
         assert any(moment <= c < moment + timedelta(hours=2) for c in changed_at), said
+
+
+async def test_writes_in_one_transaction_bump_it_even_after_a_savepoint_is_undone(
+    database: Database,
+) -> None:
+    async with database.transaction() as session:
+        await _organisation(session, "Đảng bộ A")
+    before = await _revisions(database)
+    async with database.transaction() as session:
+        savepoint = await session.begin_nested()
+        await session.execute(update(Meeting).values(minutes_recorded_at=NOW))
+        await savepoint.rollback()
+        await session.execute(update(Meeting).values(late=True))
+        await session.execute(update(Meeting).values(roll_closed_at=NOW))
+    assert (await _revisions(database))["Đảng bộ A"] > before["Đảng bộ A"]

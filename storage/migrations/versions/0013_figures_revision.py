@@ -76,6 +76,7 @@ _EVENTS = ("INSERT", "UPDATE", "DELETE")
 
 
 def _bump(organisations: str) -> str:
+    """SQLite's bump: its writers take turns and it updates a row in place."""
     return (
         "UPDATE figures_revision SET revision = revision + 1 "
         f"WHERE organisation_id IN ({organisations})"
@@ -131,16 +132,39 @@ def _sqlite_triggers() -> list[str]:
     return statements
 
 
+# On PostgreSQL a row updated again and again in one transaction leaves a version per update
+# that each later update walks past: an organisation is bumped once per transaction (a
+# transaction-local setting remembers it, and is undone with a savepoint rolled back).
+_BUMP_ONCE = """CREATE FUNCTION figures_revision_bump(organisations integer[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    organisation integer;
+    bumped text;
+BEGIN
+    FOREACH organisation IN ARRAY organisations LOOP
+        CONTINUE WHEN organisation IS NULL;
+        bumped := 'chibo.figures_bumped_' || organisation;
+        IF current_setting(bumped, true) IS DISTINCT FROM txid_current()::text THEN
+            UPDATE figures_revision SET revision = revision + 1
+            WHERE organisation_id = organisation;
+            PERFORM set_config(bumped, txid_current()::text, true);
+        END IF;
+    END LOOP;
+END $$"""
+
+
 def _postgresql_triggers() -> list[str]:
     statements = [
         f"CREATE FUNCTION {_CREATED}() RETURNS trigger LANGUAGE plpgsql AS "
         f"$$ BEGIN {_KEEP_ROW} RETURN NULL; END $$",
         f"CREATE TRIGGER {_CREATED} AFTER INSERT ON organisation "
         f"FOR EACH ROW EXECUTE FUNCTION {_CREATED}()",
+        _BUMP_ONCE,
     ]
     for feed in _FEEDS:
         branches = " ELSIF ".join(
-            f"TG_OP = '{event}' THEN {_bump(_organisations(feed, event))};"
+            f"TG_OP = '{event}' THEN "
+            f"PERFORM figures_revision_bump(ARRAY({_organisations(feed, event)}));"
             for event in _written(feed)
         )
         statements.append(
@@ -187,4 +211,5 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER {name} ON {feed.table}")
         for feed in _FEEDS:
             op.execute(f"DROP FUNCTION figures_revision_{feed.table}()")
+        op.execute("DROP FUNCTION figures_revision_bump(integer[])")
     op.drop_table("figures_revision")
