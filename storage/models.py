@@ -462,12 +462,24 @@ class ImportedMember(Base):
 
 class FiguresRevision(Base):
     """A counter per organisation that the database's own triggers bump whenever what the
-    digest's figures read changes (migration 0013), so that figures kept between requests
-    are known to be current with one read."""
+    whole organisation's figures read changes: its settings, its cells, people's names
+    (migration 0013)."""
 
     __tablename__ = "figures_revision"
 
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    )
+    revision: Mapped[int] = mapped_column(BigInteger)
+
+
+class CellFiguresRevision(Base):
+    """A counter per cell that the database's own triggers bump whenever what the cell's
+    figures read changes: its meetings, rolls, papers and observations (migration 0013)."""
+
+    __tablename__ = "cell_figures_revision"
+
+    cell_id: Mapped[int] = mapped_column(
+        ForeignKey("cell.id", ondelete="CASCADE"), primary_key=True
     )
     revision: Mapped[int] = mapped_column(BigInteger)

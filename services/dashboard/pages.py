@@ -25,8 +25,9 @@ from services import outbox
 from services.attendance.marks import marks_over
 from services.config import ServiceSettings
 from services.dashboard.access import Denial, Sight, sight_of, visible_cell
-from services.dashboard.kept import Currency, Kept
-from services.digest.figures import Render, digest_figures
+from services.dashboard.kept import Currency, Earlier, Kept
+from services.digest.figures import Render, digest_figures, summed_figures
+from services.digest.observations import observations
 from services.digest.report import period_label
 from services.minutes.export import minutes_file, record_of
 from services.views import summary
@@ -35,6 +36,10 @@ from storage.files import FileStore
 from storage.models import Cell, Meeting, Organisation
 from storage.queries.cells import cells_by_name
 from storage.queries.dashboard import figures_stamp
+from storage.queries.digest import CellScope
+
+# Beyond a quarter of the cells changed, working out the whole costs no more than the part.
+REFIGURED_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -211,23 +216,7 @@ async def _overview(
     organisation, cell_ids = sight.organisation(asked.organisation_id)
     lens = _lens(web, sight, asked.year, asked.quarter)
     viewing = _viewing(web, sight, supervises=True)
-    stamp = await figures_stamp(session, organisation.id, web.now)
-    valid_until = figures_valid_until(web.now, web.settings.zone, stamp.coming)
-
-    async def work_out() -> OverviewFigures:
-        digest = await _figures(session, web, viewing, organisation, cell_ids, lens)
-        return OverviewFigures(digest, looked_at_first(digest.cells), month_totals(digest.cells))
-
-    figures = await web.overviews.value(
-        (
-            organisation.id,
-            None if cell_ids is None else frozenset(cell_ids),
-            lens,
-            viewing.language,
-        ),
-        Currency(stamp.revision, web.now, valid_until),
-        work_out,
-    )
+    figures = await _overview_figures(session, web, viewing, organisation, cell_ids, lens)
     page = Page.of(asked.page, len(figures.ordered))
     return Overview(
         viewing=viewing,
@@ -241,6 +230,75 @@ async def _overview(
         rows=figures.ordered[page.slice()],
         totals=figures.totals,
         page=page,
+    )
+
+
+async def _overview_figures(
+    session: AsyncSession,
+    web: WebRequest,
+    viewing: Viewing,
+    organisation: Organisation,
+    cell_ids: set[int] | None,
+    lens: Lens,
+) -> OverviewFigures:
+    """The overview's figures: kept since an earlier request if still current, those of the
+    cells changed since worked out again, or all worked out afresh."""
+    stamp = await figures_stamp(session, organisation.id, web.now)
+    in_scope = {
+        cell: revision
+        for cell, revision in stamp.cells.items()
+        if cell_ids is None or cell in cell_ids
+    }
+
+    async def work_out(earlier: Earlier[OverviewFigures] | None) -> OverviewFigures:
+        if earlier is not None and len(earlier.changed) <= len(in_scope) * REFIGURED_SHARE:
+            digest = await _refigured(session, web, viewing, organisation, earlier, lens)
+        else:
+            digest = await _figures(session, web, viewing, organisation, cell_ids, lens)
+        return OverviewFigures(digest, looked_at_first(digest.cells), month_totals(digest.cells))
+
+    return await web.overviews.value(
+        (
+            organisation.id,
+            None if cell_ids is None else frozenset(cell_ids),
+            lens,
+            viewing.language,
+        ),
+        Currency(
+            stamp.revision,
+            in_scope,
+            web.now,
+            figures_valid_until(web.now, web.settings.zone, stamp.coming),
+        ),
+        work_out,
+    )
+
+
+async def _refigured(
+    session: AsyncSession,
+    web: WebRequest,
+    viewing: Viewing,
+    organisation: Organisation,
+    earlier: Earlier[OverviewFigures],
+    lens: Lens,
+) -> DigestFigures:
+    """The figures kept, with the changed cells' worked out again and the organisation's
+    summed afresh (with the working groups' observations, read again: a handful of rows)."""
+    kept = earlier.value.digest
+    changed = await _figures(session, web, viewing, organisation, earlier.changed, lens)
+    again = {cell.cell_id: cell for cell in changed.cells}
+    period = lens.period(web.now, web.settings.zone)
+    scope = CellScope(organisation.id, {cell.cell_id for cell in kept.cells})
+    return summed_figures(
+        organisation,
+        [again.get(cell.cell_id, cell) for cell in kept.cells],
+        await observations(session, scope, period),
+        period,
+        web.now,
+        web.settings,
+        viewing.render,
+        kept.period,
+        speaking_of=lens.moment(web.now, web.settings.zone),
     )
 
 

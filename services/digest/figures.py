@@ -46,6 +46,7 @@ from domain.digest import (
     MeetingFigures,
     MemberAtRisk,
     MonthFigures,
+    Observation,
     Period,
     QuarterFigures,
     RegularState,
@@ -230,15 +231,47 @@ async def digest_figures(
         )
         for cell in (c._replace(created_at=c.created_at.astimezone(zone)) for c in cells)
     ]
+    return _summed(
+        looking, organisation, results, await observations(session, scope, period), period_label
+    )
+
+
+def summed_figures(
+    organisation: Organisation,
+    cells: list[CellFigures],
+    observed: list[Observation],
+    period: Period,
+    now: datetime,
+    settings: ServiceSettings,
+    render: Render,
+    period_label: str,
+    speaking_of: datetime | None = None,
+) -> DigestFigures:
+    """The organisation's figures from its cells' and the working groups' observations, as
+    ``digest_figures`` sums them: for cells whose figures were worked out earlier and still
+    stand as they are ``now``."""
+    looking = _Looking.at(
+        organisation, period, now, settings, render, speaking_of=speaking_of or now
+    )
+    return _summed(looking, organisation, cells, observed, period_label)
+
+
+def _summed(
+    looking: _Looking,
+    organisation: Organisation,
+    cells: list[CellFigures],
+    observed: list[Observation],
+    period_label: str,
+) -> DigestFigures:
     return organisation_figures(
-        results,
-        await observations(session, scope, period),
+        cells,
+        observed,
         organisation=organisation.name,
         period=period_label,
         month=looking.month,
         quarter=looking.quarter,
         cutoff_passed=looking.cutoff_passed,
-        now=now,
+        now=looking.now,
     )
 
 

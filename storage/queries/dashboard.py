@@ -16,6 +16,7 @@ from domain.meetings import MeetingStatus
 from domain.roles import MemberStatus, Role
 from storage.models import (
     Cell,
+    CellFiguresRevision,
     FiguresRevision,
     Invitation,
     Meeting,
@@ -78,15 +79,19 @@ async def member_rolls_between(
 
 class FiguresStamp(NamedTuple):
     """What tells whether an organisation's figures kept since are still current: its revision
-    (bumped by the database on every write the figures read) and the moments coming."""
+    and its cells' (bumped by the database on every write the figures read), and the moments
+    coming that the figures turn at."""
 
     revision: int
+    cells: dict[int, int]  # each cell's revision, by cell
     coming: ComingMoments
 
 
-async def figures_stamp(session: AsyncSession, organisation_id: int, now: datetime) -> FiguresStamp:
-    """The organisation's revision and the next moments its figures turn at, in one statement:
-    read before the figures, so that figures kept under it are never older than it says."""
+async def figures_stamp(
+    session: AsyncSession, organisation_id: int, now: datetime
+) -> FiguresStamp:
+    """The organisation's revisions and the next moments its figures turn at: read before the
+    figures, so that figures kept under it are never older than it says."""
     cells = select(Cell.id).where(Cell.organisation_id == organisation_id)
 
     def first_start(after: datetime) -> ScalarSelect[datetime]:
@@ -96,7 +101,7 @@ async def figures_stamp(session: AsyncSession, organisation_id: int, now: dateti
             .scalar_subquery()
         )
 
-    row = (
+    revision, *coming = (
         await session.execute(
             select(
                 select(FiguresRevision.revision)
@@ -111,5 +116,10 @@ async def figures_stamp(session: AsyncSession, organisation_id: int, now: dateti
             )
         )
     ).one()
-    revision, *coming = row
-    return FiguresStamp(revision, ComingMoments(*coming))
+    cell_revisions = await session.execute(
+        select(CellFiguresRevision.cell_id, CellFiguresRevision.revision).where(
+            CellFiguresRevision.cell_id.in_(cells)
+        )
+    )
+    by_cell = {cell_id: cell_revision for cell_id, cell_revision in cell_revisions}
+    return FiguresStamp(revision, by_cell, ComingMoments(*coming))

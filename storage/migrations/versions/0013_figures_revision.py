@@ -1,13 +1,16 @@
-"""figures revision: a counter per organisation that the database bumps itself
+"""figures revisions: counters per organisation and per cell that the database bumps itself
 
 Revision ID: 0013
 Revises: 0011
 Create Date: 2026-12-01 19:40:00.000000
 
-The dashboard keeps an organisation's figures between requests and reuses them while the
-organisation's revision is unchanged. Triggers, not the application, bump it: every write of
-what the digest's figures read counts, whichever code path (or replica, or psql session)
-makes it, in the writer's own transaction.
+The dashboard keeps an organisation's figures between requests: it reuses them while the
+organisation's revision is unchanged, and works out again only the cells whose own revision
+moved. Triggers, not the application, bump them: every write of what the digest's figures
+read counts, whichever code path (or replica, or psql session) makes it, in the writer's own
+transaction. A cell's meetings, rolls, papers and observations bump the cell; what the whole
+organisation's figures read (its settings, its cells and their names, people's names) bumps
+the organisation.
 
 Beware: on SQLite, ``batch_alter_table`` recreates a table and drops its triggers; a later
 migration that batch-alters one of the tables below must create its triggers again
@@ -26,61 +29,74 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+class _Counter(NamedTuple):
+    table: str
+    key: str
+
+
+ORGANISATION = _Counter("figures_revision", "organisation_id")
+CELL = _Counter("cell_figures_revision", "cell_id")
+
+
 class _Feed(NamedTuple):
-    """A table the figures read: the organisations a row of it belongs to (``{row}`` is NEW or
-    OLD), the columns the figures read, and which rows count at all (None: every row)."""
+    """A table the figures read: the counter its writes bump, the keys of that counter a row
+    belongs to (``{row}`` is NEW or OLD), the columns the figures read, and which rows count
+    at all (None: every row)."""
 
     table: str
-    organisations: str
+    counter: _Counter
+    owners: str
     columns: tuple[str, ...]
     counts: str | None = None
 
 
-_OF_MEETING = (
-    "SELECT cell.organisation_id FROM meeting JOIN cell ON cell.id = meeting.cell_id "
-    "WHERE meeting.id = {row}.meeting_id"
-)
+_CELL_OF_MEETING = "SELECT cell_id FROM meeting WHERE meeting.id = {row}.meeting_id"
 _FEEDS = (
-    _Feed("organisation", "SELECT {row}.id", ("name", "cutoff_day", "plan_due_day")),
-    _Feed("cell", "SELECT {row}.organisation_id", ("organisation_id", "name", "created_at")),
+    _Feed("organisation", ORGANISATION, "SELECT {row}.id", ("name", "cutoff_day", "plan_due_day")),
+    # A cell added, renamed or moved changes the organisation's list of cells.
+    _Feed(
+        "cell",
+        ORGANISATION,
+        "SELECT {row}.organisation_id",
+        ("organisation_id", "name", "created_at"),
+    ),
+    # A name is read wherever its person is counted (members at risk, observers): a rename,
+    # rare, bumps every organisation.
+    _Feed("person", ORGANISATION, "SELECT organisation_id FROM figures_revision", ("full_name",)),
     _Feed(
         "meeting",
-        "SELECT organisation_id FROM cell WHERE cell.id = {row}.cell_id",
+        CELL,
+        "SELECT {row}.cell_id",
         ("cell_id", "kind", "status", "starts_at", "late", "roll_closed_at", "minutes_recorded_at"),
     ),
     # Only roll entries count (an answer to an invitation is no figure): a press of "attend"
-    # does not bump the organisation.
+    # bumps nothing.
     _Feed(
         "invitation",
-        _OF_MEETING,
+        CELL,
+        _CELL_OF_MEETING,
         ("meeting_id", "person_id", "roll_status", "exempted"),
         counts="{row}.roll_status IS NOT NULL",
     ),
-    _Feed("paper_assignment", _OF_MEETING, ("meeting_id", "due_at")),
+    _Feed("paper_assignment", CELL, _CELL_OF_MEETING, ("meeting_id", "due_at")),
     _Feed(
         "paper_submission",
-        "SELECT cell.organisation_id FROM paper_assignment "
+        CELL,
+        "SELECT meeting.cell_id FROM paper_assignment "
         "JOIN meeting ON meeting.id = paper_assignment.meeting_id "
-        "JOIN cell ON cell.id = meeting.cell_id "
         "WHERE paper_assignment.id = {row}.assignment_id",
         ("assignment_id", "late", "replaced_at"),
     ),
     _Feed(
-        "meeting_observer", _OF_MEETING, ("meeting_id", "person_id", "observations", "observed_at")
+        "meeting_observer",
+        CELL,
+        _CELL_OF_MEETING,
+        ("meeting_id", "person_id", "observations", "observed_at"),
     ),
-    # A name is read wherever its person is counted (members at risk, observers): a rename,
-    # rare, bumps every organisation.
-    _Feed("person", "SELECT organisation_id FROM figures_revision", ("full_name",)),
 )
 _EVENTS = ("INSERT", "UPDATE", "DELETE")
-
-
-def _bump(organisations: str) -> str:
-    """SQLite's bump: its writers take turns and it updates a row in place."""
-    return (
-        "UPDATE figures_revision SET revision = revision + 1 "
-        f"WHERE organisation_id IN ({organisations})"
-    )
+# Each new organisation and cell gets its counter (a deleted one's goes with it, by cascade).
+_STARTS = ((ORGANISATION, "organisation"), (CELL, "cell"))
 
 
 def _rows_of(event: str) -> tuple[str, ...]:
@@ -98,8 +114,8 @@ def _condition(feed: _Feed, event: str, differs: str) -> str | None:
     return f"({counts}) AND ({changed})" if counts else changed
 
 
-def _organisations(feed: _Feed, event: str) -> str:
-    return " UNION ".join(feed.organisations.format(row=row) for row in _rows_of(event))
+def _owners(feed: _Feed, event: str) -> str:
+    return " UNION ".join(feed.owners.format(row=row) for row in _rows_of(event))
 
 
 def _written(feed: _Feed) -> tuple[str, ...]:
@@ -108,7 +124,7 @@ def _written(feed: _Feed) -> tuple[str, ...]:
 
 
 def _triggers() -> list[tuple[str, _Feed, str]]:
-    """Each trigger's name, its table and the write it follows."""
+    """Each trigger's name, its feed and the write it follows."""
     return [
         (f"figures_revision_{feed.table}_{event.lower()}", feed, event)
         for feed in _FEEDS
@@ -116,37 +132,46 @@ def _triggers() -> list[tuple[str, _Feed, str]]:
     ]
 
 
-_CREATED = "figures_revision_organisation_created"
-_KEEP_ROW = "INSERT INTO figures_revision (organisation_id, revision) VALUES (NEW.id, 0);"
+def _started(counter: _Counter) -> str:
+    return f"figures_revision_{counter.table}_started"
+
+
+def _start(counter: _Counter) -> str:
+    return f"INSERT INTO {counter.table} ({counter.key}, revision) VALUES (NEW.id, 0);"
 
 
 def _sqlite_triggers() -> list[str]:
-    statements = [f"CREATE TRIGGER {_CREATED} AFTER INSERT ON organisation BEGIN {_KEEP_ROW} END"]
+    statements = [
+        f"CREATE TRIGGER {_started(counter)} AFTER INSERT ON {table} BEGIN {_start(counter)} END"
+        for counter, table in _STARTS
+    ]
     for name, feed, event in _triggers():
         condition = _condition(feed, event, "NEW.{column} IS NOT OLD.{column}")
         when = f" WHEN {condition}" if condition else ""
+        # SQLite's writers take turns and it updates a row in place: a bump per row is cheap.
         statements.append(
             f"CREATE TRIGGER {name} AFTER {event} ON {feed.table} FOR EACH ROW{when} "
-            f"BEGIN {_bump(_organisations(feed, event))}; END"
+            f"BEGIN UPDATE {feed.counter.table} SET revision = revision + 1 "
+            f"WHERE {feed.counter.key} IN ({_owners(feed, event)}); END"
         )
     return statements
 
 
-# On PostgreSQL a row updated again and again in one transaction leaves a version per update
-# that each later update walks past: an organisation is bumped once per transaction (a
-# transaction-local setting remembers it, and is undone with a savepoint rolled back).
-_BUMP_ONCE = """CREATE FUNCTION figures_revision_bump(organisations integer[]) RETURNS void
+def _bump_once(counter: _Counter) -> str:
+    """On PostgreSQL a row updated again and again in one transaction leaves a version per
+    update that each later update walks past: a counter is bumped once per transaction (a
+    transaction-local setting remembers it, and is undone with a savepoint rolled back)."""
+    return f"""CREATE FUNCTION {counter.table}_bump(owners integer[]) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
-    organisation integer;
+    owner integer;
     bumped text;
 BEGIN
-    FOREACH organisation IN ARRAY organisations LOOP
-        CONTINUE WHEN organisation IS NULL;
-        bumped := 'chibo.figures_bumped_' || organisation;
+    FOREACH owner IN ARRAY owners LOOP
+        CONTINUE WHEN owner IS NULL;
+        bumped := 'chibo.{counter.table}_' || owner;
         IF current_setting(bumped, true) IS DISTINCT FROM txid_current()::text THEN
-            UPDATE figures_revision SET revision = revision + 1
-            WHERE organisation_id = organisation;
+            UPDATE {counter.table} SET revision = revision + 1 WHERE {counter.key} = owner;
             PERFORM set_config(bumped, txid_current()::text, true);
         END IF;
     END LOOP;
@@ -154,17 +179,19 @@ END $$"""
 
 
 def _postgresql_triggers() -> list[str]:
-    statements = [
-        f"CREATE FUNCTION {_CREATED}() RETURNS trigger LANGUAGE plpgsql AS "
-        f"$$ BEGIN {_KEEP_ROW} RETURN NULL; END $$",
-        f"CREATE TRIGGER {_CREATED} AFTER INSERT ON organisation "
-        f"FOR EACH ROW EXECUTE FUNCTION {_CREATED}()",
-        _BUMP_ONCE,
-    ]
+    statements = []
+    for counter, table in _STARTS:
+        statements += [
+            f"CREATE FUNCTION {_started(counter)}() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN {_start(counter)} RETURN NULL; END $$",
+            f"CREATE TRIGGER {_started(counter)} AFTER INSERT ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {_started(counter)}()",
+            _bump_once(counter),
+        ]
     for feed in _FEEDS:
         branches = " ELSIF ".join(
             f"TG_OP = '{event}' THEN "
-            f"PERFORM figures_revision_bump(ARRAY({_organisations(feed, event)}));"
+            f"PERFORM {feed.counter.table}_bump(ARRAY({_owners(feed, event)}));"
             for event in _written(feed)
         )
         statements.append(
@@ -186,30 +213,33 @@ def _is_sqlite() -> bool:
 
 
 def upgrade() -> None:
-    op.create_table(
-        "figures_revision",
-        sa.Column("organisation_id", sa.Integer(), nullable=False),
-        sa.Column("revision", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("organisation_id"),
-    )
-    op.execute(
-        "INSERT INTO figures_revision (organisation_id, revision) SELECT id, 0 FROM organisation"
-    )
+    for counter, table in _STARTS:
+        op.create_table(
+            counter.table,
+            sa.Column(counter.key, sa.Integer(), nullable=False),
+            sa.Column("revision", sa.BigInteger(), nullable=False),
+            sa.ForeignKeyConstraint([counter.key], [f"{table}.id"], ondelete="CASCADE"),
+            sa.PrimaryKeyConstraint(counter.key),
+        )
+        op.execute(
+            f"INSERT INTO {counter.table} ({counter.key}, revision) SELECT id, 0 FROM {table}"
+        )
     for statement in _sqlite_triggers() if _is_sqlite() else _postgresql_triggers():
         op.execute(statement)
 
 
 def downgrade() -> None:
-    if _is_sqlite():
-        for name in [_CREATED, *(name for name, _, _ in _triggers())]:
-            op.execute(f"DROP TRIGGER {name}")
-    else:
-        op.execute(f"DROP TRIGGER {_CREATED} ON organisation")
-        op.execute(f"DROP FUNCTION {_CREATED}()")
-        for name, feed, _ in _triggers():
-            op.execute(f"DROP TRIGGER {name} ON {feed.table}")
+    sqlite = _is_sqlite()
+    for name, feed, _ in _triggers():
+        op.execute(f"DROP TRIGGER {name}" if sqlite else f"DROP TRIGGER {name} ON {feed.table}")
+    for counter, table in _STARTS:
+        started = _started(counter)
+        op.execute(f"DROP TRIGGER {started}" if sqlite else f"DROP TRIGGER {started} ON {table}")
+    if not sqlite:
         for feed in _FEEDS:
             op.execute(f"DROP FUNCTION figures_revision_{feed.table}()")
-        op.execute("DROP FUNCTION figures_revision_bump(integer[])")
-    op.drop_table("figures_revision")
+        for counter, _ in _STARTS:
+            op.execute(f"DROP FUNCTION {_started(counter)}()")
+            op.execute(f"DROP FUNCTION {counter.table}_bump(integer[])")
+    for counter, _ in reversed(_STARTS):
+        op.drop_table(counter.table)
