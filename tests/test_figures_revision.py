@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from itertools import pairwise
+from pathlib import Path
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.i18n import Translator
@@ -22,9 +23,13 @@ from domain.freshness import figures_valid_until
 from domain.meetings import MeetingKind
 from domain.messages import Text
 from domain.roles import MemberStatus
+from domain.webapp import WebAppUser
 from services.config import ServiceSettings
+from services.dashboard.kept import Kept
+from services.dashboard.pages import Overview, OverviewAsked, OverviewFigures, WebRequest, home
 from services.digest.figures import digest_figures
 from storage.db import Database
+from storage.files import FileStore
 from storage.models import (
     Cell,
     CellFiguresRevision,
@@ -36,6 +41,7 @@ from storage.models import (
     PaperAssignment,
     PaperSubmission,
     Person,
+    SupervisorScope,
 )
 from storage.queries.dashboard import figures_stamp
 from tests.conftest import VIETNAM
@@ -413,3 +419,109 @@ async def test_writes_in_one_transaction_bump_it_even_after_a_savepoint_is_undon
         await session.execute(update(Meeting).values(late=True))
         await session.execute(update(Meeting).values(roll_closed_at=NOW))
     assert _bumped(before, await _revisions(database)) == {"Chi bộ của Đảng bộ A"}
+
+
+# --- the overview: cells worked out again are those changed, and the sums come out the same --
+
+
+async def test_the_overview_kept_and_partly_worked_out_again_equals_one_worked_out_afresh(
+    database: Database, tmp_path: Path
+) -> None:
+    now = START
+    async with database.transaction() as session:
+        organisation, _ = await _province(session)
+        for number in range(3, 9):
+            cell = Cell(
+                organisation_id=organisation.id,
+                name=f"Chi bộ {number}",
+                created_at=now - timedelta(days=400),
+            )
+            session.add(cell)
+            await session.flush()
+            person = await add_member(
+                session,
+                cell.id,
+                5000 + number,
+                f"Đảng viên {number}",
+                secretary=True,
+                status=MemberStatus.FULL,
+                joined_at=cell.created_at,
+                created_at=cell.created_at,
+            )
+            for months_ago in range(1, 4):
+                held = now - timedelta(days=30 * months_ago + number)
+                meeting = meeting_row(
+                    cell.id,
+                    MeetingKind.REGULAR,
+                    held,
+                    late=number % 3 == 0,
+                    created_at=held,
+                    broadcast_at=held,
+                    roll_closed_at=held + timedelta(hours=2),
+                    minutes_recorded_at=held + timedelta(days=1) if number % 2 else None,
+                )
+                session.add(meeting)
+                await session.flush()
+                status = list(RollStatus)[(number + months_ago) % len(RollStatus)]
+                session.add(
+                    Invitation(
+                        meeting_id=meeting.id,
+                        person_id=person,
+                        invited_at=held,
+                        roll_status=status,
+                    )
+                )
+        supervisor = Person(telegram_user_id=777, full_name="Giám Sát", created_at=now)
+        session.add(supervisor)
+        await session.flush()
+        session.add(
+            SupervisorScope(
+                person_id=supervisor.id, organisation_id=organisation.id, created_at=now
+            )
+        )
+    kept: Kept[OverviewFigures] = Kept()
+
+    def web(overviews: Kept[OverviewFigures]) -> WebRequest:
+        return WebRequest(
+            database,
+            WebAppUser(777, "Giám Sát", "vi"),
+            now,
+            SETTINGS,
+            lambda _language: vi,
+            FileStore(tmp_path),
+            overviews,
+        )
+
+    async def both() -> tuple[tuple[object, ...], tuple[object, ...]]:
+        """The overview's figures as the kept dashboard shows them, and as one that kept
+        nothing shows them."""
+        shown = []
+        for overviews in (kept, Kept[OverviewFigures]()):
+            overview = await home(web(overviews), OverviewAsked())
+            assert isinstance(overview, Overview)
+            shown.append((overview.digest, overview.rows, overview.totals, overview.page))
+        return shown[0], shown[1]
+
+    def cell_meetings(name: str) -> Select[tuple[int]]:
+        return select(Meeting.id).join(Cell, Cell.id == Meeting.cell_id).where(Cell.name == name)
+
+    async def write(values: dict[str, object], cell: str, of: type = Meeting) -> None:
+        async with database.transaction() as session:
+            if of is Meeting:
+                query = update(Meeting).where(Meeting.id.in_(cell_meetings(cell)))
+            else:
+                query = update(Invitation).where(Invitation.meeting_id.in_(cell_meetings(cell)))
+            await session.execute(query.values(**values))
+
+    first, fresh = await both()
+    assert first == fresh
+    # One cell at a time, then two, each a different kind of change.
+    await write({"minutes_recorded_at": now}, "Chi bộ 4")
+    await write({"roll_status": RollStatus.UNEXCUSED}, "Chi bộ 5", Invitation)
+    changed, fresh = await both()
+    assert changed == fresh and changed != first
+    await write({"late": True}, "Chi bộ 8")
+    now += timedelta(hours=5)  # and the clock moves past the minutes falling due
+    await write({"exempted": True}, "Chi bộ 3", Invitation)
+    later, fresh = await both()
+    assert later == fresh and later != changed
