@@ -370,20 +370,28 @@ async def _add_member(
 ) -> None:
     """A new member of the cell, with the papers to study and a word to its managers."""
     assert invite.cell_id is not None
+    await welcome(
+        request,
+        session,
+        _membership(invite, person, Role.MEMBER, request.now),
+        person,
+        Text("notice.member_joined", {"name": person.full_name, "cell": names["cell"]}),
+    )
+
+
+async def welcome(
+    request: Request, session: AsyncSession, membership: Membership, person: Person, notice: Text
+) -> None:
+    """A membership begun: the person's menu, the papers to study, and ``notice`` to the
+    cell's managers."""
     now, default_language = request.now, request.settings.default_language
-    membership = _membership(invite, person, Role.MEMBER, now)
     session.add(membership)
     await session.flush()
     await refresh_menu(session, person, now, request.settings)
     # Whoever joins late still gets the documents to study for the coming meetings.
-    await send_materials_to(session, person, invite.cell_id, now, default_language)
+    await send_materials_to(session, person, membership.cell_id, now, default_language)
     await tell_managers(
-        session,
-        invite.cell_id,
-        f"joined:{membership.id}",
-        Text("notice.member_joined", {"name": person.full_name, "cell": names["cell"]}),
-        now,
-        default_language,
+        session, membership.cell_id, f"joined:{membership.id}", notice, now, default_language
     )
 
 

@@ -12,10 +12,8 @@ from domain.messages import Button, Reply, Text
 from domain.roles import InvitePurpose, Role
 from domain.text import is_token
 from services import onboarding
-from services.cells.common import tell_managers
 from services.errors import refused
-from services.papers.materials import send_materials_to
-from services.people import ensure_person, refresh_menu
+from services.people import ensure_person
 from services.request import Request
 from services.routes import button
 from storage.models import Cell, ImportedMember, Invite, Membership, Person
@@ -161,9 +159,8 @@ async def _become_member(
     invite: Invite | None,
     cell: Cell,
 ) -> None:
-    now, default_language = request.now, request.settings.default_language
     person.full_name = row.full_name
-    person.name_confirmed_at = now
+    person.name_confirmed_at = request.now
     membership = Membership(
         person_id=person.id,
         cell_id=cell.id,
@@ -172,17 +169,12 @@ async def _become_member(
         role=row.role if invite is None else Role.MEMBER,
         status=row.status,
         invite_id=invite.id if invite is not None else None,
-        joined_at=now,
+        joined_at=request.now,
     )
-    session.add(membership)
-    await session.flush()
-    await refresh_menu(session, person, now, request.settings)
-    await send_materials_to(session, person, cell.id, now, default_language)
-    await tell_managers(
+    await onboarding.welcome(
+        request,
         session,
-        cell.id,
-        f"joined:{membership.id}",
+        membership,
+        person,
         Text("notice.member_claimed", {"name": row.full_name, "cell": cell.name}),
-        now,
-        default_language,
     )
