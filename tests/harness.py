@@ -7,7 +7,7 @@ import os
 import re
 import socket
 import sys
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +22,7 @@ import reports.chart
 from bot.app import build_application
 from bot.demo import ChiboChat, emulated_settings
 from bot.settings import Settings
+from domain.attendance import RollStatus
 from domain.clock import FakeClock
 from domain.meetings import MeetingKind, MeetingStatus
 from domain.messages import ArgValue, Text
@@ -338,6 +339,56 @@ def meeting_row(
         broadcast_at=broadcast_at,
         roll_closed_at=roll_closed_at,
         minutes_recorded_at=minutes_recorded_at,
+    )
+
+
+async def held_meeting(
+    session: AsyncSession,
+    cell_id: int,
+    starts_at: datetime,
+    marks: Mapping[int, RollStatus],
+    *,
+    kind: MeetingKind = MeetingKind.REGULAR,
+    late: bool = False,
+    minutes_recorded_at: datetime | None = None,
+) -> models.Meeting:
+    """A meeting planned nine days before ``starts_at`` and held then, its roll closed two
+    hours in with each person's mark (by person id)."""
+    planned = starts_at - timedelta(days=9)
+    meeting = meeting_row(
+        cell_id,
+        kind,
+        starts_at,
+        late=late,
+        created_at=planned,
+        broadcast_at=planned,
+        roll_closed_at=starts_at + timedelta(hours=2),
+        minutes_recorded_at=minutes_recorded_at,
+    )
+    session.add(meeting)
+    await session.flush()
+    session.add_all(
+        models.Invitation(
+            meeting_id=meeting.id, person_id=person_id, invited_at=planned, roll_status=status
+        )
+        for person_id, status in marks.items()
+    )
+    return meeting
+
+
+def meeting_ahead(
+    cell_id: int, starts_at: datetime, now: datetime, kind: MeetingKind = MeetingKind.REGULAR
+) -> models.Meeting:
+    """A meeting planned ``now`` for ``starts_at``, still ahead."""
+    return meeting_row(
+        cell_id,
+        kind,
+        starts_at,
+        late=False,
+        created_at=now,
+        broadcast_at=now,
+        roll_closed_at=None,
+        minutes_recorded_at=None,
     )
 
 

@@ -21,14 +21,13 @@ from sqlalchemy import select, update
 
 from bot.webhook import asgi_app
 from domain.attendance import RollStatus
-from domain.meetings import MeetingKind
 from emulator.driver import serving
 from emulator.state import EmuUser
 from storage.models import Cell as CellRow
-from storage.models import Invitation, Person
+from storage.models import Person
 from tests.browser import Page
 from tests.conftest import VIETNAM
-from tests.harness import BotWith, RunningBot, choose_language, meeting_row
+from tests.harness import BotWith, RunningBot, choose_language, held_meeting
 from tests.webapp import MAX_AGE, dashboard_app, signed, two_cells
 
 MONTHS = [f"2026-{month:02d}" for month in range(1, 13)]
@@ -64,26 +63,11 @@ async def seeded(bot: RunningBot) -> tuple[EmuUser, EmuUser, EmuUser, int, int]:
             local(10, 20): {secretary.id: RollStatus.PRESENT, member.id: RollStatus.UNEXCUSED},
         }
         for starts_at, roll in marks.items():
-            meeting = meeting_row(
+            await held_meeting(
+                session,
                 own,
-                MeetingKind.REGULAR,
                 starts_at,
-                late=False,
-                created_at=starts_at - timedelta(days=10),
-                broadcast_at=starts_at - timedelta(days=10),
-                roll_closed_at=starts_at + timedelta(hours=2),
-                minutes_recorded_at=None,
-            )
-            session.add(meeting)
-            await session.flush()
-            session.add_all(
-                Invitation(
-                    meeting_id=meeting.id,
-                    person_id=people[user_id],
-                    invited_at=starts_at - timedelta(days=10),
-                    roll_status=status,
-                )
-                for user_id, status in roll.items()
+                {people[user_id]: status for user_id, status in roll.items()},
             )
     return supervisor, secretary, other_secretary, own, other
 

@@ -22,13 +22,14 @@ from domain.meetings import MeetingKind
 from domain.roles import MemberStatus
 from storage.db import Database
 from storage.models import Cell as CellRow
-from storage.models import Invitation, Meeting, Membership, Person
+from storage.models import Meeting, Membership, Person
 from tests.conftest import VIETNAM
 from tests.harness import (
     RunningBot,
     add_member,
     choose_language,
-    meeting_row,
+    held_meeting,
+    meeting_ahead,
 )
 from tests.webapp import MAX_AGE, dashboard, opened_by, signed, two_cells
 
@@ -202,28 +203,13 @@ async def test_recorded_minutes_download_as_the_document_for_those_who_may_see_t
     now = bot.clock.now()
     held = now - timedelta(days=5)
     async with bot.database.transaction() as session:
-        recorded = meeting_row(
-            own,
-            MeetingKind.REGULAR,
-            held,
-            late=False,
-            created_at=held - timedelta(days=9),
-            broadcast_at=held - timedelta(days=9),
-            roll_closed_at=held + timedelta(hours=2),
-            minutes_recorded_at=held + timedelta(days=1),
+        recorded = await held_meeting(
+            session, own, held, {}, minutes_recorded_at=held + timedelta(days=1)
         )
         recorded.minutes_number = 7
-        unrecorded = meeting_row(
-            own,
-            MeetingKind.THEMATIC,
-            held + timedelta(days=1),
-            late=False,
-            created_at=held - timedelta(days=9),
-            broadcast_at=held - timedelta(days=9),
-            roll_closed_at=held + timedelta(days=1, hours=2),
-            minutes_recorded_at=None,
+        unrecorded = await held_meeting(
+            session, own, held + timedelta(days=1), {}, kind=MeetingKind.THEMATIC
         )
-        session.add_all([recorded, unrecorded])
     async with dashboard(bot) as client:
         cell_page = await client.get(
             f"/app/api/cells/{own}", headers=opened_by(signed(secretary, now))
@@ -301,19 +287,7 @@ async def test_the_overview_asks_the_database_as_often_for_many_cells_as_for_two
                     joined_at=now,
                     created_at=now,
                 )
-            held = now - timedelta(days=20)
-            session.add(
-                meeting_row(
-                    cell.id,
-                    MeetingKind.REGULAR,
-                    held,
-                    late=False,
-                    created_at=held,
-                    broadcast_at=held,
-                    roll_closed_at=held + timedelta(hours=2),
-                    minutes_recorded_at=None,
-                )
-            )
+            await held_meeting(session, cell.id, now - timedelta(days=20), {})
     assert await statements() == with_two
 
 
@@ -325,31 +299,11 @@ async def test_a_member_who_left_keeps_their_years_marks_and_risk_on_the_cells_p
     async with bot.database.transaction() as session:
         people = {p.telegram_user_id: p.id for p in await session.scalars(select(Person))}
         for weeks_ago in (3, 6, 9):
-            held = now - timedelta(weeks=weeks_ago)
-            meeting = meeting_row(
-                own,
-                MeetingKind.REGULAR,
-                held,
-                late=False,
-                created_at=held,
-                broadcast_at=held,
-                roll_closed_at=held + timedelta(hours=2),
-                minutes_recorded_at=None,
-            )
-            session.add(meeting)
-            await session.flush()
-            session.add_all(
-                Invitation(
-                    meeting_id=meeting.id,
-                    person_id=people[user.id],
-                    invited_at=held,
-                    roll_status=status,
-                )
-                for user, status in (
-                    (secretary, RollStatus.PRESENT),
-                    (member, RollStatus.UNEXCUSED),
-                )
-            )
+            marks = {
+                people[secretary.id]: RollStatus.PRESENT,
+                people[member.id]: RollStatus.UNEXCUSED,
+            }
+            await held_meeting(session, own, now - timedelta(weeks=weeks_ago), marks)
         await session.execute(
             update(Membership)
             .where(Membership.person_id == people[member.id])
@@ -367,19 +321,10 @@ async def test_a_member_who_left_keeps_their_years_marks_and_risk_on_the_cells_p
 async def recorded_meeting(bot: RunningBot, cell_id: int, held: datetime) -> int:
     """A meeting of the cell held at ``held``, its roll closed and its minutes recorded."""
     async with bot.database.transaction() as session:
-        meeting = meeting_row(
-            cell_id,
-            MeetingKind.REGULAR,
-            held,
-            late=False,
-            created_at=held - timedelta(days=9),
-            broadcast_at=held - timedelta(days=9),
-            roll_closed_at=held + timedelta(hours=2),
-            minutes_recorded_at=held + timedelta(days=1),
+        meeting = await held_meeting(
+            session, cell_id, held, {}, minutes_recorded_at=held + timedelta(days=1)
         )
         meeting.minutes_number = 3
-        session.add(meeting)
-        await session.flush()
         return meeting.id
 
 
@@ -460,18 +405,7 @@ async def test_a_meeting_still_ahead_counts_for_no_minutes_and_no_roll(bot: Runn
     supervisor, _, _, _, own, _ = await two_cells(bot)
     ahead = bot.clock.now() + timedelta(days=19)
     async with bot.database.transaction() as session:
-        session.add(
-            meeting_row(
-                own,
-                MeetingKind.REGULAR,
-                ahead,
-                late=False,
-                created_at=bot.clock.now(),
-                broadcast_at=bot.clock.now(),
-                roll_closed_at=None,
-                minutes_recorded_at=None,
-            )
-        )
+        session.add(meeting_ahead(own, ahead, bot.clock.now()))
     async with dashboard(bot) as client:
         page = await client.get(
             f"/app/api/cells/{own}", headers=opened_by(signed(supervisor, bot.clock.now()))
@@ -486,18 +420,7 @@ async def test_the_overview_reuses_its_figures_until_a_write_or_the_clock_change
     supervisor, _, _, _, own, _ = await two_cells(bot)
     ahead = bot.clock.now() + timedelta(hours=3)
     async with bot.database.transaction() as session:
-        session.add(
-            meeting_row(
-                own,
-                MeetingKind.REGULAR,
-                ahead,
-                late=False,
-                created_at=bot.clock.now(),
-                broadcast_at=bot.clock.now(),
-                roll_closed_at=None,
-                minutes_recorded_at=None,
-            )
-        )
+        session.add(meeting_ahead(own, ahead, bot.clock.now()))
     issued: list[str] = []
 
     def record(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:

@@ -45,7 +45,7 @@ from storage.models import (
 )
 from storage.queries.dashboard import figures_stamp
 from tests.conftest import VIETNAM
-from tests.harness import add_member, add_paper, meeting_row
+from tests.harness import add_member, add_paper, held_meeting, meeting_ahead, meeting_row
 
 NOW = datetime(2026, 12, 14, 9, 0, tzinfo=VIETNAM)
 Write = Callable[[AsyncSession], Awaitable[object]]
@@ -154,18 +154,7 @@ async def test_each_write_the_figures_read_bumps_its_organisation_and_nothing_el
     async def new_meeting(session: AsyncSession) -> None:
         _, cell, _, _ = await of_a(session)
         ahead = NOW + timedelta(days=3)
-        session.add(
-            meeting_row(
-                cell,
-                MeetingKind.THEMATIC,
-                ahead,
-                late=False,
-                created_at=NOW,
-                broadcast_at=NOW,
-                roll_closed_at=None,
-                minutes_recorded_at=None,
-            )
-        )
+        session.add(meeting_ahead(cell, ahead, NOW, MeetingKind.THEMATIC))
 
     async def paper(session: AsyncSession, submitted: bool) -> None:
         _, _, meeting, person = await of_a(session)
@@ -312,39 +301,11 @@ async def _province(session: AsyncSession) -> tuple[Organisation, dict[str, date
             # Held three days ago less four hours, its minutes not yet recorded: due in four.
             held = START - MINUTES_DUE_AFTER + timedelta(hours=4)
             turns["minutes due"] = held + MINUTES_DUE_AFTER
-            meeting = meeting_row(
-                cell.id,
-                MeetingKind.REGULAR,
-                held,
-                late=False,
-                created_at=held,
-                broadcast_at=held,
-                roll_closed_at=held + timedelta(hours=2),
-                minutes_recorded_at=None,
-            )
-            session.add(meeting)
-            await session.flush()
-            session.add(
-                Invitation(
-                    meeting_id=meeting.id,
-                    person_id=person,
-                    invited_at=held,
-                    roll_status=RollStatus.PRESENT,
-                )
-            )
+            await held_meeting(session, cell.id, held, {person: RollStatus.PRESENT})
             # The quarter's thematic meeting, a day and a half ahead.
             ahead = START + timedelta(hours=36)
             turns["meeting starts"] = ahead
-            thematic = meeting_row(
-                cell.id,
-                MeetingKind.THEMATIC,
-                ahead,
-                late=False,
-                created_at=START,
-                broadcast_at=START,
-                roll_closed_at=None,
-                minutes_recorded_at=None,
-            )
+            thematic = meeting_ahead(cell.id, ahead, START, MeetingKind.THEMATIC)
             session.add(thematic)
             await session.flush()
             turns["paper due"] = ahead - timedelta(hours=13)
@@ -450,26 +411,13 @@ async def test_the_overview_kept_and_partly_worked_out_again_equals_one_worked_o
             )
             for months_ago in range(1, 4):
                 held = now - timedelta(days=30 * months_ago + number)
-                meeting = meeting_row(
+                await held_meeting(
+                    session,
                     cell.id,
-                    MeetingKind.REGULAR,
                     held,
+                    {person: list(RollStatus)[(number + months_ago) % len(RollStatus)]},
                     late=number % 3 == 0,
-                    created_at=held,
-                    broadcast_at=held,
-                    roll_closed_at=held + timedelta(hours=2),
                     minutes_recorded_at=held + timedelta(days=1) if number % 2 else None,
-                )
-                session.add(meeting)
-                await session.flush()
-                status = list(RollStatus)[(number + months_ago) % len(RollStatus)]
-                session.add(
-                    Invitation(
-                        meeting_id=meeting.id,
-                        person_id=person,
-                        invited_at=held,
-                        roll_status=status,
-                    )
                 )
         supervisor = Person(telegram_user_id=777, full_name="Giám Sát", created_at=now)
         session.add(supervisor)
