@@ -257,6 +257,10 @@ async def _overview_figures(
             digest = await _figures(session, web, viewing, organisation, cell_ids, lens)
         return OverviewFigures(digest, looked_at_first(digest.cells), month_totals(digest.cells))
 
+    revision = stamp.revision if stamp.counted else None
+    if revision is None:
+        # Nothing would tell when kept figures go out of date.
+        return await work_out(None)
     return await web.overviews.value(
         (
             organisation.id,
@@ -265,7 +269,7 @@ async def _overview_figures(
             viewing.language,
         ),
         Currency(
-            stamp.revision,
+            revision,
             in_scope,
             web.now,
             figures_valid_until(web.now, web.settings.zone, stamp.coming),

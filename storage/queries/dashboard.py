@@ -82,9 +82,15 @@ class FiguresStamp(NamedTuple):
     and its cells' (bumped by the database on every write the figures read), and the moments
     coming that the figures turn at."""
 
-    revision: int
-    cells: dict[int, int]  # each cell's revision, by cell
+    revision: int | None  # None: the organisation has no counter (its triggers were off)
+    cells: dict[int, int]  # each cell's revision, by cell, of those with a counter
+    cells_in_organisation: int
     coming: ComingMoments
+
+    @property
+    def counted(self) -> bool:
+        """Whether the organisation and every cell of it has its counter."""
+        return self.revision is not None and len(self.cells) == self.cells_in_organisation
 
 
 async def figures_stamp(
@@ -101,12 +107,13 @@ async def figures_stamp(
             .scalar_subquery()
         )
 
-    revision, *coming = (
+    revision, cells_in_organisation, *coming = (
         await session.execute(
             select(
                 select(FiguresRevision.revision)
                 .where(FiguresRevision.organisation_id == organisation_id)
                 .scalar_subquery(),
+                select(func.count()).select_from(cells.subquery()).scalar_subquery(),
                 first_start(now),
                 first_start(now - MINUTES_DUE_AFTER),
                 select(func.min(PaperAssignment.due_at))
@@ -122,4 +129,4 @@ async def figures_stamp(
         )
     )
     by_cell = {cell_id: cell_revision for cell_id, cell_revision in cell_revisions}
-    return FiguresStamp(revision, by_cell, ComingMoments(*coming))
+    return FiguresStamp(revision, by_cell, cells_in_organisation, ComingMoments(*coming))
