@@ -179,13 +179,19 @@ async def test_each_write_the_figures_read_bumps_its_organisation_and_nothing_el
         _, _, meeting, person = await of_a(session)
         session.add(MeetingObserver(meeting_id=meeting, person_id=person, assigned_at=NOW))
 
+    async def observed_from_b(session: AsyncSession) -> None:
+        _, _, meeting, _ = await of_a(session)
+        observer = await session.scalar(
+            select(Person.id).where(Person.full_name == "Đảng viên Đảng bộ B")
+        )
+        assert observer is not None
+        session.add(MeetingObserver(meeting_id=meeting, person_id=observer, assigned_at=NOW))
+
     async def report(session: AsyncSession) -> None:
         await session.execute(update(MeetingObserver).values(observations="Tốt", observed_at=NOW))
 
-    async def rename(session: AsyncSession, to: str) -> None:
-        await session.execute(
-            update(Person).where(Person.full_name == "Đảng viên Đảng bộ A").values(full_name=to)
-        )
+    async def rename(session: AsyncSession, name: str, to: str) -> None:
+        await session.execute(update(Person).where(Person.full_name == name).values(full_name=to))
 
     async def drop_meeting_ahead(session: AsyncSession) -> None:
         await session.execute(delete(Meeting).where(Meeting.kind == MeetingKind.THEMATIC))
@@ -225,8 +231,14 @@ async def test_each_write_the_figures_read_bumps_its_organisation_and_nothing_el
         ("a paper's due time moved", move_paper, cell),
         ("an observer assigned", observe, cell),
         ("their observations", report, cell),
-        # A name is read wherever its person is counted: every organisation is bumped.
-        ("a member renamed", lambda s: rename(s, "Đảng viên Đổi Tên"), {"Đảng bộ A", "Đảng bộ B"}),
+        ("a member renamed", lambda s: rename(s, "Đảng viên Đảng bộ A", "Đảng viên Đổi Tên"), cell),
+        ("B's member observes a meeting of A's", observed_from_b, cell),
+        # Renamed, they are named in both cells' figures: as a member, and as an observer.
+        (
+            "the observer renamed",
+            lambda s: rename(s, "Đảng viên Đảng bộ B", "Người Quan Sát"),
+            {"Chi bộ của Đảng bộ A", "Chi bộ của Đảng bộ B"},
+        ),
         ("the cutoff day changed", lambda s: settings(s, cutoff_day=5), organisation),
         ("the plan-by day set", lambda s: settings(s, plan_due_day=20), organisation),
         ("the reminders changed", lambda s: settings(s, reminder_offsets_minutes=[60]), nothing),

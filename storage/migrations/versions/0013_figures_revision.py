@@ -8,9 +8,9 @@ The dashboard keeps an organisation's figures between requests: it reuses them w
 organisation's revision is unchanged, and works out again only the cells whose own revision
 moved. Triggers, not the application, bump them: every write of what the digest's figures
 read counts, whichever code path (or replica, or psql session) makes it, in the writer's own
-transaction. A cell's meetings, rolls, papers and observations bump the cell; what the whole
-organisation's figures read (its settings, its cells and their names, people's names) bumps
-the organisation.
+transaction. A cell's meetings, rolls, papers, observations and its people's names bump the
+cell; what the whole organisation's figures read (its settings, its cells and their names)
+bumps the organisation.
 
 Beware: on SQLite, ``batch_alter_table`` recreates a table and drops its triggers; a later
 migration that batch-alters one of the tables below must create its triggers again
@@ -60,9 +60,17 @@ _FEEDS = (
         "SELECT {row}.organisation_id",
         ("organisation_id", "name", "created_at"),
     ),
-    # A name is read wherever its person is counted (members at risk, observers): a rename,
-    # rare, bumps every organisation.
-    _Feed("person", ORGANISATION, "SELECT organisation_id FROM figures_revision", ("full_name",)),
+    # A name is read where its person is counted: the cells they are (or were) a member of,
+    # at risk there, and those whose meetings they observed.
+    _Feed(
+        "person",
+        CELL,
+        "SELECT cell_id FROM membership WHERE membership.person_id = {row}.id "
+        "UNION SELECT meeting.cell_id FROM meeting_observer "
+        "JOIN meeting ON meeting.id = meeting_observer.meeting_id "
+        "WHERE meeting_observer.person_id = {row}.id",
+        ("full_name",),
+    ),
     _Feed(
         "meeting",
         CELL,
