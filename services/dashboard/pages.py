@@ -252,7 +252,7 @@ async def _overview_figures(
 
     async def work_out(earlier: Earlier[OverviewFigures] | None) -> OverviewFigures:
         if earlier is not None and len(earlier.changed) <= len(in_scope) * REFIGURED_SHARE:
-            digest = await _refigured(session, web, viewing, organisation, earlier, lens)
+            digest = await _refigured(session, web, viewing, organisation, cell_ids, earlier, lens)
         else:
             digest = await _figures(session, web, viewing, organisation, cell_ids, lens)
         return OverviewFigures(digest, looked_at_first(digest.cells), month_totals(digest.cells))
@@ -283,6 +283,7 @@ async def _refigured(
     web: WebRequest,
     viewing: Viewing,
     organisation: Organisation,
+    cell_ids: set[int] | None,
     earlier: Earlier[OverviewFigures],
     lens: Lens,
 ) -> DigestFigures:
@@ -292,11 +293,10 @@ async def _refigured(
     changed = await _figures(session, web, viewing, organisation, earlier.changed, lens)
     again = {cell.cell_id: cell for cell in changed.cells}
     period = lens.period(web.now, web.settings.zone)
-    scope = CellScope(organisation.id, {cell.cell_id for cell in kept.cells})
     return summed_figures(
         organisation,
         [again.get(cell.cell_id, cell) for cell in kept.cells],
-        await observations(session, scope, period),
+        await observations(session, CellScope(organisation.id, cell_ids), period),
         period,
         web.now,
         web.settings,
