@@ -248,24 +248,44 @@ def _months_back(months: int) -> list[tuple[int, int]]:
 
 
 async def _insert(database: Database, table: Table, rows: Iterator[dict[str, Any]]) -> int:
-    """executemany in chunks, each chunk its own transaction."""
+    """In chunks, each its own transaction: PostgreSQL's COPY, elsewhere executemany."""
     count = 0
     chunk: list[dict[str, Any]] = []
-
-    async def flush() -> None:
-        async with database.transaction() as session:
-            await session.execute(insert(table), chunk)
+    write = _copy if database.is_postgresql else _execute_many
 
     for row in rows:
         chunk.append(row)
         if len(chunk) >= CHUNK:
-            await flush()
+            await write(database, table, chunk)
             count += len(chunk)
             chunk = []
     if chunk:
-        await flush()
+        await write(database, table, chunk)
         count += len(chunk)
     return count
+
+
+async def _execute_many(database: Database, table: Table, chunk: list[dict[str, Any]]) -> None:
+    async with database.transaction() as session:
+        await session.execute(insert(table), chunk)
+
+
+async def _copy(database: Database, table: Table, chunk: list[dict[str, Any]]) -> None:
+    """COPY, through asyncpg: 10,000 cells' 4.4 million roll lines take minutes as
+    executemany. The values go as Python gives them (a StrEnum is a str), bypassing the
+    column types, which only convert on SQLite. The foreign keys' triggers are off for the
+    copy (``session_replication_role``): the rows are made consistent, and checking them
+    one by one was most of the server's time."""
+    columns = list(chunk[0])
+    async with database.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        copier: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+        await copier.execute("SET session_replication_role = replica")
+        await copier.copy_records_to_table(
+            table.name, columns=columns, records=[tuple(row.values()) for row in chunk]
+        )
+        await copier.execute("RESET session_replication_role")
+        await connection.commit()
 
 
 def _table(model: type[Any]) -> Table:
