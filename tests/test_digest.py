@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import json
 from datetime import datetime, timedelta
@@ -282,6 +283,28 @@ async def test_a_bounded_number_of_queries_whatever_the_number_of_cells(
         extra = await q.cell(organisation, f"Chi bộ thêm {number}", 8)
         await q.meeting(extra, MeetingKind.REGULAR, local(12, 9), [P] * 8)
     assert await statements() == with_three
+
+
+async def test_the_garbage_collector_runs_again_once_overlapping_digests_are_counted(
+    database: Database,
+) -> None:
+    organisation, _ = await build(database)
+
+    async def counted() -> None:
+        async with database.transaction() as session:
+            await digest_figures(
+                session, organisation, None, last_week(NOW, VIETNAM), NOW, SETTINGS, render, ""
+            )
+
+    await asyncio.gather(counted(), counted(), counted())
+    assert gc.isenabled()
+    # Switched off by someone else, it stays off.
+    gc.disable()
+    try:
+        await counted()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 async def test_a_supervisor_sees_only_the_cells_in_scope(database: Database) -> None:
