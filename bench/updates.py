@@ -71,7 +71,7 @@ from domain.meetings import Response
 from emulator import BotApiEmulator, EmuUser, SentMessage
 from emulator.driver import Finishes, running
 from handlers import common as common_handlers
-from services import actions, outbox, routes
+from services import outbox, routes
 from services import updates as updates_service
 from services.meetings.agenda import agenda_lines
 from services.meetings.invitations import invitation_text, rsvp_buttons
@@ -239,7 +239,7 @@ def _phase(
 # registry of button routes (services/routes.py), where a use case is reached by its kind.
 STEPS: tuple[tuple[Any, str, str], ...] = (
     (updates_service, "admit", "admit: claim update_id, language, button (write)"),
-    (actions, "load", "  of which: the pressed button's token (read)"),
+    (updates_service, "caller_and_button", "  of which: language and the button's token (read)"),
     (routes.BUTTONS, "rsvp", "rsvp.respond: record, new buttons (write)"),
     (common_handlers, "send_reply", "send_reply: answerCallbackQuery + editMessageText"),
     (outbox, "claim_due", "after the handler: outbox claim (write)"),
