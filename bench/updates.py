@@ -65,6 +65,7 @@ from bench.common import (
     scratch_database,
     seed_cell,
 )
+from bot.app import run_on_event_loop
 from bot.settings import Settings
 from domain.clock import SystemClock
 from domain.meetings import Response
@@ -606,4 +607,5 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    emit_json(asyncio.run(main(parse())))
+    # On the product's loop, as ``chibo run`` runs.
+    emit_json(run_on_event_loop(main(parse())))
