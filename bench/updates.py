@@ -33,7 +33,7 @@ import argparse
 import asyncio
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -330,13 +330,18 @@ async def deliver_invitations(
         raise SystemExit(f"{unsent} invitations were not delivered")
 
 
-async def run_bare(
-    emulator: BotApiEmulator, concurrency: int, warmup: list[Press], presses: list[Press]
-) -> Phase:
-    async def answer_only(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.callback_query is not None
-        await update.callback_query.answer()
+PressHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
+
+async def bare_burst(
+    name: str,
+    emulator: BotApiEmulator,
+    concurrency: int,
+    on_press: PressHandler,
+    warmup: list[Press],
+    presses: list[Press],
+) -> Phase:
+    """A bare PTB Application whose one handler, ``on_press``, takes every press: the burst."""
     application = (
         ApplicationBuilder()
         .token(TOKEN)
@@ -345,11 +350,21 @@ async def run_bare(
         .concurrent_updates(concurrency)
         .build()
     )
-    application.add_handler(CallbackQueryHandler(answer_only))
+    application.add_handler(CallbackQueryHandler(on_press))
     finishes = Finishes(application)
     async with running(application):
         await burst("warm-up", emulator, finishes, warmup)
-        return await burst("bare PTB, burst", emulator, finishes, presses)
+        return await burst(name, emulator, finishes, presses)
+
+
+async def run_bare(
+    emulator: BotApiEmulator, concurrency: int, warmup: list[Press], presses: list[Press]
+) -> Phase:
+    async def answer_only(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.callback_query is not None
+        await update.callback_query.answer()
+
+    return await bare_burst("bare PTB, burst", emulator, concurrency, answer_only, warmup, presses)
 
 
 Answers = dict[str, tuple[int, int, Response]]
@@ -408,19 +423,9 @@ async def run_minimal(
             query.answer(), query.edit_message_text(f"{response.value}", reply_markup=markup)
         )
 
-    application = (
-        ApplicationBuilder()
-        .token(TOKEN)
-        .base_url(emulator.base_url)
-        .base_file_url(emulator.base_file_url)
-        .concurrent_updates(concurrency)
-        .build()
+    return await bare_burst(
+        "minimal, burst", emulator, concurrency, record_and_edit, warmup, presses
     )
-    application.add_handler(CallbackQueryHandler(record_and_edit))
-    finishes = Finishes(application)
-    async with running(application):
-        await burst("warm-up", emulator, finishes, warmup)
-        return await burst("minimal, burst", emulator, finishes, presses)
 
 
 async def run_real(
