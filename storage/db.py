@@ -117,12 +117,14 @@ class Database:
 
 async def once_more_if_disconnected(transaction: Callable[[], Awaitable[T]]) -> T:
     """Run ``transaction`` (the whole of one), and once more if its connection turned out
-    dead: SQLAlchemy has then dropped that connection and marked the pool's older ones to be
-    replaced, so the second try runs on a fresh one."""
+    dead at one of its statements: nothing of it was committed, and SQLAlchemy has dropped
+    that connection and marked the pool's older ones to be replaced, so the second try runs
+    on a fresh one. A connection lost at the commit itself is not retried: the server may
+    have committed."""
     try:
         return await transaction()
     except DBAPIError as error:
-        if not error.connection_invalidated:
+        if not error.connection_invalidated or error.statement is None:
             raise
         log.warning("the database connection was gone; trying again on a new one")
     return await transaction()
