@@ -101,7 +101,7 @@ KB = 1024
 STEPS: tuple[tuple[Any, str, str], ...] = (
     (handlers.dashboard, "verified_user", "launch data checked (verified_user)"),
     (services.dashboard.pages, "sight_of", "who asks, what they may see (sight_of)"),
-    (services.dashboard.pages, "digest_figures", "the figures (digest_figures)"),
+    (services.dashboard.pages, "cells_figures", "the cells' figures (cells_figures)"),
     (services.digest.figures, "cells_in_scope", "  SQL: cells"),
     (services.digest.figures, "scheduled_meetings_between", "  SQL: meetings (rows)"),
     (services.digest.figures, "closed_rolls_between", "  SQL: closed rolls (counts per meeting)"),

@@ -47,8 +47,10 @@ from bench.common import (
 from storage.db import Database
 from storage.models import Organisation
 
-# The goals (bench/README.md): the figures within 2 s, the process under 400 MB.
-FIGURES_GOAL_S = 2.0
+# The goals (bench/README.md, 10,000 cells on PostgreSQL): the figures and the rendering
+# each within 5 s, the process under 400 MB.
+FIGURES_GOAL_S = 5.0
+RENDER_GOAL_S = 5.0
 RSS_GOAL_MB = 400
 
 
@@ -77,32 +79,38 @@ async def measure(url: str, period_name: str) -> dict[str, Any]:
     rss_before = peak_rss_mb()
     try:
         timings = []
+        cpu = []
         statements = []
         for _ in range(2):
             async with database.transaction() as session:
                 organisation = await session.get(Organisation, 1)
                 assert organisation is not None
                 with counting_statements(database) as counter:
-                    started = time.perf_counter()
+                    started, started_cpu = time.perf_counter(), time.process_time()
                     figures = await digest_figures(
                         session, organisation, None, period, NOW, settings, render, label
                     )
                     timings.append(time.perf_counter() - started)
+                    cpu.append(time.process_time() - started_cpu)
                 statements.append(counter.count)
         rss_figures = peak_rss_mb()
         # What report.render_files does, timed step by step.
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         labels = report.labels(render)
         chart = attendance_chart(figures, labels)
         chart_s = time.perf_counter() - started
         rss_chart = peak_rss_mb()
         workbook = digest_workbook(figures, labels)
         render_s = time.perf_counter() - started
+        render_cpu_s = time.process_time() - started_cpu
     finally:
         await database.dispose()
     return {
         "figures_s": timings[0],
         "figures_warm_s": timings[1],
+        "figures_cpu_s": cpu[0],
+        "figures_warm_cpu_s": cpu[1],
+        "render_cpu_s": render_cpu_s,
         "sql_statements": statements[0],
         "sql_statements_warm": statements[1],
         "render_s": render_s,
@@ -150,8 +158,13 @@ def print_result(
         [
             ("figures_s (first call)", result["figures_s"]),
             ("figures, second call, s", result["figures_warm_s"]),
+            (
+                "  CPU of this process, first / second call, s",
+                f"{result['figures_cpu_s']:.3f} / {result['figures_warm_cpu_s']:.3f}",
+            ),
             ("sql_statements per figures call", result["sql_statements"]),
             ("render_s (chart + workbook)", result["render_s"]),
+            ("  CPU, s", result["render_cpu_s"]),
             ("  of which the chart alone, s", result["chart_s"]),
             ("PNG size, KB", result["png_bytes"] / 1024),
             ("XLSX size, KB", result["xlsx_bytes"] / 1024),
@@ -179,6 +192,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     print_result(args, sizes, seed_s, result)
     ratios = {
         "figures_to_goal": result["figures_s"] / FIGURES_GOAL_S,
+        "render_to_goal": result["render_s"] / RENDER_GOAL_S,
         "rss_to_goal": result["peak_rss_mb"] / RSS_GOAL_MB,
         "warm_to_cold": result["figures_warm_s"] / result["figures_s"],
     }
@@ -193,7 +207,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "members_per_cell": args.members_per_cell,
         "months": args.months,
         "figures_s": round(result["figures_s"], 3),
+        "figures_cpu_s": round(result["figures_cpu_s"], 3),
         "render_s": round(result["render_s"], 3),
+        "render_cpu_s": round(result["render_cpu_s"], 3),
         "peak_rss_mb": round(result["peak_rss_mb"], 1),
         "sql_statements": result["sql_statements"],
         **{name: round(value, 3) for name, value in ratios.items()},

@@ -23,7 +23,13 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
 from bot import webhook
-from bot.app import ChiboApplication, build_application, service_settings_of
+from bot.app import (
+    ChiboApplication,
+    build_application,
+    new_event_loop,
+    run_on_event_loop,
+    service_settings_of,
+)
 from bot.demo import DEMO_PORT, DemoError, demo_command
 from bot.logging import configure_logging
 from bot.settings import Settings
@@ -164,13 +170,15 @@ async def _ask_telegram_username(settings: Settings, advice: str = "") -> str:
 def _serve(settings: Settings, application: ChiboApplication, database: Database) -> None:
     if settings.served_at is None:
         log.info("starting with long polling")
+        # run_polling runs on the current loop.
+        asyncio.set_event_loop(new_event_loop())
         application.run_polling(allowed_updates=webhook.ALLOWED_UPDATES)
         return
     if settings.webhook_url:
         log.info("starting in webhook mode")
     else:
         log.info("starting with long polling, serving the dashboard")
-    asyncio.run(webhook.serve(application, database, settings))
+    run_on_event_loop(webhook.serve(application, database, settings))
 
 
 async def _db_command(settings: Settings, action: str, revision: str) -> str:

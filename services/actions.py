@@ -10,7 +10,6 @@ from typing import Any, NotRequired, TypedDict, Unpack
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messages import Button, Text
-from domain.text import is_token
 from services.errors import refused
 from storage.db import Database
 from storage.models import CallbackAction
@@ -98,15 +97,18 @@ class ButtonMaker:
         return replace(self, common={**self.common, **common})
 
 
-async def load(session: AsyncSession, token: str, now: datetime) -> Action | None:
-    """The action behind a button, or None for a forged, unknown or expired token (one that
-    is no token at all, with a NUL byte say, is not even looked up)."""
-    if not is_token(token):
+def stored(
+    kind: str | None,
+    payload: dict[str, Any] | None,
+    telegram_user_id: int | None,
+    expires_at: datetime | None,
+    now: datetime,
+) -> Action | None:
+    """The action behind a button, from its stored row (kind None: no row), or None for an
+    unknown or expired token."""
+    if kind is None or expires_at is None or expires_at <= now:
         return None
-    row = await session.get(CallbackAction, token)
-    if row is None or row.expires_at <= now:
-        return None
-    return Action(row.kind, dict(row.payload), row.telegram_user_id)
+    return Action(kind, dict(payload or {}), telegram_user_id)
 
 
 async def forget_expired(database: Database, now: datetime) -> None:
@@ -115,7 +117,7 @@ async def forget_expired(database: Database, now: datetime) -> None:
 
 
 def pressed(action: Action | None, telegram_user_id: int) -> Action:
-    """The action behind a pressed button (as ``load`` found it), refused when forged, stale
+    """The action behind a pressed button (as ``stored`` found it), refused when forged, stale
     or someone else's."""
     if action is None:
         raise refused("error.stale_button")

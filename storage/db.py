@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # The one async driver of each database the bot runs on.
 ASYNC_DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite"}
@@ -60,9 +66,9 @@ class Database:
             # Waiting on a write lock beats failing with "database is locked" when the
             # dispatcher and a handler write at the same moment.
             kwargs["connect_args"] = {"timeout": 30}
-        else:
-            # A restarted PostgreSQL leaves dead connections in the pool; ping before use.
-            kwargs["pool_pre_ping"] = True
+        # No pool_pre_ping on PostgreSQL: its ping costs round trips at every checkout. A
+        # restarted server leaves dead connections in the pool instead, which the first
+        # statement on one finds (see once_more_if_disconnected).
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_on_connect)
@@ -82,6 +88,13 @@ class Database:
         async with self.sessions() as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection in a transaction, committed on success and rolled back on any
+        error: for the statements every update runs, without an ORM session's cost."""
+        async with self.engine.begin() as connection:
+            yield connection
+
     async def check(self) -> None:
         """Open a connection and run a trivial query, or raise DatabaseUnreachable."""
         try:
@@ -100,6 +113,21 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def once_more_if_disconnected(transaction: Callable[[], Awaitable[T]]) -> T:
+    """Run ``transaction`` (the whole of one), and once more if its connection turned out
+    dead at one of its statements: nothing of it was committed, and SQLAlchemy has dropped
+    that connection and marked the pool's older ones to be replaced, so the second try runs
+    on a fresh one. A connection lost at the commit itself is not retried: the server may
+    have committed."""
+    try:
+        return await transaction()
+    except DBAPIError as error:
+        if not error.connection_invalidated or error.statement is None:
+            raise
+        log.warning("the database connection was gone; trying again on a new one")
+    return await transaction()
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

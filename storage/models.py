@@ -246,7 +246,26 @@ class Invitation(Base):
     """A member invited to a meeting, and their answer."""
 
     __tablename__ = "invitation"
-    __table_args__ = (UniqueConstraint("meeting_id", "person_id"),)
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "person_id"),
+        # The digest counts each closed roll's statuses from this index alone (a province's
+        # quarter is a million roll lines, out of four million)...
+        Index(
+            "ix_invitation_roll",
+            "meeting_id",
+            "roll_status",
+            sqlite_where=text("roll_status IS NOT NULL AND exempted IS 0"),
+            postgresql_where=text("roll_status IS NOT NULL AND exempted IS false"),
+        ),
+        # ...and finds the unexcused absences, 2 % of them, in this one.
+        Index(
+            "ix_invitation_unexcused",
+            "meeting_id",
+            "person_id",
+            sqlite_where=text("roll_status = 'unexcused' AND exempted IS 0"),
+            postgresql_where=text("roll_status = 'unexcused' AND exempted IS false"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
+import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import openpyxl
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, select
 
 from domain.attendance import RollStatus
 from domain.digest import BehindReason, Period, RegularState, last_week
@@ -17,12 +19,15 @@ from domain.messages import Text
 from domain.roles import MemberStatus
 from services.config import ServiceSettings
 from services.digest.figures import digest_figures
+from services.digest.report import period_label, render_files, summary_text
 from services.digest.weekly import queue_weekly
 from storage.db import Database
 from storage.files import FileStore
 from storage.models import (
     Cell,
     Invitation,
+    Meeting,
+    MeetingObserver,
     Organisation,
     OutboxMessage,
     Person,
@@ -280,6 +285,28 @@ async def test_a_bounded_number_of_queries_whatever_the_number_of_cells(
     assert await statements() == with_three
 
 
+async def test_the_garbage_collector_runs_again_once_overlapping_digests_are_counted(
+    database: Database,
+) -> None:
+    organisation, _ = await build(database)
+
+    async def counted() -> None:
+        async with database.transaction() as session:
+            await digest_figures(
+                session, organisation, None, last_week(NOW, VIETNAM), NOW, SETTINGS, render, ""
+            )
+
+    await asyncio.gather(counted(), counted(), counted())
+    assert gc.isenabled()
+    # Switched off by someone else, it stays off.
+    gc.disable()
+    try:
+        await counted()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 async def test_a_supervisor_sees_only_the_cells_in_scope(database: Database) -> None:
     organisation, cells = await build(database)
     supervisor = await Quarter(database).supervisor(
@@ -361,6 +388,93 @@ async def test_two_replicas_drawing_the_same_digest_queue_it_once(
         (71, "sendDocument"),
         (71, "sendMessage"),
     ]
+
+
+async def test_supervisors_sharing_cells_get_the_digests_each_would_alone_from_one_count(
+    database: Database, tmp_path: Any
+) -> None:
+    organisation, cells = await build(database)
+    q = Quarter(database)
+    # A working group's member reported from C's committee meeting last week.
+    async with database.transaction() as session:
+        committee = await session.scalar(
+            select(Meeting.id).where(Meeting.cell_id == cells["C"][0], Meeting.kind == "committee")
+        )
+        assert committee is not None
+        session.add(
+            MeetingObserver(
+                meeting_id=committee,
+                person_id=cells["A"][1],
+                assigned_at=NOW - timedelta(days=10),
+                observations="Cần chuẩn bị nghị quyết kỹ hơn.",
+                observed_at=local(12, 9),
+            )
+        )
+    a, b, c = (cells[name][0] for name in "ABC")
+    scopes: list[tuple[int | None, ...]] = [(a,), (a, b), (b, c), (None,), (a, b)]
+    for number, scope in enumerate(scopes):
+        await q.supervisor(organisation, 80 + number, f"Giám Sát {number}", cell_ids=scope)
+    files = FileStore(tmp_path)
+
+    async def reading_rolls(now: datetime) -> int:
+        """The statements reading roll lines while the week's digests are queued."""
+        count = 0
+
+        def counted(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            nonlocal count
+            count += "invitation" in statement
+
+        event.listen(database.engine.sync_engine, "before_cursor_execute", counted)
+        try:
+            assert await queue_weekly(database, now, SETTINGS, render_for, files) == len(scopes)
+        finally:
+            event.remove(database.engine.sync_engine, "before_cursor_execute", counted)
+        return count
+
+    five = await reading_rolls(NOW)
+    period = last_week(NOW, VIETNAM)
+    async with database.transaction() as session:
+        rows = (await session.scalars(select_digest_rows())).all()
+        for number, scope in enumerate(scopes):
+            alone = await digest_figures(
+                session,
+                organisation,
+                None if scope == (None,) else set(cast(tuple[int, ...], scope)),
+                period,
+                NOW,
+                SETTINGS,
+                render,
+                period_label(period, VIETNAM),
+            )
+            mine = {row.method: row for row in rows if row.chat_id == 80 + number}
+            text = mine["sendMessage"].payload["text"]
+            assert text == summary_text(alone).to_json()
+            [workbook] = [
+                row for row in rows if row.chat_id == 80 + number and row.key.endswith(":xlsx")
+            ]
+            [_, expected] = render_files(alone, render, "x")
+            assert sheets(files.get(workbook.payload["stored"])) == sheets(expected.content)
+    # Only C's digests report the observation.
+    assert [
+        "Cần chuẩn bị nghị quyết" in json.dumps(row.payload, ensure_ascii=False)
+        for row in sorted(rows, key=lambda row: row.chat_id)
+        if row.method == "sendMessage"
+    ] == [False, False, True, True, False]
+    # The rolls are read as often for one supervisor as for five.
+    async with database.transaction() as session:
+        for person_id in await session.scalars(
+            select(SupervisorScope.person_id).where(SupervisorScope.cell_id.is_not(None))
+        ):
+            await session.execute(
+                delete(SupervisorScope).where(SupervisorScope.person_id == person_id)
+            )
+    scopes = [(None,)]
+    assert await reading_rolls(NOW + timedelta(days=7)) == five
+
+
+def sheets(content: bytes) -> list[list[tuple[Any, ...]]]:
+    workbook = openpyxl.load_workbook(io.BytesIO(content))
+    return [list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets]
 
 
 def select_digest_rows() -> Any:

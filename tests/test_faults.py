@@ -195,13 +195,14 @@ async def test_connections_killed_mid_transaction_during_presses_leave_no_contra
     """Members answer their invitation while connections die in the middle of the presses'
     transactions (the admission's, the answer's): each press gets one answer, the apology or
     the recorded answer on the invitation, never both; pressing again after an apology works,
-    and every answer is there in the end."""
+    and every answer is there in the end. An admission whose connection dies is run again on
+    a new one (nothing of it was committed), so only the answer's cuts are apologised for."""
     emu, t = bot.emulator, bot.t
     cell = await cell_with_members(bot, [f"Đảng Viên {n}" for n in range(1, 7)])
     await schedule_and_invite(bot, cell.secretary, "vi", "meeting.kind.regular", "05/12 19:30")
     apologies = 0
     with bot.dispatcher_down():
-        # The count of writes (3 a press, 1 a press whose admission fails) that are cut.
+        # The count of writes (3 a press, 1 more for an admission cut and run again) cut.
         kills = {1, 3, 6, 8, 11, 14}
         async with killing_mid_transaction(bot.database, _writes, at=kills) as killer:
             for member in cell.members:
@@ -223,7 +224,8 @@ async def test_connections_killed_mid_transaction_during_presses_leave_no_contra
                 else:
                     pytest.fail(f"member {member.id} never got an answer recorded")
     # The admission, the answer and the new buttons were each cut at least once.
-    assert len(killer.killed) == len(kills) == apologies
+    assert len(killer.killed) == len(kills)
+    assert apologies == len([k for k in killer.killed if k != "INSERT INTO processed_update"])
     assert {
         "INSERT INTO processed_update",
         "UPDATE invitation SET",

@@ -434,6 +434,7 @@ async def test_the_overview_kept_and_partly_worked_out_again_equals_one_worked_o
         supervisor = Person(telegram_user_id=777, full_name="Giám Sát", created_at=now)
         session.add(supervisor)
         await session.flush()
+        supervisor_id = supervisor.id
         session.add(
             SupervisorScope(
                 person_id=supervisor.id, organisation_id=organisation.id, created_at=now
@@ -485,3 +486,23 @@ async def test_the_overview_kept_and_partly_worked_out_again_equals_one_worked_o
     await write({"exempted": True}, "Chi bộ 3", Invitation)
     later, fresh = await both()
     assert later == fresh and later != changed
+    # A working group's member reports from two cells' meetings: their observations join the
+    # others', in the cells' order.
+    async with database.transaction() as session:
+        for cell in ("Chi bộ 7", "Chi bộ 4"):
+            [meeting, *_] = await session.scalars(cell_meetings(cell))
+            session.add(
+                MeetingObserver(
+                    meeting_id=meeting,
+                    person_id=supervisor_id,
+                    assigned_at=now - timedelta(days=40),
+                    observations=f"Nhận xét về {cell}",
+                    observed_at=now - timedelta(days=1),
+                )
+            )
+    observed, fresh = await both()
+    assert observed == fresh
+    assert [o.text for o in observed[0].observations] == [
+        "Nhận xét về Chi bộ 4",
+        "Nhận xét về Chi bộ 7",
+    ]

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 import httpx
 import pytest
 from pydantic import SecretStr
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.logging import JsonFormatter
 from bot.settings import Settings
@@ -114,7 +115,8 @@ async def webhook(bot: RunningBot) -> AsyncIterator[Webhook]:
 
 
 def unreachable(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    """From now on every transaction fails as with PostgreSQL down."""
+    """From now on every transaction, through a session or a Core connection, fails as with
+    PostgreSQL down."""
 
     @asynccontextmanager
     async def refused() -> AsyncIterator[AsyncSession]:
@@ -122,6 +124,7 @@ def unreachable(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
         yield  # pragma: no cover - a generator for asynccontextmanager
 
     monkeypatch.setattr(database, "transaction", refused)
+    monkeypatch.setattr(database, "connection", refused)
 
 
 async def cells_named(bot: RunningBot, name: str) -> int:
@@ -297,6 +300,69 @@ async def test_an_update_whose_admission_fails_is_apologised_for_and_not_handled
     emu.replay(update_id)
     done = await emu.wait_for_message(supervisor.id, after=before + 1, timeout=10)
     assert says_created(bot, done, "Chi bộ Kho Bạc")
+    assert await cells_named(bot, "Chi bộ Kho Bạc") == 1
+
+
+async def drop_every_connection(database: Database) -> None:
+    """As a restarted PostgreSQL does: every connection the bot holds in its pool is dead."""
+    url = database.url
+    admin = await asyncpg.connect(
+        host=url.host,
+        port=url.port,
+        user=url.username,
+        password=url.password,
+        database=url.database,
+    )
+    try:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await admin.close()
+
+
+async def test_an_update_after_the_server_dropped_every_connection_is_handled(
+    bot: RunningBot,
+) -> None:
+    """The pool holds only dead connections (nothing pings them before use): the first
+    update finds out, and is handled on a new connection, not apologised for."""
+    if not bot.database.is_postgresql:
+        pytest.skip("only a database server drops its clients' connections")
+    emu = bot.emulator
+    cell = await cell_with_members(bot, [])
+    supervisor = cell.supervisor
+    await drop_every_connection(bot.database)
+    await bot.handled(emu.send_text(supervisor, "/newcell Chi bộ Kho Bạc"))
+    assert says_created(bot, bot.last(supervisor.id), "Chi bộ Kho Bạc")
+    assert await cells_named(bot, "Chi bộ Kho Bạc") == 1
+
+
+async def test_an_update_whose_connection_turns_out_dead_is_handled_on_a_new_one(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emu = bot.emulator
+    cell = await cell_with_members(bot, [])
+    supervisor = cell.supervisor
+    claim = updates.claim_update
+    dead: list[int] = []
+
+    async def dead_once(connection: AsyncConnection, update_id: int, now: Any) -> bool:
+        if not dead:
+            dead.append(update_id)
+            raise OperationalError(
+                "INSERT INTO processed_update",
+                {},
+                ConnectionResetError("connection was closed"),
+                connection_invalidated=True,
+            )
+        return await claim(connection, update_id, now)
+
+    monkeypatch.setattr(updates, "claim_update", dead_once)
+    update_id = emu.send_text(supervisor, "/newcell Chi bộ Kho Bạc")
+    await bot.handled(update_id)
+    assert dead == [update_id]
+    assert says_created(bot, bot.last(supervisor.id), "Chi bộ Kho Bạc")
     assert await cells_named(bot, "Chi bộ Kho Bạc") == 1
 
 

@@ -26,8 +26,7 @@ from services.attendance.marks import marks_over
 from services.config import ServiceSettings
 from services.dashboard.access import Denial, Sight, sight_of, visible_cell
 from services.dashboard.kept import Currency, Earlier, Kept
-from services.digest.figures import Render, digest_figures, summed_figures
-from services.digest.observations import observations
+from services.digest.figures import CellsFigures, Render, cells_figures
 from services.digest.report import period_label
 from services.minutes.export import minutes_file, record_of
 from services.views import summary
@@ -36,7 +35,6 @@ from storage.files import FileStore
 from storage.models import Cell, Meeting, Organisation
 from storage.queries.cells import cells_by_name
 from storage.queries.dashboard import figures_stamp
-from storage.queries.digest import CellScope
 
 # Beyond a quarter of the cells changed, working out the whole costs no more than the part.
 REFIGURED_SHARE = 0.25
@@ -69,9 +67,10 @@ class Viewing:
 
 @dataclass(frozen=True)
 class OverviewFigures:
-    """An organisation's figures as the overview shows them: the cells to look at first on
-    top, and the totals per month."""
+    """An organisation's figures as the overview shows them: its cells' as counted, the
+    digest summed from them, the cells to look at first on top, and the totals per month."""
 
+    counted: CellsFigures
     digest: DigestFigures
     ordered: list[CellFigures]
     totals: list[MonthTotals]
@@ -251,11 +250,20 @@ async def _overview_figures(
     }
 
     async def work_out(earlier: Earlier[OverviewFigures] | None) -> OverviewFigures:
-        if earlier is not None and len(earlier.changed) <= len(in_scope) * REFIGURED_SHARE:
-            digest = await _refigured(session, web, viewing, organisation, cell_ids, earlier, lens)
-        else:
-            digest = await _figures(session, web, viewing, organisation, cell_ids, lens)
-        return OverviewFigures(digest, looked_at_first(digest.cells), month_totals(digest.cells))
+        refigure_only = (
+            earlier.changed
+            if earlier is not None and len(earlier.changed) <= len(in_scope) * REFIGURED_SHARE
+            else None
+        )
+        counted = await _cells_figures(
+            session, web, viewing, organisation, refigure_only or cell_ids, lens
+        )
+        if earlier is not None and refigure_only is not None:
+            counted = earlier.value.counted.with_again(counted)
+        digest = counted.digest()
+        return OverviewFigures(
+            counted, digest, looked_at_first(digest.cells), month_totals(digest.cells)
+        )
 
     revision = stamp.revision if stamp.counted else None
     if revision is None:
@@ -275,34 +283,6 @@ async def _overview_figures(
             figures_valid_until(web.now, web.settings.zone, stamp.coming),
         ),
         work_out,
-    )
-
-
-async def _refigured(
-    session: AsyncSession,
-    web: WebRequest,
-    viewing: Viewing,
-    organisation: Organisation,
-    cell_ids: set[int] | None,
-    earlier: Earlier[OverviewFigures],
-    lens: Lens,
-) -> DigestFigures:
-    """The figures kept, with the changed cells' worked out again and the organisation's
-    summed afresh (with the working groups' observations, read again: a handful of rows)."""
-    kept = earlier.value.digest
-    changed = await _figures(session, web, viewing, organisation, earlier.changed, lens)
-    again = {cell.cell_id: cell for cell in changed.cells}
-    period = lens.period(web.now, web.settings.zone)
-    return summed_figures(
-        organisation,
-        [again.get(cell.cell_id, cell) for cell in kept.cells],
-        await observations(session, CellScope(organisation.id, cell_ids), period),
-        period,
-        web.now,
-        web.settings,
-        viewing.render,
-        kept.period,
-        speaking_of=lens.moment(web.now, web.settings.zone),
     )
 
 
@@ -335,8 +315,20 @@ async def _figures(
     cell_ids: set[int] | None,
     lens: Lens,
 ) -> DigestFigures:
+    counted = await _cells_figures(session, web, viewing, organisation, cell_ids, lens)
+    return counted.digest()
+
+
+async def _cells_figures(
+    session: AsyncSession,
+    web: WebRequest,
+    viewing: Viewing,
+    organisation: Organisation,
+    cell_ids: set[int] | None,
+    lens: Lens,
+) -> CellsFigures:
     period = lens.period(web.now, web.settings.zone)
-    return await digest_figures(
+    return await cells_figures(
         session,
         organisation,
         cell_ids,

@@ -18,10 +18,15 @@ AT_RISK_FROM = 2
 
 async def observations(
     session: AsyncSession, scope: CellScope, period: Period
-) -> list[Observation]:
-    """What the working groups reported from the cells' meetings during the period."""
+) -> list[tuple[int, Observation]]:
+    """What the working groups reported from the cells' meetings during the period, each
+    with its cell's id."""
     rows = await observations_between(session, scope, period.start, period.end)
-    return [Observation(cell, observer, text) for cell, observer, text in rows if text]
+    return [
+        (cell_id, Observation(cell, observer, text))
+        for cell_id, cell, observer, text in rows
+        if text
+    ]
 
 
 async def members_at_risk(

@@ -4,9 +4,10 @@ digest of the week that ended is queued once, with its chart and workbook."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +15,7 @@ from domain.digest import DigestFigures, Period, digest_moment, last_week
 from domain.messages import Attachment, Text
 from services import outbox
 from services.config import ServiceSettings
-from services.digest.figures import Render, digest_figures
+from services.digest.figures import Render, cells_figures
 from services.digest.report import period_label, render_files, summary_text
 from storage.db import Database
 from storage.files import FileStore
@@ -32,10 +33,14 @@ async def queue_weekly(
 ) -> int:
     """Queue this week's digest for every supervisor once (Monday 07:00, or on return).
 
-    One supervisor at a time: the figures are read, the chart and workbook drawn in a worker
-    thread with no transaction open (seconds for a province: the event loop stays free and
-    no lock is held), then the three messages queued together under keys that make a second
-    replica's or a retried run's copy a no-op.
+    Each cell's figures are counted once per organisation and language, for all the cells
+    its supervisors look at together, and each supervisor's digest is put together from
+    those of their cells: a province's few hundred supervisors share its cells, and
+    counting them again for each took minutes. Each distinct scope's chart and workbook
+    are drawn once, in a worker thread with no transaction open (seconds for a province:
+    the event loop stays free and no lock is held), then each supervisor's three messages
+    are queued together under keys that make a second replica's or a retried run's copy a
+    no-op.
     """
     if now < digest_moment(now, settings.zone):
         return 0
@@ -45,22 +50,27 @@ async def queue_weekly(
     async with database.transaction() as session:
         due = await _due_digests(session, period, week, settings)
     queued = 0
-    for digest_due in due:
-        render = render_for(digest_due.lang)
+    for (organisation, lang), sharing in _grouped(due, lambda d: (d.organisation, d.lang)):
+        render = render_for(lang)
         async with database.transaction() as session:
-            digest = await digest_figures(
+            counted = await cells_figures(
                 session,
-                digest_due.organisation,
-                digest_due.cell_ids,
+                organisation,
+                _cells_of_all(sharing),
                 period,
                 now,
                 settings,
                 render,
                 label,
             )
-        attachments = await asyncio.to_thread(render_files, digest, render, f"chibo-{week}")
-        async with database.transaction() as session:
-            queued += await _queue_digest(session, digest_due, digest, attachments, files, now)
+        for cell_ids, alike in _grouped(sharing, _scope_key):
+            digest = counted.digest(None if cell_ids is None else set(cell_ids))
+            attachments = await asyncio.to_thread(render_files, digest, render, f"chibo-{week}")
+            for digest_due in alike:
+                async with database.transaction() as session:
+                    queued += await _queue_digest(
+                        session, digest_due, digest, attachments, files, now
+                    )
     return queued
 
 
@@ -71,6 +81,33 @@ class DueDigest:
     lang: str
     organisation: Organisation
     cell_ids: set[int] | None  # None: every cell of the organisation
+
+
+Key = TypeVar("Key", bound=Hashable)
+
+
+def _grouped(
+    due: list[DueDigest], key: Callable[[DueDigest], Key]
+) -> list[tuple[Key, list[DueDigest]]]:
+    """The digests by ``key``, each group in the order of its first digest."""
+    groups: dict[Key, list[DueDigest]] = {}
+    for digest_due in due:
+        groups.setdefault(key(digest_due), []).append(digest_due)
+    return list(groups.items())
+
+
+def _scope_key(due: DueDigest) -> frozenset[int] | None:
+    return None if due.cell_ids is None else frozenset(due.cell_ids)
+
+
+def _cells_of_all(due: list[DueDigest]) -> set[int] | None:
+    """The cells any of these digests covers (None: every cell of the organisation)."""
+    cells: set[int] = set()
+    for digest_due in due:
+        if digest_due.cell_ids is None:
+            return None
+        cells |= digest_due.cell_ids
+    return cells
 
 
 async def _due_digests(

@@ -1,7 +1,7 @@
 """figures revisions: counters per organisation and per cell that the database bumps itself
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-01 19:40:00.000000
 
 The dashboard keeps an organisation's figures between requests: it reuses them while the
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
