@@ -84,11 +84,15 @@ class OutboxDispatcher:
         async with self._running:
             deliveries = _Deliveries()
             attempted = batches = 0
+            more_due = False
             try:
                 while max_batches is None or batches < max_batches:
-                    # The next batch is claimed while a batch's worth is still to be sent, so
-                    # the rate limiter never waits for the database between two batches.
-                    await deliveries.until_fewer_held_than(self._batch_size)
+                    if more_due:
+                        # The next batch is claimed while a batch's worth is still to be
+                        # sent, so the rate limiter never waits for the database between two.
+                        await deliveries.until_fewer_held_than(self._batch_size)
+                    else:
+                        await deliveries.until_all_ended()
                     if deliveries.failure is not None:
                         break
                     self._woken_while_running = False
@@ -108,6 +112,7 @@ class OutboxDispatcher:
                         break
                     batches += 1
                     attempted += len(rows)
+                    more_due = len(rows) == self._batch_size
                     by_chat: dict[int, list[OutboxMessage]] = {}
                     for row in rows:
                         by_chat.setdefault(row.chat_id, []).append(row)
