@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import logging
 import tempfile
 import time
@@ -183,6 +184,32 @@ class Outcome:
     statuses: dict[str, int]
     peak_per_second: int
     retried_rows: int
+    gaps: Gaps
+    cpu_seconds: float
+
+
+@dataclass
+class Gaps:
+    """Where the time above 1/30 s per message went, from the accepted sends' timestamps."""
+
+    median_ms: float
+    p99_ms: float
+    longest_ms: float
+    over_100ms: int
+    # The time spent in gaps longer than 100 ms beyond the pace's own spacing.
+    lost_in_long_gaps: float
+
+
+def _gaps(times: list[float], pace_seconds: float) -> Gaps:
+    spacings = sorted(b - a for a, b in itertools.pairwise(times)) or [0.0]
+    long = [gap for gap in spacings if gap > 0.1]
+    return Gaps(
+        median_ms=1000 * spacings[len(spacings) // 2],
+        p99_ms=1000 * spacings[min(len(spacings) - 1, len(spacings) * 99 // 100)],
+        longest_ms=1000 * spacings[-1],
+        over_100ms=len(long),
+        lost_in_long_gaps=sum(gap - pace_seconds for gap in long),
+    )
 
 
 def _peak_window(times: list[float], window: float = 1.0) -> int:
@@ -224,6 +251,7 @@ async def measure(
             enqueue_seconds = time.perf_counter() - began
             progress(f"sending {messages} messages (floor {messages / 30:.0f} s)")
             started = emulator.clock()
+            cpu_began = time.process_time()
             state.wake_outbox()
             deadline = time.monotonic() + 3 * messages / TELEGRAM_PER_SECOND + 120
             accepted: list[float] = []
@@ -236,6 +264,7 @@ async def measure(
                         accepted.append(call.at)
                 seen = len(calls)
             seconds = (max(accepted) if accepted else emulator.clock()) - started
+            cpu_seconds = time.process_time() - cpu_began
             # The dispatcher marks a row sent after Telegram accepted it.
             while time.monotonic() < deadline:
                 async with database.transaction() as session:
@@ -271,6 +300,8 @@ async def measure(
         statuses=statuses,
         peak_per_second=_peak_window(sorted(accepted)),
         retried_rows=retried,
+        gaps=_gaps(sorted(accepted), 1 / TELEGRAM_PER_SECOND),
+        cpu_seconds=cpu_seconds,
     )
 
 
@@ -298,9 +329,15 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             ("enqueue (the broadcast's transaction), s", outcome.enqueue_seconds),
             ("seconds, wake-up to last message accepted", outcome.seconds),
             ("floor_seconds (messages / 30)", floor),
-            ("ratio_to_floor (goal <= 1.15)", ratio),
+            ("ratio_to_floor (goal <= 1.10)", ratio),
             ("achieved messages/s", outcome.messages / outcome.seconds),
             ("most messages accepted within 1 s", outcome.peak_per_second),
+            ("CPU seconds of this process while sending", outcome.cpu_seconds),
+            ("gap between accepted sends: median, ms", outcome.gaps.median_ms),
+            ("gap between accepted sends: 99th percentile, ms", outcome.gaps.p99_ms),
+            ("gap between accepted sends: longest, ms", outcome.gaps.longest_ms),
+            ("gaps over 100 ms", outcome.gaps.over_100ms),
+            ("s lost in gaps over 100 ms (beyond 1/30 s)", outcome.gaps.lost_in_long_gaps),
             ("seconds until every row is marked sent", outcome.settled_seconds),
             ("http_429 (goal 0)", outcome.http_429),
             ("rows attempted more than once (a 429, then retried)", outcome.retried_rows),
@@ -319,6 +356,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "duplicates": outcome.duplicates,
         "lost": outcome.lost,
         "http_429": outcome.http_429,
+        "cpu_seconds": round(outcome.cpu_seconds, 1),
     }
 
 

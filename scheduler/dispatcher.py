@@ -82,33 +82,53 @@ class OutboxDispatcher:
         """Like run_once, but waits for a run under way instead of leaving the work to it;
         ``max_batches`` bounds the run (a benchmark's step, a test's stop half-way)."""
         async with self._running:
+            deliveries = _Deliveries()
             attempted = batches = 0
-            while max_batches is None or batches < max_batches:
-                self._woken_while_running = False
-                rows = await outbox.claim_due(
-                    self._database,
-                    now=self._clock.now(),
-                    limit=self._batch_size,
-                    lease=self._lease,
-                )
-                if not rows:
-                    if self._woken_while_running:
-                        continue
-                    break
-                batches += 1
-                by_chat: dict[int, list[OutboxMessage]] = {}
-                for row in rows:
-                    by_chat.setdefault(row.chat_id, []).append(row)
-                # Every chat's deliveries end before the run does, failed or not: one left
-                # running past its run could be claimed again, and sent twice.
-                outcomes = await asyncio.gather(
-                    *(self._deliver_in_order(chat) for chat in by_chat.values()),
-                    return_exceptions=True,
-                )
-                attempted += len(rows)
-                for outcome in outcomes:
-                    if isinstance(outcome, BaseException):
-                        raise outcome
+            more_due = False
+            try:
+                while max_batches is None or batches < max_batches:
+                    if more_due:
+                        # The next batch is claimed while a batch's worth is still to be
+                        # sent, so the rate limiter never waits for the database between two.
+                        await deliveries.until_fewer_held_than(self._batch_size)
+                    else:
+                        await deliveries.until_all_ended()
+                    if deliveries.failure is not None:
+                        break
+                    self._woken_while_running = False
+                    rows = await outbox.claim_due(
+                        self._database,
+                        now=self._clock.now(),
+                        limit=self._batch_size,
+                        lease=self._lease,
+                    )
+                    if not rows:
+                        if deliveries.held:
+                            # A row given back (too little of its claim left) is due again.
+                            await deliveries.until_all_ended()
+                            continue
+                        if self._woken_while_running:
+                            continue
+                        break
+                    batches += 1
+                    attempted += len(rows)
+                    more_due = len(rows) == self._batch_size
+                    by_chat: dict[int, list[OutboxMessage]] = {}
+                    for row in rows:
+                        by_chat.setdefault(row.chat_id, []).append(row)
+                    for chat_id, chat_rows in by_chat.items():
+                        deliveries.start(
+                            chat_id, len(chat_rows), partial(self._deliver_in_order, chat_rows)
+                        )
+            except asyncio.CancelledError:
+                deliveries.cancel()
+                raise
+            finally:
+                # Every delivery ends before the run does, failed or not (a failed claim too):
+                # one left running past its run could be claimed again, and sent twice.
+                await deliveries.until_all_ended()
+            if deliveries.failure is not None:
+                raise deliveries.failure
             return attempted
 
     async def _deliver_in_order(self, rows: list[OutboxMessage]) -> None:
@@ -188,3 +208,56 @@ class OutboxDispatcher:
                     extra={"outbox_id": row.id},
                 )
                 await asyncio.sleep(SETTLE_RETRY_SECONDS * 2 ** (attempt - 1))
+
+
+class _Deliveries:
+    """The rows a run holds: each chat's delivered one after another in the order claimed,
+    across batches too (an invitation before its calendar file); different chats in
+    parallel."""
+
+    def __init__(self) -> None:
+        self._rows_of: dict[asyncio.Task[None], int] = {}
+        self._last_of_chat: dict[int, asyncio.Task[None]] = {}
+        self.failure: BaseException | None = None
+
+    @property
+    def held(self) -> int:
+        return sum(self._rows_of.values())
+
+    def start(self, chat_id: int, rows: int, delivery: Callable[[], Awaitable[None]]) -> None:
+        task = asyncio.create_task(self._after(self._last_of_chat.get(chat_id), delivery))
+        self._rows_of[task] = rows
+        self._last_of_chat[chat_id] = task
+        task.add_done_callback(partial(self._forget_chat, chat_id))
+
+    @staticmethod
+    async def _after(
+        previous: asyncio.Task[None] | None, delivery: Callable[[], Awaitable[None]]
+    ) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        await delivery()
+
+    def _forget_chat(self, chat_id: int, task: asyncio.Task[None]) -> None:
+        if self._last_of_chat.get(chat_id) is task:
+            del self._last_of_chat[chat_id]
+
+    async def until_fewer_held_than(self, rows: int) -> None:
+        while self._rows_of and self.held >= rows:
+            ended, _ = await asyncio.wait(self._rows_of, return_when=asyncio.FIRST_COMPLETED)
+            self._record(ended)
+
+    async def until_all_ended(self) -> None:
+        if self._rows_of:
+            ended, _ = await asyncio.wait(self._rows_of)
+            self._record(ended)
+
+    def cancel(self) -> None:
+        for task in self._rows_of:
+            task.cancel()
+
+    def _record(self, ended: set[asyncio.Task[None]]) -> None:
+        for task in ended:
+            del self._rows_of[task]
+            if not task.cancelled() and self.failure is None:
+                self.failure = task.exception()

@@ -267,3 +267,48 @@ async def test_a_message_in_parts_interrupted_sends_each_part_once(
     assert len(delivered) >= 2
     assert len(set(delivered)) == len(delivered)
     assert "\n".join(delivered).replace("\n\n", "\n") == f"{first}\n{second}"
+
+
+async def test_the_next_batch_is_claimed_while_one_is_still_being_sent(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Waiting for a batch's last answer before claiming the next one left Telegram's pace
+    # unused at every batch boundary: the next claim comes while the batch is still going.
+    users = members(bot.emulator, 45)
+    claim_due = outbox.claim_due
+    sent_at_claims: list[int] = []
+
+    async def counting_claims(*args: Any, **kwargs: Any) -> list[OutboxMessage]:
+        sent_at_claims.append(sum(len(bot.emulator.messages(u.id)) for u in users))
+        return await claim_due(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "claim_due", counting_claims)
+    with bot.dispatcher_down():
+        await queue_for(bot.database, bot.clock, users)
+        await dispatcher(bot.database, bot.application.bot, bot.clock, batch_size=20).drain()
+    assert sent_at_claims[0] == 0
+    assert sent_at_claims[1] < 20
+    assert sent_at_claims[2] < 40
+    assert [len(bot.emulator.messages(u.id)) for u in users] == [1] * 45
+    assert await statuses(bot.database) == {"sent": 45}
+
+
+async def test_a_member_s_messages_keep_their_order_across_batches(bot: RunningBot) -> None:
+    # Each member's two messages (an invitation and its calendar file, say) fall into two
+    # batches claimed while the first is still being sent: the second waits for the first.
+    users = members(bot.emulator, 7)
+    with bot.dispatcher_down():
+        async with bot.database.transaction() as session:
+            for user in users:
+                for key in ("status.full", "agenda.add"):
+                    await outbox.enqueue_message(
+                        session,
+                        key=f"{key}:{user.id}",
+                        chat_id=user.id,
+                        text=Text(key),
+                        lang="vi",
+                        now=bot.clock.now(),
+                    )
+        await dispatcher(bot.database, bot.application.bot, bot.clock, batch_size=3).drain()
+    expected = [bot.t("vi", "status.full"), bot.t("vi", "agenda.add")]
+    assert [[m.text for m in bot.emulator.messages(u.id)] for u in users] == [expected] * 7
