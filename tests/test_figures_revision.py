@@ -506,3 +506,19 @@ async def test_the_overview_kept_and_partly_worked_out_again_equals_one_worked_o
         "Nhận xét về Chi bộ 4",
         "Nhận xét về Chi bộ 7",
     ]
+
+
+async def test_on_postgresql_a_counter_is_bumped_once_however_often_a_transaction_writes(
+    database: Database,
+) -> None:
+    """A row updated again and again in one PostgreSQL transaction leaves a version per
+    update for the next to walk past: bumped once, a counter stays one row version."""
+    async with database.transaction() as session:
+        await _organisation(session, "Đảng bộ A")
+    before = await _revisions(database)
+    async with database.transaction() as session:
+        for day in range(1, 6):
+            await session.execute(update(Meeting).values(starts_at=NOW - timedelta(days=day)))
+    after = await _revisions(database)
+    bumps = after["Chi bộ của Đảng bộ A"] - before["Chi bộ của Đảng bộ A"]
+    assert bumps == 1 if database.is_postgresql else bumps == 5

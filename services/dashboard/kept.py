@@ -62,9 +62,9 @@ class Kept(Generic[Value]):
     def __init__(self, at_most: int = KEPT_AT_MOST) -> None:
         self._at_most = at_most
         self._values: OrderedDict[Hashable, tuple[Currency, Value]] = OrderedDict()
-        # One working out at a time: a second request for the same figures waits for the
-        # first's instead of doubling the work on the one event loop.
-        self._working = asyncio.Lock()
+        # One working out at a time per key: a second request for the same figures waits for
+        # the first's instead of doubling the work; other keys' requests do not wait.
+        self._working: dict[Hashable, asyncio.Lock] = {}
 
     async def value(
         self,
@@ -77,7 +77,7 @@ class Kept(Generic[Value]):
         earlier = self._earlier(key, now)
         if earlier is not None and not earlier.changed:
             return earlier.value
-        async with self._working:
+        async with self._working.setdefault(key, asyncio.Lock()):
             earlier = self._earlier(key, now)
             if earlier is not None and not earlier.changed:
                 return earlier.value
@@ -85,7 +85,9 @@ class Kept(Generic[Value]):
             self._values[key] = (now, value)
             self._values.move_to_end(key)
             while len(self._values) > self._at_most:
-                self._values.popitem(last=False)
+                dropped, _ = self._values.popitem(last=False)
+                if not self._working[dropped].locked():
+                    del self._working[dropped]
             return value
 
     def _earlier(self, key: Hashable, now: Currency) -> Earlier[Value] | None:

@@ -243,6 +243,9 @@ async def _overview_figures(
     """The overview's figures: kept since an earlier request if still current, those of the
     cells changed since worked out again, or all worked out afresh."""
     stamp = await figures_stamp(session, organisation.id, web.now)
+    # Its settings as they stand since the stamp, not as read before it: figures worked out
+    # from an older cutoff day would be kept under the newer revision.
+    await session.refresh(organisation)
     in_scope = {
         cell: revision
         for cell, revision in stamp.cells.items()

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 from functools import cached_property
 from typing import NamedTuple
@@ -148,6 +148,13 @@ class _Looking:
     def cutoff_passed(self) -> bool:
         """Whether this month's cutoff day is over, so that its regular meeting is settled."""
         return cutoff_over(self.month, self.cutoff_day, self.zone, self.now)
+
+    @cached_property
+    def quarter_nearly_over(self) -> datetime:
+        """When this quarter's thematic meeting is due soon: the local midnight that many days
+        before the quarter ends (by the calendar, whatever a daylight-saving change does)."""
+        last_day = self.quarter.next().first_day() - QUARTER_NEARLY_OVER
+        return datetime.combine(last_day, time(0), tzinfo=self.zone)
 
     @cached_property
     def period_months(self) -> list[Month]:
@@ -583,9 +590,7 @@ def _reasons(
     if unplanned is not None:
         month, deadline = unplanned
         reasons.append(behind(BehindReason.NOT_PLANNED, month=month.label, deadline=deadline))
-    if thematic_due and looking.quarter.bounds(looking.zone)[1] - looking.now <= (
-        QUARTER_NEARLY_OVER
-    ):
+    if thematic_due and looking.now >= looking.quarter_nearly_over:
         reasons.append(behind(BehindReason.NO_THEMATIC, quarter=looking.quarter.label))
     reasons += [behind(BehindReason.MISSED_THEMATIC, quarter=q.label) for q in missed_quarters]
     if attendance is not None and attendance < ATTENDANCE_NORM:

@@ -167,23 +167,21 @@ def _sqlite_triggers() -> list[str]:
 
 def _bump_once(counter: _Counter) -> str:
     """On PostgreSQL a row updated again and again in one transaction leaves a version per
-    update that each later update walks past: a counter is bumped once per transaction (a
-    transaction-local setting remembers it, and is undone with a savepoint rolled back)."""
+    update that each later update walks past: a counter is bumped once per transaction, the
+    first time (its row's version is then this transaction's own, which ``xmin`` tells; after
+    a savepoint rolled back, the version seen is the earlier one again, and it is bumped
+    again). The owners are locked in the order of their ids, so that two writers bumping
+    several of them cannot wait on each other."""
     return f"""CREATE FUNCTION {counter.table}_bump(owners integer[]) RETURNS void
-LANGUAGE plpgsql AS $$
-DECLARE
-    owner integer;
-    bumped text;
-BEGIN
-    FOREACH owner IN ARRAY owners LOOP
-        CONTINUE WHEN owner IS NULL;
-        bumped := 'chibo.{counter.table}_' || owner;
-        IF current_setting(bumped, true) IS DISTINCT FROM txid_current()::text THEN
-            UPDATE {counter.table} SET revision = revision + 1 WHERE {counter.key} = owner;
-            PERFORM set_config(bumped, txid_current()::text, true);
-        END IF;
-    END LOOP;
-END $$"""
+LANGUAGE sql AS $$
+    UPDATE {counter.table} SET revision = revision + 1
+    WHERE {counter.key} IN (
+        SELECT {counter.key} FROM {counter.table}
+        WHERE {counter.key} = ANY(owners) AND xmin <> pg_current_xact_id()::xid
+        ORDER BY {counter.key}
+        FOR UPDATE
+    )
+$$"""
 
 
 def _postgresql_triggers() -> list[str]:
