@@ -236,6 +236,10 @@ class _Deliveries:
     ) -> None:
         if previous is not None:
             await asyncio.wait([previous])
+            if previous.cancelled() or previous.exception() is not None:
+                # The chat's earlier row is still claimed and goes again once its claim runs
+                # out: this one waits for it there too, rather than overtake it now.
+                return
         await delivery()
 
     def _forget_chat(self, chat_id: int, task: asyncio.Task[None]) -> None:
@@ -259,5 +263,9 @@ class _Deliveries:
     def _record(self, ended: set[asyncio.Task[None]]) -> None:
         for task in ended:
             del self._rows_of[task]
-            if not task.cancelled() and self.failure is None:
-                self.failure = task.exception()
+            if task.cancelled():
+                continue
+            # Read for every task, so that none is reported as never retrieved.
+            error = task.exception()
+            if self.failure is None:
+                self.failure = error

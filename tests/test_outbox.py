@@ -17,7 +17,7 @@ from chat.i18n import Translator
 from domain.clock import FakeClock
 from domain.messages import Text
 from emulator import BotApiEmulator, EmuUser
-from scheduler.dispatcher import OutboxDispatcher
+from scheduler.dispatcher import OutboxDispatcher, _Deliveries
 from services import outbox
 from storage.db import Database
 from storage.files import FileStore
@@ -312,3 +312,23 @@ async def test_a_member_s_messages_keep_their_order_across_batches(bot: RunningB
         await dispatcher(bot.database, bot.application.bot, bot.clock, batch_size=3).drain()
     expected = [bot.t("vi", "status.full"), bot.t("vi", "agenda.add")]
     assert [[m.text for m in bot.emulator.messages(u.id)] for u in users] == [expected] * 7
+
+
+async def test_a_chats_next_row_does_not_overtake_one_whose_delivery_failed() -> None:
+    """A delivery that fails unexpectedly leaves its row claimed, to go again once the claim
+    runs out: the chat's next row waits to go after it, not before."""
+    delivered: list[str] = []
+
+    async def failing() -> None:
+        raise RuntimeError("the network stack broke")
+
+    async def deliver(what: str) -> None:
+        delivered.append(what)
+
+    deliveries = _Deliveries()
+    deliveries.start(7, 1, failing)
+    deliveries.start(7, 1, lambda: deliver("calendar file"))
+    deliveries.start(8, 1, lambda: deliver("another chat's invitation"))
+    await deliveries.until_all_ended()
+    assert delivered == ["another chat's invitation"]
+    assert isinstance(deliveries.failure, RuntimeError)
