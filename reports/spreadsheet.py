@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from io import BytesIO
+from itertools import zip_longest
 from typing import Protocol, TypeAlias
 
 from openpyxl import Workbook
@@ -263,21 +264,23 @@ def stream_table(
     """The table ``write_table`` writes, with the ``lead`` rows above it, on a write-only
     sheet: its column widths, panes and filter are set before its first row, as such a
     sheet requires, so all of it is written here at once."""
-    table = [[_written(sheet, value) for value in row] for row in lead]
-    table.append(_header_cells(sheet, header))
-    header_row = len(table)
+    above = [[_written(sheet, value) for value in row] for row in lead]
+    above.append(_header_cells(sheet, header))
+    below = [] if rows else [[_empty_cell(sheet, labels)]]
+    _set_widths(sheet, [*above, *rows, *below])
+    _frame(sheet, len(above), len(header), len(rows), fixed)
+    for row in above:
+        sheet.append(row)
+    # Each row is made as it is written: kept until the end, the half a million values
+    # would outlive the young generations and set off full collections of the heap.
     for row in rows:
         written = [_written(sheet, value) for value in row]
         for column, number_format in (formats or {}).items():
             styled = _styled(sheet, row[column - 1])
             styled.number_format = number_format
             written[column - 1] = styled
-        table.append(written)
-    if not rows:
-        table.append([_empty_cell(sheet, labels)])
-    _set_widths(sheet, table)
-    _frame(sheet, header_row, len(header), len(rows), fixed)
-    for row in table:
+        sheet.append(written)
+    for row in below:
         sheet.append(row)
 
 
@@ -369,27 +372,25 @@ def fit_columns(sheet: Worksheet) -> None:
 
 def _set_widths(sheet: AnySheet, rows: Iterable[Sequence[object]]) -> None:
     """Each column as wide as its widest value, within bounds."""
-    widths: list[int] = []
-    for row in rows:
-        for index, value in enumerate(row):
-            width = _display_width(value.value if isinstance(value, Cell) else value)
-            if index == len(widths):
-                widths.append(width)
-            elif width > widths[index]:
-                widths[index] = width
-    for index, width in enumerate(widths, start=1):
+    for index, column in enumerate(zip_longest(*rows), start=1):
+        # Each distinct value measured once; its type is kept, for 1 and 1.0 (100%) are equal.
+        distinct = set(zip(map(type, column), column, strict=True))
+        width = max(_display_width(value) for _, value in distinct) + 2
         letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = min(max(width + 2, MIN_WIDTH), MAX_WIDTH)
+        sheet.column_dimensions[letter].width = min(max(width, MIN_WIDTH), MAX_WIDTH)
 
 
 def _display_width(value: object) -> int:
+    if isinstance(value, Cell):
+        value = value.value
     if value is None:
         return 0
     if isinstance(value, datetime):
         return DATETIME_WIDTH
     if isinstance(value, float):
         return len("100%")
-    return len(str(value))
+    # A text is as long as written: without the characters a workbook cannot hold.
+    return len(writable(value) if isinstance(value, str) else str(value))
 
 
 def _cell_title(cell: CellFigures, labels: DigestLabels) -> str:
