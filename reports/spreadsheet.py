@@ -58,7 +58,7 @@ def digest_workbook(figures: DigestFigures, labels: DigestLabels) -> bytes:
     fifty tabs. Cells keep the digest's order.
     """
     # Written row by row as it streams out, with no cell object kept per value: a province's
-    # half a million values take half the time and two thirds of the memory so.
+    # half a million values take about half the time, and little memory beyond the figures.
     workbook = Workbook(write_only=True)
     titles = {RESERVED_TITLE}
 
