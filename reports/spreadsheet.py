@@ -4,21 +4,26 @@ per cell, or one sheet for all of them in a large organisation."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from io import BytesIO
-from typing import Protocol
+from itertools import zip_longest
+from typing import Protocol, TypeAlias
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from domain.digest import CellFigures, DigestFigures, DigestLabels, MeetingFigures
 from reports.text import one_line, writable
 
 Value = str | int | float | datetime | None
+Written: TypeAlias = Value | Cell
+AnySheet: TypeAlias = Worksheet | WriteOnlyWorksheet
 
 PERCENT = "0%"
 DATETIME = "dd/mm/yyyy hh:mm"
@@ -52,33 +57,35 @@ def digest_workbook(figures: DigestFigures, labels: DigestLabels) -> bytes:
     The members at risk come second, before the cell sheets, so they are not lost behind
     fifty tabs. Cells keep the digest's order.
     """
-    workbook = Workbook()
+    # Written row by row as it streams out, with no cell object kept per value: a province's
+    # half a million values take about half the time, and little memory beyond the figures.
+    workbook = Workbook(write_only=True)
     titles = {RESERVED_TITLE}
-    summary = workbook.active
-    assert summary is not None  # a new workbook always has one sheet
-    summary.title = _unique_title(_clean_title(labels.summary_sheet, "1"), titles)
-    _fill_summary(summary, figures, labels)
-    at_risk = workbook.create_sheet(_unique_title(_clean_title(labels.at_risk_sheet, "2"), titles))
-    _fill_at_risk(at_risk, figures, labels)
+
+    def new_sheet(title: str) -> WriteOnlyWorksheet:
+        sheet = workbook.create_sheet(_unique_title(title, titles))
+        assert isinstance(sheet, WriteOnlyWorksheet)  # a write-only workbook makes no other
+        return sheet
+
+    _fill_summary(new_sheet(_clean_title(labels.summary_sheet, "1")), figures, labels)
+    _fill_at_risk(new_sheet(_clean_title(labels.at_risk_sheet, "2")), figures, labels)
     if len(figures.cells) > MAX_CELL_SHEETS:
-        sheet = workbook.create_sheet(
-            _unique_title(_clean_title(labels.meetings_sheet, "3"), titles)
-        )
-        _fill_meetings(sheet, figures.cells, labels)
+        _fill_meetings(new_sheet(_clean_title(labels.meetings_sheet, "3")), figures.cells, labels)
     else:
         for cell in figures.cells:
-            sheet = workbook.create_sheet(_unique_title(_cell_title(cell, labels), titles))
-            _fill_cell(sheet, cell, labels)
+            _fill_cell(new_sheet(_cell_title(cell, labels)), cell, labels)
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def _fill_summary(sheet: Worksheet, figures: DigestFigures, labels: DigestLabels) -> None:
+def _fill_summary(sheet: WriteOnlyWorksheet, figures: DigestFigures, labels: DigestLabels) -> None:
     month = f"{labels.regular} ({labels.month_of(figures.month)})"
     quarter = f"{labels.thematic} ({labels.quarter_of(figures.quarter)})"
-    append_row(sheet, [labels.organisation, figures.organisation])
-    append_row(sheet, [labels.period, figures.period])
+    lead: list[list[Written]] = [
+        [labels.organisation, figures.organisation],
+        [labels.period, figures.period],
+    ]
     for label, percent, instead in (
         (
             f"{labels.on_time_share} ({labels.month_of(figures.month)})",
@@ -93,11 +100,14 @@ def _fill_summary(sheet: Worksheet, figures: DigestFigures, labels: DigestLabels
         ),
     ):
         # A share of no cells is no 0%: the sheet says why there is none.
-        append_row(sheet, [label, instead if percent is None else _fraction(percent)])
-        sheet.cell(sheet.max_row, 2).number_format = PERCENT
-    for row in range(1, sheet.max_row + 1):
-        sheet.cell(row, 1).font = HEADER_FONT
-    sheet.append([])
+        share = _styled(sheet, instead if percent is None else _fraction(percent))
+        share.number_format = PERCENT
+        lead.append([label, share])
+    for row in lead:
+        label = _styled(sheet, row[0])
+        label.font = HEADER_FONT
+        row[0] = label
+    lead.append([])
     header = [
         labels.cell,
         month,
@@ -112,8 +122,14 @@ def _fill_summary(sheet: Worksheet, figures: DigestFigures, labels: DigestLabels
         labels.behind,
     ]
     rows = [_summary_row(cell, labels) for cell in figures.cells]
-    write_table(
-        sheet, header, rows, labels, formats={3: DATETIME, 4: DATETIME, 5: PERCENT}, fixed=1
+    stream_table(
+        sheet,
+        header,
+        rows,
+        labels,
+        formats={3: DATETIME, 4: DATETIME, 5: PERCENT},
+        fixed=1,
+        lead=lead,
     )
 
 
@@ -133,19 +149,23 @@ def _summary_row(cell: CellFigures, labels: DigestLabels) -> list[Value]:
     ]
 
 
-def _fill_cell(sheet: Worksheet, cell: CellFigures, labels: DigestLabels) -> None:
+def _fill_cell(sheet: WriteOnlyWorksheet, cell: CellFigures, labels: DigestLabels) -> None:
     # The tab may be shortened, so the full name heads the sheet.
-    append_row(sheet, [cell.name])
-    sheet.cell(1, 1).font = TITLE_FONT
+    name = _styled(sheet, cell.name)
+    name.font = TITLE_FONT
     rows = [_meeting_row(meeting, labels) for meeting in _by_date(cell)]
-    write_table(sheet, _meeting_header(labels), rows, labels, formats=MEETING_FORMATS)
+    stream_table(
+        sheet, _meeting_header(labels), rows, labels, formats=MEETING_FORMATS, lead=[[name]]
+    )
 
 
-def _fill_meetings(sheet: Worksheet, cells: Sequence[CellFigures], labels: DigestLabels) -> None:
+def _fill_meetings(
+    sheet: WriteOnlyWorksheet, cells: Sequence[CellFigures], labels: DigestLabels
+) -> None:
     rows = [
         [cell.name, *_meeting_row(meeting, labels)] for cell in cells for meeting in _by_date(cell)
     ]
-    write_table(
+    stream_table(
         sheet,
         [labels.cell, *_meeting_header(labels)],
         rows,
@@ -190,11 +210,11 @@ def _meeting_row(meeting: MeetingFigures, labels: DigestLabels) -> list[Value]:
     ]
 
 
-def _fill_at_risk(sheet: Worksheet, figures: DigestFigures, labels: DigestLabels) -> None:
+def _fill_at_risk(sheet: WriteOnlyWorksheet, figures: DigestFigures, labels: DigestLabels) -> None:
     members = [member for cell in figures.cells for member in cell.at_risk]
     members.sort(key=lambda member: (-member.unexcused, member.cell, member.name))
     rows: list[list[Value]] = [[m.name, m.cell, m.unexcused] for m in members]
-    write_table(sheet, [labels.member, labels.cell, labels.unexcused], rows, labels)
+    stream_table(sheet, [labels.member, labels.cell, labels.unexcused], rows, labels)
 
 
 class SaysEmpty(Protocol):
@@ -218,32 +238,83 @@ def write_table(
     ``formats`` maps 1-based columns to number formats; ``fixed`` columns stay in view
     when scrolling right.
     """
-    append_row(sheet, header)
+    sheet.append(_header_cells(sheet, header))
     header_row = sheet.max_row
-    for column in range(1, len(header) + 1):
-        sheet.cell(header_row, column).font = HEADER_FONT
-        sheet.cell(header_row, column).fill = HEADER_FILL
     # Rows are counted here: openpyxl's max_row scans every cell, once per row it would be
     # quadratic in a province's ten thousand rows.
     for number, row in enumerate(rows, start=header_row + 1):
         append_row(sheet, row)
         for column, number_format in (formats or {}).items():
             sheet.cell(number, column).number_format = number_format
-    sheet.freeze_panes = sheet.cell(header_row + 1, fixed + 1).coordinate
-    if rows:
-        last = get_column_letter(len(header))
-        sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + len(rows)}"
-    else:
-        sheet.cell(header_row + 1, 1, labels.empty).font = EMPTY_FONT
+    if not rows:
+        sheet.append([_empty_cell(sheet, labels)])
     fit_columns(sheet)
+    _frame(sheet, header_row, len(header), len(rows), fixed)
+
+
+def stream_table(
+    sheet: WriteOnlyWorksheet,
+    header: list[str],
+    rows: Sequence[list[Value]],
+    labels: SaysEmpty,
+    formats: dict[int, str] | None = None,
+    fixed: int = 0,
+    lead: Sequence[list[Written]] = (),
+) -> None:
+    """The table ``write_table`` writes, with the ``lead`` rows above it, on a write-only
+    sheet: its column widths, panes and filter are set before its first row, as such a
+    sheet requires, so all of it is written here at once."""
+    above = [[_written(sheet, value) for value in row] for row in lead]
+    above.append(_header_cells(sheet, header))
+    below = [] if rows else [[_empty_cell(sheet, labels)]]
+    _set_widths(sheet, [*above, *rows, *below])
+    _frame(sheet, len(above), len(header), len(rows), fixed)
+    for row in above:
+        sheet.append(row)
+    # Each row is made as it is written: kept until the end, the half a million values
+    # would outlive the young generations and set off full collections of the heap.
+    for row in rows:
+        written = [_written(sheet, value) for value in row]
+        for column, number_format in (formats or {}).items():
+            styled = _styled(sheet, row[column - 1])
+            styled.number_format = number_format
+            written[column - 1] = styled
+        sheet.append(written)
+    for row in below:
+        sheet.append(row)
+
+
+def _header_cells(sheet: AnySheet, header: list[str]) -> list[Written]:
+    cells: list[Written] = []
+    for title in header:
+        cell = _text(sheet, title)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cells.append(cell)
+    return cells
+
+
+def _empty_cell(sheet: AnySheet, labels: SaysEmpty) -> Cell:
+    cell = _text(sheet, labels.empty)
+    cell.font = EMPTY_FONT
+    return cell
+
+
+def _frame(sheet: AnySheet, header_row: int, columns: int, rows: int, fixed: int) -> None:
+    """Panes frozen under the header and left of the ``fixed`` columns, a filter on the
+    rows, and the print settings."""
+    sheet.freeze_panes = f"{get_column_letter(fixed + 1)}{header_row + 1}"
+    if rows:
+        last = get_column_letter(columns)
+        sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + rows}"
     _print_on_a4(sheet, header_row)
 
 
-def _print_on_a4(sheet: Worksheet, header_row: int) -> None:
+def _print_on_a4(sheet: AnySheet, header_row: int) -> None:
     """Landscape A4, every column on the page's width (as many pages down as it takes), and
     the header row repeated on each page, as offices print a table."""
-    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = Worksheet.ORIENTATION_LANDSCAPE
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
@@ -255,10 +326,10 @@ def append_row(sheet: Worksheet, values: Sequence[Value]) -> None:
     sheet.append([_text(sheet, value) if isinstance(value, str) else value for value in values])
 
 
-def _text(sheet: Worksheet, text: str) -> Cell:
+def _text(sheet: AnySheet, text: str) -> Cell:
     # openpyxl makes a formula of any text starting with "=": a cell named
     # =HYPERLINK("http://…","Bấm") would be a live link. The type says text instead.
-    cell = Cell(sheet, value=writable(text))
+    cell = _loose_cell(sheet, writable(text))
     cell.data_type = "s"
     if cell.value.startswith(FORMULA_START):
         # The cell is also marked as typed text (Excel's hidden apostrophe), so editing it in
@@ -268,21 +339,58 @@ def _text(sheet: Worksheet, text: str) -> Cell:
     return cell
 
 
+def _written(sheet: WriteOnlyWorksheet, value: Written) -> Written:
+    """The value as a write-only sheet takes it, a text always as text, as ``_text`` makes it:
+    only a text openpyxl would read as a formula or an error needs a cell of its own, and
+    half a million cells of their own would cost a second."""
+    if not isinstance(value, str):
+        return value
+    text = writable(value)
+    if text.startswith(FORMULA_START) or text in ERROR_CODES:
+        return _text(sheet, text)
+    return text
+
+
+def _styled(sheet: AnySheet, value: Written) -> Cell:
+    """A cell of its own, to take a style."""
+    if isinstance(value, Cell):
+        return value
+    if isinstance(value, str):
+        return _text(sheet, value)
+    return _loose_cell(sheet, value)
+
+
+def _loose_cell(sheet: AnySheet, value: Value) -> Cell:
+    # Appending a cell puts it in its place; until then it is at A1, as openpyxl's own
+    # write-only cells are, so that it can be shown in an error message.
+    return Cell(sheet, row=1, column=1, value=value)
+
+
 def fit_columns(sheet: Worksheet) -> None:
-    for index, column in enumerate(sheet.iter_cols(values_only=True), start=1):
-        width = max((_display_width(value) for value in column), default=0) + 2
+    _set_widths(sheet, sheet.iter_rows(values_only=True))
+
+
+def _set_widths(sheet: AnySheet, rows: Iterable[Sequence[object]]) -> None:
+    """Each column as wide as its widest value, within bounds."""
+    for index, column in enumerate(zip_longest(*rows), start=1):
+        # Each distinct value measured once; its type is kept, for 1 and 1.0 (100%) are equal.
+        distinct = set(zip(map(type, column), column, strict=True))
+        width = max(_display_width(value) for _, value in distinct) + 2
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = min(max(width, MIN_WIDTH), MAX_WIDTH)
 
 
 def _display_width(value: object) -> int:
+    if isinstance(value, Cell):
+        value = value.value
     if value is None:
         return 0
     if isinstance(value, datetime):
         return DATETIME_WIDTH
     if isinstance(value, float):
         return len("100%")
-    return len(str(value))
+    # A text is as long as written: without the characters a workbook cannot hold.
+    return len(writable(value) if isinstance(value, str) else str(value))
 
 
 def _cell_title(cell: CellFigures, labels: DigestLabels) -> str:

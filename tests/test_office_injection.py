@@ -97,6 +97,18 @@ def test_texts_that_look_like_formulas_are_written_as_the_text_typed(copies: int
     assert all(cell.quotePrefix for cell in texts if cell.value in FORMULA_LIKE)
 
 
+@pytest.mark.parametrize("copies", [1, MAX_CELL_SHEETS])
+def test_texts_spelled_as_spreadsheet_errors_are_written_as_texts(copies: int) -> None:
+    names = ["#N/A", "#REF!", "#DIV/0!"] * copies
+    book = workbook(hostile_cells(names))
+
+    assert [cell.coordinate for cell in every_cell(book) if cell.data_type == "e"] == []
+    written = [cell.value for cell in every_cell(book) if cell.data_type == "s"]
+    for name in set(names):
+        # The summary row, the member at risk and their cell, and the cell's sheet or rows.
+        assert written.count(name) >= 3 * copies
+
+
 def test_sheet_titles_never_read_as_formulas_and_stay_valid_and_unique() -> None:
     names = [
         HYPERLINK,
