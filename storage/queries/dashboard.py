@@ -93,9 +93,7 @@ class FiguresStamp(NamedTuple):
         return self.revision is not None and len(self.cells) == self.cells_in_organisation
 
 
-async def figures_stamp(
-    session: AsyncSession, organisation_id: int, now: datetime
-) -> FiguresStamp:
+async def figures_stamp(session: AsyncSession, organisation_id: int, now: datetime) -> FiguresStamp:
     """The organisation's revisions and the next moments its figures turn at: read before the
     figures, so that figures kept under it are never older than it says."""
     cells = select(Cell.id).where(Cell.organisation_id == organisation_id)
