@@ -296,7 +296,8 @@ async def _cell_year(
     viewing = _viewing(web, sight, sight.supervises(cell))
     organisation = await session.get(Organisation, cell.organisation_id)
     assert organisation is not None
-    digest = await _figures(session, web, viewing, organisation, {cell.id}, lens)
+    counted = await _cells_figures(session, web, viewing, organisation, {cell.id}, lens)
+    digest = counted.digest()
     period = lens.period(web.now, web.settings.zone)
     members = [marked.attendance for marked in await marks_over(session, cell.id, period)]
     return CellYear(
@@ -308,18 +309,6 @@ async def _cell_year(
         digest=digest,
         members=members,
     )
-
-
-async def _figures(
-    session: AsyncSession,
-    web: WebRequest,
-    viewing: Viewing,
-    organisation: Organisation,
-    cell_ids: set[int] | None,
-    lens: Lens,
-) -> DigestFigures:
-    counted = await _cells_figures(session, web, viewing, organisation, cell_ids, lens)
-    return counted.digest()
 
 
 async def _cells_figures(
