@@ -30,6 +30,10 @@ class Action:
         return int(self.payload[name])
 
 
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
 async def issue(
     session: AsyncSession,
     kind: str,
@@ -38,8 +42,10 @@ async def issue(
     telegram_user_id: int | None,
     now: datetime,
     lifetime: timedelta = ACTION_LIFETIME,
+    token: str | None = None,
 ) -> str:
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    """Store what a button does; its token (``token``, one of ``new_token``'s, or a new one)."""
+    token = token or new_token()
     session.add(
         CallbackAction(
             token=token,

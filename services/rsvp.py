@@ -3,7 +3,7 @@ answer until the meeting starts; the invitation message shows the current answer
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +12,7 @@ from domain.meetings import (
     MAX_REASON_NOTE,
     REASON_TEXT,
     AbsenceReason,
+    MeetingKind,
     MeetingStatus,
     Response,
 )
@@ -19,68 +20,127 @@ from domain.messages import Button, Reply, Text, telegram_length
 from services import actions, outbox, pending
 from services.errors import refused
 from services.meetings.agenda import agenda_lines
-from services.meetings.invitations import invitation_text, rsvp_buttons
+from services.meetings.invitations import invitation_text, rsvp_buttons, rsvp_keyboard
 from services.people import Caller
 from services.request import Request
 from services.routes import answer, button
 from services.views import summary
-from storage.models import Cell, Invitation, Meeting, Person
-from storage.queries.rsvp import invitation_of
+from storage.models import Person
+from storage.queries.rsvp import invitation_of, record_answer
 
 ASK_NOTE = "rsvp.other"
 
 
+@dataclass(frozen=True)
+class Invited:
+    """The caller's invitation to a meeting still ahead, as answering it reads it."""
+
+    person_id: int
+    meeting_id: int
+    kind: MeetingKind
+    starts_at: datetime
+    place: str
+    theme: str | None
+    late: bool
+    cell_name: str
+    response: Response | None
+    reason: str | None
+    reason_note: str | None
+
+
 async def _invitation(
     session: AsyncSession, caller: Caller, meeting_id: int, now: datetime
-) -> tuple[Person, Meeting, Cell, Invitation]:
+) -> Invited:
     """The caller's invitation, checked afresh: member of the cell, meeting still ahead."""
     found = await invitation_of(session, caller.telegram_user_id, meeting_id)
     if found is None:
         raise refused("error.not_registered")
-    person, meeting, cell, membership_id, invitation = found
-    if meeting is None or cell is None:
+    if (
+        found.meeting_id is None
+        or found.kind is None
+        or found.starts_at is None
+        or found.place is None
+        or found.cell_name is None
+    ):
         raise refused("error.stale_button")
-    if membership_id is None:
+    if found.membership_id is None:
         raise refused("rsvp.not_invited")
-    if meeting.status is MeetingStatus.CANCELLED:
+    if found.status is MeetingStatus.CANCELLED:
         raise refused("rsvp.cancelled")
-    if now >= meeting.starts_at:
+    if now >= found.starts_at:
         raise refused("rsvp.closed")
-    if invitation is None:
-        # Someone who joined after the invitations went out answers from the group's message.
-        invitation = Invitation(meeting_id=meeting.id, person_id=person.id, invited_at=now)
-        session.add(invitation)
-    return person, meeting, cell, invitation
+    # Someone who joined after the invitations went out answers from the group's message:
+    # their invitation is made as their answer is recorded.
+    return Invited(
+        person_id=found.person_id,
+        meeting_id=found.meeting_id,
+        kind=found.kind,
+        starts_at=found.starts_at,
+        place=found.place,
+        theme=found.theme,
+        late=bool(found.late),
+        cell_name=found.cell_name,
+        response=found.response,
+        reason=found.reason,
+        reason_note=found.reason_note,
+    )
 
 
-def answer_text(invitation: Invitation) -> Text:
-    if invitation.response is Response.ATTEND:
+def answer_text(response: Response, reason: str | None, reason_note: str | None) -> Text:
+    if response is Response.ATTEND:
         return Text("rsvp.answer.attend")
-    reason = AbsenceReason(invitation.reason or AbsenceReason.OTHER)
-    if reason is AbsenceReason.OTHER and invitation.reason_note:
-        return Text("rsvp.answer.absent", {"reason": invitation.reason_note})
-    return Text("rsvp.answer.absent", {"reason": Text(REASON_TEXT[reason])})
+    why = AbsenceReason(reason or AbsenceReason.OTHER)
+    if why is AbsenceReason.OTHER and reason_note:
+        return Text("rsvp.answer.absent", {"reason": reason_note})
+    return Text("rsvp.answer.absent", {"reason": Text(REASON_TEXT[why])})
+
+
+async def _record(
+    session: AsyncSession,
+    invited: Invited,
+    response: Response,
+    reason: AbsenceReason | None,
+    note: str | None,
+    now: datetime,
+) -> Invited:
+    """Record the answer; the invitation as it now stands."""
+    reason_value = reason.value if reason else None
+    await record_answer(
+        session,
+        meeting_id=invited.meeting_id,
+        person_id=invited.person_id,
+        response=response,
+        reason=reason_value,
+        reason_note=note,
+        now=now,
+    )
+    return replace(invited, response=response, reason=reason_value, reason_note=note)
 
 
 async def _answered(
     session: AsyncSession,
     caller: Caller,
-    meeting: Meeting,
-    cell: Cell,
-    invitation: Invitation,
+    invited: Invited,
     now: datetime,
+    screen: tuple[str, str] | None = None,
 ) -> Reply:
-    """The invitation as the member sees it now: with their answer, and buttons to change it."""
+    """The invitation as the member sees it now: with their answer, and buttons to change it:
+    those of ``screen`` (the pressed message's attend and absent tokens), or new ones."""
+    assert invited.response is not None
     text = Text(
         "invitation.answered",
         {
             "invitation": invitation_text(
-                meeting, cell.name, await agenda_lines(session, meeting.id)
+                invited, invited.cell_name, await agenda_lines(session, invited.meeting_id)
             ),
-            "answer": answer_text(invitation),
+            "answer": answer_text(invited.response, invited.reason, invited.reason_note),
         },
     )
-    buttons = await rsvp_buttons(session, meeting.id, caller.telegram_user_id, now)
+    buttons = (
+        rsvp_keyboard(*screen)
+        if screen is not None
+        else await rsvp_buttons(session, invited.meeting_id, caller.telegram_user_id, now)
+    )
     return Reply(text, buttons, notice=Text("rsvp.recorded"))
 
 
@@ -93,6 +153,9 @@ class AboutMeeting:
 class Choice:
     meeting_id: int
     response: Response
+    # The attend and absent tokens of the message the button is on (None on buttons stored
+    # before they carried them).
+    screen: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -114,43 +177,43 @@ async def open_in_private(request: Request, about: AboutMeeting) -> Reply:
     if not caller.private_chat:
         raise refused("error.private_only")
     async with request.transaction() as session:
-        _, meeting, cell, invitation = await _invitation(session, caller, meeting_id, now)
-        if invitation.response is not None:
-            answered = await _answered(session, caller, meeting, cell, invitation, now)
+        invited = await _invitation(session, caller, meeting_id, now)
+        if invited.response is not None:
+            answered = await _answered(session, caller, invited, now)
             return Reply(answered.text, answered.buttons)
-        agenda = await agenda_lines(session, meeting.id)
-        buttons = await rsvp_buttons(session, meeting.id, caller.telegram_user_id, now)
-        return Reply(invitation_text(meeting, cell.name, agenda), buttons)
+        agenda = await agenda_lines(session, invited.meeting_id)
+        buttons = await rsvp_buttons(session, invited.meeting_id, caller.telegram_user_id, now)
+        return Reply(invitation_text(invited, invited.cell_name, agenda), buttons)
 
 
 @button("rsvp", Choice)
 async def respond(request: Request, chosen: Choice) -> Reply:
     caller, now = request.caller, request.now
     async with request.transaction() as session:
-        person, meeting, cell, invitation = await _invitation(
-            session, caller, chosen.meeting_id, now
-        )
+        invited = await _invitation(session, caller, chosen.meeting_id, now)
         if chosen.response is Response.ATTEND:
-            _record(invitation, Response.ATTEND, None, None, now)
-            await session.flush()
+            invited = await _record(session, invited, Response.ATTEND, None, None, now)
             if not caller.private_chat:
                 return Reply(
                     Text("rsvp.answer.attend"), notice=Text("rsvp.answer.attend"), keep_message=True
                 )
-            return await _answered(session, caller, meeting, cell, invitation, now)
-        buttons = await _reason_buttons(session, person, meeting, now)
+            return await _answered(session, caller, invited, now, chosen.screen)
+        buttons = await _reason_buttons(session, caller, invited.meeting_id, now)
         if not caller.private_chat:
             # Reasons are personal: ask for them in the member's private chat.
+            person = await session.get_one(Person, invited.person_id)
             await outbox.message_person(
                 session,
                 person,
-                key=f"rsvp-reason:{meeting.id}:{person.id}:{now.timestamp()}",
+                key=f"rsvp-reason:{invited.meeting_id}:{person.id}:{now.timestamp()}",
                 default_language=request.settings.default_language,
                 text=Text(
                     "rsvp.ask_reason_private",
                     {
                         "invitation": invitation_text(
-                            meeting, cell.name, await agenda_lines(session, meeting.id)
+                            invited,
+                            invited.cell_name,
+                            await agenda_lines(session, invited.meeting_id),
                         )
                     },
                 ),
@@ -163,11 +226,13 @@ async def respond(request: Request, chosen: Choice) -> Reply:
         # The invitation's message becomes the question: which meeting, not its whole agenda,
         # so that the question fits in it however long the agenda (the agenda comes back
         # with the answer).
-        return Reply(Text("rsvp.ask_reason", {"summary": summary(meeting, cell.name)}), buttons)
+        return Reply(
+            Text("rsvp.ask_reason", {"summary": summary(invited, invited.cell_name)}), buttons
+        )
 
 
 async def _reason_buttons(
-    session: AsyncSession, person: Person, meeting: Meeting, now: datetime
+    session: AsyncSession, caller: Caller, meeting_id: int, now: datetime
 ) -> tuple[tuple[Button, ...], ...]:
     rows = []
     for reason in AbsenceReason:
@@ -177,8 +242,8 @@ async def _reason_buttons(
                     session,
                     Text(REASON_TEXT[reason]),
                     "rsvp.reason",
-                    {"meeting_id": meeting.id, "reason": reason.value},
-                    telegram_user_id=person.telegram_user_id,
+                    {"meeting_id": meeting_id, "reason": reason.value},
+                    telegram_user_id=caller.telegram_user_id,
                     now=now,
                 ),
             )
@@ -186,30 +251,16 @@ async def _reason_buttons(
     return tuple(rows)
 
 
-def _record(
-    invitation: Invitation,
-    response: Response,
-    reason: AbsenceReason | None,
-    note: str | None,
-    now: datetime,
-) -> None:
-    invitation.response = response
-    invitation.reason = reason.value if reason else None
-    invitation.reason_note = note
-    invitation.responded_at = now
-
-
 @button("rsvp.reason", Reason)
 async def give_reason(request: Request, given: Reason) -> Reply:
     caller, now, why = request.caller, request.now, given.reason
     async with request.transaction() as session:
-        _, meeting, cell, invitation = await _invitation(session, caller, given.meeting_id, now)
+        invited = await _invitation(session, caller, given.meeting_id, now)
         if why is AbsenceReason.OTHER:
-            await request.ask(session, ASK_NOTE, {"meeting_id": meeting.id})
+            await request.ask(session, ASK_NOTE, {"meeting_id": invited.meeting_id})
             return Reply(Text("rsvp.ask_note"))
-        _record(invitation, Response.ABSENT, why, None, now)
-        await session.flush()
-        return await _answered(session, caller, meeting, cell, invitation, now)
+        invited = await _record(session, invited, Response.ABSENT, why, None, now)
+        return await _answered(session, caller, invited, now)
 
 
 @answer(ASK_NOTE, Note)
@@ -219,8 +270,7 @@ async def give_note(request: Request, typed: Note) -> Reply:
     if not note or telegram_length(note) > MAX_REASON_NOTE:
         raise refused("rsvp.bad_note", max=MAX_REASON_NOTE)
     async with request.transaction() as session:
-        _, meeting, cell, invitation = await _invitation(session, caller, typed.meeting_id, now)
-        _record(invitation, Response.ABSENT, AbsenceReason.OTHER, note, now)
+        invited = await _invitation(session, caller, typed.meeting_id, now)
+        invited = await _record(session, invited, Response.ABSENT, AbsenceReason.OTHER, note, now)
         await pending.forget(session, caller=caller)
-        await session.flush()
-        return await _answered(session, caller, meeting, cell, invitation, now)
+        return await _answered(session, caller, invited, now)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,7 +12,7 @@ from domain.dates import DateProblem, ParsedDateTime
 from domain.meetings import MeetingKind
 from domain.messages import N_, Button, Text
 from services.actions import ButtonMaker
-from storage.models import AgendaItem, Meeting, Person
+from storage.models import AgendaItem, Person
 from storage.repositories import agenda_items_of_meeting
 
 KIND_TEXT = {
@@ -40,7 +41,22 @@ def date_problem(parsed: ParsedDateTime, unreadable: str = N_("date.malformed"))
     return Text(DATE_PROBLEM_TEXT[problem])
 
 
-def summary(meeting: Meeting, cell_name: str) -> Text:
+class MeetingHead(Protocol):
+    """What a meeting's summary shows of it: a ``Meeting``, or a row read for a summary."""
+
+    @property
+    def kind(self) -> MeetingKind: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def place(self) -> str: ...
+    @property
+    def theme(self) -> str | None: ...
+    @property
+    def late(self) -> bool: ...
+
+
+def summary(meeting: MeetingHead, cell_name: str) -> Text:
     """What a meeting is, when and where: the head of every message about it."""
     return Text(
         "meeting.summary",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -111,7 +111,14 @@ async def supervisor_scopes(
     return found
 
 
+# Built once: every invitation's text, and so every press of its buttons, reads it.
+_AGENDA_OF_MEETING = (
+    select(AgendaItem)
+    .where(AgendaItem.meeting_id == bindparam("meeting_id"))
+    .order_by(AgendaItem.position, AgendaItem.id)
+)
+
+
 async def agenda_items_of_meeting(session: AsyncSession, meeting_id: int) -> list[AgendaItem]:
     """The meeting's agenda, in its order."""
-    query = select(AgendaItem).where(AgendaItem.meeting_id == meeting_id)
-    return list((await session.scalars(query.order_by(AgendaItem.position, AgendaItem.id))).all())
+    return list((await session.scalars(_AGENDA_OF_MEETING, {"meeting_id": meeting_id})).all())

@@ -21,35 +21,50 @@ from services.meetings.common import OfMeeting
 from services.papers.materials import send_materials_to
 from services.request import Request
 from services.routes import button
-from services.views import KIND_TEXT, summary
+from services.views import KIND_TEXT, MeetingHead, summary
 from storage.models import Cell, Invitation, Meeting, Person
 from storage.queries.meetings import invited_people
 from storage.repositories import active_members
 
 
-def invitation_text(meeting: Meeting, cell_name: str, agenda: list[Text]) -> Text:
+def invitation_text(meeting: MeetingHead, cell_name: str, agenda: list[Text]) -> Text:
     return Text("invitation.text", {"summary": summary(meeting, cell_name), "agenda": agenda})
+
+
+RSVP_BUTTON_LIFETIME = timedelta(days=400)
+RSVP_LABELS = {Response.ATTEND: N_("rsvp.attend"), Response.ABSENT: N_("rsvp.absent")}
 
 
 async def rsvp_buttons(
     session: AsyncSession, meeting_id: int, telegram_user_id: int | None, now: datetime
 ) -> tuple[tuple[Button, ...], ...]:
-    """Attend / absent. In a group the buttons are anyone's; the handler checks the presser."""
-    buttons = []
-    for response, label in (
-        (Response.ATTEND, N_("rsvp.attend")),
-        (Response.ABSENT, N_("rsvp.absent")),
-    ):
-        token = await actions.issue(
+    """Attend / absent. In a group the buttons are anyone's; the handler checks the presser.
+
+    Each button's payload names both tokens (its ``screen``), so that a press draws the
+    answered invitation with the same two buttons instead of storing two more."""
+    tokens = {response: actions.new_token() for response in RSVP_LABELS}
+    screen = [tokens[Response.ATTEND], tokens[Response.ABSENT]]
+    for response, token in tokens.items():
+        await actions.issue(
             session,
             "rsvp",
-            {"meeting_id": meeting_id, "response": response.value},
+            {"meeting_id": meeting_id, "response": response.value, "screen": screen},
             telegram_user_id=telegram_user_id,
             now=now,
-            lifetime=timedelta(days=400),
+            lifetime=RSVP_BUTTON_LIFETIME,
+            token=token,
         )
-        buttons.append(Button(Text(label), token))
-    return (tuple(buttons),)
+    return rsvp_keyboard(*screen)
+
+
+def rsvp_keyboard(attend_token: str, absent_token: str) -> tuple[tuple[Button, ...], ...]:
+    """The attend and absent buttons of already stored tokens."""
+    return (
+        (
+            Button(Text(RSVP_LABELS[Response.ATTEND]), attend_token),
+            Button(Text(RSVP_LABELS[Response.ABSENT]), absent_token),
+        ),
+    )
 
 
 def answer_privately_button(bot_username: str, meeting_id: int) -> tuple[tuple[Button, ...], ...]:

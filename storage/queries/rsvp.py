@@ -1,50 +1,131 @@
-"""What answering an invitation reads."""
+"""What answering an invitation reads and writes.
+
+Both statements run on every press of an invitation's buttons, so they are built once, in
+SQLAlchemy Core: rows, not ORM objects, and only the parameters change per press.
+"""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, select
+from sqlalchemy import Insert, and_, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.meetings import MeetingKind, MeetingStatus, Response
 from storage.models import Cell, Invitation, Meeting, Membership, Person
 
 
 class InvitationOfCaller(NamedTuple):
-    """The person pressing, and what their press is about; None where it is missing."""
+    """The person pressing, and what their press is about; None where it is missing (no such
+    meeting, no current membership in its cell, no invitation or no answer yet)."""
 
-    person: Person
-    meeting: Meeting | None
-    cell: Cell | None
+    person_id: int
+    meeting_id: int | None
+    kind: MeetingKind | None
+    status: MeetingStatus | None
+    starts_at: datetime | None
+    place: str | None
+    theme: str | None
+    late: bool | None
+    cell_name: str | None
     membership_id: int | None
-    invitation: Invitation | None
+    response: Response | None
+    reason: str | None
+    reason_note: str | None
+
+
+_INVITATION_OF = (
+    select(
+        Person.id,
+        Meeting.id,
+        Meeting.kind,
+        Meeting.status,
+        Meeting.starts_at,
+        Meeting.place,
+        Meeting.theme,
+        Meeting.late,
+        Cell.name,
+        Membership.id,
+        Invitation.response,
+        Invitation.reason,
+        Invitation.reason_note,
+    )
+    .select_from(Person)
+    .outerjoin(Meeting, Meeting.id == bindparam("meeting_id"))
+    .outerjoin(Cell, Cell.id == Meeting.cell_id)
+    .outerjoin(
+        Membership,
+        and_(
+            Membership.person_id == Person.id,
+            Membership.cell_id == Meeting.cell_id,
+            Membership.left_at.is_(None),
+        ),
+    )
+    .outerjoin(
+        Invitation,
+        and_(Invitation.meeting_id == Meeting.id, Invitation.person_id == Person.id),
+    )
+    .where(Person.telegram_user_id == bindparam("telegram_user_id"))
+)
+
+
+def _record(dialect: Any) -> Insert:
+    # The invitation of someone who joined after the invitations went out is made here.
+    insert = dialect.insert(Invitation).values(
+        meeting_id=bindparam("meeting_id"),
+        person_id=bindparam("person_id"),
+        invited_at=bindparam("now"),
+        response=bindparam("response"),
+        reason=bindparam("reason"),
+        reason_note=bindparam("reason_note"),
+        responded_at=bindparam("now"),
+    )
+    return insert.on_conflict_do_update(
+        index_elements=["meeting_id", "person_id"],
+        set_={
+            column: insert.excluded[column]
+            for column in ("response", "reason", "reason_note", "responded_at")
+        },
+    )
+
+
+_RECORDS = {"postgresql": _record(postgresql), "sqlite": _record(sqlite)}
 
 
 async def invitation_of(
     session: AsyncSession, telegram_user_id: int, meeting_id: int
 ) -> InvitationOfCaller | None:
-    """In one query, as it runs on every press of an invitation's buttons: the person, the
-    meeting, its cell, the person's current membership there and their invitation. None when
-    the person is not registered."""
+    """In one query: the person, the meeting, its cell's name, the person's current
+    membership there and their invitation. None when the person is not registered."""
     found = (
         await session.execute(
-            select(Person, Meeting, Cell, Membership.id, Invitation)
-            .select_from(Person)
-            .outerjoin(Meeting, Meeting.id == meeting_id)
-            .outerjoin(Cell, Cell.id == Meeting.cell_id)
-            .outerjoin(
-                Membership,
-                and_(
-                    Membership.person_id == Person.id,
-                    Membership.cell_id == Meeting.cell_id,
-                    Membership.left_at.is_(None),
-                ),
-            )
-            .outerjoin(
-                Invitation,
-                and_(Invitation.meeting_id == Meeting.id, Invitation.person_id == Person.id),
-            )
-            .where(Person.telegram_user_id == telegram_user_id)
+            _INVITATION_OF, {"telegram_user_id": telegram_user_id, "meeting_id": meeting_id}
         )
     ).first()
-    return None if found is None else InvitationOfCaller(*found)
+    return None if found is None else InvitationOfCaller._make(found)
+
+
+async def record_answer(
+    session: AsyncSession,
+    *,
+    meeting_id: int,
+    person_id: int,
+    response: Response,
+    reason: str | None,
+    reason_note: str | None,
+    now: datetime,
+) -> None:
+    """The person's answer to the meeting's invitation, which is made if there was none."""
+    await session.execute(
+        _RECORDS[session.get_bind().dialect.name],
+        {
+            "meeting_id": meeting_id,
+            "person_id": person_id,
+            "response": response,
+            "reason": reason,
+            "reason_note": reason_note,
+            "now": now,
+        },
+    )
