@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, ApplicationHandlerStop
+from telegram.ext import Application, ApplicationHandlerStop, SimpleUpdateProcessor
 
 from chat.log_context import handler_var, update_id_var
 from domain.messages import Text
 from handlers.common import ChiboContext, send_refusal
 from services import updates
+from services.updates import HeldClaim
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +26,49 @@ class Delivery:
     PTB builds afresh) and for the webhook's answer to Telegram."""
 
     update_id: int
-    admitted: bool = False  # recorded now, or by an earlier delivery of the same update
+    recorded: bool = False  # committed by the pre-handler, or by an earlier delivery
+    claim: HeldClaim | None = None  # a button press's claim, held for its use case
     language: str | None = None
     # Telegram delivers an update again when the webhook refuses it: then an apology for an
     # update not admitted would be followed by its result, and one more per retry.
     comes_again_if_refused: bool = False
+
+    @property
+    def admitted(self) -> bool:
+        return self.recorded or (self.claim is not None and self.claim.committed)
+
+    async def end(self, handled: bool) -> None:
+        """However its handlers ended: a claim still held is committed if they ran to the
+        end (no handler took the update), and rolled back otherwise."""
+        if self.claim is None:
+            return
+        if handled and self.claim.held:
+            try:
+                await self.claim.settle()
+            except Exception:
+                log.error("update not admitted", exc_info=True)
+        await self.claim.release()
+
+
+class AdmittingUpdateProcessor(SimpleUpdateProcessor):
+    """Runs each update with its ``Delivery``, and ends what the pre-handler held for it."""
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        delivery = _delivery.get()
+        if not isinstance(update, Update) or (
+            delivery is not None and delivery.update_id == update.update_id
+        ):
+            await coroutine
+            return
+        delivery = Delivery(update.update_id)
+        token = _delivery.set(delivery)
+        handled = False
+        try:
+            await coroutine
+            handled = True
+        finally:
+            await delivery.end(handled)
+            _delivery.reset(token)
 
 
 # The pre-handler, the handlers and the error handler of one update run in one task.
@@ -37,16 +77,20 @@ _delivery: ContextVar[Delivery | None] = ContextVar("delivery", default=None)
 
 async def handle(application: Application[Any, Any, Any, Any, Any, Any], update: Update) -> bool:
     """Handle the update now, within the application's limit of concurrent updates; whether
-    it was admitted. One that was not ran no handler, and is to be delivered again."""
-    token = _delivery.set(Delivery(update.update_id, comes_again_if_refused=True))
+    it was admitted. One that was not is to be delivered again: it ran no handler, or its
+    handler's work was rolled back with its claim."""
+    delivery = Delivery(update.update_id, comes_again_if_refused=True)
+    token = _delivery.set(delivery)
+    handled = False
     try:
         await application.update_processor.process_update(
             update, application.process_update(update)
         )
-        delivery = _delivery.get()
-        return delivery is not None and delivery.admitted
+        handled = True
     finally:
+        await delivery.end(handled)
         _delivery.reset(token)
+    return delivery.admitted
 
 
 async def admit_update(update: Update, context: ChiboContext) -> None:
@@ -56,7 +100,10 @@ async def admit_update(update: Update, context: ChiboContext) -> None:
     update_id_var.set(update.update_id)
     handler_var.set(None)
     delivery = _delivery.get()
-    if delivery is None or delivery.update_id != update.update_id:
+    # A button press's claim is held for its use case when something ends it whatever
+    # happens: the update processor, or the webhook.
+    ended = delivery is not None and delivery.update_id == update.update_id
+    if delivery is None or not ended:
         delivery = Delivery(update.update_id)
         _delivery.set(delivery)
     state = context.state
@@ -69,16 +116,19 @@ async def admit_update(update: Update, context: ChiboContext) -> None:
             user.id if user else None,
             state.clock.now(),
             button_token=None if query is None else query.data or "",
+            hold=ended and query is not None,
         )
     except Exception:
         log.error("update not admitted", exc_info=True)
         if not delivery.comes_again_if_refused:
             await _apologise(update, context)
         raise ApplicationHandlerStop from None
-    delivery.admitted = True
     if admission is None:
+        delivery.recorded = True
         log.info("replayed update ignored")
         raise ApplicationHandlerStop
+    delivery.recorded = admission.claim is None
+    context.claim = delivery.claim = admission.claim
     context.lang = delivery.language = admission.language
     context.button = admission.button
 
@@ -93,7 +143,21 @@ async def on_error(update: object, context: ChiboContext) -> None:
     delivery = _delivery.get()
     if delivery is not None and delivery.update_id == update.update_id:
         context.lang = delivery.language
+        if delivery.claim is not None and not await _claim_settled(delivery):
+            return
     await _apologise(update, context)
+
+
+async def _claim_settled(delivery: Delivery) -> bool:
+    """Whether a failed button press may be apologised for: its claim, rolled back with the
+    failed work, is claimed again. Not when another delivery has the update; nor, if the
+    database cannot take the claim, when Telegram will deliver the press again."""
+    assert delivery.claim is not None
+    try:
+        return await delivery.claim.settle()
+    except Exception:
+        log.error("update not admitted", exc_info=True)
+        return not delivery.comes_again_if_refused
 
 
 async def _apologise(update: Update, context: ChiboContext) -> None:

@@ -28,6 +28,7 @@ from services.config import ServiceSettings
 from services.errors import Refused, refused
 from services.people import Caller
 from services.request import Files, Request
+from services.updates import HeldClaim
 from storage.db import Database
 from storage.files import FileStore
 
@@ -63,6 +64,7 @@ class ChiboContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
         super().__init__(application, chat_id, user_id)
         self.lang: str | None = None
         self.button: Action | None = None
+        self.claim: HeldClaim | None = None
 
     @property
     def state(self) -> AppState:
@@ -91,6 +93,7 @@ class ChiboContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
             bot_username=self.bot_username,
             render=lambda text: translator.render(text, lang),
             files=Files(self._download, self.state.files, self.state.max_file_bytes),
+            claim=self.claim,
         )
 
     async def _download(self, file_id: str) -> bytes:
@@ -256,6 +259,14 @@ async def send_refusal(update: Update, context: ChiboContext, text: Text) -> Non
         await _even_if_answered_late(update.effective_message.reply_text(rendered))
 
 
+async def _has_update(context: ChiboContext) -> bool:
+    """Whether the update's claim is committed, before anything is sent: a button press's
+    claim still held, or rolled back with a refused transaction, is committed now. False
+    when another delivery of the update committed it first: it answered, this one stays
+    silent."""
+    return context.claim is None or await context.claim.settle()
+
+
 Handler = Callable[[Update, "ChiboContext"], Coroutine[Any, Any, None]]
 UseCase = Callable[[Update, "ChiboContext"], Awaitable[Reply | None]]
 
@@ -272,14 +283,18 @@ def handler(name: str) -> Callable[[UseCase], Handler]:
                 with outbox.watching() as watch:
                     reply = await function(update, context)
             except Refused as refusal:
-                await send_refusal(update, context, refusal.text)
                 outcome = refusal.text.key
+                if await _has_update(context):
+                    await send_refusal(update, context, refusal.text)
             else:
-                if watch.queued:
-                    context.state.wake_outbox()
-                if reply is not None:
-                    await send_reply(update, context, reply)
                 outcome = "ok"
+                if await _has_update(context):
+                    if watch.queued:
+                        context.state.wake_outbox()
+                    if reply is not None:
+                        await send_reply(update, context, reply)
+                else:
+                    outcome = "replayed"
             elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
             log.info("update handled", extra={"outcome": outcome, "ms": elapsed_ms})
 

@@ -15,6 +15,7 @@ from services import pending
 from services.actions import ButtonMaker
 from services.config import ServiceSettings
 from services.people import Caller
+from services.updates import HeldClaim
 from storage.db import Database
 from storage.files import FileStore
 
@@ -37,7 +38,7 @@ class Request:
     caller (as Telegram says, not yet trusted), the moment, the deployment's settings, the
     bot's username for links, a renderer in the caller's language for what must be drawn as
     text (a chart's labels, a workbook's headings), and the files documents come from and go
-    to."""
+    to; for a button press, the claim of its update that its first transaction commits."""
 
     database: Database
     caller: Caller
@@ -46,8 +47,11 @@ class Request:
     bot_username: str
     render: Callable[[Text], str]
     files: Files
+    claim: HeldClaim | None = None
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        if self.claim is not None:
+            return self.claim.transaction()
         return self.database.transaction()
 
     def buttons(self, session: AsyncSession) -> ButtonMaker:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import OperationalError
 
 from domain.attendance import RollStatus
 from domain.messages import Text
@@ -279,3 +283,69 @@ async def test_a_cell_without_exempted_members_is_not_told_of_zero_exempted(
     answers = (await bot.send(lan, "/attendance")).text or ""
     assert "Dự kiến: 3 đảng viên\n" in answers
     assert "miễn sinh hoạt" not in answers
+
+
+def answers_to(bot: RunningBot, update_id: int) -> int:
+    """How many times the bot answered the press (Telegram takes only the first)."""
+    callback_id = bot.emulator.world.callback_by_update[update_id]
+    return sum(
+        1
+        for call in bot.emulator.calls("answerCallbackQuery")
+        if call.params.get("callback_query_id") == callback_id
+    )
+
+
+async def test_a_press_refused_inside_its_transaction_is_refused_once_when_delivered_again(
+    bot: RunningBot,
+) -> None:
+    """The meeting has started: the answer is refused inside the press's transaction, which
+    rolls back with the claim of the update. The claim is made again before the refusal is
+    shown, so that the same press delivered again (Telegram's retry, another replica) is not
+    refused a second time."""
+    emu, t = bot.emulator, bot.t
+    cell = await cell_with_members(bot, ["Lê Văn Minh"])
+    [minh] = cell.members
+    await schedule_and_invite(bot, cell.secretary, "vi", "meeting.kind.regular", "05/12 19:30")
+    card = invitation(bot, minh)
+    bot.clock.set(local(5, 19, 45))
+    update_id = emu.press_button(minh, card, text=t("vi", "rsvp.attend"))
+    await bot.settle(update_id)
+    assert bot.answer(update_id) == t("vi", "rsvp.closed")
+    emu.replay(update_id)
+    # Updates are handled in order, so once a later one is answered the replay was seen.
+    await bot.send(minh, "/help")
+    assert answers_to(bot, update_id) == 1
+    assert [invited.response for invited in await bot.rows(Invitation)] == [None, None]
+
+
+async def test_a_press_whose_answer_cannot_be_recorded_is_apologised_for_once(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer's statement fails after the press was claimed, in the same transaction:
+    both are rolled back, the press is claimed again and apologised for, its redelivery is
+    silent, and pressing again records the answer."""
+    from services import rsvp
+
+    emu, t = bot.emulator, bot.t
+    cell = await cell_with_members(bot, ["Lê Văn Minh"])
+    [minh] = cell.members
+    await schedule_and_invite(bot, cell.secretary, "vi", "meeting.kind.regular", "05/12 19:30")
+    record_answer = rsvp.record_answer
+
+    async def fails_once(*args: Any, **kwargs: Any) -> None:
+        monkeypatch.setattr(rsvp, "record_answer", record_answer)
+        raise OperationalError("INSERT INTO invitation", {}, ConnectionResetError("reset"))
+
+    monkeypatch.setattr(rsvp, "record_answer", fails_once)
+    card = invitation(bot, minh)
+    update_id = emu.press_button(minh, card, text=t("vi", "rsvp.attend"))
+    await bot.settle(update_id)
+    assert bot.answer(update_id) == t("vi", "error.generic")
+    assert emu.message(minh.id, card.message_id) == card, "the invitation is as it was"
+    emu.replay(update_id)
+    await bot.send(minh, "/help")
+    assert answers_to(bot, update_id) == 1
+    assert [invited.response for invited in await bot.rows(Invitation)] == [None, None]
+    answered = await bot.press(minh, invitation(bot, minh), t("vi", "rsvp.attend"))
+    assert t("vi", "rsvp.answer.attend") in (answered.text or "")
+    assert sorted(str(i.response) for i in await bot.rows(Invitation)) == ["None", "attend"]
