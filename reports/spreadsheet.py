@@ -277,6 +277,7 @@ class _DigestBook:
         return self._formats[key]
 
     def text(self, value: str) -> str:
+        """The text as a workbook can hold it (``writable``)."""
         text = self._texts.get(value)
         if text is None:
             text = self._texts[value] = writable(value)
@@ -343,6 +344,7 @@ class _DigestSheet:
                 elif text:
                     self._text(row, column, text, plain[column])
                 elif plain[column] is not None:
+                    # Nothing writable left: an empty cell, as openpyxl wrote it.
                     sheet.write_blank(row, column, None, plain[column])
             else:
                 width = _display_width(value)

@@ -65,9 +65,9 @@ def every_cell(book: Workbook) -> Iterator[Cell]:
             yield from row
 
 
-# A workbook holds a character XML cannot carry as itself ("\r") as an escape (_x000D_), and a
-# text spelled like an escape with its underscore escaped (_x005F_x0041_): spreadsheets show
-# both as typed, openpyxl reads the escapes as written.
+# A workbook holds a carriage return as an escape (_x000D_), as Excel writes it, and a text
+# spelled like an escape with its underscore escaped (_x005F_x0041_): Excel shows both as
+# typed, openpyxl reads the escapes as written.
 ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
 
 
