@@ -1,29 +1,31 @@
 """The digest as a workbook: a summary sheet, the members at risk, and the meetings: one sheet
-per cell, or one sheet for all of them in a large organisation."""
+per cell, or one sheet for all of them in a large organisation.
+
+The digest's workbook is written by XlsxWriter, row after row: a province's holds half a
+million values. The other workbooks (the roster's template, the year's record) are written
+by openpyxl, through ``write_table`` and ``append_row``; both writers' tables look the same.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
 from itertools import zip_longest
-from typing import Protocol, TypeAlias
+from typing import Any, Protocol
 
-from openpyxl import Workbook
+import xlsxwriter
 from openpyxl.cell import Cell
-from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from domain.digest import CellFigures, DigestFigures, DigestLabels, MeetingFigures
 from reports.text import one_line, writable
 
 Value = str | int | float | datetime | None
-Written: TypeAlias = Value | Cell
-AnySheet: TypeAlias = Worksheet | WriteOnlyWorksheet
 
 PERCENT = "0%"
 DATETIME = "dd/mm/yyyy hh:mm"
@@ -36,18 +38,65 @@ RESERVED_TITLE = "history"  # Excel keeps it for change tracking
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 # A tab titled "=HYPERLINK(…" looks like a formula, which it must not seem to be either.
 FORMULA_START_IN_TITLE = "=+@"
+HEADER_COLOUR = "DDEBF7"
+TITLE_SIZE = 13
 HEADER_FONT = Font(bold=True)
-HEADER_FILL = PatternFill(fill_type="solid", start_color="DDEBF7", end_color="DDEBF7")
-TITLE_FONT = Font(bold=True, size=13)
+HEADER_FILL = PatternFill(fill_type="solid", start_color=HEADER_COLOUR, end_color=HEADER_COLOUR)
+TITLE_FONT = Font(bold=True, size=TITLE_SIZE)
+EMPTY_FONT = Font(italic=True)
 MIN_WIDTH = 6
 MAX_WIDTH = 60
 DATETIME_WIDTH = 17
+# A column's width is counted in digits of the default font (Calibri 11: 7 pixels each),
+# the cell's padding included, as openpyxl takes it and Excel stores it.
+DIGIT_PIXELS = 7
+A4 = 9  # the paper's number in a workbook's page setup
 # Beyond this many cells, tabs stop being a way to find one (and thousands of sheets take
 # a minute and half a gigabyte to write): one filterable sheet holds every meeting instead.
 MAX_CELL_SHEETS = 50
-# Number formats of a meeting row's columns (1-based): its date and its attendance rate.
-MEETING_FORMATS = {1: DATETIME, 7: PERCENT}
-EMPTY_FONT = Font(italic=True)
+
+
+@dataclass(frozen=True)
+class _Look:
+    """How a cell of the digest's workbook shows: the fonts and fill above, a number format."""
+
+    bold: bool = False
+    italic: bool = False
+    size: int | None = None
+    fill: str | None = None
+    number_format: str | None = None
+
+    def properties(self, quoted: bool) -> dict[str, object]:
+        """XlsxWriter's format; ``quoted``: marked as typed text (Excel's hidden apostrophe)."""
+        properties: dict[str, object] = {"bold": self.bold, "italic": self.italic}
+        if quoted:
+            properties["quote_prefix"] = True
+        if self.size is not None:
+            properties["font_size"] = self.size
+        if self.fill is not None:
+            properties |= {"pattern": 1, "bg_color": f"#{self.fill}"}
+        if self.number_format is not None:
+            properties["num_format"] = self.number_format
+        return properties
+
+
+PLAIN = _Look()
+LABEL = _Look(bold=True)
+HEADER = _Look(bold=True, fill=HEADER_COLOUR)
+TITLE = _Look(bold=True, size=TITLE_SIZE)
+EMPTY = _Look(italic=True)
+SHARE = _Look(number_format=PERCENT)
+MOMENT = _Look(number_format=DATETIME)
+# The looks of a meeting row's columns (1-based): its date and its attendance rate.
+MEETING_LOOKS = {1: MOMENT, 7: SHARE}
+
+
+@dataclass(frozen=True)
+class _Styled:
+    """A value with a look of its own, in a row above a table."""
+
+    value: Value
+    look: _Look
 
 
 def digest_workbook(figures: DigestFigures, labels: DigestLabels) -> bytes:
@@ -57,35 +106,24 @@ def digest_workbook(figures: DigestFigures, labels: DigestLabels) -> bytes:
     The members at risk come second, before the cell sheets, so they are not lost behind
     fifty tabs. Cells keep the digest's order.
     """
-    # Written row by row as it streams out, with no cell object kept per value: a province's
-    # half a million values take about half the time, and little memory beyond the figures.
-    workbook = Workbook(write_only=True)
-    titles = {RESERVED_TITLE}
-
-    def new_sheet(title: str) -> WriteOnlyWorksheet:
-        sheet = workbook.create_sheet(_unique_title(title, titles))
-        assert isinstance(sheet, WriteOnlyWorksheet)  # a write-only workbook makes no other
-        return sheet
-
-    _fill_summary(new_sheet(_clean_title(labels.summary_sheet, "1")), figures, labels)
-    _fill_at_risk(new_sheet(_clean_title(labels.at_risk_sheet, "2")), figures, labels)
+    buffer = BytesIO()
+    book = _DigestBook(buffer)
+    _fill_summary(book.sheet(_clean_title(labels.summary_sheet, "1")), figures, labels)
+    _fill_at_risk(book.sheet(_clean_title(labels.at_risk_sheet, "2")), figures, labels)
     if len(figures.cells) > MAX_CELL_SHEETS:
-        _fill_meetings(new_sheet(_clean_title(labels.meetings_sheet, "3")), figures.cells, labels)
+        _fill_meetings(book.sheet(_clean_title(labels.meetings_sheet, "3")), figures.cells, labels)
     else:
         for cell in figures.cells:
-            _fill_cell(new_sheet(_cell_title(cell, labels)), cell, labels)
-    buffer = BytesIO()
-    workbook.save(buffer)
+            _fill_cell(book.sheet(_cell_title(cell, labels)), cell, labels)
+    book.workbook.close()
     return buffer.getvalue()
 
 
-def _fill_summary(sheet: WriteOnlyWorksheet, figures: DigestFigures, labels: DigestLabels) -> None:
+def _fill_summary(sheet: _DigestSheet, figures: DigestFigures, labels: DigestLabels) -> None:
     month = f"{labels.regular} ({labels.month_of(figures.month)})"
     quarter = f"{labels.thematic} ({labels.quarter_of(figures.quarter)})"
-    lead: list[list[Written]] = [
-        [labels.organisation, figures.organisation],
-        [labels.period, figures.period],
-    ]
+    sheet.append([_Styled(labels.organisation, LABEL), figures.organisation])
+    sheet.append([_Styled(labels.period, LABEL), figures.period])
     for label, percent, instead in (
         (
             f"{labels.on_time_share} ({labels.month_of(figures.month)})",
@@ -100,14 +138,9 @@ def _fill_summary(sheet: WriteOnlyWorksheet, figures: DigestFigures, labels: Dig
         ),
     ):
         # A share of no cells is no 0%: the sheet says why there is none.
-        share = _styled(sheet, instead if percent is None else _fraction(percent))
-        share.number_format = PERCENT
-        lead.append([label, share])
-    for row in lead:
-        label = _styled(sheet, row[0])
-        label.font = HEADER_FONT
-        row[0] = label
-    lead.append([])
+        share = instead if percent is None else _fraction(percent)
+        sheet.append([_Styled(label, LABEL), _Styled(share, SHARE)])
+    sheet.append([])
     header = [
         labels.cell,
         month,
@@ -121,16 +154,8 @@ def _fill_summary(sheet: WriteOnlyWorksheet, figures: DigestFigures, labels: Dig
         labels.minutes_missing,
         labels.behind,
     ]
-    rows = [_summary_row(cell, labels) for cell in figures.cells]
-    stream_table(
-        sheet,
-        header,
-        rows,
-        labels,
-        formats={3: DATETIME, 4: DATETIME, 5: PERCENT},
-        fixed=1,
-        lead=lead,
-    )
+    rows = (_summary_row(cell, labels) for cell in figures.cells)
+    sheet.table(header, rows, labels, looks={3: MOMENT, 4: MOMENT, 5: SHARE}, fixed=1)
 
 
 def _summary_row(cell: CellFigures, labels: DigestLabels) -> list[Value]:
@@ -149,29 +174,23 @@ def _summary_row(cell: CellFigures, labels: DigestLabels) -> list[Value]:
     ]
 
 
-def _fill_cell(sheet: WriteOnlyWorksheet, cell: CellFigures, labels: DigestLabels) -> None:
+def _fill_cell(sheet: _DigestSheet, cell: CellFigures, labels: DigestLabels) -> None:
     # The tab may be shortened, so the full name heads the sheet.
-    name = _styled(sheet, cell.name)
-    name.font = TITLE_FONT
-    rows = [_meeting_row(meeting, labels) for meeting in _by_date(cell)]
-    stream_table(
-        sheet, _meeting_header(labels), rows, labels, formats=MEETING_FORMATS, lead=[[name]]
-    )
+    sheet.append([_Styled(cell.name, TITLE)])
+    rows = (_meeting_row(meeting, labels) for meeting in _by_date(cell))
+    sheet.table(_meeting_header(labels), rows, labels, looks=MEETING_LOOKS)
 
 
-def _fill_meetings(
-    sheet: WriteOnlyWorksheet, cells: Sequence[CellFigures], labels: DigestLabels
-) -> None:
-    rows = [
+def _fill_meetings(sheet: _DigestSheet, cells: Sequence[CellFigures], labels: DigestLabels) -> None:
+    rows = (
         [cell.name, *_meeting_row(meeting, labels)] for cell in cells for meeting in _by_date(cell)
-    ]
-    stream_table(
-        sheet,
+    )
+    sheet.table(
         [labels.cell, *_meeting_header(labels)],
         rows,
         labels,
         # The cell's name comes first, so each meeting column is one to the right.
-        formats={column + 1: number_format for column, number_format in MEETING_FORMATS.items()},
+        looks={column + 1: look for column, look in MEETING_LOOKS.items()},
         fixed=1,
     )
 
@@ -210,11 +229,156 @@ def _meeting_row(meeting: MeetingFigures, labels: DigestLabels) -> list[Value]:
     ]
 
 
-def _fill_at_risk(sheet: WriteOnlyWorksheet, figures: DigestFigures, labels: DigestLabels) -> None:
+def _fill_at_risk(sheet: _DigestSheet, figures: DigestFigures, labels: DigestLabels) -> None:
     members = [member for cell in figures.cells for member in cell.at_risk]
     members.sort(key=lambda member: (-member.unexcused, member.cell, member.name))
-    rows: list[list[Value]] = [[m.name, m.cell, m.unexcused] for m in members]
-    stream_table(sheet, [labels.member, labels.cell, labels.unexcused], rows, labels)
+    rows: Iterator[list[Value]] = ([m.name, m.cell, m.unexcused] for m in members)
+    sheet.table([labels.member, labels.cell, labels.unexcused], rows, labels)
+
+
+class _DigestBook:
+    """The digest's workbook as XlsxWriter writes it: in ``constant_memory`` mode, each row
+    leaves memory as the next one starts, so rows are written in order, each sheet's after
+    the one before."""
+
+    def __init__(self, output: BytesIO) -> None:
+        self.workbook = xlsxwriter.Workbook(
+            output,
+            {
+                "constant_memory": True,
+                # A text is the text typed, whatever it looks like: never a formula, a link
+                # or a number.
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
+        )
+        self.titles = {RESERVED_TITLE}
+        self._formats: dict[tuple[_Look, bool], Any] = {}
+        # A province's texts are mostly the same few (yes, no, a meeting's kind) and its
+        # cells' names, each written on many rows: each is made writable once.
+        self._texts: dict[str, str] = {}
+        self.plain_run = self.workbook.add_format()  # a run of a rich text, in no style
+
+    def sheet(self, title: str) -> _DigestSheet:
+        return _DigestSheet(self, self.workbook.add_worksheet(_unique_title(title, self.titles)))
+
+    def formats(self, looks: Sequence[_Look], quoted: bool) -> list[Any]:
+        """XlsxWriter's formats of these looks; None for the plain one (no format at all)."""
+        return [self._format(look, quoted) for look in looks]
+
+    def _format(self, look: _Look, quoted: bool) -> Any:
+        key = (look, quoted)
+        if key not in self._formats:
+            plain = look == PLAIN and not quoted
+            self._formats[key] = (
+                None if plain else self.workbook.add_format(look.properties(quoted))
+            )
+        return self._formats[key]
+
+    def text(self, value: str) -> str:
+        """The text as a workbook can hold it (``writable``)."""
+        text = self._texts.get(value)
+        if text is None:
+            text = self._texts[value] = writable(value)
+        return text
+
+
+class _DigestSheet:
+    """A sheet of the digest's workbook, written row after row; each column is as wide as its
+    widest value, as ``fit_columns`` makes an openpyxl sheet's."""
+
+    def __init__(self, book: _DigestBook, sheet: Any) -> None:
+        self.book = book
+        self.sheet = sheet
+        self.row = 0  # the next row's index (XlsxWriter counts rows and columns from 0)
+        self.widest: list[int] = []
+
+    def append(self, values: Sequence[Value | _Styled]) -> None:
+        """A row of values each with its look (plain unless styled), below the last."""
+        looks = [value.look if isinstance(value, _Styled) else PLAIN for value in values]
+        self._append(
+            [value.value if isinstance(value, _Styled) else value for value in values],
+            self.book.formats(looks, quoted=False),
+            self.book.formats(looks, quoted=True),
+        )
+
+    def table(
+        self,
+        header: list[str],
+        rows: Iterable[Sequence[Value]],
+        labels: SaysEmpty,
+        looks: dict[int, _Look] | None = None,
+        fixed: int = 0,
+    ) -> None:
+        """The sheet's last rows: the table ``write_table`` writes, its columns (1-based) in
+        the ``looks`` given, and the sheet's widths."""
+        header_row = self.row
+        self.append([_Styled(title, HEADER) for title in header])
+        column_looks = [(looks or {}).get(column, PLAIN) for column in range(1, len(header) + 1)]
+        plain = self.book.formats(column_looks, quoted=False)
+        quoted = self.book.formats(column_looks, quoted=True)
+        for row in rows:
+            self._append(row, plain, quoted)
+        count = self.row - header_row - 1
+        if not count:
+            self.append([_Styled(labels.empty, EMPTY)])
+        self._frame(header_row, len(header), count, fixed)
+        for column, widest in enumerate(self.widest):
+            self.sheet.set_column_pixels(column, column, _column_width(widest) * DIGIT_PIXELS)
+
+    def _append(self, values: Sequence[Value], plain: list[Any], quoted: list[Any]) -> None:
+        """The row below the last, each column in its format (``plain``), a text always as
+        text, and in its ``quoted`` format if it could be read as a formula."""
+        row = self.row
+        sheet = self.sheet
+        widest = self.widest
+        if len(values) > len(widest):
+            widest.extend([0] * (len(values) - len(widest)))
+        for column, value in enumerate(values):
+            if isinstance(value, str):
+                text = self.book.text(value)
+                width = len(text)
+                if text.startswith(FORMULA_START):
+                    self._text(row, column, text, quoted[column])
+                elif text:
+                    self._text(row, column, text, plain[column])
+                elif plain[column] is not None:
+                    # Nothing writable left: an empty cell, as openpyxl wrote it.
+                    sheet.write_blank(row, column, None, plain[column])
+            else:
+                width = _display_width(value)
+                if isinstance(value, datetime):
+                    sheet.write_datetime(row, column, value, plain[column])
+                elif value is not None:
+                    sheet.write_number(row, column, value, plain[column])
+                elif plain[column] is not None:
+                    sheet.write_blank(row, column, None, plain[column])
+            if width > widest[column]:
+                widest[column] = width
+        self.row += 1
+
+    def _text(self, row: int, column: int, text: str, cell_format: Any) -> None:
+        if text.startswith("<r>") and text.endswith("</r>"):
+            # XlsxWriter takes such a text for the markup of a rich text of its own and puts
+            # it into the file as it is, where a name's markup could make a formula. Written
+            # as a rich text of two runs in the cell's font, it is escaped as any other text.
+            font = cell_format or self.book.plain_run
+            end = [cell_format] if cell_format is not None else []
+            self.sheet.write_rich_string(row, column, font, text[:1], font, text[1:], *end)
+        else:
+            self.sheet.write_string(row, column, text, cell_format)
+
+    def _frame(self, header_row: int, columns: int, rows: int, fixed: int) -> None:
+        """As ``_frame`` frames an openpyxl sheet: panes frozen under the header and left of
+        the ``fixed`` columns, a filter on the rows, and ``_print_on_a4``'s print settings."""
+        self.sheet.freeze_panes(header_row + 1, fixed)
+        if rows:
+            self.sheet.autofilter(header_row, 0, header_row + rows, columns - 1)
+        self.sheet.set_landscape()
+        self.sheet.set_paper(A4)
+        self.sheet.fit_to_pages(1, 0)
+        self.sheet.repeat_rows(header_row)
 
 
 class SaysEmpty(Protocol):
@@ -252,40 +416,8 @@ def write_table(
     _frame(sheet, header_row, len(header), len(rows), fixed)
 
 
-def stream_table(
-    sheet: WriteOnlyWorksheet,
-    header: list[str],
-    rows: Sequence[list[Value]],
-    labels: SaysEmpty,
-    formats: dict[int, str] | None = None,
-    fixed: int = 0,
-    lead: Sequence[list[Written]] = (),
-) -> None:
-    """The table ``write_table`` writes, with the ``lead`` rows above it, on a write-only
-    sheet: its column widths, panes and filter are set before its first row, as such a
-    sheet requires, so all of it is written here at once."""
-    above = [[_written(sheet, value) for value in row] for row in lead]
-    above.append(_header_cells(sheet, header))
-    below = [] if rows else [[_empty_cell(sheet, labels)]]
-    _set_widths(sheet, [*above, *rows, *below])
-    _frame(sheet, len(above), len(header), len(rows), fixed)
-    for row in above:
-        sheet.append(row)
-    # Each row is made as it is written: kept until the end, the half a million values
-    # would outlive the young generations and set off full collections of the heap.
-    for row in rows:
-        written = [_written(sheet, value) for value in row]
-        for column, number_format in (formats or {}).items():
-            styled = _styled(sheet, row[column - 1])
-            styled.number_format = number_format
-            written[column - 1] = styled
-        sheet.append(written)
-    for row in below:
-        sheet.append(row)
-
-
-def _header_cells(sheet: AnySheet, header: list[str]) -> list[Written]:
-    cells: list[Written] = []
+def _header_cells(sheet: Worksheet, header: list[str]) -> list[Cell]:
+    cells: list[Cell] = []
     for title in header:
         cell = _text(sheet, title)
         cell.font = HEADER_FONT
@@ -294,13 +426,13 @@ def _header_cells(sheet: AnySheet, header: list[str]) -> list[Written]:
     return cells
 
 
-def _empty_cell(sheet: AnySheet, labels: SaysEmpty) -> Cell:
+def _empty_cell(sheet: Worksheet, labels: SaysEmpty) -> Cell:
     cell = _text(sheet, labels.empty)
     cell.font = EMPTY_FONT
     return cell
 
 
-def _frame(sheet: AnySheet, header_row: int, columns: int, rows: int, fixed: int) -> None:
+def _frame(sheet: Worksheet, header_row: int, columns: int, rows: int, fixed: int) -> None:
     """Panes frozen under the header and left of the ``fixed`` columns, a filter on the
     rows, and the print settings."""
     sheet.freeze_panes = f"{get_column_letter(fixed + 1)}{header_row + 1}"
@@ -310,7 +442,7 @@ def _frame(sheet: AnySheet, header_row: int, columns: int, rows: int, fixed: int
     _print_on_a4(sheet, header_row)
 
 
-def _print_on_a4(sheet: AnySheet, header_row: int) -> None:
+def _print_on_a4(sheet: Worksheet, header_row: int) -> None:
     """Landscape A4, every column on the page's width (as many pages down as it takes), and
     the header row repeated on each page, as offices print a table."""
     sheet.page_setup.orientation = Worksheet.ORIENTATION_LANDSCAPE
@@ -326,10 +458,10 @@ def append_row(sheet: Worksheet, values: Sequence[Value]) -> None:
     sheet.append([_text(sheet, value) if isinstance(value, str) else value for value in values])
 
 
-def _text(sheet: AnySheet, text: str) -> Cell:
+def _text(sheet: Worksheet, text: str) -> Cell:
     # openpyxl makes a formula of any text starting with "=": a cell named
     # =HYPERLINK("http://…","Bấm") would be a live link. The type says text instead.
-    cell = _loose_cell(sheet, writable(text))
+    cell = Cell(sheet, value=writable(text))
     cell.data_type = "s"
     if cell.value.startswith(FORMULA_START):
         # The cell is also marked as typed text (Excel's hidden apostrophe), so editing it in
@@ -339,50 +471,21 @@ def _text(sheet: AnySheet, text: str) -> Cell:
     return cell
 
 
-def _written(sheet: WriteOnlyWorksheet, value: Written) -> Written:
-    """The value as a write-only sheet takes it, a text always as text, as ``_text`` makes it:
-    only a text openpyxl would read as a formula or an error needs a cell of its own, and
-    half a million cells of their own would cost a second."""
-    if not isinstance(value, str):
-        return value
-    text = writable(value)
-    if text.startswith(FORMULA_START) or text in ERROR_CODES:
-        return _text(sheet, text)
-    return text
-
-
-def _styled(sheet: AnySheet, value: Written) -> Cell:
-    """A cell of its own, to take a style."""
-    if isinstance(value, Cell):
-        return value
-    if isinstance(value, str):
-        return _text(sheet, value)
-    return _loose_cell(sheet, value)
-
-
-def _loose_cell(sheet: AnySheet, value: Value) -> Cell:
-    # Appending a cell puts it in its place; until then it is at A1, as openpyxl's own
-    # write-only cells are, so that it can be shown in an error message.
-    return Cell(sheet, row=1, column=1, value=value)
-
-
 def fit_columns(sheet: Worksheet) -> None:
-    _set_widths(sheet, sheet.iter_rows(values_only=True))
-
-
-def _set_widths(sheet: AnySheet, rows: Iterable[Sequence[object]]) -> None:
     """Each column as wide as its widest value, within bounds."""
-    for index, column in enumerate(zip_longest(*rows), start=1):
+    for index, column in enumerate(zip_longest(*sheet.iter_rows(values_only=True)), start=1):
         # Each distinct value measured once; its type is kept, for 1 and 1.0 (100%) are equal.
         distinct = set(zip(map(type, column), column, strict=True))
-        width = max(_display_width(value) for _, value in distinct) + 2
-        letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = min(max(width, MIN_WIDTH), MAX_WIDTH)
+        widest = max(_display_width(value) for _, value in distinct)
+        sheet.column_dimensions[get_column_letter(index)].width = _column_width(widest)
+
+
+def _column_width(widest: int) -> int:
+    """A column as wide as its widest value and a margin, within bounds."""
+    return min(max(widest + 2, MIN_WIDTH), MAX_WIDTH)
 
 
 def _display_width(value: object) -> int:
-    if isinstance(value, Cell):
-        value = value.value
     if value is None:
         return 0
     if isinstance(value, datetime):

@@ -65,6 +65,19 @@ def every_cell(book: Workbook) -> Iterator[Cell]:
             yield from row
 
 
+# A workbook holds a carriage return as an escape (_x000D_), as Excel writes it, and a text
+# spelled like an escape with its underscore escaped (_x005F_x0041_): Excel shows both as
+# typed, openpyxl reads the escapes as written.
+ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
+
+
+def shown(cell: Cell) -> object:
+    """The cell's value as a spreadsheet shows it."""
+    if isinstance(cell.value, str):
+        return ESCAPE.sub(lambda escape: chr(int(escape.group(1), 16)), cell.value)
+    return cell.value
+
+
 def hostile_cells(names: list[str]) -> DigestFigures:
     cells = [
         replace(
@@ -87,14 +100,14 @@ def test_texts_that_look_like_formulas_are_written_as_the_text_typed(copies: int
     assert [cell.coordinate for cell in every_cell(book) if cell.data_type == "f"] == []
     texts = [cell for cell in every_cell(book) if isinstance(cell.value, str)]
     assert all(cell.data_type == "s" for cell in texts)
-    written = [cell.value for cell in texts]
+    written = [shown(cell) for cell in texts]
     for name in FORMULA_LIKE:
         # The summary row, the member at risk and their cell, and the cell's sheet or rows.
         assert written.count(name) >= 3 * copies
     assert written.count(HYPERLINK) >= 1 + 3 * copies  # the organisation's name too
     assert "=TODAY()" in written
     # Editing such a cell in a spreadsheet keeps it text.
-    assert all(cell.quotePrefix for cell in texts if cell.value in FORMULA_LIKE)
+    assert all(cell.quotePrefix for cell in texts if shown(cell) in FORMULA_LIKE)
 
 
 @pytest.mark.parametrize("copies", [1, MAX_CELL_SHEETS])
@@ -103,10 +116,33 @@ def test_texts_spelled_as_spreadsheet_errors_are_written_as_texts(copies: int) -
     book = workbook(hostile_cells(names))
 
     assert [cell.coordinate for cell in every_cell(book) if cell.data_type == "e"] == []
-    written = [cell.value for cell in every_cell(book) if cell.data_type == "s"]
+    written = [shown(cell) for cell in every_cell(book) if cell.data_type == "s"]
     for name in set(names):
         # The summary row, the member at risk and their cell, and the cell's sheet or rows.
         assert written.count(name) >= 3 * copies
+
+
+def test_texts_spelled_as_a_workbook_s_escapes_are_shown_as_typed() -> None:
+    names = ["_x0041_", "Tổ _x000D_ 1", "_x005F_"]
+    book = workbook(hostile_cells(names))
+
+    written = [shown(cell) for cell in every_cell(book)]
+    for name in names:
+        assert written.count(name) >= 3, name
+
+
+def test_a_text_spelled_as_rich_text_markup_is_written_as_the_text_typed() -> None:
+    # Such a text once went into the file as markup: this one would add a formula to the sheet.
+    name = (
+        '<r><t>a</t></r></is></c><c r="Z1"><f>HYPERLINK("http://evil.example/x","Bấm")</f></c>'
+        "<c><is><r><t>b</t></r>"
+    )
+    book = workbook(hostile_cells([name]))
+
+    assert [cell.coordinate for cell in every_cell(book) if cell.data_type == "f"] == []
+    written = [shown(cell) for cell in every_cell(book)]
+    # The summary row, the member at risk and their cell, and the cell's sheet.
+    assert written.count(name) == 4
 
 
 def test_sheet_titles_never_read_as_formulas_and_stay_valid_and_unique() -> None:
