@@ -19,14 +19,14 @@ from domain.meetings import (
 from domain.messages import Button, Reply, Text, telegram_length
 from services import actions, outbox, pending
 from services.errors import refused
-from services.meetings.agenda import agenda_lines
+from services.meetings.agenda import lines_of
 from services.meetings.invitations import invitation_text, rsvp_buttons, rsvp_keyboard
 from services.people import Caller
 from services.request import Request
 from services.routes import answer, button
 from services.views import summary
 from storage.models import Person
-from storage.queries.rsvp import invitation_of, record_answer
+from storage.queries.rsvp import AgendaTitle, invitation_of, record_answer
 
 ASK_NOTE = "rsvp.other"
 
@@ -46,6 +46,7 @@ class Invited:
     response: Response | None
     reason: str | None
     reason_note: str | None
+    agenda: tuple[AgendaTitle, ...]
 
 
 async def _invitation(
@@ -83,7 +84,12 @@ async def _invitation(
         response=found.response,
         reason=found.reason,
         reason_note=found.reason_note,
+        agenda=found.agenda,
     )
+
+
+async def _agenda(session: AsyncSession, invited: Invited) -> list[Text]:
+    return await lines_of(session, invited.meeting_id, invited.agenda)
 
 
 def answer_text(response: Response, reason: str | None, reason_note: str | None) -> Text:
@@ -131,7 +137,9 @@ async def _answered(
         "invitation.answered",
         {
             "invitation": invitation_text(
-                invited, invited.cell_name, await agenda_lines(session, invited.meeting_id)
+                invited,
+                invited.cell_name,
+                await _agenda(session, invited),
             ),
             "answer": answer_text(invited.response, invited.reason, invited.reason_note),
         },
@@ -181,7 +189,7 @@ async def open_in_private(request: Request, about: AboutMeeting) -> Reply:
         if invited.response is not None:
             answered = await _answered(session, caller, invited, now)
             return Reply(answered.text, answered.buttons)
-        agenda = await agenda_lines(session, invited.meeting_id)
+        agenda = await _agenda(session, invited)
         buttons = await rsvp_buttons(session, invited.meeting_id, caller.telegram_user_id, now)
         return Reply(invitation_text(invited, invited.cell_name, agenda), buttons)
 
@@ -213,7 +221,7 @@ async def respond(request: Request, chosen: Choice) -> Reply:
                         "invitation": invitation_text(
                             invited,
                             invited.cell_name,
-                            await agenda_lines(session, invited.meeting_id),
+                            await _agenda(session, invited),
                         )
                     },
                 ),

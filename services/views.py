@@ -71,7 +71,16 @@ def summary(meeting: MeetingHead, cell_name: str) -> Text:
     )
 
 
-def item_title(item: AgendaItem) -> Text | str:
+class Titled(Protocol):
+    """An agenda item's title: an ``AgendaItem``, or a row of its two title columns."""
+
+    @property
+    def title_key(self) -> str | None: ...
+    @property
+    def title(self) -> str | None: ...
+
+
+def item_title(item: Titled) -> Text | str:
     """A standard item in the reader's language, or the secretary's own words."""
     return Text(item.title_key) if item.title_key else item.title or ""
 

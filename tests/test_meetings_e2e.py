@@ -136,8 +136,12 @@ async def test_schedule_edit_broadcast_answer_and_remind(bot: RunningBot, lang: 
 
     # Answers: attend; absent with a reason; none.
     [minh_invite] = invitations_to(bot, minh)
+    invited_text = minh_invite.text or ""
     answered = await bot.press(minh, minh_invite, t(lang, "rsvp.attend"))
     assert (answered.text or "").endswith(t(lang, "rsvp.answer.attend"))
+    # The answered invitation is the invitation, its agenda in order, with the answer below.
+    assert (answered.text or "").startswith(invited_text)
+    assert answered.button_texts() == [t(lang, "rsvp.attend"), t(lang, "rsvp.absent")]
     [hoa_invite] = invitations_to(bot, hoa)
     reasons = await bot.press(hoa, hoa_invite, t(lang, "rsvp.absent"))
     assert t(lang, "rsvp.reason.illness") in reasons.button_texts()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +23,7 @@ from services.minutes.tasks import review_lines
 from services.people import Caller
 from services.request import Request
 from services.routes import answer, button
-from services.views import agenda_items, item_title, summary
+from services.views import Titled, agenda_items, item_title, summary
 from storage.models import AgendaItem, Cell, Meeting
 
 ASK_AGENDA_ADD = "agenda.add"
@@ -31,7 +32,11 @@ ASK_AGENDA_EDIT = "agenda.edit"
 
 async def agenda_lines(session: AsyncSession, meeting_id: int) -> list[Text]:
     """The agenda as shown; under the review of last month's tasks, the tasks themselves."""
-    items = await agenda_items(session, meeting_id)
+    return await lines_of(session, meeting_id, await agenda_items(session, meeting_id))
+
+
+async def lines_of(session: AsyncSession, meeting_id: int, items: Sequence[Titled]) -> list[Text]:
+    """The meeting's agenda ``items``, already read in their order, as shown."""
     if not items:
         return [Text("agenda.empty")]
     lines = []

@@ -14,12 +14,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.meetings import MeetingKind, MeetingStatus, Response
-from storage.models import Cell, Invitation, Meeting, Membership, Person
+from storage.models import AgendaItem, Cell, Invitation, Meeting, Membership, Person
+
+
+class AgendaTitle(NamedTuple):
+    title_key: str | None
+    title: str | None
 
 
 class InvitationOfCaller(NamedTuple):
     """The person pressing, and what their press is about; None where it is missing (no such
-    meeting, no current membership in its cell, no invitation or no answer yet)."""
+    meeting, no current membership in its cell, no invitation or no answer yet); the
+    meeting's agenda, in its order."""
 
     person_id: int
     meeting_id: int | None
@@ -34,8 +40,11 @@ class InvitationOfCaller(NamedTuple):
     response: Response | None
     reason: str | None
     reason_note: str | None
+    agenda: tuple[AgendaTitle, ...]
 
 
+# A row per agenda item (one with NULLs for none), each with the rest beside it: the
+# invitation's text needs its agenda, read in the same statement.
 _INVITATION_OF = (
     select(
         Person.id,
@@ -51,6 +60,9 @@ _INVITATION_OF = (
         Invitation.response,
         Invitation.reason,
         Invitation.reason_note,
+        AgendaItem.id,
+        AgendaItem.title_key,
+        AgendaItem.title,
     )
     .select_from(Person)
     .outerjoin(Meeting, Meeting.id == bindparam("meeting_id"))
@@ -67,7 +79,9 @@ _INVITATION_OF = (
         Invitation,
         and_(Invitation.meeting_id == Meeting.id, Invitation.person_id == Person.id),
     )
+    .outerjoin(AgendaItem, AgendaItem.meeting_id == Meeting.id)
     .where(Person.telegram_user_id == bindparam("telegram_user_id"))
+    .order_by(AgendaItem.position, AgendaItem.id)
 )
 
 
@@ -98,13 +112,20 @@ async def invitation_of(
     session: AsyncSession, telegram_user_id: int, meeting_id: int
 ) -> InvitationOfCaller | None:
     """In one query: the person, the meeting, its cell's name, the person's current
-    membership there and their invitation. None when the person is not registered."""
-    found = (
+    membership there, their invitation and the meeting's agenda. None when the person is not
+    registered."""
+    rows = (
         await session.execute(
             _INVITATION_OF, {"telegram_user_id": telegram_user_id, "meeting_id": meeting_id}
         )
-    ).first()
-    return None if found is None else InvitationOfCaller._make(found)
+    ).all()
+    if not rows:
+        return None
+    agenda = tuple(
+        AgendaTitle(title_key, title) for *_, item_id, title_key, title in rows if item_id
+    )
+    # The row's columns before the agenda item's three, then the agenda.
+    return InvitationOfCaller._make((*rows[0][:-3], agenda))
 
 
 async def record_answer(
