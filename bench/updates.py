@@ -241,8 +241,7 @@ def _phase(
 # that calls it looks up at each call, so wrapping the attribute times every call; or the
 # registry of button routes (services/routes.py), where a use case is reached by its kind.
 STEPS: tuple[tuple[Any, str, str], ...] = (
-    (updates_service, "admit", "admit: claim update_id (held), language, button"),
-    (updates_service, "caller_and_button", "  of which: language and the button's token (read)"),
+    (updates_service, "admit", "admit: claim update_id (held), language, button: 1 statement"),
     (routes.BUTTONS, "rsvp", "rsvp.respond: read, record, commit with the claim"),
     (common_handlers, "send_reply", "send_reply: answerCallbackQuery + editMessageText"),
     (outbox, "claim_due", "after the handler: outbox claim (write)"),

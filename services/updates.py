@@ -14,8 +14,8 @@ from services import actions
 from services.actions import Action
 from storage.db import Database, once_more_if_disconnected
 from storage.queries.updates import (
-    caller_and_button,
     claim_update,
+    claim_update_reading,
     delete_updates_processed_before,
 )
 
@@ -119,7 +119,7 @@ async def admit(
     hold: bool = False,
 ) -> Admission | None:
     """Record the update as handled, read the caller's language and look up the pressed
-    button, in one transaction (it runs for every update); None when some replica already
+    button, in one statement (it runs for every update); None when some replica already
     took the update. With ``hold``, the transaction is not committed but held
     (``Admission.claim``) for the update's use case to go on with, and its caller is to end
     it: ``HeldClaim.settle``, then ``HeldClaim.release``.
@@ -133,23 +133,22 @@ async def admit(
     async def admitted() -> Admission | None:
         claim = await HeldClaim.open(database, update_id, now)
         try:
-            if not await claim_update(claim.connection, update_id, now):
-                await claim.release()
-                return None
-            language, button = None, None
-            if telegram_user_id is not None or token is not None:
-                found = await caller_and_button(claim.connection, telegram_user_id, token)
-                language = found.language
-                button = actions.stored(
-                    found.kind, found.payload, found.telegram_user_id, found.expires_at, now
-                )
+            found = await claim_update_reading(
+                claim.connection, update_id, now, telegram_user_id, token
+            )
         except BaseException:
             await claim.release()
             raise
+        if found is None:
+            await claim.release()
+            return None
+        button = actions.stored(
+            found.kind, found.payload, found.telegram_user_id, found.expires_at, now
+        )
         if hold:
-            return Admission(language, button, claim)
+            return Admission(found.language, button, claim)
         await claim.settle()
-        return Admission(language, button)
+        return Admission(found.language, button)
 
     return await once_more_if_disconnected(admitted)
 

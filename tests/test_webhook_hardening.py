@@ -344,10 +344,10 @@ async def test_an_update_whose_connection_turns_out_dead_is_handled_on_a_new_one
     emu = bot.emulator
     cell = await cell_with_members(bot, [])
     supervisor = cell.supervisor
-    claim = updates.claim_update
+    claim = updates.claim_update_reading
     dead: list[int] = []
 
-    async def dead_once(connection: AsyncConnection, update_id: int, now: Any) -> bool:
+    async def dead_once(connection: AsyncConnection, update_id: int, *args: Any) -> Any:
         if not dead:
             dead.append(update_id)
             raise OperationalError(
@@ -356,9 +356,9 @@ async def test_an_update_whose_connection_turns_out_dead_is_handled_on_a_new_one
                 ConnectionResetError("connection was closed"),
                 connection_invalidated=True,
             )
-        return await claim(connection, update_id, now)
+        return await claim(connection, update_id, *args)
 
-    monkeypatch.setattr(updates, "claim_update", dead_once)
+    monkeypatch.setattr(updates, "claim_update_reading", dead_once)
     update_id = emu.send_text(supervisor, "/newcell Chi bộ Kho Bạc")
     await bot.handled(update_id)
     assert dead == [update_id]

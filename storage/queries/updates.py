@@ -1,7 +1,8 @@
 """The ids of the Telegram updates already handled, and what admitting one reads.
 
-Admission runs for every update, so its two statements are built once, in SQLAlchemy Core,
-and run on the transaction's connection: no ORM objects, no statement built per update.
+Admission runs for every update, so its statement is built once, in SQLAlchemy Core, and
+run on the transaction's connection: no ORM objects, no statement built per update, and one
+statement for the claim and what it reads (its RETURNING clause).
 """
 
 from __future__ import annotations
@@ -11,10 +12,8 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Insert,
-    Select,
     bindparam,
     delete,
-    literal,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -33,22 +32,24 @@ def _claim(dialect: Any) -> Insert:
 
 _CLAIMS = {"postgresql": _claim(postgresql), "sqlite": _claim(sqlite)}
 
-# One row whatever is found: the caller's language (NULL for no such person) beside the
-# pressed button's action (NULLs for no such token).
-_CALLER_AND_BUTTON: Select[Any] = (
-    select(
-        select(Person.language)
-        .where(Person.telegram_user_id == bindparam("telegram_user_id"))
-        .scalar_subquery()
-        .label("language"),
-        CallbackAction.kind,
-        CallbackAction.payload,
-        CallbackAction.telegram_user_id,
-        CallbackAction.expires_at,
-    )
-    .select_from(select(literal(1).label("one")).subquery())
-    .outerjoin(CallbackAction, CallbackAction.token == bindparam("token"))
+
+def _button(column: Any) -> Any:
+    return select(column).where(CallbackAction.token == bindparam("token")).scalar_subquery()
+
+
+# The claim returns a row only when it was made (none for an update some replica took): the
+# caller's language (NULL for no such person) beside the pressed button's action (NULLs for
+# no such token).
+_CALLER_AND_BUTTON = (
+    select(Person.language)
+    .where(Person.telegram_user_id == bindparam("telegram_user_id"))
+    .scalar_subquery(),
+    _button(CallbackAction.kind),
+    _button(CallbackAction.payload),
+    _button(CallbackAction.telegram_user_id),
+    _button(CallbackAction.expires_at),
 )
+_CLAIMS_READING = {name: claim.returning(*_CALLER_AND_BUTTON) for name, claim in _CLAIMS.items()}
 
 
 class CallerAndButton(NamedTuple):
@@ -68,16 +69,28 @@ async def claim_update(connection: AsyncConnection, update_id: int, now: datetim
     return bool(result.rowcount)
 
 
-async def caller_and_button(
-    connection: AsyncConnection, telegram_user_id: int | None, token: str | None
-) -> CallerAndButton:
-    """The caller's chosen language and the action stored for ``token``, in one statement."""
+async def claim_update_reading(
+    connection: AsyncConnection,
+    update_id: int,
+    now: datetime,
+    telegram_user_id: int | None,
+    token: str | None,
+) -> CallerAndButton | None:
+    """Record the update as handled and read the caller's chosen language and the action
+    stored for ``token``, in one statement; None when the update already was (by some
+    replica)."""
     row = (
         await connection.execute(
-            _CALLER_AND_BUTTON, {"telegram_user_id": telegram_user_id, "token": token}
+            _CLAIMS_READING[connection.dialect.name],
+            {
+                "update_id": update_id,
+                "now": now,
+                "telegram_user_id": telegram_user_id,
+                "token": token,
+            },
         )
-    ).one()
-    return CallerAndButton(*row)
+    ).one_or_none()
+    return None if row is None else CallerAndButton(*row)
 
 
 async def delete_updates_processed_before(session: AsyncSession, before: datetime) -> int:
