@@ -65,14 +65,13 @@ class HeldClaim:
                 yield session
             return
         try:
-            # The session's rollback rolls the claim back too; its commit is the claim's.
-            async with (
-                self._database.sessions(
-                    bind=self.connection, join_transaction_mode="rollback_only"
-                ) as session,
-                session.begin(),
-            ):
+            # The session's work is flushed into the claim's transaction, whose commit is
+            # then the work's too (the session's own commit would cost as much again).
+            async with self._database.sessions(
+                bind=self.connection, join_transaction_mode="rollback_only"
+            ) as session:
                 yield session
+                await session.flush()
         except BaseException as error:
             await held.__aexit__(type(error), error, error.__traceback__)
             raise
