@@ -30,7 +30,7 @@ from domain.clock import Clock
 from domain.messages import Text
 from domain.permissions import Menu
 from handlers import attendance, callbacks, digest, meetings, minutes, onboarding, papers
-from handlers.admission import AdmittingUpdateProcessor, admit_update, on_error
+from handlers.admission import DeliveringUpdateProcessor, admit_update, on_error
 from handlers.common import STATE_KEY, AppState, ChiboContext
 from scheduler import jobs
 from scheduler.dispatcher import OutboxDispatcher
@@ -97,7 +97,7 @@ def build_application(settings: Settings, database: Database, clock: Clock) -> C
         .base_file_url(settings.file_url)
         .rate_limiter(SendingRateLimiter(settings.messages_per_second))
         .context_types(ContextTypes(context=ChiboContext))
-        .concurrent_updates(AdmittingUpdateProcessor(settings.concurrent_updates))
+        .concurrent_updates(DeliveringUpdateProcessor(settings.concurrent_updates))
         .post_init(_on_start)
         .build()
     )

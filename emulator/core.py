@@ -380,6 +380,34 @@ class BotApiEmulator:
 
         Raises LookupError when the message is gone or has no such callback button.
         """
+        callback_id, chat_id, callback_query = self._callback_query(
+            user, message, text, callback_data
+        )
+        update_id = self.world.updates.push({"callback_query": callback_query})
+        self._remember_callback(callback_id, update_id, chat_id, message.message_id)
+        return update_id
+
+    def webhook_press(
+        self,
+        user: EmuUser,
+        message: SentMessage,
+        update_id: int,
+        text: str | None = None,
+        *,
+        callback_data: str | None = None,
+    ) -> JSONDict:
+        """The update Telegram would post to a webhook, with ``update_id``, for ``user``
+        pressing the button on ``message``: not queued for getUpdates, but answerable."""
+        callback_id, chat_id, callback_query = self._callback_query(
+            user, message, text, callback_data
+        )
+        self._remember_callback(callback_id, update_id, chat_id, message.message_id)
+        return {"update_id": update_id, "callback_query": callback_query}
+
+    def _callback_query(
+        self, user: EmuUser, message: SentMessage, text: str | None, callback_data: str | None
+    ) -> tuple[str, int, JSONDict]:
+        """A press's callback query, its id and the chat it is in."""
         if text is None and callback_data is None:
             raise ValueError("give the button text or callback_data")
         if message.deleted:
@@ -391,20 +419,18 @@ class BotApiEmulator:
         chat = self._chat_for(user, self.world.chats.get(message.chat_id))
         self.world.note_user_activity(user, chat)
         callback_id = self.world.new_callback_id()
-        update_id = self.world.updates.push(
+        return (
+            callback_id,
+            chat.id,
             {
-                "callback_query": {
-                    "id": callback_id,
-                    "from": user.to_api(),
-                    # A snapshot: the bot sees the message as it was when pressed.
-                    "message": copy.deepcopy(message.raw),
-                    "chat_instance": self.world.chat_instance(chat.id),
-                    "data": data,
-                }
-            }
+                "id": callback_id,
+                "from": user.to_api(),
+                # A snapshot: the bot sees the message as it was when pressed.
+                "message": copy.deepcopy(message.raw),
+                "chat_instance": self.world.chat_instance(chat.id),
+                "data": data,
+            },
         )
-        self._remember_callback(callback_id, update_id, chat.id, message.message_id)
-        return update_id
 
     def _remember_callback(
         self, callback_id: str, update_id: int, chat_id: int | None, message_id: int | None

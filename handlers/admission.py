@@ -14,8 +14,8 @@ from telegram.ext import Application, ApplicationHandlerStop, SimpleUpdateProces
 from chat.log_context import handler_var, update_id_var
 from domain.messages import Text
 from handlers.common import ChiboContext, send_refusal
-from services import updates
-from services.updates import HeldClaim
+from services import routes, updates
+from services.updates import ClaimState, HeldClaim
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +35,14 @@ class Delivery:
 
     @property
     def admitted(self) -> bool:
-        return self.recorded or (self.claim is not None and self.claim.committed)
+        return self.recorded or (self.claim is not None and self.claim.recorded)
 
     async def end(self, handled: bool) -> None:
         """However its handlers ended: a claim still held is committed if they ran to the
         end (no handler took the update), and rolled back otherwise."""
         if self.claim is None:
             return
-        if handled and self.claim.held:
+        if handled and self.claim.state is ClaimState.HELD:
             try:
                 await self.claim.settle()
             except Exception:
@@ -50,7 +50,7 @@ class Delivery:
         await self.claim.release()
 
 
-class AdmittingUpdateProcessor(SimpleUpdateProcessor):
+class DeliveringUpdateProcessor(SimpleUpdateProcessor):
     """Runs each update with its ``Delivery``, and ends what the pre-handler held for it."""
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
@@ -100,10 +100,10 @@ async def admit_update(update: Update, context: ChiboContext) -> None:
     update_id_var.set(update.update_id)
     handler_var.set(None)
     delivery = _delivery.get()
-    # A button press's claim is held for its use case when something ends it whatever
-    # happens: the update processor, or the webhook.
-    ended = delivery is not None and delivery.update_id == update.update_id
-    if delivery is None or not ended:
+    # A button press's claim may be held for its use case only when something ends it
+    # whatever happens: the update processor, or the webhook.
+    will_be_ended = delivery is not None and delivery.update_id == update.update_id
+    if delivery is None or not will_be_ended:
         delivery = Delivery(update.update_id)
         _delivery.set(delivery)
     state = context.state
@@ -116,7 +116,7 @@ async def admit_update(update: Update, context: ChiboContext) -> None:
             user.id if user else None,
             state.clock.now(),
             button_token=None if query is None else query.data or "",
-            hold=ended and query is not None,
+            hold=will_be_ended and query is not None,
         )
     except Exception:
         log.error("update not admitted", exc_info=True)
@@ -127,10 +127,31 @@ async def admit_update(update: Update, context: ChiboContext) -> None:
         delivery.recorded = True
         log.info("replayed update ignored")
         raise ApplicationHandlerStop
-    delivery.recorded = admission.claim is None
-    context.claim = delivery.claim = admission.claim
+    claim = admission.claim
+    if claim is not None and not routes.holds_claim(admission.button):
+        await _settle_now(claim, update, context, delivery)
+        claim = None
+    delivery.recorded = claim is None
+    context.claim = delivery.claim = claim
     context.lang = delivery.language = admission.language
     context.button = admission.button
+
+
+async def _settle_now(
+    claim: HeldClaim, update: Update, context: ChiboContext, delivery: Delivery
+) -> None:
+    """Commit the claim of a press whose use case does not go on in it, as any update's."""
+    try:
+        owned = await claim.settle()
+    except Exception:
+        log.error("update not admitted", exc_info=True)
+        if not delivery.comes_again_if_refused:
+            await _apologise(update, context)
+        raise ApplicationHandlerStop from None
+    if not owned:
+        delivery.recorded = True
+        log.info("replayed update ignored")
+        raise ApplicationHandlerStop
 
 
 async def on_error(update: object, context: ChiboContext) -> None:

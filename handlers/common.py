@@ -259,7 +259,7 @@ async def send_refusal(update: Update, context: ChiboContext, text: Text) -> Non
         await _even_if_answered_late(update.effective_message.reply_text(rendered))
 
 
-async def _has_update(context: ChiboContext) -> bool:
+async def _ours_to_answer(context: ChiboContext) -> bool:
     """Whether the update's claim is committed, before anything is sent: a button press's
     claim still held, or rolled back with a refused transaction, is committed now. False
     when another delivery of the update committed it first: it answered, this one stays
@@ -284,11 +284,13 @@ def handler(name: str) -> Callable[[UseCase], Handler]:
                     reply = await function(update, context)
             except Refused as refusal:
                 outcome = refusal.text.key
-                if await _has_update(context):
+                if await _ours_to_answer(context):
                     await send_refusal(update, context, refusal.text)
+                else:
+                    outcome = "replayed"
             else:
                 outcome = "ok"
-                if await _has_update(context):
+                if await _ours_to_answer(context):
                     if watch.queued:
                         context.state.wake_outbox()
                     if reply is not None:

@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar, overload
 from pydantic import TypeAdapter, ValidationError
 
 from domain.messages import Reply
+from services.actions import Action
 from services.errors import refused
 from services.request import Request
 
@@ -37,6 +38,9 @@ class Route(Generic[Payload]):
     kind: str
     use_case: UseCase[Payload]
     payload: TypeAdapter[Payload]
+    # The use case's first transaction is short, and commits the update's claim with its
+    # work (services/updates.py: HeldClaim): one commit a press instead of two.
+    with_claim: bool = False
 
     async def __call__(self, request: Request, stored: Mapping[str, Any]) -> Reply:
         try:
@@ -50,6 +54,12 @@ BUTTONS: dict[str, Route[Any]] = {}
 ANSWERS: dict[str, Route[Any]] = {}
 
 
+def holds_claim(action: Action | None) -> bool:
+    """Whether the use case behind a pressed button goes on in its update's claim."""
+    route = BUTTONS.get(action.kind) if action is not None else None
+    return route is not None and route.with_claim
+
+
 def _register(table: dict[str, Route[Any]], kind: str, route: Route[Any]) -> None:
     if kind in table:
         raise RuntimeError(f"two use cases claim {kind!r}")
@@ -59,11 +69,20 @@ def _register(table: dict[str, Route[Any]], kind: str, route: Route[Any]) -> Non
 @overload
 def button(kind: str) -> Callable[[PlainUseCase], PlainUseCase]: ...
 @overload
-def button(kind: str, payload: type[Payload]) -> Callable[[UseCase[Payload]], UseCase[Payload]]: ...
-def button(kind: str, payload: type[Any] | None = None) -> Callable[[Any], Any]:
+def button(
+    kind: str, payload: type[Payload], *, with_claim: bool = False
+) -> Callable[[UseCase[Payload]], UseCase[Payload]]: ...
+def button(
+    kind: str, payload: type[Any] | None = None, *, with_claim: bool = False
+) -> Callable[[Any], Any]:
     """Registers the use case a button of ``kind`` performs, with its payload's type (none:
-    the use case takes the request alone)."""
-    return _registrar(BUTTONS, kind, payload)
+    the use case takes the request alone).
+
+    ``with_claim``: the use case opens its transaction at once and keeps it short (a few
+    rows read and written, nothing slow inside), so the update's claim is held for it and
+    committed with its work. On SQLite the claim holds the database's write lock until then,
+    which a long read inside would keep from every other writer."""
+    return _registrar(BUTTONS, kind, payload, with_claim)
 
 
 def answer(kind: str, payload: type[Payload]) -> Callable[[UseCase[Payload]], UseCase[Payload]]:
@@ -75,7 +94,7 @@ def answer(kind: str, payload: type[Payload]) -> Callable[[UseCase[Payload]], Us
 
 
 def _registrar(
-    table: dict[str, Route[Any]], kind: str, payload: type[Any] | None
+    table: dict[str, Route[Any]], kind: str, payload: type[Any] | None, with_claim: bool = False
 ) -> Callable[[Any], Any]:
     def register(use_case: Any) -> Any:
         if payload is None:
@@ -86,7 +105,7 @@ def _registrar(
 
             _register(table, kind, Route(kind, without_payload, TypeAdapter(_Nothing)))
         else:
-            _register(table, kind, Route(kind, use_case, TypeAdapter(payload)))
+            _register(table, kind, Route(kind, use_case, TypeAdapter(payload), with_claim))
         return use_case
 
     return register

@@ -19,7 +19,7 @@ from domain.meetings import (
 from domain.messages import Button, Reply, Text, telegram_length
 from services import actions, outbox, pending
 from services.errors import refused
-from services.meetings.agenda import lines_of
+from services.meetings.agenda import agenda_lines_of
 from services.meetings.invitations import invitation_text, rsvp_buttons, rsvp_keyboard
 from services.people import Caller
 from services.request import Request
@@ -89,7 +89,7 @@ async def _invitation(
 
 
 async def _agenda(session: AsyncSession, invited: Invited) -> list[Text]:
-    return await lines_of(session, invited.meeting_id, invited.agenda)
+    return await agenda_lines_of(session, invited.meeting_id, invited.agenda)
 
 
 def answer_text(response: Response, reason: str | None, reason_note: str | None) -> Text:
@@ -194,7 +194,7 @@ async def open_in_private(request: Request, about: AboutMeeting) -> Reply:
         return Reply(invitation_text(invited, invited.cell_name, agenda), buttons)
 
 
-@button("rsvp", Choice)
+@button("rsvp", Choice, with_claim=True)
 async def respond(request: Request, chosen: Choice) -> Reply:
     caller, now = request.caller, request.now
     async with request.transaction() as session:
@@ -259,7 +259,7 @@ async def _reason_buttons(
     return tuple(rows)
 
 
-@button("rsvp.reason", Reason)
+@button("rsvp.reason", Reason, with_claim=True)
 async def give_reason(request: Request, given: Reason) -> Reply:
     caller, now, why = request.caller, request.now, given.reason
     async with request.transaction() as session:

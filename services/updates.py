@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -20,13 +21,27 @@ from storage.queries.updates import (
 )
 
 
+class ClaimState(Enum):
+    HELD = "held"  # made, not committed
+    IN_USE = "in use"  # the use case's first transaction is going on in it
+    COMMITTED = "committed"  # with the work, or alone
+    ROLLED_BACK = "rolled back"  # with failed work, or at the end of a failed update
+    TAKEN_ELSEWHERE = "taken elsewhere"  # another delivery of the update committed its claim
+
+
+class _Unsettled(Exception):
+    """Ends the transaction of a claim left held by a failed update: rolled back, as any
+    error leaving its block does."""
+
+
 class HeldClaim:
     """An update's claim, made in a transaction not yet committed: the use case's first
     transaction commits it with its own work, in one commit; an update handled without a
     transaction has it committed alone (``settle``).
 
-    Held only for button presses, whose use cases open their transaction straight away: on
-    SQLite the claim holds the database's write lock until it is committed."""
+    Held only for the button presses whose use cases say their first transaction is short
+    (``services.routes.button(..., with_claim=True)``): on SQLite the claim holds the
+    database's write lock until it is committed."""
 
     def __init__(
         self,
@@ -39,9 +54,9 @@ class HeldClaim:
         self._database = database
         self._update_id = update_id
         self._now = now
-        self._held: AsyncExitStack | None = held
+        self._held = held  # the claim's transaction, entered: closing it commits
         self.connection = connection
-        self.committed = False
+        self.state = ClaimState.HELD
 
     @classmethod
     async def open(cls, database: Database, update_id: int, now: datetime) -> HeldClaim:
@@ -51,19 +66,19 @@ class HeldClaim:
         return cls(database, update_id, now, held, connection)
 
     @property
-    def held(self) -> bool:
-        """Whether the claim's transaction is still open: no transaction or settling ended it."""
-        return self._held is not None
+    def recorded(self) -> bool:
+        """Whether the update is recorded as handled, by this delivery or another."""
+        return self.state in (ClaimState.COMMITTED, ClaimState.TAKEN_ELSEWHERE)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """The claim's transaction, if it is still held; later ones are transactions of their
         own. The claim is rolled back with the work if the work fails."""
-        held, self._held = self._held, None
-        if held is None:
+        if self.state is not ClaimState.HELD:
             async with self._database.transaction() as session:
                 yield session
             return
+        self.state = ClaimState.IN_USE
         try:
             # The session's work is flushed into the claim's transaction, whose commit is
             # then the work's too (the session's own commit would cost as much again).
@@ -73,32 +88,39 @@ class HeldClaim:
                 yield session
                 await session.flush()
         except BaseException as error:
-            await held.__aexit__(type(error), error, error.__traceback__)
+            self.state = ClaimState.ROLLED_BACK
+            await self._held.__aexit__(type(error), error, error.__traceback__)
             raise
-        await held.aclose()
-        self.committed = True
+        await self._commit()
 
     async def settle(self) -> bool:
         """Whether this delivery has the update, with its claim committed: now, if it is still
         held; anew, if it was rolled back with failed work. False: another delivery of the
         same update committed its claim first."""
-        held, self._held = self._held, None
-        if held is not None:
-            await held.aclose()
-        elif not self.committed:
+        if self.state is ClaimState.IN_USE:
+            raise RuntimeError("a claim is settled after its transaction, not inside it")
+        if self.state is ClaimState.HELD:
+            await self._commit()
+        elif self.state is ClaimState.ROLLED_BACK:
             async with self._database.connection() as connection:
-                if not await claim_update(connection, self._update_id, self._now):
-                    return False
-        self.committed = True
-        return True
+                claimed = await claim_update(connection, self._update_id, self._now)
+            self.state = ClaimState.COMMITTED if claimed else ClaimState.TAKEN_ELSEWHERE
+        return self.state is ClaimState.COMMITTED
 
     async def release(self) -> None:
         """Roll back a claim still held (its update ended with an error before settling), so
         that the update is not taken as handled."""
-        held, self._held = self._held, None
-        if held is not None:
-            ended = RuntimeError("the update ended with its claim unsettled")
-            await held.__aexit__(RuntimeError, ended, None)
+        if self.state is ClaimState.HELD:
+            self.state = ClaimState.ROLLED_BACK
+            ended = _Unsettled()
+            await self._held.__aexit__(_Unsettled, ended, None)
+
+    async def _commit(self) -> None:
+        # Marked first: if the commit itself fails, the server may or may not have taken it,
+        # and settling claims the update again (finding it taken, if it was).
+        self.state = ClaimState.ROLLED_BACK
+        await self._held.aclose()
+        self.state = ClaimState.COMMITTED
 
 
 @dataclass(frozen=True)

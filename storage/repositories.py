@@ -111,7 +111,7 @@ async def supervisor_scopes(
     return found
 
 
-# Built once: every invitation's text, and so every press of its buttons, reads it.
+# Built once: every invitation's text, and every card and notice about a meeting, reads it.
 _AGENDA_OF_MEETING = (
     select(AgendaItem)
     .where(AgendaItem.meeting_id == bindparam("meeting_id"))

@@ -9,6 +9,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,8 @@ from bot.webhook import SECRET_HEADER, WEBHOOK_PATH, asgi_app
 from emulator import BotApiEmulator, EmuUser, SentMessage
 from services import updates
 from storage.db import Database
-from storage.models import Cell
+from storage.models import Cell, Invitation
+from tests.conftest import VIETNAM
 from tests.harness import (
     TOKEN,
     RunningBot,
@@ -39,6 +41,7 @@ from tests.harness import (
     token_of,
     webhook_env,
 )
+from tests.test_attendance_e2e import invitation, schedule_and_invite
 
 
 class _Lines(logging.Handler):
@@ -75,6 +78,11 @@ class Webhook:
         self.http = http
         self.secret = secret
         self._next_update_id = 5_000_000
+
+    def press(self, user: EmuUser, message: SentMessage, text: str) -> dict[str, Any]:
+        """An update as Telegram would post it: ``user`` presses the button ``text``."""
+        self._next_update_id += 1
+        return self.bot.emulator.webhook_press(user, message, self._next_update_id, text)
 
     def command(self, user: EmuUser, text: str) -> dict[str, Any]:
         """An update as Telegram would post it: ``user`` writes ``text`` to the bot."""
@@ -247,6 +255,56 @@ async def test_an_update_the_database_cannot_take_is_not_acknowledged_and_comes_
     assert await webhook.post(update) == 200
     assert emu.message_count(supervisor.id) == count
     assert await cells_named(bot, "Chi bộ Kho Bạc") == 1
+
+
+def answers_to(bot: RunningBot, update: dict[str, Any]) -> list[str | None]:
+    """The texts of every answer the bot gave the press (Telegram takes only the first)."""
+    callback_id = update["callback_query"]["id"]
+    return [
+        call.params.get("text")
+        for call in bot.emulator.calls("answerCallbackQuery")
+        if call.params.get("callback_query_id") == callback_id
+    ]
+
+
+async def test_a_press_is_acknowledged_once_its_claim_is_committed_with_its_answer_or_alone(
+    webhook: Webhook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A press's claim of its update commits with its answer. When the answer fails and the
+    database is gone by the time the press is claimed again, Telegram is not told it was
+    taken, nor the member to try again: it comes again, and is answered once. A press
+    refused inside its transaction is claimed again on its own, and acknowledged."""
+    from services import rsvp
+
+    bot = webhook.bot
+    t = bot.t
+    cell = await cell_with_members(bot, ["Lê Văn Minh"])
+    [minh] = cell.members
+    await schedule_and_invite(bot, cell.secretary, "vi", "meeting.kind.regular", "05/12 19:30")
+
+    async def database_gone(*args: Any, **kwargs: Any) -> None:
+        unreachable(bot.database, monkeypatch)
+        raise OperationalError("INSERT INTO invitation", {}, ConnectionRefusedError("down"))
+
+    update = webhook.press(minh, invitation(bot, minh), t("vi", "rsvp.attend"))
+    with bot.dispatcher_down():
+        monkeypatch.setattr(rsvp, "record_answer", database_gone)
+        assert await webhook.post(update) == 503
+        monkeypatch.undo()
+    assert answers_to(bot, update) == []
+    assert [invited.response for invited in await bot.rows(Invitation)] == [None, None]
+    assert await webhook.post(update) == 200
+    assert answers_to(bot, update) == [t("vi", "rsvp.recorded")]
+    # Delivered once more (Telegram did not see the 200): nothing more.
+    assert await webhook.post(update) == 200
+    assert answers_to(bot, update) == [t("vi", "rsvp.recorded")]
+    assert sorted(str(i.response) for i in await bot.rows(Invitation)) == ["None", "attend"]
+
+    bot.clock.set(datetime(2026, 12, 5, 19, 45, tzinfo=VIETNAM))
+    late = webhook.press(minh, invitation(bot, minh), t("vi", "rsvp.absent"))
+    assert await webhook.post(late) == 200
+    assert await webhook.post(late) == 200
+    assert answers_to(bot, late) == [t("vi", "rsvp.closed")]
 
 
 async def test_the_apology_is_in_the_callers_language_without_asking_the_database(

@@ -32,10 +32,12 @@ ASK_AGENDA_EDIT = "agenda.edit"
 
 async def agenda_lines(session: AsyncSession, meeting_id: int) -> list[Text]:
     """The agenda as shown; under the review of last month's tasks, the tasks themselves."""
-    return await lines_of(session, meeting_id, await agenda_items(session, meeting_id))
+    return await agenda_lines_of(session, meeting_id, await agenda_items(session, meeting_id))
 
 
-async def lines_of(session: AsyncSession, meeting_id: int, items: Sequence[Titled]) -> list[Text]:
+async def agenda_lines_of(
+    session: AsyncSession, meeting_id: int, items: Sequence[Titled]
+) -> list[Text]:
     """The meeting's agenda ``items``, already read in their order, as shown."""
     if not items:
         return [Text("agenda.empty")]
