@@ -170,6 +170,8 @@ class Choice:
 class Reason:
     meeting_id: int
     reason: AbsenceReason
+    # The invitation's attend and absent tokens, for the answered invitation to show again.
+    screen: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,8 @@ async def respond(request: Request, chosen: Choice) -> Reply:
                     Text("rsvp.answer.attend"), notice=Text("rsvp.answer.attend"), keep_message=True
                 )
             return await _answered(session, caller, invited, now, chosen.screen)
-        buttons = await _reason_buttons(session, caller, invited.meeting_id, now)
+        private_screen = chosen.screen if caller.private_chat else None
+        buttons = await _reason_buttons(session, caller, invited.meeting_id, now, private_screen)
         if not caller.private_chat:
             # Reasons are personal: ask for them in the member's private chat.
             person = await session.get_one(Person, invited.person_id)
@@ -240,8 +243,15 @@ async def respond(request: Request, chosen: Choice) -> Reply:
 
 
 async def _reason_buttons(
-    session: AsyncSession, caller: Caller, meeting_id: int, now: datetime
+    session: AsyncSession,
+    caller: Caller,
+    meeting_id: int,
+    now: datetime,
+    screen: tuple[str, str] | None,
 ) -> tuple[tuple[Button, ...], ...]:
+    about: dict[str, object] = {"meeting_id": meeting_id}
+    if screen is not None:
+        about["screen"] = list(screen)
     rows = []
     for reason in AbsenceReason:
         rows.append(
@@ -250,7 +260,7 @@ async def _reason_buttons(
                     session,
                     Text(REASON_TEXT[reason]),
                     "rsvp.reason",
-                    {"meeting_id": meeting_id, "reason": reason.value},
+                    {**about, "reason": reason.value},
                     telegram_user_id=caller.telegram_user_id,
                     now=now,
                 ),
@@ -268,7 +278,7 @@ async def give_reason(request: Request, given: Reason) -> Reply:
             await request.ask(session, ASK_NOTE, {"meeting_id": invited.meeting_id})
             return Reply(Text("rsvp.ask_note"))
         invited = await _record(session, invited, Response.ABSENT, why, None, now)
-        return await _answered(session, caller, invited, now)
+        return await _answered(session, caller, invited, now, given.screen)
 
 
 @answer(ASK_NOTE, Note)

@@ -44,6 +44,11 @@ def invitations_to(bot: RunningBot, user: EmuUser) -> list[SentMessage]:
     ]
 
 
+def tokens_on(message: SentMessage) -> list[str]:
+    """The callback data of the message's buttons, in order."""
+    return [data for row in message.buttons() for _, data in row]
+
+
 async def schedule_regular(
     bot: RunningBot, secretary: EmuUser, lang: str, when: str, place: str = "Hội trường tầng 2"
 ) -> SentMessage:
@@ -136,19 +141,23 @@ async def test_schedule_edit_broadcast_answer_and_remind(bot: RunningBot, lang: 
 
     # Answers: attend; absent with a reason; none.
     [minh_invite] = invitations_to(bot, minh)
-    invited_text = minh_invite.text or ""
+    invited_text, minh_tokens = minh_invite.text or "", tokens_on(minh_invite)
     answered = await bot.press(minh, minh_invite, t(lang, "rsvp.attend"))
     assert (answered.text or "").endswith(t(lang, "rsvp.answer.attend"))
-    # The answered invitation is the invitation, its agenda in order, with the answer below.
+    # The answered invitation is the invitation, its agenda in order, with the answer below,
+    # and the invitation's own two buttons (none stored anew).
     assert (answered.text or "").startswith(invited_text)
     assert answered.button_texts() == [t(lang, "rsvp.attend"), t(lang, "rsvp.absent")]
+    assert tokens_on(answered) == minh_tokens
     [hoa_invite] = invitations_to(bot, hoa)
+    hoa_tokens = tokens_on(hoa_invite)
     reasons = await bot.press(hoa, hoa_invite, t(lang, "rsvp.absent"))
     assert t(lang, "rsvp.reason.illness") in reasons.button_texts()
     answered = await bot.press(hoa, reasons, t(lang, "rsvp.reason.illness"))
     assert (answered.text or "").endswith(
         t(lang, "rsvp.answer.absent", reason=t(lang, "rsvp.reason.illness"))
     )
+    assert tokens_on(answered) == hoa_tokens
     answers = {i.person_id: (i.response, i.reason) for i in await bot.rows(Invitation)}
     assert sorted(answers.values(), key=str) == sorted(
         [
