@@ -116,7 +116,7 @@ async def admit_update(update: Update, context: ChiboContext) -> None:
             user.id if user else None,
             state.clock.now(),
             button_token=None if query is None else query.data or "",
-            hold=will_be_ended and query is not None,
+            hold=routes.holds_claim if will_be_ended and query is not None else None,
         )
     except Exception:
         log.error("update not admitted", exc_info=True)
@@ -127,31 +127,10 @@ async def admit_update(update: Update, context: ChiboContext) -> None:
         delivery.recorded = True
         log.info("replayed update ignored")
         raise ApplicationHandlerStop
-    claim = admission.claim
-    if claim is not None and not routes.holds_claim(admission.button):
-        await _settle_now(claim, update, context, delivery)
-        claim = None
-    delivery.recorded = claim is None
-    context.claim = delivery.claim = claim
+    delivery.recorded = admission.claim is None
+    context.claim = delivery.claim = admission.claim
     context.lang = delivery.language = admission.language
     context.button = admission.button
-
-
-async def _settle_now(
-    claim: HeldClaim, update: Update, context: ChiboContext, delivery: Delivery
-) -> None:
-    """Commit the claim of a press whose use case does not go on in it, as any update's."""
-    try:
-        owned = await claim.settle()
-    except Exception:
-        log.error("update not admitted", exc_info=True)
-        if not delivery.comes_again_if_refused:
-            await _apologise(update, context)
-        raise ApplicationHandlerStop from None
-    if not owned:
-        delivery.recorded = True
-        log.info("replayed update ignored")
-        raise ApplicationHandlerStop
 
 
 async def on_error(update: object, context: ChiboContext) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -137,13 +137,13 @@ async def admit(
     now: datetime,
     button_token: str | None = None,
     *,
-    hold: bool = False,
+    hold: Callable[[Action | None], bool] | None = None,
 ) -> Admission | None:
     """Record the update as handled, read the caller's language and look up the pressed
     button, in one statement (it runs for every update); None when some replica already
-    took the update. With ``hold``, the transaction is not committed but held
-    (``Admission.claim``) for the update's use case to go on with, and its caller is to end
-    it: ``HeldClaim.settle``, then ``HeldClaim.release``.
+    took the update. When ``hold`` says so of the pressed button's action, the transaction
+    is not committed but held (``Admission.claim``) for the update's use case to go on with,
+    and its caller is to end it: ``HeldClaim.settle``, then ``HeldClaim.release``.
 
     Being every update's first transaction, it is where a connection that died in the pool
     (the database restarted) shows: it is retried once on a fresh one, and the pool's other
@@ -166,7 +166,7 @@ async def admit(
         button = actions.stored(
             found.kind, found.payload, found.telegram_user_id, found.expires_at, now
         )
-        if hold:
+        if hold is not None and hold(button):
             return Admission(found.language, button, claim)
         await claim.settle()
         return Admission(found.language, button)
