@@ -3,7 +3,7 @@ answer until the meeting starts; the invitation message shows the current answer
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +12,6 @@ from domain.meetings import (
     MAX_REASON_NOTE,
     REASON_TEXT,
     AbsenceReason,
-    MeetingKind,
     MeetingStatus,
     Response,
 )
@@ -26,70 +25,40 @@ from services.request import Request
 from services.routes import answer, button
 from services.views import summary
 from storage.models import Person
-from storage.queries.rsvp import AgendaTitle, invitation_of, record_answer
+from storage.queries.rsvp import (
+    InvitationOfCaller,
+    MeetingOfPress,
+    invitation_of,
+    record_answer,
+)
 
 ASK_NOTE = "rsvp.other"
 
 
-@dataclass(frozen=True)
-class Invited:
-    """The caller's invitation to a meeting still ahead, as answering it reads it."""
-
-    person_id: int
-    meeting_id: int
-    kind: MeetingKind
-    starts_at: datetime
-    place: str
-    theme: str | None
-    late: bool
-    cell_name: str
-    response: Response | None
-    reason: str | None
-    reason_note: str | None
-    agenda: tuple[AgendaTitle, ...]
-
-
 async def _invitation(
     session: AsyncSession, caller: Caller, meeting_id: int, now: datetime
-) -> Invited:
-    """The caller's invitation, checked afresh: member of the cell, meeting still ahead."""
+) -> tuple[InvitationOfCaller, MeetingOfPress]:
+    """The caller's invitation and its meeting, checked afresh: member of the cell, meeting
+    still ahead."""
     found = await invitation_of(session, caller.telegram_user_id, meeting_id)
     if found is None:
         raise refused("error.not_registered")
-    if (
-        found.meeting_id is None
-        or found.kind is None
-        or found.starts_at is None
-        or found.place is None
-        or found.cell_name is None
-    ):
+    meeting = found.meeting
+    if meeting is None:
         raise refused("error.stale_button")
     if found.membership_id is None:
         raise refused("rsvp.not_invited")
-    if found.status is MeetingStatus.CANCELLED:
+    if meeting.status is MeetingStatus.CANCELLED:
         raise refused("rsvp.cancelled")
-    if now >= found.starts_at:
+    if now >= meeting.starts_at:
         raise refused("rsvp.closed")
     # Someone who joined after the invitations went out answers from the group's message:
     # their invitation is made as their answer is recorded.
-    return Invited(
-        person_id=found.person_id,
-        meeting_id=found.meeting_id,
-        kind=found.kind,
-        starts_at=found.starts_at,
-        place=found.place,
-        theme=found.theme,
-        late=bool(found.late),
-        cell_name=found.cell_name,
-        response=found.response,
-        reason=found.reason,
-        reason_note=found.reason_note,
-        agenda=found.agenda,
-    )
+    return found, meeting
 
 
-async def _agenda(session: AsyncSession, invited: Invited) -> list[Text]:
-    return await agenda_lines_of(session, invited.meeting_id, invited.agenda)
+async def _agenda(session: AsyncSession, meeting: MeetingOfPress) -> list[Text]:
+    return await agenda_lines_of(session, meeting.id, meeting.agenda)
 
 
 def answer_text(response: Response, reason: str | None, reason_note: str | None) -> Text:
@@ -103,30 +72,32 @@ def answer_text(response: Response, reason: str | None, reason_note: str | None)
 
 async def _record(
     session: AsyncSession,
-    invited: Invited,
+    invited: InvitationOfCaller,
+    meeting: MeetingOfPress,
     response: Response,
     reason: AbsenceReason | None,
     note: str | None,
     now: datetime,
-) -> Invited:
+) -> InvitationOfCaller:
     """Record the answer; the invitation as it now stands."""
     reason_value = reason.value if reason else None
     await record_answer(
         session,
-        meeting_id=invited.meeting_id,
+        meeting_id=meeting.id,
         person_id=invited.person_id,
         response=response,
         reason=reason_value,
         reason_note=note,
         now=now,
     )
-    return replace(invited, response=response, reason=reason_value, reason_note=note)
+    return invited._replace(response=response, reason=reason_value, reason_note=note)
 
 
 async def _answered(
     session: AsyncSession,
     caller: Caller,
-    invited: Invited,
+    invited: InvitationOfCaller,
+    meeting: MeetingOfPress,
     now: datetime,
     screen: tuple[str, str] | None = None,
 ) -> Reply:
@@ -137,9 +108,7 @@ async def _answered(
         "invitation.answered",
         {
             "invitation": invitation_text(
-                invited,
-                invited.cell_name,
-                await _agenda(session, invited),
+                meeting, meeting.cell_name, await _agenda(session, meeting)
             ),
             "answer": answer_text(invited.response, invited.reason, invited.reason_note),
         },
@@ -147,7 +116,7 @@ async def _answered(
     buttons = (
         rsvp_keyboard(*screen)
         if screen is not None
-        else await rsvp_buttons(session, invited.meeting_id, caller.telegram_user_id, now)
+        else await rsvp_buttons(session, meeting.id, caller.telegram_user_id, now)
     )
     return Reply(text, buttons, notice=Text("rsvp.recorded"))
 
@@ -187,44 +156,42 @@ async def open_in_private(request: Request, about: AboutMeeting) -> Reply:
     if not caller.private_chat:
         raise refused("error.private_only")
     async with request.transaction() as session:
-        invited = await _invitation(session, caller, meeting_id, now)
+        invited, meeting = await _invitation(session, caller, meeting_id, now)
         if invited.response is not None:
-            answered = await _answered(session, caller, invited, now)
+            answered = await _answered(session, caller, invited, meeting, now)
             return Reply(answered.text, answered.buttons)
-        agenda = await _agenda(session, invited)
-        buttons = await rsvp_buttons(session, invited.meeting_id, caller.telegram_user_id, now)
-        return Reply(invitation_text(invited, invited.cell_name, agenda), buttons)
+        agenda = await _agenda(session, meeting)
+        buttons = await rsvp_buttons(session, meeting.id, caller.telegram_user_id, now)
+        return Reply(invitation_text(meeting, meeting.cell_name, agenda), buttons)
 
 
 @button("rsvp", Choice, with_claim=True)
 async def respond(request: Request, chosen: Choice) -> Reply:
     caller, now = request.caller, request.now
     async with request.transaction() as session:
-        invited = await _invitation(session, caller, chosen.meeting_id, now)
+        invited, meeting = await _invitation(session, caller, chosen.meeting_id, now)
         if chosen.response is Response.ATTEND:
-            invited = await _record(session, invited, Response.ATTEND, None, None, now)
+            invited = await _record(session, invited, meeting, Response.ATTEND, None, None, now)
             if not caller.private_chat:
                 return Reply(
                     Text("rsvp.answer.attend"), notice=Text("rsvp.answer.attend"), keep_message=True
                 )
-            return await _answered(session, caller, invited, now, chosen.screen)
+            return await _answered(session, caller, invited, meeting, now, chosen.screen)
         private_screen = chosen.screen if caller.private_chat else None
-        buttons = await _reason_buttons(session, caller, invited.meeting_id, now, private_screen)
+        buttons = await _reason_buttons(session, caller, meeting.id, now, private_screen)
         if not caller.private_chat:
             # Reasons are personal: ask for them in the member's private chat.
             person = await session.get_one(Person, invited.person_id)
             await outbox.message_person(
                 session,
                 person,
-                key=f"rsvp-reason:{invited.meeting_id}:{person.id}:{now.timestamp()}",
+                key=f"rsvp-reason:{meeting.id}:{person.id}:{now.timestamp()}",
                 default_language=request.settings.default_language,
                 text=Text(
                     "rsvp.ask_reason_private",
                     {
                         "invitation": invitation_text(
-                            invited,
-                            invited.cell_name,
-                            await _agenda(session, invited),
+                            meeting, meeting.cell_name, await _agenda(session, meeting)
                         )
                     },
                 ),
@@ -238,7 +205,7 @@ async def respond(request: Request, chosen: Choice) -> Reply:
         # so that the question fits in it however long the agenda (the agenda comes back
         # with the answer).
         return Reply(
-            Text("rsvp.ask_reason", {"summary": summary(invited, invited.cell_name)}), buttons
+            Text("rsvp.ask_reason", {"summary": summary(meeting, meeting.cell_name)}), buttons
         )
 
 
@@ -273,12 +240,12 @@ async def _reason_buttons(
 async def give_reason(request: Request, given: Reason) -> Reply:
     caller, now, why = request.caller, request.now, given.reason
     async with request.transaction() as session:
-        invited = await _invitation(session, caller, given.meeting_id, now)
+        invited, meeting = await _invitation(session, caller, given.meeting_id, now)
         if why is AbsenceReason.OTHER:
-            await request.ask(session, ASK_NOTE, {"meeting_id": invited.meeting_id})
+            await request.ask(session, ASK_NOTE, {"meeting_id": meeting.id})
             return Reply(Text("rsvp.ask_note"))
-        invited = await _record(session, invited, Response.ABSENT, why, None, now)
-        return await _answered(session, caller, invited, now, given.screen)
+        invited = await _record(session, invited, meeting, Response.ABSENT, why, None, now)
+        return await _answered(session, caller, invited, meeting, now, given.screen)
 
 
 @answer(ASK_NOTE, Note)
@@ -288,7 +255,9 @@ async def give_note(request: Request, typed: Note) -> Reply:
     if not note or telegram_length(note) > MAX_REASON_NOTE:
         raise refused("rsvp.bad_note", max=MAX_REASON_NOTE)
     async with request.transaction() as session:
-        invited = await _invitation(session, caller, typed.meeting_id, now)
-        invited = await _record(session, invited, Response.ABSENT, AbsenceReason.OTHER, note, now)
+        invited, meeting = await _invitation(session, caller, typed.meeting_id, now)
+        invited = await _record(
+            session, invited, meeting, Response.ABSENT, AbsenceReason.OTHER, note, now
+        )
         await pending.forget(session, caller=caller)
-        return await _answered(session, caller, invited, now)
+        return await _answered(session, caller, invited, meeting, now)

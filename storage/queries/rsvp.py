@@ -23,25 +23,30 @@ class AgendaTitle(NamedTuple):
     title: str | None
 
 
+class MeetingOfPress(NamedTuple):
+    """The meeting a press is about, its cell's name and its agenda, in its order."""
+
+    id: int
+    kind: MeetingKind
+    status: MeetingStatus
+    starts_at: datetime
+    place: str
+    theme: str | None
+    late: bool
+    cell_name: str
+    agenda: tuple[AgendaTitle, ...]
+
+
 class InvitationOfCaller(NamedTuple):
     """The person pressing, and what their press is about; None where it is missing (no such
-    meeting, no current membership in its cell, no invitation or no answer yet); the
-    meeting's agenda, in its order."""
+    meeting, no current membership in its cell, no invitation or no answer yet)."""
 
     person_id: int
-    meeting_id: int | None
-    kind: MeetingKind | None
-    status: MeetingStatus | None
-    starts_at: datetime | None
-    place: str | None
-    theme: str | None
-    late: bool | None
-    cell_name: str | None
+    meeting: MeetingOfPress | None
     membership_id: int | None
     response: Response | None
     reason: str | None
     reason_note: str | None
-    agenda: tuple[AgendaTitle, ...]
 
 
 # A row per agenda item (one with NULLs for none), each with the rest beside it: the
@@ -126,8 +131,11 @@ async def invitation_of(
     agenda = tuple(
         AgendaTitle(title_key, title) for *_, item_id, title_key, title in rows if item_id
     )
-    # The row's columns before the agenda item's three, then the agenda.
-    return InvitationOfCaller._make((*rows[0][:-3], agenda))
+    # The row's columns: the person, the meeting's eight, the membership and the answer's
+    # three, then the agenda item's.
+    first = rows[0]
+    meeting = None if first[1] is None else MeetingOfPress._make((*first[1:9], agenda))
+    return InvitationOfCaller._make((first[0], meeting, *first[9:13]))
 
 
 async def record_answer(
