@@ -115,7 +115,7 @@ async def admit_update(update: Update, context: ChiboContext) -> None:
             update.update_id,
             user.id if user else None,
             state.clock.now(),
-            button_token=None if query is None else query.data or "",
+            button_data=None if query is None else query.data or "",
             hold=routes.holds_claim if will_be_ended and query is not None else None,
         )
     except Exception:

@@ -94,6 +94,7 @@ class ChiboContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
             render=lambda text: translator.render(text, lang),
             files=Files(self._download, self.state.files, self.state.max_file_bytes),
             claim=self.claim,
+            pressed=None if self.button is None else self.button.token,
         )
 
     async def _download(self, file_id: str) -> bytes:

@@ -10,6 +10,7 @@ from typing import Any, NotRequired, TypedDict, Unpack
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.messages import Button, Text
+from domain.text import is_token
 from services.errors import refused
 from storage.db import Database
 from storage.models import CallbackAction
@@ -17,6 +18,33 @@ from storage.queries.actions import delete_expired_actions
 
 ACTION_LIFETIME = timedelta(days=30)
 TOKEN_BYTES = 12  # 16 URL-safe characters: unguessable, and well under Telegram's 64-byte limit
+CHOICE_MARK = ":"  # between a stored button's token and a choice made on it; never in a token
+
+
+@dataclass(frozen=True)
+class PressedData:
+    """A pressed button's callback data: the token of its stored action, and the choice made
+    on it when the button is one of a menu drawn from that action (``with_choice``)."""
+
+    token: str
+    choice: str | None = None
+
+    @classmethod
+    def parse(cls, data: str) -> PressedData | None:
+        """None for data that is none of ours (a forged text with a NUL byte, say): it is not
+        even looked up."""
+        token, mark, choice = data.partition(CHOICE_MARK)
+        if not is_token(token) or (mark and not is_token(choice)):
+            return None
+        return cls(token, choice if mark else None)
+
+
+def with_choice(token: str, choice: str) -> str:
+    """The callback data of a button offering ``choice`` on the stored action of ``token``: a
+    menu of choices costs no row per button. The pressed button's route takes the choice into
+    its payload and validates it as any payload (``services.routes.button(..., choice=...)``);
+    the token is checked as any pressed button's."""
+    return f"{token}{CHOICE_MARK}{choice}"
 
 
 @dataclass(frozen=True)
@@ -24,6 +52,9 @@ class Action:
     kind: str
     payload: dict[str, Any]
     telegram_user_id: int | None
+    # The pressed button's token, and the choice made on it (None: the button itself).
+    token: str
+    choice: str | None = None
 
     def integer(self, name: str) -> int:
         """A whole number the button was issued with: an id, a page, a step."""
@@ -104,17 +135,18 @@ class ButtonMaker:
 
 
 def stored(
+    pressed: PressedData | None,
     kind: str | None,
     payload: dict[str, Any] | None,
     telegram_user_id: int | None,
     expires_at: datetime | None,
     now: datetime,
 ) -> Action | None:
-    """The action behind a button, from its stored row (kind None: no row), or None for an
-    unknown or expired token."""
-    if kind is None or expires_at is None or expires_at <= now:
+    """The action behind a pressed button, from the row stored for its token (kind None: no
+    row), or None for data none of ours (``pressed`` None), an unknown or an expired token."""
+    if pressed is None or kind is None or expires_at is None or expires_at <= now:
         return None
-    return Action(kind, dict(payload or {}), telegram_user_id)
+    return Action(kind, dict(payload or {}), telegram_user_id, pressed.token, pressed.choice)
 
 
 async def forget_expired(database: Database, now: datetime) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.messages import Text
-from services import pending
+from domain.messages import Button, Text
+from services import actions, pending
 from services.actions import ButtonMaker
 from services.config import ServiceSettings
 from services.people import Caller
@@ -38,7 +38,8 @@ class Request:
     caller (as Telegram says, not yet trusted), the moment, the deployment's settings, the
     bot's username for links, a renderer in the caller's language for what must be drawn as
     text (a chart's labels, a workbook's headings), and the files documents come from and go
-    to; for a button press, the claim of its update that its first transaction commits."""
+    to; for a button press, the claim of its update that its first transaction commits, and
+    the pressed button's token."""
 
     database: Database
     caller: Caller
@@ -48,6 +49,7 @@ class Request:
     render: Callable[[Text], str]
     files: Files
     claim: HeldClaim | None = None
+    pressed: str | None = None
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
         if self.claim is not None:
@@ -57,6 +59,13 @@ class Request:
     def buttons(self, session: AsyncSession) -> ButtonMaker:
         """The maker of this reply's buttons, each for the caller alone to press."""
         return ButtonMaker(session, self.caller.telegram_user_id, self.now)
+
+    def choice(self, label: Text, choice: str) -> Button:
+        """A button of a menu drawn from the pressed one: pressing it performs the pressed
+        button's action with ``choice``, and stores nothing."""
+        if self.pressed is None:
+            raise RuntimeError("choices are offered on a pressed button")
+        return Button(label, actions.with_choice(self.pressed, choice))
 
     async def ask(self, session: AsyncSession, kind: str, payload: dict[str, Any]) -> None:
         """Await the caller's next text in this chat: it answers ``kind``, with the payload."""

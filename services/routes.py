@@ -41,10 +41,20 @@ class Route(Generic[Payload]):
     # The use case's first transaction is short, and commits the update's claim with its
     # work (services/updates.py: HeldClaim): one commit a press instead of two.
     with_claim: bool = False
+    # The payload's field that a choice made on the button fills (services.actions:
+    # with_choice); None: the button offers no choices.
+    choice: str | None = None
 
-    async def __call__(self, request: Request, stored: Mapping[str, Any]) -> Reply:
+    async def __call__(
+        self, request: Request, stored: Mapping[str, Any], choice: str | None = None
+    ) -> Reply:
+        values = dict(stored)
+        if choice is not None:
+            if self.choice is None:
+                raise refused("error.stale_button")
+            values[self.choice] = choice
         try:
-            payload = self.payload.validate_python(dict(stored))
+            payload = self.payload.validate_python(values)
         except ValidationError as error:
             raise refused("error.stale_button") from error
         return await self.use_case(request, payload)
@@ -70,10 +80,14 @@ def _register(table: dict[str, Route[Any]], kind: str, route: Route[Any]) -> Non
 def button(kind: str) -> Callable[[PlainUseCase], PlainUseCase]: ...
 @overload
 def button(
-    kind: str, payload: type[Payload], *, with_claim: bool = False
+    kind: str, payload: type[Payload], *, with_claim: bool = False, choice: str | None = None
 ) -> Callable[[UseCase[Payload]], UseCase[Payload]]: ...
 def button(
-    kind: str, payload: type[Any] | None = None, *, with_claim: bool = False
+    kind: str,
+    payload: type[Any] | None = None,
+    *,
+    with_claim: bool = False,
+    choice: str | None = None,
 ) -> Callable[[Any], Any]:
     """Registers the use case a button of ``kind`` performs, with its payload's type (none:
     the use case takes the request alone).
@@ -81,8 +95,13 @@ def button(
     ``with_claim``: the use case opens its transaction at once and keeps it short (a few
     rows read and written, nothing slow inside), so the update's claim is held for it and
     committed with its work. On SQLite the claim holds the database's write lock until then,
-    which a long read inside would keep from every other writer."""
-    return _registrar(BUTTONS, kind, payload, with_claim)
+    which a long read inside would keep from every other writer.
+
+    ``choice``: the payload's field filled by a choice made on the button (its menu's buttons
+    are drawn with ``Request.choice``); it is validated with the rest of the payload."""
+    if choice is not None and choice not in getattr(payload, "__dataclass_fields__", {}):
+        raise TypeError(f"{kind!r} offers choices its payload has no field {choice!r} for")
+    return _registrar(BUTTONS, kind, payload, with_claim, choice)
 
 
 def answer(kind: str, payload: type[Payload]) -> Callable[[UseCase[Payload]], UseCase[Payload]]:
@@ -94,7 +113,11 @@ def answer(kind: str, payload: type[Payload]) -> Callable[[UseCase[Payload]], Us
 
 
 def _registrar(
-    table: dict[str, Route[Any]], kind: str, payload: type[Any] | None, with_claim: bool = False
+    table: dict[str, Route[Any]],
+    kind: str,
+    payload: type[Any] | None,
+    with_claim: bool = False,
+    choice: str | None = None,
 ) -> Callable[[Any], Any]:
     def register(use_case: Any) -> Any:
         if payload is None:
@@ -105,7 +128,8 @@ def _registrar(
 
             _register(table, kind, Route(kind, without_payload, TypeAdapter(_Nothing)))
         else:
-            _register(table, kind, Route(kind, use_case, TypeAdapter(payload), with_claim))
+            route = Route(kind, use_case, TypeAdapter(payload), with_claim, choice)
+            _register(table, kind, route)
         return use_case
 
     return register

@@ -16,7 +16,7 @@ from domain.meetings import (
     Response,
 )
 from domain.messages import Button, Reply, Text, telegram_length
-from services import actions, outbox, pending
+from services import outbox, pending
 from services.errors import refused
 from services.meetings.agenda import agenda_lines_of
 from services.meetings.invitations import invitation_text, rsvp_buttons, rsvp_keyboard
@@ -133,10 +133,15 @@ class Choice:
     # The attend and absent tokens of the message the button is on (None on buttons stored
     # before they carried them).
     screen: tuple[str, str] | None = None
+    # The reason chosen on the absent button's menu of reasons; None: the button itself.
+    reason: AbsenceReason | None = None
 
 
 @dataclass(frozen=True)
 class Reason:
+    """A reason button stored as a row of its own, as they were before reasons were choices
+    on the absent button: those already sent still work until they expire."""
+
     meeting_id: int
     reason: AbsenceReason
     # The invitation's attend and absent tokens, for the answered invitation to show again.
@@ -165,20 +170,25 @@ async def open_in_private(request: Request, about: AboutMeeting) -> Reply:
         return Reply(invitation_text(meeting, meeting.cell_name, agenda), buttons)
 
 
-@button("rsvp", Choice, with_claim=True)
+@button("rsvp", Choice, with_claim=True, choice="reason")
 async def respond(request: Request, chosen: Choice) -> Reply:
     caller, now = request.caller, request.now
     async with request.transaction() as session:
         invited, meeting = await _invitation(session, caller, chosen.meeting_id, now)
         if chosen.response is Response.ATTEND:
+            if chosen.reason is not None:
+                raise refused("error.stale_button")
             invited = await _record(session, invited, meeting, Response.ATTEND, None, None, now)
             if not caller.private_chat:
                 return Reply(
                     Text("rsvp.answer.attend"), notice=Text("rsvp.answer.attend"), keep_message=True
                 )
             return await _answered(session, caller, invited, meeting, now, chosen.screen)
-        private_screen = chosen.screen if caller.private_chat else None
-        buttons = await _reason_buttons(session, caller, meeting.id, now, private_screen)
+        if chosen.reason is not None:
+            return await _give_reason(
+                request, session, invited, meeting, chosen.reason, chosen.screen
+            )
+        buttons = _reason_buttons(request)
         if not caller.private_chat:
             # Reasons are personal: ask for them in the member's private chat.
             person = await session.get_one(Person, invited.person_id)
@@ -209,43 +219,33 @@ async def respond(request: Request, chosen: Choice) -> Reply:
         )
 
 
-async def _reason_buttons(
+def _reason_buttons(request: Request) -> tuple[tuple[Button, ...], ...]:
+    """The reasons, as choices on the pressed absent button: nothing stored for them."""
+    return tuple(
+        (request.choice(Text(REASON_TEXT[reason]), reason.value),) for reason in AbsenceReason
+    )
+
+
+async def _give_reason(
+    request: Request,
     session: AsyncSession,
-    caller: Caller,
-    meeting_id: int,
-    now: datetime,
+    invited: InvitationOfCaller,
+    meeting: MeetingOfPress,
+    why: AbsenceReason,
     screen: tuple[str, str] | None,
-) -> tuple[tuple[Button, ...], ...]:
-    about: dict[str, object] = {"meeting_id": meeting_id}
-    if screen is not None:
-        about["screen"] = list(screen)
-    rows = []
-    for reason in AbsenceReason:
-        rows.append(
-            (
-                await actions.button(
-                    session,
-                    Text(REASON_TEXT[reason]),
-                    "rsvp.reason",
-                    {**about, "reason": reason.value},
-                    telegram_user_id=caller.telegram_user_id,
-                    now=now,
-                ),
-            )
-        )
-    return tuple(rows)
+) -> Reply:
+    if why is AbsenceReason.OTHER:
+        await request.ask(session, ASK_NOTE, {"meeting_id": meeting.id})
+        return Reply(Text("rsvp.ask_note"))
+    invited = await _record(session, invited, meeting, Response.ABSENT, why, None, request.now)
+    return await _answered(session, request.caller, invited, meeting, request.now, screen)
 
 
 @button("rsvp.reason", Reason, with_claim=True)
 async def give_reason(request: Request, given: Reason) -> Reply:
-    caller, now, why = request.caller, request.now, given.reason
     async with request.transaction() as session:
-        invited, meeting = await _invitation(session, caller, given.meeting_id, now)
-        if why is AbsenceReason.OTHER:
-            await request.ask(session, ASK_NOTE, {"meeting_id": meeting.id})
-            return Reply(Text("rsvp.ask_note"))
-        invited = await _record(session, invited, meeting, Response.ABSENT, why, None, now)
-        return await _answered(session, caller, invited, meeting, now, given.screen)
+        invited, meeting = await _invitation(session, request.caller, given.meeting_id, request.now)
+        return await _give_reason(request, session, invited, meeting, given.reason, given.screen)
 
 
 @answer(ASK_NOTE, Note)

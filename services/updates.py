@@ -10,9 +10,8 @@ from enum import Enum
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from domain.text import is_token
 from services import actions
-from services.actions import Action
+from services.actions import Action, PressedData
 from storage.db import Database, once_more_if_disconnected
 from storage.queries.updates import (
     claim_update,
@@ -135,27 +134,31 @@ async def admit(
     update_id: int,
     telegram_user_id: int | None,
     now: datetime,
-    button_token: str | None = None,
+    button_data: str | None = None,
     *,
     hold: Callable[[Action | None], bool] | None = None,
 ) -> Admission | None:
     """Record the update as handled, read the caller's language and look up the pressed
-    button, in one statement (it runs for every update); None when some replica already
-    took the update. When ``hold`` says so of the pressed button's action, the transaction
-    is not committed but held (``Admission.claim``) for the update's use case to go on with,
-    and its caller is to end it: ``HeldClaim.settle``, then ``HeldClaim.release``.
+    button (``button_data``: its callback data), in one statement (it runs for every
+    update); None when some replica already took the update. When ``hold`` says so of the
+    pressed button's action, the transaction is not committed but held (``Admission.claim``)
+    for the update's use case to go on with, and its caller is to end it:
+    ``HeldClaim.settle``, then ``HeldClaim.release``.
 
     Being every update's first transaction, it is where a connection that died in the pool
     (the database restarted) shows: it is retried once on a fresh one, and the pool's other
     connections of that age are replaced too."""
-    # A forged token (a NUL byte, say) is not even looked up.
-    token = button_token if button_token is not None and is_token(button_token) else None
+    pressed = None if button_data is None else PressedData.parse(button_data)
 
     async def admitted() -> Admission | None:
         claim = await HeldClaim.open(database, update_id, now)
         try:
             found = await claim_update_reading(
-                claim.connection, update_id, now, telegram_user_id, token
+                claim.connection,
+                update_id,
+                now,
+                telegram_user_id,
+                None if pressed is None else pressed.token,
             )
         except BaseException:
             await claim.release()
@@ -164,7 +167,7 @@ async def admit(
             await claim.release()
             return None
         button = actions.stored(
-            found.kind, found.payload, found.telegram_user_id, found.expires_at, now
+            pressed, found.kind, found.payload, found.telegram_user_id, found.expires_at, now
         )
         if hold is not None and hold(button):
             return Admission(found.language, button, claim)

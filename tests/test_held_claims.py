@@ -33,11 +33,11 @@ async def test_a_claim_rolled_back_while_another_delivery_took_the_update_is_not
     the press (another replica) takes the update. The first, claiming it again to apologise,
     finds it taken: it stays silent, and the update counts as recorded (acknowledged)."""
     now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-    first = await updates.admit(database, UPDATE_ID, None, now, button_token="x", hold=any_button)
+    first = await updates.admit(database, UPDATE_ID, None, now, button_data="x", hold=any_button)
     assert first is not None and first.claim is not None
     # The second delivery's claim waits on the first's, not yet committed.
     second_admission = asyncio.create_task(
-        updates.admit(database, UPDATE_ID, None, now, button_token="x", hold=any_button)
+        updates.admit(database, UPDATE_ID, None, now, button_data="x", hold=any_button)
     )
     with pytest.raises(RuntimeError):
         async with first.claim.transaction():
@@ -49,18 +49,18 @@ async def test_a_claim_rolled_back_while_another_delivery_took_the_update_is_not
     assert await first_settling is False
     assert first.claim.recorded and second.claim.recorded
     # A third delivery is a replay.
-    assert await updates.admit(database, UPDATE_ID, None, now, button_token="x") is None
+    assert await updates.admit(database, UPDATE_ID, None, now, button_data="x") is None
 
 
 async def test_a_claim_never_settled_is_rolled_back_and_the_update_comes_again(
     database: Database,
 ) -> None:
     now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-    held = await updates.admit(database, UPDATE_ID, None, now, button_token="x", hold=any_button)
+    held = await updates.admit(database, UPDATE_ID, None, now, button_data="x", hold=any_button)
     assert held is not None and held.claim is not None
     await held.claim.release()
     assert not held.claim.recorded
-    again = await updates.admit(database, UPDATE_ID, None, now, button_token="x")
+    again = await updates.admit(database, UPDATE_ID, None, now, button_data="x")
     assert again is not None, "the update was not taken as handled"
 
 

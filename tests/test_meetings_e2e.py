@@ -12,7 +12,14 @@ from domain.messages import Text
 from emulator import EmuUser, SentMessage
 from scheduler.dispatcher import OutboxDispatcher
 from services.views import summary
-from storage.models import AgendaItem, Invitation, Meeting, OutboxMessage, PendingInput
+from storage.models import (
+    AgendaItem,
+    CallbackAction,
+    Invitation,
+    Meeting,
+    OutboxMessage,
+    PendingInput,
+)
 from tests.conftest import VIETNAM
 from tests.harness import (
     BOT_USERNAME,
@@ -151,8 +158,12 @@ async def test_schedule_edit_broadcast_answer_and_remind(bot: RunningBot, lang: 
     assert tokens_on(answered) == minh_tokens
     [hoa_invite] = invitations_to(bot, hoa)
     hoa_tokens = tokens_on(hoa_invite)
+    buttons_stored = len(await bot.rows(CallbackAction))
     reasons = await bot.press(hoa, hoa_invite, t(lang, "rsvp.absent"))
     assert t(lang, "rsvp.reason.illness") in reasons.button_texts()
+    # Each reason is a choice on Hoa's absent button, stored as no button of its own.
+    assert all(data.startswith(f"{hoa_tokens[1]}:") for data in tokens_on(reasons))
+    assert len(await bot.rows(CallbackAction)) == buttons_stored
     answered = await bot.press(hoa, reasons, t(lang, "rsvp.reason.illness"))
     assert (answered.text or "").endswith(
         t(lang, "rsvp.answer.absent", reason=t(lang, "rsvp.reason.illness"))

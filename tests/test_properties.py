@@ -93,7 +93,7 @@ class Buttons:
 
         async def admitted() -> str:
             admission = await updates.admit(
-                self.database, self.update_id, user, datetime.now(UTC), button_token=token
+                self.database, self.update_id, user, datetime.now(UTC), button_data=token
             )
             assert admission is not None
             try:
