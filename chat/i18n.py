@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,13 @@ LANGUAGES = tuple(language.value for language in Language)
 
 class CatalogueMissing(RuntimeError):
     pass
+
+
+# Babel reads its locale data and its pattern again at every call, which costs more than the
+# rest of a button press's reply: the same moments (a meeting's start) come back press after
+# press.
+_format_datetime = lru_cache(maxsize=4096)(format_datetime)
+_format_date = lru_cache(maxsize=4096)(format_date)
 
 
 class Translator:
@@ -57,11 +65,11 @@ class Translator:
 
     def format_datetime(self, moment: datetime, lang: str) -> str:
         pattern = self._catalogues[self.language(lang)].gettext(N_("format.datetime"))
-        return format_datetime(moment.astimezone(self.zone), pattern, locale=self.language(lang))
+        return _format_datetime(moment.astimezone(self.zone), pattern, locale=self.language(lang))
 
     def format_day(self, day: date, lang: str) -> str:
         pattern = self._catalogues[self.language(lang)].gettext(N_("format.day"))
-        return format_date(day, pattern, locale=self.language(lang))
+        return _format_date(day, pattern, locale=self.language(lang))
 
     def _value(self, value: ArgValue, lang: str) -> str:
         if isinstance(value, Text):

@@ -16,7 +16,7 @@ from services.actions import ButtonMaker
 from services.config import ServiceSettings
 from services.people import Caller
 from services.updates import HeldClaim
-from storage.db import Database
+from storage.db import Database, Work
 from storage.files import FileStore
 
 Fetch = Callable[[str], Awaitable[bytes]]
@@ -55,6 +55,13 @@ class Request:
         if self.claim is not None:
             return self.claim.transaction()
         return self.database.transaction()
+
+    def work(self) -> AbstractAsyncContextManager[Work]:
+        """A transaction as ``transaction``, for Core statements first: an ORM session is made
+        in it only when the work asks for one."""
+        if self.claim is not None:
+            return self.claim.work()
+        return self.database.work()
 
     def buttons(self, session: AsyncSession) -> ButtonMaker:
         """The maker of this reply's buttons, each for the caller alone to press."""

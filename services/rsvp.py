@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from domain.meetings import (
     MAX_REASON_NOTE,
     REASON_TEXT,
@@ -24,6 +22,7 @@ from services.people import Caller
 from services.request import Request
 from services.routes import answer, button
 from services.views import summary
+from storage.db import Work
 from storage.models import Person
 from storage.queries.rsvp import (
     InvitationOfCaller,
@@ -36,11 +35,11 @@ ASK_NOTE = "rsvp.other"
 
 
 async def _invitation(
-    session: AsyncSession, caller: Caller, meeting_id: int, now: datetime
+    work: Work, caller: Caller, meeting_id: int, now: datetime
 ) -> tuple[InvitationOfCaller, MeetingOfPress]:
     """The caller's invitation and its meeting, checked afresh: member of the cell, meeting
     still ahead."""
-    found = await invitation_of(session, caller.telegram_user_id, meeting_id)
+    found = await invitation_of(work.connection, caller.telegram_user_id, meeting_id)
     if found is None:
         raise refused("error.not_registered")
     meeting = found.meeting
@@ -57,8 +56,8 @@ async def _invitation(
     return found, meeting
 
 
-async def _agenda(session: AsyncSession, meeting: MeetingOfPress) -> list[Text]:
-    return await agenda_lines_of(session, meeting.id, meeting.agenda)
+async def _agenda(work: Work, meeting: MeetingOfPress) -> list[Text]:
+    return await agenda_lines_of(work.session, meeting.id, meeting.agenda)
 
 
 def answer_text(response: Response, reason: str | None, reason_note: str | None) -> Text:
@@ -71,7 +70,7 @@ def answer_text(response: Response, reason: str | None, reason_note: str | None)
 
 
 async def _record(
-    session: AsyncSession,
+    work: Work,
     invited: InvitationOfCaller,
     meeting: MeetingOfPress,
     response: Response,
@@ -82,7 +81,7 @@ async def _record(
     """Record the answer; the invitation as it now stands."""
     reason_value = reason.value if reason else None
     await record_answer(
-        session,
+        work.connection,
         meeting_id=meeting.id,
         person_id=invited.person_id,
         response=response,
@@ -94,7 +93,7 @@ async def _record(
 
 
 async def _answered(
-    session: AsyncSession,
+    work: Work,
     caller: Caller,
     invited: InvitationOfCaller,
     meeting: MeetingOfPress,
@@ -107,16 +106,14 @@ async def _answered(
     text = Text(
         "invitation.answered",
         {
-            "invitation": invitation_text(
-                meeting, meeting.cell_name, await _agenda(session, meeting)
-            ),
+            "invitation": invitation_text(meeting, meeting.cell_name, await _agenda(work, meeting)),
             "answer": answer_text(invited.response, invited.reason, invited.reason_note),
         },
     )
     buttons = (
         rsvp_keyboard(*screen)
         if screen is not None
-        else await rsvp_buttons(session, meeting.id, caller.telegram_user_id, now)
+        else await rsvp_buttons(work.session(), meeting.id, caller.telegram_user_id, now)
     )
     return Reply(text, buttons, notice=Text("rsvp.recorded"))
 
@@ -160,40 +157,38 @@ async def open_in_private(request: Request, about: AboutMeeting) -> Reply:
     caller, now, meeting_id = request.caller, request.now, about.meeting_id
     if not caller.private_chat:
         raise refused("error.private_only")
-    async with request.transaction() as session:
-        invited, meeting = await _invitation(session, caller, meeting_id, now)
+    async with request.work() as work:
+        invited, meeting = await _invitation(work, caller, meeting_id, now)
         if invited.response is not None:
-            answered = await _answered(session, caller, invited, meeting, now)
+            answered = await _answered(work, caller, invited, meeting, now)
             return Reply(answered.text, answered.buttons)
-        agenda = await _agenda(session, meeting)
-        buttons = await rsvp_buttons(session, meeting.id, caller.telegram_user_id, now)
+        agenda = await _agenda(work, meeting)
+        buttons = await rsvp_buttons(work.session(), meeting.id, caller.telegram_user_id, now)
         return Reply(invitation_text(meeting, meeting.cell_name, agenda), buttons)
 
 
 @button("rsvp", Choice, with_claim=True, choice="reason")
 async def respond(request: Request, chosen: Choice) -> Reply:
     caller, now = request.caller, request.now
-    async with request.transaction() as session:
-        invited, meeting = await _invitation(session, caller, chosen.meeting_id, now)
+    async with request.work() as work:
+        invited, meeting = await _invitation(work, caller, chosen.meeting_id, now)
         if chosen.response is Response.ATTEND:
             if chosen.reason is not None:
                 raise refused("error.stale_button")
-            invited = await _record(session, invited, meeting, Response.ATTEND, None, None, now)
+            invited = await _record(work, invited, meeting, Response.ATTEND, None, None, now)
             if not caller.private_chat:
                 return Reply(
                     Text("rsvp.answer.attend"), notice=Text("rsvp.answer.attend"), keep_message=True
                 )
-            return await _answered(session, caller, invited, meeting, now, chosen.screen)
+            return await _answered(work, caller, invited, meeting, now, chosen.screen)
         if chosen.reason is not None:
-            return await _give_reason(
-                request, session, invited, meeting, chosen.reason, chosen.screen
-            )
+            return await _give_reason(request, work, invited, meeting, chosen.reason, chosen.screen)
         buttons = _reason_buttons(request)
         if not caller.private_chat:
             # Reasons are personal: ask for them in the member's private chat.
-            person = await session.get_one(Person, invited.person_id)
+            person = await work.session().get_one(Person, invited.person_id)
             await outbox.message_person(
-                session,
+                work.session(),
                 person,
                 key=f"rsvp-reason:{meeting.id}:{person.id}:{now.timestamp()}",
                 default_language=request.settings.default_language,
@@ -201,7 +196,7 @@ async def respond(request: Request, chosen: Choice) -> Reply:
                     "rsvp.ask_reason_private",
                     {
                         "invitation": invitation_text(
-                            meeting, meeting.cell_name, await _agenda(session, meeting)
+                            meeting, meeting.cell_name, await _agenda(work, meeting)
                         )
                     },
                 ),
@@ -228,24 +223,24 @@ def _reason_buttons(request: Request) -> tuple[tuple[Button, ...], ...]:
 
 async def _give_reason(
     request: Request,
-    session: AsyncSession,
+    work: Work,
     invited: InvitationOfCaller,
     meeting: MeetingOfPress,
     why: AbsenceReason,
     screen: tuple[str, str] | None,
 ) -> Reply:
     if why is AbsenceReason.OTHER:
-        await request.ask(session, ASK_NOTE, {"meeting_id": meeting.id})
+        await request.ask(work.session(), ASK_NOTE, {"meeting_id": meeting.id})
         return Reply(Text("rsvp.ask_note"))
-    invited = await _record(session, invited, meeting, Response.ABSENT, why, None, request.now)
-    return await _answered(session, request.caller, invited, meeting, request.now, screen)
+    invited = await _record(work, invited, meeting, Response.ABSENT, why, None, request.now)
+    return await _answered(work, request.caller, invited, meeting, request.now, screen)
 
 
 @button("rsvp.reason", Reason, with_claim=True)
 async def give_reason(request: Request, given: Reason) -> Reply:
-    async with request.transaction() as session:
-        invited, meeting = await _invitation(session, request.caller, given.meeting_id, request.now)
-        return await _give_reason(request, session, invited, meeting, given.reason, given.screen)
+    async with request.work() as work:
+        invited, meeting = await _invitation(work, request.caller, given.meeting_id, request.now)
+        return await _give_reason(request, work, invited, meeting, given.reason, given.screen)
 
 
 @answer(ASK_NOTE, Note)
@@ -254,10 +249,10 @@ async def give_note(request: Request, typed: Note) -> Reply:
     note = " ".join(typed.text.split())
     if not note or telegram_length(note) > MAX_REASON_NOTE:
         raise refused("rsvp.bad_note", max=MAX_REASON_NOTE)
-    async with request.transaction() as session:
-        invited, meeting = await _invitation(session, caller, typed.meeting_id, now)
+    async with request.work() as work:
+        invited, meeting = await _invitation(work, caller, typed.meeting_id, now)
         invited = await _record(
-            session, invited, meeting, Response.ABSENT, AbsenceReason.OTHER, note, now
+            work, invited, meeting, Response.ABSENT, AbsenceReason.OTHER, note, now
         )
-        await pending.forget(session, caller=caller)
-        return await _answered(session, caller, invited, meeting, now)
+        await pending.forget(work.session(), caller=caller)
+        return await _answered(work, caller, invited, meeting, now)

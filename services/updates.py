@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services import actions
 from services.actions import Action, PressedData
-from storage.db import Database, once_more_if_disconnected
+from storage.db import Database, Work, once_more_if_disconnected
 from storage.queries.updates import (
     claim_update,
     claim_update_reading,
@@ -70,27 +70,28 @@ class HeldClaim:
         return self.state in (ClaimState.COMMITTED, ClaimState.TAKEN_ELSEWHERE)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
+    async def work(self) -> AsyncIterator[Work]:
         """The claim's transaction, if it is still held; later ones are transactions of their
         own. The claim is rolled back with the work if the work fails."""
         if self.state is not ClaimState.HELD:
-            async with self._database.transaction() as session:
-                yield session
+            async with self._database.work() as work:
+                yield work
             return
         self.state = ClaimState.IN_USE
         try:
-            # The session's work is flushed into the claim's transaction, whose commit is
-            # then the work's too (the session's own commit would cost as much again).
-            async with self._database.sessions(
-                bind=self.connection, join_transaction_mode="rollback_only"
-            ) as session:
-                yield session
-                await session.flush()
+            async with self._database.work_on(self.connection) as work:
+                yield work
         except BaseException as error:
             self.state = ClaimState.ROLLED_BACK
             await self._held.__aexit__(type(error), error, error.__traceback__)
             raise
         await self._commit()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """``work``, through an ORM session."""
+        async with self.work() as work:
+            yield work.session()
 
     async def settle(self) -> bool:
         """Whether this delivery has the update, with its claim committed: now, if it is still

@@ -95,6 +95,24 @@ class Database:
         async with self.engine.begin() as connection:
             yield connection
 
+    @asynccontextmanager
+    async def work(self) -> AsyncIterator[Work]:
+        """A transaction for Core statements, with an ORM session in it only if the work asks
+        for one (``Work.session``); committed on success and rolled back on any error."""
+        async with self.connection() as connection, self.work_on(connection) as work:
+            yield work
+
+    @asynccontextmanager
+    async def work_on(self, connection: AsyncConnection) -> AsyncIterator[Work]:
+        """The work of ``connection``'s transaction, which its owner commits or rolls back:
+        a session made meanwhile is flushed into it at the end."""
+        work = Work(connection, self.sessions)
+        try:
+            yield work
+            await work.flushed()
+        finally:
+            await work.closed()
+
     async def check(self) -> None:
         """Open a connection and run a trivial query, or raise DatabaseUnreachable."""
         try:
@@ -113,6 +131,36 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class Work:
+    """One transaction's work: Core statements on its ``connection``, and, for the part that
+    needs ORM objects, a session on the same transaction, made at its first use: a session
+    costs about as much again as a short transaction's statements."""
+
+    def __init__(
+        self, connection: AsyncConnection, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        self.connection = connection
+        self._sessions = sessions
+        self._session: AsyncSession | None = None
+
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            # Its work is flushed into the connection's transaction, whose commit is then the
+            # work's too (the session's own commit would cost as much again).
+            self._session = self._sessions(
+                bind=self.connection, join_transaction_mode="rollback_only"
+            )
+        return self._session
+
+    async def flushed(self) -> None:
+        if self._session is not None:
+            await self._session.flush()
+
+    async def closed(self) -> None:
+        if self._session is not None:
+            await self._session.close()
 
 
 async def once_more_if_disconnected(transaction: Callable[[], Awaitable[T]]) -> T:

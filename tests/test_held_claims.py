@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import insert, select
 
 from domain.messages import Reply
 from services import routes, updates
@@ -87,3 +88,33 @@ async def test_a_button_not_registered_with_its_claim_leaves_the_database_free_t
     changed = await bot.press(lan, menu, "English")
     assert changed.text == "Language set to English."
     assert written == [UPDATE_ID]
+
+
+class _Failed(Exception):
+    pass
+
+
+async def test_a_claims_work_commits_its_statements_and_its_objects_with_the_claim_or_none(
+    database: Database,
+) -> None:
+    """The use case's work in a held claim: a Core statement on its connection and an object
+    added through the session it asks for meanwhile land in one commit with the claim; when
+    the work fails, none of the three is stored."""
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    for update_id, fails in ((UPDATE_ID, True), (UPDATE_ID + 1, False)):
+        admitted = await updates.admit(database, update_id, None, now, hold=any_button)
+        assert admitted is not None and admitted.claim is not None
+        try:
+            async with admitted.claim.work() as work:
+                await work.connection.execute(
+                    insert(ProcessedUpdate), {"update_id": update_id + 100, "processed_at": now}
+                )
+                work.session().add(ProcessedUpdate(update_id=update_id + 200, processed_at=now))
+                if fails:
+                    raise _Failed
+        except _Failed:
+            pass
+        await admitted.claim.release()
+    async with database.transaction() as session:
+        stored = set((await session.scalars(select(ProcessedUpdate.update_id))).all())
+    assert stored == {UPDATE_ID + 1, UPDATE_ID + 101, UPDATE_ID + 201}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,24 +32,28 @@ ASK_AGENDA_EDIT = "agenda.edit"
 
 async def agenda_lines(session: AsyncSession, meeting_id: int) -> list[Text]:
     """The agenda as shown; under the review of last month's tasks, the tasks themselves."""
-    return await agenda_lines_of(session, meeting_id, await agenda_items(session, meeting_id))
+    items = await agenda_items(session, meeting_id)
+    return await agenda_lines_of(lambda: session, meeting_id, items)
 
 
 async def agenda_lines_of(
-    session: AsyncSession, meeting_id: int, items: Sequence[Titled]
+    session: Callable[[], AsyncSession], meeting_id: int, items: Sequence[Titled]
 ) -> list[Text]:
-    """The meeting's agenda ``items``, already read in their order, as shown."""
+    """The meeting's agenda ``items``, already read in their order, as shown; ``session``
+    gives the session that reads the tasks under the review of last month's, only for an
+    agenda that has that item."""
     if not items:
         return [Text("agenda.empty")]
     lines = []
     for number, item in enumerate(items, start=1):
         lines.append(Text("agenda.line", {"number": number, "title": item_title(item)}))
         if item.title_key == REVIEW_ITEM:
-            meeting = await session.get(Meeting, meeting_id)
+            reading = session()
+            meeting = await reading.get(Meeting, meeting_id)
             assert meeting is not None
             lines += [
                 Text("agenda.sub_line", {"line": line})
-                for line in await review_lines(session, meeting)
+                for line in await review_lines(reading, meeting)
             ]
     return lines
 

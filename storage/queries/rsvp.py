@@ -1,8 +1,8 @@
 """What answering an invitation reads and writes.
 
 Both statements run on every press of an invitation's buttons, so they are built once, in
-SQLAlchemy Core, and run on the session's connection: rows, not ORM objects, none of the ORM's
-work per statement (a third of a statement's cost), and only the parameters change.
+SQLAlchemy Core, and run on the transaction's connection: rows, not ORM objects, none of the
+ORM's work per statement (a third of a statement's cost), and only the parameters change.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Insert, and_, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.meetings import MeetingKind, MeetingStatus, Response
 from storage.models import AgendaItem, Cell, Invitation, Meeting, Membership, Person
@@ -115,12 +115,11 @@ _RECORDS = {"postgresql": _record(postgresql), "sqlite": _record(sqlite)}
 
 
 async def invitation_of(
-    session: AsyncSession, telegram_user_id: int, meeting_id: int
+    connection: AsyncConnection, telegram_user_id: int, meeting_id: int
 ) -> InvitationOfCaller | None:
     """In one query: the person, the meeting, its cell's name, the person's current
     membership there, their invitation and the meeting's agenda. None when the person is not
     registered."""
-    connection = await session.connection()
     rows = (
         await connection.execute(
             _INVITATION_OF, {"telegram_user_id": telegram_user_id, "meeting_id": meeting_id}
@@ -139,7 +138,7 @@ async def invitation_of(
 
 
 async def record_answer(
-    session: AsyncSession,
+    connection: AsyncConnection,
     *,
     meeting_id: int,
     person_id: int,
@@ -149,7 +148,6 @@ async def record_answer(
     now: datetime,
 ) -> None:
     """The person's answer to the meeting's invitation, which is made if there was none."""
-    connection = await session.connection()
     await connection.execute(
         _RECORDS[connection.dialect.name],
         {
