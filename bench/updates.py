@@ -36,12 +36,15 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import partial
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from telegram import Message, Update
+from telegram.error import BadRequest
 from telegram.ext import (
     AIORateLimiter,
     ApplicationBuilder,
@@ -112,6 +115,19 @@ class Phase:
     alerts: int
     cpu_seconds: float
 
+    @classmethod
+    def merged(cls, name: str, rounds: list[Phase]) -> Phase:
+        """The rounds of one application as one phase: presses over the time they took."""
+        return cls(
+            name=name,
+            presses=sum(r.presses for r in rounds),
+            seconds=sum(r.seconds for r in rounds),
+            latencies_ms=[ms for r in rounds for ms in r.latencies_ms],
+            answered=sum(r.answered for r in rounds),
+            alerts=sum(r.alerts for r in rounds),
+            cpu_seconds=sum(r.cpu_seconds for r in rounds),
+        )
+
     @property
     def cpu_ms_per_press(self) -> float:
         return 1000 * self.cpu_seconds / self.presses if self.presses else float("nan")
@@ -160,6 +176,13 @@ async def seed(
                     buttons=buttons,
                 )
     return members, [meeting.id for meeting in meetings]
+
+
+def shares(presses: list[Press], rounds: int) -> list[list[Press]]:
+    """``presses`` in ``rounds`` runs of consecutive presses, as even as they divide."""
+    size, extra = divmod(len(presses), rounds)
+    bounds = [number * size + min(number, extra) for number in range(rounds + 1)]
+    return [presses[start:end] for start, end in pairwise(bounds)]
 
 
 def presses_for(emulator: BotApiEmulator, members: list[Member], meeting_id: int) -> list[Press]:
@@ -418,9 +441,14 @@ async def run_minimal(
             await connection.execute(answer, {**row, "now": now})
         # The same buttons, so that chibo's run presses them again.
         markup = query.message.reply_markup if isinstance(query.message, Message) else None
-        await asyncio.gather(
-            query.answer(), query.edit_message_text(f"{response.value}", reply_markup=markup)
-        )
+        try:
+            await asyncio.gather(
+                query.answer(), query.edit_message_text(f"{response.value}", reply_markup=markup)
+            )
+        except BadRequest as error:
+            # The warm-up, pressed again at each round, leads to the same screen.
+            if "not modified" not in error.message.lower():
+                raise
 
     return await bare_burst(
         "minimal, burst", emulator, concurrency, record_and_edit, warmup, presses
@@ -431,30 +459,40 @@ async def run_real(
     emulator: BotApiEmulator,
     database: Database,
     settings: Settings,
-    warmup: list[Press],
-    burst_presses: list[Press],
-    paced_presses: list[Press],
-    paced_share: float,
     limiter: BaseRateLimiter | None,
-    breakdown: Breakdown | None,
-) -> tuple[Phase, Phase]:
+    warmup: list[Press],
+    measure: Callable[[Finishes], Awaitable[Phase]],
+) -> Phase:
+    """The real Application, warmed up, then measured by ``measure``."""
     async with running_application(
         settings, database, SystemClock(), polling=True, limiter=limiter
     ) as app:
         finishes = Finishes(app)
         await burst("warm-up", emulator, finishes, warmup)
-        progress(f"real Application: burst of {len(burst_presses)} presses")
-        if breakdown is not None:
-            breakdown.recording = True
-        loaded = await burst("chibo, burst", emulator, finishes, burst_presses)
+        return await measure(finishes)
+
+
+async def real_burst(
+    emulator: BotApiEmulator,
+    finishes: Finishes,
+    presses: list[Press],
+    breakdown: Breakdown | None,
+) -> Phase:
+    progress(f"real Application: burst of {len(presses)} presses")
+    if breakdown is not None:
+        breakdown.recording = True
+    try:
+        return await burst("chibo, burst", emulator, finishes, presses)
+    finally:
         if breakdown is not None:
             breakdown.recording = False
-        rate = max(1.0, loaded.per_second * paced_share)
-        progress(f"real Application: {len(paced_presses)} presses at {rate:.1f}/s")
-        spread = await paced(
-            f"chibo, paced at {rate:.0f}/s", emulator, finishes, paced_presses, rate
-        )
-    return loaded, spread
+
+
+async def real_paced(
+    emulator: BotApiEmulator, finishes: Finishes, presses: list[Press], rate: float
+) -> Phase:
+    progress(f"real Application: {len(presses)} presses at {rate:.1f}/s")
+    return await paced(f"chibo, paced at {rate:.0f}/s", emulator, finishes, presses, rate)
 
 
 async def stored_attends(database: Database, meeting_ids: list[int]) -> int:
@@ -528,22 +566,41 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             warm_a = presses_for(emulator, warm, meeting_a)
             burst_a = presses_for(emulator, counted, meeting_a)
             paced_b = presses_for(emulator, counted, meeting_b)
-            progress(f"bare PTB Application: burst of {len(burst_a)} presses")
-            bare = await run_bare(emulator, concurrency, warm_a, burst_a)
-            progress(f"minimal application: burst of {len(burst_a)} presses")
-            minimal = await run_minimal(
-                emulator, database, concurrency, answers_of(members), warm_a, burst_a
+            # The three applications take turns, a share of the presses each round, so that
+            # a shared machine's load, which drifts within a minute, weighs on all three alike.
+            limiter = ptb_default_limiter() if args.limiter == "ptb-default" else None
+            # The warm-up is pressed again at each round's start. The real application's
+            # answer to "absent" is a menu of reasons in place of the buttons, which could
+            # not be pressed again: it warms up on the "attend" presses.
+            warm_real = [press for press in warm_a if press.attend]
+            rounds: list[tuple[Phase, Phase, Phase]] = []
+            for number, presses in enumerate(shares(burst_a, args.rounds)):
+                progress(f"round {number + 1} of {args.rounds}: {len(presses)} presses each")
+                bare = await run_bare(emulator, concurrency, warm_a, presses)
+                minimal = await run_minimal(
+                    emulator, database, concurrency, answers_of(members), warm_a, presses
+                )
+                loaded = await run_real(
+                    emulator,
+                    database,
+                    settings,
+                    limiter,
+                    warm_real,
+                    partial(real_burst, emulator, presses=presses, breakdown=breakdown),
+                )
+                rounds.append((bare, minimal, loaded))
+            bare, minimal, loaded = (
+                Phase.merged(name, [phases[index] for phases in rounds])
+                for index, name in enumerate(("bare PTB, burst", "minimal, burst", "chibo, burst"))
             )
-            loaded, spread = await run_real(
+            rate = max(1.0, loaded.per_second * args.paced_share)
+            spread = await run_real(
                 emulator,
                 database,
                 settings,
-                warm_a,
-                burst_a,
-                paced_b,
-                args.paced_share,
-                ptb_default_limiter() if args.limiter == "ptb-default" else None,
-                breakdown,
+                limiter,
+                warm_real,
+                partial(real_paced, emulator, presses=paced_b, rate=rate),
             )
             attended = await stored_attends(database, [meeting_a, meeting_b])
     expected_attend = sum(press.attend for press in (*warm_a, *burst_a, *paced_b))
@@ -579,6 +636,13 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = bench_parser("updates", __doc__)
     parser.add_argument("--presses", type=int, default=600, help="presses per phase")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="the bursts' presses are shared out in this many rounds, in each of which the "
+        "bare, the minimal and the real application take their share in turn",
+    )
     parser.add_argument(
         "--concurrent-updates",
         type=int,
