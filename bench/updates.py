@@ -18,6 +18,10 @@ broadcast sends them. Then, in one run against the same emulator, over HTTP long
    (``--paced-share``, default 0.5) of the rate it reached in the burst: ``p50_ms`` and
    ``p95_ms``, from the press entering the emulator to its handler finishing.
 
+Steps 1–3 take turns in rounds (``--rounds``, default 3), a share of the burst each, each
+application started afresh and warmed up in every round; each one's figures are the sum of
+its rounds, so that a shared machine's drifting load weighs on the three alike.
+
 A quarter of the members press "absent" (the bot then asks for a reason), the rest "attend".
 The run is on the product's event loop (``bot.app.run_on_event_loop``: uvloop). The three
 applications run with the same ``concurrent_updates``: the product's default unless
