@@ -672,7 +672,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         default=0.5,
         help="the latency phase's press rate, as a share of the burst's updates/s",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not 1 <= args.rounds <= args.presses:
+        parser.error("--rounds takes 1 to --presses rounds")
+    return args
 
 
 if __name__ == "__main__":

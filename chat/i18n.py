@@ -23,10 +23,15 @@ class CatalogueMissing(RuntimeError):
     pass
 
 
-# Babel reads its locale data and its pattern again at every call, which costs more than the
-# rest of a button press's reply: the same moments (a meeting's start) come back press after
-# press.
-_format_datetime = lru_cache(maxsize=4096)(format_datetime)
+# Babel formats a moment field by field through its locale data at every call, which costs
+# more than the rest of a button press's reply; the same moments (a meeting's start) come back
+# press after press. Keyed on the local wall time and its zone: aware datetimes of one instant
+# are equal whatever their zone.
+@lru_cache(maxsize=4096)
+def _format_local(wall: datetime, fold: int, zone: ZoneInfo, pattern: str, locale: str) -> str:
+    return format_datetime(wall.replace(tzinfo=zone, fold=fold), pattern, locale=locale)
+
+
 _format_date = lru_cache(maxsize=4096)(format_date)
 
 
@@ -65,7 +70,9 @@ class Translator:
 
     def format_datetime(self, moment: datetime, lang: str) -> str:
         pattern = self._catalogues[self.language(lang)].gettext(N_("format.datetime"))
-        return _format_datetime(moment.astimezone(self.zone), pattern, locale=self.language(lang))
+        local = moment.astimezone(self.zone)
+        wall = local.replace(tzinfo=None, fold=0)
+        return _format_local(wall, local.fold, self.zone, pattern, self.language(lang))
 
     def format_day(self, day: date, lang: str) -> str:
         pattern = self._catalogues[self.language(lang)].gettext(N_("format.day"))

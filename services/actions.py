@@ -18,6 +18,7 @@ from storage.queries.actions import delete_expired_actions
 
 ACTION_LIFETIME = timedelta(days=30)
 TOKEN_BYTES = 12  # 16 URL-safe characters: unguessable, and well under Telegram's 64-byte limit
+CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's
 CHOICE_MARK = ":"  # between a stored button's token and a choice made on it; never in a token
 
 
@@ -44,7 +45,10 @@ def with_choice(token: str, choice: str) -> str:
     menu of choices costs no row per button. The pressed button's route takes the choice into
     its payload and validates it as any payload (``services.routes.button(..., choice=...)``);
     the token is checked as any pressed button's."""
-    return f"{token}{CHOICE_MARK}{choice}"
+    data = f"{token}{CHOICE_MARK}{choice}"
+    if len(data.encode()) > CALLBACK_DATA_LIMIT:
+        raise ValueError(f"a choice of {len(data.encode())} bytes is over Telegram's limit")
+    return data
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.messages import Button, Text
-from services import actions, pending
+from domain.messages import Text
+from services import pending
 from services.actions import ButtonMaker
 from services.config import ServiceSettings
 from services.people import Caller
@@ -49,6 +49,8 @@ class Request:
     render: Callable[[Text], str]
     files: Files
     claim: HeldClaim | None = None
+    # The pressed button's token: a menu drawn from it offers choices on it
+    # (services.actions: with_choice).
     pressed: str | None = None
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
@@ -66,13 +68,6 @@ class Request:
     def buttons(self, session: AsyncSession) -> ButtonMaker:
         """The maker of this reply's buttons, each for the caller alone to press."""
         return ButtonMaker(session, self.caller.telegram_user_id, self.now)
-
-    def choice(self, label: Text, choice: str) -> Button:
-        """A button of a menu drawn from the pressed one: pressing it performs the pressed
-        button's action with ``choice``, and stores nothing."""
-        if self.pressed is None:
-            raise RuntimeError("choices are offered on a pressed button")
-        return Button(label, actions.with_choice(self.pressed, choice))
 
     async def ask(self, session: AsyncSession, kind: str, payload: dict[str, Any]) -> None:
         """Await the caller's next text in this chat: it answers ``kind``, with the payload."""

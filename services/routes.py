@@ -98,7 +98,8 @@ def button(
     which a long read inside would keep from every other writer.
 
     ``choice``: the payload's field filled by a choice made on the button (its menu's buttons
-    are drawn with ``Request.choice``); it is validated with the rest of the payload."""
+    are drawn with ``services.actions.with_choice``); it is validated with the rest of the
+    payload."""
     if choice is not None and choice not in getattr(payload, "__dataclass_fields__", {}):
         raise TypeError(f"{kind!r} offers choices its payload has no field {choice!r} for")
     return _registrar(BUTTONS, kind, payload, with_claim, choice)

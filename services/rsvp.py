@@ -14,7 +14,7 @@ from domain.meetings import (
     Response,
 )
 from domain.messages import Button, Reply, Text, telegram_length
-from services import outbox, pending
+from services import actions, outbox, pending
 from services.errors import refused
 from services.meetings.agenda import agenda_lines_of
 from services.meetings.invitations import invitation_text, rsvp_buttons, rsvp_keyboard
@@ -170,11 +170,13 @@ async def open_in_private(request: Request, about: AboutMeeting) -> Reply:
 @button("rsvp", Choice, with_claim=True, choice="reason")
 async def respond(request: Request, chosen: Choice) -> Reply:
     caller, now = request.caller, request.now
+    if chosen.reason is not None:
+        if chosen.response is not Response.ABSENT:
+            raise refused("error.stale_button")
+        _reasons_in_private(caller)
     async with request.work() as work:
         invited, meeting = await _invitation(work, caller, chosen.meeting_id, now)
         if chosen.response is Response.ATTEND:
-            if chosen.reason is not None:
-                raise refused("error.stale_button")
             invited = await _record(work, invited, meeting, Response.ATTEND, None, None, now)
             if not caller.private_chat:
                 return Reply(
@@ -183,9 +185,17 @@ async def respond(request: Request, chosen: Choice) -> Reply:
             return await _answered(work, caller, invited, meeting, now, chosen.screen)
         if chosen.reason is not None:
             return await _give_reason(request, work, invited, meeting, chosen.reason, chosen.screen)
-        buttons = _reason_buttons(request)
-        if not caller.private_chat:
-            # Reasons are personal: ask for them in the member's private chat.
+        if caller.private_chat:
+            assert request.pressed is not None
+            buttons = _reason_buttons(request.pressed)
+        else:
+            # Reasons are personal: ask for them in the member's private chat, as choices on
+            # an absent button of their own.
+            [(_, absent)] = await rsvp_buttons(
+                work.session(), meeting.id, caller.telegram_user_id, now
+            )
+            assert absent.action is not None
+            buttons = _reason_buttons(absent.action)
             person = await work.session().get_one(Person, invited.person_id)
             await outbox.message_person(
                 work.session(),
@@ -214,11 +224,19 @@ async def respond(request: Request, chosen: Choice) -> Reply:
         )
 
 
-def _reason_buttons(request: Request) -> tuple[tuple[Button, ...], ...]:
-    """The reasons, as choices on the pressed absent button: nothing stored for them."""
+def _reason_buttons(absent_token: str) -> tuple[tuple[Button, ...], ...]:
+    """The reasons, as choices on an absent button: nothing stored for them."""
     return tuple(
-        (request.choice(Text(REASON_TEXT[reason]), reason.value),) for reason in AbsenceReason
+        (Button(Text(REASON_TEXT[reason]), actions.with_choice(absent_token, reason.value)),)
+        for reason in AbsenceReason
     )
+
+
+def _reasons_in_private(caller: Caller) -> None:
+    """A reason is given in the member's private chat only: pressed on a group's message, it
+    would show their answer there, in place of the group's invitation."""
+    if not caller.private_chat:
+        raise refused("error.private_only")
 
 
 async def _give_reason(
@@ -238,6 +256,7 @@ async def _give_reason(
 
 @button("rsvp.reason", Reason, with_claim=True)
 async def give_reason(request: Request, given: Reason) -> Reply:
+    _reasons_in_private(request.caller)
     async with request.work() as work:
         invited, meeting = await _invitation(work, request.caller, given.meeting_id, request.now)
         return await _give_reason(request, work, invited, meeting, given.reason, given.screen)

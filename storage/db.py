@@ -144,8 +144,11 @@ class Work:
         self.connection = connection
         self._sessions = sessions
         self._session: AsyncSession | None = None
+        self._ended = False
 
     def session(self) -> AsyncSession:
+        if self._ended:
+            raise RuntimeError("a work's session is asked for after its transaction ended")
         if self._session is None:
             # Its work is flushed into the connection's transaction, whose commit is then the
             # work's too (the session's own commit would cost as much again).
@@ -155,10 +158,12 @@ class Work:
         return self._session
 
     async def flushed(self) -> None:
+        self._ended = True
         if self._session is not None:
             await self._session.flush()
 
     async def closed(self) -> None:
+        self._ended = True
         if self._session is not None:
             await self._session.close()
 

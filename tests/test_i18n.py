@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ast
 import string
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.catalog import Catalog
@@ -137,3 +138,20 @@ def test_rendering_nests_texts_and_falls_back_to_default_language() -> None:
     assert translator.render(text, "vi") == "Trạng thái mới: Dự bị"
     assert translator.render(text, "en") == "New status: Probationary"
     assert translator.render(text, "fr") == "Trạng thái mới: Dự bị"
+
+
+def test_one_instant_is_shown_in_each_translators_own_zone() -> None:
+    """Formatted dates are remembered; an instant written in another zone, or shown by a
+    deployment in another zone, is not taken for one already formatted."""
+    instant = datetime(2026, 12, 5, 12, 30, tzinfo=UTC)
+    hanoi = Translator(ZoneInfo("Asia/Ho_Chi_Minh"), "vi")
+    london = Translator(ZoneInfo("Europe/London"), "en")
+    tokyo = Translator(ZoneInfo("Asia/Tokyo"), "en")
+    shown_in_hanoi = hanoi.format_datetime(instant, "vi")
+    assert "19:30" in shown_in_hanoi
+    assert "12:30" in london.format_datetime(instant, "en")
+    assert "21:30" in tokyo.format_datetime(instant.astimezone(ZoneInfo("Asia/Tokyo")), "en")
+    # The same instant, written in Tokyo's time, is still 19:30 in Hanoi.
+    assert hanoi.format_datetime(instant.astimezone(ZoneInfo("Asia/Tokyo")), "vi") == (
+        shown_in_hanoi
+    )

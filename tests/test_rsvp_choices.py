@@ -180,3 +180,30 @@ async def test_a_route_takes_a_choice_only_into_the_field_it_names() -> None:
     assert refusal.value.text.key == "error.stale_button"
     with pytest.raises(TypeError, match="no field"):
         routes.button("test.unregistered", _Pick, choice="shade")
+
+
+async def test_a_reason_pressed_on_the_groups_invitation_is_refused_and_changes_nothing(
+    bot: RunningBot,
+) -> None:
+    """Hoa writes her own absent button's token and a reason on the group's invitation: a
+    reason is given in private only, so the group's message stays the invitation."""
+    t = bot.t
+    cell = await cell_with_members(bot, ["Lê Văn Minh", "Phạm Thị Hoa"])
+    lan, (_, hoa) = cell.secretary, cell.members
+    group = bot.emulator.group(-1009988, "Nhóm chi bộ")
+    await bot.send(lan, "/linkgroup", chat=group)
+    await schedule_and_invite(bot, lan, "vi", "meeting.kind.regular", "05/12 19:30")
+    [shown] = [
+        m
+        for m in bot.emulator.messages(group.id)
+        if t("vi", "invitation.answer_privately") in m.button_texts()
+    ]
+    text, buttons = shown.text, shown.button_texts()
+    _, absent_token = data_on(invitation(bot, hoa))
+    before = await answers(bot)
+    for reason in ("illness", "other"):
+        pressed = forged_press(bot, hoa, shown, f"{absent_token}:{reason}")
+        await bot.settle(pressed)
+        assert bot.answer(pressed) == t("vi", "error.private_only")
+    assert (shown.text, shown.button_texts()) == (text, buttons)
+    assert await answers(bot) == before

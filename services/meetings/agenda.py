@@ -37,9 +37,9 @@ async def agenda_lines(session: AsyncSession, meeting_id: int) -> list[Text]:
 
 
 async def agenda_lines_of(
-    session: Callable[[], AsyncSession], meeting_id: int, items: Sequence[Titled]
+    session_of: Callable[[], AsyncSession], meeting_id: int, items: Sequence[Titled]
 ) -> list[Text]:
-    """The meeting's agenda ``items``, already read in their order, as shown; ``session``
+    """The meeting's agenda ``items``, already read in their order, as shown; ``session_of``
     gives the session that reads the tasks under the review of last month's, only for an
     agenda that has that item."""
     if not items:
@@ -48,7 +48,7 @@ async def agenda_lines_of(
     for number, item in enumerate(items, start=1):
         lines.append(Text("agenda.line", {"number": number, "title": item_title(item)}))
         if item.title_key == REVIEW_ITEM:
-            reading = session()
+            reading = session_of()
             meeting = await reading.get(Meeting, meeting_id)
             assert meeting is not None
             lines += [
