@@ -143,6 +143,8 @@ def _add_handlers(application: ChiboApplication) -> None:
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
     application.add_handler(TypeHandler(Update, admit_update), group=-1)
+    # First: button presses are most of the updates, and no other handler takes one.
+    application.add_handler(CallbackQueryHandler(callbacks.on_button))
     application.add_handler(CommandHandler("start", onboarding.start, filters=private))
     application.add_handler(CommandHandler("help", onboarding.help_command))
     for name, callback in PRIVATE_COMMANDS.items():
@@ -154,7 +156,6 @@ def _add_handlers(application: ChiboApplication) -> None:
     application.add_handler(
         CommandHandler("linkgroup", onboarding.link_group_in_private, filters=private)
     )
-    application.add_handler(CallbackQueryHandler(callbacks.on_button))
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, onboarding.group_migrated))
     application.add_handler(
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, onboarding.text)

@@ -116,10 +116,16 @@ def caller_of(update: Update) -> Caller:
     return Caller(
         telegram_user_id=user.id,
         chat_id=chat.id,
-        telegram_name=clean_text(user.full_name, multiline=False),
+        telegram_name=_cleaned_name(user.full_name),
         private_chat=chat.type == chat.PRIVATE,
-        chat_title=clean_text(chat.title or "", multiline=False),
+        chat_title=_cleaned_name(chat.title or ""),
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _cleaned_name(raw: str) -> str:
+    """A name or title cleaned as typed text: the same few come with every update."""
+    return clean_text(raw, multiline=False)
 
 
 def typed_text(update: Update) -> str:

@@ -39,7 +39,36 @@ async def _invitation(
 ) -> tuple[InvitationOfCaller, MeetingOfPress]:
     """The caller's invitation and its meeting, checked afresh: member of the cell, meeting
     still ahead."""
-    found = await invitation_of(work.connection, caller.telegram_user_id, meeting_id)
+    return _checked(await invitation_of(work.connection, caller.telegram_user_id, meeting_id), now)
+
+
+async def _answering(
+    work: Work,
+    caller: Caller,
+    meeting_id: int,
+    response: Response,
+    reason: AbsenceReason | None,
+    note: str | None,
+    now: datetime,
+) -> tuple[InvitationOfCaller, MeetingOfPress]:
+    """The caller's answer recorded, and their invitation as it now stands, checked as
+    ``_invitation`` checks it: one that may not be given is refused, and its transaction
+    rolled back with it."""
+    found = await record_answer(
+        work.connection,
+        telegram_user_id=caller.telegram_user_id,
+        meeting_id=meeting_id,
+        response=response,
+        reason=reason.value if reason else None,
+        reason_note=note,
+        now=now,
+    )
+    return _checked(found, now)
+
+
+def _checked(
+    found: InvitationOfCaller | None, now: datetime
+) -> tuple[InvitationOfCaller, MeetingOfPress]:
     if found is None:
         raise refused("error.not_registered")
     meeting = found.meeting
@@ -51,8 +80,6 @@ async def _invitation(
         raise refused("rsvp.cancelled")
     if now >= meeting.starts_at:
         raise refused("rsvp.closed")
-    # Someone who joined after the invitations went out answers from the group's message:
-    # their invitation is made as their answer is recorded.
     return found, meeting
 
 
@@ -67,29 +94,6 @@ def answer_text(response: Response, reason: str | None, reason_note: str | None)
     if why is AbsenceReason.OTHER and reason_note:
         return Text("rsvp.answer.absent", {"reason": reason_note})
     return Text("rsvp.answer.absent", {"reason": Text(REASON_TEXT[why])})
-
-
-async def _record(
-    work: Work,
-    invited: InvitationOfCaller,
-    meeting: MeetingOfPress,
-    response: Response,
-    reason: AbsenceReason | None,
-    note: str | None,
-    now: datetime,
-) -> InvitationOfCaller:
-    """Record the answer; the invitation as it now stands."""
-    reason_value = reason.value if reason else None
-    await record_answer(
-        work.connection,
-        meeting_id=meeting.id,
-        person_id=invited.person_id,
-        response=response,
-        reason=reason_value,
-        reason_note=note,
-        now=now,
-    )
-    return invited._replace(response=response, reason=reason_value, reason_note=note)
 
 
 async def _answered(
@@ -175,16 +179,20 @@ async def respond(request: Request, chosen: Choice) -> Reply:
             raise refused("error.stale_button")
         _reasons_in_private(caller)
     async with request.work() as work:
-        invited, meeting = await _invitation(work, caller, chosen.meeting_id, now)
         if chosen.response is Response.ATTEND:
-            invited = await _record(work, invited, meeting, Response.ATTEND, None, None, now)
+            invited, meeting = await _answering(
+                work, caller, chosen.meeting_id, Response.ATTEND, None, None, now
+            )
             if not caller.private_chat:
                 return Reply(
                     Text("rsvp.answer.attend"), notice=Text("rsvp.answer.attend"), keep_message=True
                 )
             return await _answered(work, caller, invited, meeting, now, chosen.screen)
         if chosen.reason is not None:
-            return await _give_reason(request, work, invited, meeting, chosen.reason, chosen.screen)
+            return await _give_reason(
+                request, work, chosen.meeting_id, chosen.reason, chosen.screen
+            )
+        invited, meeting = await _invitation(work, caller, chosen.meeting_id, now)
         if caller.private_chat:
             assert request.pressed is not None
             buttons = _reason_buttons(request.pressed)
@@ -224,11 +232,14 @@ async def respond(request: Request, chosen: Choice) -> Reply:
         )
 
 
+_REASON_LABELS = tuple((reason.value, Text(REASON_TEXT[reason])) for reason in AbsenceReason)
+
+
 def _reason_buttons(absent_token: str) -> tuple[tuple[Button, ...], ...]:
     """The reasons, as choices on an absent button: nothing stored for them."""
     return tuple(
-        (Button(Text(REASON_TEXT[reason]), actions.with_choice(absent_token, reason.value)),)
-        for reason in AbsenceReason
+        (Button(label, actions.with_choice(absent_token, reason)),)
+        for reason, label in _REASON_LABELS
     )
 
 
@@ -242,24 +253,24 @@ def _reasons_in_private(caller: Caller) -> None:
 async def _give_reason(
     request: Request,
     work: Work,
-    invited: InvitationOfCaller,
-    meeting: MeetingOfPress,
+    meeting_id: int,
     why: AbsenceReason,
     screen: tuple[str, str] | None,
 ) -> Reply:
+    caller, now = request.caller, request.now
     if why is AbsenceReason.OTHER:
+        _, meeting = await _invitation(work, caller, meeting_id, now)
         await request.ask(work.session(), ASK_NOTE, {"meeting_id": meeting.id})
         return Reply(Text("rsvp.ask_note"))
-    invited = await _record(work, invited, meeting, Response.ABSENT, why, None, request.now)
-    return await _answered(work, request.caller, invited, meeting, request.now, screen)
+    invited, meeting = await _answering(work, caller, meeting_id, Response.ABSENT, why, None, now)
+    return await _answered(work, caller, invited, meeting, now, screen)
 
 
 @button("rsvp.reason", Reason, with_claim=True)
 async def give_reason(request: Request, given: Reason) -> Reply:
     _reasons_in_private(request.caller)
     async with request.work() as work:
-        invited, meeting = await _invitation(work, request.caller, given.meeting_id, request.now)
-        return await _give_reason(request, work, invited, meeting, given.reason, given.screen)
+        return await _give_reason(request, work, given.meeting_id, given.reason, given.screen)
 
 
 @answer(ASK_NOTE, Note)
@@ -269,9 +280,8 @@ async def give_note(request: Request, typed: Note) -> Reply:
     if not note or telegram_length(note) > MAX_REASON_NOTE:
         raise refused("rsvp.bad_note", max=MAX_REASON_NOTE)
     async with request.work() as work:
-        invited, meeting = await _invitation(work, caller, typed.meeting_id, now)
-        invited = await _record(
-            work, invited, meeting, Response.ABSENT, AbsenceReason.OTHER, note, now
+        invited, meeting = await _answering(
+            work, caller, typed.meeting_id, Response.ABSENT, AbsenceReason.OTHER, note, now
         )
         await pending.forget(work.session(), caller=caller)
         return await _answered(work, caller, invited, meeting, now)

@@ -1,12 +1,13 @@
 """What answering an invitation reads and writes.
 
-Both statements run on every press of an invitation's buttons, so they are built once, in
+These statements run on every press of an invitation's buttons, so they are built once, in
 SQLAlchemy Core, and run on the transaction's connection: rows, not ORM objects, none of the
 ORM's work per statement (a third of a statement's cost), and only the parameters change.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -91,16 +92,40 @@ _INVITATION_OF = (
 )
 
 
+def _typed(name: str, column: Any) -> Any:
+    # Typed, since the values are selected, not inserted: PostgreSQL would take them for text.
+    return bindparam(name, type_=column.type)
+
+
 def _record(dialect: Any) -> Insert:
-    # The invitation of someone who joined after the invitations went out is made here.
-    insert = dialect.insert(Invitation).values(
-        meeting_id=bindparam("meeting_id"),
-        person_id=bindparam("person_id"),
-        invited_at=bindparam("now"),
-        response=bindparam("response"),
-        reason=bindparam("reason"),
-        reason_note=bindparam("reason_note"),
-        responded_at=bindparam("now"),
+    """The person's answer, as an upsert: their invitation is made if there was none (someone
+    who joined after the invitations went out answers from the group's message). Nothing is
+    written for no such person or no such meeting."""
+    answered = (
+        select(
+            Meeting.id,
+            Person.id,
+            _typed("now", Invitation.invited_at),
+            _typed("response", Invitation.response),
+            _typed("reason", Invitation.reason),
+            _typed("reason_note", Invitation.reason_note),
+            _typed("now", Invitation.responded_at),
+        )
+        .select_from(Person)
+        .join(Meeting, Meeting.id == bindparam("meeting_id"))
+        .where(Person.telegram_user_id == bindparam("telegram_user_id"))
+    )
+    insert = dialect.insert(Invitation).from_select(
+        [
+            "meeting_id",
+            "person_id",
+            "invited_at",
+            "response",
+            "reason",
+            "reason_note",
+            "responded_at",
+        ],
+        answered,
     )
     return insert.on_conflict_do_update(
         index_elements=["meeting_id", "person_id"],
@@ -111,7 +136,11 @@ def _record(dialect: Any) -> Insert:
     )
 
 
-_RECORDS = {"postgresql": _record(postgresql), "sqlite": _record(sqlite)}
+# On PostgreSQL the answer is recorded and the invitation read in one statement (a WITH
+# clause may hold an INSERT there, not in SQLite). Its SELECT sees the rows as they were
+# before the INSERT, whose values the caller has.
+_RECORD_READING = _INVITATION_OF.add_cte(_record(postgresql).cte("recorded"))
+_RECORD = _record(sqlite)
 
 
 async def invitation_of(
@@ -120,11 +149,11 @@ async def invitation_of(
     """In one query: the person, the meeting, its cell's name, the person's current
     membership there, their invitation and the meeting's agenda. None when the person is not
     registered."""
-    rows = (
-        await connection.execute(
-            _INVITATION_OF, {"telegram_user_id": telegram_user_id, "meeting_id": meeting_id}
-        )
-    ).all()
+    parameters = {"telegram_user_id": telegram_user_id, "meeting_id": meeting_id}
+    return _invitation_read((await connection.execute(_INVITATION_OF, parameters)).all())
+
+
+def _invitation_read(rows: Sequence[Sequence[Any]]) -> InvitationOfCaller | None:
     if not rows:
         return None
     agenda = tuple(
@@ -140,22 +169,31 @@ async def invitation_of(
 async def record_answer(
     connection: AsyncConnection,
     *,
+    telegram_user_id: int,
     meeting_id: int,
-    person_id: int,
     response: Response,
     reason: str | None,
     reason_note: str | None,
     now: datetime,
-) -> None:
-    """The person's answer to the meeting's invitation, which is made if there was none."""
-    await connection.execute(
-        _RECORDS[connection.dialect.name],
-        {
-            "meeting_id": meeting_id,
-            "person_id": person_id,
-            "response": response,
-            "reason": reason,
-            "reason_note": reason_note,
-            "now": now,
-        },
-    )
+) -> InvitationOfCaller | None:
+    """The answer of the person with ``telegram_user_id`` to the meeting's invitation,
+    recorded, and the invitation then read as ``invitation_of`` reads it. Recorded before
+    anyone checks whether it may be given (a member, a meeting still ahead), so that on
+    PostgreSQL the read costs no statement of its own: the caller refusing the answer rolls
+    its transaction back."""
+    parameters = {
+        "telegram_user_id": telegram_user_id,
+        "meeting_id": meeting_id,
+        "response": response,
+        "reason": reason,
+        "reason_note": reason_note,
+        "now": now,
+    }
+    if connection.dialect.name == "postgresql":
+        found = _invitation_read((await connection.execute(_RECORD_READING, parameters)).all())
+    else:
+        await connection.execute(_RECORD, parameters)
+        found = await invitation_of(connection, telegram_user_id, meeting_id)
+    if found is None or found.meeting is None:
+        return found
+    return found._replace(response=response, reason=reason, reason_note=reason_note)
