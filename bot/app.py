@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -71,6 +72,15 @@ def run_on_event_loop(main: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run`` on the bot's loop."""
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         return runner.run(main)
+
+
+def freeze_startup_heap() -> None:
+    """Called once the bot is built, before it serves: what is there then (the modules, the
+    application, the engine, some 300 000 objects) lives as long as the process, so it is
+    moved out of the garbage collector's sight. Each full pass of the collector walked all of
+    it (0.1–0.3 s in which no update is answered); it now walks what came later."""
+    gc.collect()
+    gc.freeze()
 
 
 def service_settings_of(settings: Settings) -> ServiceSettings:

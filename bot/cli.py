@@ -26,6 +26,7 @@ from bot import webhook
 from bot.app import (
     ChiboApplication,
     build_application,
+    freeze_startup_heap,
     new_event_loop,
     run_on_event_loop,
     service_settings_of,
@@ -168,6 +169,7 @@ async def _ask_telegram_username(settings: Settings, advice: str = "") -> str:
 
 
 def _serve(settings: Settings, application: ChiboApplication, database: Database) -> None:
+    freeze_startup_heap()
     if settings.served_at is None:
         log.info("starting with long polling")
         # run_polling runs on the current loop.
