@@ -29,7 +29,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
-from bot.app import ChiboApplication, build_application, freeze_startup_heap
+from bot.app import ChiboApplication, build_application, startup_heap_frozen
 from bot.demo import emulated_settings
 from bot.settings import Settings
 from domain.attendance import RollStatus
@@ -579,11 +579,12 @@ async def running_application(
     ``limiter`` replaces bot/app.py's rate limiter (a prototype of a product change).
     """
     application = build_application(settings, database, clock)
-    freeze_startup_heap()  # as chibo run does
     if limiter is not None:
         replace_rate_limiter(application, limiter)
-    async with running(application, polling=polling, disabled_jobs=("planner", "housekeeping")):
-        yield application
+    # As chibo run does; the applications measured after this one start without it.
+    with startup_heap_frozen():
+        async with running(application, polling=polling, disabled_jobs=("planner", "housekeeping")):
+            yield application
 
 
 # --- measuring ---------------------------------------------------------------------------------

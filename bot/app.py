@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -74,13 +75,18 @@ def run_on_event_loop(main: Coroutine[Any, Any, T]) -> T:
         return runner.run(main)
 
 
-def freeze_startup_heap() -> None:
-    """Called once the bot is built, before it serves: what is there then (the modules, the
-    application, the engine, some 300 000 objects) lives as long as the process, so it is
-    moved out of the garbage collector's sight. Each full pass of the collector walked all of
-    it (0.1–0.3 s in which no update is answered); it now walks what came later."""
+@contextmanager
+def startup_heap_frozen() -> Iterator[None]:
+    """For as long as the bot serves, once it is built: what is there then (the modules, the
+    application, the engine, some 300 000 objects) lives as long as the bot, so it is moved
+    out of the garbage collector's sight. Each full pass of the collector walked all of it
+    (0.1-0.3 s in which no update is answered); it walks what came later."""
     gc.collect()
     gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def service_settings_of(settings: Settings) -> ServiceSettings:

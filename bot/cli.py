@@ -26,10 +26,10 @@ from bot import webhook
 from bot.app import (
     ChiboApplication,
     build_application,
-    freeze_startup_heap,
     new_event_loop,
     run_on_event_loop,
     service_settings_of,
+    startup_heap_frozen,
 )
 from bot.demo import DEMO_PORT, DemoError, demo_command
 from bot.logging import configure_logging
@@ -169,18 +169,18 @@ async def _ask_telegram_username(settings: Settings, advice: str = "") -> str:
 
 
 def _serve(settings: Settings, application: ChiboApplication, database: Database) -> None:
-    freeze_startup_heap()
-    if settings.served_at is None:
-        log.info("starting with long polling")
-        # run_polling runs on the current loop.
-        asyncio.set_event_loop(new_event_loop())
-        application.run_polling(allowed_updates=webhook.ALLOWED_UPDATES)
-        return
-    if settings.webhook_url:
-        log.info("starting in webhook mode")
-    else:
-        log.info("starting with long polling, serving the dashboard")
-    run_on_event_loop(webhook.serve(application, database, settings))
+    with startup_heap_frozen():
+        if settings.served_at is None:
+            log.info("starting with long polling")
+            # run_polling runs on the current loop.
+            asyncio.set_event_loop(new_event_loop())
+            application.run_polling(allowed_updates=webhook.ALLOWED_UPDATES)
+            return
+        if settings.webhook_url:
+            log.info("starting in webhook mode")
+        else:
+            log.info("starting with long polling, serving the dashboard")
+        run_on_event_loop(webhook.serve(application, database, settings))
 
 
 async def _db_command(settings: Settings, action: str, revision: str) -> str:
