@@ -1,5 +1,5 @@
-"""An answer is recorded before it is checked (on PostgreSQL its invitation is read back in the
-same statement): one that may not be given is refused, and nothing of it stays; one from a
+"""An answer is recorded before it is checked (its invitation is read back in the same
+statement): one that may not be given is refused, and nothing of it stays; one from a
 member who joined after the invitations went out makes their invitation."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from sqlalchemy import update
 
 from domain.meetings import MeetingStatus, Response
 from emulator import EmuUser
-from storage.models import Invitation, Meeting, Membership, Person
+from storage.models import AgendaItem, Invitation, Meeting, Membership, Person
+from storage.queries.rsvp import invitation_of, record_answer
 from tests.harness import RunningBot, cell_with_members, join, token_of
 from tests.test_attendance_e2e import invitation, local, schedule_and_invite
 from tests.test_rsvp_choices import answers, invited
@@ -90,3 +91,55 @@ async def test_a_member_who_joined_after_the_invitations_answers_from_the_groups
     [mai] = await bot.rows(Person, Person.full_name == "Võ Thị Mai")
     [made] = [row for row in rows if row.person_id == mai.id]
     assert made.response is Response.ATTEND and made.invited_at == bot.clock.now()
+
+
+async def test_the_invitation_read_with_the_answer_is_the_invitation_as_stored(
+    bot: RunningBot,
+) -> None:
+    """The invitation read back by the statement that records the answer (PostgreSQL's WITH
+    clause, SQLite's RETURNING) is what reading it afterwards finds: the agenda in the order
+    of its positions, not of its ids; a stranger or no meeting writes nothing."""
+    _, minh, _ = await invited(bot)
+    [meeting] = await bot.rows(Meeting)
+    items = sorted(await bot.rows(AgendaItem), key=lambda item: item.id)
+    assert len(items) >= 2
+    async with bot.database.transaction() as session:
+        for item, position in zip(items, range(len(items), 0, -1), strict=True):
+            await session.execute(
+                update(AgendaItem).where(AgendaItem.id == item.id).values(position=position)
+            )
+    by_position = [(item.title_key, item.title) for item in reversed(items)]
+    before = await answers(bot)
+    answer = {"response": Response.ABSENT, "reason": "illness", "reason_note": None}
+    async with bot.database.connection() as connection:
+        stranger = await record_answer(
+            connection,
+            telegram_user_id=99_999,
+            meeting_id=meeting.id,
+            now=bot.clock.now(),
+            **answer,
+        )
+        no_meeting = await record_answer(
+            connection,
+            telegram_user_id=minh.id,
+            meeting_id=meeting.id + 1,
+            now=bot.clock.now(),
+            **answer,
+        )
+    assert stranger is None
+    assert no_meeting is not None and no_meeting.meeting is None
+    assert await answers(bot) == before
+    async with bot.database.connection() as connection:
+        recorded = await record_answer(
+            connection,
+            telegram_user_id=minh.id,
+            meeting_id=meeting.id,
+            now=bot.clock.now(),
+            **answer,
+        )
+    async with bot.database.connection() as connection:
+        stored = await invitation_of(connection, minh.id, meeting.id)
+    assert recorded == stored
+    assert stored is not None and stored.meeting is not None
+    assert [tuple(title) for title in stored.meeting.agenda] == by_position
+    assert (stored.response, stored.reason) == (Response.ABSENT, "illness")

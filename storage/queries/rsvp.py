@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Insert, and_, bindparam, select
+from sqlalchemy import JSON, Insert, and_, bindparam, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -140,7 +140,57 @@ def _record(dialect: Any) -> Insert:
 # clause may hold an INSERT there, not in SQLite). Its SELECT sees the rows as they were
 # before the INSERT, whose values the caller has.
 _RECORD_READING = _INVITATION_OF.add_cte(_record(postgresql).cte("recorded"))
-_RECORD = _record(sqlite)
+
+
+def _of_invitation(select_sql: str, column: Any) -> Any:
+    # Written out, since SQLAlchemy writes RETURNING's columns without their tables, the
+    # columns of a subquery there too, and cannot correlate a subquery with the row written.
+    return literal_column(f"({select_sql})", type_=column.type)
+
+
+def _meeting_column(column: Any) -> Any:
+    return _of_invitation(
+        f"SELECT meeting.{column.key} FROM meeting WHERE meeting.id = invitation.meeting_id",
+        column,
+    )
+
+
+# On SQLite, one statement too: the invitation is read in the INSERT's RETURNING clause, the
+# columns _INVITATION_OF reads but the answer, which the caller has, and the agenda as one
+# JSON list of [position, id, title_key, title].
+_RECORD_RETURNING = _record(sqlite).returning(
+    Invitation.person_id,
+    Invitation.meeting_id,
+    *(
+        _meeting_column(column)
+        for column in (
+            Meeting.kind,
+            Meeting.status,
+            Meeting.starts_at,
+            Meeting.place,
+            Meeting.theme,
+            Meeting.late,
+        )
+    ),
+    _of_invitation(
+        "SELECT cell.name FROM meeting JOIN cell ON cell.id = meeting.cell_id"
+        " WHERE meeting.id = invitation.meeting_id",
+        Cell.name,
+    ),
+    _of_invitation(
+        "SELECT membership.id FROM meeting JOIN membership"
+        " ON membership.cell_id = meeting.cell_id"
+        " AND membership.person_id = invitation.person_id AND membership.left_at IS NULL"
+        " WHERE meeting.id = invitation.meeting_id",
+        Membership.id,
+    ),
+    literal_column(
+        "(SELECT json_group_array(json_array(agenda_item.position, agenda_item.id,"
+        " agenda_item.title_key, agenda_item.title)) FROM agenda_item"
+        " WHERE agenda_item.meeting_id = invitation.meeting_id)",
+        type_=JSON,
+    ),
+)
 
 
 async def invitation_of(
@@ -178,9 +228,9 @@ async def record_answer(
 ) -> InvitationOfCaller | None:
     """The answer of the person with ``telegram_user_id`` to the meeting's invitation,
     recorded, and the invitation then read as ``invitation_of`` reads it. Recorded before
-    anyone checks whether it may be given (a member, a meeting still ahead), so that on
-    PostgreSQL the read costs no statement of its own: the caller refusing the answer rolls
-    its transaction back."""
+    anyone checks whether it may be given (a member, a meeting still ahead), so that the
+    read costs no statement of its own: the caller refusing the answer rolls its transaction
+    back."""
     parameters = {
         "telegram_user_id": telegram_user_id,
         "meeting_id": meeting_id,
@@ -191,9 +241,22 @@ async def record_answer(
     }
     if connection.dialect.name == "postgresql":
         found = _invitation_read((await connection.execute(_RECORD_READING, parameters)).all())
-    else:
-        await connection.execute(_RECORD, parameters)
-        found = await invitation_of(connection, telegram_user_id, meeting_id)
-    if found is None or found.meeting is None:
-        return found
-    return found._replace(response=response, reason=reason, reason_note=reason_note)
+        if found is None or found.meeting is None:
+            return found
+        return found._replace(response=response, reason=reason, reason_note=reason_note)
+    written = (await connection.execute(_RECORD_RETURNING, parameters)).first()
+    if written is None:
+        # Nothing was written: no such person, or no such meeting; read which.
+        return await invitation_of(connection, telegram_user_id, meeting_id)
+    person_id, *columns, cell_name, membership_id, agenda = written
+    meeting = MeetingOfPress._make(
+        (
+            *columns,
+            cell_name,
+            tuple(
+                AgendaTitle(title_key, title)
+                for _, _, title_key, title in sorted(agenda, key=lambda item: item[:2])
+            ),
+        )
+    )
+    return InvitationOfCaller(person_id, meeting, membership_id, response, reason, reason_note)
