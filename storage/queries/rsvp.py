@@ -50,18 +50,23 @@ class InvitationOfCaller(NamedTuple):
     reason_note: str | None
 
 
+# What a press shows of its meeting, after its id: MeetingOfPress's fields in their order.
+_MEETING_COLUMNS = (
+    Meeting.kind,
+    Meeting.status,
+    Meeting.starts_at,
+    Meeting.place,
+    Meeting.theme,
+    Meeting.late,
+)
+
 # A row per agenda item (one with NULLs for none), each with the rest beside it: the
 # invitation's text needs its agenda, read in the same statement.
 _INVITATION_OF = (
     select(
         Person.id,
         Meeting.id,
-        Meeting.kind,
-        Meeting.status,
-        Meeting.starts_at,
-        Meeting.place,
-        Meeting.theme,
-        Meeting.late,
+        *_MEETING_COLUMNS,
         Cell.name,
         Membership.id,
         Invitation.response,
@@ -161,17 +166,7 @@ def _meeting_column(column: Any) -> Any:
 _RECORD_RETURNING = _record(sqlite).returning(
     Invitation.person_id,
     Invitation.meeting_id,
-    *(
-        _meeting_column(column)
-        for column in (
-            Meeting.kind,
-            Meeting.status,
-            Meeting.starts_at,
-            Meeting.place,
-            Meeting.theme,
-            Meeting.late,
-        )
-    ),
+    *(_meeting_column(column) for column in _MEETING_COLUMNS),
     _of_invitation(
         "SELECT cell.name FROM meeting JOIN cell ON cell.id = meeting.cell_id"
         " WHERE meeting.id = invitation.meeting_id",
